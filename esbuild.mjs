@@ -1,0 +1,65 @@
+// Build: extension + CLI + worker bundles (Node, CJS), webview scripts (browser IIFE),
+// tests and benchmarks; copies sql.js's wasm next to the bundles (style.md habit 13).
+import * as esbuild from 'esbuild';
+import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+/** Recursively list files under dir whose names match re. */
+function files(dir, re) {
+  if (!existsSync(dir)) return [];
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...files(p, re));
+    else if (re.test(name)) out.push(p);
+  }
+  return out;
+}
+
+const node = {
+  bundle: true, platform: 'node', format: 'cjs', target: 'node20', sourcemap: !production,
+  minify: production, external: ['vscode'], logLevel: 'warning', legalComments: 'none',
+};
+
+const builds = [
+  { ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+];
+const optional = [
+  ['src/trace/indexWorker.ts', 'dist', 'indexWorker'],
+];
+for (const [entry, outdir, name] of optional)
+  if (existsSync(entry)) builds.push({ ...node, entryPoints: { [name]: entry }, outdir });
+
+const media = files('media', /\.ts$/).filter(f => !f.endsWith('.d.ts') && !f.includes('/lib/'));
+if (media.length) builds.push({
+  bundle: true, platform: 'browser', format: 'iife', target: 'es2022', sourcemap: false,
+  minify: production, entryPoints: media, outdir: 'dist/media', logLevel: 'warning',
+});
+
+if (!production) {
+  const unit = files('test/unit', /\.test\.ts$/);
+  if (unit.length) builds.push({ ...node, sourcemap: 'inline', entryPoints: unit, outdir: 'out/test/unit', outbase: 'test/unit' });
+  const integ = files('test/integration', /\.ts$/);
+  if (integ.length) builds.push({ ...node, sourcemap: 'inline', entryPoints: integ, outdir: 'out/test/integration', outbase: 'test/integration' });
+  const bench = files('bench', /\.ts$/);
+  if (bench.length) builds.push({ ...node, entryPoints: bench, outdir: 'dist/bench', outbase: 'bench' });
+}
+
+mkdirSync('dist', { recursive: true });
+cpSync('node_modules/sql.js/dist/sql-wasm.wasm', 'dist/sql-wasm.wasm');
+if (existsSync('node_modules/@vscode/codicons/dist')) {
+  mkdirSync('dist/media', { recursive: true });
+  for (const f of ['codicon.css', 'codicon.ttf']) cpSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/media/${f}`);
+}
+
+if (watch) {
+  const ctxs = await Promise.all(builds.map(b => esbuild.context(b)));
+  await Promise.all(ctxs.map(c => c.watch()));
+  console.log('watching…');
+} else {
+  await Promise.all(builds.map(b => esbuild.build(b)));
+}

@@ -1,0 +1,2 @@
+// Placeholder entry point; the CLI lands with the trace core.
+process.stdout.write('flowlens: not implemented yet\n');

@@ -1,0 +1,173 @@
+/**
+ * The one run/flow model every Flowlens surface reads (CLI, tree views, dashboard, prompts).
+ * Pure data: no `vscode`, no I/O. Formats are described in docs/formats.md (copied from the
+ * shared formats document); section numbers in comments refer to it.
+ */
+
+/** A place in a source file. `line` is 1-based (a JSONL line number, or a SQLite rowid). */
+export interface SourceLoc {
+  file: string;
+  line: number;
+  /** Byte offset of the line's first byte in `file` (JSONL only). */
+  offset?: number;
+}
+
+/** Which producer wrote an event. Detected per file by shape (formats.md §1–§6). */
+export type Dialect =
+  | 'flowscribe-v1' // §1b: every line has "v": 1
+  | 'flowscribe-0.1' // §1a: uuid flow_id, no run id, no flow name in the line
+  | 'envelope' // §3: Grain / Assay / Pulse {event_type, version, timestamp, payload}
+  | 'esper' // §6: esper-lite telemetry events
+  | 'generic'; // a user-mapped JSONL or SQLite source
+
+export type Severity = 'debug' | 'info' | 'warning' | 'error' | 'critical';
+
+/** A flow instance's outcome (formats.md §1b "Semantics"). */
+export type Verdict = 'succeeded' | 'failed' | 'exception' | 'orphaned' | 'running';
+
+/** A run's outcome: `crashed` = no session_end and not live; `running` = no session_end, live. */
+export type RunStatus = 'ok' | 'failed' | 'crashed' | 'running';
+
+/** One frame of an exception's stack (`exception.stack[]`, §1b). */
+export interface StackFrame {
+  file?: string;
+  line?: number;
+  function?: string;
+}
+
+/**
+ * One trace event in every dialect, after alias resolution (§1b aliases) and timestamp
+ * normalisation. Keys the normaliser does not map are kept in `extra`, verbatim.
+ */
+export interface TraceEvent {
+  dialect: Dialect;
+  /** `event_type` as written (v1 alias `type`), e.g. `flow_start`, `failure`, `EPOCH_COMPLETED`. */
+  type: string;
+  /** Event time as epoch milliseconds UTC (naive timestamps are UTC); undefined if absent/unreadable. */
+  ts?: number;
+  /** The timestamp exactly as written, for display and for prompts. */
+  tsRaw?: string | number;
+  runId?: string;
+  /** Flow name, path-like (`data/fetch/minute_candles`). Absent in 0.1 lines (§1a). */
+  flow?: string;
+  flowId?: string;
+  parentFlowId?: string;
+  causedBy?: string;
+  correlation?: Record<string, unknown>;
+  step?: string;
+  /** Source file as written in the trace (may be an absolute path from another machine). */
+  file?: string;
+  /** 1-based source line as written in the trace. */
+  line?: number;
+  function?: string;
+  thread?: string;
+  tags: string[];
+  severity?: Severity;
+  /** `DOMAIN.DETAIL`; for 0.1 traces read from `evidence.cls` (§1a). */
+  failureClass?: string;
+  /** For 0.1 traces read from `evidence.reason` (§1a). */
+  reason?: string;
+  evidence?: unknown;
+  data?: unknown;
+  durationMs?: number;
+  metric?: { name: string; value: unknown; unit?: string };
+  exception?: { type?: string; message?: string; stack: StackFrame[] };
+  // session_start / session_end (§1b)
+  app?: string;
+  mode?: string;
+  gitSha?: string;
+  host?: string;
+  pid?: number;
+  status?: string;
+  flowsStarted?: number;
+  flowsEnded?: number;
+  // Grain / Assay envelope (§3)
+  version?: number;
+  payload?: unknown;
+  /** Producer/source of an envelope event (`grain`, `assay`, or a Pulse row's `source`). */
+  source?: string;
+  // esper-lite (§6)
+  message?: string;
+  /** Unknown keys, preserved verbatim. */
+  extra: Record<string, unknown>;
+  /** Where this event was read from. */
+  src: SourceLoc;
+}
+
+/** A line (or row) that could not be read; kept and counted, never silently dropped. */
+export interface Malformed {
+  file: string;
+  /** 1-based line number (or rowid for SQLite). */
+  line: number;
+  reason: string;
+}
+
+/** Event types that decide a flow's verdict (§1b). */
+export const VERDICT_TYPES: ReadonlySet<string> = new Set(['success', 'failure', 'exception']);
+
+/** Failure-class domains (§1b). A class outside these is counted under `OTHER`. */
+export const FAILURE_DOMAINS = ['SYSTEM', 'DATA', 'CONTRACT', 'EXTERNAL', 'BUSINESS'] as const;
+export type FailureDomain = (typeof FAILURE_DOMAINS)[number] | 'OTHER';
+
+/** A named point inside a flow: consecutive events with the same `step`. */
+export interface StepNode {
+  name: string;
+  events: TraceEvent[];
+}
+
+/** One flow instance (one `flow_id`) inside a run. */
+export interface FlowNode {
+  id: string;
+  /** Flow name; for 0.1 traces recovered from summary.md when possible (§1a). */
+  name?: string;
+  /** `name`, else a short form of the id (first 8 chars of a uuid). */
+  displayName: string;
+  runId: string;
+  parentId?: string;
+  children: FlowNode[];
+  events: TraceEvent[];
+  steps: StepNode[];
+  verdict: Verdict;
+  verdictEvent?: TraceEvent;
+  /** First event time (epoch ms). */
+  started?: number;
+  /** Verdict time (epoch ms). */
+  ended?: number;
+  /** The verdict's `duration_ms`, else verdict time − first event time. */
+  durationMs?: number;
+  correlation: Record<string, unknown>;
+  tags: string[];
+}
+
+/** One run: a session of the traced app. */
+export interface Run {
+  id: string;
+  dialect: Dialect;
+  /** Files this run was read from; `primarySource` is the one whose events are shown. */
+  sources: string[];
+  primarySource: string;
+  app?: string;
+  mode?: string;
+  tags: string[];
+  gitSha?: string;
+  host?: string;
+  started?: number;
+  ended?: number;
+  status: RunStatus;
+  /** All flows by flow_id. */
+  flows: Map<string, FlowNode>;
+  /** Flows without a known parent, in start order. */
+  roots: FlowNode[];
+  /** Events in file order. */
+  events: TraceEvent[];
+  malformed: Malformed[];
+  /** Human-readable facts about how the run was read (dedup, name recovery, capping). */
+  notes: string[];
+}
+
+/** Split `DOMAIN.DETAIL` into its domain (§1b). */
+export function failureDomain(cls: string | undefined): FailureDomain {
+  if (!cls) return 'OTHER';
+  const d = cls.split('.', 1)[0].toUpperCase();
+  return (FAILURE_DOMAINS as readonly string[]).includes(d) ? (d as FailureDomain) : 'OTHER';
+}
