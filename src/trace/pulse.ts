@@ -84,3 +84,123 @@ export interface PulseRollupOptions {
   /** How many events to keep in `recent` (default {@link DEFAULT_RECENT}). */
   recent?: number;
 }
+
+function bump(rec: Record<string, number>, key: string, by = 1): void {
+  rec[key] = (rec[key] ?? 0) + by;
+}
+
+function payloadOf(e: TraceEvent): Record<string, unknown> | undefined {
+  const p = e.payload;
+  return p !== null && typeof p === 'object' && !Array.isArray(p) ? (p as Record<string, unknown>) : undefined;
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+function addPass(r: PassRate, passed: boolean): void {
+  r.total++;
+  if (passed) r.passed++;
+  r.rate = r.passed / r.total;
+}
+
+/** UTC day `YYYY-MM-DD` of an epoch-ms time. */
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+/** True when the envelope version is one Flowlens can read (missing = 1). */
+export function isSupportedVersion(version: number | undefined): boolean {
+  return version === undefined || !(version > 1);
+}
+
+/**
+ * All Pulse rollups of formats.md §3 over envelope events, in one pass plus a sort of `recent`.
+ * Pure; never throws on odd payloads. See the module comment for the counting rules.
+ */
+export function pulseRollup(events: readonly TraceEvent[], opts: PulseRollupOptions = {}): PulseRollup {
+  const recentN = Math.max(0, Math.floor(opts.recent ?? DEFAULT_RECENT));
+  const byType: Record<string, number> = {};
+  const bySource: Record<string, number> = {};
+  const phases = new Map<string, PulsePhaseRollup>();
+  const stopReasons: Record<string, number> = {};
+  const overall: PassRate = { total: 0, passed: 0 };
+  const byTarget: Record<string, PassRate> = {};
+  const byDay = new Map<string, DailyPassRate>();
+  const unsupported = new Map<string, UnsupportedVersion>();
+
+  const phase = (name: string): PulsePhaseRollup => {
+    let p = phases.get(name);
+    if (!p) phases.set(name, (p = { phase: name, closes: 0, tasksDone: 0, taskCloses: 0 }));
+    return p;
+  };
+
+  for (const e of events) {
+    bump(byType, e.type);
+    bump(bySource, e.source ?? UNKNOWN_SOURCE);
+    if (!isSupportedVersion(e.version)) {
+      const v = e.version as number;
+      const k = `${e.type}\u0000${v}`;
+      const u = unsupported.get(k);
+      if (u) u.count++;
+      else unsupported.set(k, { type: e.type, version: v, count: 1 });
+      continue;
+    }
+    const p = payloadOf(e);
+    if (!p) continue;
+    switch (e.type) {
+      case 'phase.close': {
+        if (typeof p.phase !== 'string') break;
+        const ph = phase(p.phase);
+        ph.closes++;
+        if (isCount(p.tasks_done)) ph.tasksDone += p.tasks_done;
+        if (e.ts !== undefined) {
+          if (ph.firstClosedAt === undefined || e.ts < ph.firstClosedAt) ph.firstClosedAt = e.ts;
+          if (ph.lastClosedAt === undefined || e.ts > ph.lastClosedAt) ph.lastClosedAt = e.ts;
+        }
+        break;
+      }
+      case 'task.close':
+        phase(typeof p.phase === 'string' ? p.phase : '').taskCloses++;
+        break;
+      case 'workflow.next.stop_reason':
+        if (typeof p.stop_reason === 'string') bump(stopReasons, p.stop_reason);
+        break;
+      case 'verification.completed': {
+        if (typeof p.passed !== 'boolean') break;
+        addPass(overall, p.passed);
+        if (typeof p.target === 'string') addPass((byTarget[p.target] ??= { total: 0, passed: 0 }), p.passed);
+        if (e.ts !== undefined) {
+          const day = utcDay(e.ts);
+          let d = byDay.get(day);
+          if (!d) byDay.set(day, (d = { day, total: 0, passed: 0 }));
+          addPass(d, p.passed);
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  const byTime = events
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => (a.e.ts ?? -Infinity) - (b.e.ts ?? -Infinity) || a.i - b.i);
+  const recent = recentN === 0 ? [] : byTime.slice(-recentN).map((x) => x.e);
+
+  const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  return {
+    total: events.length,
+    byType,
+    bySource,
+    phases: [...phases.values()].sort((a, b) => cmp(a.phase, b.phase)),
+    stopReasons,
+    verification: {
+      overall,
+      byTarget,
+      byDay: [...byDay.values()].sort((a, b) => cmp(a.day, b.day)),
+    },
+    unsupported: [...unsupported.values()].sort((a, b) => cmp(a.type, b.type) || a.version - b.version),
+    recent,
+  };
+}
