@@ -1,0 +1,461 @@
+/**
+ * Streaming, incremental JSONL reader (docs/formats.md "Things every reader must survive").
+ * One `JsonlTail` follows one file: the first `read()` reads it from the start, every later call
+ * reads only what was appended. Memory is bounded by `chunkBytes` plus the longest accepted line.
+ */
+import * as fs from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import type { Malformed, SourceLoc } from '../model';
+
+/** Longest line accepted by default; longer lines are skipped and reported (§6: objects up to 16 MB occur). */
+export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
+/** Default read size. */
+export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+
+export interface JsonlTailOptions {
+  /** A line longer than this (bytes, without its newline) is skipped unbuffered and reported malformed. */
+  maxLineBytes?: number;
+  /** Bytes per `read` system call; also the initial buffer size. */
+  chunkBytes?: number;
+}
+
+export interface ReadOptions {
+  /**
+   * The file is complete (the writer is gone): a last line without a newline is read as a line
+   * — accepted if it is a JSON object, else reported as cut off. Without `final` it is held back
+   * (counted in `pendingBytes`) until its newline arrives.
+   */
+  final?: boolean;
+}
+
+/** Called once per JSON-object line, in file order. */
+export type OnRecord = (obj: Record<string, unknown>, loc: SourceLoc) => void;
+
+export interface TailResult {
+  /**
+   * The file was truncated or replaced since the last call (size below the offset, another
+   * inode/device, or the byte before the offset is no longer a newline): it was re-read from the
+   * start, so the caller must drop everything it had from this file first.
+   */
+  reset: boolean;
+  /** Object lines passed to `onRecord` by this call. */
+  records: number;
+  /** Lines rejected by this call, each located and with a human reason. */
+  malformed: Malformed[];
+  /**
+   * Lines that were kept but are not clean: invalid UTF-8 (bytes replaced by U+FFFD, line still
+   * parsed) or `NaN`/`Infinity` tokens accepted. Same shape as `Malformed`; not counted as rejected.
+   */
+  warnings: Malformed[];
+  /** Bytes of the file consumed by this call (offset advance; after a reset, from 0). */
+  bytesRead: number;
+  /** Bytes after the last complete line that are held back (a partial line a writer is still writing). */
+  pendingBytes: number;
+  /** File size seen at the start of the call. */
+  size: number;
+  /** Set when the file could not be read at all (`file not found`, permission, a directory...). */
+  error?: string;
+}
+
+interface ReadReq {
+  buf: Buffer;
+  off: number;
+  len: number;
+  pos: number;
+}
+
+/** State of a line longer than `maxLineBytes` that is being skipped (may span calls). */
+interface SkipState {
+  line: number;
+  offset: number;
+  bytes: number;
+}
+
+interface StatLike {
+  size: number;
+  ino: number;
+  dev: number;
+}
+
+const NL = 0x0a;
+const CR = 0x0d;
+const MAX_REASON = 240;
+/** Placeholders for Python's non-standard tokens; the NUL makes a clash with real data implausible. */
+const NAN_SENTINEL = '\u0000flowlens:NaN';
+const POS_INF_SENTINEL = '\u0000flowlens:+Inf';
+const NEG_INF_SENTINEL = '\u0000flowlens:-Inf';
+
+/**
+ * Incremental reader of one JSONL file.
+ *
+ * - Reads with `fs.read` into one reusable buffer per call, scanning for `\n`; the file is
+ *   never held as one string. A line longer than the buffer grows it, up to `maxLineBytes`;
+ *   a longer line is streamed past and reported with its size.
+ * - Remembers the byte offset after the last complete line and the line count; later calls read
+ *   from there, up to the size seen when the call started.
+ * - A last line without `\n` is held back (not reported) until it is completed, or until a call
+ *   with `{final: true}`.
+ * - CRLF endings, a UTF-8 BOM on the first line and blank lines (skipped, still numbered) are
+ *   handled. Python's bare `NaN`, `Infinity`, `-Infinity` are read as JS numbers (§1a).
+ * - Invalid UTF-8: the line is kept, decoded with U+FFFD replacement characters, and listed in
+ *   `warnings` — dropping a whole event for one bad byte in a string would lose good data, and
+ *   structural bytes are ASCII so the JSON still parses.
+ * - Duplicate keys: the last one wins (`JSON.parse`).
+ * - Never throws for bad input or a missing file; an exception thrown by `onRecord` propagates
+ *   (the position stays after the last line handled).
+ */
+export class JsonlTail {
+  readonly file: string;
+  private readonly maxLineBytes: number;
+  private readonly chunkBytes: number;
+  private _offset = 0;
+  private _lineNo = 0;
+  private ident: { ino: number; dev: number } | undefined;
+  /** The byte before `_offset` is a newline we consumed (lets a rewrite be detected). */
+  private afterNewline = false;
+  private skip: SkipState | undefined;
+
+  constructor(file: string, opts: JsonlTailOptions = {}) {
+    this.file = file;
+    this.maxLineBytes = Math.max(1, Math.floor(opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES));
+    this.chunkBytes = Math.max(16, Math.floor(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES));
+  }
+
+  /** Byte offset of the first byte not yet consumed (start of a held-back partial line). */
+  get offset(): number {
+    return this._offset;
+  }
+
+  /** Number of lines consumed so far (blank and malformed lines included). */
+  get lineNo(): number {
+    return this._lineNo;
+  }
+
+  /** Forget the position: the next read starts from the beginning (without `reset: true`). */
+  restart(): void {
+    this._offset = 0;
+    this._lineNo = 0;
+    this.ident = undefined;
+    this.afterNewline = false;
+    this.skip = undefined;
+  }
+
+  /** Reads what was appended since the last call. */
+  async read(onRecord: OnRecord, opts: ReadOptions = {}): Promise<TailResult> {
+    let fh: fs.promises.FileHandle;
+    try {
+      fh = await fs.promises.open(this.file, 'r');
+    } catch (e) {
+      return this.failed(e);
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) return this.failed(undefined, 'not a regular file');
+      const gen = this.scan(st, onRecord, opts.final === true);
+      let step = gen.next(0);
+      while (!step.done) {
+        const r = step.value;
+        const { bytesRead } = await fh.read(r.buf, r.off, r.len, r.pos);
+        step = gen.next(bytesRead);
+      }
+      return step.value;
+    } catch (e) {
+      if (isFsError(e)) return this.failed(e);
+      throw e;
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
+  }
+
+  /** Synchronous `read` (same semantics), for the CLI and tests. */
+  readSync(onRecord: OnRecord, opts: ReadOptions = {}): TailResult {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.file, 'r');
+    } catch (e) {
+      return this.failed(e);
+    }
+    try {
+      const st = fs.fstatSync(fd);
+      if (!st.isFile()) return this.failed(undefined, 'not a regular file');
+      const gen = this.scan(st, onRecord, opts.final === true);
+      let step = gen.next(0);
+      while (!step.done) {
+        const r = step.value;
+        step = gen.next(fs.readSync(fd, r.buf, r.off, r.len, r.pos));
+      }
+      return step.value;
+    } catch (e) {
+      if (isFsError(e)) return this.failed(e);
+      throw e;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private failed(e: unknown, message?: string): TailResult {
+    let error = message ?? 'cannot read file';
+    if (isFsError(e)) {
+      error =
+        e.code === 'ENOENT' ? 'file not found'
+        : e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied'
+        : e.code === 'EISDIR' ? 'not a regular file'
+        : `cannot read file (${e.code ?? e.message})`;
+    }
+    return { reset: false, records: 0, malformed: [], warnings: [], bytesRead: 0, pendingBytes: 0, size: 0, error };
+  }
+
+  /**
+   * The reading state machine, shared by `read` and `readSync`: yields read requests and
+   * receives the byte counts, so the sync and async drivers cannot drift apart.
+   */
+  private *scan(st: StatLike, onRecord: OnRecord, final: boolean): Generator<ReadReq, TailResult, number> {
+    const file = this.file;
+    const size = st.size;
+    const result: TailResult = { reset: false, records: 0, malformed: [], warnings: [], bytesRead: 0, pendingBytes: 0, size };
+
+    let replaced = this.ident !== undefined && (this.ident.ino !== st.ino || this.ident.dev !== st.dev);
+    if (!replaced && size < this._offset) replaced = true;
+    if (!replaced && this.afterNewline && this._offset > 0) {
+      // Same inode and long enough, but rewritten in place (copytruncate + new writes)?
+      const probe = Buffer.allocUnsafe(1);
+      const n = yield { buf: probe, off: 0, len: 1, pos: this._offset - 1 };
+      if (n !== 1 || probe[0] !== NL) replaced = true;
+    }
+    if (replaced) {
+      this.restart();
+      result.reset = true;
+    }
+    this.ident = { ino: st.ino, dev: st.dev };
+    const startOffset = this._offset;
+
+    const remaining = size - this._offset;
+    let buf = Buffer.allocUnsafe(Math.max(16, Math.min(this.chunkBytes, remaining + 1)));
+    /** File position of buf[0]. */
+    let pos = this._offset;
+    let fill = 0;
+    let lineNo = this._lineNo;
+    let skip = this.skip;
+    const maxLine = this.maxLineBytes;
+
+    const tooLong = (s: SkipState, cutOff: boolean): Malformed => ({
+      file,
+      line: s.line,
+      reason:
+        `line too long: ${s.bytes} bytes (limit ${maxLine}); skipped` +
+        (cutOff ? ', and cut off (no newline at end of final file)' : ''),
+    });
+
+    const handleLine = (b: Buffer, start: number, end: number, lineOffset: number, cutOff: boolean): void => {
+      lineNo++;
+      if (end > start && b[end - 1] === CR) end--;
+      if (end - start > maxLine) {
+        result.malformed.push(tooLong({ line: lineNo, offset: lineOffset, bytes: end - start }, cutOff));
+        return;
+      }
+      if (lineOffset === 0 && end - start >= 3 && b[start] === 0xef && b[start + 1] === 0xbb && b[start + 2] === 0xbf) {
+        start += 3;
+      }
+      if (start === end) return;
+      const c0 = b[start];
+      if (c0 === 0x20 || c0 === 0x09 || c0 === CR) {
+        let i = start + 1;
+        while (i < end && (b[i] === 0x20 || b[i] === 0x09 || b[i] === CR)) i++;
+        if (i === end) return;
+      }
+      const text = b.toString('utf8', start, end);
+      if (text.indexOf('\uFFFD') !== -1 && !isUtf8(b.subarray(start, end))) {
+        result.warnings.push({ file, line: lineNo, reason: 'invalid UTF-8 bytes replaced with U+FFFD (line kept)' });
+      }
+      const parsed = parseLine(text);
+      if (parsed.error !== undefined) {
+        const reason = cutOff ? `line cut off (no newline at end of final file): ${parsed.error}` : parsed.error;
+        result.malformed.push({ file, line: lineNo, reason });
+        return;
+      }
+      const v = parsed.value;
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+        result.malformed.push({ file, line: lineNo, reason: `not a JSON object (${jsonKind(v)})` });
+        return;
+      }
+      if (parsed.lenient) {
+        result.warnings.push({ file, line: lineNo, reason: 'NaN/Infinity tokens read as numbers' });
+      }
+      result.records++;
+      onRecord(v as Record<string, unknown>, { file, line: lineNo, offset: lineOffset });
+    };
+
+    const commit = (offset: number, afterNewline: boolean): void => {
+      this._offset = offset;
+      this._lineNo = lineNo;
+      this.afterNewline = afterNewline;
+      this.skip = skip;
+    };
+
+    while (pos + fill < size) {
+      if (fill === buf.length) {
+        // The partial line fills the buffer (and is at most maxLine, see below): grow it.
+        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, maxLine + 1));
+        buf.copy(bigger, 0, 0, fill);
+        buf = bigger;
+      }
+      const want = Math.min(buf.length - fill, size - pos - fill);
+      const n: number = yield { buf, off: fill, len: want, pos: pos + fill };
+      if (n <= 0) break; // the file shrank while we read; the next call will notice
+      let scanFrom = fill;
+      fill += n;
+      let lineStart = 0;
+      if (skip) {
+        const nl = buf.indexOf(NL, scanFrom);
+        if (nl === -1 || nl >= fill) {
+          skip.bytes += fill;
+          pos += fill;
+          fill = 0;
+          commit(pos, false);
+          continue;
+        }
+        skip.bytes += nl;
+        lineNo++;
+        result.malformed.push(tooLong(skip, false));
+        skip = undefined;
+        lineStart = nl + 1;
+        scanFrom = lineStart;
+        commit(pos + lineStart, true);
+      }
+      for (;;) {
+        const nl = buf.indexOf(NL, scanFrom);
+        if (nl === -1 || nl >= fill) break;
+        handleLine(buf, lineStart, nl, pos + lineStart, false);
+        lineStart = nl + 1;
+        scanFrom = lineStart;
+        commit(pos + lineStart, true);
+      }
+      if (lineStart > 0) {
+        buf.copy(buf, 0, lineStart, fill);
+        pos += lineStart;
+        fill -= lineStart;
+      }
+      if (fill > maxLine) {
+        skip = { line: lineNo + 1, offset: pos, bytes: fill };
+        pos += fill;
+        fill = 0;
+        commit(pos, false);
+      }
+    }
+
+    // End of the data seen at the start of the call.
+    if (skip) {
+      if (final) {
+        lineNo++;
+        result.malformed.push(tooLong(skip, true));
+        skip = undefined;
+        commit(pos, false);
+      } else {
+        result.pendingBytes = skip.bytes;
+        commit(pos, false);
+      }
+    } else if (fill > 0) {
+      if (final) {
+        handleLine(buf, 0, fill, pos, true);
+        commit(pos + fill, false);
+      } else {
+        result.pendingBytes = fill;
+        commit(pos, this.afterNewline);
+      }
+    }
+    result.bytesRead = this._offset - startOffset;
+    return result;
+  }
+}
+
+interface Parsed {
+  value?: unknown;
+  error?: string;
+  lenient?: boolean;
+}
+
+/** Plain `JSON.parse` first; only on failure, retry with Python's NaN/Infinity tokens allowed. */
+function parseLine(text: string): Parsed {
+  try {
+    return { value: JSON.parse(text) };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (text.indexOf('NaN') !== -1 || text.indexOf('Infinity') !== -1) {
+      const replaced = replacePythonTokens(text);
+      if (replaced !== undefined) {
+        try {
+          return { value: JSON.parse(replaced, reviveSentinels), lenient: true };
+        } catch {
+          // fall through to the original error, which points at the real problem
+        }
+      }
+    }
+    return { error: message.length > MAX_REASON ? message.slice(0, MAX_REASON) + '…' : message };
+  }
+}
+
+function reviveSentinels(_key: string, v: unknown): unknown {
+  if (typeof v === 'string' && v.charCodeAt(0) === 0) {
+    if (v === NAN_SENTINEL) return NaN;
+    if (v === POS_INF_SENTINEL) return Infinity;
+    if (v === NEG_INF_SENTINEL) return -Infinity;
+  }
+  return v;
+}
+
+/**
+ * Replaces bare `NaN`, `Infinity`, `-Infinity` outside strings with sentinel strings; returns
+ * undefined when there were none (so the original error stands).
+ */
+function replacePythonTokens(text: string): string | undefined {
+  let out = '';
+  let last = 0;
+  let inString = false;
+  let found = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (c === 0x22) {
+      inString = true;
+      continue;
+    }
+    let token: string | undefined;
+    let sentinel = '';
+    if (c === 0x4e && text.startsWith('NaN', i)) {
+      token = 'NaN';
+      sentinel = NAN_SENTINEL;
+    } else if (c === 0x49 && text.startsWith('Infinity', i)) {
+      token = 'Infinity';
+      sentinel = POS_INF_SENTINEL;
+    } else if (c === 0x2d && text.startsWith('-Infinity', i)) {
+      token = '-Infinity';
+      sentinel = NEG_INF_SENTINEL;
+    }
+    if (token === undefined) continue;
+    if (isIdentChar(text.charCodeAt(i - 1)) || isIdentChar(text.charCodeAt(i + token.length))) continue;
+    out += text.slice(last, i) + JSON.stringify(sentinel);
+    i += token.length - 1;
+    last = i + 1;
+    found = true;
+  }
+  return found ? out + text.slice(last) : undefined;
+}
+
+function isIdentChar(c: number): boolean {
+  // NaN for out-of-range indexes compares false everywhere.
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f || c === 0x2e;
+}
+
+function jsonKind(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+function isFsError(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string';
+}
