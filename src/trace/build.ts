@@ -1,0 +1,379 @@
+/**
+ * Incremental run/flow model builder (formats.md §1b "Semantics").
+ *
+ * `add(event)` updates runs, flows, steps and verdicts in place — a live tail appends a batch of
+ * lines and only the touched runs/flows change. `finish()` decides what depends on the clock and
+ * on the file system (running vs crashed vs ended, running vs orphaned flows); `takeChanges()`
+ * tells views which runs and flows to refresh.
+ */
+import { FlowNode, Malformed, Run, RunStatus, TraceEvent, VERDICT_TYPES, Verdict } from './model';
+
+/** Default live window: a run without an end whose source changed this recently is `running`. */
+export const DEFAULT_LIVE_WINDOW_MS = 10 * 60 * 1000;
+
+/** Key of one flow across runs (flow ids like `f-0001` repeat in every run). */
+export function flowKey(runId: string, flowId: string): string {
+  return `${runId}\u0000${flowId}`;
+}
+
+/** Inverse of {@link flowKey}. */
+export function parseFlowKey(key: string): { runId: string; flowId: string } {
+  const i = key.indexOf('\u0000');
+  return i < 0 ? { runId: '', flowId: key } : { runId: key.slice(0, i), flowId: key.slice(i + 1) };
+}
+
+/** A short form of a flow id for display: the first 8 characters of a uuid. */
+export function shortId(id: string): string {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-/i.test(id) ? id.slice(0, 8) : id.length > 12 ? id.slice(0, 8) : id;
+}
+
+/** Map a `session_end.status` string onto a run status; `undefined` when it is not recognised. */
+export function mapSessionStatus(status: string | undefined): RunStatus | undefined {
+  const s = (status ?? '').trim().toLowerCase();
+  if (['ok', 'success', 'succeeded', 'successful', 'passed', 'pass', 'done', 'completed', 'complete', 'finished'].includes(s)) {
+    return 'ok';
+  }
+  if (['failed', 'failure', 'fail', 'error', 'errored', 'errors'].includes(s)) return 'failed';
+  if (['crashed', 'crash', 'aborted', 'abort', 'killed', 'interrupted', 'cancelled', 'canceled'].includes(s)) return 'crashed';
+  if (s === 'running') return 'running';
+  return undefined;
+}
+
+export interface RunBuilderOptions {
+  /**
+   * Events stored per run. Beyond it a run keeps counting, and flows keep their first event and
+   * verdict events (so verdicts stay right), but other events are not stored; a note says so.
+   */
+  maxEventsPerRun?: number;
+}
+
+/** Inputs that `finish` needs from outside the event stream (injected so tests are deterministic). */
+export interface FinishOptions {
+  /** Current time, epoch ms. */
+  now: number;
+  /** Default {@link DEFAULT_LIVE_WINDOW_MS}. */
+  liveWindowMs?: number;
+  /** Last modification time (epoch ms) of the run's source(s); undefined = unknown (not live). */
+  mtimeOf?: (run: Run) => number | undefined;
+  /** flowscribe 0.1 runs: `true` when the run folder holds `summary.md` (the run ended, §1a). */
+  hasEnded?: (run: Run) => boolean;
+}
+
+/** What changed since the last `takeChanges()`. `flows` holds {@link flowKey}s. */
+export interface BuilderChanges {
+  runs: Set<string>;
+  flows: Set<string>;
+  added: Set<string>;
+  removed: Set<string>;
+}
+
+interface RunState {
+  sessionEnd?: TraceEvent;
+  lastTs?: number;
+  /** failure + exception events seen. */
+  failures: number;
+  /** esper events with severity error/critical. */
+  errors: number;
+  total: number;
+  open: Set<FlowNode>;
+  pendingChildren: Map<string, FlowNode[]>;
+  capNoteIndex?: number;
+}
+
+function verdictOf(type: string): Verdict {
+  return type === 'success' ? 'succeeded' : type === 'failure' ? 'failed' : 'exception';
+}
+
+/**
+ * Builds {@link Run}s from {@link TraceEvent}s, incrementally.
+ * Run identity is the caller's: `add(event, runId)` (the workspace passes the folder name for
+ * 0.1 and esper runs), else `event.runId`.
+ */
+export class RunBuilder {
+  private readonly byId = new Map<string, Run>();
+  private readonly state = new Map<Run, RunState>();
+  private readonly cap: number;
+  private changes: BuilderChanges = { runs: new Set(), flows: new Set(), added: new Set(), removed: new Set() };
+
+  constructor(opts: RunBuilderOptions = {}) {
+    this.cap = opts.maxEventsPerRun && opts.maxEventsPerRun > 0 ? opts.maxEventsPerRun : Infinity;
+  }
+
+  /** Runs in the order they were first seen. */
+  runs(): Run[] {
+    return [...this.byId.values()];
+  }
+
+  getRun(id: string): Run | undefined {
+    return this.byId.get(id);
+  }
+
+  /**
+   * Add one event. `runId` overrides `event.runId`; `source` is the file it came from (defaults
+   * to `event.src.file`). Returns the run it went to.
+   */
+  add(event: TraceEvent, runId?: string, source?: string): Run {
+    const id = runId ?? event.runId ?? '(no run id)';
+    const run = this.ensureRun(id, event.dialect, source ?? event.src.file);
+    const st = this.state.get(run) as RunState;
+    st.total++;
+    const ts = event.ts;
+    if (ts !== undefined) {
+      if (run.started === undefined) run.started = ts;
+      if (st.lastTs === undefined || ts > st.lastTs) st.lastTs = ts;
+    }
+    const stored = run.events.length < this.cap;
+    if (stored) run.events.push(event);
+    else this.noteCap(run, st);
+    this.changes.runs.add(id);
+
+    switch (event.type) {
+      case 'session_start':
+        if (event.app !== undefined) run.app = event.app;
+        if (event.mode !== undefined) run.mode = event.mode;
+        if (event.gitSha !== undefined) run.gitSha = event.gitSha;
+        if (event.host !== undefined) run.host = event.host;
+        for (const t of event.tags) if (!run.tags.includes(t)) run.tags.push(t);
+        if (ts !== undefined) run.started = ts;
+        return run;
+      case 'session_end':
+        st.sessionEnd = event;
+        if (ts !== undefined) run.ended = ts;
+        this.applyStatus(run, st, this.endedStatus(run, st));
+        return run;
+      default:
+        break;
+    }
+    if (event.type === 'failure' || event.type === 'exception') st.failures++;
+    if (event.severity === 'error' || event.severity === 'critical') st.errors++;
+
+    const flowId = event.flowId ?? event.flow;
+    if (flowId === undefined || flowId === '') return run;
+    this.addToFlow(run, st, flowId, event, stored);
+    return run;
+  }
+
+  /** Record a malformed line that belongs to a run (per-run files). */
+  addMalformed(runId: string, m: Malformed): void {
+    const run = this.byId.get(runId);
+    if (!run) return;
+    run.malformed.push(m);
+    this.changes.runs.add(runId);
+  }
+
+  /** Name flows after the fact (0.1 names recovered from summary.md). */
+  setFlowNames(runId: string, names: Map<string, string>): void {
+    const run = this.byId.get(runId);
+    if (!run) return;
+    for (const [flowId, name] of names) {
+      const flow = run.flows.get(flowId);
+      if (!flow || flow.name === name) continue;
+      flow.name = name;
+      flow.displayName = name;
+      this.changes.flows.add(flowKey(runId, flowId));
+      this.changes.runs.add(runId);
+    }
+  }
+
+  /** Add a note to a run unless it is already there. */
+  note(runId: string, text: string): void {
+    const run = this.byId.get(runId);
+    if (!run || run.notes.includes(text)) return;
+    run.notes.push(text);
+    this.changes.runs.add(runId);
+  }
+
+  /** Drop a run entirely (its source was truncated, replaced, or deleted). */
+  removeRun(id: string): boolean {
+    const run = this.byId.get(id);
+    if (!run) return false;
+    this.byId.delete(id);
+    this.state.delete(run);
+    if (this.changes.added.has(id)) this.changes.added.delete(id);
+    else this.changes.removed.add(id);
+    this.changes.runs.delete(id);
+    for (const k of [...this.changes.flows]) if (parseFlowKey(k).runId === id) this.changes.flows.delete(k);
+    return true;
+  }
+
+  /**
+   * Settle statuses that depend on time and files: a run without `session_end` is `running` when
+   * its source changed within the live window, else `crashed` (0.1 runs with `summary.md` ended;
+   * esper runs never crash, see below). Flows without a verdict follow:
+   * `running` in a running run, else `orphaned`. Only real changes are reported.
+   *
+   * esper-lite runs (§6) have no session or flows: `running` while live, else `failed` if any
+   * event has severity error/critical, else `ok`.
+   */
+  finish(opts: FinishOptions): void {
+    const window = opts.liveWindowMs ?? DEFAULT_LIVE_WINDOW_MS;
+    for (const run of this.byId.values()) {
+      const st = this.state.get(run) as RunState;
+      let status: RunStatus;
+      if (st.sessionEnd) {
+        status = this.endedStatus(run, st);
+      } else {
+        const mtime = opts.mtimeOf?.(run);
+        const live = mtime !== undefined && opts.now - mtime <= window;
+        if (run.dialect === 'flowscribe-0.1' && opts.hasEnded?.(run)) {
+          status = st.failures > 0 ? 'failed' : 'ok';
+        } else if (live) {
+          status = 'running';
+        } else if (run.dialect === 'esper') {
+          status = st.errors > 0 ? 'failed' : 'ok';
+        } else {
+          status = 'crashed';
+        }
+        const ended = status === 'running' ? undefined : st.lastTs;
+        if (run.ended !== ended) {
+          run.ended = ended;
+          this.changes.runs.add(run.id);
+        }
+      }
+      this.applyStatus(run, st, status);
+    }
+  }
+
+  /** Changes since the previous call (and reset). */
+  takeChanges(): BuilderChanges {
+    const c = this.changes;
+    this.changes = { runs: new Set(), flows: new Set(), added: new Set(), removed: new Set() };
+    return c;
+  }
+
+  private ensureRun(id: string, dialect: Run['dialect'], source: string): Run {
+    let run = this.byId.get(id);
+    if (run) return run;
+    run = {
+      id,
+      dialect,
+      sources: [source],
+      primarySource: source,
+      tags: [],
+      status: 'running',
+      flows: new Map(),
+      roots: [],
+      events: [],
+      malformed: [],
+      notes: [],
+    };
+    this.byId.set(id, run);
+    this.state.set(run, { failures: 0, errors: 0, total: 0, open: new Set(), pendingChildren: new Map() });
+    // Removed and re-created in one batch (a source was reset): report it as changed.
+    if (!this.changes.removed.delete(id)) this.changes.added.add(id);
+    return run;
+  }
+
+  private endedStatus(run: Run, st: RunState): RunStatus {
+    const raw = st.sessionEnd?.status;
+    const mapped = mapSessionStatus(raw);
+    if (mapped && mapped !== 'running') return mapped;
+    const fallback: RunStatus = st.failures > 0 ? 'failed' : 'ok';
+    const text = `session_end status ${JSON.stringify(raw ?? null)} not recognised; shown as ${fallback}`;
+    if (!run.notes.some((n) => n.startsWith('session_end status '))) run.notes.push(text);
+    return fallback;
+  }
+
+  private applyStatus(run: Run, st: RunState, status: RunStatus): void {
+    if (run.status !== status) {
+      run.status = status;
+      this.changes.runs.add(run.id);
+    }
+    const openVerdict: Verdict = status === 'running' ? 'running' : 'orphaned';
+    for (const flow of st.open) {
+      if (flow.verdict !== openVerdict) {
+        flow.verdict = openVerdict;
+        this.changes.flows.add(flowKey(run.id, flow.id));
+        this.changes.runs.add(run.id);
+      }
+    }
+  }
+
+  private addToFlow(run: Run, st: RunState, flowId: string, event: TraceEvent, stored: boolean): void {
+    let flow = run.flows.get(flowId);
+    const isNew = !flow;
+    if (!flow) {
+      flow = {
+        id: flowId,
+        name: event.flow,
+        displayName: event.flow ?? shortId(flowId),
+        runId: run.id,
+        children: [],
+        events: [],
+        steps: [],
+        verdict: st.sessionEnd || run.status !== 'running' ? 'orphaned' : 'running',
+        correlation: {},
+        tags: [],
+      };
+      run.flows.set(flowId, flow);
+      st.open.add(flow);
+      run.roots.push(flow);
+      const waiting = st.pendingChildren.get(flowId);
+      if (waiting) {
+        st.pendingChildren.delete(flowId);
+        for (const child of waiting) this.attach(run, flow, child);
+      }
+    }
+    if (flow.parentId === undefined && event.parentFlowId !== undefined && event.parentFlowId !== flowId) {
+      flow.parentId = event.parentFlowId;
+      const parent = run.flows.get(event.parentFlowId);
+      if (parent) this.attach(run, parent, flow);
+      else {
+        const list = st.pendingChildren.get(event.parentFlowId) ?? [];
+        list.push(flow);
+        st.pendingChildren.set(event.parentFlowId, list);
+      }
+    }
+    if (flow.name === undefined && event.flow !== undefined) {
+      flow.name = event.flow;
+      flow.displayName = event.flow;
+    }
+    if (flow.started === undefined && event.ts !== undefined) flow.started = event.ts;
+    if (event.correlation) {
+      for (const [k, v] of Object.entries(event.correlation)) if (!(k in flow.correlation)) flow.correlation[k] = v;
+    }
+    for (const t of event.tags) if (!flow.tags.includes(t)) flow.tags.push(t);
+
+    const isVerdict = VERDICT_TYPES.has(event.type);
+    if (stored || isNew || isVerdict) {
+      flow.events.push(event);
+      const stepName = event.step ?? '';
+      const last = flow.steps[flow.steps.length - 1];
+      if (last && last.name === stepName) last.events.push(event);
+      else flow.steps.push({ name: stepName, events: [event] });
+    }
+    if (isVerdict) {
+      // The last verdict wins (a retried flow may fail, then succeed).
+      flow.verdict = verdictOf(event.type);
+      flow.verdictEvent = event;
+      flow.ended = event.ts;
+      flow.durationMs =
+        event.durationMs ?? (event.ts !== undefined && flow.started !== undefined ? event.ts - flow.started : undefined);
+      st.open.delete(flow);
+    }
+    this.changes.flows.add(flowKey(run.id, flowId));
+  }
+
+  /** Make `child` a child of `parent` (and no longer a root); refuses to create a cycle. */
+  private attach(run: Run, parent: FlowNode, child: FlowNode): void {
+    const seen = new Set<FlowNode>();
+    for (let p: FlowNode | undefined = parent; p && !seen.has(p); p = p.parentId ? run.flows.get(p.parentId) : undefined) {
+      if (p === child) return;
+      seen.add(p);
+    }
+    if (!parent.children.includes(child)) parent.children.push(child);
+    const i = run.roots.indexOf(child);
+    if (i >= 0) run.roots.splice(i, 1);
+    this.changes.flows.add(flowKey(run.id, parent.id));
+  }
+
+  private noteCap(run: Run, st: RunState): void {
+    const text = `capped: showing the first ${run.events.length} of ${st.total} events (flows keep their verdicts)`;
+    if (st.capNoteIndex === undefined) {
+      st.capNoteIndex = run.notes.length;
+      run.notes.push(text);
+    } else {
+      run.notes[st.capNoteIndex] = text;
+    }
+  }
+}
