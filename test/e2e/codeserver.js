@@ -1,0 +1,154 @@
+// code-server (VS Code 1.100.3 in a browser, real extension host in Node): install, profiles,
+// start/stop. Each server runs in its own process group (detached = setsid) and the whole group
+// is killed on stop and on exit: the extension host outlives its parent otherwise.
+//
+// CLI:  node test/e2e/codeserver.js install          install into .ci/code-server if missing
+//       node test/e2e/codeserver.js version
+'use strict';
+const fs = require('fs');
+const net = require('net');
+const path = require('path');
+const { spawn, spawnSync } = require('child_process');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CSDIR = path.join(ROOT, '.ci', 'code-server');
+const WORK = process.env.FLOWLENS_WORK || path.join(ROOT, '.ci', 'work');
+const BIN = path.join(CSDIR, 'node_modules', '.bin', 'code-server');
+
+/** User settings that keep stray UI (welcome page, trust prompt, update checks) away. */
+const SETTINGS = {
+  'workbench.startupEditor': 'none', 'workbench.tips.enabled': false, 'telemetry.telemetryLevel': 'off',
+  'extensions.autoCheckUpdates': false, 'extensions.autoUpdate': false, 'extensions.ignoreRecommendations': true,
+  'update.mode': 'none', 'security.workspace.trust.enabled': false, 'git.openRepositoryInParentFolders': 'never',
+  'workbench.enableExperiments': false, 'chat.commandCenter.enabled': false, 'workbench.welcomePage.walkthroughs.openOnInstall': false,
+};
+
+function installed() {
+  return fs.existsSync(BIN) && spawnSync(BIN, ['--version'], { encoding: 'utf8' }).status === 0;
+}
+
+function run(cmd, args, opts) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal})`);
+}
+
+/**
+ * Installs code-server from .ci/code-server/package-lock.json unless it is already there.
+ * Needs libkrb5-dev (kerberos builds from source). Offline-safe: ripgrep comes from npm.
+ */
+function ensureInstalled() {
+  if (installed()) return;
+  fs.mkdirSync(WORK, { recursive: true });
+  const env = { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false' };
+  console.log('code-server: npm ci --ignore-scripts');
+  run('npm', ['ci', '--ignore-scripts'], { cwd: CSDIR, env });
+  // The nested @vscode/ripgrep@1.15.11 postinstall downloads rg from GitHub unless this cache
+  // file exists in $TMPDIR; feed it the binary shipped by @vscode/ripgrep-linux-x64 on npm.
+  const tmp = path.join(CSDIR, 'tmp');
+  const cache = path.join(tmp, 'vscode-ripgrep-cache-1.15.11');
+  fs.mkdirSync(cache, { recursive: true });
+  run('tar', ['czf', path.join(cache, 'ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz'),
+    '-C', path.join(CSDIR, 'node_modules', '@vscode', 'ripgrep-linux-x64', 'bin'), 'rg']);
+  const log = path.join(WORK, 'code-server-build.log');
+  console.log(`code-server: npm rebuild (native modules; log in ${path.relative(ROOT, log)})`);
+  const out = fs.openSync(log, 'w');
+  // unsafe_perm: its postinstall refuses to run as root otherwise; yes: node-pty runs `npx node-gyp`.
+  const r = spawnSync('npm', ['rebuild', '--foreground-scripts'], { cwd: CSDIR, stdio: ['ignore', out, out],
+    env: { ...env, TMPDIR: tmp, npm_config_unsafe_perm: 'true', npm_config_yes: 'true' } });
+  fs.closeSync(out);
+  if (r.status !== 0 || !installed()) {
+    const lines = fs.readFileSync(log, 'utf8').split('\n');
+    throw new Error('code-server install failed:\n' + lines.slice(-40).join('\n'));
+  }
+}
+
+/** A fresh profile folder (user data, extensions, XDG dirs) under .ci/work/<name>. */
+function profile(name) {
+  const dir = path.join(WORK, name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  for (const d of ['udd/User', 'exts', 'xdg']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'udd', 'User', 'settings.json'), JSON.stringify(SETTINGS, null, 1));
+  return dir;
+}
+
+function profileArgs(dir) {
+  return ['--user-data-dir', path.join(dir, 'udd'), '--extensions-dir', path.join(dir, 'exts')];
+}
+
+function profileEnv(dir, extra) {
+  // code-server writes ~/.config/code-server/config.yaml unless XDG dirs point elsewhere.
+  return { ...process.env, XDG_CONFIG_HOME: path.join(dir, 'xdg'), XDG_DATA_HOME: path.join(dir, 'xdg'), ...extra };
+}
+
+/** Installs a .vsix into the profile (what a user's "Install from VSIX" does). */
+function installVsix(dir, vsix) {
+  const r = spawnSync(BIN, [...profileArgs(dir), '--install-extension', vsix, '--force'],
+    { env: profileEnv(dir), encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`--install-extension ${vsix} failed:\n${r.stdout}\n${r.stderr}`);
+  const list = spawnSync(BIN, [...profileArgs(dir), '--list-extensions', '--show-versions'], { env: profileEnv(dir), encoding: 'utf8' });
+  return list.stdout.trim().split('\n').filter(Boolean);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+const live = new Set();
+function killGroup(pid, signal) {
+  try { process.kill(-pid, signal); } catch { /* already gone */ }
+}
+process.on('exit', () => { for (const pid of live) killGroup(pid, 'SIGKILL'); });
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
+  process.on(sig, () => { for (const pid of live) killGroup(pid, 'SIGKILL'); process.exit(130); });
+
+/**
+ * Starts code-server on 127.0.0.1 (a free port unless `port` is given) with a fresh profile
+ * `name`, optionally with a .vsix installed first. `env` reaches the extension host.
+ * Returns {port, url, dir, pid, extensions, stop()}.
+ */
+async function start({ name, port, vsix, env, timeoutMs = 30000 } = {}) {
+  ensureInstalled();
+  const dir = profile(name || 'cs');
+  const extensions = vsix ? installVsix(dir, vsix) : [];
+  port = port || await freePort();
+  const log = fs.openSync(path.join(dir, 'cs.log'), 'w');
+  const proc = spawn(BIN, ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry',
+    '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
+    ...profileArgs(dir)], { env: profileEnv(dir, env), stdio: ['ignore', log, log], detached: true });
+  fs.closeSync(log);
+  live.add(proc.pid);
+  let exited = null;
+  proc.on('exit', code => { exited = code; });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (!live.has(proc.pid)) return;
+    killGroup(proc.pid, 'SIGTERM');
+    for (let i = 0; i < 20 && exited === null; i++) await new Promise(r => setTimeout(r, 100));
+    killGroup(proc.pid, 'SIGKILL');
+    live.delete(proc.pid);
+  };
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    if (exited !== null) break;
+    try { if ((await fetch(`${url}/healthz`)).ok) return { port, url, dir, pid: proc.pid, extensions, stop }; } catch { /* not yet */ }
+    await new Promise(r => setTimeout(r, 150));
+  }
+  await stop();
+  throw new Error(`code-server did not start (log: ${path.join(dir, 'cs.log')}):\n` +
+    fs.readFileSync(path.join(dir, 'cs.log'), 'utf8').slice(-3000));
+}
+
+module.exports = { ROOT, WORK, BIN, ensureInstalled, installed, profile, profileArgs, profileEnv, installVsix, start, freePort };
+
+if (require.main === module) {
+  const cmd = process.argv[2];
+  try {
+    if (cmd === 'install') { ensureInstalled(); console.log('code-server', spawnSync(BIN, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]); }
+    else if (cmd === 'version') process.stdout.write(spawnSync(BIN, ['--version'], { encoding: 'utf8' }).stdout);
+    else { console.error('usage: codeserver.js install|version'); process.exit(2); }
+  } catch (e) { console.error(e.message); process.exit(1); }
+}
