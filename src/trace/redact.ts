@@ -232,7 +232,6 @@ export function isSensitiveKey(key: string, opts?: RedactOptions): boolean {
  * characters (U+200B–200D, U+2060, U+FEFF).
  */
 export function stripControl(s: string): string {
-  /* eslint-disable no-control-regex */
   return s
     .replace(/\x1b\][^\x07\x1b]{0,4096}(?:\x07|\x1b\\)?/g, '')
     .replace(/\x1b\[[0-?]{0,32}[ -/]{0,8}[@-~]?/g, '')
@@ -240,5 +239,4 @@ export function stripControl(s: string): string {
     .replace(/\r\n?/g, '\n')
     .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g, '')
     .replace(/[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b-\u200d\u2060\ufeff]/g, '');
-  /* eslint-enable no-control-regex */
 }
