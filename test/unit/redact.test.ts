@@ -1,0 +1,112 @@
+import * as assert from 'node:assert/strict';
+import { REDACTED, Redactor, isSensitiveKey, redactString, redactValue, stripControl, truncateString } from '../../src/trace/redact';
+
+describe('redact', () => {
+  describe('keys', () => {
+    it('redacts default keys case-insensitively at any depth, without mutating the input', () => {
+      const input = {
+        ticker: 'AAPL',
+        configs: { broker: 'paper', API_KEY: 'sk-live-DO-NOT-LEAK', nested: [{ Password: 'hunter2', qty: 10 }] },
+        Cookie: { session: 'abc' },
+      };
+      const before = JSON.parse(JSON.stringify(input));
+      assert.deepEqual(redactValue(input), {
+        ticker: 'AAPL',
+        configs: { broker: 'paper', API_KEY: REDACTED, nested: [{ Password: REDACTED, qty: 10 }] },
+        Cookie: REDACTED,
+      });
+      assert.deepEqual(input, before);
+    });
+
+    it('matches keys that contain a redact key (x_api_key, Authorization, apiKey, set-cookie)', () => {
+      const out = redactValue({ x_api_key: 'k1', Authorization: 'Basic x', apiKey: 'k2', 'set-cookie': 'c', author: 'ann', flow_id: 'f-1' });
+      // `author` contains `auth`: generous on purpose (documented).
+      assert.deepEqual(out, { x_api_key: REDACTED, Authorization: REDACTED, apiKey: REDACTED, 'set-cookie': REDACTED, author: REDACTED, flow_id: 'f-1' });
+    });
+
+    it('adds custom keys from ra.yaml (account_number) and keeps short custom keys exact', () => {
+      const r = new Redactor({ redactKeys: ['account_number', 'id'] });
+      assert.deepEqual(r.value({ account_number: 'DE00', bank_Account_Number: 'x', id: 7, flow_id: 'f-1' }), {
+        account_number: REDACTED,
+        bank_Account_Number: REDACTED,
+        id: REDACTED,
+        flow_id: 'f-1',
+      });
+      assert.equal(isSensitiveKey('accountNumber', { redactKeys: ['account_number'] }), true);
+      assert.equal(isSensitiveKey('ticker'), false);
+    });
+  });
+
+  describe('credential-looking values', () => {
+    const cases: Array<[string, string]> = [
+      ['login failed: password=hunter2 for bob', 'login failed: password=[REDACTED] for bob'],
+      ["{'side': 'sell', 'password': 'hunter2', 'qty': 10}", "{'side': 'sell', 'password': [REDACTED], 'qty': 10}"],
+      ['{"token": "tok-123456"}', '{"token": [REDACTED]}'],
+      ['GET /q?api_key=abc123&x=1', 'GET /q?api_key=[REDACTED]&x=1'],
+      ['header Authorization: Bearer abc.def-ghi123 rejected', 'header Authorization: [REDACTED] rejected'],
+      ['sent Bearer abcdefghijk', 'sent Bearer [REDACTED]'],
+      ['using sk-live-DO-NOT-LEAK now', 'using [REDACTED] now'],
+      ['aws AKIAIOSFODNN7EXAMPLE!', 'aws [REDACTED]!'],
+      ['gh ghp_abcdefghijklmnopqrstuvwxyz0123 ok', 'gh [REDACTED] ok'],
+      ['jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl end', 'jwt [REDACTED] end'],
+      ['key -----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY----- done', 'key [REDACTED] done'],
+      ['db postgres://app:s3cr3t@db.local/x', 'db postgres://app:[REDACTED]@db.local/x'],
+      ['paid from DE89-3704-0044-0532-0130-00 today', 'paid from [REDACTED] today'],
+    ];
+    for (const [input, expected] of cases) {
+      it(`scrubs ${JSON.stringify(input.slice(0, 40))}`, () => assert.equal(redactString(input), expected));
+    }
+
+    it('leaves ordinary reasons alone', () => {
+      for (const s of ['vendor returned 0 rows for NVDA', 'market closed on 2026-11-22', 'Basic validation failed', 'req-AAPL-2026-11-18', 'score 0.40 below threshold 0.60']) {
+        assert.equal(redactString(s), s);
+      }
+    });
+
+    it('scrubs keys of objects and values nested in arrays', () => {
+      assert.deepEqual(redactValue({ reasons: ['token=abc', 'ok'], 'sk-live-DO-NOT-LEAK': 1 }), { reasons: ['token=[REDACTED]', 'ok'], [REDACTED]: 1 });
+    });
+
+    it('applies custom keys inside strings too', () => {
+      assert.equal(redactString("{'account_number': 'X-1'}", { redactKeys: ['account_number'] }), "{'account_number': [REDACTED]}");
+    });
+  });
+
+  describe('size', () => {
+    it('cuts strings at payload_limit with a visible marker', () => {
+      assert.equal(redactString('a'.repeat(600), { payloadLimit: 512 }), 'a'.repeat(512) + '… (truncated 88 chars)');
+      assert.equal(redactString('short', { payloadLimit: 512 }), 'short');
+      assert.equal(truncateString('abcdef', 4), 'abcd… (truncated 2 chars)');
+    });
+
+    it('scrubs before cutting, so a secret across the cut is not half-kept', () => {
+      const s = 'x'.repeat(10) + 'token=tok-123456';
+      const out = redactString(s, { payloadLimit: 20 });
+      assert.ok(!out.includes('tok-12'), out);
+      assert.ok(out.endsWith('chars)'));
+    });
+
+    it('caps long arrays and marks cycles and deep nesting without overflowing the stack', () => {
+      const a: Record<string, unknown> = { n: 1 };
+      a.self = a;
+      assert.deepEqual(redactValue(a), { n: 1, self: '[circular]' });
+      const list = redactValue(Array.from({ length: 60 }, (_, i) => i), { maxItems: 3 });
+      assert.deepEqual(list, [0, 1, 2, '… 57 more items']);
+      let deep: Record<string, unknown> = {};
+      const root = deep;
+      for (let i = 0; i < 200000; i++) deep = (deep.n = {}) as Record<string, unknown>;
+      const out = JSON.stringify(redactValue(root, { maxDepth: 3 }));
+      assert.equal(out, '{"n":{"n":{"n":"[depth limit]"}}}');
+    });
+
+    it('turns non-JSON numbers into strings', () => {
+      assert.deepEqual(redactValue({ a: NaN, b: Infinity, c: 1.5 }), { a: 'NaN', b: 'Infinity', c: 1.5 });
+    });
+  });
+
+  describe('stripControl', () => {
+    it('removes ANSI, control, bidi and zero-width characters, keeps newlines and tabs', () => {
+      assert.equal(stripControl('a\x1b[31mred\x1b[0m\t\u202Eevil\u200b\r\nz\x07\x00'), 'ared\tevil\nz');
+    });
+  });
+});
