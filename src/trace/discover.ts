@@ -1,0 +1,263 @@
+/**
+ * Finds every trace source under a workspace folder: the v1 layout (formats.md §1b), flowscribe
+ * 0.1 run folders (§1a), Grain/Assay queues (§3), esper-lite telemetry (§6), SQLite stores
+ * (§2–§5) and user globs. Layout decides the *kind*; the dialect is detected later from content.
+ *
+ * The walk is bounded (depth and entries), skips dependency/VCS folders, and never follows a
+ * directory symlink into a folder it has already visited (no loops).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import picomatch from 'picomatch';
+
+/**
+ * What a discovered file is, by its place in the layout:
+ * - `trace-rolling`: `.autodev/trace.jsonl`, all v1 runs appended (§1b)
+ * - `trace-run`: `…/runs/<id>/trace.jsonl`, one run (v1 under `.autodev/`, or flowscribe 0.1)
+ * - `trace-db`: a flowscribe SQLite sink `trace.db` (§2), in a run folder or `.autodev/`
+ * - `summary-md`: `…/runs/<id>/summary.md` (0.1 flow names; its presence means the run ended)
+ * - `queue`: `.grain/telemetry_queue.jsonl`, `.assay/telemetry_queue.jsonl` (§3)
+ * - `esper`: `telemetry_*\/events.jsonl` (§6), one run per folder
+ * - `sqlite`: any other `*.db`, `*.sqlite`, `*.sqlite3` (a store; §3–§5)
+ * - `jsonl`: a file matched only by a user glob
+ */
+export type SourceKind = 'trace-rolling' | 'trace-run' | 'trace-db' | 'summary-md' | 'queue' | 'esper' | 'sqlite' | 'jsonl';
+
+export interface DiscoveredSource {
+  /** Absolute path. */
+  file: string;
+  kind: SourceKind;
+  /** Run id implied by the layout: the run folder (`runs/<id>/`) or the telemetry folder name. */
+  runHint?: string;
+  /** `queue` only: the producer named by the folder (`grain`, `assay`). */
+  producer?: string;
+}
+
+export interface Discovery {
+  /** Sorted by path. */
+  sources: DiscoveredSource[];
+  /** From `.autodev/latest` (a symlink to `runs/<id>`, or a text file holding `<id>` or `runs/<id>`). */
+  latestRunId?: string;
+  /** Human-readable, each naming the file concerned. */
+  problems: string[];
+}
+
+export interface DiscoverOptions {
+  /** Extra files to read, as globs relative to the root (picomatch syntax, e.g. `logs/**\/*.jsonl`). */
+  extraGlobs?: string[];
+  /** Deepest folder visited (root = 0). Default 4: `.autodev/runs/<id>/` is 3, `a/b/runs/<ts>/` is 4. */
+  maxDepth?: number;
+  /** Entries (files + folders) examined before the walk stops. Default 20000. */
+  maxEntries?: number;
+}
+
+/** Folders never entered. */
+export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
+  'node_modules',
+  '.git',
+  '.hg',
+  '.svn',
+  '.venv',
+  'venv',
+  '__pycache__',
+  '.tox',
+  '.mypy_cache',
+  '.pytest_cache',
+  '.ruff_cache',
+]);
+
+const SQLITE_EXT = /\.(db|sqlite|sqlite3)$/i;
+const LATEST_MAX_BYTES = 4096;
+
+function isInside(root: string, p: string): boolean {
+  const rel = path.relative(root, p);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+function classify(rel: string[], name: string): Omit<DiscoveredSource, 'file'> | undefined {
+  const parent = rel.length >= 2 ? rel[rel.length - 2] : '';
+  const grand = rel.length >= 3 ? rel[rel.length - 3] : '';
+  if (name === 'trace.jsonl' && parent === '.autodev') return { kind: 'trace-rolling' };
+  if (grand === 'runs' && parent !== '') {
+    if (name === 'trace.jsonl') return { kind: 'trace-run', runHint: parent };
+    if (name === 'trace.db') return { kind: 'trace-db', runHint: parent };
+    if (name === 'summary.md') return { kind: 'summary-md', runHint: parent };
+  }
+  if (name === 'trace.db' && parent === '.autodev') return { kind: 'trace-db' };
+  if (name === 'telemetry_queue.jsonl' && parent.startsWith('.') && parent.length > 1) {
+    return { kind: 'queue', producer: parent.slice(1) };
+  }
+  if (name === 'events.jsonl' && parent.startsWith('telemetry_')) return { kind: 'esper', runHint: parent };
+  if (SQLITE_EXT.test(name)) return { kind: 'sqlite' };
+  return undefined;
+}
+
+/**
+ * Discover trace sources under `root`. Synchronous and bounded; never throws (unreadable folders
+ * and odd `latest` files become `problems`).
+ */
+export function discover(root: string, opts: DiscoverOptions = {}): Discovery {
+  const absRoot = path.resolve(root);
+  const maxDepth = opts.maxDepth ?? 4;
+  const maxEntries = opts.maxEntries ?? 20000;
+  const problems: string[] = [];
+  const sources: DiscoveredSource[] = [];
+  const globs = (opts.extraGlobs ?? []).filter((g) => g.trim() !== '');
+  const extra = globs.length > 0 ? picomatch(globs, { dot: true }) : undefined;
+
+  const visited = new Set<string>();
+  let entries = 0;
+  let stopped = false;
+  // Breadth-first so the entry bound cuts the deepest folders first. Symlinked folders wait until
+  // every real folder was walked, so a file is reported under its real path when both exist.
+  const queue: { dir: string; rel: string[] }[] = [{ dir: absRoot, rel: [] }];
+  const linked: { dir: string; rel: string[] }[] = [];
+  try {
+    visited.add(fs.realpathSync(absRoot));
+  } catch (e) {
+    problems.push(`${absRoot}: cannot read workspace folder (${errorText(e)})`);
+    return { sources, problems };
+  }
+
+  while ((queue.length > 0 || linked.length > 0) && !stopped) {
+    const fromLink = queue.length === 0;
+    const { dir, rel } = (fromLink ? linked.shift() : queue.shift()) as { dir: string; rel: string[] };
+    if (fromLink) {
+      const real = realpath(dir);
+      if (real === undefined || visited.has(real)) continue;
+      visited.add(real);
+    }
+    let dirents: fs.Dirent[];
+    try {
+      dirents = fs.readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      problems.push(`${dir}: cannot list folder (${errorText(e)})`);
+      continue;
+    }
+    dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const d of dirents) {
+      if (++entries > maxEntries) {
+        problems.push(`${absRoot}: discovery stopped after ${maxEntries} entries; some sources may be missing`);
+        stopped = true;
+        break;
+      }
+      const full = path.join(dir, d.name);
+      const childRel = [...rel, d.name];
+      let isDir = d.isDirectory();
+      let isFile = d.isFile();
+      const isLink = d.isSymbolicLink();
+      if (isLink) {
+        // `.autodev/latest` is read as a pointer below, never walked.
+        if (d.name === 'latest' && rel[rel.length - 1] === '.autodev') continue;
+        try {
+          const st = fs.statSync(full);
+          isDir = st.isDirectory();
+          isFile = st.isFile();
+        } catch {
+          continue; // dangling link
+        }
+      }
+      if (isDir) {
+        if (SKIPPED_DIRS.has(d.name) || rel.length + 1 > maxDepth) continue;
+        if (isLink) {
+          linked.push({ dir: full, rel: childRel });
+          continue;
+        }
+        const real = realpath(full);
+        if (real === undefined || visited.has(real)) continue;
+        visited.add(real);
+        queue.push({ dir: full, rel: childRel });
+      } else if (isFile) {
+        const c = classify(childRel, d.name);
+        if (c) sources.push({ file: full, ...c });
+        else if (extra && extra(childRel.join('/'))) {
+          sources.push({ file: full, kind: SQLITE_EXT.test(d.name) ? 'sqlite' : 'jsonl' });
+        }
+      }
+    }
+  }
+
+  sources.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  const latestRunId = readLatest(absRoot, problems);
+  return { sources, latestRunId, problems };
+}
+
+/**
+ * Read `.autodev/latest` (§1b): a symlink to `runs/<id>`, or a text file holding `<id>` or
+ * `runs/<id>`. A target outside the workspace is reported and not followed.
+ */
+export function readLatest(root: string, problems: string[] = []): string | undefined {
+  const autodev = path.join(root, '.autodev');
+  const latest = path.join(autodev, 'latest');
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(latest);
+  } catch {
+    return undefined;
+  }
+  let target: string;
+  if (st.isSymbolicLink()) {
+    try {
+      target = fs.readlinkSync(latest);
+    } catch (e) {
+      problems.push(`${latest}: cannot read symlink (${errorText(e)})`);
+      return undefined;
+    }
+  } else if (st.isFile()) {
+    try {
+      const fd = fs.openSync(latest, 'r');
+      try {
+        const buf = Buffer.alloc(Math.min(st.size, LATEST_MAX_BYTES));
+        const n = fs.readSync(fd, buf, 0, buf.length, 0);
+        target = buf.toString('utf8', 0, n).replace(/^\uFEFF/, '').trim();
+      } finally {
+        fs.closeSync(fd);
+      }
+    } catch (e) {
+      problems.push(`${latest}: cannot read (${errorText(e)})`);
+      return undefined;
+    }
+    if (target.includes('\n') || target === '') {
+      problems.push(`${latest}: expected one run id or runs/<id>, found ${target === '' ? 'an empty file' : 'several lines'}`);
+      return undefined;
+    }
+  } else {
+    problems.push(`${latest}: neither a symlink nor a text file; ignored`);
+    return undefined;
+  }
+  const resolved = path.resolve(autodev, target.replace(/\\/g, '/'));
+  if (!isInside(root, resolved)) {
+    problems.push(`${latest}: points outside the workspace (${target}); not followed`);
+    return undefined;
+  }
+  if (st.isSymbolicLink()) {
+    try {
+      const real = fs.realpathSync(resolved);
+      if (!isInside(fs.realpathSync(root), real)) {
+        problems.push(`${latest}: points outside the workspace (${target} → ${real}); not followed`);
+        return undefined;
+      }
+    } catch {
+      problems.push(`${latest}: points to a missing run folder (${target})`);
+    }
+  }
+  const id = path.basename(resolved);
+  if (id === '' || id === '.autodev' || id === 'runs') {
+    problems.push(`${latest}: does not name a run (${target})`);
+    return undefined;
+  }
+  return id;
+}
+
+function realpath(p: string): string | undefined {
+  try {
+    return fs.realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+function errorText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err?.code ?? (e instanceof Error ? e.message : String(e));
+}

@@ -1,0 +1,127 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { discover, readLatest } from '../../src/trace/discover';
+
+const DEMO = path.resolve('test/fixtures/demo-app');
+const STORES = path.resolve('test/fixtures/stores');
+const RUN_IDS = [
+  '20261118T140000Z-a1c3',
+  '20261119T140000Z-b7d2',
+  '20261119T190000Z-c4e8',
+  '20261120T140000Z-d9f1',
+  '20261121T140000Z-e2a6',
+  '20261122T140000Z-f5b0',
+];
+
+function rel(root: string, sources: { file: string; kind: string; runHint?: string; producer?: string }[]): string[] {
+  return sources.map(
+    (s) => `${s.kind} ${path.relative(root, s.file).split(path.sep).join('/')}${s.runHint ? ` #${s.runHint}` : ''}${s.producer ? ` @${s.producer}` : ''}`,
+  );
+}
+
+function tmpdir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-discover-'));
+}
+
+function touch(file: string, text = '{}\n'): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+}
+
+describe('discover', () => {
+  it('finds every source in test/fixtures/demo-app, and latest from the text file', () => {
+    const d = discover(DEMO);
+    const expected = [
+      ...RUN_IDS.map((id) => `trace-run .autodev/runs/${id}/trace.jsonl #${id}`),
+      'trace-rolling .autodev/trace.jsonl',
+      // runs/<id>/ (flowscribe 0.1): e2a6 crashed, so it has no summary.md.
+      ...RUN_IDS.flatMap((id) => [
+        ...(id.endsWith('e2a6') ? [] : [`summary-md runs/${id}/summary.md #${id}`]),
+        `trace-db runs/${id}/trace.db #${id}`,
+        `trace-run runs/${id}/trace.jsonl #${id}`,
+      ]),
+    ];
+    assert.deepEqual(rel(DEMO, d.sources), expected);
+    assert.equal(d.latestRunId, '20261122T140000Z-f5b0'); // .autodev/latest holds "runs/20261122T140000Z-f5b0"
+    assert.deepEqual(d.problems, []);
+  });
+
+  it('finds the queues, the esper telemetry folder and the SQLite stores in test/fixtures/stores', () => {
+    const d = discover(STORES);
+    assert.deepEqual(rel(STORES, d.sources), [
+      'queue .assay/telemetry_queue.jsonl @assay',
+      'queue .grain/telemetry_queue.jsonl @grain',
+      'sqlite brainstem.sqlite3',
+      'sqlite pulse.db',
+      'sqlite sovereignty_metrics.db',
+      'esper telemetry_2026-11-20_080000/events.jsonl #telemetry_2026-11-20_080000',
+    ]);
+    assert.equal(d.latestRunId, undefined);
+  });
+
+  it('reads latest as a symlink, as a bare id, and reports one pointing outside', () => {
+    const root = tmpdir();
+    try {
+      fs.mkdirSync(path.join(root, '.autodev', 'runs', 'r-1'), { recursive: true });
+      const latest = path.join(root, '.autodev', 'latest');
+      fs.symlinkSync(path.join('runs', 'r-1'), latest);
+      assert.equal(discover(root).latestRunId, 'r-1');
+
+      fs.unlinkSync(latest);
+      fs.writeFileSync(latest, 'r-2\n');
+      assert.equal(readLatest(root), 'r-2');
+
+      fs.unlinkSync(latest);
+      fs.symlinkSync('/etc', latest);
+      const d = discover(root);
+      assert.equal(d.latestRunId, undefined);
+      assert.deepEqual(d.problems, [`${latest}: points outside the workspace (/etc); not followed`]);
+
+      fs.unlinkSync(latest);
+      fs.writeFileSync(latest, '../../elsewhere/runs/x');
+      const problems: string[] = [];
+      assert.equal(readLatest(root, problems), undefined);
+      assert.deepEqual(problems, [`${latest}: points outside the workspace (../../elsewhere/runs/x); not followed`]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('skips dependency folders, survives symlink loops, bounds depth, and matches extra globs', () => {
+    const root = tmpdir();
+    try {
+      touch(path.join(root, 'node_modules', 'x', 'runs', 'r', 'trace.jsonl'));
+      touch(path.join(root, '.venv', 'runs', 'r', 'trace.jsonl'));
+      touch(path.join(root, 'app', 'runs', '20260101_120000', 'trace.jsonl'));
+      touch(path.join(root, 'a', 'b', 'c', 'runs', 'deep', 'trace.jsonl')); // run folder at depth 5
+      touch(path.join(root, 'logs', 'svc', 'out.jsonl'));
+      touch(path.join(root, 'logs', 'notes.txt'));
+      fs.symlinkSync(root, path.join(root, 'app', 'loop'));
+      fs.symlinkSync(path.join(root, 'app'), path.join(root, 'again'));
+      const d = discover(root, { extraGlobs: ['logs/**/*.jsonl'] });
+      assert.deepEqual(rel(root, d.sources), [
+        'trace-run app/runs/20260101_120000/trace.jsonl #20260101_120000',
+        'jsonl logs/svc/out.jsonl',
+      ]);
+      assert.deepEqual(d.problems, []);
+
+      assert.deepEqual(rel(root, discover(root, { maxDepth: 5 }).sources), [
+        'trace-run a/b/c/runs/deep/trace.jsonl #deep',
+        'trace-run app/runs/20260101_120000/trace.jsonl #20260101_120000',
+      ]);
+
+      const capped = discover(root, { maxEntries: 3 });
+      assert.deepEqual(capped.problems, [`${root}: discovery stopped after 3 entries; some sources may be missing`]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('reports a missing workspace folder instead of throwing', () => {
+    const d = discover('/nonexistent/flowlens-ws');
+    assert.deepEqual(d.sources, []);
+    assert.equal(d.problems.length, 1);
+  });
+});
