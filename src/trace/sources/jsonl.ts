@@ -248,11 +248,11 @@ export class JsonlTail {
 
     const handleLine = (b: Buffer, start: number, end: number, lineOffset: number, cutOff: boolean): void => {
       lineNo++;
-      if (end > start && b[end - 1] === CR) end--;
       if (end - start > maxLine) {
         result.malformed.push(tooLong({ line: lineNo, offset: lineOffset, bytes: end - start }, cutOff));
         return;
       }
+      if (end > start && b[end - 1] === CR) end--;
       if (lineOffset === 0 && end - start >= 3 && b[start] === 0xef && b[start + 1] === 0xbb && b[start + 2] === 0xbf) {
         start += 3;
       }
