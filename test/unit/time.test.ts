@@ -1,0 +1,99 @@
+import { strict as assert } from 'node:assert';
+import { parseTimestamp } from '../../src/trace/time';
+
+/** 2026-11-18T09:00:00Z in epoch seconds (python: datetime(2026,11,18,9,tzinfo=utc).timestamp()). */
+const T0_S = 1794992400;
+const T0 = T0_S * 1000;
+
+function near(actual: number | undefined, expected: number): void {
+  assert.ok(actual !== undefined, `expected ${expected}, got undefined`);
+  assert.ok(Math.abs(actual - expected) < 1e-6, `expected ${expected}, got ${actual}`);
+}
+
+describe('parseTimestamp', () => {
+  it('reads ISO with Z, and the v1 fixture form with 6 fraction digits', () => {
+    assert.equal(parseTimestamp('2026-11-18T09:00:00Z'), T0);
+    assert.equal(parseTimestamp('2026-11-18T09:00:00.000000Z'), T0);
+    assert.equal(parseTimestamp('2026-11-18T09:00:00.035000Z'), T0 + 35);
+    assert.equal(parseTimestamp('2026-11-18t09:00:00z'), T0);
+  });
+
+  it('reads naive ISO as UTC (flowscribe 0.1), with or without a fraction', () => {
+    assert.equal(parseTimestamp('2026-11-18T09:00:00.035000'), T0 + 35);
+    assert.equal(parseTimestamp('2026-11-18T09:00:00'), T0);
+    assert.equal(parseTimestamp('2026-11-18T09:00'), T0);
+  });
+
+  it('applies offsets in every spelling', () => {
+    assert.equal(parseTimestamp('2026-11-18T09:00:00.000000+00:00'), T0);
+    assert.equal(parseTimestamp('2026-11-18T11:00:00+02:00'), T0);
+    assert.equal(parseTimestamp('2026-11-18T11:00:00+0200'), T0);
+    assert.equal(parseTimestamp('2026-11-18T11:00:00+02'), T0);
+    assert.equal(parseTimestamp('2026-11-18T03:30:00-05:30'), T0);
+    // crossing midnight backwards
+    assert.equal(parseTimestamp('2026-11-19T00:30:00+15:30'), T0);
+  });
+
+  it('reads the SQLite created_at form (space separator)', () => {
+    assert.equal(parseTimestamp('2026-11-18 09:00:00'), T0);
+    assert.equal(parseTimestamp('2026-11-18 09:00:00.5'), T0 + 500);
+  });
+
+  it('keeps sub-millisecond precision to microseconds; up to 9 fraction digits', () => {
+    near(parseTimestamp('2026-11-18T09:00:00.214999Z'), T0 + 214.999);
+    near(parseTimestamp('2026-11-18T09:00:00.123456789Z'), T0 + 123.456);
+    assert.equal(parseTimestamp('2026-11-18T09:00:00.1Z'), T0 + 100);
+    assert.equal(parseTimestamp('2026-11-18T09:00:00,25Z'), T0 + 250);
+    assert.equal(parseTimestamp('2026-11-18T09:00:00.1234567890Z'), undefined);
+  });
+
+  it('a bare date is midnight UTC', () => {
+    assert.equal(parseTimestamp('2026-11-18'), T0 - 9 * 3600_000);
+  });
+
+  it('epoch numbers: seconds below 1e11, milliseconds above', () => {
+    assert.equal(parseTimestamp(T0_S), T0);
+    assert.equal(parseTimestamp(T0_S + 0.5), T0 + 500);
+    assert.equal(parseTimestamp(T0), T0);
+    assert.equal(parseTimestamp(T0 + 35), T0 + 35);
+    assert.equal(parseTimestamp(0), 0);
+  });
+
+  it('epoch numeric strings', () => {
+    assert.equal(parseTimestamp(String(T0_S)), T0);
+    assert.equal(parseTimestamp(String(T0)), T0);
+    assert.equal(parseTimestamp(' 1794992400.25 '), T0 + 250);
+  });
+
+  it('accepts a valid leap day and a Date', () => {
+    assert.equal(parseTimestamp('2024-02-29T12:00:00Z'), 1709208000 * 1000);
+    assert.equal(parseTimestamp(new Date(T0)), T0);
+  });
+
+  it('returns undefined for anything unreadable', () => {
+    for (const v of [
+      undefined,
+      null,
+      true,
+      {},
+      [],
+      '',
+      '   ',
+      'yesterday',
+      '2026-13-01T00:00:00Z',
+      '2026-11-31T00:00:00Z',
+      '2025-02-29T00:00:00Z',
+      '2026-11-18T24:00:00Z',
+      '2026-11-18T09:60:00Z',
+      '2026-11-18T09:00:61Z',
+      '2026-11-18T09:00:00+25:00',
+      '2026-11-18T09:00:00 UTC',
+      '18/11/2026',
+      NaN,
+      Infinity,
+      new Date('nope'),
+    ]) {
+      assert.equal(parseTimestamp(v), undefined, String(v));
+    }
+  });
+});
