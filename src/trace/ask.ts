@@ -444,7 +444,11 @@ export function buildAskMd(run: Run, ctx: AskContext = {}): string {
       // Top issues
       const issueParts: string[] = ['## Top issues'];
       const keptNames = new Set(issueNames.slice(0, d.issueNamesKept));
-      if (issueNames.length > keptNames.size) omitted.push(`issues of ${issueNames.length - keptNames.size} more failing flow(s): ${issueNames.slice(keptNames.size).map((n) => code(cleanText(red, n))).join(', ')}`);
+      if (issueNames.length > keptNames.size) {
+        const rest = issueNames.slice(keptNames.size);
+        const named = rest.slice(0, 5).map((n) => code(cleanText(red, n))).join(', ');
+        omitted.push(`issues of ${rest.length} more failing flow(s): ${named}${rest.length > 5 ? ', …' : ''}`);
+      }
       const specShown = new Set<string>();
       let droppedLatest = 0;
       let droppedLatestEvidence = 0;
