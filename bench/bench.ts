@@ -1,0 +1,150 @@
+/**
+ * `npm run bench` (full, ~1M lines) and `npm run bench -- --quick` (~20k lines, targets shown
+ * but not enforced). Every figure is measured in this run; failing targets print FAIL.
+ *
+ *   index     read + parse + model + rollups through the real TraceWorkspace, vs a JSON.parse-only pass
+ *   peak RSS  of the index, in a child process (process.resourceUsage().maxRSS)
+ *   live tail append 1,000 lines to the loaded workspace, time refresh() + rollups (median)
+ *   views     children of a 10,000-flow run, failures of a 10,000-failure run, ask.md of the big run
+ *   sqlite    bench/sqlite.ts (benchSqlite), and the .vsix size when dist/*.vsix exists
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import * as path from 'node:path';
+import { jqPass, jsonParsePass, pythonPass } from './baseline';
+import { ensureBenchData } from './gen';
+import type { ChildReport } from './indexChild';
+
+/** One printed row. `target` is the bound `measured` must not exceed; `pass` undefined = informational. */
+export interface BenchRow {
+  name: string;
+  measured: number | string;
+  baseline?: number | string;
+  ratio?: number;
+  target?: number | string;
+  pass?: boolean;
+  unit?: string;
+  note?: string;
+}
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const seed = Number(argValue('--seed') ?? 1729);
+const lines = Number(argValue('--lines') ?? (quick ? 20_000 : 1_000_000));
+const repo = path.resolve(__dirname, '..', '..');
+const dataDir = path.join(repo, 'bench', 'data');
+
+function argValue(name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+}
+
+function log(s: string): void {
+  process.stderr.write(`[bench] ${s}\n`);
+}
+
+const fmt = (v: number | string | undefined, unit = ''): string =>
+  v === undefined ? '-' : typeof v === 'string' ? v : `${v >= 100 ? Math.round(v) : Math.round(v * 100) / 100}${unit ? ' ' + unit : ''}`;
+
+function printRows(rows: BenchRow[]): void {
+  const cells = rows.map(r => [
+    r.name,
+    fmt(r.measured, r.unit),
+    fmt(r.baseline, r.unit),
+    r.ratio === undefined ? '-' : r.ratio.toFixed(2),
+    typeof r.target === 'number' ? `≤ ${fmt(r.target, r.unit)}` : r.target ?? '-',
+    r.pass === undefined ? 'info' : quick ? (r.pass ? 'pass (quick)' : 'fail (quick)') : r.pass ? 'PASS' : 'FAIL',
+  ]);
+  const head = ['name', 'measured', 'baseline', 'ratio', 'target', 'result'];
+  const w = head.map((h, i) => Math.max(h.length, ...cells.map(c => c[i].length)));
+  const line = (c: string[]) => c.map((x, i) => x.padEnd(w[i])).join(' | ');
+  process.stdout.write(line(head) + '\n' + w.map(n => '-'.repeat(n)).join('-|-') + '\n');
+  for (let i = 0; i < rows.length; i++) {
+    process.stdout.write(line(cells[i]) + '\n');
+    if (rows[i].note) process.stdout.write(`    note: ${rows[i].note}\n`);
+  }
+}
+
+/** Run the index (and live tail + view timings) in a child so its peak RSS is its own. */
+function runChild(root: string, big: string): ChildReport {
+  const child = path.join(__dirname, 'indexChild.js');
+  const r = spawnSync(process.execPath, ['--expose-gc', child, root, big, String(seed), quick ? 'quick' : 'full'], {
+    encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (r.status !== 0) throw new Error(`index child failed (exit ${r.status}${r.signal ? `, ${r.signal}` : ''})`);
+  return JSON.parse(r.stdout) as ChildReport;
+}
+
+async function main(): Promise<number> {
+  const t0 = Date.now();
+  const rows: BenchRow[] = [];
+  log(`${quick ? 'quick' : 'full'} mode: ${lines} lines, seed ${seed}; node ${process.version}, ${availableParallelism()} cpus`);
+  const { root, file, meta } = ensureBenchData(dataDir, lines, seed, log);
+  const big = meta.runs[meta.runs.length - 1];
+  log(`data: ${file} (${(meta.bytes / 1e6).toFixed(0)} MB, ${meta.lines} lines, ${meta.runs.length} runs)`);
+
+  // (1) baseline: JSON.parse-only pass (warm the page cache first with one untimed pass in quick mode only)
+  if (quick) jsonParsePass(file);
+  const base = jsonParsePass(file);
+  log(`JSON.parse pass: ${base.ms.toFixed(0)} ms`);
+
+  const child = runChild(root, big.id);
+  log(`index: ${child.indexMs.toFixed(0)} ms, ${child.events} events, peak RSS ${(child.maxRssKb / 1024).toFixed(0)} MB`);
+  rows.push({ name: `index ${meta.lines} lines (read+parse+model+rollups)`, measured: child.indexMs, unit: 'ms', baseline: base.ms,
+    ratio: child.indexMs / base.ms, target: 1.0, pass: child.indexMs / base.ms <= 1.0,
+    note: `target is the ratio index ÷ JSON.parse-only pass; ${Math.round(meta.lines / (child.indexMs / 1000))} lines/s vs ${Math.round(base.lines / (base.ms / 1000))} lines/s baseline; ${child.runs} runs, ${child.events} events, ${child.malformed} malformed` });
+  const jq = jqPass(file);
+  rows.push({ name: 'jq -c . > /dev/null (same file)', measured: jq.ms ?? 'skipped', unit: 'ms', baseline: base.ms,
+    ratio: jq.ms === undefined ? undefined : jq.ms / base.ms, note: jq.note });
+  const py = pythonPass(file);
+  rows.push({ name: 'python3 json.loads loop (same file)', measured: py.ms ?? 'skipped', unit: 'ms', baseline: base.ms,
+    ratio: py.ms === undefined ? undefined : py.ms / base.ms, note: py.note });
+
+  // (2) peak RSS
+  const rssMb = child.maxRssKb / 1024;
+  rows.push({ name: 'index peak RSS (child process)', measured: rssMb, unit: 'MB', target: 300, pass: rssMb <= 300,
+    note: `maxRSS after load + rollups, before live tail; heap used ${child.heapUsedMb.toFixed(0)} MB` });
+
+  // (3) live tail
+  rows.push({ name: `live tail: append 1,000 lines, refresh() + rollups (median of ${child.tail.reps})`, measured: child.tail.medianMs, unit: 'ms',
+    target: 20, pass: child.tail.medianMs <= 20, note: `min ${child.tail.minMs.toFixed(1)} ms, max ${child.tail.maxMs.toFixed(1)} ms; ${child.tail.note}` });
+
+  // (4) views
+  for (const v of child.views) rows.push(v);
+
+  // (5) SQLite + .vsix
+  const sqliteJs = path.join(__dirname, 'sqlite.js');
+  if (existsSync(sqliteJs)) {
+    try {
+      const mod = createRequire(__filename)(sqliteJs) as { benchSqlite?: (o: { quick: boolean; log: (s: string) => void }) => Promise<BenchRow[]> | BenchRow[] };
+      if (typeof mod.benchSqlite === 'function') rows.push(...(await mod.benchSqlite({ quick, log })));
+      else rows.push({ name: 'sqlite', measured: 'not built yet', note: 'bench/sqlite.ts has no benchSqlite export' });
+    } catch (e) {
+      rows.push({ name: 'sqlite', measured: 'error', pass: false, note: (e as Error).message.split('\n')[0] });
+    }
+  } else rows.push({ name: 'sqlite', measured: 'not built yet', note: 'bench/sqlite.ts missing' });
+  const distDir = path.join(repo, 'dist');
+  const vsix = existsSync(distDir) ? readdirSync(distDir).filter(f => f.endsWith('.vsix')) : [];
+  if (vsix.length) {
+    for (const v of vsix) {
+      const mb = statSync(path.join(distDir, v)).size / 1024 / 1024;
+      rows.push({ name: `.vsix size (${v})`, measured: mb, unit: 'MB', target: 2, pass: mb <= 2 });
+    }
+  } else rows.push({ name: '.vsix size', measured: 'no dist/*.vsix', note: 'run the packaging step first' });
+
+  printRows(rows);
+  const judged = rows.filter(r => r.pass !== undefined);
+  const passed = judged.filter(r => r.pass).length;
+  process.stdout.write(`bench: ${passed} passed, ${judged.length - passed} failed${quick ? ' (quick: targets not enforced)' : ''} in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  return quick || judged.every(r => r.pass) ? 0 : 1;
+}
+
+
+main().then(code => {
+  process.exitCode = code;
+}, (e: unknown) => {
+  process.stderr.write(`bench: crashed: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,160 @@
+/**
+ * The six CLI commands: each asks `./data` (which asks `src/trace`) for plain rows, then prints
+ * either the stable `--json` document (docs/cli.md) or aligned, escaped, optionally coloured
+ * tables. No trace logic here.
+ */
+import * as data from './data';
+import { CliError } from './errors';
+import { bytes, esc, ms, painter, pct, table, toJson, useColor, type Cell, type Colour } from './output';
+
+export type CommandName = 'runs' | 'flows' | 'failures' | 'metrics' | 'validate' | 'stores';
+
+/** Options common to all commands (commander camelCases them). */
+export interface CommonOptions {
+  json?: boolean;
+  redact?: boolean;
+  run?: string;
+}
+
+/** Where output goes (tests pass buffers). */
+export interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+
+const STATUS_COLOUR: Record<string, Colour> = { ok: 'green', failed: 'red', crashed: 'red', running: 'cyan' };
+
+/** Run one command; throws {@link CliError} for expected failures. Sets `process.exitCode = 1` for validate errors. */
+export async function runCommand(name: CommandName, path: string | undefined, opts: CommonOptions, io: Io): Promise<void> {
+  const paint = painter(!opts.json && useColor());
+  const redact = opts.redact !== false;
+  switch (name) {
+    case 'runs': {
+      const ws = await data.open(path);
+      const runs = data.selectRuns(ws, opts.run ?? 'all');
+      const rows = runs.map(r => data.runRow(r));
+      const malformed = data.malformed(ws);
+      if (opts.json) return io.out(toJson({ root: ws.root, runs: rows, malformed }) + '\n');
+      if (!rows.length) io.out(`no runs found under ${esc(ws.root)}\n`);
+      else io.out(table(
+        ['RUN', 'STATUS', 'STARTED', 'DURATION', 'APP', 'FLOWS', 'OK', 'FAILED', 'EXC', 'ORPHANED', 'RUNNING', 'EVENTS', 'MALFORMED'],
+        rows.map(r => [r.id, { text: r.status, colour: STATUS_COLOUR[r.status] }, r.started ?? '-',
+          ms(r.started && r.ended ? Date.parse(r.ended) - Date.parse(r.started) : undefined), r.app ?? '-',
+          r.flows.total, r.flows.succeeded, red(r.flows.failed), red(r.flows.exceptions), yellow(r.flows.orphaned), r.flows.running,
+          r.events, yellow(r.malformed)] as Cell[]),
+        paint));
+      if (malformed.length) io.out(paint('yellow', `\n${malformed.length} malformed line(s); first: ${esc(malformed[0].file)}:${malformed[0].line}: ${esc(malformed[0].reason)}\n`));
+      return;
+    }
+    case 'flows': {
+      const ws = await data.open(path);
+      const sel = opts.run ?? 'latest';
+      const runs = data.selectRuns(ws, sel);
+      const flows = data.flowRows(ws, runs);
+      if (opts.json) return io.out(toJson({ root: ws.root, run: runLabel(sel, runs), flows }) + '\n');
+      io.out(paint('dim', `run ${esc(runLabel(sel, runs))}\n`));
+      if (!flows.length) return io.out('no flows\n');
+      io.out(table(
+        ['FLOW', 'N', 'OK', 'FAILED', 'EXC', 'ORPHANED', 'SUCCESS', 'P50', 'P95', 'MAX', 'SLA P95', 'CLASSES'],
+        flows.map(f => [f.name, f.instances, f.succeeded, red(f.failed), red(f.exceptions), yellow(f.orphaned),
+          pct(f.success_rate), ms(f.p50_ms), { text: ms(f.p95_ms), colour: f.sla_breached ? 'red' : undefined },
+          ms(f.max_ms), f.sla_p95_ms === null ? '-' : { text: `${ms(f.sla_p95_ms)}${f.sla_breached ? ' BREACHED' : ''}`, colour: f.sla_breached ? 'red' : undefined },
+          Object.entries(f.failure_classes).map(([k, v]) => `${k}×${v}`).join(' ')] as Cell[]),
+        paint));
+      return;
+    }
+    case 'failures': {
+      const ws = await data.open(path);
+      const sel = opts.run ?? 'latest';
+      const runs = data.selectRuns(ws, sel);
+      const failures = data.failureRows(ws, runs, { redact });
+      if (opts.json) return io.out(toJson({ root: ws.root, run: runLabel(sel, runs), failures }) + '\n');
+      io.out(paint('dim', `run ${esc(runLabel(sel, runs))}\n`));
+      if (!failures.length) return io.out(paint('green', 'no failures\n'));
+      for (const f of failures) {
+        const where = f.resolved_file ?? f.file;
+        io.out(`${paint(f.event_type === 'exception' ? 'red' : 'yellow', esc(f.event_type))} ${paint('bold', esc(f.flow ?? f.flow_id ?? '-'))}`
+          + `${f.step ? ` step ${esc(f.step)}` : ''}  ${esc(f.failure_class ?? '-')}  ${esc(f.severity ?? '')}  ${esc(f.timestamp ?? '')}\n`);
+        io.out(`  ${esc(f.reason ?? '')}\n`);
+        if (where) io.out(paint('cyan', `  ${esc(where)}${f.line ? `:${f.line}` : ''}\n`));
+        if (f.evidence !== undefined && f.evidence !== null) io.out(paint('dim', `  evidence: ${esc(f.evidence)}\n`));
+      }
+      io.out(`${failures.length} failure(s)\n`);
+      return;
+    }
+    case 'metrics': {
+      const ws = await data.open(path);
+      const sel = opts.run ?? 'latest';
+      const runs = data.selectRuns(ws, sel);
+      const m = data.metrics(ws, runs);
+      if (opts.json) return io.out(toJson({ root: ws.root, run: runLabel(sel, runs), ...m }) + '\n');
+      io.out(paint('dim', `run ${esc(runLabel(sel, runs))}\n`));
+      const counts = (title: string, rec: Record<string, number>) => {
+        const entries = Object.entries(rec).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+        io.out(`\n${paint('bold', title)}\n`);
+        io.out(entries.length ? table(['KEY', 'COUNT'], entries.map(([k, v]) => [k, v]), paint) : '  (none)\n');
+      };
+      counts('Events by type', m.counts.by_type);
+      counts('Events by severity', m.counts.by_severity);
+      counts('Failures by class', m.counts.by_failure_class);
+      counts('Failures by domain', m.counts.by_domain);
+      if (m.latency.length) {
+        io.out(`\n${paint('bold', 'Latency histograms (verdict duration)')}\n`);
+        const labels = m.latency[0].buckets.map(b => (b.le_ms === null ? '>' + m.latency[0].buckets[m.latency[0].buckets.length - 2]?.le_ms : `≤${b.le_ms}`));
+        io.out(table(['FLOW', ...labels], m.latency.map(h => [h.flow, ...h.buckets.map(b => b.count)]), paint));
+      }
+      if (m.pulse) {
+        const p = m.pulse;
+        io.out(`\n${paint('bold', `Pulse (${p.total} queued envelope events)`)}\n`);
+        io.out(table(['TYPE', 'COUNT'], Object.entries(p.by_type).map(([k, v]) => [k, v]), paint));
+        io.out(table(['SOURCE', 'COUNT'], Object.entries(p.by_source).map(([k, v]) => [k, v]), paint));
+        if (p.phases.length) io.out(table(['PHASE', 'CLOSES', 'TASKS DONE', 'TASK CLOSES', 'FIRST CLOSED', 'LAST CLOSED'],
+          p.phases.map(ph => [ph.phase === '' ? '""' : ph.phase, ph.closes, ph.tasks_done, ph.task_closes, ph.first_closed_at ?? '-', ph.last_closed_at ?? '-']), paint));
+        if (Object.keys(p.stop_reasons).length) io.out(table(['STOP REASON', 'COUNT'], Object.entries(p.stop_reasons).map(([k, v]) => [k, v]), paint));
+        const v = p.verification.overall;
+        io.out(`verification: ${v.passed}/${v.total} passed (${pct(v.rate)})\n`);
+        for (const u of p.unsupported) io.out(paint('yellow', `unsupported: ${esc(u.type)} v${u.version} ×${u.count}\n`));
+      }
+      return;
+    }
+    case 'validate': {
+      const ws = await data.open(path);
+      const v = await data.validate(ws);
+      if (opts.json) io.out(toJson({ root: ws.root, ...v }) + '\n');
+      else {
+        for (const p of v.problems)
+          io.out(`${esc(p.file)}:${p.line ?? 1}:${p.col ?? 1}: ${paint(p.severity === 'error' ? 'red' : p.severity === 'warning' ? 'yellow' : 'dim', p.severity)}: ${esc(p.message)}\n`);
+        io.out(v.errors || v.warnings ? `${v.errors} error(s), ${v.warnings} warning(s)\n` : paint('green', 'no problems\n'));
+      }
+      if (v.errors > 0) process.exitCode = 1;
+      return;
+    }
+    case 'stores': {
+      const ws = await data.open(path);
+      const stores = await data.stores(ws);
+      if (opts.json) return io.out(toJson({ root: ws.root, stores }) + '\n');
+      if (!stores.length) return io.out(`no SQLite stores found under ${esc(ws.root)}\n`);
+      io.out(table(['PATH', 'KIND', 'ROWS', 'WAL', 'SIZE', 'PROBLEMS'],
+        stores.map(s => [s.path, s.kind, s.rows, s.wal_applied ? 'yes' : 'no', bytes(s.size_bytes), s.problems.length ? red(s.problems.length) : 0] as Cell[]), paint));
+      for (const s of stores) {
+        if (s.rollups && Object.keys(s.rollups).length) io.out(`\n${paint('bold', esc(s.path))} ${paint('dim', esc(s.kind))}\n  ${esc(s.rollups)}\n`);
+        for (const p of s.problems) io.out(paint('yellow', `  ${esc(p.file ?? s.path)}${p.line ? `:${p.line}` : ''}: ${esc(p.severity)}: ${esc(p.message)}\n`));
+      }
+      return;
+    }
+  }
+}
+
+function red(n: number): Cell {
+  return n ? { text: n, colour: 'red' } : n;
+}
+function yellow(n: number): Cell {
+  return n ? { text: n, colour: 'yellow' } : n;
+}
+
+function runLabel(sel: string, runs: { id: string }[]): string {
+  return sel === 'all' ? 'all' : runs[0]?.id ?? sel;
+}
+
+export { CliError };

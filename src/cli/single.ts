@@ -1,0 +1,59 @@
+/**
+ * A single trace file given as PATH: read with the same trace-core pieces the workspace uses
+ * (JsonlTail → detectFileDialect/normalizeEvent → RunBuilder), without folder discovery.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RunBuilder } from '../trace/build';
+import type { Dialect, Malformed, Run, SourceLoc, TraceEvent } from '../trace/model';
+import { JsonlTail } from '../trace/sources/jsonl';
+import { detectFileDialect, normalizeEvent } from '../trace/sources/normalize';
+
+/** Runs, malformed lines and envelope events read from one file. */
+export interface SingleFile {
+  runs: Run[];
+  malformed: Malformed[];
+  envelopes: TraceEvent[];
+}
+
+/** Read one JSONL trace file completely. Never throws on bad content. */
+export function readSingleFile(file: string, now = Date.now()): SingleFile {
+  const builder = new RunBuilder();
+  const envelopes: TraceEvent[] = [];
+  const folderRun = path.basename(path.dirname(file));
+  let dialect: Dialect | undefined;
+  const pending: [Record<string, unknown>, SourceLoc][] = [];
+  const add = (obj: Record<string, unknown>, loc: SourceLoc) => {
+    const ev = normalizeEvent(obj, dialect as Dialect, loc);
+    if (ev.dialect === 'envelope') envelopes.push(ev);
+    else builder.add(ev, ev.runId ?? folderRun, file);
+  };
+  const flush = () => {
+    dialect = detectFileDialect(pending.map(p => p[0])) ?? 'generic';
+    for (const [o, l] of pending) add(o, l);
+    pending.length = 0;
+  };
+  const tail = new JsonlTail(file);
+  const res = tail.readSync((obj, loc) => {
+    if (dialect) return add(obj, loc);
+    pending.push([obj, loc]);
+    if (pending.length >= 20) flush();
+  }, { final: true });
+  if (!dialect) flush();
+  const malformed = [...res.malformed];
+  if (res.error) malformed.push({ file, line: 0, reason: res.error });
+  const runs = builder.runs();
+  const mtime = statMtime(file);
+  const ended = fs.existsSync(path.join(path.dirname(file), 'summary.md'));
+  builder.finish({ now, mtimeOf: () => mtime, hasEnded: () => ended });
+  for (const m of malformed) if (runs.length === 1) builder.addMalformed(runs[0].id, m);
+  return { runs, malformed, envelopes };
+}
+
+function statMtime(file: string): number | undefined {
+  try {
+    return fs.statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
