@@ -1,0 +1,407 @@
+/**
+ * Rollups over runs: per flow name (outcomes, success rate, duration percentiles, SLA, failure
+ * classes, first/last failure), event counts (type, severity, failure class, domain), latency
+ * histograms on ra.yaml `latency_buckets_ms`, and run-to-run trends. Pulse rollups live in
+ * `pulse.ts` (re-exported here).
+ *
+ * Batch rollups use exact nearest-rank percentiles (`stats.ts`). For the live path,
+ * {@link FlowRollupAccumulator} absorbs settled flows one at a time with the bounded-error
+ * sketch of {@link FlowStatsAccumulator}. Output is camelCase; the CLI maps it to snake_case.
+ * Pure: no I/O, never throws on odd input.
+ */
+import { slaFor, DEFAULT_LATENCY_BUCKETS_MS, type Catalog } from './catalog';
+import { failureDomain, type FailureDomain, type FlowNode, type Run, type TraceEvent } from './model';
+import { FlowStatsAccumulator, latencyHistogram, summarizeDurations, type HistogramBucket } from './stats';
+
+export { pulseRollup, type PulseRollup } from './pulse';
+
+/** Rollup key of flows without a name (flowscribe 0.1 flows whose name was not recovered). */
+export const UNNAMED_FLOW = '(unnamed)';
+
+/** The rollup key of a flow: its name, else {@link UNNAMED_FLOW}. */
+export function flowRollupName(flow: FlowNode): string {
+  return flow.name ?? UNNAMED_FLOW;
+}
+
+/** A failed or exception flow instance, for "first/last failure". */
+export interface FailureRef {
+  runId: string;
+  flowId: string;
+  flow: string;
+  verdict: 'failed' | 'exception';
+  failureClass?: string;
+  reason?: string;
+  /** Source file and 1-based line as written in the verdict event. */
+  file?: string;
+  line?: number;
+  /** Verdict time, epoch ms. */
+  ts?: number;
+}
+
+/** Everything known about one flow name over a set of runs. */
+export interface FlowRollup {
+  flow: string;
+  instances: number;
+  succeeded: number;
+  failed: number;
+  exceptions: number;
+  orphaned: number;
+  running: number;
+  /** succeeded ÷ (succeeded + failed + exceptions); undefined when that is 0. */
+  successRate?: number;
+  /** Number of instances with a duration (the percentiles' n). */
+  durationCount: number;
+  /** Nearest-rank percentiles of the instances' `durationMs`. */
+  p50Ms?: number;
+  p95Ms?: number;
+  maxMs?: number;
+  /** {@link slaFor}: ra.yaml `sla_overrides`, else flows.yaml `sla.p95_ms`. */
+  slaP95Ms?: number;
+  /** p95Ms > slaP95Ms (false when either is unknown). */
+  slaBreached: boolean;
+  /** Failure class → count, over failed and exception instances that give one. */
+  failureClasses: Record<string, number>;
+  /** Failed/exception instances without a failure class. */
+  unclassifiedFailures: number;
+  firstFailure?: FailureRef;
+  lastFailure?: FailureRef;
+  /** Durations in the latency buckets. */
+  histogram: HistogramBucket[];
+  /** True when percentiles come from the bounded-error sketch (live path), not exact ranks. */
+  approximate?: boolean;
+}
+
+/** Options for the run rollups. */
+export interface RollupOptions {
+  /** For SLAs and the default latency buckets. */
+  catalog?: Catalog;
+  /** Histogram bounds; default the catalog's `latencyBucketsMs`, else the ra.yaml defaults. */
+  bucketsMs?: readonly number[];
+}
+
+function bucketsOf(opts: RollupOptions): readonly number[] {
+  return opts.bucketsMs ?? opts.catalog?.ra.latencyBucketsMs ?? DEFAULT_LATENCY_BUCKETS_MS;
+}
+
+function failureRef(flow: FlowNode, name: string): FailureRef | undefined {
+  if (flow.verdict !== 'failed' && flow.verdict !== 'exception') return undefined;
+  const e: TraceEvent | undefined = flow.verdictEvent;
+  return {
+    runId: flow.runId,
+    flowId: flow.id,
+    flow: name,
+    verdict: flow.verdict,
+    failureClass: e?.failureClass,
+    reason: e?.reason ?? e?.exception?.message,
+    file: e?.file,
+    line: e?.line,
+    ts: e?.ts ?? flow.ended,
+  };
+}
+
+/** Runs in time order: by `started` (runs without a start last), then id. */
+export function runsInTimeOrder(runs: readonly Run[]): Run[] {
+  return [...runs].sort((a, b) => {
+    const sa = a.started ?? Infinity;
+    const sb = b.started ?? Infinity;
+    return sa !== sb ? (sa < sb ? -1 : 1) : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  });
+}
+
+/** Per-name working state shared by the batch and incremental rollups. */
+class FlowTally {
+  instances = 0;
+  succeeded = 0;
+  failed = 0;
+  exceptions = 0;
+  orphaned = 0;
+  running = 0;
+  failureClasses: Record<string, number> = {};
+  unclassified = 0;
+  first?: FailureRef;
+  last?: FailureRef;
+
+  constructor(readonly name: string) {}
+
+  /** Count one instance; `order` breaks ties between failures without time (input order). */
+  add(flow: FlowNode): void {
+    this.instances++;
+    switch (flow.verdict) {
+      case 'succeeded':
+        this.succeeded++;
+        break;
+      case 'failed':
+        this.failed++;
+        break;
+      case 'exception':
+        this.exceptions++;
+        break;
+      case 'orphaned':
+        this.orphaned++;
+        break;
+      case 'running':
+        this.running++;
+        break;
+    }
+    const ref = failureRef(flow, this.name);
+    if (!ref) return;
+    if (ref.failureClass) this.failureClasses[ref.failureClass] = (this.failureClasses[ref.failureClass] ?? 0) + 1;
+    else this.unclassified++;
+    // Failures without a time keep input order: they never displace a timed first/last.
+    if (!this.first || (ref.ts !== undefined && (this.first.ts === undefined || ref.ts < this.first.ts))) this.first = ref;
+    if (!this.last || ref.ts === undefined || this.last.ts === undefined || ref.ts >= this.last.ts) {
+      if (!(ref.ts === undefined && this.last?.ts !== undefined)) this.last = ref;
+    }
+  }
+
+  toRollup(
+    d: { count: number; p50Ms?: number; p95Ms?: number; maxMs?: number },
+    histogram: HistogramBucket[],
+    sla: number | undefined,
+  ): FlowRollup {
+    const settled = this.succeeded + this.failed + this.exceptions;
+    const r: FlowRollup = {
+      flow: this.name,
+      instances: this.instances,
+      succeeded: this.succeeded,
+      failed: this.failed,
+      exceptions: this.exceptions,
+      orphaned: this.orphaned,
+      running: this.running,
+      successRate: settled ? this.succeeded / settled : undefined,
+      durationCount: d.count,
+      p50Ms: d.p50Ms,
+      p95Ms: d.p95Ms,
+      maxMs: d.maxMs,
+      slaP95Ms: sla,
+      slaBreached: sla !== undefined && d.p95Ms !== undefined && d.p95Ms > sla,
+      failureClasses: this.failureClasses,
+      unclassifiedFailures: this.unclassified,
+      firstFailure: this.first,
+      lastFailure: this.last,
+      histogram,
+    };
+    return r;
+  }
+}
+
+function hasDuration(f: FlowNode): f is FlowNode & { durationMs: number } {
+  return typeof f.durationMs === 'number' && Number.isFinite(f.durationMs);
+}
+
+/**
+ * Per-flow-name rollups over the given runs (one run, or all), sorted by flow name. Failures
+ * are ordered by verdict time; runs are visited in time order so ties follow run order.
+ */
+export function flowRollups(runs: readonly Run[], opts: RollupOptions = {}): FlowRollup[] {
+  const tallies = new Map<string, FlowTally>();
+  const durations = new Map<string, number[]>();
+  for (const run of runsInTimeOrder(runs)) {
+    for (const flow of run.flows.values()) {
+      const name = flowRollupName(flow);
+      let t = tallies.get(name);
+      if (!t) {
+        tallies.set(name, (t = new FlowTally(name)));
+        durations.set(name, []);
+      }
+      t.add(flow);
+      if (hasDuration(flow)) (durations.get(name) as number[]).push(flow.durationMs);
+    }
+  }
+  const buckets = bucketsOf(opts);
+  return [...tallies.values()]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((t) => {
+      const ds = durations.get(t.name) as number[];
+      const sla = opts.catalog ? slaFor(opts.catalog, t.name) : undefined;
+      return t.toRollup(summarizeDurations(ds), latencyHistogram(ds, buckets), sla);
+    });
+}
+
+/** Event counts. Records hold only keys that occur. */
+export interface EventCounts {
+  total: number;
+  byType: Record<string, number>;
+  /** Events with a severity, by severity. */
+  bySeverity: Record<string, number>;
+  /** Events with a failure class, by class. */
+  byFailureClass: Record<string, number>;
+  /** Events with a failure class, by its domain ({@link failureDomain}; unknown → `OTHER`). */
+  byDomain: Partial<Record<FailureDomain, number>>;
+}
+
+function emptyCounts(): EventCounts {
+  return { total: 0, byType: {}, bySeverity: {}, byFailureClass: {}, byDomain: {} };
+}
+
+function addEvent(c: EventCounts, e: TraceEvent): void {
+  c.total++;
+  c.byType[e.type] = (c.byType[e.type] ?? 0) + 1;
+  if (e.severity) c.bySeverity[e.severity] = (c.bySeverity[e.severity] ?? 0) + 1;
+  if (e.failureClass) {
+    c.byFailureClass[e.failureClass] = (c.byFailureClass[e.failureClass] ?? 0) + 1;
+    const d = failureDomain(e.failureClass);
+    c.byDomain[d] = (c.byDomain[d] ?? 0) + 1;
+  }
+}
+
+/** Counts over any events. */
+export function countEvents(events: Iterable<TraceEvent>): EventCounts {
+  const c = emptyCounts();
+  for (const e of events) addEvent(c, e);
+  return c;
+}
+
+/** Counts per run (keyed by run id) and over all the runs' stored events. */
+export function eventCounts(runs: readonly Run[]): { overall: EventCounts; byRun: Record<string, EventCounts> } {
+  const overall = emptyCounts();
+  const byRun: Record<string, EventCounts> = {};
+  for (const run of runs) {
+    const c = (byRun[run.id] ??= emptyCounts());
+    for (const e of run.events) {
+      addEvent(c, e);
+      addEvent(overall, e);
+    }
+  }
+  return { overall, byRun };
+}
+
+/** One flow's latency histogram (the CLI's `latency[]` entry). */
+export interface FlowHistogram {
+  flow: string;
+  buckets: HistogramBucket[];
+}
+
+/** Per-flow latency histograms of instance durations, sorted by flow name. */
+export function latencyHistograms(runs: readonly Run[], opts: RollupOptions = {}): FlowHistogram[] {
+  const durations = new Map<string, number[]>();
+  for (const run of runs) {
+    for (const flow of run.flows.values()) {
+      const name = flowRollupName(flow);
+      let ds = durations.get(name);
+      if (!ds) durations.set(name, (ds = []));
+      if (hasDuration(flow)) ds.push(flow.durationMs);
+    }
+  }
+  const buckets = bucketsOf(opts);
+  return [...durations.keys()].sort().map((flow) => ({ flow, buckets: latencyHistogram(durations.get(flow) as number[], buckets) }));
+}
+
+/** One run's point on a flow's trend. */
+export interface TrendPoint {
+  runId: string;
+  /** Run start, epoch ms. */
+  started?: number;
+  instances: number;
+  succeeded: number;
+  failed: number;
+  exceptions: number;
+  successRate?: number;
+  p50Ms?: number;
+  p95Ms?: number;
+  slaBreached: boolean;
+}
+
+/** A flow's run-to-run trend; `points` has one entry per run, in run time order. */
+export interface FlowTrend {
+  flow: string;
+  slaP95Ms?: number;
+  points: TrendPoint[];
+}
+
+/**
+ * Run-to-run trend per flow name: for every run (time order, see {@link runsInTimeOrder}) the
+ * flow's instances, success rate and nearest-rank p50/p95. A run where the flow did not occur
+ * is a point with `instances: 0` and no rates, so series stay aligned across flows.
+ */
+export function flowTrends(runs: readonly Run[], opts: RollupOptions = {}): FlowTrend[] {
+  const ordered = runsInTimeOrder(runs);
+  const perRun = ordered.map((run) => {
+    const byName = new Map<string, FlowNode[]>();
+    for (const f of run.flows.values()) {
+      const n = flowRollupName(f);
+      const list = byName.get(n);
+      if (list) list.push(f);
+      else byName.set(n, [f]);
+    }
+    return byName;
+  });
+  const names = [...new Set(perRun.flatMap((m) => [...m.keys()]))].sort();
+  return names.map((flow) => {
+    const sla = opts.catalog ? slaFor(opts.catalog, flow) : undefined;
+    const points = ordered.map((run, i): TrendPoint => {
+      const t = new FlowTally(flow);
+      const ds: number[] = [];
+      for (const f of perRun[i].get(flow) ?? []) {
+        t.add(f);
+        if (hasDuration(f)) ds.push(f.durationMs);
+      }
+      const r = t.toRollup(summarizeDurations(ds), [], sla);
+      return {
+        runId: run.id,
+        started: run.started,
+        instances: r.instances,
+        succeeded: r.succeeded,
+        failed: r.failed,
+        exceptions: r.exceptions,
+        successRate: r.successRate,
+        p50Ms: r.p50Ms,
+        p95Ms: r.p95Ms,
+        slaBreached: r.slaBreached,
+      };
+    });
+    return { flow, slaP95Ms: sla, points };
+  });
+}
+
+/** The batch rollup the CLI and dashboard read. */
+export interface RunsRollup {
+  runCount: number;
+  flows: FlowRollup[];
+  counts: EventCounts;
+  countsByRun: Record<string, EventCounts>;
+}
+
+/** Flow rollups (with histograms) and event counts over the given runs. */
+export function rollupRuns(runs: readonly Run[], opts: RollupOptions = {}): RunsRollup {
+  const { overall, byRun } = eventCounts(runs);
+  return { runCount: runs.length, flows: flowRollups(runs, opts), counts: overall, countsByRun: byRun };
+}
+
+/**
+ * Incremental per-flow rollups for the live path. Call {@link add} once per flow instance when
+ * it settles (or to count a running/orphaned one; do not add the same instance twice). `add`
+ * is O(1) amortised (no re-sorting); {@link rollups} reads percentiles from
+ * {@link FlowStatsAccumulator} (relative error ≤ its α, default 1%) and marks them `approximate`.
+ */
+export class FlowRollupAccumulator {
+  private readonly tallies = new Map<string, { t: FlowTally; d: FlowStatsAccumulator; h: number[] }>();
+  private readonly buckets: readonly number[];
+
+  constructor(private readonly opts: RollupOptions & { relativeError?: number } = {}) {
+    this.buckets = bucketsOf(opts);
+  }
+
+  add(flow: FlowNode): void {
+    const name = flowRollupName(flow);
+    let s = this.tallies.get(name);
+    if (!s) this.tallies.set(name, (s = { t: new FlowTally(name), d: new FlowStatsAccumulator(this.opts.relativeError), h: new Array<number>(this.buckets.length + 1).fill(0) }));
+    s.t.add(flow);
+    if (hasDuration(flow)) {
+      s.d.add(flow.durationMs);
+      const one = latencyHistogram([flow.durationMs], this.buckets);
+      one.forEach((b, i) => (s.h[i] += b.count));
+    }
+  }
+
+  /** Current rollups, sorted by flow name. */
+  rollups(): FlowRollup[] {
+    return [...this.tallies.values()]
+      .sort((a, b) => (a.t.name < b.t.name ? -1 : a.t.name > b.t.name ? 1 : 0))
+      .map(({ t, d, h }) => {
+        const sla = this.opts.catalog ? slaFor(this.opts.catalog, t.name) : undefined;
+        const hist = h.map((count, i) => ({ leMs: i < this.buckets.length ? this.buckets[i] : null, count }));
+        return { ...t.toRollup(d.summary(), hist, sla), approximate: true };
+      });
+  }
+}
