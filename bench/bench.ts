@@ -15,19 +15,9 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { jqPass, jsonParsePass, pythonPass } from './baseline';
 import { ensureBenchData } from './gen';
-import type { ChildReport } from './indexChild';
+import type { BenchRow, ChildReport } from './types';
 
-/** One printed row. `target` is the bound `measured` must not exceed; `pass` undefined = informational. */
-export interface BenchRow {
-  name: string;
-  measured: number | string;
-  baseline?: number | string;
-  ratio?: number;
-  target?: number | string;
-  pass?: boolean;
-  unit?: string;
-  note?: string;
-}
+export type { BenchRow };
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');

@@ -1,0 +1,25 @@
+/** Shapes shared by bench.ts and its index child process. */
+
+/** One printed row. `target` is the bound `measured` must not exceed; `pass` undefined = informational. */
+export interface BenchRow {
+  name: string;
+  measured: number | string;
+  baseline?: number | string;
+  ratio?: number;
+  target?: number | string;
+  pass?: boolean;
+  unit?: string;
+  note?: string;
+}
+
+/** What the index child (indexChild.ts) reports on stdout as JSON. */
+export interface ChildReport {
+  indexMs: number;
+  maxRssKb: number;
+  heapUsedMb: number;
+  runs: number;
+  events: number;
+  malformed: number;
+  tail: { reps: number; medianMs: number; minMs: number; maxMs: number; note: string };
+  views: BenchRow[];
+}
