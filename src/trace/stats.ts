@@ -90,7 +90,8 @@ export const MIN_TRACKED_MS = 1e-3;
  * It is a log-bucketed histogram (the DDSketch scheme): with γ = (1+α)/(1−α), a value v > 0
  * goes to bucket i = ⌈log_γ v⌉, i.e. (γ^(i−1), γ^i], and a bucket is reported as
  * 2γ^i/(γ+1). **Bound:** for every q, `quantile(q)` is within a relative error α (default 1%)
- * of the exact nearest-rank value ({@link nearestRank}) of the values added, for values above
+ * of the exact nearest-rank value ({@link nearestRank}) of the values added (up to float
+ * rounding at bucket edges, ~1e-12 relative), for values above
  * {@link MIN_TRACKED_MS}; estimates are clamped to the exact min/max, and `count`, `min`,
  * `max`, `sum` are exact. Negative and non-finite values are ignored.
  */

@@ -4,6 +4,8 @@
 //
 // CLI:  node test/e2e/codeserver.js install          install into .ci/code-server if missing
 //       node test/e2e/codeserver.js version
+//       node test/e2e/codeserver.js serve NAME PORT FOLDER [VSIX]
+//                                    fresh profile NAME (+ VSIX installed), serve FOLDER until killed
 'use strict';
 const fs = require('fs');
 const net = require('net');
@@ -108,9 +110,9 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
 /**
  * Starts code-server on 127.0.0.1 (a free port unless `port` is given) with a fresh profile
  * `name`, optionally with a .vsix installed first. `env` reaches the extension host.
- * Returns {port, url, dir, pid, extensions, stop()}.
+ * Returns {port, url, dir, pid, extensions, stop(), done (resolves with the exit code)}.
  */
-async function start({ name, port, vsix, env, timeoutMs = 30000 } = {}) {
+async function start({ name, port, vsix, env, folder, timeoutMs = 30000 } = {}) {
   ensureInstalled();
   const dir = profile(name || 'cs');
   const extensions = vsix ? installVsix(dir, vsix) : [];
@@ -118,11 +120,11 @@ async function start({ name, port, vsix, env, timeoutMs = 30000 } = {}) {
   const log = fs.openSync(path.join(dir, 'cs.log'), 'w');
   const proc = spawn(BIN, ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry',
     '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
-    ...profileArgs(dir)], { env: profileEnv(dir, env), stdio: ['ignore', log, log], detached: true });
+    ...profileArgs(dir), ...(folder ? [folder] : [])], { env: profileEnv(dir, env), stdio: ['ignore', log, log], detached: true });
   fs.closeSync(log);
   live.add(proc.pid);
   let exited = null;
-  proc.on('exit', code => { exited = code; });
+  const done = new Promise(resolve => proc.on('exit', code => { exited = code; resolve(code); }));
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     if (!live.has(proc.pid)) return;
@@ -134,7 +136,7 @@ async function start({ name, port, vsix, env, timeoutMs = 30000 } = {}) {
   const t0 = Date.now();
   while (Date.now() - t0 < timeoutMs) {
     if (exited !== null) break;
-    try { if ((await fetch(`${url}/healthz`)).ok) return { port, url, dir, pid: proc.pid, extensions, stop }; } catch { /* not yet */ }
+    try { if ((await fetch(`${url}/healthz`)).ok) return { port, url, dir, pid: proc.pid, extensions, stop, done }; } catch { /* not yet */ }
     await new Promise(r => setTimeout(r, 150));
   }
   await stop();
@@ -149,6 +151,17 @@ if (require.main === module) {
   try {
     if (cmd === 'install') { ensureInstalled(); console.log('code-server', spawnSync(BIN, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]); }
     else if (cmd === 'version') process.stdout.write(spawnSync(BIN, ['--version'], { encoding: 'utf8' }).stdout);
-    else { console.error('usage: codeserver.js install|version'); process.exit(2); }
+    else if (cmd === 'serve') serve(...process.argv.slice(3)).catch(e => { console.error(e.message); process.exit(1); });
+    else { console.error('usage: codeserver.js install|version|serve NAME PORT FOLDER [VSIX]'); process.exit(2); }
   } catch (e) { console.error(e.message); process.exit(1); }
+}
+
+async function serve(name, port, folder, vsix) {
+  const srv = await start({ name, port: +port || undefined, folder: path.resolve(folder), vsix: vsix || undefined });
+  if (srv.extensions.length) console.log('installed:', srv.extensions.join(', '));
+  console.log(`\nFlowlens demo: ${srv.url}/?folder=${encodeURIComponent(path.resolve(folder))}\n` +
+    `(code-server ${srv.url}, profile ${path.relative(ROOT, srv.dir)}, log ${path.relative(ROOT, path.join(srv.dir, 'cs.log'))}; Ctrl-C stops)`);
+  const code = await srv.done;   // runs until a signal (the handlers above kill the group)
+  console.error(`code-server exited (${code}); log: ${path.join(srv.dir, 'cs.log')}`);
+  process.exit(1);
 }

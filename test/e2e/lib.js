@@ -38,7 +38,8 @@ let seq = 0;
  * in-progress run to now, so every test starts from the same, "live" data.
  */
 function scratchWorkspace(slug, from = DEMO) {
-  const dir = path.join(cs.WORK, 'ws', `${slug.replace(/[^\w.-]+/g, '-').slice(0, 40)}-${process.pid}-${++seq}`);
+  // The folder keeps the source's name (demo-app) so the workbench shows what a user would see.
+  const dir = path.join(cs.WORK, 'ws', `${slug.replace(/[^\w.-]+/g, '-').slice(0, 40)}-${process.pid}-${++seq}`, path.basename(from));
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   fs.cpSync(from, dir, { recursive: true });

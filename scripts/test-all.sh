@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# `npm test`: every test tier, ending with one aggregate line `N passed, N failed`.
+# Installs what is missing first (Debian packages, node_modules, code-server in .ci/code-server).
+# Exits non-zero if any tier failed or could not run (a skip for a missing tool is a failure).
+#   TIERS="unit integration" npm test     run only some tiers (names as printed below)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+WORK=$ROOT/.ci/work
+LOGS=$WORK/logs
+export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
+mkdir -p "$LOGS"
+T_START=$(date +%s)
+TOTAL_PASSED=0 TOTAL_FAILED=0
+SUMMARY=()
+
+step() { echo; echo "=== [$(date +%T)] $*"; }
+want() { [ -z "${TIERS:-}" ] || [[ " $TIERS " == *" $1 "* ]]; }
+record() {  # record NAME PASSED FAILED SECONDS [NOTE]
+  TOTAL_PASSED=$((TOTAL_PASSED + $2)); TOTAL_FAILED=$((TOTAL_FAILED + $3))
+  local line; line=$(printf '%-16s %3d passed, %d failed  %4ss %s' "$1" "$2" "$3" "$4" "${5:-}")
+  SUMMARY+=("$line")
+  if [ "$3" -gt 0 ]; then echo "!!! $1 FAILED ($3) — log: ${LOGS#$ROOT/}/$1.log"; fi
+}
+
+# tier NAME CMD...: runs CMD (time-limited), logs it, and counts its tests. A runner that prints
+# "N passed, N failed" (ours) or mocha's "N passing"/"N failing" is counted per test; any other
+# command counts as one check. A non-zero exit always counts as at least one failure.
+tier() {
+  local name=$1; shift
+  want "$name" || return 0
+  step "$name: $*"
+  local log=$LOGS/$name.log t0=$SECONDS rc
+  timeout --kill-after=15 "${TIER_TIMEOUT:-1200}" "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  local p f line
+  line=$(grep -Eo '[0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+  if [ -n "$line" ]; then
+    p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
+  elif grep -Eq '^ *[0-9]+ passing' "$log"; then
+    p=$(grep -Eo '^ *[0-9]+ passing' "$log" | tail -1 | tr -dc 0-9)
+    f=$(grep -Eo '^ *[0-9]+ failing' "$log" | tail -1 | tr -dc 0-9); f=${f:-0}
+  elif [ "$rc" -eq 0 ]; then p=1 f=0
+  else p=0 f=1
+  fi
+  [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1
+  [ "$rc" -eq 124 ] && echo "!!! $name timed out after ${TIER_TIMEOUT:-1200}s"
+  echo "$name: $p passed, $f failed"
+  record "$name" "$p" "$f" $((SECONDS - t0))
+  return "$rc"
+}
+
+missing() {  # missing NAME WHY: a tier that cannot run is a failure, loudly
+  echo "!!! $1 could not run: $2"
+  echo "$1: 0 passed, 1 failed"
+  record "$1" 0 1 0 "(could not run: $2)"
+}
+
+finish() {
+  step "summary ($(( $(date +%s) - T_START ))s)"
+  printf '  %s\n' "${SUMMARY[@]}"
+  echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed"
+  [ "$TOTAL_FAILED" -eq 0 ]
+  exit $?
+}
+
+# ---------------------------------------------------------------- setup (installs what is missing)
+step "setup"
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else return 1; fi; }
+need_apt=()
+command -v chromium >/dev/null || [ -n "${CHROMIUM:-}" ] || need_apt+=(chromium)
+[ -x .ci/code-server/node_modules/.bin/code-server ] || [ -e /usr/include/gssapi/gssapi.h ] || need_apt+=(libkrb5-dev)
+command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
+command -v jq >/dev/null || need_apt+=(jq)
+command -v python3 >/dev/null || need_apt+=(python3)
+command -v curl >/dev/null || need_apt+=(curl)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "apt-get install ${need_apt[*]}"
+  if ! { as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}"; } > "$LOGS/apt.log" 2>&1; then
+    tail -20 "$LOGS/apt.log"; echo "!!! setup: could not install ${need_apt[*]} (need root or passwordless sudo)"
+  fi
+fi
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "npm ci"; npm ci || { missing setup "npm ci failed"; finish; }
+fi
+if ! node test/e2e/codeserver.js install > "$LOGS/code-server-install.log" 2>&1; then
+  cat "$LOGS/code-server-install.log"; CS_MISSING="code-server install failed (see ${LOGS#$ROOT/}/code-server-install.log)"
+else
+  tail -1 "$LOGS/code-server-install.log"
+fi
+HAVE_CHROMIUM=1; command -v "${CHROMIUM:-chromium}" >/dev/null || HAVE_CHROMIUM=0
+
+# ---------------------------------------------------------------- build and static checks
+if want build && ! tier build npm run -s build; then
+  echo "!!! build failed: later tiers would test stale output; stopping"; finish
+fi
+tier typecheck npx tsc --noEmit -p .
+if [ -n "$(find media -name '*.ts' ! -name '*.d.ts' 2>/dev/null | head -1)" ]; then
+  tier typecheck-media npx tsc --noEmit -p media
+fi
+tier lint npm run -s lint
+
+# ---------------------------------------------------------------- Node tiers
+tier unit npx mocha
+if [ -f dist/bench/bench.js ]; then
+  tier bench npm run -s bench -- --quick
+elif want bench && [ -n "$(find bench -name '*.ts' 2>/dev/null | head -1)" ]; then
+  missing bench "bench/ has sources but the build made no dist/bench/bench.js"
+fi
+
+# ---------------------------------------------------------------- real VS Code tiers
+vscode_tier() {  # vscode_tier NAME CMD...: needs code-server and chromium
+  want "$1" || return 0
+  if [ -n "${CS_MISSING:-}" ]; then missing "$1" "$CS_MISSING"; return; fi
+  if [ "$HAVE_CHROMIUM" -eq 0 ]; then missing "$1" "chromium is not installed"; return; fi
+  tier "$@"
+}
+vscode_tier integration node test/e2e/run-ext-tests.js
+vscode_tier e2e node test/e2e/run-e2e.js
+
+VSIX=$WORK/flowlens.vsix
+if want package || want e2e-vsix || want demo; then
+  rm -f "$VSIX"
+  # The extension bundles its dependencies with esbuild, hence --no-dependencies. Base URLs keep
+  # vsce from rejecting the README's relative links.
+  tier package ./node_modules/.bin/vsce package --no-dependencies -o "$VSIX" \
+    --baseContentUrl https://example.invalid/flowlens/flowlens/blob/HEAD \
+    --baseImagesUrl https://example.invalid/flowlens/flowlens/raw/HEAD < /dev/null
+  [ -f "$VSIX" ] && echo "packaged: ${VSIX#$ROOT/} ($(du -k "$VSIX" | cut -f1) KB)"
+fi
+if [ -f "$VSIX" ]; then
+  E2E_VSIX=$VSIX vscode_tier e2e-vsix node test/e2e/run-e2e.js test/e2e/smoke.e2e.js
+  DEMO_VSIX=$VSIX DEMO_SKIP_BUILD=1 vscode_tier demo bash scripts/demo.sh --check
+else
+  want e2e-vsix && missing e2e-vsix "no .vsix was packaged"
+  want demo && missing demo "no .vsix was packaged"
+fi
+
+finish
