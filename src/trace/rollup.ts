@@ -123,7 +123,7 @@ class FlowTally {
 
   constructor(readonly name: string) {}
 
-  /** Count one instance; `order` breaks ties between failures without time (input order). */
+  /** Count one instance. */
   add(flow: FlowNode): void {
     this.instances++;
     switch (flow.verdict) {
@@ -147,11 +147,12 @@ class FlowTally {
     if (!ref) return;
     if (ref.failureClass) this.failureClasses[ref.failureClass] = (this.failureClasses[ref.failureClass] ?? 0) + 1;
     else this.unclassified++;
-    // Failures without a time keep input order: they never displace a timed first/last.
-    if (!this.first || (ref.ts !== undefined && (this.first.ts === undefined || ref.ts < this.first.ts))) this.first = ref;
-    if (!this.last || ref.ts === undefined || this.last.ts === undefined || ref.ts >= this.last.ts) {
-      if (!(ref.ts === undefined && this.last?.ts !== undefined)) this.last = ref;
-    }
+    // Ordered by verdict time; equal times keep input order. A failure without a time never
+    // displaces a timed one, and among untimed ones input order decides.
+    const f = this.first;
+    if (!f || (ref.ts !== undefined && (f.ts === undefined || ref.ts < f.ts))) this.first = ref;
+    const l = this.last;
+    if (!l || (ref.ts === undefined ? l.ts === undefined : l.ts === undefined || ref.ts >= l.ts)) this.last = ref;
   }
 
   toRollup(
