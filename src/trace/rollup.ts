@@ -11,7 +11,7 @@
  */
 import { slaFor, DEFAULT_LATENCY_BUCKETS_MS, type Catalog } from './catalog';
 import { failureDomain, type FailureDomain, type FlowNode, type Run, type TraceEvent } from './model';
-import { FlowStatsAccumulator, latencyHistogram, summarizeDurations, type HistogramBucket } from './stats';
+import { bucketIndex, FlowStatsAccumulator, latencyHistogram, summarizeDurations, type HistogramBucket } from './stats';
 
 export { pulseRollup, type PulseRollup } from './pulse';
 
@@ -390,8 +390,7 @@ export class FlowRollupAccumulator {
     s.t.add(flow);
     if (hasDuration(flow)) {
       s.d.add(flow.durationMs);
-      const one = latencyHistogram([flow.durationMs], this.buckets);
-      one.forEach((b, i) => (s.h[i] += b.count));
+      s.h[bucketIndex(this.buckets, flow.durationMs)]++;
     }
   }
 
