@@ -14,10 +14,12 @@ import {
   severityAtLeast,
   slaFor,
   tagsAndSeverityMatch,
+  validateAgainstRuns,
   validateAgainstTraces,
   type FlowProfile,
   type Problem,
 } from '../../src/trace/catalog';
+import { TraceWorkspace } from '../../src/trace/workspace';
 
 const DEMO = path.resolve('test/fixtures/demo-app');
 const RA = path.join(DEMO, '.autodev', 'ra.yaml');
@@ -378,5 +380,17 @@ describe('catalog: profiles and filters', () => {
     assert.equal(tagsAndSeverityMatch(p, ['prod']), true);
     assert.equal(severityAtLeast('critical', 'error'), true);
     assert.equal(severityAtLeast('debug', 'info'), false);
+  });
+});
+
+describe('catalog: end to end against the demo-app runs (TraceWorkspace)', () => {
+  it('only the disabled, untraced reports/eod/publish and its missing code_ref are reported', async () => {
+    const ws = new TraceWorkspace(DEMO, { now: () => Date.parse('2030-01-01T00:00:00Z'), final: true });
+    await ws.load({ final: true });
+    assert.ok(ws.catalog);
+    assert.deepEqual(brief(validateAgainstRuns(ws.catalog, ws.runs(), DEMO)), [
+      '69:9 info flow "reports/eod/publish" is disabled and not seen in the traces',
+      '73:9 warning flow "reports/eod/publish": code_refs "trader/reports.py" does not exist in the workspace',
+    ]);
   });
 });

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { TraceEvent } from '../../src/trace/model';
 import { pulseRollup, UNKNOWN_SOURCE, utcDay } from '../../src/trace/pulse';
+import { TraceWorkspace } from '../../src/trace/workspace';
 
 const STORES = path.resolve('test/fixtures/stores');
 
@@ -167,5 +168,19 @@ describe('pulseRollup rules', () => {
   it('buckets days in UTC', () => {
     assert.equal(utcDay(T('2026-11-20T23:59:59.999Z')), '2026-11-20');
     assert.equal(utcDay(T('2026-11-21T00:00:00Z')), '2026-11-21');
+  });
+});
+
+describe('pulseRollup end to end over test/fixtures/stores (TraceWorkspace envelopes)', () => {
+  it('gives the same figures from the normalised queue events', async () => {
+    const ws = new TraceWorkspace(STORES, { final: true });
+    await ws.load({ final: true });
+    const r = pulseRollup(ws.envelopes);
+    assert.equal(r.total, 240);
+    assert.deepEqual(r.bySource, { grain: 192, assay: 48 });
+    assert.deepEqual(r.unsupported, [{ type: 'task.close', version: 2, count: 1 }]);
+    assert.deepEqual(r.verification.overall, { total: 48, passed: 35, rate: 35 / 48 });
+    assert.equal(r.phases.find((p) => p.phase === '31')?.tasksDone, 38);
+    assert.equal(r.stopReasons.phase_has_no_tasks, 14);
   });
 });

@@ -14,6 +14,7 @@ import {
   UNNAMED_FLOW,
   type FlowRollup,
 } from '../../src/trace/rollup';
+import { TraceWorkspace } from '../../src/trace/workspace';
 
 const DEMO = path.resolve('test/fixtures/demo-app');
 const catalog = loadCatalog(DEMO);
@@ -361,5 +362,59 @@ describe('rollup: FlowRollupAccumulator (live path)', () => {
       assert.equal(rs.reduce((s, r) => s + r.instances, 0), 6000 + 1000 * k);
     }
     assert.ok(best < 20, `${best} ms`);
+  });
+});
+
+describe('rollup: end to end over test/fixtures/demo-app (TraceWorkspace)', () => {
+  let v1: Run[] = [];
+  let ws: TraceWorkspace;
+
+  before(async () => {
+    // A clock long after the fixture was written: the run without session_end is crashed, not live.
+    ws = new TraceWorkspace(DEMO, { now: () => Date.parse('2030-01-01T00:00:00Z'), final: true });
+    await ws.load({ final: true });
+    // The 0.1 copies under runs/ repeat the same flows; roll up the six v1 runs.
+    v1 = ws.runs().filter((r) => r.dialect === 'flowscribe-v1');
+  });
+
+  it('finds the six v1 runs', () => {
+    assert.equal(v1.length, 6);
+  });
+
+  it('rolls up every flow as counted by hand from .autodev/trace.jsonl', () => {
+    const rs = flowRollups(v1, { catalog: ws.catalog });
+    // flow_start / success / failure|exception lines per flow (grep -c)
+    assert.deepEqual(
+      rs.map((r) => [r.flow, r.instances, r.succeeded, r.failed, r.exceptions, r.orphaned]),
+      [
+        ['agent/decision/evaluate', 12, 11, 1, 0, 0],
+        [FETCH, 15, 13, 2, 0, 0],
+        ['indicators/ema/compute', 13, 12, 0, 1, 0],
+        [ORDERS, 11, 9, 1, 0, 1],
+        ['premarket/prepare', 6, 5, 1, 0, 0],
+      ],
+    );
+    const fetch = byName(rs, FETCH);
+    assert.deepEqual([fetch.p50Ms, fetch.p95Ms, fetch.maxMs, fetch.slaP95Ms, fetch.slaBreached], [170, 950, 950, 800, true]);
+    assert.deepEqual(fetch.failureClasses, { 'DATA.EMPTY': 1, 'DATA.INCOMPLETE': 1 });
+    assert.equal(fetch.firstFailure?.runId, '20261119T140000Z-b7d2');
+    assert.equal(fetch.firstFailure?.flowId, 'f-0008');
+    assert.equal(fetch.lastFailure?.runId, '20261120T140000Z-d9f1');
+    assert.equal(fetch.lastFailure?.flowId, 'f-0006');
+    const orders = byName(rs, ORDERS);
+    assert.deepEqual([orders.p50Ms, orders.p95Ms, orders.slaP95Ms, orders.slaBreached], [240, 6000, 1000, true]);
+    const ind = byName(rs, 'indicators/ema/compute');
+    assert.equal(ind.lastFailure?.verdict, 'exception');
+    assert.equal(ind.lastFailure?.failureClass, 'DATA.MISSING_COLUMN');
+  });
+
+  it('counts events by type, severity, class and domain', () => {
+    const { overall } = eventCounts(v1);
+    // grep -o '"event_type": ...' | sort | uniq -c over .autodev/trace.jsonl (194 lines)
+    assert.equal(overall.total, 194);
+    assert.deepEqual(overall.byType, { session_start: 6, flow_start: 57, checkpoint: 32, metric: 38, success: 50, failure: 5, exception: 1, session_end: 5 });
+    assert.deepEqual(overall.bySeverity, { warning: 3, error: 2, critical: 1 }); // "warn" ×3 normalised
+    assert.deepEqual(overall.byDomain, { BUSINESS: 2, DATA: 3, EXTERNAL: 1 });
+    assert.equal(Object.keys(overall.byFailureClass).length, 6);
   });
 });
