@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert';
+import fc from 'fast-check';
 import { parseTimestamp } from '../../src/trace/time';
 
 /** 2026-11-18T09:00:00Z in epoch seconds (python: datetime(2026,11,18,9,tzinfo=utc).timestamp()). */
@@ -7,7 +8,9 @@ const T0 = T0_S * 1000;
 
 function near(actual: number | undefined, expected: number): void {
   assert.ok(actual !== undefined, `expected ${expected}, got undefined`);
-  assert.ok(Math.abs(actual - expected) < 1e-6, `expected ${expected}, got ${actual}`);
+  // a few ulps: 2026 timestamps (~1.8e12 ms) carry microseconds with ~2e-4 ms resolution
+  const tolerance = Math.max(1e-6, Math.abs(expected) * 2 ** -50);
+  assert.ok(Math.abs(actual - expected) <= tolerance, `expected ${expected}, got ${actual}`);
 }
 
 describe('parseTimestamp', () => {
@@ -95,5 +98,35 @@ describe('parseTimestamp', () => {
     ]) {
       assert.equal(parseTimestamp(v), undefined, String(v));
     }
+  });
+
+  it('property: every spelling of a random instant agrees with Date.UTC (fast path = regex path)', () => {
+    const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+    fc.assert(
+      fc.property(
+        fc.record({
+          y: fc.integer({ min: 1000, max: 9999 }),
+          mo: fc.integer({ min: 1, max: 12 }),
+          d: fc.integer({ min: 1, max: 28 }),
+          h: fc.integer({ min: 0, max: 23 }),
+          mi: fc.integer({ min: 0, max: 59 }),
+          s: fc.integer({ min: 0, max: 59 }),
+          micros: fc.integer({ min: 0, max: 999_999 }),
+          offMin: fc.integer({ min: -23 * 60 - 59, max: 23 * 60 + 59 }),
+          sep: fc.constantFrom('T', ' ', 't'),
+        }),
+        (c) => {
+          const base = `${pad(c.y, 4)}-${pad(c.mo)}-${pad(c.d)}${c.sep}${pad(c.h)}:${pad(c.mi)}:${pad(c.s)}.${pad(c.micros, 6)}`;
+          const sign = c.offMin < 0 ? '-' : '+';
+          const a = Math.abs(c.offMin);
+          const off = `${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
+          const expected = Date.UTC(c.y, c.mo - 1, c.d, c.h, c.mi, c.s) + Math.floor(c.micros / 1000) + (c.micros % 1000) / 1000 - c.offMin * 60_000;
+          for (const str of [base + off, ' ' + base + off, base + off.replace(':', '')]) near(parseTimestamp(str), expected);
+          near(parseTimestamp(base + 'Z'), expected + c.offMin * 60_000);
+          near(parseTimestamp(' ' + base), expected + c.offMin * 60_000);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

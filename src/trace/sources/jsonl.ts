@@ -267,19 +267,22 @@ export class JsonlTail {
       if (text.indexOf('\uFFFD') !== -1 && !isUtf8(b.subarray(start, end))) {
         result.warnings.push({ file, line: lineNo, reason: 'invalid UTF-8 bytes replaced with U+FFFD (line kept)' });
       }
-      const parsed = parseLine(text);
-      if (parsed.error !== undefined) {
-        const reason = cutOff ? `line cut off (no newline at end of final file): ${parsed.error}` : parsed.error;
-        result.malformed.push({ file, line: lineNo, reason });
-        return;
+      let v: unknown;
+      try {
+        v = JSON.parse(text);
+      } catch (e) {
+        const parsed = parseLenient(text, e);
+        if (parsed.error !== undefined) {
+          const reason = cutOff ? `line cut off (no newline at end of final file): ${parsed.error}` : parsed.error;
+          result.malformed.push({ file, line: lineNo, reason });
+          return;
+        }
+        v = parsed.value;
+        result.warnings.push({ file, line: lineNo, reason: 'NaN/Infinity tokens read as numbers' });
       }
-      const v = parsed.value;
       if (typeof v !== 'object' || v === null || Array.isArray(v)) {
         result.malformed.push({ file, line: lineNo, reason: `not a JSON object (${jsonKind(v)})` });
         return;
-      }
-      if (parsed.lenient) {
-        result.warnings.push({ file, line: lineNo, reason: 'NaN/Infinity tokens read as numbers' });
       }
       result.records++;
       onRecord(v as Record<string, unknown>, { file, line: lineNo, offset: lineOffset });
@@ -371,27 +374,22 @@ export class JsonlTail {
 interface Parsed {
   value?: unknown;
   error?: string;
-  lenient?: boolean;
 }
 
-/** Plain `JSON.parse` first; only on failure, retry with Python's NaN/Infinity tokens allowed. */
-function parseLine(text: string): Parsed {
-  try {
-    return { value: JSON.parse(text) };
-  } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    if (text.indexOf('NaN') !== -1 || text.indexOf('Infinity') !== -1) {
-      const replaced = replacePythonTokens(text);
-      if (replaced !== undefined) {
-        try {
-          return { value: JSON.parse(replaced, reviveSentinels), lenient: true };
-        } catch {
-          // fall through to the original error, which points at the real problem
-        }
+/** The slow path after `JSON.parse` failed: retry with Python's NaN/Infinity tokens allowed. */
+function parseLenient(text: string, parseError: unknown): Parsed {
+  if (text.indexOf('NaN') !== -1 || text.indexOf('Infinity') !== -1) {
+    const replaced = replacePythonTokens(text);
+    if (replaced !== undefined) {
+      try {
+        return { value: JSON.parse(replaced, reviveSentinels) };
+      } catch {
+        // fall through to the original error, which points at the real problem
       }
     }
-    return { error: message.length > MAX_REASON ? message.slice(0, MAX_REASON) + '…' : message };
   }
+  const message = parseError instanceof Error ? parseError.message : String(parseError);
+  return { error: message.length > MAX_REASON ? message.slice(0, MAX_REASON) + '…' : message };
 }
 
 function reviveSentinels(_key: string, v: unknown): unknown {
