@@ -1,0 +1,59 @@
+import * as vscode from 'vscode';
+
+/** Mirrors `contributes.configuration` in package.json (style.md habit 11). */
+export interface FlowlensConfig {
+  /** Extra globs (relative to each workspace folder) read as trace files. Restricted. */
+  traceGlobs: string[];
+  /** Extra SQLite stores (paths or globs). Restricted. */
+  extraStores: string[];
+  /** Trace path prefix → workspace path prefix. Restricted. */
+  pathMappings: Record<string, string>;
+  'diagnostics.enabled': boolean;
+  'decorations.enabled': boolean;
+  'codeLens.enabled': boolean;
+  maxEventsPerSource: number;
+  'sqlite.memoryCapMB': number;
+  liveWindowMinutes: number;
+}
+
+export const SECTION = 'flowlens';
+
+/** Settings that name files to read: only honoured in a trusted workspace (package.json `capabilities`). */
+export const RESTRICTED: ReadonlyArray<keyof FlowlensConfig> = ['traceGlobs', 'extraStores', 'pathMappings'];
+
+/** Settings whose change requires re-reading the traces. */
+export const RELOAD_KEYS: ReadonlyArray<keyof FlowlensConfig> = [
+  'traceGlobs', 'extraStores', 'pathMappings', 'maxEventsPerSource', 'sqlite.memoryCapMB', 'liveWindowMinutes',
+];
+
+const DEFAULTS: FlowlensConfig = {
+  traceGlobs: [],
+  extraStores: [],
+  pathMappings: {},
+  'diagnostics.enabled': true,
+  'decorations.enabled': true,
+  'codeLens.enabled': true,
+  maxEventsPerSource: 200000,
+  'sqlite.memoryCapMB': 512,
+  liveWindowMinutes: 10,
+};
+
+/** Reads the settings for one folder (or the window); restricted keys fall back to defaults when untrusted. */
+export function readConfig(scope?: vscode.ConfigurationScope): FlowlensConfig {
+  const c = vscode.workspace.getConfiguration(SECTION, scope);
+  const out = { ...DEFAULTS };
+  const trusted = vscode.workspace.isTrusted;
+  for (const key of Object.keys(DEFAULTS) as (keyof FlowlensConfig)[]) {
+    if (!trusted && RESTRICTED.includes(key)) continue;
+    const v = c.get(key);
+    if (v !== undefined && typeof v === typeof DEFAULTS[key]) (out as Record<string, unknown>)[key] = v;
+  }
+  if (!Array.isArray(out.traceGlobs)) out.traceGlobs = [];
+  if (!Array.isArray(out.extraStores)) out.extraStores = [];
+  return out;
+}
+
+/** True when the change touches one of `keys` under `flowlens.`. */
+export function affects(e: vscode.ConfigurationChangeEvent, keys: ReadonlyArray<keyof FlowlensConfig>): boolean {
+  return keys.some(k => e.affectsConfiguration(`${SECTION}.${k}`));
+}

@@ -1,0 +1,207 @@
+import * as vscode from 'vscode';
+import type { StackFrame, TraceEvent } from '../trace/model';
+import { CONTEXT, ITEM } from './constants';
+import { failureSummary, oneLine, plural, relativeTime, safeJson, shortLoc } from './format';
+import { openCommand } from './open';
+import type { TraceServices } from './services';
+import { appendCode, appendField, safeMarkdown, verdictIcon } from './ui';
+
+/** One failed or exception verdict somewhere in the workspace. */
+export interface Occurrence {
+  folderKey: string;
+  runId: string;
+  runStarted?: number;
+  flowId: string;
+  flowName: string;
+  event: TraceEvent;
+}
+
+/** Repeated failures with the same class, reason and place, folded into one row. */
+export interface FoldedFailure {
+  key: string;
+  summary: string;
+  occurrences: Occurrence[]; // newest run first
+}
+
+export type FailureNode =
+  | { kind: 'group'; id: string; label: string; folds: FoldedFailure[] }
+  | { kind: 'fold'; id: string; fold: FoldedFailure; groupBy: GroupBy; parent: FailureNode }
+  | { kind: 'occurrence'; id: string; occ: Occurrence; parent: FailureNode }
+  | { kind: 'frame'; id: string; folderKey: string; frame: StackFrame; parent: FailureNode };
+
+export type GroupBy = 'flow' | 'class';
+
+/** Collects failures/exceptions from every run, newest run first, folded by class+reason+place. */
+export function collectFailures(services: TraceServices): Occurrence[] {
+  const out: Occurrence[] = [];
+  for (const { folderKey, run } of services.allRuns()) {
+    for (const f of run.flows.values()) {
+      if ((f.verdict !== 'failed' && f.verdict !== 'exception') || !f.verdictEvent) continue;
+      out.push({ folderKey, runId: run.id, runStarted: run.started, flowId: f.id, flowName: f.displayName, event: f.verdictEvent });
+    }
+  }
+  return out.sort((a, b) => (b.runStarted ?? 0) - (a.runStarted ?? 0) || (b.event.ts ?? 0) - (a.event.ts ?? 0));
+}
+
+/**
+ * Folds repeated failures: same flow, class, reason and place. `place` maps a trace path to
+ * where it resolves locally, so a v1 run (relative path) and a 0.1 run (absolute path from
+ * another machine) that failed on the same line fold together.
+ */
+export function groupFailures(occs: Occurrence[], by: GroupBy, place: (o: Occurrence) => string = o => o.event.file ?? ''): Map<string, FoldedFailure[]> {
+  const groups = new Map<string, Map<string, FoldedFailure>>();
+  for (const o of occs) {
+    const e = o.event;
+    const cls = e.failureClass ?? (e.type === 'exception' ? e.exception?.type ?? 'exception' : 'UNCLASSIFIED');
+    const g = by === 'flow' ? o.flowName : cls;
+    const summary = failureSummary(e);
+    const key = `${o.flowName}\u0000${summary}\u0000${place(o)}:${e.line ?? ''}`;
+    let folds = groups.get(g);
+    if (!folds) groups.set(g, (folds = new Map()));
+    let fold = folds.get(key);
+    if (!fold) folds.set(key, (fold = { key, summary, occurrences: [] }));
+    fold.occurrences.push(o);
+  }
+  const out = new Map<string, FoldedFailure[]>();
+  for (const [g, folds] of groups) out.set(g, [...folds.values()]);
+  return out;
+}
+
+/** The Failures view: failures and exceptions grouped by flow or by failure class. */
+export class FailuresProvider implements vscode.TreeDataProvider<FailureNode>, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<FailureNode | undefined | void>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  private groupBy: GroupBy = 'flow';
+  private cache: FailureNode[] | undefined;
+  private readonly disposables: vscode.Disposable[] = [this.emitter];
+
+  constructor(private readonly services: TraceServices) {
+    this.disposables.push(services.onDidChange(() => this.refresh()));
+    void vscode.commands.executeCommand('setContext', CONTEXT.failuresGroupBy, this.groupBy);
+  }
+
+  dispose(): void { for (const d of this.disposables) d.dispose(); }
+
+  get grouping(): GroupBy { return this.groupBy; }
+
+  setGroupBy(by: GroupBy): void {
+    this.groupBy = by;
+    void vscode.commands.executeCommand('setContext', CONTEXT.failuresGroupBy, by);
+    this.refresh();
+  }
+
+  refresh(): void {
+    this.cache = undefined;
+    this.emitter.fire();
+  }
+
+  getParent(node: FailureNode): FailureNode | undefined {
+    return node.kind === 'group' ? undefined : node.parent;
+  }
+
+  getChildren(node?: FailureNode): FailureNode[] {
+    if (!node) {
+      if (!this.cache) {
+        const place = (o: Occurrence) => (o.event.file ? this.services.resolveFile(o.folderKey, o.event.file).uri?.toString() ?? o.event.file : '');
+        const groups = groupFailures(collectFailures(this.services), this.groupBy, place);
+        this.cache = [...groups].map(([label, folds]) => ({ kind: 'group', id: `g:${this.groupBy}:${label}`, label, folds }));
+      }
+      return this.cache;
+    }
+    if (node.kind === 'group') return node.folds.map(fold => ({ kind: 'fold', id: `${node.id}|${fold.key}`, fold, groupBy: this.groupBy, parent: node }));
+    if (node.kind === 'fold') {
+      const newest = node.fold.occurrences[0];
+      const frames = newest.event.exception?.stack ?? [];
+      const out: FailureNode[] = frames.map((frame, i) => ({ kind: 'frame', id: `${node.id}|frame:${i}`, folderKey: newest.folderKey, frame, parent: node }));
+      if (node.fold.occurrences.length > 1)
+        for (const occ of node.fold.occurrences) out.push({ kind: 'occurrence', id: `${node.id}|occ:${occ.folderKey}|${occ.runId}|${occ.flowId}`, occ, parent: node });
+      return out;
+    }
+    return [];
+  }
+
+  getTreeItem(node: FailureNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'group': {
+        const n = node.folds.reduce((s, f) => s + f.occurrences.length, 0);
+        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
+        item.id = node.id;
+        const runs = new Set(node.folds.flatMap(f => f.occurrences.map(o => o.runId)));
+        item.description = `${plural(n, 'failure')} · ${plural(runs.size, 'run')}`;
+        item.iconPath = new vscode.ThemeIcon(this.groupBy === 'flow' ? 'symbol-event' : 'tag');
+        item.contextValue = ITEM.group;
+        return item;
+      }
+      case 'fold': {
+        const occ = node.fold.occurrences;
+        const newest = occ[0];
+        const e = newest.event;
+        const label = `${node.fold.summary}${occ.length > 1 ? ` ×${occ.length}` : ''}`;
+        const hasKids = (e.exception?.stack.length ?? 0) > 0 || occ.length > 1;
+        const item = new vscode.TreeItem(oneLine(label, 120), hasKids ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        item.id = node.id;
+        const where = shortLoc(e.file, e.line);
+        const parts = node.groupBy === 'class' ? [newest.flowName, where] : [where];
+        parts.push(occ.length > 1 ? `latest ${relativeTime(newest.runStarted)}` : relativeTime(newest.runStarted));
+        item.description = parts.filter(Boolean).join(' · ');
+        item.iconPath = verdictIcon(e.type === 'exception' ? 'exception' : 'failed');
+        item.tooltip = failureTooltip(node.fold);
+        item.contextValue = ITEM.failure;
+        if (e.file) item.command = openCommand({ folderKey: newest.folderKey, file: e.file, line: e.line });
+        return item;
+      }
+      case 'occurrence': {
+        const o = node.occ;
+        const item = new vscode.TreeItem(o.runId, vscode.TreeItemCollapsibleState.None);
+        item.id = node.id;
+        item.description = [relativeTime(o.runStarted), correlationOf(o)].filter(Boolean).join(' · ');
+        item.iconPath = new vscode.ThemeIcon('history');
+        item.contextValue = ITEM.failure;
+        if (o.event.file) item.command = openCommand({ folderKey: o.folderKey, file: o.event.file, line: o.event.line });
+        return item;
+      }
+      case 'frame': {
+        const fr = node.frame;
+        const item = new vscode.TreeItem(fr.function ?? '(frame)', vscode.TreeItemCollapsibleState.None);
+        item.id = node.id;
+        item.description = shortLoc(fr.file, fr.line);
+        item.iconPath = new vscode.ThemeIcon('debug-stackframe');
+        item.contextValue = ITEM.frame;
+        const md = safeMarkdown();
+        md.appendText(`${fr.file ?? '?'}:${fr.line ?? '?'}${fr.function ? ' in ' + fr.function : ''}`);
+        item.tooltip = md;
+        if (fr.file) item.command = openCommand({ folderKey: node.folderKey, file: fr.file, line: fr.line });
+        return item;
+      }
+    }
+  }
+
+  /** The newest failure (for "Open Latest Failure"). */
+  newest(): Occurrence | undefined {
+    return collectFailures(this.services)[0];
+  }
+}
+
+function correlationOf(o: Occurrence): string {
+  const c = o.event.correlation ?? {};
+  return Object.entries(c).filter(([k, v]) => k !== 'date' && typeof v !== 'object').map(([, v]) => String(v)).slice(0, 2).join(' ');
+}
+
+function failureTooltip(fold: FoldedFailure): vscode.MarkdownString {
+  const o = fold.occurrences[0];
+  const e = o.event;
+  const md = safeMarkdown();
+  md.appendMarkdown('**');
+  md.appendText(o.flowName);
+  md.appendMarkdown('** — ');
+  md.appendText(e.type);
+  md.appendMarkdown('\n\n');
+  if (e.failureClass) appendField(md, 'class', e.failureClass);
+  if (e.reason) appendField(md, 'reason', e.reason);
+  if (e.exception) appendField(md, 'exception', [e.exception.type, e.exception.message].filter(Boolean).join(': '));
+  if (e.file) appendField(md, 'at', `${e.file}:${e.line ?? '?'}`);
+  appendField(md, 'seen', `${plural(fold.occurrences.length, 'time')} in ${plural(new Set(fold.occurrences.map(x => x.runId)).size, 'run')}; newest ${o.runId}`);
+  if (e.correlation && Object.keys(e.correlation).length) appendField(md, 'correlation', safeJson(e.correlation, 200).replace(/\s+/g, ' '));
+  if (e.evidence !== undefined) { md.appendMarkdown('\n**evidence**\n'); appendCode(md, safeJson(e.evidence)); }
+  return md;
+}

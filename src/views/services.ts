@@ -1,0 +1,233 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Run } from '../trace/model';
+import { TraceWorkspace, type WorkspaceChange, type WorkspaceOptions } from '../trace/workspace';
+import { affects, readConfig, RELOAD_KEYS } from './config';
+import { CONTEXT, STATE_LOCATED_PREFIXES } from './constants';
+
+/** A run together with the workspace folder it was read from. */
+export interface RunRef {
+  folderKey: string;
+  run: Run;
+}
+
+/** What changed after a refresh; `structural` means runs were added or removed. */
+export interface FlowlensChange {
+  folderKey: string;
+  runIds: string[];
+  structural: boolean;
+}
+
+/** What a file path from a trace resolved to. */
+export interface Resolved {
+  uri?: vscode.Uri;
+  tried: string[];
+}
+
+/**
+ * The small surface other features (AI, dashboard) use: one TraceWorkspace per workspace folder,
+ * an event after every (re)load or live refresh, and helpers over the newest run.
+ */
+export interface FlowlensServices {
+  readonly workspaces: ReadonlyMap<string, TraceWorkspace>;
+  readonly onDidChange: vscode.Event<FlowlensChange>;
+  /** Settles when the first background load is done. */
+  readonly ready: Promise<void>;
+  readonly loading: boolean;
+  folder(folderKey: string): vscode.WorkspaceFolder | undefined;
+  /** All runs, newest first; grouped by folder order when there are several folders. */
+  allRuns(): RunRef[];
+  /** The newest run of one folder, or across all folders. */
+  latestRun(folderKey?: string): RunRef | undefined;
+  findRun(runId: string, folderKey?: string): RunRef | undefined;
+  /** Maps a trace's file path onto this machine (Locate… answers, settings, then suffix match). */
+  resolveFile(folderKey: string, file: string): Resolved;
+  refresh(folderKey?: string): Promise<void>;
+}
+
+/** Owns the TraceWorkspaces: creates them per folder, loads in the background, refreshes on demand. */
+export class TraceServices implements FlowlensServices, vscode.Disposable {
+  private readonly map = new Map<string, TraceWorkspace>();
+  private readonly folders = new Map<string, vscode.WorkspaceFolder>();
+  private readonly emitter = new vscode.EventEmitter<FlowlensChange>();
+  private readonly disposables: vscode.Disposable[] = [this.emitter];
+  private pending = 0;
+  private generation = 0;
+  private readyResolve!: () => void;
+  readonly onDidChange = this.emitter.event;
+  readonly ready = new Promise<void>(r => (this.readyResolve = r));
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    this.disposables.push(
+      vscode.workspace.onDidChangeWorkspaceFolders(() => this.reload()),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.reload()),
+      vscode.workspace.onDidChangeConfiguration(e => { if (affects(e, RELOAD_KEYS)) this.reload(); }),
+    );
+  }
+
+  get workspaces(): ReadonlyMap<string, TraceWorkspace> { return this.map; }
+  get loading(): boolean { return this.pending > 0; }
+
+  folder(folderKey: string): vscode.WorkspaceFolder | undefined { return this.folders.get(folderKey); }
+
+  /** (Re)creates one TraceWorkspace per folder and loads them in the background. */
+  reload(): void {
+    const gen = ++this.generation;
+    const old = [...this.map.keys()];
+    this.map.clear();
+    this.folders.clear();
+    for (const key of old) this.emitter.fire({ folderKey: key, runIds: [], structural: true });
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    const loads: Promise<void>[] = [];
+    for (const f of folders) {
+      if (f.uri.scheme !== 'file') continue;
+      const key = f.uri.toString();
+      const ws = new TraceWorkspace(f.uri.fsPath, this.options(f));
+      this.map.set(key, ws);
+      this.folders.set(key, f);
+      loads.push(this.track(ws.load()).then(
+        () => { if (gen === this.generation) this.emitter.fire({ folderKey: key, runIds: [], structural: true }); },
+        err => console.error(`flowlens: could not read traces in ${f.uri.fsPath}`, err)));
+    }
+    void Promise.all(loads).then(() => { if (gen === this.generation) this.readyResolve(); });
+    if (!loads.length) { this.readyResolve(); this.updateContext(); }
+  }
+
+  private options(f: vscode.WorkspaceFolder): WorkspaceOptions {
+    const c = readConfig(f);
+    return {
+      extraGlobs: [...c.traceGlobs, ...c.extraStores],
+      pathMappings: c.pathMappings,
+      liveWindowMs: c.liveWindowMinutes * 60_000,
+      maxEventsPerSource: c.maxEventsPerSource,
+    };
+  }
+
+  /** Counts in-flight loads so the status bar and welcome views can show "loading". */
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.pending++;
+    this.updateContext();
+    const done = () => { this.pending--; this.updateContext(); };
+    if (this.pending === 1) {
+      void vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Flowlens: reading traces' },
+        () => this.ready);
+    }
+    return p.then(v => { done(); return v; }, e => { done(); throw e; });
+  }
+
+  private updateContext(): void {
+    void vscode.commands.executeCommand('setContext', CONTEXT.loading, this.loading);
+    void vscode.commands.executeCommand('setContext', CONTEXT.hasTraces, this.allRuns().length > 0);
+  }
+
+  async refresh(folderKey?: string): Promise<void> {
+    const keys = folderKey ? [folderKey] : [...this.map.keys()];
+    await Promise.all(keys.map(async key => {
+      const ws = this.map.get(key);
+      if (!ws) return;
+      const gen = this.generation;
+      let raw: WorkspaceChange;
+      try {
+        raw = await ws.refresh();
+      } catch (err) {
+        console.error('flowlens: refresh failed', err);
+        return;
+      }
+      if (gen !== this.generation || this.map.get(key) !== ws) return;
+      const change = normalizeChange(key, raw);
+      this.updateContext();
+      if (change.structural || change.runIds.length) this.emitter.fire(change);
+    }));
+  }
+
+  allRuns(): RunRef[] {
+    const out: RunRef[] = [];
+    for (const [folderKey, ws] of this.map) for (const run of ws.runs()) out.push({ folderKey, run });
+    return out;
+  }
+
+  latestRun(folderKey?: string): RunRef | undefined {
+    let best: RunRef | undefined;
+    for (const [key, ws] of this.map) {
+      if (folderKey && key !== folderKey) continue;
+      const run = ws.latestRun();
+      if (run && (!best || (run.started ?? 0) > (best.run.started ?? 0))) best = { folderKey: key, run };
+    }
+    return best;
+  }
+
+  findRun(runId: string, folderKey?: string): RunRef | undefined {
+    for (const [key, ws] of this.map) {
+      if (folderKey && key !== folderKey) continue;
+      const run = ws.runs().find(r => r.id === runId);
+      if (run) return { folderKey: key, run };
+    }
+    return undefined;
+  }
+
+  resolveFile(folderKey: string, file: string): Resolved {
+    const folder = this.folders.get(folderKey);
+    const tried: string[] = [];
+    const located = this.context.workspaceState.get<Record<string, string>>(STATE_LOCATED_PREFIXES) ?? {};
+    for (const [from, to] of Object.entries(located)) {
+      if (file.startsWith(from)) {
+        const p = to + file.slice(from.length);
+        tried.push(p);
+        if (exists(p)) return { uri: vscode.Uri.file(p), tried };
+      }
+    }
+    if (folder && !path.isAbsolute(file)) {
+      const p = path.join(folder.uri.fsPath, file);
+      tried.push(p);
+      if (exists(p)) return { uri: vscode.Uri.file(p), tried };
+    }
+    const ws = this.map.get(folderKey);
+    if (ws) {
+      const r = ws.pathMap.resolve(file);
+      tried.push(...r.tried.filter(t => !tried.includes(t)));
+      if (r.path) return { uri: vscode.Uri.file(path.isAbsolute(r.path) || !folder ? r.path : path.join(folder.uri.fsPath, r.path)), tried };
+    }
+    if (path.isAbsolute(file)) {
+      if (!tried.includes(file)) tried.push(file);
+      if (exists(file)) return { uri: vscode.Uri.file(file), tried };
+    }
+    return { tried };
+  }
+
+  /** Remembers "trace prefix → local prefix" from a Locate… answer (per workspace). */
+  async rememberLocated(traceFile: string, localFile: string): Promise<void> {
+    const a = traceFile.split(/[\\/]/);
+    const b = localFile.split(/[\\/]/);
+    let n = 0;
+    while (n < a.length && n < b.length && a[a.length - 1 - n] === b[b.length - 1 - n]) n++;
+    const from = a.slice(0, a.length - n).join('/');
+    const to = b.slice(0, b.length - n).join('/');
+    const located = { ...(this.context.workspaceState.get<Record<string, string>>(STATE_LOCATED_PREFIXES) ?? {}) };
+    located[n ? from : traceFile] = n ? to : localFile;
+    await this.context.workspaceState.update(STATE_LOCATED_PREFIXES, located);
+  }
+
+  dispose(): void {
+    this.generation++;
+    for (const d of this.disposables) d.dispose();
+    this.map.clear();
+  }
+}
+
+function exists(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** What the views need from a refresh: changed run ids, and whether the run list or catalog moved. */
+export function normalizeChange(folderKey: string, c: WorkspaceChange): FlowlensChange {
+  return {
+    folderKey,
+    runIds: [...new Set([...c.runs, ...c.added, ...c.removed])],
+    structural: c.added.length > 0 || c.removed.length > 0 || c.catalog || c.sources,
+  };
+}

@@ -1,0 +1,78 @@
+import * as vscode from 'vscode';
+import { COMMANDS } from './constants';
+import { plural, relativeTime, runCounts } from './format';
+import type { TraceServices } from './services';
+import { appendField, safeMarkdown } from './ui';
+
+/**
+ * The one owner of Flowlens's status bar item (style.md habit 9): health of the latest run,
+ * rendered from the model after every change; hidden when the workspace has no traces.
+ */
+export class RunStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('flowlens.status', vscode.StatusBarAlignment.Left, 50);
+  private readonly disposables: vscode.Disposable[] = [this.item];
+  private shown = false;
+
+  constructor(private readonly services: TraceServices) {
+    this.item.name = 'Flowlens';
+    this.item.command = COMMANDS.showFailures;
+    this.disposables.push(services.onDidChange(() => this.render()));
+    this.render();
+  }
+
+  /** Re-reads the model; also called while the first load is in progress. */
+  render(): void {
+    const latest = this.services.latestRun();
+    if (!latest) {
+      if (this.services.loading) {
+        this.show('$(sync~spin) Flowlens', 'Flowlens: reading traces…');
+      } else if ([...this.services.workspaces.values()].some(ws => safeSources(ws).length > 0)) {
+        this.show('$(circle-slash) no trace', 'Flowlens found trace files but no runs in them.');
+      } else {
+        this.item.hide();
+        this.shown = false;
+      }
+      return;
+    }
+    const { run } = latest;
+    const c = runCounts(run);
+    const bad = c.failed + c.exceptions;
+    let text: string;
+    if (bad) text = `$(error) ${bad} failed${run.status === 'running' ? ' · running' : ''}`;
+    else if (run.status === 'running') text = `$(sync~spin) running · ${plural(c.flows, 'flow')}`;
+    else if (run.status === 'crashed') text = `$(flame) crashed`;
+    else text = `$(pass) ${plural(c.flows, 'flow')}`;
+    const md = safeMarkdown();
+    md.appendMarkdown('**Flowlens — latest run** ');
+    md.appendText(run.id);
+    md.appendMarkdown('\n\n');
+    appendField(md, 'status', `${run.status}, ${relativeTime(run.started)}`);
+    if (run.app || run.mode) appendField(md, 'app', [run.app, run.mode].filter(Boolean).join(' · '));
+    appendField(md, 'flows', `${c.flows}: ${c.succeeded} succeeded, ${c.failed} failed, ${c.exceptions} exceptions, ${c.orphaned} orphaned${c.running ? `, ${c.running} running` : ''}`);
+    appendField(md, 'runs in workspace', String(this.services.allRuns().length));
+    md.appendMarkdown('\nClick to show failures.');
+    this.show(text, md);
+    this.item.accessibilityInformation = { label: `Flowlens latest run ${run.id}: ${text.replace(/\$\([^)]*\)\s*/g, '')}` };
+  }
+
+  /** What the item shows now (tests read it). */
+  get text(): string { return this.item.text; }
+  get visible(): boolean { return this.shown; }
+
+  private show(text: string, tooltip: string | vscode.MarkdownString): void {
+    this.item.text = text;
+    this.item.tooltip = tooltip;
+    this.item.show();
+    this.shown = true;
+  }
+
+  dispose(): void { for (const d of this.disposables) d.dispose(); }
+}
+
+function safeSources(ws: { sources(): unknown[] }): unknown[] {
+  try {
+    return ws.sources();
+  } catch {
+    return [];
+  }
+}

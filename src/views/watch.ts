@@ -1,0 +1,59 @@
+import * as vscode from 'vscode';
+import type { TraceServices } from './services';
+
+/**
+ * What to watch under each workspace folder: trace files, run folders, `latest`, the YAML
+ * catalogs and SQLite stores with their -wal/-journal files (formats.md §1–§6).
+ */
+export const WATCH_GLOB =
+  '**/{*.jsonl,latest,ra.yaml,flows.yaml,summary.md,*.db,*.db-wal,*.db-journal,*.sqlite,*.sqlite-wal,*.sqlite3,*.sqlite3-wal,runs/*,telemetry_*}';
+
+const DEBOUNCE_MS = 300;
+
+/**
+ * One RelativePattern watcher per workspace folder (style.md habit 10); create, change and
+ * delete feed one debounced `refresh()` of that folder's TraceWorkspace.
+ */
+export class TraceWatcher implements vscode.Disposable {
+  private watchers: vscode.Disposable[] = [];
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly again = new Set<string>();
+  private readonly sub: vscode.Disposable;
+
+  constructor(private readonly services: TraceServices) {
+    this.sub = vscode.workspace.onDidChangeWorkspaceFolders(() => this.rewatch());
+    this.rewatch();
+  }
+
+  private rewatch(): void {
+    for (const w of this.watchers) w.dispose();
+    this.watchers = [];
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      const key = folder.uri.toString();
+      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, WATCH_GLOB));
+      const poke = () => this.schedule(key);
+      this.watchers.push(w, w.onDidCreate(poke), w.onDidChange(poke), w.onDidDelete(poke));
+    }
+  }
+
+  /** Debounced; a change that arrives during a refresh triggers one more afterwards. */
+  schedule(folderKey: string): void {
+    clearTimeout(this.timers.get(folderKey));
+    this.timers.set(folderKey, setTimeout(() => {
+      this.timers.delete(folderKey);
+      if (this.running.has(folderKey)) { this.again.add(folderKey); return; }
+      const p = this.services.refresh(folderKey).finally(() => {
+        this.running.delete(folderKey);
+        if (this.again.delete(folderKey)) this.schedule(folderKey);
+      });
+      this.running.set(folderKey, p);
+    }, DEBOUNCE_MS));
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    for (const w of this.watchers) w.dispose();
+    for (const t of this.timers.values()) clearTimeout(t);
+  }
+}
