@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { FlowlensServices } from '../services';
-import { AI_COMMANDS } from './ids';
+import { AI_COMMANDS, TOOLS } from './ids';
 import { registerParticipant } from './participant';
 import { askCopilot, generateAskPrompt } from './prompt';
 import { registerTools } from './tools';
@@ -13,7 +13,15 @@ export { AI_COMMANDS, PARTICIPANT_ID, TOOLS } from './ids';
  * src/trace/ask.ts (style.md habit 12); this layer only picks runs, writes files and opens chat.
  * Chat/LM APIs are guarded so the commands still work where chat is unavailable.
  */
-export function registerAi(context: vscode.ExtensionContext, services: FlowlensServices): void {
+/** Handles for tests and other features (what got registered in this host). */
+export interface AiApi {
+  participant?: vscode.ChatParticipant;
+  /** Names of the language-model tools registered. */
+  tools: string[];
+}
+
+export function registerAi(context: vscode.ExtensionContext, services: FlowlensServices): AiApi {
+  const api: AiApi = { tools: [] };
   context.subscriptions.push(
     vscode.commands.registerCommand(AI_COMMANDS.generateAskPrompt, (args?: unknown) => generateAskPrompt(context, services, args)),
     vscode.commands.registerCommand(AI_COMMANDS.askCopilot, (args?: unknown) => askCopilot(context, services, args)),
@@ -21,7 +29,8 @@ export function registerAi(context: vscode.ExtensionContext, services: FlowlensS
   // Why guarded: hosts without chat (e.g. some forks, code-server builds) may lack these namespaces.
   if (typeof vscode.chat?.createChatParticipant === 'function') {
     try {
-      context.subscriptions.push(registerParticipant(context, services));
+      api.participant = registerParticipant(context, services);
+      context.subscriptions.push(api.participant);
     } catch (err) {
       console.error('flowlens: chat participant not registered', err);
     }
@@ -29,8 +38,10 @@ export function registerAi(context: vscode.ExtensionContext, services: FlowlensS
   if (typeof vscode.lm?.registerTool === 'function') {
     try {
       context.subscriptions.push(...registerTools(services));
+      api.tools = Object.values(TOOLS);
     } catch (err) {
       console.error('flowlens: language-model tools not registered', err);
     }
   }
+  return api;
 }
