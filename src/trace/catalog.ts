@@ -328,6 +328,7 @@ export function parseRa(text: string, file: string): { config: RaConfig; problem
   if (!top) return { config: c, problems: r.problems };
 
   c.version = r.num(top.get('version'), 'version', { int: true, min: 1 });
+  warnNewer(r, top.get('version'), c.version, 'ra.yaml');
   c.enabled = r.bool(top.get('enabled'), 'enabled') ?? c.enabled;
   c.profile = r.str(top.get('profile'), 'profile');
 
@@ -403,6 +404,15 @@ export function parseRa(text: string, file: string): { config: RaConfig; problem
     c.keepRuns = r.num(rm.get('keep_runs'), 'retention.keep_runs', { int: true, min: 0 });
   }
   return { config: c, problems: r.sorted() };
+}
+
+/** The newest config version this reader knows (§1c). */
+export const CONFIG_VERSION = 1;
+
+function warnNewer(r: Reader, e: Entry | undefined, v: number | undefined, name: string): void {
+  if (e && v !== undefined && v > CONFIG_VERSION) {
+    r.report('warning', e.value, `${name} version ${v} is newer than this reader (${CONFIG_VERSION}); known keys are read, others reported`, e.key);
+  }
 }
 
 function readBuckets(r: Reader, e: Entry, c: RaConfig): void {
@@ -526,6 +536,7 @@ export function parseFlows(text: string, file: string): FlowsFile & { problems: 
   const top = r.map(r.parse(text), 'flows.yaml', FLOWS_KEYS);
   if (!top) return out;
   out.version = r.num(top.get('version'), 'version', { int: true, min: 1 });
+  warnNewer(r, top.get('version'), out.version, 'flows.yaml');
 
   const d: FlowDefaults = { enabled: true, tags: [], correlationKeys: [], failureClasses: [] };
   const de = top.get('defaults');

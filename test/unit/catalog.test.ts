@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
+import fc from 'fast-check';
 import {
   activeProfile,
   applyEnv,
@@ -184,6 +185,17 @@ describe('catalog: ra.yaml validation', () => {
     }
   });
 
+  it('never throws and always locates problems, whatever the text (property)', () => {
+    const yamlish = fc.array(fc.constantFrom('enabled', 'flows', 'profiles', 'id', ':', ' ', '  ', '-', '\n', '[', ']', '{', '}', '"', "'", '&a', '*a', '!!int', '#', 'true', '12', 'x', '\t', '|'), { maxLength: 60 }).map((a) => a.join(''));
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 80 }), yamlish), (text) => {
+        const all = [...parseRa(text, 'ra.yaml').problems, ...parseFlows(text, 'f.yaml').problems];
+        return all.every((p) => Number.isInteger(p.line) && (p.line as number) >= 1 && Number.isInteger(p.col) && (p.col as number) >= 1);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('locates a duplicate key', () => {
     const ps = parseRa('enabled: true\nenabled: false\n', 'ra.yaml').problems;
     assert.equal(ps.length, 1);
@@ -239,6 +251,13 @@ describe('catalog: ra.yaml validation', () => {
     assert.equal(config.payloadLimit, 512);
     assert.deepEqual(config.latencyBucketsMs, [...DEFAULT_LATENCY_BUCKETS_MS]);
     assert.deepEqual(config.slaOverrides, {});
+  });
+
+  it('warns about a newer config version but still reads it', () => {
+    const ra = parseRa('version: 2\nenabled: false\n', 'ra.yaml');
+    assert.deepEqual(brief(ra.problems), ['1:10 warning ra.yaml version 2 is newer than this reader (1); known keys are read, others reported']);
+    assert.equal(ra.config.enabled, false);
+    assert.equal(parseFlows('version: 3\nflows: []\n', 'f.yaml').problems[0].line, 1);
   });
 
   it('warns when the profile is not defined', () => {
