@@ -1,13 +1,17 @@
 import * as vscode from 'vscode';
 import { registerViews, type ViewsApi } from './views';
+import { registerAi, type AiApi } from './views/ai';
 
-/**
- * Composition root: each feature registers itself (style.md habit 1). The return value is the
- * extension's API (`FlowlensServices` under `services`) for tests and other extensions.
- */
-export function activate(context: vscode.ExtensionContext): ViewsApi {
+/** What `activate` returns: each feature's handles (tests and other extensions use `services`). */
+export interface FlowlensApi extends ViewsApi {
+  ai: AiApi;
+}
+
+/** Composition root: each feature registers itself (style.md habit 1). */
+export function activate(context: vscode.ExtensionContext): FlowlensApi {
   const views = registerViews(context);
-  return views;
+  const ai = registerAi(context, views.services);
+  return { ...views, ai };
 }
 
 export function deactivate(): void {}
