@@ -26,7 +26,10 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null;
 need_apt=()
 command -v python3 >/dev/null || need_apt+=(python3)
 if [ "${DEMO_DESKTOP:-0}" != 1 ]; then
-  [ -x .ci/code-server/node_modules/.bin/code-server ] || [ -e /usr/include/gssapi/gssapi.h ] || need_apt+=(libkrb5-dev)
+  if [ ! -x .ci/code-server/node_modules/.bin/code-server ]; then   # native modules build from source
+    [ -e /usr/include/gssapi/gssapi.h ] || need_apt+=(libkrb5-dev)
+    { command -v make && command -v g++; } >/dev/null || need_apt+=(build-essential)
+  fi
   [ "$CHECK" = 1 ] && ! command -v chromium >/dev/null && [ -z "${CHROMIUM:-}" ] && need_apt+=(chromium)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
