@@ -16,6 +16,8 @@ export interface TableInfo {
   columns: string[];
   /** Row count (`SELECT count(*)`), undefined if counting failed. */
   rows?: number;
+  /** Why counting failed (a corrupt table). */
+  error?: string;
 }
 
 /** Quote an identifier for SQL. */
@@ -30,15 +32,15 @@ export function listTables(db: Database, count = false): TableInfo[] {
   return names.map((name) => {
     const cols = db.exec(`PRAGMA table_info(${ident(name)})`);
     const columns = (cols[0]?.values ?? []).map((v) => String(v[1]));
-    let rows: number | undefined;
+    const t: TableInfo = { name, columns };
     if (count) {
       try {
-        rows = Number(db.exec(`SELECT count(*) FROM ${ident(name)}`)[0]?.values[0][0] ?? 0);
-      } catch {
-        rows = undefined;
+        t.rows = Number(db.exec(`SELECT count(*) FROM ${ident(name)}`)[0]?.values[0][0] ?? 0);
+      } catch (e) {
+        t.error = (e as Error).message;
       }
     }
-    return { name, columns, rows };
+    return t;
   });
 }
 

@@ -111,12 +111,18 @@ export async function readStore(file: string, opts: ReadStoreOptions = {}): Prom
   let table: string | undefined;
   try {
     const tables = listTables(s.db, true);
+    const broken = tables.filter((t) => t.error !== undefined);
+    if (broken.length) {
+      const qc = engineError(file, new Error(broken[0].error), s.db, broken[0].name);
+      for (const t of broken) report.problems.push({ ...qc, table: t.name, message: t === broken[0] ? qc.message : `${file} (table ${t.name}): ${t.error}` });
+    }
     const kind = detectKind(tables);
     report.kind = kind;
     report.tables = tables;
     table = mainTable(kind);
     const main = tables.find((t) => t.name === table);
     report.rows = main?.rows ?? 0;
+    if (main?.error !== undefined) return report; // already reported, with quick_check
     switch (kind) {
       case 'flowscribe':
       case 'flowscribe-legacy': {
