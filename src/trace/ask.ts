@@ -618,10 +618,11 @@ export function buildAskMd(run: Run, ctx: AskContext = {}): string {
 
 /** Cut a string to at most `max` UTF-8 bytes at a character boundary, ending with a marker. */
 export function cutToBytes(s: string, max: number): string {
+  const buf = Buffer.from(s, 'utf8');
+  if (buf.length <= max) return s;
   const marker = '\n… (cut to budget)\n';
   const room = max - bytes(marker);
-  if (room <= 0) return Buffer.from(s, 'utf8').subarray(0, 0).toString();
-  const buf = Buffer.from(s, 'utf8');
+  if (room <= 0) return '';
   let end = Math.min(room, buf.length);
   while (end > 0 && (buf[end] & 0xc0) === 0x80) end--;
   return buf.subarray(0, end).toString('utf8') + marker;
