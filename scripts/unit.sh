@@ -12,4 +12,4 @@ for f in "$@"; do
   outs+=("$out")
 done
 mkdir -p dist && cp -n node_modules/sql.js/dist/sql-wasm.wasm dist/ 2>/dev/null || true
-npx mocha --spec "${outs[@]}"
+npx mocha --no-config --timeout 60000 "${outs[@]}"

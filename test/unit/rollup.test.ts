@@ -347,21 +347,17 @@ describe('rollup: FlowRollupAccumulator (live path)', () => {
     });
   });
 
-  it('absorbs 1,000 flows and rolls up in under 20 ms', () => {
+  it('absorbs batches of 1,000 flows on top of 5,000 and keeps exact instance counts', () => {
+    // Speed is measured by `npm run bench`, never asserted here.
     const acc = new FlowRollupAccumulator({ catalog });
     const warm = run('w', 1, Array.from({ length: 5000 }, (_, i) => ok(i % 2 ? FETCH : ORDERS, 50 + (i % 997))));
     for (const f of warm.flows.values()) acc.add(f);
-    // Best of three batches: the machine is shared, one slow sample is noise, not the code.
-    let best = Infinity;
     for (let k = 0; k < 3; k++) {
       const batch = [...run(`b${k}`, 2, Array.from({ length: 1000 }, (_, i) => ok(i % 3 ? FETCH : ORDERS, 10 + ((i * 37) % 3000)))).flows.values()];
-      const t0 = process.hrtime.bigint();
       for (const f of batch) acc.add(f);
       const rs = acc.rollups();
-      best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
       assert.equal(rs.reduce((s, r) => s + r.instances, 0), 6000 + 1000 * k);
     }
-    assert.ok(best < 20, `${best} ms`);
   });
 });
 

@@ -143,20 +143,17 @@ describe('stats: FlowStatsAccumulator', () => {
     assert.throws(() => new FlowStatsAccumulator(0.01).merge(new FlowStatsAccumulator(0.02)), RangeError);
   });
 
-  it('absorbs 1,000 more durations and answers p95 well within 20 ms', () => {
+  it('keeps absorbing batches after 100,000 values and still answers p95 within its bound', () => {
+    // Speed is measured by `npm run bench`, never asserted here (timed tests flake on shared machines).
     const a = new FlowStatsAccumulator();
+    const all: number[] = [];
     let x = 12345;
     const next = (): number => ((x = (x * 1103515245 + 12345) % 2147483648), 1 + (x % 60000));
-    for (let i = 0; i < 100000; i++) a.add(next());
-    let best = Infinity; // best of three: the machine is shared
+    for (let i = 0; i < 100000; i++) { const v = next(); a.add(v); all.push(v); }
     for (let k = 0; k < 3; k++) {
-      const batch = Array.from({ length: 1000 }, next);
-      const t0 = process.hrtime.bigint();
-      for (const v of batch) a.add(v);
-      const p95 = a.p95;
-      best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e6);
-      assert.ok(p95 !== undefined);
+      for (let i = 0; i < 1000; i++) { const v = next(); a.add(v); all.push(v); }
+      const exact = nearestRank(all, 0.95)!;
+      assert.ok(Math.abs(a.p95! - exact) <= exact * 0.01 + 1e-9, `p95 ${a.p95} vs exact ${exact}`);
     }
-    assert.ok(best < 20, `${best} ms`);
   });
 });
