@@ -183,6 +183,11 @@ export class RunBuilder {
     this.changes.runs.add(runId);
   }
 
+  /** Report a run as changed (the caller edited its notes or sources). */
+  touch(runId: string): void {
+    if (this.byId.has(runId)) this.changes.runs.add(runId);
+  }
+
   /** Drop a run entirely (its source was truncated, replaced, or deleted). */
   removeRun(id: string): boolean {
     const run = this.byId.get(id);
@@ -232,6 +237,11 @@ export class RunBuilder {
       }
       this.applyStatus(run, st, status);
     }
+  }
+
+  /** Changes so far, without resetting them. */
+  peekChanges(): Readonly<BuilderChanges> {
+    return this.changes;
   }
 
   /** Changes since the previous call (and reset). */

@@ -1,0 +1,646 @@
+/**
+ * `TraceWorkspace`: everything Flowlens knows about one workspace folder — discovery, reading,
+ * the run/flow model, 0.1 flow names, dedup of the rolling v1 file, envelopes, the catalog and
+ * path mapping. The CLI and the views read the same object, so they give the same answers.
+ *
+ * Live use: `load()` once, then `refresh()` on file-change events; each refresh tails only what
+ * was appended and returns which runs and flows changed.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RunBuilder, DEFAULT_LIVE_WINDOW_MS } from './build';
+import { loadCatalog, type Catalog } from './catalog';
+import { discover, type DiscoveredSource, type SourceKind } from './discover';
+import type { Dialect, Malformed, Run, TraceEvent } from './model';
+import { PathMapper } from './pathmap';
+import { JsonlTail } from './sources/jsonl';
+import { detectDialect, normalizeEvent } from './sources/normalize';
+import { parseSummaryMd, recoverFlowNames } from './summaryMd';
+
+/** Result of one read of a non-JSONL source (the seam for SQLite readers, §2–§5). */
+export interface SourceReadResult {
+  /** The source was replaced/rewritten and re-read from the start: drop what it gave before. */
+  reset?: boolean;
+  malformed: Malformed[];
+  error?: string;
+}
+
+/** An open source that can be read incrementally. */
+export interface SourceHandle {
+  read(onEvent: (event: TraceEvent) => void, opts: { final: boolean }): Promise<SourceReadResult>;
+}
+
+/**
+ * Opens a reader for a discovered source; `undefined` = this source is not for it.
+ * Registered per kind in {@link WorkspaceOptions.readers} (e.g. `trace-db`, `sqlite`).
+ */
+export type SourceReaderFactory = (source: DiscoveredSource) => SourceHandle | undefined;
+
+export interface WorkspaceOptions {
+  /** Extra trace files, globs relative to the root (picomatch). */
+  extraGlobs?: string[];
+  /** User path mappings `{fromPrefix: toPrefix}`; they win over suffix matching. */
+  pathMappings?: Record<string, string>;
+  /** A run without an end whose source changed this recently is `running` (default 10 min). */
+  liveWindowMs?: number;
+  /** Clock (tests). Default `Date.now`. */
+  now?: () => number;
+  /** Events stored per run (memory bound); verdicts stay right beyond it. Default unlimited. */
+  maxEventsPerSource?: number;
+  /**
+   * Files are complete (CLI): a last line without newline is read, and reported malformed when
+   * cut off. Live callers leave it false so a half-written line waits for its newline.
+   */
+  final?: boolean;
+  /** Readers for sources that are not JSONL, by kind (the SQLite seam). */
+  readers?: Partial<Record<SourceKind, SourceReaderFactory>>;
+  /** Discovery bounds. */
+  maxDepth?: number;
+  maxEntries?: number;
+  /** Environment for `RA_*` catalog overrides. */
+  env?: Record<string, string | undefined>;
+}
+
+/** What one `refresh()` changed. Flow entries are `flowKey(runId, flowId)` (see build.ts). */
+export interface WorkspaceChange {
+  /** Runs whose content, status or notes changed (added ones included). */
+  runs: Set<string>;
+  flows: Set<string>;
+  added: string[];
+  removed: string[];
+  /** Envelope events were added or dropped. */
+  envelopes: boolean;
+  /** Sources appeared or disappeared. */
+  sources: boolean;
+  /** ra.yaml / flows.yaml were re-read. */
+  catalog: boolean;
+}
+
+/** One discovered source and how reading it went. */
+export interface SourceInfo {
+  file: string;
+  kind: SourceKind;
+  runHint?: string;
+  producer?: string;
+  dialect?: Dialect;
+  /** Events read. */
+  events: number;
+  /** Malformed lines/rows. */
+  malformed: number;
+  /** Lines kept with a warning (invalid UTF-8, NaN tokens). */
+  warnings: number;
+  error?: string;
+  /** Why a source is listed but not read (e.g. a `trace.db` beside its `trace.jsonl`). */
+  skipped?: string;
+}
+
+const MAX_MALFORMED_PER_SOURCE = 1000;
+
+interface SourceState {
+  src: DiscoveredSource;
+  tail?: JsonlTail;
+  handle?: SourceHandle;
+  skipped?: string;
+  dialect?: Dialect;
+  events: number;
+  malformed: Malformed[];
+  malformedCount: number;
+  warnings: number;
+  error?: string;
+  size?: number;
+  mtime?: number;
+  ino?: number;
+  pending: number;
+  /** Run id this source's folder stands for (0.1, esper), fixed once chosen. */
+  folderRunId?: string;
+  /** Runs that got events from this source. */
+  runIds: Set<string>;
+}
+
+function posix(p: string): string {
+  return p.split(path.sep).join('/');
+}
+
+const KIND_ORDER: SourceKind[] = ['trace-run', 'esper', 'jsonl', 'trace-db', 'sqlite', 'queue', 'trace-rolling', 'summary-md'];
+
+/**
+ * All traces of one workspace folder. See docs/architecture.md.
+ *
+ * Run identity: v1 → `run_id`; flowscribe 0.1 → the run folder name (`runs/<id>/`), or the folder
+ * path relative to the root when that name is already a v1 run id or another folder's name;
+ * esper-lite → the `telemetry_*` folder name; other JSONL → `run_id`, else the file path.
+ * Grain/Assay envelopes are not runs: they are collected in {@link TraceWorkspace.envelopes}.
+ */
+export class TraceWorkspace {
+  readonly root: string;
+  readonly pathMap: PathMapper;
+  /** Grain/Assay (and any other envelope-dialect) events, `source` = producer (§3). */
+  envelopes: TraceEvent[] = [];
+  /** ra.yaml + flows.yaml (formats.md §1c); loaded by `load()`, re-read when they change. */
+  catalog?: Catalog;
+  /** Run id named by `.autodev/latest`, when present and inside the workspace. */
+  latestRunId?: string;
+
+  private readonly opts: WorkspaceOptions;
+  private readonly now: () => number;
+  private builder: RunBuilder;
+  private states = new Map<string, SourceState>();
+  private discoveryProblems: string[] = [];
+  /** Run ids that have a `.autodev/runs/<id>/` file (or came from one): the rolling copy is skipped. */
+  private folderRunIds = new Set<string>();
+  /** Lines per run seen in the rolling file(s), for dedup notes. */
+  private rollingCounts = new Map<string, { file: string; count: number }>();
+  /** Last run appended to each rolling file: only that one can still be live. */
+  private rollingLast = new Map<string, string>();
+  private summaryMtimes = new Map<string, number | undefined>();
+  private catalogSig = '';
+  private sorted?: Run[];
+  private queue: Promise<unknown> = Promise.resolve();
+  private envelopesChanged = false;
+
+  constructor(root: string, opts: WorkspaceOptions = {}) {
+    this.root = path.resolve(root);
+    this.opts = opts;
+    this.now = opts.now ?? Date.now;
+    this.pathMap = new PathMapper(this.root, opts.pathMappings ?? {});
+    this.builder = new RunBuilder({ maxEventsPerRun: opts.maxEventsPerSource });
+  }
+
+  /** Discover and read everything (from scratch). */
+  async load(opts: { final?: boolean } = {}): Promise<void> {
+    await this.serial(async () => {
+      this.builder = new RunBuilder({ maxEventsPerRun: this.opts.maxEventsPerSource });
+      this.states = new Map();
+      this.envelopes = [];
+      this.folderRunIds = new Set();
+      this.rollingCounts = new Map();
+      this.rollingLast = new Map();
+      this.summaryMtimes = new Map();
+      this.catalogSig = '';
+      this.sorted = undefined;
+      await this.update(opts.final ?? this.opts.final ?? false);
+    });
+  }
+
+  /** Re-discover and read what was appended; returns what changed. */
+  refresh(opts: { final?: boolean } = {}): Promise<WorkspaceChange> {
+    return this.serial(() => this.update(opts.final ?? this.opts.final ?? false));
+  }
+
+  /** Runs, newest first (by start time, then id, both descending). */
+  runs(): Run[] {
+    if (!this.sorted) {
+      this.sorted = this.builder.runs().sort((a, b) => {
+        const sa = a.started ?? -Infinity;
+        const sb = b.started ?? -Infinity;
+        if (sa !== sb) return sb - sa;
+        return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+      });
+    }
+    return [...this.sorted];
+  }
+
+  /**
+   * A run by id; `latest` = the `.autodev/latest` target if that run exists, else the newest run.
+   * An id that matches no run exactly may be a unique prefix of one.
+   */
+  getRun(idOrLatest: string): Run | undefined {
+    const exact = this.builder.getRun(idOrLatest);
+    if (exact) return exact;
+    if (idOrLatest === 'latest') {
+      return (this.latestRunId !== undefined ? this.builder.getRun(this.latestRunId) : undefined) ?? this.runs()[0];
+    }
+    if (idOrLatest === '') return undefined;
+    const matches = this.builder.runs().filter((r) => r.id.startsWith(idOrLatest));
+    return matches.length === 1 ? matches[0] : undefined;
+  }
+
+  latestRun(): Run | undefined {
+    return this.getRun('latest');
+  }
+
+  /** Every malformed line of every source, by file then line. */
+  malformed(): Malformed[] {
+    const out: Malformed[] = [];
+    for (const st of this.orderedStates()) out.push(...st.malformed);
+    return out;
+  }
+
+  /** Discovery problems and source read errors, each naming its file. */
+  problems(): string[] {
+    const out = [...this.discoveryProblems];
+    for (const st of this.orderedStates()) {
+      if (st.error) out.push(`${st.src.file}: ${st.error}`);
+      if (st.malformedCount > st.malformed.length) {
+        out.push(`${st.src.file}: ${st.malformedCount} malformed lines; the first ${st.malformed.length} are listed`);
+      }
+    }
+    return out;
+  }
+
+  /** Every discovered source, sorted by path. */
+  sources(): SourceInfo[] {
+    return [...this.states.values()]
+      .sort((a, b) => (a.src.file < b.src.file ? -1 : a.src.file > b.src.file ? 1 : 0))
+      .map((st) => ({
+        file: st.src.file,
+        kind: st.src.kind,
+        runHint: st.src.runHint,
+        producer: st.src.producer,
+        dialect: st.dialect,
+        events: st.events,
+        malformed: st.malformedCount,
+        warnings: st.warnings,
+        error: st.error,
+        skipped: st.skipped,
+      }));
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private orderedStates(): SourceState[] {
+    return [...this.states.values()].sort((a, b) => (a.src.file < b.src.file ? -1 : a.src.file > b.src.file ? 1 : 0));
+  }
+
+  private rel(file: string): string {
+    return posix(path.relative(this.root, file));
+  }
+
+  private async update(final: boolean): Promise<WorkspaceChange> {
+    const d = discover(this.root, { extraGlobs: this.opts.extraGlobs, maxDepth: this.opts.maxDepth, maxEntries: this.opts.maxEntries });
+    this.discoveryProblems = d.problems;
+    this.latestRunId = d.latestRunId;
+    const catalogChanged = this.reloadCatalog();
+
+    // Sources that disappeared.
+    const found = new Set(d.sources.map((s) => s.file));
+    let sourcesChanged = false;
+    for (const [file, st] of [...this.states]) {
+      if (found.has(file)) continue;
+      sourcesChanged = true;
+      this.states.delete(file);
+      this.dropSource(st);
+    }
+    // New sources.
+    for (const src of d.sources) {
+      if (this.states.has(src.file)) continue;
+      sourcesChanged = true;
+      this.states.set(src.file, this.openSource(src, d.sources));
+    }
+    for (const src of d.sources) {
+      if (src.kind === 'trace-run' && /(^|\/)\.autodev\/runs\/[^/]+\/trace\.jsonl$/.test(posix(src.file)) && src.runHint) {
+        this.claimFolderRun(src.runHint);
+      }
+    }
+
+    const states = [...this.states.values()].sort(
+      (a, b) => KIND_ORDER.indexOf(a.src.kind) - KIND_ORDER.indexOf(b.src.kind) || (a.src.file < b.src.file ? -1 : 1),
+    );
+    for (const st of states) await this.readSource(st, final);
+
+    this.recoverNames(d.sources);
+    this.builder.finish({
+      now: this.now(),
+      liveWindowMs: this.opts.liveWindowMs ?? DEFAULT_LIVE_WINDOW_MS,
+      mtimeOf: (run) => this.mtimeOf(run),
+      hasEnded: (run) => this.summaryFor(run) !== undefined,
+    });
+
+    const c = this.builder.takeChanges();
+    if (c.runs.size > 0 || c.added.size > 0 || c.removed.size > 0) this.sorted = undefined;
+    const envelopes = this.envelopesChanged;
+    this.envelopesChanged = false;
+    return {
+      runs: c.runs,
+      flows: c.flows,
+      added: [...c.added],
+      removed: [...c.removed],
+      envelopes,
+      sources: sourcesChanged,
+      catalog: catalogChanged,
+    };
+  }
+
+  private reloadCatalog(): boolean {
+    const files = ['.autodev/ra.yaml', '.autodev/flows.yaml', 'ra.yaml', 'flows.yaml'].map((f) => path.join(this.root, f));
+    const sig = files
+      .map((f) => {
+        try {
+          const st = fs.statSync(f);
+          return `${st.mtimeMs}:${st.size}`;
+        } catch {
+          return '-';
+        }
+      })
+      .join('|');
+    if (sig === this.catalogSig && this.catalog) return false;
+    this.catalogSig = sig;
+    this.catalog = loadCatalog(this.root, { env: this.opts.env });
+    return true;
+  }
+
+  private openSource(src: DiscoveredSource, all: DiscoveredSource[]): SourceState {
+    const st: SourceState = { src, events: 0, malformed: [], malformedCount: 0, warnings: 0, pending: 0, runIds: new Set() };
+    const factory = this.opts.readers?.[src.kind];
+    switch (src.kind) {
+      case 'trace-rolling':
+      case 'trace-run':
+      case 'queue':
+      case 'esper':
+      case 'jsonl':
+        st.tail = new JsonlTail(src.file);
+        break;
+      case 'summary-md':
+        break; // read for 0.1 flow names, not events
+      case 'trace-db': {
+        const jsonl = path.join(path.dirname(src.file), 'trace.jsonl');
+        if (all.some((s) => s.file === jsonl)) st.skipped = 'trace.jsonl in the same folder is read instead';
+        else if (factory) st.handle = factory(src);
+        else st.skipped = 'no SQLite reader registered';
+        break;
+      }
+      case 'sqlite':
+        if (factory) st.handle = factory(src);
+        else st.skipped = 'no SQLite reader registered';
+        break;
+    }
+    if (factory && !st.handle && !st.tail && !st.skipped) st.skipped = 'not recognised by its reader';
+    return st;
+  }
+
+  /** Forget everything a source contributed (it vanished or was replaced). */
+  private dropSource(st: SourceState): void {
+    const file = st.src.file;
+    for (const id of st.runIds) {
+      const run = this.builder.getRun(id);
+      if (!run) continue;
+      if (run.primarySource === file) {
+        this.builder.removeRun(id);
+        this.folderRunIdsRelease(id, st);
+      } else if (run.sources.includes(file)) {
+        run.sources = run.sources.filter((s) => s !== file);
+        run.notes = run.notes.filter((n) => !n.startsWith(`also in ${this.rel(file)} `));
+        this.builder.touch(id);
+      }
+    }
+    st.runIds.clear();
+    if (st.src.kind === 'trace-rolling') {
+      for (const [id, c] of [...this.rollingCounts]) if (c.file === file) this.rollingCounts.delete(id);
+      this.rollingLast.delete(file);
+    }
+    const before = this.envelopes.length;
+    this.envelopes = this.envelopes.filter((e) => e.src.file !== file);
+    if (this.envelopes.length !== before) this.envelopesChanged = true;
+  }
+
+  /** A run folder vanished: its copy in the rolling file (if any) must be shown again. */
+  private folderRunIdsRelease(id: string, st: SourceState): void {
+    if (st.src.kind !== 'trace-run' || !this.folderRunIds.has(id)) return;
+    this.folderRunIds.delete(id);
+    const count = this.rollingCounts.get(id);
+    const rolling = count && this.states.get(count.file);
+    if (rolling?.tail) {
+      // Re-read the rolling file from the start; runs it already owns are rebuilt identically.
+      rolling.tail.restart();
+      this.dropSource(rolling);
+      rolling.events = 0;
+      rolling.malformed = [];
+      rolling.malformedCount = 0;
+      rolling.size = undefined;
+    }
+  }
+
+  private claimFolderRun(id: string): void {
+    if (this.folderRunIds.has(id)) return;
+    this.folderRunIds.add(id);
+    // Built from the rolling file before its folder appeared: rebuild from the folder.
+    const run = this.builder.getRun(id);
+    if (run && this.states.get(run.primarySource)?.src.kind === 'trace-rolling') this.builder.removeRun(id);
+  }
+
+  private async readSource(st: SourceState, final: boolean): Promise<void> {
+    if (!st.tail && !st.handle) return;
+    let stat: fs.Stats | undefined;
+    try {
+      stat = await fs.promises.stat(st.src.file);
+    } catch {
+      stat = undefined;
+    }
+    if (stat && st.size === stat.size && st.mtime === stat.mtimeMs && st.ino === stat.ino && !(final && st.pending > 0)) return;
+    if (stat) {
+      st.size = stat.size;
+      st.mtime = stat.mtimeMs;
+      st.ino = stat.ino;
+    }
+    const events: TraceEvent[] = [];
+    let reset = false;
+    let malformed: Malformed[] = [];
+    if (st.tail) {
+      const r = await st.tail.read(
+        (obj, loc) => {
+          const dialect = detectDialect(obj) ?? st.dialect ?? defaultDialect(st.src.kind);
+          if (st.dialect === undefined && detectDialect(obj) !== undefined) st.dialect = dialect;
+          events.push(normalizeEvent(obj, dialect, loc));
+        },
+        { final },
+      );
+      reset = r.reset;
+      malformed = r.malformed;
+      st.pending = r.pendingBytes;
+      st.error = r.error;
+      if (reset) st.warnings = 0;
+      st.warnings += r.warnings.length;
+    } else if (st.handle) {
+      try {
+        const r = await st.handle.read((ev) => events.push(ev), { final });
+        reset = r.reset === true;
+        malformed = r.malformed;
+        st.error = r.error;
+      } catch (e) {
+        st.error = `cannot read: ${e instanceof Error ? e.message : String(e)}`;
+      }
+    }
+    if (reset) {
+      this.dropSource(st);
+      st.events = 0;
+      st.malformed = [];
+      st.malformedCount = 0;
+    }
+    for (const ev of events) this.route(st, ev);
+    st.events += events.length;
+    if (malformed.length > 0) {
+      st.malformedCount += malformed.length;
+      const room = MAX_MALFORMED_PER_SOURCE - st.malformed.length;
+      const kept = room > 0 ? malformed.slice(0, room) : [];
+      st.malformed.push(...kept);
+      const owner = this.sourceRunId(st);
+      if (owner !== undefined) for (const m of kept) this.builder.addMalformed(owner, m);
+    }
+  }
+
+  /** The run a per-run source stands for (to attach its malformed lines). */
+  private sourceRunId(st: SourceState): string | undefined {
+    if (st.src.kind === 'trace-rolling' || st.src.kind === 'queue' || st.src.kind === 'sqlite') return undefined;
+    if (st.runIds.size === 1) return [...st.runIds][0];
+    return st.folderRunId ?? st.src.runHint;
+  }
+
+  private route(st: SourceState, ev: TraceEvent): void {
+    if (ev.dialect === 'envelope') {
+      if (ev.source === undefined && st.src.producer) ev.source = st.src.producer;
+      this.envelopes.push(ev);
+      this.envelopesChanged = true;
+      return;
+    }
+    const file = st.src.file;
+    let runId: string;
+    if (ev.dialect === 'flowscribe-0.1' || ev.dialect === 'esper') {
+      runId = this.folderRunId(st);
+    } else {
+      runId = ev.runId ?? (st.src.runHint !== undefined ? this.folderRunId(st) : this.rel(file));
+    }
+    if (ev.runId === undefined) ev.runId = runId;
+
+    if (st.src.kind === 'trace-rolling') {
+      const c = this.rollingCounts.get(runId) ?? { file, count: 0 };
+      c.count++;
+      this.rollingCounts.set(runId, c);
+      this.rollingLast.set(file, runId);
+      if (this.folderRunIds.has(runId)) {
+        this.noteDuplicate(runId);
+        return;
+      }
+    } else if (st.src.kind === 'trace-run' && ev.dialect === 'flowscribe-v1') {
+      this.claimFolderRun(runId);
+    }
+    const existing = this.builder.getRun(runId);
+    if (existing && existing.primarySource !== file && !existing.sources.includes(file)) existing.sources.push(file);
+    const run = this.builder.add(ev, runId, file);
+    st.runIds.add(runId);
+    if (st.src.kind === 'trace-run' && this.rollingCounts.has(runId) && run.primarySource === file) this.noteDuplicate(runId);
+  }
+
+  private noteDuplicate(runId: string): void {
+    const run = this.builder.getRun(runId);
+    const c = this.rollingCounts.get(runId);
+    if (!run || !c) return;
+    if (!run.sources.includes(c.file)) run.sources.push(c.file);
+    const prefix = `also in ${this.rel(c.file)} `;
+    const text = `${prefix}(${c.count} line${c.count === 1 ? '' : 's'}); showing ${this.rel(run.primarySource)}`;
+    const i = run.notes.findIndex((n) => n.startsWith(prefix));
+    if (i >= 0) {
+      if (run.notes[i] === text) return;
+      run.notes[i] = text;
+    } else run.notes.push(text);
+    this.builder.touch(runId);
+  }
+
+  /**
+   * Run id for a folder-defined run (0.1 `runs/<id>/`, esper `telemetry_*`): the folder name,
+   * unless a v1 run folder or another source already stands for that name — then the folder path
+   * relative to the root, so both runs stay visible and distinct.
+   */
+  private folderRunId(st: SourceState): string {
+    if (st.folderRunId !== undefined) return st.folderRunId;
+    const dir = path.dirname(st.src.file);
+    const name = st.src.runHint ?? path.basename(dir);
+    let taken = this.folderRunIds.has(name);
+    if (!taken) {
+      for (const other of this.states.values()) {
+        if (other === st || other.folderRunId !== name) continue;
+        taken = true;
+        break;
+      }
+    }
+    const existing = this.builder.getRun(name);
+    if (existing && existing.primarySource !== st.src.file) taken = true;
+    st.folderRunId = taken ? this.rel(dir) || name : name;
+    return st.folderRunId;
+  }
+
+  private mtimeOf(run: Run): number | undefined {
+    const st = this.states.get(run.primarySource);
+    if (!st) return undefined;
+    if (st.src.kind === 'trace-rolling' && this.rollingLast.get(st.src.file) !== run.id) return undefined;
+    return st.mtime;
+  }
+
+  private summaryFor(run: Run): string | undefined {
+    if (run.dialect !== 'flowscribe-0.1') return undefined;
+    const file = path.join(path.dirname(run.primarySource), 'summary.md');
+    return this.states.get(file)?.src.kind === 'summary-md' ? file : undefined;
+  }
+
+  /** Name 0.1 flows from summary.md (§1a) for runs that changed or whose summary changed. */
+  private recoverNames(discovered: DiscoveredSource[]): void {
+    const summaries = new Map<string, DiscoveredSource>();
+    for (const s of discovered) if (s.kind === 'summary-md') summaries.set(path.dirname(s.file), s);
+    const pendingChanges = this.builder.peekChanges();
+    for (const run of this.builder.runs()) {
+      if (run.dialect !== 'flowscribe-0.1') continue;
+      const summary = summaries.get(path.dirname(run.primarySource));
+      let mtime: number | undefined;
+      if (summary) {
+        try {
+          mtime = fs.statSync(summary.file).mtimeMs;
+        } catch {
+          mtime = undefined;
+        }
+      }
+      const key = run.id;
+      const changed = pendingChanges.runs.has(run.id) || this.summaryMtimes.get(key) !== mtime || !this.summaryMtimes.has(key);
+      if (!changed) continue;
+      this.summaryMtimes.set(key, mtime);
+      this.nameFlows(run, summary?.file);
+    }
+  }
+
+  private nameFlows(run: Run, summaryFile: string | undefined): void {
+    const prefix = 'flow names: ';
+    let text: string;
+    if (!summaryFile) {
+      text = `${prefix}no summary.md (the run crashed or is still running); flows shown by short id`;
+    } else {
+      let md = '';
+      try {
+        md = fs.readFileSync(summaryFile, 'utf8');
+      } catch {
+        md = '';
+      }
+      const parsed = parseSummaryMd(md);
+      if (parsed.app && !run.app) run.app = parsed.app;
+      const flows = [...run.flows.values()].map((f) => ({ id: f.id, events: f.events.map((e) => ({ type: e.type, step: e.step })) }));
+      const r = recoverFlowNames(flows, parsed.flows);
+      this.builder.setFlowNames(run.id, r.names);
+      const named = flows.length - r.unmatched.length;
+      text =
+        r.unmatched.length === 0
+          ? `${prefix}recovered from summary.md (${named} of ${flows.length})`
+          : `${prefix}recovered from summary.md for ${named} of ${flows.length}; ${r.unmatched.length} not found there, shown by short id`;
+    }
+    const i = run.notes.findIndex((n) => n.startsWith(prefix));
+    if (i >= 0) {
+      if (run.notes[i] === text) return;
+      run.notes[i] = text;
+    } else run.notes.push(text);
+    this.builder.touch(run.id);
+  }
+}
+
+function defaultDialect(kind: SourceKind): Dialect {
+  switch (kind) {
+    case 'trace-rolling':
+    case 'trace-run':
+      return 'flowscribe-v1';
+    case 'queue':
+      return 'envelope';
+    case 'esper':
+      return 'esper';
+    default:
+      return 'generic';
+  }
+}
