@@ -114,6 +114,7 @@ export class JsonlTail {
   /** The byte before `_offset` is a newline we consumed (lets a rewrite be detected). */
   private afterNewline = false;
   private skip: SkipState | undefined;
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(file: string, opts: JsonlTailOptions = {}) {
     this.file = file;
@@ -140,28 +141,48 @@ export class JsonlTail {
     this.skip = undefined;
   }
 
-  /** Reads what was appended since the last call. */
-  async read(onRecord: OnRecord, opts: ReadOptions = {}): Promise<TailResult> {
+  /**
+   * Reads what was appended since the last call. Calls on one tail are queued, so overlapping
+   * calls (e.g. from a watcher) never interleave; do not mix with a concurrent `readSync`.
+   */
+  read(onRecord: OnRecord, opts: ReadOptions = {}): Promise<TailResult> {
+    const run = this.queue.then(() => this.readNow(onRecord, opts));
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  private async readNow(onRecord: OnRecord, opts: ReadOptions): Promise<TailResult> {
     let fh: fs.promises.FileHandle;
+    let st: fs.Stats;
     try {
       fh = await fs.promises.open(this.file, 'r');
     } catch (e) {
       return this.failed(e);
     }
     try {
-      const st = await fh.stat();
+      try {
+        st = await fh.stat();
+      } catch (e) {
+        return this.failed(e);
+      }
       if (!st.isFile()) return this.failed(undefined, 'not a regular file');
-      const gen = this.scan(st, onRecord, opts.final === true);
+      const result = emptyResult(st.size);
+      const gen = this.scan(st, onRecord, opts.final === true, result);
       let step = gen.next(0);
       while (!step.done) {
         const r = step.value;
-        const { bytesRead } = await fh.read(r.buf, r.off, r.len, r.pos);
-        step = gen.next(bytesRead);
+        let n: number;
+        try {
+          n = (await fh.read(r.buf, r.off, r.len, r.pos)).bytesRead;
+        } catch (e) {
+          return { ...result, error: this.failed(e).error };
+        }
+        step = gen.next(n);
       }
       return step.value;
-    } catch (e) {
-      if (isFsError(e)) return this.failed(e);
-      throw e;
     } finally {
       await fh.close().catch(() => undefined);
     }
@@ -170,26 +191,39 @@ export class JsonlTail {
   /** Synchronous `read` (same semantics), for the CLI and tests. */
   readSync(onRecord: OnRecord, opts: ReadOptions = {}): TailResult {
     let fd: number;
+    let st: fs.Stats;
     try {
       fd = fs.openSync(this.file, 'r');
     } catch (e) {
       return this.failed(e);
     }
     try {
-      const st = fs.fstatSync(fd);
+      try {
+        st = fs.fstatSync(fd);
+      } catch (e) {
+        return this.failed(e);
+      }
       if (!st.isFile()) return this.failed(undefined, 'not a regular file');
-      const gen = this.scan(st, onRecord, opts.final === true);
+      const result = emptyResult(st.size);
+      const gen = this.scan(st, onRecord, opts.final === true, result);
       let step = gen.next(0);
       while (!step.done) {
         const r = step.value;
-        step = gen.next(fs.readSync(fd, r.buf, r.off, r.len, r.pos));
+        let n: number;
+        try {
+          n = fs.readSync(fd, r.buf, r.off, r.len, r.pos);
+        } catch (e) {
+          return { ...result, error: this.failed(e).error };
+        }
+        step = gen.next(n);
       }
       return step.value;
-    } catch (e) {
-      if (isFsError(e)) return this.failed(e);
-      throw e;
     } finally {
-      fs.closeSync(fd);
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // closing a read-only descriptor cannot lose data
+      }
     }
   }
 
@@ -202,17 +236,16 @@ export class JsonlTail {
         : e.code === 'EISDIR' ? 'not a regular file'
         : `cannot read file (${e.code ?? e.message})`;
     }
-    return { reset: false, records: 0, malformed: [], warnings: [], bytesRead: 0, pendingBytes: 0, size: 0, error };
+    return { ...emptyResult(0), error };
   }
 
   /**
    * The reading state machine, shared by `read` and `readSync`: yields read requests and
    * receives the byte counts, so the sync and async drivers cannot drift apart.
    */
-  private *scan(st: StatLike, onRecord: OnRecord, final: boolean): Generator<ReadReq, TailResult, number> {
+  private *scan(st: StatLike, onRecord: OnRecord, final: boolean, result: TailResult): Generator<ReadReq, TailResult, number> {
     const file = this.file;
     const size = st.size;
-    const result: TailResult = { reset: false, records: 0, malformed: [], warnings: [], bytesRead: 0, pendingBytes: 0, size };
 
     let replaced = this.ident !== undefined && (this.ident.ino !== st.ino || this.ident.dev !== st.dev);
     if (!replaced && size < this._offset) replaced = true;
@@ -289,6 +322,7 @@ export class JsonlTail {
     };
 
     const commit = (offset: number, afterNewline: boolean): void => {
+      result.bytesRead = offset - startOffset;
       this._offset = offset;
       this._lineNo = lineNo;
       this.afterNewline = afterNewline;
@@ -366,9 +400,12 @@ export class JsonlTail {
         commit(pos, this.afterNewline);
       }
     }
-    result.bytesRead = this._offset - startOffset;
     return result;
   }
+}
+
+function emptyResult(size: number): TailResult {
+  return { reset: false, records: 0, malformed: [], warnings: [], bytesRead: 0, pendingBytes: 0, size };
 }
 
 interface Parsed {

@@ -398,6 +398,38 @@ describe('JsonlTail live tail', () => {
     assert.deepEqual(back.recs.map((r) => r.obj), [{ a: 2 }]);
   });
 
+  it('overlapping read() calls are queued: every line once, in order', async () => {
+    const f = tmpFile('{"i": 1}\n{"i": 2}\n');
+    const tail = new JsonlTail(f, { chunkBytes: 16 });
+    const seen: unknown[] = [];
+    const on = (o: Record<string, unknown>): void => void seen.push(o.i);
+    const p1 = tail.read(on);
+    fs.appendFileSync(f, '{"i": 3}\n');
+    const p2 = tail.read(on);
+    const [r1, r2] = await Promise.all([p1, p2]);
+    assert.equal(r1.records + r2.records, 3);
+    assert.deepEqual(seen, [1, 2, 3]);
+  });
+
+  it('an exception from onRecord propagates; the next read starts at that line again', () => {
+    const f = tmpFile('{"i": 1}\n{"i": 2}\n{"i": 3}\n');
+    const tail = new JsonlTail(f);
+    const seen: unknown[] = [];
+    assert.throws(
+      () =>
+        tail.readSync((o) => {
+          if (o.i === 2) throw new Error('consumer bug');
+          seen.push(o.i);
+        }),
+      /consumer bug/,
+    );
+    assert.equal(tail.offset, 9);
+    assert.equal(tail.lineNo, 1);
+    const { recs } = readAll(tail);
+    assert.deepEqual(recs.map((r) => [r.obj.i, r.loc.line]), [[2, 2], [3, 3]]);
+    assert.deepEqual(seen, [1]);
+  });
+
   it('restart() re-reads from the start without reporting a reset', () => {
     const f = tmpFile('{"a": 1}\n');
     const tail = new JsonlTail(f);
