@@ -23,7 +23,10 @@ const { PKG, openContainer, screenshot } = require('./lib');
     const container = (PKG.contributes?.viewsContainers?.activitybar || []).find(c => /^Flowlens/.test(c.title));
     if (container) {
       await openContainer(page, container.title);
-      await page.waitForTimeout(3000);        // let the trees fill in
+      // The demo works when its trees show the demo's runs (not a welcome or "Reading traces…").
+      await page.locator('.sidebar .monaco-list-row').first().waitFor({ timeout: 90000 })
+        .catch(async e => { await screenshot(page, 'demo-fail'); throw new Error('the Flowlens views show no rows: ' + e.message); });
+      await page.waitForTimeout(1000);
     }
     await page.mouse.move(900, 600);
     await page.waitForTimeout(800);        // let the activity-bar hover fade

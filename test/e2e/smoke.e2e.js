@@ -29,7 +29,9 @@ test('smoke: demo workspace opens with Flowlens running', async (page, ctx) => {
     const views = (contributes.views?.[container.id] || []).filter(v => !v.when);
     for (const v of views)
       await page.locator('.pane-header', { hasText: v.name }).first().waitFor({ timeout: 30000 });
-    await page.waitForTimeout(1500);         // let trees render their first rows
+    // The demo workspace has traces, so the container shows tree rows, not a welcome view.
+    await page.locator('.sidebar .monaco-list-row').first().waitFor({ timeout: 90000 });
+    await page.waitForTimeout(1000);
     console.log(`       container "${container.title}" shows ${views.length} view(s)`);
   } else if (commandTitles.length) {
     const shown = await paletteCommands(page, 'Flowlens:');
