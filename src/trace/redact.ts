@@ -48,7 +48,7 @@ export interface RedactOptions {
   maxItems?: number;
 }
 
-const normKey = (k: string): string => k.toLowerCase().replace(/[\s_.-]+/g, '');
+const normKey = (k: string): string => stripControl(k).toLowerCase().replace(/[\s_.-]+/g, '');
 
 /** A compiled redactor: build once per options and reuse (the patterns are not free to build). */
 export class Redactor {
@@ -105,8 +105,12 @@ export class Redactor {
     return out;
   }
 
-  /** Scrub, then cut to `payloadLimit` with a visible marker. */
-  string(s: string): string {
+  /**
+   * Strip control/bidi/zero-width characters (so `pass\u200bword=…` cannot hide from the
+   * patterns), scrub, then cut to `payloadLimit` with a visible marker.
+   */
+  string(raw: string): string {
+    const s = stripControl(raw);
     const limit = this.payloadLimit;
     if (limit <= 0 || s.length <= limit) return this.scrub(s);
     // Scrub a window a little past the limit so a secret across the cut is still recognised.

@@ -104,6 +104,11 @@ describe('redact', () => {
     });
   });
 
+  it('cannot be dodged with zero-width or bidi characters inside a key', () => {
+    assert.equal(redactString('pass\u200bword=hunter2'), 'password=[REDACTED]');
+    assert.deepEqual(redactValue({ 'to\u200dken': 'tok-123456' }), { token: REDACTED });
+  });
+
   describe('stripControl', () => {
     it('removes ANSI, control, bidi and zero-width characters, keeps newlines and tabs', () => {
       assert.equal(stripControl('a\x1b[31mred\x1b[0m\t\u202Eevil\u200b\r\nz\x07\x00'), 'ared\tevil\nz');
