@@ -458,3 +458,42 @@ export function normalizeEvent(obj: Record<string, unknown>, dialect: Dialect, l
   }
   return ev;
 }
+
+/**
+ * Normalises the objects of one file in order: each object by its own shape
+ * (`detectDialect`), else by the file's majority dialect so far, else as `generic`. Streaming:
+ * nothing is buffered. Pass `fixed` to force one dialect (a user-mapped source).
+ */
+export class FileNormalizer {
+  private readonly counts = new Map<Dialect, number>();
+  private majority: Dialect | undefined;
+  private majorityN = 0;
+
+  constructor(private readonly fixed?: Dialect) {}
+
+  /** The dialect most objects of this file had so far (or the fixed one). */
+  get dialect(): Dialect | undefined {
+    return this.fixed ?? this.majority;
+  }
+
+  normalize(obj: Record<string, unknown>, loc: SourceLoc): TraceEvent {
+    if (this.fixed) return normalizeEvent(obj, this.fixed, loc);
+    const d = detectDialect(obj);
+    if (d) {
+      const n = (this.counts.get(d) ?? 0) + 1;
+      this.counts.set(d, n);
+      if (n > this.majorityN) {
+        this.majority = d;
+        this.majorityN = n;
+      }
+    }
+    return normalizeEvent(obj, d ?? this.majority ?? 'generic', loc);
+  }
+
+  /** Forget the counts (the file was truncated or replaced: `TailResult.reset`). */
+  reset(): void {
+    this.counts.clear();
+    this.majority = undefined;
+    this.majorityN = 0;
+  }
+}
