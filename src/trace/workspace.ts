@@ -121,7 +121,13 @@ function posix(p: string): string {
   return p.split(path.sep).join('/');
 }
 
-const KIND_ORDER: SourceKind[] = ['trace-run', 'esper', 'jsonl', 'trace-db', 'sqlite', 'queue', 'trace-rolling', 'summary-md'];
+const AUTODEV_RUN = /(^|\/)\.autodev\/runs\/[^/]+\/trace\.jsonl$/;
+const KIND_ORDER: SourceKind[] = ['trace-rolling', 'trace-run', 'esper', 'jsonl', 'trace-db', 'sqlite', 'queue', 'summary-md'];
+
+function readOrder(src: DiscoveredSource): number {
+  if (src.kind === 'trace-run' && AUTODEV_RUN.test(posix(src.file))) return -1;
+  return KIND_ORDER.indexOf(src.kind);
+}
 
 /**
  * All traces of one workspace folder. See docs/architecture.md.
@@ -157,6 +163,8 @@ export class TraceWorkspace {
   private sorted?: Run[];
   private queue: Promise<unknown> = Promise.resolve();
   private envelopesChanged = false;
+  /** Runs whose "also in the rolling file" note needs updating after this read. */
+  private readonly dupDirty = new Set<string>();
 
   constructor(root: string, opts: WorkspaceOptions = {}) {
     this.root = path.resolve(root);
@@ -292,15 +300,17 @@ export class TraceWorkspace {
       this.states.set(src.file, this.openSource(src, d.sources));
     }
     for (const src of d.sources) {
-      if (src.kind === 'trace-run' && /(^|\/)\.autodev\/runs\/[^/]+\/trace\.jsonl$/.test(posix(src.file)) && src.runHint) {
+      if (src.kind === 'trace-run' && AUTODEV_RUN.test(posix(src.file)) && src.runHint) {
         this.claimFolderRun(src.runHint);
       }
     }
 
-    const states = [...this.states.values()].sort(
-      (a, b) => KIND_ORDER.indexOf(a.src.kind) - KIND_ORDER.indexOf(b.src.kind) || (a.src.file < b.src.file ? -1 : 1),
-    );
+    // v1 run folders first (so their rolling copies are recognised), then the rolling file (so
+    // v1 ids are claimed before 0.1/esper folder names), then the rest.
+    const states = [...this.states.values()].sort((a, b) => readOrder(a.src) - readOrder(b.src) || (a.src.file < b.src.file ? -1 : 1));
     for (const st of states) await this.readSource(st, final);
+    for (const id of this.dupDirty) this.noteDuplicate(id);
+    this.dupDirty.clear();
 
     this.recoverNames(d.sources);
     this.builder.finish({
@@ -511,17 +521,24 @@ export class TraceWorkspace {
       this.rollingCounts.set(runId, c);
       this.rollingLast.set(file, runId);
       if (this.folderRunIds.has(runId)) {
-        this.noteDuplicate(runId);
+        this.dupDirty.add(runId);
         return;
       }
     } else if (st.src.kind === 'trace-run' && ev.dialect === 'flowscribe-v1') {
       this.claimFolderRun(runId);
     }
-    const existing = this.builder.getRun(runId);
+    let existing = this.builder.getRun(runId);
+    if (existing && existing.dialect !== ev.dialect && existing.primarySource !== file) {
+      // Another producer already owns this id (e.g. a 0.1 folder named like a v1 run that exists
+      // only in the rolling file): keep the two apart rather than mixing their events.
+      runId = `${runId}@${this.rel(file)}`;
+      ev.runId = runId;
+      existing = this.builder.getRun(runId);
+    }
     if (existing && existing.primarySource !== file && !existing.sources.includes(file)) existing.sources.push(file);
     const run = this.builder.add(ev, runId, file);
     st.runIds.add(runId);
-    if (st.src.kind === 'trace-run' && this.rollingCounts.has(runId) && run.primarySource === file) this.noteDuplicate(runId);
+    if (st.src.kind === 'trace-run' && this.rollingCounts.has(runId) && run.primarySource === file) this.dupDirty.add(runId);
   }
 
   private noteDuplicate(runId: string): void {

@@ -359,6 +359,40 @@ describe('workspace: v1 layout in a temporary folder', function () {
     assert.deepEqual(c.removed, []);
   });
 
+  it('a deleted run folder falls back to the rolling copy', async () => {
+    const runDir = path.join(root, '.autodev', 'runs', 'r1');
+    fs.mkdirSync(runDir, { recursive: true });
+    const lines = v1('r1', 0, 'flow_start', { flow_id: 'f1' }) + v1('r1', 3, 'success', { flow_id: 'f1' });
+    fs.writeFileSync(path.join(root, '.autodev', 'trace.jsonl'), lines);
+    fs.writeFileSync(path.join(runDir, 'trace.jsonl'), lines);
+    const ws = new TraceWorkspace(root, { now: () => LATER });
+    await ws.load();
+    assert.equal(ws.getRun('r1')?.primarySource, path.join(runDir, 'trace.jsonl'));
+    fs.rmSync(runDir, { recursive: true });
+    await ws.refresh();
+    const run = ws.getRun('r1');
+    assert.equal(run?.primarySource, path.join(root, '.autodev', 'trace.jsonl'));
+    assert.equal(run?.events.length, 2);
+    assert.equal(run?.flows.get('f1')?.verdict, 'succeeded');
+    assert.deepEqual(run?.notes, []);
+  });
+
+  it('a 0.1 folder named like a v1 run id gets its folder path as id', async () => {
+    fs.mkdirSync(path.join(root, '.autodev'));
+    fs.writeFileSync(path.join(root, '.autodev', 'trace.jsonl'), v1('X', 0, 'session_start') + v1('X', 1, 'session_end', { status: 'ok' }));
+    fs.mkdirSync(path.join(root, 'runs', 'X'), { recursive: true });
+    fs.copyFileSync(path.join(DEMO, 'runs', '20261122T140000Z-f5b0', 'trace.jsonl'), path.join(root, 'runs', 'X', 'trace.jsonl'));
+    const ws = new TraceWorkspace(root, { now: () => LATER });
+    await ws.load();
+    assert.deepEqual(
+      ws.runs().map((r) => [r.id, r.dialect, r.events.length]),
+      [
+        ['runs/X', 'flowscribe-0.1', 2], // 2026-11-22: newer
+        ['X', 'flowscribe-v1', 2],
+      ],
+    );
+  });
+
   it('incremental: appends to both files (one line split across two appends) update one run in place', async () => {
     const runDir = path.join(root, '.autodev', 'runs', 'r1');
     fs.mkdirSync(runDir, { recursive: true });
