@@ -75,6 +75,7 @@ export async function runCommand(name: CommandName, path: string | undefined, op
       for (const f of failures) {
         const where = f.resolved_file ?? f.file;
         io.out(`${paint(f.event_type === 'exception' ? 'red' : 'yellow', esc(f.event_type))} ${paint('bold', esc(f.flow ?? f.flow_id ?? '-'))}`
+          + `${f.flow_id && f.flow ? paint('dim', ` (${esc(f.flow_id)})`) : ''}${runs.length > 1 ? ` run ${esc(f.run)}` : ''}`
           + `${f.step ? ` step ${esc(f.step)}` : ''}  ${esc(f.failure_class ?? '-')}  ${esc(f.severity ?? '')}  ${esc(f.timestamp ?? '')}\n`);
         io.out(`  ${esc(f.reason ?? '')}\n`);
         if (where) io.out(paint('cyan', `  ${esc(where)}${f.line ? `:${f.line}` : ''}\n`));
@@ -138,12 +139,41 @@ export async function runCommand(name: CommandName, path: string | undefined, op
       io.out(table(['PATH', 'KIND', 'ROWS', 'WAL', 'SIZE', 'PROBLEMS'],
         stores.map(s => [s.path, s.kind, s.rows, s.wal_applied ? 'yes' : 'no', bytes(s.size_bytes), s.problems.length ? red(s.problems.length) : 0] as Cell[]), paint));
       for (const s of stores) {
-        if (s.rollups && Object.keys(s.rollups).length) io.out(`\n${paint('bold', esc(s.path))} ${paint('dim', esc(s.kind))}\n  ${esc(s.rollups)}\n`);
+        const summary = rollupSummary(s.rollups);
+        if (summary.length) io.out(`\n${paint('bold', esc(s.path))} ${paint('dim', esc(s.kind))}\n${summary.map(l => `  ${l}\n`).join('')}`);
         for (const p of s.problems) io.out(paint('yellow', `  ${esc(p.file ?? s.path)}${p.line ? `:${p.line}` : ''}: ${esc(p.severity)}: ${esc(p.message)}\n`));
       }
       return;
     }
   }
+}
+
+/**
+ * A few readable lines from a store's rollups (the full object is in `--json`): scalars, and
+ * flat records of scalars (≤ 12 keys), one line each; bigger structures are summarised by size.
+ */
+function rollupSummary(rollups: unknown): string[] {
+  const out: string[] = [];
+  if (!rollups || typeof rollups !== 'object') return out;
+  for (const [kind, r] of Object.entries(rollups as Record<string, unknown>)) {
+    if (!r || typeof r !== 'object') continue;
+    const scalars: string[] = [];
+    for (const [k, v] of Object.entries(r as Record<string, unknown>)) {
+      if (v === null || typeof v !== 'object') {
+        scalars.push(`${esc(k)}=${esc(typeof v === 'number' && !Number.isInteger(v) ? Math.round(v * 1000) / 1000 : v)}`);
+      } else if (Array.isArray(v)) {
+        const flat = v.length <= 6 && v.every(x => x && typeof x === 'object' && Object.values(x).every(y => y === null || typeof y !== 'object'));
+        if (flat && v.length) out.push(`${esc(k)}: ${v.map(x => Object.values(x as object).map(y => esc(typeof y === 'number' && !Number.isInteger(y) ? Math.round(y * 1000) / 1000 : y)).join(' ')).join('; ')}`);
+        else scalars.push(`${esc(k)}=[${v.length}]`);
+      } else {
+        const e = Object.entries(v as Record<string, unknown>);
+        if (e.length <= 12 && e.every(([, y]) => y === null || typeof y !== 'object')) out.push(`${esc(k)}: ${e.map(([a, b]) => `${esc(a)}=${esc(b)}`).join(' ')}`);
+        else scalars.push(`${esc(k)}={${e.length}}`);
+      }
+    }
+    if (scalars.length) out.unshift(`${esc(kind)}: ${scalars.join(' ')}`);
+  }
+  return out;
 }
 
 function red(n: number): Cell {

@@ -5,17 +5,31 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { loadCatalog, validateAgainstRuns, type Catalog, type Problem } from '../trace/catalog';
+import type { Malformed, Run, TraceEvent } from '../trace/model';
+import { PathMapper } from '../trace/pathmap';
+import { Redactor } from '../trace/redact';
+import { eventCounts, flowRollups, latencyHistograms, pulseRollup, type FlowRollup, type PulseRollup } from '../trace/rollup';
+import { readStores } from '../trace/sqlite/stores';
+import { TraceWorkspace } from '../trace/workspace';
 import { CliError } from './errors';
 import { iso } from './output';
-import type { Malformed, Run, TraceEvent } from '../trace/model';
 import { readSingleFile } from './single';
 
 /** The loaded PATH: a workspace folder or one file. */
 export interface Loaded {
+  /** The folder, or the file given. */
   root: string;
+  /** Newest first. */
   runs: Run[];
   malformed: Malformed[];
   envelopes: TraceEvent[];
+  catalog: Catalog;
+  /** Where ra.yaml/flows.yaml and source files are looked up (the folder, or the file's workspace). */
+  base: string;
+  pathMap: PathMapper;
+  /** `.autodev/latest` target, when a folder names one. */
+  latest?: Run;
 }
 
 /** Load PATH (default: cwd). Exit 1 when it does not exist. */
@@ -27,21 +41,54 @@ export async function open(p: string | undefined): Promise<Loaded> {
   } catch {
     throw new CliError(`no such file or directory: ${p ?? root}`);
   }
-  if (st.isDirectory()) throw new CliError('workspace folders are not supported yet');
+  if (st.isDirectory()) {
+    const ws = new TraceWorkspace(root, { final: true, env: process.env });
+    await ws.load({ final: true });
+    return {
+      root, base: root, runs: ws.runs(), malformed: ws.malformed(), envelopes: ws.envelopes,
+      catalog: ws.catalog ?? loadCatalog(root, { env: process.env }), pathMap: ws.pathMap, latest: ws.getRun('latest'),
+    };
+  }
+  if (!st.isFile()) throw new CliError(`not a file or folder: ${p ?? root}`);
+  // TraceWorkspace reads folders only: a single file is read with the same core pieces (single.ts).
   const s = readSingleFile(root);
-  return { root, runs: s.runs, malformed: s.malformed, envelopes: s.envelopes };
+  const base = workspaceOf(root);
+  const runs = [...s.runs].sort((a, b) => (b.started ?? -Infinity) - (a.started ?? -Infinity) || (a.id < b.id ? 1 : -1));
+  return {
+    root, base, runs, malformed: s.malformed, envelopes: s.envelopes,
+    catalog: loadCatalog(base, { env: process.env }), pathMap: new PathMapper(base),
+  };
 }
 
-/** Runs for `--run`: an id, `latest` (newest) or `all` (newest first). Exit 1 for an unknown id. */
+/** The workspace a trace file belongs to: the nearest ancestor holding `.autodev/`, else its folder. */
+function workspaceOf(file: string): string {
+  let dir = path.dirname(file);
+  for (let i = 0; i < 6; i++) {
+    if (fs.existsSync(path.join(dir, '.autodev')) && fs.statSync(path.join(dir, '.autodev')).isDirectory()) return dir;
+    if (path.basename(dir) === '.autodev') return path.dirname(dir);
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return path.dirname(file);
+}
+
+/** Runs for `--run`: an id (or unique prefix), `latest` or `all` (newest first). Exit 1 for an unknown id. */
 export function selectRuns(ws: Loaded, sel: string): Run[] {
-  const runs = [...ws.runs].sort((a, b) => (b.started ?? 0) - (a.started ?? 0));
+  const runs = ws.runs;
   if (sel === 'all') return runs;
   if (sel === 'latest') {
-    if (!runs.length) throw new CliError(`no runs found under ${ws.root}`);
-    return [runs[0]];
+    const r = ws.latest ?? runs[0];
+    if (!r) throw new CliError(`no runs found in ${ws.root}`);
+    return [r];
   }
-  const r = runs.find(x => x.id === sel);
-  if (!r) throw new CliError(`no run '${sel}' (known: ${runs.slice(0, 5).map(x => x.id).join(', ')}${runs.length > 5 ? ', …' : ''})`);
+  const exact = runs.find(x => x.id === sel);
+  const prefixed = runs.filter(x => x.id.startsWith(sel));
+  const r = exact ?? (prefixed.length === 1 ? prefixed[0] : undefined);
+  if (!r) {
+    const known = runs.slice(0, 5).map(x => x.id).join(', ');
+    throw new CliError(`no run '${sel}'${prefixed.length > 1 ? ' (ambiguous prefix)' : ''} in ${ws.root}${known ? ` (newest: ${known}${runs.length > 5 ? ', …' : ''})` : ''}`);
+  }
   return [r];
 }
 
@@ -60,11 +107,19 @@ export interface RunRow {
 }
 
 export function runRow(r: Run): RunRow {
+  // Per-run flow outcomes = the per-name rollups of this run, added up.
+  const flows = { total: 0, succeeded: 0, failed: 0, exceptions: 0, orphaned: 0, running: 0 };
+  for (const f of flowRollups([r])) {
+    flows.total += f.instances;
+    flows.succeeded += f.succeeded;
+    flows.failed += f.failed;
+    flows.exceptions += f.exceptions;
+    flows.orphaned += f.orphaned;
+    flows.running += f.running;
+  }
   return {
     id: r.id, status: r.status, started: iso(r.started), ended: iso(r.ended), app: r.app ?? null, mode: r.mode ?? null,
-    dialect: r.dialect, sources: r.sources,
-    flows: { total: r.flows.size, succeeded: 0, failed: 0, exceptions: 0, orphaned: 0, running: 0 },
-    events: r.events.length, malformed: r.malformed.length,
+    dialect: r.dialect, sources: r.sources, flows, events: r.events.length, malformed: r.malformed.length,
   };
 }
 
@@ -89,8 +144,18 @@ export interface FlowRow {
   failure_classes: Record<string, number>;
 }
 
-export function flowRows(_ws: Loaded, _runs: Run[]): FlowRow[] {
-  return [];
+const num = (v: number | undefined): number | null => (v === undefined || !Number.isFinite(v) ? null : v);
+
+function flowRow(f: FlowRollup): FlowRow {
+  return {
+    name: f.flow, instances: f.instances, succeeded: f.succeeded, failed: f.failed, exceptions: f.exceptions, orphaned: f.orphaned,
+    running: f.running, success_rate: num(f.successRate), p50_ms: num(f.p50Ms), p95_ms: num(f.p95Ms), max_ms: num(f.maxMs),
+    sla_p95_ms: num(f.slaP95Ms), sla_breached: f.slaBreached, failure_classes: { ...f.failureClasses },
+  };
+}
+
+export function flowRows(ws: Loaded, runs: Run[]): FlowRow[] {
+  return flowRollups(runs, { catalog: ws.catalog }).map(flowRow);
 }
 
 export interface FailureRow {
@@ -109,8 +174,32 @@ export interface FailureRow {
   evidence: unknown;
 }
 
-export function failureRows(_ws: Loaded, _runs: Run[], _opts: { redact: boolean }): FailureRow[] {
-  return [];
+/** Every failure and exception event of the runs, oldest first (events without a time last, in file order). */
+export function failureRows(ws: Loaded, runs: Run[], opts: { redact: boolean }): FailureRow[] {
+  const red = opts.redact ? new Redactor({ redactKeys: ws.catalog.ra.redactKeys, payloadLimit: ws.catalog.ra.payloadLimit }) : undefined;
+  const picked: { run: Run; e: TraceEvent; i: number }[] = [];
+  let i = 0;
+  for (const run of runs) for (const e of run.events) if (e.type === 'failure' || e.type === 'exception') picked.push({ run, e, i: i++ });
+  picked.sort((a, b) => (a.e.ts ?? Infinity) - (b.e.ts ?? Infinity) || a.i - b.i);
+  return picked.map(({ run, e }) => {
+    const flow = e.flowId !== undefined ? run.flows.get(e.flowId) : undefined;
+    const reason = e.reason ?? e.exception?.message;
+    return {
+      run: run.id,
+      flow: e.flow ?? flow?.name ?? null,
+      flow_id: e.flowId ?? null,
+      step: e.step ?? null,
+      event_type: e.type,
+      failure_class: e.failureClass ?? null,
+      severity: e.severity ?? null,
+      reason: reason === undefined ? null : red ? red.string(reason) : reason,
+      file: e.file ?? null,
+      line: e.line ?? null,
+      resolved_file: e.file ? ws.pathMap.resolve(e.file).path ?? null : null,
+      timestamp: iso(e.ts),
+      evidence: e.evidence === undefined ? null : red ? red.value(e.evidence) : e.evidence,
+    };
+  });
 }
 
 export interface MetricsDoc {
@@ -131,10 +220,37 @@ export interface PulseDoc {
     by_day: { day: string; total: number; passed: number; rate: number | null }[];
   };
   unsupported: { type: string; version: number; count: number }[];
+  recent: { type: string; timestamp: string | null; source: string | null }[];
 }
 
-export function metrics(_ws: Loaded, _runs: Run[]): MetricsDoc {
-  return { counts: { by_type: {}, by_severity: {}, by_failure_class: {}, by_domain: {} }, latency: [], pulse: null };
+export function metrics(ws: Loaded, runs: Run[]): MetricsDoc {
+  const c = eventCounts(runs).overall;
+  const latency = latencyHistograms(runs, { catalog: ws.catalog }).map(h => ({
+    flow: h.flow, buckets: h.buckets.map(b => ({ le_ms: b.leMs, count: b.count })),
+  }));
+  return {
+    counts: { by_type: c.byType, by_severity: c.bySeverity, by_failure_class: c.byFailureClass, by_domain: c.byDomain as Record<string, number> },
+    latency, pulse: ws.envelopes.length ? pulseDoc(pulseRollup(ws.envelopes)) : null,
+  };
+}
+
+function pulseDoc(p: PulseRollup): PulseDoc {
+  const rate = (r: { total: number; passed: number; rate?: number }) => ({ total: r.total, passed: r.passed, rate: num(r.rate) });
+  return {
+    total: p.total, by_type: p.byType, by_source: p.bySource,
+    phases: p.phases.map(ph => ({
+      phase: ph.phase, closes: ph.closes, tasks_done: ph.tasksDone, task_closes: ph.taskCloses,
+      first_closed_at: iso(ph.firstClosedAt), last_closed_at: iso(ph.lastClosedAt),
+    })),
+    stop_reasons: p.stopReasons,
+    verification: {
+      overall: rate(p.verification.overall),
+      by_target: Object.fromEntries(Object.entries(p.verification.byTarget).map(([k, v]) => [k, rate(v)])),
+      by_day: p.verification.byDay.map(d => ({ day: d.day, ...rate(d) })),
+    },
+    unsupported: p.unsupported.map(u => ({ type: u.type, version: u.version, count: u.count })),
+    recent: p.recent.map(e => ({ type: e.type, timestamp: iso(e.ts), source: e.source ?? null })),
+  };
 }
 
 export interface ProblemRow {
@@ -145,8 +261,15 @@ export interface ProblemRow {
   message: string;
 }
 
-export async function validate(_ws: Loaded): Promise<{ problems: ProblemRow[]; errors: number; warnings: number; infos: number }> {
-  return { problems: [], errors: 0, warnings: 0, infos: 0 };
+function problemRow(p: Problem): ProblemRow {
+  return { file: p.file, line: p.line ?? null, col: p.col ?? null, severity: p.severity, message: p.message };
+}
+
+/** Catalog problems (ra.yaml / flows.yaml) plus the catalog checked against the traces. */
+export async function validate(ws: Loaded): Promise<{ problems: ProblemRow[]; errors: number; warnings: number; infos: number }> {
+  const problems = [...ws.catalog.problems, ...validateAgainstRuns(ws.catalog, ws.runs, ws.base)].map(problemRow);
+  const n = (s: ProblemRow['severity']) => problems.filter(p => p.severity === s).length;
+  return { problems, errors: n('error'), warnings: n('warning'), infos: n('info') };
 }
 
 export interface StoreRow {
@@ -159,6 +282,29 @@ export interface StoreRow {
   problems: ProblemRow[];
 }
 
-export async function stores(_ws: Loaded): Promise<StoreRow[]> {
-  return [];
+/** camelCase keys → snake_case, epoch-ms times (`…At`, `…Ts`, `ts`) → ISO strings; for store rollups. */
+function snake(v: unknown, key = ''): unknown {
+  if (typeof v === 'number' && /(?:At|Ts|^ts|Time)$/.test(key)) return iso(v);
+  if (Array.isArray(v)) return v.map(x => snake(x));
+  if (v === null || typeof v !== 'object' || v instanceof Map || v instanceof Set) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (x === undefined) continue;
+    out[k.replace(/[A-Z]/g, c => '_' + c.toLowerCase())] = snake(x, k);
+  }
+  return out;
+}
+
+/** SQLite stores under the folder (or the file given), read through src/trace/sqlite/stores.ts. */
+export async function stores(ws: Loaded): Promise<StoreRow[]> {
+  const reports = await readStores(ws.root);
+  return reports.map(r => ({
+    path: r.path,
+    kind: r.kind ?? 'unreadable',
+    rows: r.rows,
+    wal_applied: r.walApplied,
+    size_bytes: r.sizeBytes,
+    rollups: r.rollups?.pulse ? { pulse: pulseDoc(r.rollups.pulse) } : snake(r.rollups ?? {}),
+    problems: r.problems.map(p => ({ file: p.file, line: null, col: null, severity: 'error' as const, message: `${p.table ? `table ${p.table}: ` : ''}${p.message}` })),
+  }));
 }

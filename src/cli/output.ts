@@ -7,7 +7,6 @@
  * Characters that can change what a terminal shows: C0 controls, DEL, C1 controls (incl. CSI
  * 0x9b), bidi overrides/isolates/marks, line/paragraph separators, zero-width joiners/BOM.
  */
-// eslint-disable-next-line no-control-regex
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
 /** Escape control characters (ANSI escapes, bidi controls, newlines) so trace text prints as one inert line. */
