@@ -1,5 +1,6 @@
 /** Test helpers: build databases on the fly with python3's sqlite3 module and query them with the sqlite3 CLI. */
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -31,9 +32,8 @@ export function copyStore(src: string, dir: string): string {
   return dst;
 }
 
-/** sha-free fingerprint of every file in a folder: name → size + content hash. */
+/** Fingerprint of every file in a folder: name → content hash. */
 export function snapshot(dir: string): Record<string, string> {
-  const crypto = require('node:crypto') as typeof import('node:crypto');
   const out: Record<string, string> = {};
   for (const n of fs.readdirSync(dir).sort()) {
     const p = path.join(dir, n);
