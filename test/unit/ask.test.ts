@@ -9,6 +9,7 @@ import { loadCatalog } from '../../src/trace/catalog';
 import { FlowNode, Run, TraceEvent } from '../../src/trace/model';
 import { PathMapper } from '../../src/trace/pathmap';
 import { detectFileDialect, normalizeEvent } from '../../src/trace/sources/normalize';
+import { TraceWorkspace } from '../../src/trace/workspace';
 
 const ROOT = path.resolve(__dirname, '../../../test/fixtures/demo-app');
 const V1 = ['20261118T140000Z-a1c3', '20261119T140000Z-b7d2', '20261119T190000Z-c4e8', '20261120T140000Z-d9f1', '20261121T140000Z-e2a6', '20261122T140000Z-f5b0'];
@@ -208,6 +209,35 @@ describe('ask', () => {
       assert.ok(issues.includes('class:       EXTERNAL.TIMEOUT\nreason:      no ack within 5000 ms\nat:          trader/orders.py:12\nfunction:    submit'), issues);
       assert.ok(issues.includes('class:       DATA.INCOMPLETE\nreason:      only 250 of 390 rows\nat:          trader/data/fetcher.py:19'), issues);
       assert.ok(!md.includes('/srv/trader-ci'));
+    });
+  });
+
+  describe('through TraceWorkspace (both dialects, 0.1 names recovered from summary.md)', () => {
+    let ws: TraceWorkspace;
+    before(async () => {
+      ws = new TraceWorkspace(ROOT);
+      await ws.load();
+    });
+
+    it('names 0.1 flows and maps their paths in ask.md', () => {
+      const run = ws.runs().find((r) => r.dialect === 'flowscribe-0.1' && r.id.endsWith('20261119T140000Z-b7d2'));
+      assert.ok(run);
+      const md = buildAskMd(run, askContextFor(ws.catalog, { root: ws.root, resolve: (f) => ws.pathMap.resolve(f) }));
+      const issues = section(md, 'Top issues');
+      assert.ok(issues.includes('### 1. `indicators/ema/compute` raised an exception'), issues);
+      // runs/…b7d2/trace.jsonl: the exception line has file /srv/trader-ci/trader/indicators.py, line 24.
+      assert.ok(issues.includes('exception:   KeyError: \'ema_21\'\nat:          trader/indicators.py:24'), issues);
+      assert.ok(issues.includes('### 2. `data/fetch/minute_candles` failed'), issues);
+      assert.ok(issues.includes('reason:      vendor returned 0 rows for NVDA'), issues);
+    });
+
+    it('keeps every planted secret out of every run\'s ask.md and summary.md', () => {
+      const runs = ws.runs();
+      assert.equal(runs.length, 12);
+      const ctx = askContextFor(ws.catalog, { root: ws.root, resolve: (f) => ws.pathMap.resolve(f) });
+      for (const run of runs) {
+        for (const out of [buildAskMd(run, ctx), buildSummaryMd(run, ctx)]) for (const s of SECRETS) assert.ok(!out.includes(s), `${s} in ${run.id}`);
+      }
     });
   });
 
