@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { FlowNode, TraceEvent } from '../trace/model';
+import { flowRollups } from '../trace/rollup';
 import { codeRefIndex, flowInfo } from './catalogInfo';
 import { duration, failureSummary } from './format';
 import { zeroBasedLine } from './open';
@@ -92,7 +93,7 @@ export class EditorIndex implements vscode.Disposable {
     };
     for (const [folderKey, ws] of this.services.workspaces) {
       const stats = new Map<string, FlowStats & { durations: number[]; runIds: Set<string> }>();
-      const starts = new Map<string, { file: string; line?: number }>();
+      const starts = new Map<string, { uri: vscode.Uri; line?: number; isStart: boolean }>();
       const runs = ws.runs();
       for (const run of runs) {
         for (const f of run.flows.values()) {
@@ -108,17 +109,33 @@ export class EditorIndex implements vscode.Disposable {
           if (f.verdict === 'failed' || f.verdict === 'exception') s.failed++;
           if (f.durationMs !== undefined) s.durations.push(f.durationMs);
           const at = firstLocated(f);
-          if (at?.file && !starts.has(`${f.name}\u0000${at.file}:${at.line}`)) starts.set(`${f.name}\u0000${at.file}:${at.line}`, { file: at.file, line: at.line });
+          if (!at?.file) continue;
+          // One anchor per flow name and file: a v1 flow_start wins over the first event of a
+          // 0.1 flow (which has no flow_start), so the lens sits where the flow begins.
+          const uri = this.services.resolveFile(folderKey, at.file).uri;
+          if (!uri) continue;
+          const key = `${f.name}\u0000${uri.toString()}`;
+          const prev = starts.get(key);
+          const isStart = at.type === 'flow_start';
+          if (!prev || (isStart && !prev.isStart) || (isStart === prev.isStart && (at.line ?? 0) < (prev.line ?? 0)))
+            starts.set(key, { uri, line: at.line, isStart });
         }
       }
+      // Latency and failure counts come from the shared rollup, so the lens agrees with the CLI
+      // and the dashboard; run counts are per distinct run.
+      const rollups = new Map(flowRollups(runs, { catalog: ws.catalog }).map(r => [r.flow, r]));
       for (const s of stats.values()) {
         s.runs = s.runIds.size;
-        s.p95Ms = percentile(s.durations, 0.95);
+        const r = rollups.get(s.name);
+        if (r) {
+          s.p95Ms = r.p95Ms;
+          s.slaP95Ms = r.slaP95Ms;
+          s.failed = r.failed + r.exceptions;
+        } else s.p95Ms = percentile(s.durations, 0.95);
       }
       for (const [key, at] of starts) {
         const s = stats.get(key.split('\u0000')[0]);
-        const uri = s && this.services.resolveFile(folderKey, at.file).uri;
-        if (s && uri) push(uri, { zeroBasedLine: zeroBasedLine(at.line), stats: s, codeRef: false });
+        if (s) push(at.uri, { zeroBasedLine: zeroBasedLine(at.line), stats: s, codeRef: false });
       }
       const folder = this.services.folder(folderKey);
       if (!folder) continue;

@@ -136,7 +136,10 @@ export class FailuresProvider implements vscode.TreeDataProvider<FailureNode>, v
         const occ = node.fold.occurrences;
         const newest = occ[0];
         const e = newest.event;
-        const label = `${node.fold.summary}${occ.length > 1 ? ` ×${occ.length}` : ''}`;
+        // Grouped by class, the group already names the class: the row says what happened.
+        const cls = e.failureClass;
+        const what = node.groupBy === 'class' && cls && node.fold.summary.startsWith(cls + ' · ') ? node.fold.summary.slice(cls.length + 3) : node.fold.summary;
+        const label = `${what}${occ.length > 1 ? ` ×${occ.length}` : ''}`;
         const hasKids = (e.exception?.stack.length ?? 0) > 0 || occ.length > 1;
         const item = new vscode.TreeItem(oneLine(label, 120), hasKids ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
         item.id = node.id;

@@ -424,7 +424,7 @@ function correlationHint(f: FlowNode): string {
     const s = String(v);
     if (/^\d{4}-\d{2}-\d{2}/.test(s) || s.length > 24) continue;
     vals.push(s);
-    if (vals.length === 2) break;
+    break;
   }
   if (!vals.length && f.tags.length === 1 && f.tags[0].length <= 12 && !f.tags[0].includes(':')) vals.push(f.tags[0]);
   return vals.join(' ');

@@ -53,6 +53,8 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<FlowlensChange>();
   private readonly disposables: vscode.Disposable[] = [this.emitter];
   private pending = 0;
+  /** Resolutions by folder + trace path; few distinct paths, looked up per flow and event. */
+  private readonly resolved = new Map<string, Resolved>();
   private generation = 0;
   private readyResolve!: () => void;
   readonly onDidChange = this.emitter.event;
@@ -74,6 +76,7 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
   /** (Re)creates one TraceWorkspace per folder and loads them in the background. */
   reload(): void {
     const gen = ++this.generation;
+    this.resolved.clear();
     const old = [...this.map.keys()];
     this.map.clear();
     this.folders.clear();
@@ -136,6 +139,7 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
       }
       if (gen !== this.generation || this.map.get(key) !== ws) return;
       const change = normalizeChange(key, raw);
+      if (change.structural) this.resolved.clear();
       this.updateContext();
       if (change.structural || change.runIds.length) this.emitter.fire(change);
     }));
@@ -167,6 +171,16 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
   }
 
   resolveFile(folderKey: string, file: string): Resolved {
+    const key = `${folderKey}\u0000${file}`;
+    let r = this.resolved.get(key);
+    if (!r) {
+      if (this.resolved.size > 10_000) this.resolved.clear();
+      this.resolved.set(key, (r = this.resolveUncached(folderKey, file)));
+    }
+    return r;
+  }
+
+  private resolveUncached(folderKey: string, file: string): Resolved {
     const folder = this.folders.get(folderKey);
     const tried: string[] = [];
     const located = this.context.workspaceState.get<Record<string, string>>(STATE_LOCATED_PREFIXES) ?? {};
@@ -206,6 +220,7 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
     const located = { ...(this.context.workspaceState.get<Record<string, string>>(STATE_LOCATED_PREFIXES) ?? {}) };
     located[n ? from : traceFile] = n ? to : localFile;
     await this.context.workspaceState.update(STATE_LOCATED_PREFIXES, located);
+    this.resolved.clear();
   }
 
   dispose(): void {

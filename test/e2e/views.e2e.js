@@ -1,0 +1,138 @@
+// What a person sees: the Flowlens container on the demo workspace, a failing run expanded, a
+// failure clicked open at its source line, the status bar, a palette command, Problems and the
+// editor decorations. Screenshots of each view land in test-results/screenshots/views-*.png.
+'use strict';
+const assert = require('assert');
+const fs = require('fs');
+const path = require('path');
+const { test, openContainer, runCommand, screenshot, statusBarItem } = require('./lib');
+
+/** A row of the tree under the view pane titled `view` whose text contains `text`. */
+function row(page, view, text) {
+  const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: view }) });
+  return pane.locator('.monaco-list-row', { hasText: text }).first();
+}
+
+/** Scrolls the (virtualised) tree of `view` until a row with `text` is rendered. */
+/** Moves the mouse off the trees so no hover tooltip covers a screenshot. */
+async function unhover(page) {
+  await page.mouse.move(1000, 820);
+  await page.waitForTimeout(200);
+}
+
+async function scrollTo(page, view, text, tries = 20) {
+  const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: view }) });
+  const target = row(page, view, text);
+  for (let i = 0; i < tries; i++) {
+    if (await target.isVisible()) return target;
+    const box = await pane.locator('.monaco-list').first().boundingBox();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.wheel(0, 120);
+    await page.waitForTimeout(150);
+  }
+  await target.waitFor({ timeout: 2000 });
+  return target;
+}
+
+async function rowTexts(page, view) {
+  const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: view }) });
+  return (await pane.locator('.monaco-list-row').allInnerTexts()).map(s => s.replace(/\s+/g, ' ').trim());
+}
+
+/** Drags the sidebar's edge so descriptions are readable in the screenshots. */
+async function widenSidebar(page, width) {
+  const side = await page.locator('.part.sidebar').boundingBox();
+  if (!side || side.width >= width) return;
+  const x = side.x + side.width, y = side.y + side.height / 2;
+  await page.mouse.move(x - 1, y);
+  await page.mouse.down();
+  await page.mouse.move(side.x + width, y, { steps: 8 });
+  await page.mouse.up();
+}
+
+/** Appends a failure for the live run's open MSFT fetch, as the traced app would. */
+function failLiveRun(workspace) {
+  const runs = path.join(workspace, '.autodev', 'runs');
+  const id = fs.readdirSync(runs).find(n => n.endsWith('-live'));
+  const line = JSON.stringify({
+    v: 1, event_type: 'failure', run_id: id, timestamp: new Date().toISOString(), flow: 'data/fetch/minute_candles',
+    flow_id: 'f-0006', step: 'validate', tags: ['MSFT'], failure_class: 'DATA.EMPTY', severity: 'error',
+    reason: 'vendor returned 0 rows for MSFT', evidence: { rows: 0, ticker: 'MSFT', http_status: 200 }, duration_ms: 182,
+    file: 'trader/data/fetcher.py', line: 15, function: 'fetch_minute_candles',
+  }) + '\n';
+  fs.appendFileSync(path.join(runs, id, 'trace.jsonl'), line);
+  fs.appendFileSync(path.join(workspace, '.autodev', 'trace.jsonl'), line);
+  return id;
+}
+
+test('views: runs, failures, jump to code, status bar, palette, problems', { name: 'views', timeoutMs: 180000 }, async (page, ctx) => {
+  await openContainer(page, 'Flowlens');
+  await widenSidebar(page, 560);
+  // Runs view: the newest run first, then the fixture runs with their counts.
+  const live = row(page, 'Runs', '-live');
+  await live.waitFor({ timeout: 45000 });
+  const runs = await rowTexts(page, 'Runs');
+  console.log(`       runs view: ${runs.length} rows; first: ${runs[0]}`);
+  assert.ok(runs.length >= 13, 'the 12 fixture runs and the live one are listed');
+
+  // Expand the failing b7d2 run (v1) and its premarket root flow.
+  const b7d2 = row(page, 'Runs', /20261119T140000Z-b7d2.*trader · dev/);
+  await b7d2.click();
+  const prep = row(page, 'Runs', 'premarket/prepare');
+  await prep.waitFor({ timeout: 10000 });
+  await prep.locator('.monaco-tl-twistie').click();
+  await scrollTo(page, 'Runs', 'vendor returned 0 rows for NVDA');
+  await page.waitForTimeout(400);
+  await unhover(page);
+  await screenshot(page, 'views-runs');
+
+  // Failures view: click the folded DATA.EMPTY failure → fetcher.py opens at line 15.
+  const fold = row(page, 'Failures', 'DATA.EMPTY · vendor returned 0 rows for NVDA');
+  await fold.waitFor({ timeout: 15000 });
+  await fold.click();
+  await page.locator('.tab.active', { hasText: 'fetcher.py' }).waitFor({ timeout: 15000 });
+  const activeLine = page.locator('.editor-group-container.active .line-numbers.active-line-number').first();
+  await activeLine.waitFor({ timeout: 10000 });
+  const lineNo = (await activeLine.innerText()).trim();
+  console.log(`       clicked failure → fetcher.py, active line ${lineNo}`);
+  assert.strictEqual(lineNo, '15');
+  await page.waitForTimeout(800);     // CodeLens and decorations render asynchronously
+  await unhover(page);
+  await screenshot(page, 'views-failure-opened');
+
+  // Status bar: health of the latest (live, running) run; it turns red when the app appends a failure.
+  const sb = statusBarItem(page, 'running');
+  await sb.waitFor({ timeout: 10000 });
+  const sbText = (await sb.innerText()).trim();
+  console.log(`       status bar: ${JSON.stringify(sbText)}`);
+  assert.match(sbText, /running/);
+  failLiveRun(ctx.workspace);
+  const failed = statusBarItem(page, '1 failed');
+  await failed.waitFor({ timeout: 15000 });
+  console.log(`       status bar after a live failure: ${JSON.stringify((await failed.innerText()).trim())}`);
+  // The inline decoration sits after the line's end: wrap lines so the screenshot shows it.
+  await page.locator('.editor-group-container.active .view-line', { hasText: '✗ DATA.EMPTY · vendor returned 0 rows for MSFT' }).first().waitFor({ timeout: 10000 });
+  await runCommand(page, 'View: Toggle Word Wrap');
+  await page.waitForTimeout(600);
+  await unhover(page);
+  await screenshot(page, 'views-live-failure');
+
+  // A command from the palette: regroup failures by class.
+  await runCommand(page, 'Flowlens: Group Failures by Class');
+  await row(page, 'Failures', 'DATA.MISSING_COLUMN').waitFor({ timeout: 10000 });
+  const kerr = await scrollTo(page, 'Failures', /KeyError: 'ema_21'.*indicators\.py:22/);
+  await kerr.click();
+  await page.keyboard.press('ArrowRight');      // expand: the exception's stack frames
+  await scrollTo(page, 'Failures', '<dictcomp>');
+  await page.waitForTimeout(300);
+  await unhover(page);
+  await screenshot(page, 'views-failures-by-class');
+
+  // Failures only + Problems panel.
+  await runCommand(page, 'Flowlens: Show Failures Only');
+  await page.waitForTimeout(500);
+  await runCommand(page, 'View: Focus Problems (Errors, Warnings, Infos)').catch(() => runCommand(page, 'View: Toggle Problems (Errors, Warnings, Infos)'));
+  await page.waitForTimeout(800);
+  await unhover(page);
+  await screenshot(page, 'views-problems');
+});
