@@ -67,6 +67,13 @@ export interface BuilderChanges {
   removed: Set<string>;
 }
 
+interface PendingChanges {
+  runs: Set<string>;
+  flows: Set<FlowNode>;
+  added: Set<string>;
+  removed: Set<string>;
+}
+
 interface RunState {
   sessionEnd?: TraceEvent;
   lastTs?: number;
@@ -93,7 +100,8 @@ export class RunBuilder {
   private readonly byId = new Map<string, Run>();
   private readonly state = new Map<Run, RunState>();
   private readonly cap: number;
-  private changes: BuilderChanges = { runs: new Set(), flows: new Set(), added: new Set(), removed: new Set() };
+  /** Changed flows are kept as nodes (no key strings per event); keys are made in takeChanges. */
+  private changes: PendingChanges = { runs: new Set(), flows: new Set(), added: new Set(), removed: new Set() };
 
   constructor(opts: RunBuilderOptions = {}) {
     this.cap = opts.maxEventsPerRun && opts.maxEventsPerRun > 0 ? opts.maxEventsPerRun : Infinity;
@@ -170,7 +178,7 @@ export class RunBuilder {
       if (!flow || flow.name === name) continue;
       flow.name = name;
       flow.displayName = name;
-      this.changes.flows.add(flowKey(runId, flowId));
+      this.changes.flows.add(flow);
       this.changes.runs.add(runId);
     }
   }
@@ -197,7 +205,7 @@ export class RunBuilder {
     if (this.changes.added.has(id)) this.changes.added.delete(id);
     else this.changes.removed.add(id);
     this.changes.runs.delete(id);
-    for (const k of [...this.changes.flows]) if (parseFlowKey(k).runId === id) this.changes.flows.delete(k);
+    for (const f of run.flows.values()) this.changes.flows.delete(f);
     return true;
   }
 
@@ -240,13 +248,14 @@ export class RunBuilder {
   }
 
   /** Changes so far, without resetting them. */
-  peekChanges(): Readonly<BuilderChanges> {
-    return this.changes;
+  peekChanges(): BuilderChanges {
+    const c = this.changes;
+    return { runs: new Set(c.runs), flows: new Set([...c.flows].map((f) => flowKey(f.runId, f.id))), added: new Set(c.added), removed: new Set(c.removed) };
   }
 
   /** Changes since the previous call (and reset). */
   takeChanges(): BuilderChanges {
-    const c = this.changes;
+    const c = this.peekChanges();
     this.changes = { runs: new Set(), flows: new Set(), added: new Set(), removed: new Set() };
     return c;
   }
@@ -293,7 +302,7 @@ export class RunBuilder {
     for (const flow of st.open) {
       if (flow.verdict !== openVerdict) {
         flow.verdict = openVerdict;
-        this.changes.flows.add(flowKey(run.id, flow.id));
+        this.changes.flows.add(flow);
         this.changes.runs.add(run.id);
       }
     }
@@ -317,7 +326,22 @@ export class RunBuilder {
       };
       run.flows.set(flowId, flow);
       st.open.add(flow);
-      run.roots.push(flow);
+      const parentId = event.parentFlowId !== flowId ? event.parentFlowId : undefined;
+      const parent = parentId !== undefined ? run.flows.get(parentId) : undefined;
+      if (parent) {
+        // The common case (parent started first): append without touching `roots`.
+        flow.parentId = parentId;
+        parent.children.push(flow);
+        this.changes.flows.add(parent);
+      } else {
+        run.roots.push(flow);
+        if (parentId !== undefined) {
+          flow.parentId = parentId;
+          const list = st.pendingChildren.get(parentId) ?? [];
+          list.push(flow);
+          st.pendingChildren.set(parentId, list);
+        }
+      }
       const waiting = st.pendingChildren.get(flowId);
       if (waiting) {
         st.pendingChildren.delete(flowId);
@@ -361,7 +385,7 @@ export class RunBuilder {
         event.durationMs ?? (event.ts !== undefined && flow.started !== undefined ? event.ts - flow.started : undefined);
       st.open.delete(flow);
     }
-    this.changes.flows.add(flowKey(run.id, flowId));
+    this.changes.flows.add(flow);
   }
 
   /** Make `child` a child of `parent` (and no longer a root); refuses to create a cycle. */
@@ -374,7 +398,7 @@ export class RunBuilder {
     if (!parent.children.includes(child)) parent.children.push(child);
     const i = run.roots.indexOf(child);
     if (i >= 0) run.roots.splice(i, 1);
-    this.changes.flows.add(flowKey(run.id, parent.id));
+    this.changes.flows.add(parent);
   }
 
   private noteCap(run: Run, st: RunState): void {

@@ -117,9 +117,10 @@ describe('build: RunBuilder', () => {
     b.add(ev('checkpoint', 1, { flowId: 'a', parentFlowId: 'b' }));
     b.add(ev('checkpoint', 2, { flowId: 'b', parentFlowId: 'a' }));
     const run = b.getRun('r1');
-    assert.deepEqual(run?.flows.get('b')?.children.map((f) => f.id), ['a']);
-    assert.deepEqual(run?.flows.get('a')?.children, []);
-    assert.deepEqual(run?.roots.map((f) => f.id), ['b']);
+    // b joins its parent a; a's own parent link (to b) would close a loop, so a stays a root.
+    assert.deepEqual(run?.flows.get('a')?.children.map((f) => f.id), ['b']);
+    assert.deepEqual(run?.flows.get('b')?.children, []);
+    assert.deepEqual(run?.roots.map((f) => f.id), ['a']);
   });
 
   it('keeps unknown event types in the run, the flow and its steps', () => {
