@@ -52,22 +52,23 @@ export function jsonParsePass(file: string, chunkBytes = 4 << 20): { lines: numb
 }
 
 /** Time an external command; undefined (with why) when it is not installed or fails. */
-export function timeExternal(cmd: string, args: string[]): { ms?: number; note?: string } {
+export function timeExternal(cmd: string, args: string[], timeoutMs = 0): { ms?: number; note?: string } {
   const probe = spawnSync(cmd, ['--version'], { stdio: 'ignore' });
   if (probe.error) return { note: `${cmd} not installed` };
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 20 });
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 20, timeout: timeoutMs || undefined, killSignal: 'SIGKILL' });
   const elapsed = performance.now() - t0;
+  if (r.signal === 'SIGKILL' && timeoutMs) return { note: `${cmd} stopped after ${timeoutMs / 1000} s (time limit of the bench)` };
   if (r.error || r.status !== 0) return { note: `${cmd} failed: ${(r.error?.message ?? r.stderr.toString()).split('\n')[0]}` };
   return { ms: elapsed };
 }
 
 /** `jq -c . file > /dev/null`. */
-export function jqPass(file: string): { ms?: number; note?: string } {
-  return timeExternal('jq', ['-c', '.', file]);
+export function jqPass(file: string, timeoutMs = 0): { ms?: number; note?: string } {
+  return timeExternal('jq', ['-c', '.', file], timeoutMs);
 }
 
 /** A Python `json.loads` loop over the lines. */
-export function pythonPass(file: string): { ms?: number; note?: string } {
-  return timeExternal('python3', ['-c', 'import json,sys\nwith open(sys.argv[1],"rb") as f:\n  for l in f:\n    if l.strip(): json.loads(l)', file]);
+export function pythonPass(file: string, timeoutMs = 0): { ms?: number; note?: string } {
+  return timeExternal('python3', ['-c', 'import json,sys\nwith open(sys.argv[1],"rb") as f:\n  for l in f:\n    if l.strip(): json.loads(l)', file], timeoutMs);
 }

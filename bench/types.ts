@@ -7,6 +7,8 @@ export interface BenchRow {
   baseline?: number | string;
   ratio?: number;
   target?: number | string;
+  /** How to print the target when it is not in `unit` (e.g. a ratio). */
+  targetLabel?: string;
   pass?: boolean;
   unit?: string;
   note?: string;
@@ -15,6 +17,8 @@ export interface BenchRow {
 /** What the index child (indexChild.ts) reports on stdout as JSON. */
 export interface ChildReport {
   indexMs: number;
+  /** CPU time (user + system) of the index, ms: wall time is inflated on a loaded machine. */
+  indexCpuMs: number;
   maxRssKb: number;
   heapUsedMb: number;
   runs: number;

@@ -1,0 +1,126 @@
+/**
+ * Child process of bench.ts: loads the generated workspace through the real TraceWorkspace
+ * (read + parse + model + rollups), reports its time and peak RSS, then times live-tail refreshes
+ * and the view functions. Prints one JSON {@link ChildReport} on stdout.
+ * Usage: node indexChild.js <root> <bigRunId> <seed> quick|full
+ */
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { TraceWorkspace } from '../src/trace/workspace';
+import { buildAskMd } from '../src/trace/ask';
+import { slaFor } from '../src/trace/catalog';
+import type { Run } from '../src/trace/model';
+import { rollupRuns } from '../src/trace/rollup';
+import { liveLines, runWithFlows } from './gen';
+import { timeViews } from './views';
+import type { BenchRow, ChildReport } from './types';
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** What the index must produce besides the model: per-flow rollups and event counts of every run. */
+function rollupAll(ws: TraceWorkspace): number {
+  let n = 0;
+  for (const run of ws.runs()) n += rollupRuns([run], { catalog: ws.catalog }).flows.length;
+  return n;
+}
+
+async function main(): Promise<void> {
+  const [root, bigRunId, seedArg, mode] = process.argv.slice(2);
+  const quick = mode === 'quick';
+  const seed = Number(seedArg);
+  // The live run lives in its own per-run file, created before the load and removed after.
+  const liveId = '20261121T140000Z-live';
+  const liveDir = path.join(root, '.autodev', 'runs', liveId);
+  const liveFile = path.join(liveDir, 'trace.jsonl');
+  mkdirSync(liveDir, { recursive: true });
+  writeFileSync(liveFile, JSON.stringify({ v: 1, event_type: 'session_start', run_id: liveId, timestamp: '2026-11-21T14:00:00.000000Z', app: 'trader' }) + '\n');
+  try {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    const ws = new TraceWorkspace(root);
+    await ws.load();
+    rollupAll(ws);
+    const indexMs = performance.now() - t0;
+    const c1 = process.cpuUsage(c0);
+    const indexCpuMs = (c1.user + c1.system) / 1000;
+    const maxRssKb = process.resourceUsage().maxRSS;
+    const heapUsedMb = process.memoryUsage().heapUsed / 1024 / 1024;
+    const runs = ws.runs();
+    const events = runs.reduce((n, r) => n + r.events.length, 0);
+    const malformed = ws.malformed().length;
+
+    // (3) live tail: 1,000 appended lines per repetition, refresh() + rollups of the changed run
+    const reps = quick ? 10 : 20;
+    const all = liveLines(liveId, reps * 1000, seed + 1, Date.UTC(2026, 10, 21, 14));
+    const times: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      appendFileSync(liveFile, all.slice(i * 1000, (i + 1) * 1000).join(''));
+      const t = performance.now();
+      const change = await ws.refresh();
+      const changed = [...change.runs].map(id => ws.getRun(id)).filter((r): r is Run => !!r);
+      for (const r of changed) rollupRuns([r], { catalog: ws.catalog });
+      times.push(performance.now() - t);
+      if (!change.runs.has(liveId)) throw new Error(`refresh() did not report the live run (changed: ${[...change.runs].join(', ')})`);
+    }
+    const liveEvents = ws.getRun(liveId)?.events.length ?? 0;
+    const tail = {
+      reps, medianMs: median(times), minMs: Math.min(...times), maxMs: Math.max(...times),
+      note: `workspace of ${events} events; live run has ${liveEvents} events after ${reps} appends; rollups of the changed run recomputed in batch (rollupRuns)`,
+    };
+
+    // (4) views
+    const views: BenchRow[] = [];
+    views.push(...(await viewBench()));
+    const bigRun = ws.getRun(bigRunId);
+    views.push(askBench(ws, bigRun));
+    const report: ChildReport = { indexMs, indexCpuMs, maxRssKb, heapUsedMb, runs: runs.length, events, malformed, tail, views };
+    process.stdout.write(JSON.stringify(report));
+  } finally {
+    rmSync(liveDir, { recursive: true, force: true });
+  }
+}
+
+/** Children of a run with 10,000 flows; failures of a run with 10,000 failures (views.ts). */
+async function viewBench(): Promise<BenchRow[]> {
+  const dir = path.join(os.tmpdir(), `flowlens-bench-views-${process.pid}`);
+  try {
+    mkdirSync(path.join(dir, '.autodev', 'runs', 'r-flows'), { recursive: true });
+    mkdirSync(path.join(dir, '.autodev', 'runs', 'r-fails'), { recursive: true });
+    writeFileSync(path.join(dir, '.autodev', 'runs', 'r-flows', 'trace.jsonl'), runWithFlows('r-flows', 10_000));
+    writeFileSync(path.join(dir, '.autodev', 'runs', 'r-fails', 'trace.jsonl'), runWithFlows('r-fails', 10_000, 10_000));
+    const ws = new TraceWorkspace(dir, { final: true });
+    await ws.load({ final: true });
+    return timeViews(ws, 'r-flows', 'r-fails');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** ask.md (src/trace/ask.ts buildAskMd) for the big run, with the catalog's redaction and SLAs. */
+function askBench(ws: TraceWorkspace, run: Run | undefined): BenchRow {
+  if (!run) return { name: 'ask.md for the big run', measured: 'big run missing', pass: false };
+  const cat = ws.catalog;
+  const ctx = {
+    redactKeys: cat?.ra.redactKeys, payloadLimit: cat?.ra.payloadLimit,
+    resolvePath: (f: string) => ws.pathMap.resolve(f).path,
+    slaP95Ms: cat ? (name: string) => slaFor(cat, name) : undefined,
+  };
+  const times: number[] = [];
+  let bytes = 0;
+  for (let i = 0; i < 3; i++) {
+    const t = performance.now();
+    bytes = Buffer.byteLength(buildAskMd(run, ctx));
+    times.push(performance.now() - t);
+  }
+  const m = median(times);
+  return { name: `ask.md for a ${run.events.length}-event run (median of 3)`, measured: m, unit: 'ms', target: 300, pass: m <= 300,
+    note: `${bytes} bytes; ${run.flows.size} flows` };
+}
+main().catch((e: unknown) => {
+  process.stderr.write(`indexChild: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});
