@@ -9,6 +9,8 @@ export const WATCH_GLOB =
   '**/{*.jsonl,latest,ra.yaml,flows.yaml,summary.md,*.db,*.db-wal,*.db-journal,*.sqlite,*.sqlite-wal,*.sqlite3,*.sqlite3-wal,runs/*,telemetry_*}';
 
 const DEBOUNCE_MS = 300;
+/** How often a folder with a running run is re-read with no file event (running → crashed). */
+const LIVE_TICK_MS = 30_000;
 
 /**
  * One RelativePattern watcher per workspace folder (style.md habit 10); create, change and
@@ -21,9 +23,16 @@ export class TraceWatcher implements vscode.Disposable {
   private readonly again = new Set<string>();
   private readonly sub: vscode.Disposable;
 
+  private readonly tick: NodeJS.Timeout;
+
   constructor(private readonly services: TraceServices) {
     this.sub = vscode.workspace.onDidChangeWorkspaceFolders(() => this.rewatch());
     this.rewatch();
+    // A run that stops writing without session_end turns from running to crashed once the live
+    // window passes: no file event announces that, so folders with a running run are re-read.
+    this.tick = setInterval(() => {
+      for (const [key, ws] of services.workspaces) if (ws.runs().some(r => r.status === 'running')) this.schedule(key);
+    }, LIVE_TICK_MS);
   }
 
   private rewatch(): void {
@@ -52,6 +61,7 @@ export class TraceWatcher implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearInterval(this.tick);
     this.sub.dispose();
     for (const w of this.watchers) w.dispose();
     for (const t of this.timers.values()) clearTimeout(t);

@@ -238,4 +238,54 @@ describe('views', function () {
     assert.ok(titles.some(t => /orders\/submit · \d+ runs · \d+ failed · p95/.test(t)), titles.join(' | '));
     assert.ok(lenses.some(l => l.range.start.line === 0), 'line-1 lens from flows.yaml code_refs');
   });
+
+  it('remembers a Locate… answer per workspace', async () => {
+    const key = vscode.workspace.workspaceFolders![0].uri.toString();
+    const trace = '/opt/other-box/renamed/order_submit_v0.py';
+    assert.strictEqual(api.services.resolveFile(key, trace).uri, undefined);
+    const local = path.join(root, 'trader', 'orders.py');
+    await (api.services as unknown as { rememberLocated(a: string, b: string): Promise<void> }).rememberLocated(trace, local);
+    assert.strictEqual(api.services.resolveFile(key, trace).uri?.fsPath, local);
+  });
+
+  it('pages a large run ("Show 200 more…") and follows the newest run as it appears', async () => {
+    await vscode.commands.executeCommand(COMMANDS.followLatestRun);
+    const id = '20270101T000000Z-big';
+    const dir = path.join(root, '.autodev', 'runs', id);
+    fs.mkdirSync(dir, { recursive: true });
+    const t0 = Date.parse('2027-01-01T00:00:00Z');
+    const ev = (i: number, o: Record<string, unknown>) => JSON.stringify({ v: 1, run_id: id, timestamp: new Date(t0 + i).toISOString(), file: 'trader/agent.py', line: 7, ...o });
+    const lines = [ev(0, { event_type: 'session_start', app: 'trader', mode: 'bulk' })];
+    for (let i = 0; i < 450; i++) {
+      lines.push(ev(i + 1, { event_type: 'flow_start', flow: `bulk${i}/work`, flow_id: `b-${i}` }));
+      lines.push(ev(i + 2, { event_type: 'success', flow: `bulk${i}/work`, flow_id: `b-${i}`, step: 'done', duration_ms: 1 }));
+    }
+    lines.push(ev(1000, { event_type: 'session_end', status: 'ok', flows_started: 450, flows_ended: 450 }));
+    fs.writeFileSync(path.join(dir, 'trace.jsonl'), lines.join('\n') + '\n');
+    fs.writeFileSync(path.join(root, '.autodev', 'latest'), `runs/${id}`);
+    await until('the new run', () => api.services.findRun(id), 20000);
+    await until('the new run is latest', () => api.services.latestRun()?.run.id === id || undefined, 20000);
+    const node = runNode(x => x === id);
+    let kids = api.runsProvider.getChildren(node);
+    assert.strictEqual(kids.length, 201);
+    const more = kids[200];
+    assert.strictEqual(more.kind, 'more');
+    assert.strictEqual(label(api.runsProvider.getTreeItem(more)), 'Show 200 more…');
+    const cmd = api.runsProvider.getTreeItem(more).command!;
+    await vscode.commands.executeCommand(cmd.command, ...(cmd.arguments ?? []));
+    kids = api.runsProvider.getChildren(node);
+    assert.strictEqual(kids.length, 401);
+    await vscode.commands.executeCommand(cmd.command, ...(cmd.arguments ?? []));
+    assert.strictEqual(api.runsProvider.getChildren(node).length, 450);
+    // Stable identities: the same run element before and after a refresh.
+    assert.strictEqual(runNode(x => x === id), node);
+    // Follow latest: the new run is revealed and selected.
+    await vscode.commands.executeCommand(`${VIEWS.runs}.focus`);
+    await until('follow selects the newest run', () => {
+      const sel = api.runsView.selection[0];
+      return (sel?.kind === 'run' && sel.runId === id) || undefined;
+    }, 20000);
+    assert.match(api.statusBar.text, /\$\(pass\) 450 flows/);
+    await vscode.commands.executeCommand(COMMANDS.unfollowLatestRun);
+  });
 });
