@@ -506,6 +506,35 @@ describe('workspace: v1 layout in a temporary folder', function () {
     assert.equal(ws.getRun('r1')?.flows.get('f1')?.verdict, 'succeeded');
   });
 
+  it('a live 0.1 run is running until its summary.md appears, then ended and named', async () => {
+    const src = path.join(DEMO, 'runs', '20261119T140000Z-b7d2');
+    const dir = path.join(root, 'runs', '20260101_120000');
+    fs.mkdirSync(dir, { recursive: true });
+    const lines = fs.readFileSync(path.join(src, 'trace.jsonl'), 'utf8').split('\n');
+    fs.writeFileSync(path.join(dir, 'trace.jsonl'), lines.slice(0, 3).join('\n') + '\n'); // premarket (2 lines) + AAPL request
+    let now = fs.statSync(path.join(dir, 'trace.jsonl')).mtimeMs + 1000;
+    const ws = new TraceWorkspace(root, { now: () => now });
+    await ws.load();
+    const run = ws.getRun('20260101_120000');
+    assert.equal(run?.status, 'running');
+    assert.deepEqual([...(run?.flows.values() ?? [])].map((f) => [f.displayName, f.verdict]), [
+      ['09e07a9d', 'succeeded'],
+      ['ee8e9c1e', 'running'],
+    ]);
+
+    fs.writeFileSync(path.join(dir, 'trace.jsonl'), lines.join('\n'));
+    fs.copyFileSync(path.join(src, 'summary.md'), path.join(dir, 'summary.md'));
+    now = fs.statSync(path.join(dir, 'trace.jsonl')).mtimeMs + 1000;
+    const c = await ws.refresh();
+    assert.equal(ws.getRun('20260101_120000'), run);
+    assert.equal(run?.status, 'failed'); // ended (summary.md) with a failure and an exception
+    assert.equal(run?.flows.size, 8);
+    assert.equal([...(run?.flows.values() ?? [])][1].displayName, 'data/fetch/minute_candles');
+    assert.deepEqual(run?.notes, ['flow names: recovered from summary.md (8 of 8)']);
+    assert.deepEqual([...c.runs], ['20260101_120000']);
+    assert.equal(c.flows.size, 8);
+  });
+
   it('never throws on a missing workspace folder', async () => {
     const ws = new TraceWorkspace(path.join(root, 'missing'));
     await ws.load();
