@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RunBuilder, DEFAULT_LIVE_WINDOW_MS } from './build';
 import { loadCatalog, type Catalog } from './catalog';
-import { discover, type DiscoveredSource, type SourceKind } from './discover';
+import { discover, type DiscoveredSource, type Discovery, type SourceKind } from './discover';
 import type { Dialect, Malformed, Run, TraceEvent } from './model';
 import { PathMapper } from './pathmap';
 import { JsonlTail } from './sources/jsonl';
@@ -191,8 +191,12 @@ export class TraceWorkspace {
   }
 
   /** Re-discover and read what was appended; returns what changed. */
-  refresh(opts: { final?: boolean } = {}): Promise<WorkspaceChange> {
-    return this.serial(() => this.update(opts.final ?? this.opts.final ?? false));
+  /**
+   * Read what was appended; returns what changed. By default it re-discovers first (a bounded
+   * walk); pass `rediscover: false` when a watcher only reported changes to known files.
+   */
+  refresh(opts: { final?: boolean; rediscover?: boolean } = {}): Promise<WorkspaceChange> {
+    return this.serial(() => this.update(opts.final ?? this.opts.final ?? false, opts.rediscover ?? true));
   }
 
   /** Runs, newest first (by start time, then id, both descending). */
@@ -278,10 +282,15 @@ export class TraceWorkspace {
     return posix(path.relative(this.root, file));
   }
 
-  private async update(final: boolean): Promise<WorkspaceChange> {
-    const d = discover(this.root, { extraGlobs: this.opts.extraGlobs, maxDepth: this.opts.maxDepth, maxEntries: this.opts.maxEntries });
-    this.discoveryProblems = d.problems;
-    this.latestRunId = d.latestRunId;
+  private async update(final: boolean, rediscover = true): Promise<WorkspaceChange> {
+    let d: Discovery;
+    if (rediscover || this.states.size === 0) {
+      d = discover(this.root, { extraGlobs: this.opts.extraGlobs, maxDepth: this.opts.maxDepth, maxEntries: this.opts.maxEntries });
+      this.discoveryProblems = d.problems;
+      this.latestRunId = d.latestRunId;
+    } else {
+      d = { sources: [...this.states.values()].map((st) => st.src), latestRunId: this.latestRunId, problems: this.discoveryProblems };
+    }
     const catalogChanged = this.reloadCatalog();
 
     // Sources that disappeared.

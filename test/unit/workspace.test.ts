@@ -494,6 +494,24 @@ describe('workspace: v1 layout in a temporary folder', function () {
     assert.equal(ws.runs().length, 0);
   });
 
+  it('refresh({rediscover: false}) tails known files only', async () => {
+    const runDir = path.join(root, '.autodev', 'runs', 'r1');
+    fs.mkdirSync(runDir, { recursive: true });
+    const file = path.join(runDir, 'trace.jsonl');
+    fs.writeFileSync(file, v1('r1', 0, 'flow_start', { flow_id: 'f1' }));
+    const ws = new TraceWorkspace(root, { now: () => LATER });
+    await ws.load();
+    fs.appendFileSync(file, v1('r1', 1, 'success', { flow_id: 'f1' }));
+    fs.mkdirSync(path.join(root, '.autodev', 'runs', 'r2'));
+    fs.writeFileSync(path.join(root, '.autodev', 'runs', 'r2', 'trace.jsonl'), v1('r2', 0, 'session_start'));
+    let c = await ws.refresh({ rediscover: false });
+    assert.deepEqual([...c.runs], ['r1']);
+    assert.equal(ws.getRun('r1')?.flows.get('f1')?.verdict, 'succeeded');
+    assert.equal(ws.getRun('r2'), undefined);
+    c = await ws.refresh();
+    assert.deepEqual(c.added, ['r2']);
+  });
+
   it('records malformed lines with file and line, on the run and the workspace', async () => {
     const runDir = path.join(root, '.autodev', 'runs', 'r1');
     fs.mkdirSync(runDir, { recursive: true });
