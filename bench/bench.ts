@@ -83,11 +83,21 @@ async function main(): Promise<number> {
   const base = { ...base0, cpuMs: (cpu1.user + cpu1.system) / 1000 };
   log(`JSON.parse pass: ${base.ms.toFixed(0)} ms`);
 
-  const child = runChild(root, big.id);
-  log(`index: ${child.indexMs.toFixed(0)} ms, ${child.events} events, peak RSS ${(child.maxRssKb / 1024).toFixed(0)} MB`);
-  rows.push({ name: `index ${meta.lines} lines (read+parse+model+rollups)`, measured: child.indexMs, unit: 'ms', baseline: base.ms,
-    ratio: child.indexMs / base.ms, target: 1.0, targetLabel: 'ratio ≤ 1.00', pass: child.indexMs / base.ms <= 1.0,
-    note: `ratio = index ÷ single-threaded JSON.parse-only pass; ${Math.round(meta.lines / (child.indexMs / 1000))} lines/s vs ${Math.round(base.lines / (base.ms / 1000))} lines/s; CPU ${child.indexCpuMs.toFixed(0)} ms vs ${base.cpuMs.toFixed(0)} ms; ${child.runs} runs, ${child.events} events, ${child.malformed} malformed` });
+  let child: ChildReport | undefined;
+  try {
+    child = runChild(root, big.id);
+  } catch (e) {
+    const msg = (e as Error).message;
+    log(msg);
+    for (const name of ['index (read+parse+model+rollups)', 'index peak RSS (child process)', 'live tail', 'views / ask.md'])
+      rows.push({ name, measured: 'crashed', pass: false, note: msg });
+  }
+  if (child) {
+    log(`index: ${child.indexMs.toFixed(0)} ms, ${child.events} events, peak RSS ${(child.maxRssKb / 1024).toFixed(0)} MB`);
+    rows.push({ name: `index ${meta.lines} lines (read+parse+model+rollups)`, measured: child.indexMs, unit: 'ms', baseline: base.ms,
+      ratio: child.indexMs / base.ms, target: 1.0, targetLabel: 'ratio ≤ 1.00', pass: child.indexMs / base.ms <= 1.0,
+      note: `ratio = index ÷ single-threaded JSON.parse-only pass; ${Math.round(meta.lines / (child.indexMs / 1000))} lines/s vs ${Math.round(base.lines / (base.ms / 1000))} lines/s; CPU ${child.indexCpuMs.toFixed(0)} ms vs ${base.cpuMs.toFixed(0)} ms; ${child.runs} runs, ${child.events} events, ${child.malformed} malformed` });
+  }
   const extTimeout = quick ? 60_000 : 100_000;
   const jq = jqPass(file, extTimeout);
   rows.push({ name: 'jq -c . > /dev/null (same file)', measured: jq.ms ?? 'skipped', unit: 'ms', baseline: base.ms,
@@ -96,17 +106,17 @@ async function main(): Promise<number> {
   rows.push({ name: 'python3 json.loads loop (same file)', measured: py.ms ?? 'skipped', unit: 'ms', baseline: base.ms,
     ratio: py.ms === undefined ? undefined : py.ms / base.ms, note: py.note });
 
-  // (2) peak RSS
-  const rssMb = child.maxRssKb / 1024;
-  rows.push({ name: 'index peak RSS (child process)', measured: rssMb, unit: 'MB', target: 300, pass: rssMb <= 300,
-    note: `maxRSS after load + rollups, before live tail; heap used ${child.heapUsedMb.toFixed(0)} MB` });
-
-  // (3) live tail
-  rows.push({ name: `live tail: append 1,000 lines, refresh() + rollups (median of ${child.tail.reps})`, measured: child.tail.medianMs, unit: 'ms',
-    target: 20, pass: child.tail.medianMs <= 20, note: `min ${child.tail.minMs.toFixed(1)} ms, max ${child.tail.maxMs.toFixed(1)} ms; ${child.tail.note}` });
-
-  // (4) views
-  for (const v of child.views) rows.push(v);
+  if (child) {
+    // (2) peak RSS
+    const rssMb = child.maxRssKb / 1024;
+    rows.push({ name: 'index peak RSS (child process)', measured: rssMb, unit: 'MB', target: 300, pass: rssMb <= 300,
+      note: `maxRSS after load + rollups, before live tail; heap used ${child.heapUsedMb.toFixed(0)} MB` });
+    // (3) live tail
+    rows.push({ name: `live tail: append 1,000 lines, refresh() + rollups (median of ${child.tail.reps})`, measured: child.tail.medianMs, unit: 'ms',
+      target: 20, pass: child.tail.medianMs <= 20, note: `min ${child.tail.minMs.toFixed(1)} ms, max ${child.tail.maxMs.toFixed(1)} ms; ${child.tail.note}` });
+    // (4) views
+    rows.push(...child.views);
+  }
 
   // (5) SQLite + .vsix
   const sqliteJs = path.join(__dirname, 'sqlite.js');

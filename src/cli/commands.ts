@@ -132,10 +132,10 @@ export async function runCommand(name: CommandName, path: string | undefined, op
       return;
     }
     case 'stores': {
-      const ws = await data.open(path);
-      const stores = await data.stores(ws);
-      if (opts.json) return io.out(toJson({ root: ws.root, stores }) + '\n');
-      if (!stores.length) return io.out(`no SQLite stores found under ${esc(ws.root)}\n`);
+      const root = data.existing(path);
+      const stores = await data.stores(root);
+      if (opts.json) return io.out(toJson({ root, stores }) + '\n');
+      if (!stores.length) return io.out(`no SQLite stores found under ${esc(root)}\n`);
       io.out(table(['PATH', 'KIND', 'ROWS', 'WAL', 'SIZE', 'PROBLEMS'],
         stores.map(s => [s.path, s.kind, s.rows, s.wal_applied ? 'yes' : 'no', bytes(s.size_bytes), s.problems.length ? red(s.problems.length) : 0] as Cell[]), paint));
       for (const s of stores) {

@@ -32,15 +32,17 @@ export interface Loaded {
   latest?: Run;
 }
 
+/** PATH (default: cwd) made absolute; exit 1 when it does not exist. */
+export function existing(p: string | undefined): string {
+  const root = path.resolve(p ?? '.');
+  if (!fs.existsSync(root)) throw new CliError(`no such file or directory: ${p ?? root}`);
+  return root;
+}
+
 /** Load PATH (default: cwd). Exit 1 when it does not exist. */
 export async function open(p: string | undefined): Promise<Loaded> {
-  const root = path.resolve(p ?? '.');
-  let st: fs.Stats;
-  try {
-    st = fs.statSync(root);
-  } catch {
-    throw new CliError(`no such file or directory: ${p ?? root}`);
-  }
+  const root = existing(p);
+  const st = fs.statSync(root);
   if (st.isDirectory()) {
     const ws = new TraceWorkspace(root, { final: true, env: process.env });
     await ws.load({ final: true });
@@ -296,8 +298,8 @@ function snake(v: unknown, key = ''): unknown {
 }
 
 /** SQLite stores under the folder (or the file given), read through src/trace/sqlite/stores.ts. */
-export async function stores(ws: Loaded): Promise<StoreRow[]> {
-  const reports = await readStores(ws.root);
+export async function stores(root: string): Promise<StoreRow[]> {
+  const reports = await readStores(root);
   return reports.map(r => ({
     path: r.path,
     kind: r.kind ?? 'unreadable',
