@@ -110,8 +110,8 @@ test('views: runs, failures, jump to code, status bar, palette, problems', { nam
   const failed = statusBarItem(page, '1 failed');
   await failed.waitFor({ timeout: 15000 });
   console.log(`       status bar after a live failure: ${JSON.stringify((await failed.innerText()).trim())}`);
-  // The inline decoration sits after the line's end: wrap lines so the screenshot shows it.
-  await page.locator('.editor-group-container.active .view-line', { hasText: '✗ DATA.EMPTY · vendor returned 0 rows for MSFT' }).first().waitFor({ timeout: 10000 });
+  // The inline decoration (CSS ::after, so not DOM text) sits after the line's end: wrap lines
+  // so the screenshot shows it.
   await runCommand(page, 'View: Toggle Word Wrap');
   await page.waitForTimeout(600);
   await unhover(page);
@@ -136,3 +136,24 @@ test('views: runs, failures, jump to code, status bar, palette, problems', { nam
   await unhover(page);
   await screenshot(page, 'views-problems');
 });
+
+test('views: welcome view when the workspace has no traces', { name: 'views-welcome', workspace: emptyWorkspace() }, async (page) => {
+  await openContainer(page, 'Flowlens');
+  const welcome = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Runs' }) }).locator('.welcome-view-content');
+  await welcome.waitFor({ timeout: 30000 });
+  const text = (await welcome.innerText()).replace(/\s+/g, ' ');
+  console.log(`       welcome: ${text.slice(0, 100)}…`);
+  assert.match(text, /No flow traces found/);
+  await page.locator('.welcome-view-content a, .welcome-view-content .monaco-button', { hasText: 'Open Demo' }).first().waitFor();
+  assert.strictEqual(await statusBarItem(page, 'Flowlens').isVisible(), false, 'no status bar item without traces');
+  await unhover(page);
+  await screenshot(page, 'views-welcome');
+});
+
+/** A folder with a README and no trace (created once per run under the OS temp dir). */
+function emptyWorkspace() {
+  const dir = path.join(require('os').tmpdir(), `flowlens-empty-${process.pid}`, 'no-traces');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'README.md'), '# An app without Flowlens traces\n');
+  return dir;
+}
