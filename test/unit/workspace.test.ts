@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import fc from 'fast-check';
 import { flowKey } from '../../src/trace/build';
 import type { FlowNode, Run, TraceEvent } from '../../src/trace/model';
 import { TraceWorkspace } from '../../src/trace/workspace';
@@ -453,6 +454,35 @@ describe('workspace: v1 layout in a temporary folder', function () {
     // Nothing new: nothing changed.
     c = await ws.refresh();
     assert.equal(c.runs.size + c.flows.size + c.added.length + c.removed.length, 0);
+  });
+
+  it('property: any byte split of run2 appended to both files gives the from-scratch answer', async () => {
+    const text = fs.readFileSync(path.join(DEMO, '.autodev', 'runs', '20261119T140000Z-b7d2', 'trace.jsonl'), 'utf8');
+    const shape = (ws: TraceWorkspace): unknown =>
+      ws.runs().map((r) => [r.id, r.status, r.events.length, [...r.flows.values()].map((f) => [f.id, f.verdict, f.steps.length, f.durationMs]), r.notes]);
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(fc.integer({ min: 1, max: text.length - 1 }), { maxLength: 6 }), async (cuts) => {
+        const dir = path.join(root, `p${n++}`);
+        const runDir = path.join(dir, '.autodev', 'runs', '20261119T140000Z-b7d2');
+        fs.mkdirSync(runDir, { recursive: true });
+        const files = [path.join(runDir, 'trace.jsonl'), path.join(dir, '.autodev', 'trace.jsonl')];
+        for (const f of files) fs.writeFileSync(f, '');
+        const ws = new TraceWorkspace(dir, { now: () => LATER });
+        await ws.load();
+        const points = [0, ...[...cuts].sort((a, b) => a - b), text.length];
+        for (let i = 1; i < points.length; i++) {
+          for (const f of files) fs.appendFileSync(f, text.slice(points[i - 1], points[i]));
+          await ws.refresh();
+        }
+        const fresh = new TraceWorkspace(dir, { now: () => LATER });
+        await fresh.load();
+        assert.deepEqual(shape(ws), shape(fresh));
+        assert.equal(ws.getRun('20261119T140000Z-b7d2')?.events.length, 28);
+        assert.deepEqual(ws.malformed(), []);
+      }),
+      { numRuns: 12 },
+    );
   });
 
   it('a run without session_end turns from running to crashed when the live window passes', async () => {
