@@ -85,8 +85,9 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     }
     for (const runId of c.runIds) {
       this.visibleCache.delete(this.runKey(c.folderKey, runId));
+      // Only the run element that changed; a run never rendered has nothing to refresh.
       const node = this.nodes.get(this.runNodeId(c.folderKey, runId));
-      this.emitter.fire(node);
+      if (node) this.emitter.fire(node);
     }
   }
 

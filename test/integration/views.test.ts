@@ -108,6 +108,10 @@ describe('views', function () {
     // appendText escapes: spaces become &nbsp;, markdown characters get a backslash.
     assert.match(tip.value.replace(/&nbsp;/g, ' '), /vendor returned 0 rows for NVDA/);
     assert.match(tip.value, /minute\\_candles/);
+    // Every event with file:line opens it, like failures do.
+    const events = walk(node).filter(n => n.kind === 'event').map(n => api.runsProvider.getTreeItem(n));
+    assert.ok(events.length > 20);
+    for (const e of events) assert.strictEqual(e.command?.command, COMMANDS.openLocation, `${label(e)} opens its source`);
     // The flow's SLA (800 ms p95): NVDA took 690 ms in b7d2, under the SLA.
     assert.match(String(empty.description), /690 ms/);
   });
@@ -173,6 +177,13 @@ describe('views', function () {
     await vscode.commands.executeCommand(COMMANDS.filterRuns, { text: 'EXTERNAL.TIMEOUT' });
     const shown = api.runsProvider.getChildren(undefined).filter(n => n.kind === 'run').map(n => n.kind === 'run' ? n.runId : '');
     assert.ok(shown.length >= 1 && shown.every(id => id.includes('d9f1')), 'only d9f1 runs: ' + shown.join(', '));
+    await vscode.commands.executeCommand(COMMANDS.filterRuns, 'status:exception tag:MSFT');
+    const exc = api.runsProvider.getChildren(undefined).filter(n => n.kind === 'run');
+    assert.ok(exc.length >= 1, 'runs with an MSFT exception');
+    for (const r of exc) {
+      const flows = walk(r).filter(n => n.kind === 'flow').map(n => api.runsProvider.getTreeItem(n));
+      assert.ok(flows.some(f => (f.iconPath as vscode.ThemeIcon).id === 'bug'), `run ${r.id} shows the exception`);
+    }
     await vscode.commands.executeCommand(COMMANDS.clearFilter);
     assert.strictEqual(api.runsProvider.getChildren(undefined).length, api.services.allRuns().length);
   });
