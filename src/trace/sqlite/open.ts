@@ -186,6 +186,9 @@ export function engineError(file: string, e: unknown, db?: Database, table?: str
   }
   const qc = db ? quickCheck(db) : undefined;
   const where = table ? ` (table ${table})` : '';
+  if (qc === 'ok' && !/malformed|not a database|corrupt/i.test(msg)) {
+    return { file, table, kind: 'unrecognised-schema', message: `${file}${where}: query failed: ${msg} (quick_check: ok)` };
+  }
   return {
     file,
     table,

@@ -12,22 +12,52 @@ import { rows, num, str } from './query';
 import { dayExpr, msOf, tsMsExpr } from './sqlTime';
 
 const SUPPORTED = `NOT (typeof(version) IN ('integer','real') AND version > 1)`;
-const P = (path: string): string => `json_extract(CASE WHEN json_valid(payload) THEN payload END, '$.${path}')`;
-const PT = (path: string): string => `json_type(CASE WHEN json_valid(payload) THEN payload END, '$.${path}')`;
 
-/** The named SQL queries behind the Pulse rollup (also run by the bench on the sqlite3 CLI). */
-export function pulseQueries(hasSource: boolean, recent = DEFAULT_RECENT): Record<string, string> {
+/**
+ * The named SQL queries behind the Pulse rollup (also run by the bench on the sqlite3 CLI):
+ * one full scan for every count and payload figure, and a top-N for `recent`. Each row costs
+ * at most two JSON look-ups (`->` gives the value as JSON text, decoded per group in JS);
+ * `NOT INDEXED` because the (event_type, timestamp) index would turn a 40 % match into random
+ * row lookups. Columns of `rollup`: type, source, unsupported version, payload-is-object
+ * (task.close), key JSON (phase / stop reason / target), passed JSON, day, count, tasks done,
+ * first and last phase close (ms). `guarded` skips payloads that are not JSON (slower; used
+ * only when the fast query meets one).
+ */
+export function pulseQueries(hasSource: boolean, recent = DEFAULT_RECENT, guarded = false, hasReceivedAt = hasSource): Record<string, string> {
   const src = hasSource ? 'source' : 'NULL';
+  const J = guarded ? '(CASE WHEN json_valid(payload) THEN payload END)' : 'payload';
+  const ts = tsMsExpr('timestamp');
+  const ws = "' ' || char(9, 10, 13)";
   return {
-    byType: `SELECT event_type, count(*) FROM events GROUP BY event_type`,
-    bySource: `SELECT ${src}, count(*) FROM events GROUP BY 1`,
-    unsupported: `SELECT event_type, version, count(*) FROM events WHERE NOT (${SUPPORTED}) GROUP BY event_type, version ORDER BY event_type, version`,
-    phaseCloses: `SELECT ${P('phase')}, count(*), total(CASE WHEN ${PT('tasks_done')} IN ('integer','real') THEN ${P('tasks_done')} END), min(${tsMsExpr('timestamp')}), max(${tsMsExpr('timestamp')}) FROM events WHERE event_type = 'phase.close' AND ${SUPPORTED} AND ${PT('phase')} = 'text' GROUP BY 1`,
-    taskCloses: `SELECT CASE WHEN ${PT('phase')} = 'text' THEN ${P('phase')} ELSE '' END, count(*) FROM events WHERE event_type = 'task.close' AND ${SUPPORTED} AND json_valid(payload) AND json_type(payload) = 'object' GROUP BY 1`,
-    stopReasons: `SELECT ${P('stop_reason')}, count(*) FROM events WHERE event_type = 'workflow.next.stop_reason' AND ${SUPPORTED} AND ${PT('stop_reason')} = 'text' GROUP BY 1`,
-    verification: `SELECT CASE WHEN ${PT('target')} = 'text' THEN ${P('target')} END, ${dayExpr('timestamp')}, count(*), sum(${PT('passed')} = 'true') FROM events WHERE event_type = 'verification.completed' AND ${SUPPORTED} AND ${PT('passed')} IN ('true','false') GROUP BY 1, 2`,
-    recent: `SELECT id, event_type, version, timestamp, payload, ${src}, ${hasSource ? 'received_at' : 'NULL'} FROM events ORDER BY (${tsMsExpr('timestamp')}) IS NULL, ${tsMsExpr('timestamp')} DESC, id DESC LIMIT ${Math.max(0, Math.floor(recent))}`,
+    rollup: `SELECT t, s, uv, o, a, pb, d, count(*),
+  total(CASE WHEN substr(td, 1, 1) IN ('-','0','1','2','3','4','5','6','7','8','9') THEN CAST(td AS REAL) END), min(ms), max(ms)
+FROM (SELECT event_type AS t, ${src} AS s,
+    CASE WHEN NOT ${SUPPORTED} THEN version END AS uv,
+    CASE WHEN event_type = 'task.close' AND ${SUPPORTED} THEN ${guarded ? 'json_valid(payload) AND ' : ''}substr(ltrim(payload, ${ws}), 1, 1) = '{' END AS o,
+    CASE WHEN ${SUPPORTED} THEN CASE event_type
+      WHEN 'phase.close' THEN ${J} -> '$.phase'
+      WHEN 'task.close' THEN ${J} -> '$.phase'
+      WHEN 'workflow.next.stop_reason' THEN ${J} -> '$.stop_reason'
+      WHEN 'verification.completed' THEN ${J} -> '$.target' END END AS a,
+    CASE WHEN event_type = 'verification.completed' AND ${SUPPORTED} THEN ${J} -> '$.passed' END AS pb,
+    CASE WHEN event_type = 'phase.close' AND ${SUPPORTED} THEN ${J} -> '$.tasks_done' END AS td,
+    CASE WHEN event_type = 'verification.completed' AND ${SUPPORTED} THEN ${dayExpr('timestamp')} END AS d,
+    CASE WHEN event_type = 'phase.close' AND ${SUPPORTED} THEN ${ts} END AS ms
+  FROM events NOT INDEXED LIMIT -1)
+GROUP BY 1, 2, 3, 4, 5, 6, 7`,
+    recent: `SELECT id, event_type, version, timestamp, payload, ${src}, ${hasReceivedAt ? 'received_at' : 'NULL'} FROM events ORDER BY coalesce(${ts}, -1e300) DESC, id DESC LIMIT ${Math.max(0, Math.floor(recent))}`,
   };
+}
+
+/** A JSON string value written as JSON text (from `->`), else undefined. */
+function jsonString(v: unknown): string | undefined {
+  if (typeof v !== 'string' || v[0] !== '"') return undefined;
+  try {
+    const s: unknown = JSON.parse(v);
+    return typeof s === 'string' ? s : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function rate(total: number, passed: number): PassRate {
@@ -54,58 +84,85 @@ export function pulseRowEvent(file: string, r: unknown[]): TraceEvent {
 /** All Pulse rollups of §3 for an open Pulse store, in SQL. */
 export function pulseStoreRollup(db: Database, file: string, table: TableInfo | undefined, opts: { recent?: number } = {}): PulseRollup {
   const hasSource = !!table?.columns.includes('source');
-  const q = pulseQueries(hasSource, opts.recent ?? DEFAULT_RECENT);
+  const hasReceived = !!table?.columns.includes('received_at');
+  let q = pulseQueries(hasSource, opts.recent ?? DEFAULT_RECENT, false, hasReceived);
+  let all: ReturnType<typeof rows>;
+  try {
+    all = rows(db, q.rollup);
+  } catch (e) {
+    if (!/JSON/i.test((e as Error).message)) throw e;
+    q = pulseQueries(hasSource, opts.recent ?? DEFAULT_RECENT, true, hasReceived); // some payload is not JSON: skip it, like pulseRollup
+    all = rows(db, q.rollup);
+  }
   const byType: Record<string, number> = {};
-  let total = 0;
-  for (const [t, n] of rows(db, q.byType)) {
-    byType[str(t) ?? ''] = num(n);
-    total += num(n);
-  }
   const bySource: Record<string, number> = {};
-  for (const [s, n] of rows(db, q.bySource)) {
-    const k = str(s) ?? UNKNOWN_SOURCE;
-    bySource[k] = (bySource[k] ?? 0) + num(n);
-  }
-  const unsupported = rows(db, q.unsupported).map(([t, v, n]) => ({ type: str(t) ?? '', version: num(v), count: num(n) }));
+  const unsup = new Map<string, { type: string; version: number; count: number }>();
   const phases = new Map<string, PulsePhaseRollup>();
   const phase = (name: string): PulsePhaseRollup => {
     let p = phases.get(name);
     if (!p) phases.set(name, (p = { phase: name, closes: 0, tasksDone: 0, taskCloses: 0 }));
     return p;
   };
-  for (const [name, closes, done, first, last] of rows(db, q.phaseCloses)) {
-    const p = phase(str(name) ?? '');
-    p.closes = num(closes);
-    p.tasksDone = num(done);
-    const f = msOf(first);
-    const l = msOf(last);
-    if (f !== undefined) p.firstClosedAt = f;
-    if (l !== undefined) p.lastClosedAt = l;
-  }
-  for (const [name, n] of rows(db, q.taskCloses)) phase(str(name) ?? '').taskCloses = num(n);
   const stopReasons: Record<string, number> = {};
-  for (const [s, n] of rows(db, q.stopReasons)) stopReasons[str(s) ?? ''] = num(n);
+  let total = 0;
   let vt = 0;
   let vp = 0;
   const targets = new Map<string, [number, number]>();
   const days = new Map<string, [number, number]>();
-  for (const [target, day, n, passed] of rows(db, q.verification)) {
-    const t = num(n);
-    const p = num(passed);
-    vt += t;
-    vp += p;
-    if (target !== null) {
-      const a = targets.get(String(target)) ?? [0, 0];
-      targets.set(String(target), [a[0] + t, a[1] + p]);
+  const add = (m: Map<string, [number, number]>, k: string, t: number, p: number): void => {
+    const a = m.get(k) ?? [0, 0];
+    m.set(k, [a[0] + t, a[1] + p]);
+  };
+  for (const [t, s, v, o, a, pb, day, n, done, first, last] of all) {
+    const type = str(t) ?? '';
+    const c = num(n);
+    total += c;
+    byType[type] = (byType[type] ?? 0) + c;
+    const sk = str(s) ?? UNKNOWN_SOURCE;
+    bySource[sk] = (bySource[sk] ?? 0) + c;
+    if (typeof v === 'number') {
+      const uk = `${type}\u0000${v}`;
+      const u = unsup.get(uk);
+      if (u) u.count += c;
+      else unsup.set(uk, { type, version: v, count: c });
+      continue;
     }
-    if (day !== null) {
-      const a = days.get(String(day)) ?? [0, 0];
-      days.set(String(day), [a[0] + t, a[1] + p]);
+    const key = jsonString(a);
+    switch (type) {
+      case 'phase.close': {
+        if (key === undefined) break;
+        const p = phase(key);
+        p.closes += c;
+        p.tasksDone += num(done);
+        const f = msOf(first);
+        const l = msOf(last);
+        if (f !== undefined && (p.firstClosedAt === undefined || f < p.firstClosedAt)) p.firstClosedAt = f;
+        if (l !== undefined && (p.lastClosedAt === undefined || l > p.lastClosedAt)) p.lastClosedAt = l;
+        break;
+      }
+      case 'task.close':
+        if (o === 1) phase(key ?? '').taskCloses += c;
+        break;
+      case 'workflow.next.stop_reason':
+        if (key !== undefined) stopReasons[key] = (stopReasons[key] ?? 0) + c;
+        break;
+      case 'verification.completed': {
+        if (pb !== 'true' && pb !== 'false') break;
+        const p = pb === 'true' ? c : 0;
+        vt += c;
+        vp += p;
+        if (key !== undefined) add(targets, key, c, p);
+        if (day !== null) add(days, String(day), c, p);
+        break;
+      }
+      default:
+        break;
     }
   }
+  const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+  const unsupported = [...unsup.values()].sort((a, b) => cmp(a.type, b.type) || a.version - b.version);
   const byTarget: Record<string, PassRate> = {};
   for (const [k, [t, p]] of targets) byTarget[k] = rate(t, p);
-  const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   const byDay = [...days].map(([day, [t, p]]) => ({ day, ...rate(t, p) })).sort((a, b) => cmp(a.day, b.day));
   const recent = rows(db, q.recent).reverse().map((r) => pulseRowEvent(file, r));
   return {

@@ -118,6 +118,47 @@ describe('sqlite/stores: shared fixtures and adapters', function () {
     });
   });
 
+  it('Pulse rollups survive odd payloads (not JSON, arrays, wrong types, no source) like the reference', async () => {
+    const f = path.join(dir, 'odd-pulse.db');
+    const want = JSON.parse(
+      py(
+        PULSE_EXPECTED.replace("p = json.loads(p)", "try:\n        p = json.loads(p)\n    except ValueError:\n        continue").replace(
+          "c = sqlite3.connect(sys.argv[1])",
+          String.raw`c = sqlite3.connect(sys.argv[1])
+c.execute('CREATE TABLE events (id INTEGER PRIMARY KEY, event_type TEXT, version INTEGER, timestamp TEXT, payload TEXT, source TEXT)')
+rows = [('phase.close', 1, '2026-11-20T08:00:00+00:00', '{"phase": "7", "tasks_done": 4}', 'a'),
+        ('phase.close', 1, '2026-11-20T09:30:00+00:00', '{"phase": "7", "tasks_done": true}', None),
+        ('phase.close', 1, '2026-11-20T10:00:00+00:00', '{"phase": 7, "tasks_done": 3}', 'a'),
+        ('task.close', 1, '2026-11-20T10:00:01+00:00', '[1, 2]', 'a'),
+        ('task.close', 1, '2026-11-20T10:00:02+00:00', '{"task_id": "x", "phase": "7"}', 'a'),
+        ('task.close', 1, '2026-11-20T10:00:03+00:00', ' {"task_id": "y"}', 'a'),
+        ('task.close', 3, '2026-11-20T10:00:04+00:00', '{"phase": "9"}', 'a'),
+        ('workflow.next.stop_reason', 1, '2026-11-20T10:00:05+00:00', '{not json', 'b'),
+        ('workflow.next.stop_reason', 1, '2026-11-20T10:00:06+00:00', '{"stop_reason": "clean_tree"}', 'b'),
+        ('verification.completed', 1, '2026-11-20T23:59:59-01:00', '{"target": "grain", "passed": true}', 'http'),
+        ('verification.completed', 1, '2026-11-21T00:00:00Z', '{"target": 5, "passed": false}', 'http'),
+        ('verification.completed', 1, '2026-11-21T00:00:00Z', '{"target": "grain", "passed": 1}', 'http')]
+c.executemany('INSERT INTO events(event_type, version, timestamp, payload, source) VALUES (?,?,?,?,?)', rows)
+c.commit()`,
+        ),
+        f,
+      ),
+    );
+    const r = await readStore(f, { includeEvents: true });
+    assert.deepEqual(r.problems, []);
+    assert.equal(r.kind, 'pulse');
+    const p = r.rollups?.pulse;
+    assert.ok(p);
+    assert.deepEqual(p.byType, want.byType);
+    assert.deepEqual(p.bySource, want.bySource);
+    assert.deepEqual(p.stopReasons, want.stopReasons);
+    assert.deepEqual(p.phases, Object.values(want.phases).sort((a: any, b: any) => (a.phase < b.phase ? -1 : 1)));
+    assert.deepEqual([p.verification.overall.total, p.verification.overall.passed], want.overall);
+    assert.deepEqual(Object.fromEntries(p.verification.byDay.map((d) => [d.day, [d.total, d.passed]])), want.byDay);
+    const ref = pulseRollup(r.events ?? []);
+    assert.deepEqual({ ...p, recent: p.recent.map((e) => e.src.line) }, { ...ref, recent: ref.recent.map((e) => e.src.line) });
+  });
+
   it('sovereignty metrics match an independent Python computation (whole range and a window)', async () => {
     const file = path.join(STORES, 'sovereignty_metrics.db');
     const check = async (window?: { fromMs: number; toMs: number }): Promise<void> => {
