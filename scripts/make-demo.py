@@ -103,8 +103,32 @@ def build():
     print("make-demo: wrote %s with in-progress run %s" % (os.path.relpath(EXAMPLE, ROOT), run_id))
 
 
+def age_finished_runs(workspace, now):
+    """Dates every other run's files to when the run happened (at most now - 1 h).
+
+    A copy (cp, git clone) stamps every file with the copy time, and a run without an end
+    (a crash) whose file is fresh reads as still running; only the live run should.
+    """
+    for base in (os.path.join(workspace, ".autodev", "runs"), os.path.join(workspace, "runs")):
+        if not os.path.isdir(base):
+            continue
+        for name in os.listdir(base):
+            if name.endswith(LIVE_SUFFIX):
+                continue
+            try:
+                t = calendar.timegm(time.strptime(name[:16], "%Y%m%dT%H%M%SZ"))
+            except ValueError:
+                t = now - 86400
+            t = min(t, now - 3600)
+            for dirpath, _, files in os.walk(os.path.join(base, name)):
+                for f in files:
+                    os.utime(os.path.join(dirpath, f), (t, t))
+                os.utime(dirpath, (t, t))
+
+
 def refresh(workspace, follow_every=None):
     drop_live_runs(workspace)
+    age_finished_runs(workspace, time.time())
     run_id, rest = write_live_run(workspace, time.time())
     print("make-demo: live run %s in %s" % (run_id, workspace), flush=True)
     if follow_every:

@@ -71,7 +71,7 @@ async function shutdown() {
  * Opens a workbench on a scratch copy of `workspace` (default the demo app) and calls
  * fn(page, ctx). The extension comes from `devExt` (default: this repo) or an installed `vsix`
  * (default: $E2E_VSIX). On failure a screenshot <name>-fail.png is saved and the error rethrown.
- * ctx = {workspace, server, name, mode}.
+ * ctx = {workspace, server, name, mode ('dev'|'vsix'), errors (page errors), elapsed() since the workbench showed}.
  */
 async function withWorkbench(opts, fn) {
   const name = opts.name || 'workbench';
@@ -86,9 +86,13 @@ async function withWorkbench(opts, fn) {
   page.on('pageerror', e => errors.push(String(e)));
   if (process.env.VERBOSE) page.on('console', m => console.log('   [page]', m.type(), m.text().slice(0, 300)));
   try {
+    const tOpen = Date.now();
     await openWorkbench(page, { port: srv.port, folder: workspace, devExt });
     await waitForWorkbench(page);
-    return await fn(page, { workspace, server: srv, name, mode: vsix ? 'vsix' : 'dev', errors });
+    const t0 = Date.now();
+    const workbenchSeconds = (t0 - tOpen) / 1000;
+    const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
+    return await fn(page, { workspace, server: srv, name, mode: vsix ? 'vsix' : 'dev', errors, elapsed, workbenchSeconds });
   } catch (e) {
     await screenshot(page, `${name}-fail`).catch(() => {});
     throw e;

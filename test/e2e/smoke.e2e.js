@@ -11,6 +11,7 @@ const commandTitles = (contributes.commands || [])
   .filter(t => t.startsWith('Flowlens:'));
 
 test('smoke: demo workspace opens with Flowlens running', async (page, ctx) => {
+  console.log(`       workbench visible after ${ctx.workbenchSeconds.toFixed(1)}s (${ctx.mode})`);
   // "Developer: Show Running Extensions" lists every activated extension with its activation time.
   await runCommand(page, 'Developer: Show Running Extensions');
   const row = page.locator('.runtime-extensions-editor .monaco-list-row', { hasText: PKG.displayName }).first();
@@ -20,7 +21,7 @@ test('smoke: demo workspace opens with Flowlens running', async (page, ctx) => {
     .catch(async () => { throw new Error('extension did not finish activating: ' + (await row.innerText()).replace(/\s+/g, ' ')); });
   const text = (await row.innerText()).replace(/\s+/g, ' ');
   assert.ok(!/activation failed|error/i.test(text), `extension row reports a problem: ${text}`);
-  console.log(`       running: ${text.slice(0, 120)}`);
+  console.log(`       ${ctx.elapsed()} running: ${text.slice(0, 120)}`);
   await screenshot(page, `smoke-running-extensions-${ctx.mode}`);
   await page.keyboard.press('Control+W');      // close that editor
 
@@ -32,7 +33,7 @@ test('smoke: demo workspace opens with Flowlens running', async (page, ctx) => {
     // The demo workspace has traces, so the container shows tree rows, not a welcome view.
     await page.locator('.sidebar .monaco-list-row').first().waitFor({ timeout: 90000 });
     await page.waitForTimeout(1000);
-    console.log(`       container "${container.title}" shows ${views.length} view(s)`);
+    console.log(`       ${ctx.elapsed()} container "${container.title}" shows ${views.length} view(s) with rows`);
   } else if (commandTitles.length) {
     const shown = await paletteCommands(page, 'Flowlens:');
     assert.ok(shown.length > 0, 'no "Flowlens:" commands in the palette');
