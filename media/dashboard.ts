@@ -106,6 +106,11 @@ const fmtMs = (v: number | undefined | null): string => {
 const fmtPct = (v: number | undefined): string => (v === undefined ? '–' : `${Math.round(v * 1000) / 10}%`);
 const fmtTime = (ms: number | undefined): string => (ms === undefined ? '' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
 const baseName = (f: string): string => f.split(/[\\/]/).pop() ?? f;
+/** Short axis label of a run id: `20261118T140000Z-a1c3` → `11-18 a1c3`. */
+const runLabel = (id: string): string => {
+  const m = /^\d{4}(\d{2})(\d{2})T\d{6}Z?-(.+)$/.exec(id);
+  return m ? `${m[1]}-${m[2]} ${m[3]}` : id.length > 14 ? `${id.slice(0, 6)}…${id.slice(-6)}` : id;
+};
 const locText = (l: Loc): string => (l.file ? `${baseName(l.file)}${l.line ? `:${l.line}` : ''}` : '');
 
 function locButton(l: Loc, label?: string): HTMLElement | string {
@@ -186,9 +191,12 @@ const timelineRunSelect = h('select', { 'aria-label': 'Timeline run' });
 const secTimeline = section('timeline', 'Run timeline', 'one row per flow, nested by parent — hover for evidence, click to open the code', timelineRunSelect, exportChrome, exportMermaid);
 const diffA = h('select', { 'aria-label': 'Base run' });
 const diffB = h('select', { 'aria-label': 'Compared run' });
-const secDiff = section('diff', 'Run diff', '', h('label', {}, 'Base ', diffA), h('label', {}, 'Compare ', diffB), button([icon('git-compare'), ' Compare'], () => {
+const secDiff = section('diff', 'Run diff', '');
+const diffControls = h('div', { class: 'controls' }, h('label', { class: 'inline' }, 'Base ', diffA), h('label', { class: 'inline' }, 'Compare ', diffB), button([icon('git-compare'), ' Compare'], () => {
   if (diffA.value && diffB.value) setQuery({ ...query, diff: { a: diffA.value, b: diffB.value } });
 }, { id: 'diff-compare' }));
+const diffResult = h('div', { class: 'diff-result' });
+secDiff.body.append(diffControls, diffResult);
 const secStores = section('stores', 'Stores', 'Pulse, sovereignty and brainstem SQLite stores in this workspace');
 const emptyState = h('div', { class: 'empty-state', hidden: true });
 
@@ -205,11 +213,18 @@ function buildSkeleton(): void {
     const to = toInput.value ? new Date(toInput.value).getTime() : NaN;
     if (Number.isFinite(from) && Number.isFinite(to)) setQuery({ selection: { kind: 'window', from, to }, flowFilter: query.flowFilter });
   }, { title: 'Show the runs that started inside this time window' });
+  const windowBox = h('span', { class: 'window', id: 'window-box', hidden: true }, h('label', { class: 'inline' }, 'From ', fromInput), h('label', { class: 'inline' }, 'to ', toInput), applyWindow);
+  kindButtons.window = button([icon('calendar'), ' Window…'], () => {
+    windowBox.hidden = !windowBox.hidden;
+    kindButtons.window.setAttribute('aria-expanded', String(!windowBox.hidden));
+    if (!windowBox.hidden) fromInput.focus();
+  }, { class: 'seg-solo', 'aria-expanded': 'false', 'aria-controls': 'window-box', title: 'Show the runs that started in a time window' });
   const header = h('header', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Run selection' },
     h('span', { class: 'brand' }, icon('graph'), ' Flowlens'),
     h('div', { class: 'seg-group' }, kindButtons.latest, kindButtons.all),
     h('label', { class: 'inline' }, 'Run ', runSelect),
-    h('span', { class: 'window' }, h('label', { class: 'inline' }, 'From ', fromInput), h('label', { class: 'inline' }, 'to ', toInput), applyWindow),
+    kindButtons.window,
+    windowBox,
     h('span', { class: 'spacer' }),
     headerStatus,
     button([icon('refresh')], () => post({ type: 'refresh' }), { title: 'Refresh traces', 'aria-label': 'Refresh traces' }),
@@ -263,6 +278,7 @@ function renderHeader(m: Model): void {
   if (query.selection.kind === 'window') {
     fromInput.value = toLocalInput(query.selection.from);
     toInput.value = toLocalInput(query.selection.to);
+    (fromInput.closest('.window') as HTMLElement).hidden = false;
   }
   selectionLabel.textContent = m.selection.label;
   filterChip.replaceChildren();
@@ -430,8 +446,8 @@ function baseOptions(extra: { stacked?: boolean; horizontal?: boolean; legend?: 
       tooltip: { enabled: true },
     },
     scales: {
-      x: { stacked: extra.stacked, ticks: tick, grid, border: { color: palette.grid } },
-      y: { stacked: extra.stacked, ticks: tick, grid, border: { color: palette.grid }, beginAtZero: true, title: extra.yTitle ? { display: true, text: extra.yTitle, color: palette.muted } : undefined },
+      x: { stacked: extra.stacked, ticks: extra.horizontal ? { ...tick, precision: 0 } : tick, grid, border: { color: palette.grid } },
+      y: { stacked: extra.stacked, ticks: extra.horizontal ? tick : { ...tick, precision: extra.yTitle?.includes('ms') ? undefined : 0 }, grid, border: { color: palette.grid }, beginAtZero: true, title: extra.yTitle ? { display: true, text: extra.yTitle, color: palette.muted } : undefined },
     },
   } as ChartConfiguration['options'];
 }
@@ -502,7 +518,7 @@ function renderLatency(m: Model): void {
         if (f.slaP95Ms !== undefined) datasets.push({ label: 'SLA', data: pts.map(() => f.slaP95Ms as number), borderColor: palette.red, borderDash: [5, 4], pointRadius: 0, borderWidth: 1 });
         return {
           type: 'line',
-          data: { labels: pts.map((p) => p.runId.length > 12 ? p.runId.slice(0, 9) + '…' + p.runId.slice(-4) : p.runId), datasets },
+          data: { labels: pts.map((p) => runLabel(p.runId)), datasets },
           options: { ...baseOptions({ legend: true, yTitle: 'p95 ms' }), plugins: { legend: { display: true, labels: { color: palette.fg, boxWidth: 12 } }, tooltip: { callbacks: { title: (items) => pts[items[0]?.dataIndex ?? 0]?.runId ?? '' } } } },
         } as ChartConfiguration;
       });
@@ -578,7 +594,7 @@ function renderEvents(m: Model): void {
   body.replaceChildren(h('div', { class: 'two-col' },
     h('div', { class: 'card' }, h('h3', {}, 'By type'), typeBox),
     h('div', { class: 'card' }, h('h3', {}, 'By severity'), sevBox)));
-  const labels = e.runs.map((r) => r.runId.length > 12 ? r.runId.slice(0, 9) + '…' + r.runId.slice(-4) : r.runId);
+  const labels = e.runs.map((r) => runLabel(r.runId));
   const sevColor = (s: string): string => (s === 'critical' ? palette.purple : s === 'error' ? palette.red : s === 'warning' ? palette.yellow : s === 'info' ? palette.blue : palette.muted);
   queueMicrotask(() => {
     chartIn(typeBox, 'events:type', () => ({
@@ -863,12 +879,12 @@ function renderDiff(m: Model): void {
   const desc = secDiff.head.querySelector('.section-desc') as HTMLElement;
   desc.textContent = d ? `${d.b} against ${d.a} — slower means p95 up more than ${d.slowerThresholdPct}%` : 'pick two runs: new, gone, newly failing, fixed and slower flows';
   if (!d) {
-    secDiff.body.replaceChildren(h('p', { class: 'calm' }, m.runs.length < 2 ? 'A diff needs at least two runs.' : 'Pick a base run and a run to compare, then Compare.'));
+    diffResult.replaceChildren(h('p', { class: 'calm' }, m.runs.length < 2 ? 'A diff needs at least two runs.' : 'Pick a base run and a run to compare, then Compare.'));
     return;
   }
   const summary = h('div', { class: 'diff-summary' }, ...Object.entries(d.counts).map(([k, n]) => h('span', { class: `pill cat-${k.replace(/ /g, '-')}` }, `${k} `, h('strong', {}, n))));
   if (!d.rows.length) {
-    secDiff.body.replaceChildren(summary, h('p', { class: 'calm' }, 'No differences.'));
+    diffResult.replaceChildren(summary, h('p', { class: 'calm' }, 'No differences.'));
     return;
   }
   const table = h('table', { class: 'grid', 'aria-label': 'Run diff' },
@@ -880,7 +896,7 @@ function renderDiff(m: Model): void {
       h('td', {}, r.after ?? '—'),
       h('td', {}, r.changes.length ? h('ul', { class: 'changes' }, ...r.changes.map((c) => h('li', {}, c))) : ''),
       h('td', {}, locButton(r))))));
-  secDiff.body.replaceChildren(summary, h('div', { class: 'table-wrap' }, table));
+  diffResult.replaceChildren(summary, h('div', { class: 'table-wrap' }, table));
 }
 
 // ---------------------------------------------------------------- stores

@@ -5,7 +5,7 @@
  * Pure: no I/O, no vscode, never throws on odd input.
  */
 import { DEFAULT_LATENCY_BUCKETS_MS, type Catalog } from './catalog';
-import { diffRuns, type RunDiff } from './diff';
+import { diffRuns, type RunDiff, type SlowerEntry } from './diff';
 import { flowSpan, flowsDepthFirst } from './export';
 import type {
   DashboardModel, DiffModel, DiffRow, FailureChangeView, FailuresPanel, FailureView, FlowRow, LatencyPanel, Loc, StorePanel, TimelineModel, TimelineRow,
@@ -203,7 +203,10 @@ export function buildDiff(inputs: DashboardInputs, a: Run, b: Run, opts: { flowF
         flow: e.flow,
         before: sideText(e.before),
         after: sideText(e.after),
-        changes: e.changes.map((c) => `${c.key}: ${short(c.before)} → ${short(c.after)}`),
+        changes:
+          category === 'slower' && 'afterP95Ms' in e
+            ? [`p95: ${fmtMs((e as SlowerEntry).beforeP95Ms)} → ${fmtMs((e as SlowerEntry).afterP95Ms)} (${Number.isFinite((e as SlowerEntry).changePct) ? `+${Math.round((e as SlowerEntry).changePct * 10) / 10}%` : 'from 0'})`]
+            : e.changes.map((c) => `${c.key}: ${short(c.before)} → ${short(c.after)}`),
         ...loc(inputs, s?.file, s?.line),
       });
     }

@@ -125,6 +125,8 @@ describe('dashboard model over the six v1 demo runs (worked out from scenarios/r
     assert.equal(m.events.runs[0].total, 12);
     assert.deepEqual(m.diff?.rows.map((r) => [r.category, r.flow]), [['newly failing', FETCH], ['slower', FETCH]]);
     assert.ok(m.diff?.rows[0].changes.includes('evidence.rows: 390 → 0'));
+    // p95 210 → 690 ms: +480/210 = +228.57…%.
+    assert.deepEqual(m.diff?.rows[1].changes, ['p95: 210 ms → 690 ms (+228.6%)']);
     // An unknown flow name is ignored rather than emptying the page.
     assert.equal(buildDashboardModel(inputs, 'all', 'no/such/flow').flowFilter, undefined);
   });
