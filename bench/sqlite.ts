@@ -7,6 +7,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { getSqlJs } from '../src/trace/sqlite/engine';
 import { listTables } from '../src/trace/sqlite/detect';
@@ -27,8 +28,6 @@ export interface SqliteBenchRow {
 const GEN = String.raw`
 import json, os, random, shutil, sqlite3, sys, datetime as dt
 path, total, tail = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-for s in ('', '-wal', '-shm', '.tmp', '.tmp-wal'):
-    if os.path.exists(path + s): os.remove(path + s)
 R = random.Random(20261122)
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 reasons = ['packet_required', 'clean_tree', 'phase_has_no_tasks', 'task_planning_required', 'project_complete']
@@ -47,7 +46,7 @@ def rows(a, b):
             p = {'run_id': 'AR-%07d' % i, 'target': R.choice(['grain', 'pulse', 'assay']), 'passed': ok == n, 'checks_total': n, 'checks_passed': ok}
         ts = t.isoformat(timespec='microseconds')
         yield (k, 2 if i % 5000 == 0 else 1, ts, json.dumps(p), 'drain:.grain/telemetry_queue.jsonl' if k != 'verification.completed' else 'http', ts)
-tmp = path + '.tmp'
+tmp = '%s.%d.tmp' % (path, os.getpid())
 c = sqlite3.connect(tmp, isolation_level=None)
 c.execute('PRAGMA journal_mode=OFF'); c.execute('PRAGMA synchronous=OFF')
 c.execute('CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, event_type TEXT NOT NULL, version INTEGER NOT NULL, timestamp TEXT NOT NULL, payload TEXT NOT NULL, source TEXT NOT NULL DEFAULT \'http\', received_at TEXT NOT NULL)')
@@ -60,10 +59,15 @@ for a in range(total - tail, total, 1000):
     c.execute('BEGIN')
     c.executemany('INSERT INTO events(event_type, version, timestamp, payload, source, received_at) VALUES (?,?,?,?,?,?)', rows(a, min(total, a + 1000)))
     c.execute('COMMIT')
-shutil.copy(tmp, path); shutil.copy(tmp + '-wal', path + '-wal')
+# copy while the writer still holds the database open: the last rows live only in the WAL
+shutil.copy(tmp, tmp + '.db'); shutil.copy(tmp + '-wal', tmp + '.db-wal')
 c.close()
-for s in ('.tmp', '.tmp-wal', '.tmp-shm'):
+for s in ('', '-wal', '-shm'):
+    if os.path.exists(tmp + s): os.remove(tmp + s)
+for s in ('-shm', '.ok'):
     if os.path.exists(path + s): os.remove(path + s)
+os.replace(tmp + '.db-wal', path + '-wal'); os.replace(tmp + '.db', path)
+open(path + '.ok', 'w').write(str(total))
 `;
 
 function repoRoot(): string {
@@ -75,12 +79,17 @@ function repoRoot(): string {
   return process.cwd();
 }
 
-/** Build (once, cached in bench/data/) a Pulse store with `rows` rows, the last 10,000 only in its -wal. */
+/**
+ * Build (once, cached in bench/data/ with a `.ok` marker) a Pulse store with `rows` rows, the last
+ * 10,000 only in its -wal. Generated under a per-process name and renamed into place, so two
+ * bench runs at once do not clobber each other.
+ */
 export function ensureSqliteStore(rows: number, log: (s: string) => void): string {
   const dir = path.join(repoRoot(), 'bench', 'data');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `pulse-${rows}.db`);
-  if (fs.existsSync(file) && fs.existsSync(file + '-wal')) return file;
+  const ok = file + '.ok';
+  if (fs.existsSync(ok) && fs.readFileSync(ok, 'utf8') === String(rows) && fs.existsSync(file + '-wal')) return file;
   const t = Date.now();
   log(`sqlite: generating ${rows.toLocaleString('en-US')}-row Pulse store (WAL mode) in ${file} …`);
   execFileSync('python3', ['-c', GEN, file, String(rows), String(Math.min(10000, Math.floor(rows / 10)))], { stdio: 'inherit' });
@@ -89,6 +98,8 @@ export function ensureSqliteStore(rows: number, log: (s: string) => void): strin
 }
 
 interface ChildOut {
+  /** CPU (user + system) spent on open + queries. */
+  cpuMs: number;
   initMs: number;
   openMs: number;
   queryMs: number;
@@ -102,15 +113,18 @@ async function child(file: string): Promise<void> {
   const t0 = performance.now();
   await getSqlJs();
   const t1 = performance.now();
+  const c1 = process.cpuUsage();
   const r = await openStore(file, { memoryCapBytes: 4 * 1024 * 1024 * 1024 });
   if (!r.ok) throw new Error(r.error.message);
   const t2 = performance.now();
   const tables = listTables(r.store.db);
   const rollup = pulseStoreRollup(r.store.db, file, tables.find((t) => t.name === 'events'));
   const t3 = performance.now();
+  const cpu = process.cpuUsage(c1);
   const framesApplied = r.store.wal?.framesApplied ?? 0;
   r.store.close();
   const out: ChildOut = {
+    cpuMs: (cpu.user + cpu.system) / 1000,
     initMs: t1 - t0,
     openMs: t2 - t1,
     queryMs: t3 - t2,
@@ -128,13 +142,19 @@ function runChild(file: string): ChildOut {
 }
 
 /** The same rollup SQL on the native sqlite3 CLI (read-only: it must not checkpoint the bench file). */
-function runCli(file: string): { ms: number; rows: number } {
+function runCli(file: string): { ms: number; cpuMs: number; rows: number } {
   const sql = Object.values(pulseQueries(true)).map((q) => q + ';').join('\n');
   const t = performance.now();
-  const res = spawnSync('sqlite3', ['-readonly', file], { input: `SELECT count(*) FROM events;\n${sql}\n`, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const res = spawnSync('sqlite3', ['-readonly', file], {
+    input: `SELECT count(*) FROM events;\n.timer on\n${sql}\n`,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const ms = performance.now() - t;
   if (res.status !== 0) throw new Error(`sqlite3 failed: ${res.stderr}`);
-  return { ms, rows: Number(res.stdout.split('\n')[0]) };
+  let cpuMs = 0;
+  for (const m of res.stdout.matchAll(/Run Time: real [\d.]+ user ([\d.]+) sys ([\d.]+)/g)) cpuMs += (Number(m[1]) + Number(m[2])) * 1000;
+  return { ms, cpuMs, rows: Number(res.stdout.split('\n')[0]) };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -149,7 +169,7 @@ export async function benchSqlite(opts: { quick: boolean; log: (line: string) =>
   const fileMb = fileBytes / 1024 / 1024;
   const sig = storeSignature(file);
 
-  const cliRuns: { ms: number; rows: number }[] = [];
+  const cliRuns: { ms: number; cpuMs: number; rows: number }[] = [];
   const jsRuns: ChildOut[] = [];
   for (let i = 0; i < reps; i++) {
     cliRuns.push(runCli(file));
@@ -157,6 +177,9 @@ export async function benchSqlite(opts: { quick: boolean; log: (line: string) =>
   }
   if (storeSignature(file) !== sig) log('sqlite: warning: the bench store changed during the run');
   const cliMs = median(cliRuns.map((r) => r.ms));
+  const cliCpu = median(cliRuns.map((r) => r.cpuMs));
+  const jsCpu = median(jsRuns.map((r) => r.cpuMs));
+  const load = os.loadavg()[0];
   const jsMs = median(jsRuns.map((r) => r.openMs + r.queryMs));
   const js = jsRuns[jsRuns.length - 1];
   const peakMb = Math.max(...jsRuns.map((r) => r.maxRssKb)) / 1024;
@@ -172,7 +195,7 @@ export async function benchSqlite(opts: { quick: boolean; log: (line: string) =>
       target: 2.0,
       pass: ratio <= 2.0 && rowsOk,
       unit: 'ms',
-      note: `median of ${reps}; ${fileMb.toFixed(0)} MB incl. -wal (${js.framesApplied} WAL frames applied); sql.js open ${js.openMs.toFixed(0)} ms + queries ${js.queryMs.toFixed(0)} ms, engine init ${js.initMs.toFixed(0)} ms (once per process, not counted); CLI time includes its process start; rows seen ${js.rows}/${n}${rowsOk ? '' : ' MISMATCH'}`,
+      note: `median of ${reps}; ${fileMb.toFixed(0)} MB incl. -wal (${js.framesApplied} WAL frames applied); sql.js open ${js.openMs.toFixed(0)} ms + queries ${js.queryMs.toFixed(0)} ms, engine init ${js.initMs.toFixed(0)} ms (once per process, not counted); CLI time includes its process start; CPU: sql.js ${jsCpu.toFixed(0)} ms vs sqlite3 ${cliCpu.toFixed(0)} ms (queries only) = ${(jsCpu / cliCpu).toFixed(2)}×; load average ${load.toFixed(1)} on ${os.cpus().length} cores; rows seen ${js.rows}/${n}${rowsOk ? '' : ' MISMATCH'}`,
     },
     {
       name: 'sqlite: sql.js peak RSS vs store size (child process)',
