@@ -8,6 +8,7 @@ import { RunBuilder } from '../trace/build';
 import type { Dialect, Malformed, Run, SourceLoc, TraceEvent } from '../trace/model';
 import { JsonlTail } from '../trace/sources/jsonl';
 import { detectFileDialect, normalizeEvent } from '../trace/sources/normalize';
+import { parseSummaryMd, recoverFlowNames } from '../trace/summaryMd';
 
 /** Runs, malformed lines and envelope events read from one file. */
 export interface SingleFile {
@@ -44,8 +45,22 @@ export function readSingleFile(file: string, now = Date.now()): SingleFile {
   if (res.error) malformed.push({ file, line: 0, reason: res.error });
   const runs = builder.runs();
   const mtime = statMtime(file);
-  const ended = fs.existsSync(path.join(path.dirname(file), 'summary.md'));
+  const summaryFile = path.join(path.dirname(file), 'summary.md');
+  const ended = fs.existsSync(summaryFile);
   builder.finish({ now, mtimeOf: () => mtime, hasEnded: () => ended });
+  // flowscribe 0.1 lines carry no flow name: recover names from summary.md beside it (§1a).
+  if (ended) {
+    for (const run of runs.filter(r => r.dialect === 'flowscribe-0.1')) {
+      try {
+        const parsed = parseSummaryMd(fs.readFileSync(summaryFile, 'utf8'));
+        if (parsed.app && !run.app) run.app = parsed.app;
+        const flows = [...run.flows.values()].map(f => ({ id: f.id, events: f.events.map(e => ({ type: e.type, step: e.step })) }));
+        builder.setFlowNames(run.id, recoverFlowNames(flows, parsed.flows).names);
+      } catch {
+        // names stay short ids
+      }
+    }
+  }
   for (const m of malformed) if (runs.length === 1) builder.addMalformed(runs[0].id, m);
   return { runs, malformed, envelopes };
 }

@@ -152,6 +152,16 @@ describe('flowlens CLI', function () {
       assert.equal(j.runs[0].id, B7D2);
       assert.deepEqual(j.runs[0].flows, { total: 8, succeeded: 6, failed: 1, exceptions: 1, orphaned: 0, running: 0 });
     });
+    it('reads a single flowscribe 0.1 file, naming flows from the summary.md beside it', () => {
+      const j = json(['flows', path.join(demo, 'runs', B7D2, 'trace.jsonl')]);
+      // run id = the folder name; names from summary.md (same eight flows as the v1 run)
+      assert.equal(j.run, B7D2);
+      const f = new Map<string, any>(j.flows.map((x: any) => [x.name, x]));
+      assert.equal(f.get('data/fetch/minute_candles').instances, 3);
+      assert.equal(f.get('data/fetch/minute_candles').failed, 1);
+      assert.deepEqual(f.get('data/fetch/minute_candles').failure_classes, { 'DATA.EMPTY': 1 });
+      assert.equal(f.get('indicators/ema/compute').exceptions, 1);
+    });
   });
 
   describe('flows', () => {
