@@ -90,3 +90,19 @@ export async function rssGrowthMB<T>(fn: () => Promise<T> | T): Promise<{ value:
     clearInterval(timer);
   }
 }
+
+/**
+ * A "no hang" bound that holds on a loaded machine: CPU time this process spent (user + system,
+ * ms) since `start`, plus wall time. Use `const t = startClock()` … `assertNoHang(t, what)`.
+ */
+export function startClock(): { cpu: NodeJS.CpuUsage; wall: number } {
+  return { cpu: process.cpuUsage(), wall: Date.now() };
+}
+
+/** CPU time ≤ `cpuMs` (default 2 s) and wall time ≤ `wallMs` (default 60 s, for blocking waits). */
+export function noHang(t: { cpu: NodeJS.CpuUsage; wall: number }, what: string, cpuMs = 2000, wallMs = 60_000): void {
+  const u = process.cpuUsage(t.cpu);
+  const cpu = (u.user + u.system) / 1000;
+  const wall = Date.now() - t.wall;
+  if (cpu > cpuMs || wall > wallMs) throw new Error(`${what}: took ${cpu.toFixed(0)} ms CPU, ${wall} ms wall (bounds ${cpuMs} / ${wallMs} ms)`);
+}
