@@ -75,7 +75,8 @@ export function table(headers: string[], rows: Cell[][], paint: (c: Colour | und
   const colour = (c: Cell): Colour | undefined => (c !== null && typeof c === 'object' ? c.colour : undefined);
   const numeric = (c: Cell) => typeof c === 'number' || (c !== null && typeof c === 'object' && typeof c.text === 'number');
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map(r => text(r[i]).length)));
-  const lines = [headers.map((h, i) => paint('bold', i === headers.length - 1 ? h : h.padEnd(widths[i]))).join('  ').trimEnd()];
+  const numericCol = headers.map((_h, i) => rows.length > 0 && rows.every(r => numeric(r[i])));
+  const lines = [headers.map((h, i) => paint('bold', numericCol[i] ? h.padStart(widths[i]) : i === headers.length - 1 ? h : h.padEnd(widths[i]))).join('  ').trimEnd()];
   for (const r of rows) {
     const cells = headers.map((_h, i) => {
       const t = text(r[i]);
