@@ -77,6 +77,10 @@ describe('ai', function () {
     noSecrets(ask, 'ask.md');
     noSecrets(await read(files.summary), 'summary.md');
     assert.ok((await read(files.copilotInit)).startsWith('# Using Flowlens files with Copilot'));
+    // Issue: written to .autodev/ask.md and to the run folder (same bytes).
+    assert.ok(files.ask.fsPath.endsWith(`${path.sep}.autodev${path.sep}ask.md`), files.ask.fsPath);
+    const runCopy = vscode.Uri.file(path.join(path.dirname(files.ask.fsPath), 'runs', RUN, 'ask.md'));
+    assert.strictEqual(await read(runCopy), ask, 'the run folder holds the same ask.md');
   });
 
   it('generateAskPrompt focuses on one flow when given flowId', async () => {

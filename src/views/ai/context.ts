@@ -1,3 +1,4 @@
+import * as path from 'path';
 import * as vscode from 'vscode';
 import type { AskContext } from '../../trace/ask';
 import { askContextFor } from '../../trace/askArtifacts';
@@ -45,8 +46,24 @@ export function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || '_';
 }
 
-/** Where generated files go: the extension's workspace storage (never the app's own run folder). */
-export function outputDir(context: vscode.ExtensionContext, runId: string): vscode.Uri {
-  const base = context.storageUri ?? context.globalStorageUri;
-  return vscode.Uri.joinPath(base, 'ask', safeName(runId));
+/**
+ * Where generated files go (issue "AI hand-off": `.autodev/ask.md` and the run folder).
+ * - Trusted workspace: `<folder>/.autodev/` and, for a flowscribe v1 run read from
+ *   `.autodev/runs/<id>/`, that run folder too. flowscribe 0.1 run folders (`runs/<ts>/`) are
+ *   never written: they hold the producer's own summary.md/ask.md, which we must not overwrite.
+ * - Restricted mode (untrusted workspace) or no folder: the extension's workspace storage only,
+ *   so Flowlens never modifies an untrusted workspace.
+ * The first directory is the primary one (opened and attached to chat).
+ */
+export function outputDirs(context: vscode.ExtensionContext, services: FlowlensServices, ref: RunRef): vscode.Uri[] {
+  const folder = services.folder(ref.folderKey);
+  if (!folder || !vscode.workspace.isTrusted) {
+    const base = context.storageUri ?? context.globalStorageUri;
+    return [vscode.Uri.joinPath(base, 'ask', safeName(ref.run.id))];
+  }
+  const dirs = [vscode.Uri.joinPath(folder.uri, '.autodev')];
+  const runDir = path.dirname(ref.run.primarySource);
+  const isV1RunFolder = path.basename(path.dirname(runDir)) === 'runs' && path.basename(path.dirname(path.dirname(runDir))) === '.autodev';
+  if (ref.run.dialect === 'flowscribe-v1' && isV1RunFolder) dirs.push(vscode.Uri.file(runDir));
+  return dirs;
 }

@@ -4,6 +4,7 @@ import { AI_COMMANDS, TOOLS } from './ids';
 import { registerParticipant } from './participant';
 import { askCopilot, generateAskPrompt } from './prompt';
 import { registerTools } from './tools';
+import { registerAutoWrite } from './autoWrite';
 
 export { AI_COMMANDS, PARTICIPANT_ID, TOOLS } from './ids';
 
@@ -25,6 +26,7 @@ export function registerAi(context: vscode.ExtensionContext, services: FlowlensS
   context.subscriptions.push(
     vscode.commands.registerCommand(AI_COMMANDS.generateAskPrompt, (args?: unknown) => generateAskPrompt(context, services, args)),
     vscode.commands.registerCommand(AI_COMMANDS.askCopilot, (args?: unknown) => askCopilot(context, services, args)),
+    registerAutoWrite(context, services),
   );
   // Why guarded: hosts without chat (e.g. some forks, code-server builds) may lack these namespaces.
   if (typeof vscode.chat?.createChatParticipant === 'function') {

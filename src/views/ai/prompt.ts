@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { buildAskMd } from '../../trace/ask';
 import { buildCopilotInit, buildSummaryMd } from '../../trace/askArtifacts';
 import type { FlowlensServices, RunRef } from '../services';
-import { askContext, outputDir, runsOf, safeName } from './context';
+import { askContext, outputDirs, runsOf, safeName } from './context';
 import { CHAT_OPEN_COMMAND } from './ids';
 
 /** Arguments of `flowlens.generateAskPrompt` / `flowlens.askCopilot` (from tree menus or tests). */
@@ -54,19 +54,29 @@ export async function pickRun(services: FlowlensServices, args: AskArgs): Promis
   return pick?.ref;
 }
 
-/** Write ask.md, summary.md and copilot_init.md for a run into the extension's storage. */
+/**
+ * Write ask.md, summary.md and copilot_init.md for a run into every output directory
+ * (see `outputDirs`). A flow-focused prompt is written as `ask-<flow>.md` beside ask.md so the
+ * whole-run prompt is never replaced by a narrower one. Returns the primary directory's files.
+ */
 export async function writeAskFiles(context: vscode.ExtensionContext, services: FlowlensServices, ref: RunRef, flowId?: string): Promise<AskFiles> {
   const ctx = askContext(services, ref.folderKey, { flowId });
-  const dir = outputDir(context, ref.run.id);
-  await vscode.workspace.fs.createDirectory(dir);
-  const ask = vscode.Uri.joinPath(dir, flowId ? `ask-${safeName(flowId)}.md` : 'ask.md');
-  const summary = vscode.Uri.joinPath(dir, 'summary.md');
-  const copilotInit = vscode.Uri.joinPath(dir, 'copilot_init.md');
   const enc = new TextEncoder();
-  await vscode.workspace.fs.writeFile(ask, enc.encode(buildAskMd(ref.run, ctx)));
-  await vscode.workspace.fs.writeFile(summary, enc.encode(buildSummaryMd(ref.run, ctx)));
-  await vscode.workspace.fs.writeFile(copilotInit, enc.encode(buildCopilotInit({ runId: ref.run.id })));
-  return { ask, summary, copilotInit, runId: ref.run.id, flowId };
+  const askText = enc.encode(buildAskMd(ref.run, ctx));
+  const summaryText = enc.encode(buildSummaryMd(ref.run, ctx));
+  const initText = enc.encode(buildCopilotInit({ runId: ref.run.id }));
+  const written: AskFiles[] = [];
+  for (const dir of outputDirs(context, services, ref)) {
+    await vscode.workspace.fs.createDirectory(dir);
+    const ask = vscode.Uri.joinPath(dir, flowId ? `ask-${safeName(flowId)}.md` : 'ask.md');
+    const summary = vscode.Uri.joinPath(dir, 'summary.md');
+    const copilotInit = vscode.Uri.joinPath(dir, 'copilot_init.md');
+    await vscode.workspace.fs.writeFile(ask, askText);
+    await vscode.workspace.fs.writeFile(summary, summaryText);
+    await vscode.workspace.fs.writeFile(copilotInit, initText);
+    written.push({ ask, summary, copilotInit, runId: ref.run.id, flowId });
+  }
+  return written[0];
 }
 
 /** `flowlens.generateAskPrompt`: returns the written files (undefined when cancelled). */
