@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { getSqlJs, type Database } from './engine';
-import { applyWal, dbPageSize, isWalHeader, SQLITE_MAGIC, type WalResult } from './wal';
+import { applyWal, clearWalFlags, dbPageSize, isWalHeader, SQLITE_MAGIC, walCommittedBytes, type WalResult } from './wal';
 
 /** Default memory cap (setting `flowlens.sqlite.memoryCapMB`). */
 export const DEFAULT_MEMORY_CAP_MB = 512;
@@ -97,6 +97,45 @@ function readBytes(p: string): ReadResult {
     return { ok: true, bytes: fs.readFileSync(p) };
   } catch (e) {
     return { ok: false, err: e as NodeJS.ErrnoException };
+  }
+}
+
+/**
+ * Read `file` (expected `size` bytes) into one Buffer of at least `minLength` bytes, zero-filled
+ * past the file, so a WAL that grows the database is applied in place without a second copy.
+ * Returns the bytes actually read as `length`.
+ */
+function readInto(file: string, size: number, minLength: number): ReadResult {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const buf = Buffer.allocUnsafe(Math.max(size, minLength));
+    let off = 0;
+    while (off < size) {
+      const n = fs.readSync(fd, buf, off, size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    buf.fill(0, off);
+    return { ok: true, bytes: off === buf.length ? buf : off >= minLength ? buf.subarray(0, off) : buf };
+  } catch (e) {
+    return { ok: false, err: e as NodeJS.ErrnoException };
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+function readHead(file: string): Buffer {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const b = Buffer.alloc(100);
+    const n = fs.readSync(fd, b, 0, 100, 0);
+    return b.subarray(0, n);
+  } catch {
+    return Buffer.alloc(0);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
@@ -231,7 +270,16 @@ export async function openStore(file: string, opts: OpenOptions = {}): Promise<O
       lastReason = 'a writer is mid-transaction (hot rollback journal)';
       continue;
     }
-    const read = readBytes(file);
+    // The -wal first (small), so the main file is read once into a buffer the WAL fits in.
+    const head = readHead(file);
+    const wantWal = wst1 !== undefined && wst1.size > 0 && (isWalHeader(head) || st1.size === 0);
+    let walBytes: Buffer | undefined;
+    if (wantWal) {
+      const w = readBytes(walPath);
+      if (w.ok) walBytes = w.bytes;
+      else if (w.err.code !== 'ENOENT') return { ok: false, error: ioError(walPath, w.err) };
+    }
+    const read = readInto(file, st1.size, walBytes ? walCommittedBytes(walBytes) : 0);
     if (!read.ok) {
       const err = ioError(file, read.err);
       if (err.kind === 'locked' && attempt <= retries) {
@@ -240,14 +288,7 @@ export async function openStore(file: string, opts: OpenOptions = {}): Promise<O
       }
       return { ok: false, error: err };
     }
-    const bytes = read.bytes;
-    const wantWal = wst1 !== undefined && wst1.size > 0 && (isWalHeader(bytes) || bytes.length === 0);
-    let walBytes: Buffer | undefined;
-    if (wantWal) {
-      const w = readBytes(walPath);
-      if (w.ok) walBytes = w.bytes;
-      else if (w.err.code !== 'ENOENT') return { ok: false, error: ioError(walPath, w.err) };
-    }
+    let bytes = read.bytes;
     // A checkpoint (or any write) between the two reads gives an inconsistent pair: read again.
     const st2 = statOrUndef(file);
     const wst2 = statOrUndef(walPath);
@@ -255,16 +296,17 @@ export async function openStore(file: string, opts: OpenOptions = {}): Promise<O
       lastReason = 'the files changed while being read';
       continue;
     }
-    let image = bytes;
     let wal: Omit<WalResult, 'bytes'> | undefined;
     if (walBytes) {
-      if (bytes.length === 0) image = Buffer.alloc(0);
-      const r = applyWal(image, walBytes);
-      image = r.bytes;
+      const r = applyWal(bytes, walBytes);
+      bytes = r.bytes;
       wal = { framesApplied: r.framesApplied, framesIgnored: r.framesIgnored, commits: r.commits, reason: r.reason };
-    } else if (isWalHeader(bytes)) {
-      applyWal(bytes, Buffer.alloc(0)); // clears the WAL flags: no -wal means everything is checkpointed
+      if (r.framesApplied === 0) bytes = bytes.subarray(0, st1.size);
+    } else {
+      bytes = bytes.subarray(0, st1.size);
+      if (isWalHeader(bytes)) clearWalFlags(bytes); // no -wal: everything is checkpointed
     }
+    const image = bytes;
     const bad = checkHeader(file, image);
     if (bad) return { ok: false, error: bad };
     let SQL;

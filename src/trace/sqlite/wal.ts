@@ -78,7 +78,7 @@ export function applyWal(dbBytes: Buffer, walBytes: Buffer): WalResult {
   if (hdrSum[0] !== walBytes.readUInt32BE(24) || hdrSum[1] !== walBytes.readUInt32BE(28)) {
     return none('WAL header checksum does not match (WAL ignored)', frames);
   }
-  if (dbBytes.length >= 100 && dbPageSize(dbBytes) !== pageSize) {
+  if (dbBytes.length >= 100 && dbBytes.subarray(0, 16).equals(SQLITE_MAGIC) && dbPageSize(dbBytes) !== pageSize) {
     return none(`WAL page size ${pageSize} differs from the database's ${dbPageSize(dbBytes)}`, frames);
   }
   const salt1 = walBytes.readUInt32BE(16);
@@ -139,6 +139,37 @@ export function applyWal(dbBytes: Buffer, walBytes: Buffer): WalResult {
   }
   clearWalFlags(out);
   return { bytes: out, framesApplied: applied, framesIgnored: ignored, commits, reason };
+}
+
+/**
+ * Size in bytes of the database after the last valid commit of `walBytes` (0 when none), so a
+ * caller can allocate the image once and read the main file straight into it.
+ */
+export function walCommittedBytes(walBytes: Buffer): number {
+  if (walBytes.length < WAL_HEADER) return 0;
+  const magic = walBytes.readUInt32BE(0);
+  if (magic !== WAL_MAGIC_LE && magic !== WAL_MAGIC_BE) return 0;
+  const bigEndian = magic === WAL_MAGIC_BE;
+  const pageSize = walBytes.readUInt32BE(8);
+  if (pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) return 0;
+  let sum = walChecksum(walBytes, 0, 24, bigEndian, [0, 0]);
+  if (sum[0] !== walBytes.readUInt32BE(24) || sum[1] !== walBytes.readUInt32BE(28)) return 0;
+  const frameSize = FRAME_HEADER + pageSize;
+  const frames = Math.floor((walBytes.length - WAL_HEADER) / frameSize);
+  const salt1 = walBytes.readUInt32BE(16);
+  const salt2 = walBytes.readUInt32BE(20);
+  let pages = 0;
+  for (let i = 0; i < frames; i++) {
+    const off = WAL_HEADER + i * frameSize;
+    if (walBytes.readUInt32BE(off + 8) !== salt1 || walBytes.readUInt32BE(off + 12) !== salt2) break;
+    sum = walChecksum(walBytes, off, off + 8, bigEndian, sum);
+    sum = walChecksum(walBytes, off + FRAME_HEADER, off + frameSize, bigEndian, sum);
+    if (sum[0] !== walBytes.readUInt32BE(off + 16) || sum[1] !== walBytes.readUInt32BE(off + 20)) break;
+    if (walBytes.readUInt32BE(off) === 0) break;
+    const dbSize = walBytes.readUInt32BE(off + 4);
+    if (dbSize > 0) pages = dbSize;
+  }
+  return pages * pageSize;
 }
 
 /** Set header bytes 18/19 from 2 (WAL) to 1 (legacy), so an in-memory engine never wants a -shm. */
