@@ -121,8 +121,11 @@ export function registerViews(context: vscode.ExtensionContext): ViewsApi {
   void vscode.commands.executeCommand('setContext', CONTEXT.failuresOnly, false);
   void vscode.commands.executeCommand('setContext', CONTEXT.filterActive, false);
   setFollow(context.workspaceState.get<boolean>('flowlens.followLatest', false));
-  services.reload();
+  // Reading traces never happens inside activate(): discovery and parsing start on the next
+  // turn of the event loop, with progress in the status bar.
   statusBar.render();
+  const start = setTimeout(() => { services.reload(); statusBar.render(); }, 0);
+  context.subscriptions.push({ dispose: () => clearTimeout(start) });
   return { services, runsProvider, runsView, failuresProvider, statusBar };
 }
 

