@@ -405,3 +405,69 @@ export class FlowRollupAccumulator {
       });
   }
 }
+
+/** Instances of a run's flows by verdict (`total` = every flow instance). */
+export interface RunFlowCounts {
+  total: number;
+  succeeded: number;
+  failed: number;
+  exceptions: number;
+  orphaned: number;
+  running: number;
+}
+
+/** One run's flow instances counted by verdict (the per-name rollups of the run, added up). */
+export function runFlowCounts(run: Run): RunFlowCounts {
+  const c: RunFlowCounts = { total: 0, succeeded: 0, failed: 0, exceptions: 0, orphaned: 0, running: 0 };
+  for (const f of run.flows.values()) {
+    c.total++;
+    switch (f.verdict) {
+      case 'succeeded':
+        c.succeeded++;
+        break;
+      case 'failed':
+        c.failed++;
+        break;
+      case 'exception':
+        c.exceptions++;
+        break;
+      case 'orphaned':
+        c.orphaned++;
+        break;
+      case 'running':
+        c.running++;
+        break;
+    }
+  }
+  return c;
+}
+
+/** A failure or exception event and the run it belongs to. */
+export interface FailureEventRef {
+  run: Run;
+  event: TraceEvent;
+}
+
+/**
+ * Every `failure` and `exception` event of the runs, oldest first by event time; events without
+ * a time come last; equal times (and untimed events) keep input order (runs as given, then file order).
+ */
+export function failureEvents(runs: readonly Run[]): FailureEventRef[] {
+  const picked: { ref: FailureEventRef; i: number }[] = [];
+  let i = 0;
+  for (const run of runs) for (const event of run.events) if (event.type === 'failure' || event.type === 'exception') picked.push({ ref: { run, event }, i: i++ });
+  picked.sort((a, b) => (a.ref.event.ts ?? Infinity) - (b.ref.event.ts ?? Infinity) || a.i - b.i);
+  return picked.map((p) => p.ref);
+}
+
+/**
+ * The run before `run`: the latest of {@link runsInTimeOrder} that comes before it and has the
+ * same dialect (so a flowscribe 0.1 copy of a day is not compared with a v1 run). Undefined
+ * when there is none or `run` is not among `runs`.
+ */
+export function previousRun(runs: readonly Run[], run: Run): Run | undefined {
+  const ordered = runsInTimeOrder(runs);
+  const at = ordered.indexOf(run);
+  for (let i = at - 1; i >= 0; i--) if (ordered[i].dialect === run.dialect) return ordered[i];
+  return undefined;
+}
