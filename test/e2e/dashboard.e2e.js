@@ -103,6 +103,7 @@ async function rowCells(frame, flow) {
 
 test('dashboard: flows table, filter, themes, timeline, diff', { name: 'dashboard', timeoutMs: 300000, workspace: v1Demo(), devExt, viewport: { width: 1600, height: 1000 } }, async (page, ctx) => {
   const frame = await openDashboard(page);
+  await setTheme(page, frame, 'Dark Modern', 'vscode-dark');
 
   // All runs: the fetch row counts one instance per flow_start line of that flow.
   await frame.getByRole('button', { name: 'All runs' }).click();
@@ -203,6 +204,14 @@ test('dashboard: flows table, filter, themes, timeline, diff', { name: 'dashboar
   await screenshot(page, 'dashboard-diff');
   await frame2.locator('#stores').scrollIntoViewIfNeeded();
   await screenshot(page, 'dashboard-bottom');
+
+  // 200% zoom (the browser build has no window zoom: half the CSS viewport lays out the same as
+  // 200% of the full one): the toolbar and tables wrap instead of clipping.
+  await page.setViewportSize({ width: 800, height: 500 });
+  await page.waitForTimeout(800);
+  await frame2.locator('#flows').scrollIntoViewIfNeeded();
+  await page.waitForTimeout(300);
+  await screenshot(page, 'dashboard-zoom');
   assert.deepStrictEqual(ctx.errors, []);
 });
 
