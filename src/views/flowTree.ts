@@ -130,7 +130,8 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     const text = this.filter.text.toLowerCase();
     const tag = this.filter.tag.toLowerCase();
     const matches = (f: FlowNode) => {
-      if (this.failuresOnly && !isFailure(f.verdict)) return false;
+      // "Failures only" keeps what needs attention: failed, exception, and orphaned (crashed runs).
+      if (this.failuresOnly && !isFailure(f.verdict) && f.verdict !== 'orphaned') return false;
       if (this.filter.statuses.length && !this.filter.statuses.includes(f.verdict)) return false;
       if (tag && !f.tags.some(t => t.toLowerCase() === tag) && !run.tags.some(t => t.toLowerCase() === tag)) return false;
       if (text) {
@@ -199,7 +200,7 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     if (!ws) return [];
     const runs = ws.runs().filter(r => {
       const vis = this.visible(folderKey, r);
-      return !vis || vis.size > 0 || (this.failuresOnly && !this.filterActive() && r.status === 'crashed');
+      return !vis || vis.size > 0;
     });
     const owner = parent ?? { id: `root:${folderKey}` };
     const nodes = runs.map(r => this.intern<TreeNode>({ kind: 'run', id: this.runNodeId(folderKey, r.id), folderKey, runId: r.id, parent }));
