@@ -626,6 +626,7 @@ const tl = {
   hover: -1,
   selected: -1,
   raf: 0,
+  kbTip: false,
 };
 tl.scroll.append(tl.canvas, tl.spacer);
 tl.wrap.append(tl.scroll, tl.tip, tl.live);
@@ -755,6 +756,7 @@ function tipText(r: TimelineRow): string {
 }
 
 function showTip(i: number, clientX?: number, clientY?: number): void {
+  tl.kbTip = clientX === undefined;
   if (i < 0) {
     tl.tip.hidden = true;
     return;
@@ -795,7 +797,9 @@ function wireTimeline(): void {
   tl.scroll.addEventListener('scroll', () => {
     state.timelineScroll = tl.scroll.scrollTop;
     save();
-    tl.tip.hidden = true;
+    // A keyboard-selected row keeps its tooltip (it scrolled into view); a mouse one follows the pointer.
+    if (tl.kbTip && tl.selected >= 0) showTip(tl.selected);
+    else tl.tip.hidden = true;
     scheduleTimelineDraw();
   }, { passive: true });
   tl.scroll.addEventListener('mousemove', (e) => {

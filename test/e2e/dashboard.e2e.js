@@ -236,3 +236,69 @@ test('dashboard: trace text that looks like HTML renders as text', { name: 'dash
   await screenshot(page, 'dashboard-xss');
   assert.deepStrictEqual(dialogs, [], 'no dialog fired');
 });
+
+/**
+ * A workspace with one v1 run of 5,000 flows: 50 batches, each a parent with 99 children,
+ * every 7th child failing. Written at test time (not a fixture: it is 10,000+ lines).
+ */
+function bigRun() {
+  const dir = path.join(ROOT, '.ci', 'work', 'dashboard-src', 'big-app');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, '.autodev'), { recursive: true });
+  const runId = '20261120T080000Z-big1';
+  const t0 = Date.parse('2026-11-20T08:00:00Z');
+  const ts = (ms) => new Date(t0 + ms).toISOString();
+  const lines = [{ v: 1, event_type: 'session_start', run_id: runId, timestamp: ts(0), app: 'big' }];
+  let n = 0;
+  for (let b = 0; b < 50; b++) {
+    const pid = `b-${b}`;
+    const start = b * 1000;
+    lines.push({ v: 1, event_type: 'flow_start', run_id: runId, timestamp: ts(start), flow: 'batch/run', flow_id: pid, file: 'app.py', line: 1 });
+    n++;
+    for (let c = 0; c < 99; c++) {
+      const id = `${pid}-${c}`;
+      const s = start + c * 10;
+      const failed = c % 7 === 6;
+      lines.push({ v: 1, event_type: 'flow_start', run_id: runId, timestamp: ts(s), flow: `batch/item/${c % 5}`, flow_id: id, parent_flow_id: pid, file: 'app.py', line: 2 });
+      lines.push({ v: 1, event_type: failed ? 'failure' : 'success', run_id: runId, timestamp: ts(s + 8), flow: `batch/item/${c % 5}`, flow_id: id, duration_ms: 8,
+        failure_class: failed ? 'DATA.EMPTY' : undefined, reason: failed ? `item ${b}.${c} empty` : 'ok', evidence: { batch: b, item: c }, file: 'app.py', line: failed ? 3 : 4 });
+      n++;
+    }
+    lines.push({ v: 1, event_type: 'success', run_id: runId, timestamp: ts(start + 999), flow: 'batch/run', flow_id: pid, duration_ms: 999, file: 'app.py', line: 5 });
+  }
+  lines.push({ v: 1, event_type: 'session_end', run_id: runId, timestamp: ts(50000), status: 'failed' });
+  fs.writeFileSync(path.join(dir, '.autodev', 'trace.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'app.py'), '# big fixture\n\n\n\n\n');
+  if (n !== 5000) throw new Error(`bigRun wrote ${n} flows`);
+  return dir;
+}
+
+test('dashboard: the timeline of a 5,000-flow run stays readable', { name: 'dashboard-big', timeoutMs: 180000, workspace: bigRun(), devExt }, async (page) => {
+  const frame = await openDashboard(page);
+  await frame.locator('#timeline .timeline-scroll[data-run="20261120T080000Z-big1"]').waitFor({ timeout: 20000 });
+  const scroll = frame.locator('#timeline .timeline-scroll');
+  await scroll.scrollIntoViewIfNeeded();
+  // 5,000 rows of 22 px under a 24 px axis: the scroll height is the whole list, the canvas only the view.
+  const dims = await scroll.evaluate((el) => ({ scrollHeight: el.scrollHeight, clientHeight: el.clientHeight }));
+  assert.strictEqual(dims.scrollHeight, 24 + 5000 * 22);
+  assert.ok(dims.clientHeight <= 520);
+  // Jump to the last batch with the keyboard (End) and hover a failing child there.
+  await scroll.focus();
+  await page.keyboard.press('End');
+  await page.waitForTimeout(300);
+  const tip = frame.locator('#timeline .tooltip');
+  await tip.waitFor({ state: 'visible', timeout: 5000 });
+  // The last row is the 99th child of the 50th batch: {batch: 49, item: 98}.
+  assert.match(await tip.textContent(), /"batch":49,"item":98/);
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('ArrowUp');
+  await page.keyboard.press('ArrowUp');
+  // Five rows up: item 93.
+  assert.match(await tip.textContent(), /"batch":49,"item":93/);
+  await page.waitForTimeout(300);
+  await screenshot(page, 'dashboard-big-timeline');
+  const cells = await rowCells(frame, 'batch/run');
+  assert.strictEqual(cells[1], '50');
+});
