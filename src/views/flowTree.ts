@@ -36,6 +36,8 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   private readonly nodes = new Map<string, TreeNode>();
   private readonly limits = new Map<string, number>();
   private readonly visibleCache = new Map<string, Set<string> | null>();
+  /** Flows that match the filter themselves (the rest of `visibleCache` are their ancestors). */
+  private readonly matchCache = new Map<string, Set<string>>();
   private filter: RunFilter = EMPTY_FILTER;
   private failuresOnly = false;
   private readonly disposables: vscode.Disposable[] = [this.emitter];
@@ -142,14 +144,17 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
       return true;
     };
     const out = new Set<string>();
+    const self = new Set<string>();
     const visit = (f: FlowNode): boolean => {
       let any = matches(f);
+      if (any) self.add(f.id);
       for (const c of f.children) if (visit(c)) any = true;
       if (any) out.add(f.id);
       return any;
     };
     for (const r of run.roots) visit(r);
     this.visibleCache.set(key, out);
+    this.matchCache.set(key, self);
     return out;
   }
 
@@ -238,6 +243,8 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     const run = this.run(node.folderKey, node.runId);
     const vis = run ? this.visible(node.folderKey, run) : null;
     const out: TreeNode[] = f.children.filter(c => !vis || vis.has(c.id)).map(c => this.flowNode(node.folderKey, node.runId, c.id, node));
+    // Under a filter, a flow shown only as the ancestor of a match keeps its structure, not its events.
+    if (vis && run && !this.matchCache.get(this.runKey(node.folderKey, run.id))?.has(f.id)) return this.page(node, out);
     f.steps.forEach((s, i) => {
       if (!s.name || s.events.length === 1) {
         for (const e of s.events) out.push(this.eventNode(node, f, e));
