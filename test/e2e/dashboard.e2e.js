@@ -302,3 +302,19 @@ test('dashboard: the timeline of a 5,000-flow run stays readable', { name: 'dash
   const cells = await rowCells(frame, 'batch/run');
   assert.strictEqual(cells[1], '50');
 });
+
+test('dashboard: survives a window reload with its selection', { name: 'dashboard-reload', timeoutMs: 180000, workspace: v1Demo(), devExt }, async (page) => {
+  let frame = await openDashboard(page);
+  await frame.getByRole('button', { name: 'All runs' }).click();
+  await frame.locator('.selection-label', { hasText: 'All runs' }).waitFor({ timeout: 15000 });
+  await frame.locator(`table.flows-table tr[data-flow="${FETCH}"]`).click();
+  await frame.locator('.chip', { hasText: FETCH }).waitFor({ timeout: 10000 });
+  await page.waitForTimeout(1000);   // the webview saves its state (debounced) and the workbench persists it
+  await page.reload();
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+  // The serializer brings the panel back with the saved query: all runs, filtered to the fetch flow.
+  frame = await dashboardFrame(page);
+  await frame.locator('.selection-label', { hasText: 'All runs' }).waitFor({ timeout: 30000 });
+  await frame.locator('.chip', { hasText: FETCH }).waitFor({ timeout: 10000 });
+  await screenshot(page, 'dashboard-reloaded');
+});
