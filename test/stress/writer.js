@@ -97,6 +97,8 @@ const truncateAt = start + (seconds * 2000) / 3;
 let rotated = false;
 let truncated = false;
 let written = 0;
+/** Time spent waiting for the reader before the truncation (not writing). */
+let paused = 0;
 const stdinLines = [];
 let stdinWaiter;
 process.stdin.setEncoding('utf8');
@@ -134,7 +136,11 @@ async function main() {
     if (rotated && !truncated && now >= truncateAt) {
       flush(true);
       say({ event: 'truncate-request', gen, last: seq - 1 });
+      const pauseStart = Date.now();
       await waitStdin();
+      // No catch-up burst after the pause: a burst larger than the old offset would make the
+      // truncation detectable only by the newline probe, which this test is not about.
+      paused += Date.now() - pauseStart;
       stdinLines.shift();
       fs.ftruncateSync(fd, 0);
       newGen(file);
@@ -142,7 +148,7 @@ async function main() {
       truncated = true;
     }
     // Keep the average rate: generate what the clock says is due.
-    const due = Math.floor(((Date.now() - start) / 1000) * rate) - written;
+    const due = Math.floor(((Date.now() - start - paused) / 1000) * rate) - written;
     if (due > 0) {
       const lines = [];
       for (let i = 0; i < due; i++) lines.push(makeLine());
@@ -154,7 +160,7 @@ async function main() {
   }
   flush(true);
   fs.closeSync(fd);
-  say({ event: 'done', lines: seq, seconds: (Date.now() - start) / 1000, gens });
+  say({ event: 'done', lines: seq, seconds: (Date.now() - start - paused) / 1000, paused: paused / 1000, gens });
   process.stdin.pause();
 }
 
