@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { GenericMapping } from '../trace/sqlite/generic';
 
 /** Mirrors `contributes.configuration` in package.json (style.md habit 11). */
 export interface FlowlensConfig {
@@ -13,17 +14,19 @@ export interface FlowlensConfig {
   'codeLens.enabled': boolean;
   maxEventsPerSource: number;
   'sqlite.memoryCapMB': number;
+  /** Generic SQLite mappings (table/columns shown like a trace). Restricted. */
+  'sqlite.mappings': GenericMapping[];
   liveWindowMinutes: number;
 }
 
 export const SECTION = 'flowlens';
 
 /** Settings that name files to read: only honoured in a trusted workspace (package.json `capabilities`). */
-export const RESTRICTED: ReadonlyArray<keyof FlowlensConfig> = ['traceGlobs', 'extraStores', 'pathMappings'];
+export const RESTRICTED: ReadonlyArray<keyof FlowlensConfig> = ['traceGlobs', 'extraStores', 'pathMappings', 'sqlite.mappings'];
 
 /** Settings whose change requires re-reading the traces. */
 export const RELOAD_KEYS: ReadonlyArray<keyof FlowlensConfig> = [
-  'traceGlobs', 'extraStores', 'pathMappings', 'maxEventsPerSource', 'sqlite.memoryCapMB', 'liveWindowMinutes',
+  'traceGlobs', 'extraStores', 'pathMappings', 'maxEventsPerSource', 'sqlite.memoryCapMB', 'sqlite.mappings', 'liveWindowMinutes',
 ];
 
 const DEFAULTS: FlowlensConfig = {
@@ -35,6 +38,7 @@ const DEFAULTS: FlowlensConfig = {
   'codeLens.enabled': true,
   maxEventsPerSource: 200000,
   'sqlite.memoryCapMB': 512,
+  'sqlite.mappings': [],
   liveWindowMinutes: 10,
 };
 
@@ -50,10 +54,18 @@ export function readConfig(scope?: vscode.ConfigurationScope): FlowlensConfig {
   }
   if (!Array.isArray(out.traceGlobs)) out.traceGlobs = [];
   if (!Array.isArray(out.extraStores)) out.extraStores = [];
+  out['sqlite.mappings'] = Array.isArray(out['sqlite.mappings']) ? out['sqlite.mappings'].filter(isMapping) : [];
   return out;
 }
 
 /** True when the change touches one of `keys` under `flowlens.`. */
 export function affects(e: vscode.ConfigurationChangeEvent, keys: ReadonlyArray<keyof FlowlensConfig>): boolean {
   return keys.some(k => e.affectsConfiguration(`${SECTION}.${k}`));
+}
+
+/** A generic mapping names at least its table, timestamp and type columns (all strings). */
+function isMapping(v: unknown): v is GenericMapping {
+  if (!v || typeof v !== 'object') return false;
+  const o = v as Record<string, unknown>;
+  return ['table', 'timestamp', 'type'].every((k) => typeof o[k] === 'string' && (o[k] as string).length > 0);
 }

@@ -1,3 +1,4 @@
+import { sqliteReaders } from '../trace/sqlite/readers';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -104,6 +105,8 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
       pathMappings: c.pathMappings,
       liveWindowMs: c.liveWindowMinutes * 60_000,
       maxEventsPerSource: c.maxEventsPerSource,
+      // trace.db run folders and workspace stores, read with sql.js (issue 3).
+      readers: sqliteReaders({ memoryCapBytes: c['sqlite.memoryCapMB'] * 1024 * 1024, mappings: c['sqlite.mappings'] }),
     };
   }
 

@@ -1,0 +1,58 @@
+/**
+ * SQLite sources for TraceWorkspace (its `readers` seam): a run folder's flowscribe `trace.db`
+ * (formats.md §2) and any other store found in the workspace (Pulse rows become envelope events,
+ * generic stores mapped by the user become trace events; sovereignty/brainstem stores only have
+ * rollups, see `readStores`). A database is re-read whole when its file or `-wal` changes
+ * (`storeSignature`), and the workspace is told to drop what it had (`reset`).
+ */
+import type { SourceKind } from '../discover';
+import type { Malformed } from '../model';
+import type { SourceHandle, SourceReaderFactory, SourceReadResult } from '../workspace';
+import type { GenericMapping } from './generic';
+import { storeSignature } from './open';
+import { readFlowscribeDb, readStore } from './stores';
+
+export interface SqliteReaderOptions {
+  /** Refuse databases larger than this (db + wal, bytes). Default 512 MB (`flowlens.sqlite.memoryCapMB`). */
+  memoryCapBytes?: number;
+  /** Generic mappings (`flowlens.sqlite.mappings`). */
+  mappings?: readonly GenericMapping[];
+}
+
+/** A handle that re-reads a database only when its signature changed. */
+class DbHandle implements SourceHandle {
+  private signature: string | undefined;
+
+  constructor(
+    private readonly file: string,
+    private readonly load: () => Promise<{ events: import('../model').TraceEvent[]; malformed: Malformed[]; error?: string }>,
+  ) {}
+
+  async read(onEvent: (e: import('../model').TraceEvent) => void, _opts: { final: boolean }): Promise<SourceReadResult> {
+    const sig = storeSignature(this.file);
+    if (sig === this.signature) return { malformed: [] };
+    const reset = this.signature !== undefined;
+    this.signature = sig;
+    const r = await this.load();
+    for (const e of r.events) onEvent(e);
+    return { reset, malformed: r.malformed, error: r.error };
+  }
+}
+
+/** Reader factories for `TraceWorkspace({readers})`. */
+export function sqliteReaders(opts: SqliteReaderOptions = {}): Partial<Record<SourceKind, SourceReaderFactory>> {
+  const open = { memoryCapBytes: opts.memoryCapBytes };
+  return {
+    'trace-db': (src) =>
+      new DbHandle(src.file, async () => {
+        const r = await readFlowscribeDb(src.file, open);
+        return { events: r.events, malformed: r.malformed, error: r.error?.message };
+      }),
+    sqlite: (src) =>
+      new DbHandle(src.file, async () => {
+        const rep = await readStore(src.file, { ...open, mappings: opts.mappings, includeEvents: true });
+        const error = rep.problems.length > 0 ? rep.problems.map((p) => p.message).join('; ') : undefined;
+        return { events: rep.events ?? [], malformed: rep.malformed ?? [], error };
+      }),
+  };
+}
