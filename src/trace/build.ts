@@ -6,7 +6,21 @@
  * on the file system (running vs crashed vs ended, running vs orphaned flows); `takeChanges()`
  * tells views which runs and flows to refresh.
  */
+import { EventStore, LazyFlowNode, LazyRun, countInto, type EventItem } from './index/lazy';
 import { FlowNode, Malformed, Run, RunStatus, TraceEvent, VERDICT_TYPES, Verdict } from './model';
+
+/**
+ * The fields of an event the builder reads. A {@link TraceEvent} has them all; the parallel index
+ * passes them without the rest of the event (see {@link RunBuilder.addIndexed}).
+ */
+export type EventFields = Pick<
+  TraceEvent,
+  'dialect' | 'type' | 'ts' | 'runId' | 'flow' | 'flowId' | 'parentFlowId' | 'correlation' | 'tags' | 'severity' | 'failureClass' | 'durationMs'
+> &
+  Partial<Pick<TraceEvent, 'app' | 'mode' | 'gitSha' | 'host' | 'status' | 'src'>> & {
+    /** Interned key of `tags` (the index's), to skip merging a tag set already merged. */
+    tagsKey?: number;
+  };
 
 /** Default live window: a run without an end whose source changed this recently is `running`. */
 export const DEFAULT_LIVE_WINDOW_MS = 10 * 60 * 1000;
@@ -75,7 +89,7 @@ interface PendingChanges {
 }
 
 interface RunState {
-  sessionEnd?: TraceEvent;
+  sessionEnd?: EventFields;
   lastTs?: number;
   /** failure + exception events seen. */
   failures: number;
@@ -120,9 +134,27 @@ export class RunBuilder {
    * Add one event. `runId` overrides `event.runId`; `source` is the file it came from (defaults
    * to `event.src.file`). Returns the run it went to.
    */
-  add(event: TraceEvent, runId?: string, source?: string): Run {
-    const id = runId ?? event.runId ?? '(no run id)';
-    const run = this.ensureRun(id, event.dialect, source ?? event.src.file);
+  add(event: TraceEvent, runId?: string, source?: string, store?: EventStore): Run {
+    return this.addItem(event, event, runId ?? event.runId ?? '(no run id)', source ?? event.src.file, store);
+  }
+
+  /**
+   * Add one event known by its fields and its record in `store` (the parallel index): the run is
+   * a {@link LazyRun} whose events are parsed from the file when read. Same semantics as `add`.
+   */
+  addIndexed(fields: EventFields, ref: number, store: EventStore, runId: string, source: string): Run {
+    return this.addItem(fields, ref, runId, source, store);
+  }
+
+  private addItem(event: EventFields, item: EventItem, id: string, source: string, store: EventStore | undefined): Run {
+    const run = this.ensureRun(id, event.dialect, source, store);
+    const lazy = run instanceof LazyRun;
+    if (!lazy && typeof item === 'number') {
+      // An indexed event for a run built from objects (another source made it): parse it now.
+      const full = (store as EventStore).get(item, id);
+      item = full;
+      event = full;
+    }
     const st = this.state.get(run) as RunState;
     st.total++;
     const ts = event.ts;
@@ -130,9 +162,13 @@ export class RunBuilder {
       if (run.started === undefined) run.started = ts;
       if (st.lastTs === undefined || ts > st.lastTs) st.lastTs = ts;
     }
-    const stored = run.events.length < this.cap;
-    if (stored) run.events.push(event);
-    else this.noteCap(run, st);
+    const stored = lazy ? run.items.length < this.cap : run.events.length < this.cap;
+    if (stored) {
+      if (lazy) {
+        run.items.push(item);
+        countInto(run.counts, event.type, event.severity, event.failureClass);
+      } else run.events.push(item as TraceEvent);
+    } else this.noteCap(run, st);
     this.changes.runs.add(id);
 
     switch (event.type) {
@@ -157,7 +193,7 @@ export class RunBuilder {
 
     const flowId = event.flowId ?? event.flow;
     if (flowId === undefined || flowId === '') return run;
-    this.addToFlow(run, st, flowId, event, stored);
+    this.addToFlow(run, st, flowId, event, item, stored);
     return run;
   }
 
@@ -260,10 +296,10 @@ export class RunBuilder {
     return c;
   }
 
-  private ensureRun(id: string, dialect: Run['dialect'], source: string): Run {
+  private ensureRun(id: string, dialect: Run['dialect'], source: string, store?: EventStore): Run {
     let run = this.byId.get(id);
     if (run) return run;
-    run = {
+    run = store ? new LazyRun(id, dialect, source, store) : {
       id,
       dialect,
       sources: [source],
@@ -308,11 +344,12 @@ export class RunBuilder {
     }
   }
 
-  private addToFlow(run: Run, st: RunState, flowId: string, event: TraceEvent, stored: boolean): void {
+  private addToFlow(run: Run, st: RunState, flowId: string, event: EventFields, item: EventItem, stored: boolean): void {
     let flow = run.flows.get(flowId);
     const isNew = !flow;
     if (!flow) {
-      flow = {
+      const verdict: Verdict = st.sessionEnd || run.status !== 'running' ? 'orphaned' : 'running';
+      flow = run instanceof LazyRun ? new LazyFlowNode(run.store, flowId, event.flow, event.flow ?? shortId(flowId), run.id, verdict) : {
         id: flowId,
         name: event.flow,
         displayName: event.flow ?? shortId(flowId),
@@ -320,7 +357,7 @@ export class RunBuilder {
         children: [],
         events: [],
         steps: [],
-        verdict: st.sessionEnd || run.status !== 'running' ? 'orphaned' : 'running',
+        verdict,
         correlation: {},
         tags: [],
       };
@@ -366,10 +403,19 @@ export class RunBuilder {
     if (event.correlation) {
       for (const [k, v] of Object.entries(event.correlation)) if (!(k in flow.correlation)) flow.correlation[k] = v;
     }
-    for (const t of event.tags) if (!flow.tags.includes(t)) flow.tags.push(t);
+    const lazyFlow = flow instanceof LazyFlowNode ? flow : undefined;
+    if (lazyFlow && event.tagsKey !== undefined) {
+      if (lazyFlow.lastTags !== event.tagsKey) {
+        lazyFlow.lastTags = event.tagsKey;
+        for (const t of event.tags) if (!flow.tags.includes(t)) flow.tags.push(t);
+      }
+    } else for (const t of event.tags) if (!flow.tags.includes(t)) flow.tags.push(t);
 
     const isVerdict = VERDICT_TYPES.has(event.type);
-    if (stored || isNew || isVerdict) {
+    if (lazyFlow) {
+      if (stored || isNew || isVerdict) lazyFlow.items.push(item);
+    } else if (stored || isNew || isVerdict) {
+      const event = item as TraceEvent;
       flow.events.push(event);
       const stepName = event.step ?? '';
       const last = flow.steps[flow.steps.length - 1];
@@ -379,7 +425,8 @@ export class RunBuilder {
     if (isVerdict) {
       // The last verdict wins (a retried flow may fail, then succeed).
       flow.verdict = verdictOf(event.type);
-      flow.verdictEvent = event;
+      if (lazyFlow) lazyFlow.setVerdictItem(item);
+      else flow.verdictEvent = item as TraceEvent;
       flow.ended = event.ts;
       flow.durationMs =
         event.durationMs ?? (event.ts !== undefined && flow.started !== undefined ? event.ts - flow.started : undefined);

@@ -8,7 +8,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RunBuilder, DEFAULT_LIVE_WINDOW_MS } from './build';
+import { RunBuilder, DEFAULT_LIVE_WINDOW_MS, type EventFields } from './build';
+import { EventStore } from './index/lazy';
+import { indexFileParallel, type IndexProgress } from './index/parallel';
+import { KIND_LIGHT, severityOf, type ScanBatch } from './index/scan';
 import { loadCatalog, type Catalog } from './catalog';
 import { discover, type DiscoveredSource, type Discovery, type SourceKind } from './discover';
 import type { Dialect, Malformed, Run, TraceEvent } from './model';
@@ -59,7 +62,16 @@ export interface WorkspaceOptions {
   maxEntries?: number;
   /** Environment for `RA_*` catalog overrides. */
   env?: Record<string, string | undefined>;
+  /**
+   * The parallel index (src/trace/index): a JSONL source read from the start that is at least
+   * `minBytes` long (default 32 MiB) is scanned by worker threads into compact records; its
+   * events are parsed again from the file when read (`run.events`, `flow.events`). `false` = off.
+   */
+  index?: false | { minBytes?: number; workers?: number; workerScript?: string; onProgress?: (p: IndexProgress) => void };
 }
+
+/** Default size from which a JSONL source is read by the parallel index. */
+export const DEFAULT_INDEX_MIN_BYTES = 32 * 1024 * 1024;
 
 /** What one `refresh()` changed. Flow entries are `flowKey(runId, flowId)` (see build.ts). */
 export interface WorkspaceChange {
@@ -115,6 +127,8 @@ interface SourceState {
   folderRunId?: string;
   /** Runs that got events from this source. */
   runIds: Set<string>;
+  /** Records of the parallel index (events parsed on demand). */
+  store?: EventStore;
 }
 
 function posix(p: string): string {
@@ -165,6 +179,9 @@ export class TraceWorkspace {
   private envelopesChanged = false;
   /** Runs whose "also in the rolling file" note needs updating after this read. */
   private readonly dupDirty = new Set<string>();
+  private signal?: AbortSignal;
+  /** Tag sets seen by the parallel index, with workspace-wide ids (see EventFields.tagsKey). */
+  private readonly tagSets = new Map<string, { tags: string[]; id: number }>();
 
   constructor(root: string, opts: WorkspaceOptions = {}) {
     this.root = path.resolve(root);
@@ -174,8 +191,13 @@ export class TraceWorkspace {
     this.builder = new RunBuilder({ maxEventsPerRun: opts.maxEventsPerSource });
   }
 
-  /** Discover and read everything (from scratch). */
-  async load(opts: { final?: boolean } = {}): Promise<void> {
+  /**
+   * Discover and read everything (from scratch). Large JSONL sources go through the parallel
+   * index (see {@link WorkspaceOptions.index}); `signal` cancels it (the promise rejects with an
+   * `AbortError`).
+   */
+  async load(opts: { final?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    this.signal = opts.signal;
     await this.serial(async () => {
       this.builder = new RunBuilder({ maxEventsPerRun: this.opts.maxEventsPerSource });
       this.states = new Map();
@@ -186,7 +208,11 @@ export class TraceWorkspace {
       this.summaryMtimes = new Map();
       this.catalogSig = '';
       this.sorted = undefined;
-      await this.update(opts.final ?? this.opts.final ?? false);
+      try {
+        await this.update(opts.final ?? this.opts.final ?? false);
+      } finally {
+        this.signal = undefined;
+      }
     });
   }
 
@@ -458,6 +484,11 @@ export class TraceWorkspace {
     const events: TraceEvent[] = [];
     let reset = false;
     let malformed: Malformed[] = [];
+    const idx = this.opts.index;
+    if (st.tail && stat && idx !== false && st.tail.offset === 0 && st.tail.lineNo === 0 && stat.size >= (idx?.minBytes ?? DEFAULT_INDEX_MIN_BYTES)) {
+      await this.indexSource(st, stat.size, final);
+      return;
+    }
     if (st.tail) {
       const r = await st.tail.read(
         (obj, loc) => {
@@ -488,6 +519,8 @@ export class TraceWorkspace {
       st.events = 0;
       st.malformed = [];
       st.malformedCount = 0;
+      st.store?.close();
+      st.store = undefined;
     }
     for (const ev of events) this.route(st, ev);
     st.events += events.length;
@@ -515,39 +548,151 @@ export class TraceWorkspace {
       this.envelopesChanged = true;
       return;
     }
+    const r = this.resolveRun(st, ev.dialect, ev.runId);
+    if (ev.runId === undefined || r.renamed) ev.runId = r.runId;
+    if (r.skip) return;
+    const run = this.builder.add(ev, r.runId, st.src.file, st.store);
+    this.afterAdd(st, r.runId, run);
+  }
+
+  /** `route` for a light record of the parallel index (a v1 event known by its fields). */
+  private routeIndexed(st: SourceState, fields: EventFields, ref: number, store: EventStore): void {
+    const r = this.resolveRun(st, fields.dialect, fields.runId);
+    if (r.skip) return;
+    const run = this.builder.addIndexed(fields, ref, store, r.runId, st.src.file);
+    this.afterAdd(st, r.runId, run);
+  }
+
+  /**
+   * The run an event of `st` goes to; `skip` = it is the rolling copy of a run read from its own
+   * folder; `renamed` = another producer owns the id, so the run is `<id>@<file>`.
+   */
+  private resolveRun(st: SourceState, dialect: Dialect, evRunId: string | undefined): { runId: string; skip?: boolean; renamed?: boolean } {
     const file = st.src.file;
     let runId: string;
-    if (ev.dialect === 'flowscribe-0.1' || ev.dialect === 'esper') {
+    if (dialect === 'flowscribe-0.1' || dialect === 'esper') {
       runId = this.folderRunId(st);
     } else {
-      runId = ev.runId ?? (st.src.runHint !== undefined ? this.folderRunId(st) : this.rel(file));
+      runId = evRunId ?? (st.src.runHint !== undefined ? this.folderRunId(st) : this.rel(file));
     }
-    if (ev.runId === undefined) ev.runId = runId;
-
     if (st.src.kind === 'trace-rolling') {
-      const c = this.rollingCounts.get(runId) ?? { file, count: 0 };
+      let c = this.rollingCounts.get(runId);
+      if (!c) this.rollingCounts.set(runId, (c = { file, count: 0 }));
       c.count++;
-      this.rollingCounts.set(runId, c);
       this.rollingLast.set(file, runId);
       if (this.folderRunIds.has(runId)) {
         this.dupDirty.add(runId);
-        return;
+        return { runId, skip: true };
       }
-    } else if (st.src.kind === 'trace-run' && ev.dialect === 'flowscribe-v1') {
+    } else if (st.src.kind === 'trace-run' && dialect === 'flowscribe-v1') {
       this.claimFolderRun(runId);
     }
     let existing = this.builder.getRun(runId);
-    if (existing && existing.dialect !== ev.dialect && existing.primarySource !== file) {
+    let renamed = false;
+    if (existing && existing.dialect !== dialect && existing.primarySource !== file) {
       // Another producer already owns this id (e.g. a 0.1 folder named like a v1 run that exists
       // only in the rolling file): keep the two apart rather than mixing their events.
       runId = `${runId}@${this.rel(file)}`;
-      ev.runId = runId;
+      renamed = true;
       existing = this.builder.getRun(runId);
     }
     if (existing && existing.primarySource !== file && !existing.sources.includes(file)) existing.sources.push(file);
-    const run = this.builder.add(ev, runId, file);
+    return { runId, renamed };
+  }
+
+  private afterAdd(st: SourceState, runId: string, run: Run): void {
     st.runIds.add(runId);
-    if (st.src.kind === 'trace-run' && this.rollingCounts.has(runId) && run.primarySource === file) this.dupDirty.add(runId);
+    if (st.src.kind === 'trace-run' && this.rollingCounts.has(runId) && run.primarySource === st.src.file) this.dupDirty.add(runId);
+  }
+
+  /**
+   * Read a large JSONL source from the start with the parallel index: worker threads parse byte
+   * ranges into compact records, merged here in file order a batch at a time (yielding between
+   * batches, so the extension host is never blocked for long). The tail then continues from
+   * where the index stopped.
+   */
+  private async indexSource(st: SourceState, size: number, final: boolean): Promise<void> {
+    const tail = st.tail as JsonlTail;
+    const file = st.src.file;
+    const idx = this.opts.index || {};
+    st.store?.close();
+    const store = new EventStore(file);
+    st.store = store;
+    const malformed: Malformed[] = [];
+    let warnings = 0;
+    let count = 0;
+    const fallback = defaultDialect(st.src.kind);
+    const tagCache = this.tagSets;
+    const corrCache = new Map<string, Record<string, unknown>>();
+    const fields: EventFields & { tags: string[] } = { dialect: 'flowscribe-v1', type: '', tags: [] };
+    const onBatch = (b: ScanBatch, strings: readonly string[], lineBase: number): void => {
+      let raw = 0;
+      const str = (id: number): string | undefined => (id < 0 ? undefined : strings[id]);
+      for (let i = 0; i < b.n; i++) {
+        const line = lineBase + b.line[i];
+        const offset = b.offset[i];
+        count++;
+        if (b.kind[i] !== KIND_LIGHT) {
+          const obj = b.raws[raw++];
+          const detected = detectDialect(obj);
+          const dialect = detected ?? st.dialect ?? fallback;
+          if (st.dialect === undefined && detected !== undefined) st.dialect = dialect;
+          this.route(st, normalizeEvent(obj, dialect, { file, line, offset }));
+          continue;
+        }
+        if (st.dialect === undefined) st.dialect = 'flowscribe-v1';
+        const ref = store.add(offset, b.len[i], line);
+        fields.type = strings[b.type[i]];
+        fields.runId = str(b.run[i]);
+        fields.flow = str(b.flow[i]);
+        fields.flowId = str(b.flowId[i]);
+        fields.parentFlowId = str(b.parent[i]);
+        fields.failureClass = str(b.failureClass[i]);
+        fields.severity = severityOf(b.sev[i]);
+        const ts = b.ts[i];
+        fields.ts = ts === ts ? ts : undefined;
+        const dur = b.dur[i];
+        fields.durationMs = dur === dur ? dur : undefined;
+        const tk = b.tags[i];
+        if (tk < 0) {
+          fields.tags = [];
+          fields.tagsKey = undefined;
+        } else {
+          const key = strings[tk];
+          let t = tagCache.get(key);
+          if (!t) tagCache.set(key, (t = { tags: key.split('\u0001'), id: tagCache.size }));
+          fields.tags = t.tags;
+          fields.tagsKey = t.id;
+        }
+        const ck = b.corr[i];
+        if (ck < 0) fields.correlation = undefined;
+        else {
+          const key = strings[ck];
+          let c = corrCache.get(key);
+          if (!c) corrCache.set(key, (c = JSON.parse(key) as Record<string, unknown>));
+          fields.correlation = c;
+        }
+        this.routeIndexed(st, fields, ref, store);
+      }
+      for (const m of b.malformed) malformed.push({ file, line: lineBase + m.line, reason: m.reason });
+      warnings += b.warnings.length;
+    };
+    const sum = await indexFileParallel({
+      file, size, final, workers: idx.workers, workerScript: idx.workerScript, onProgress: idx.onProgress, signal: this.signal, onBatch,
+    });
+    tail.resumeAt(sum.end, sum.lines);
+    st.pending = size - sum.end;
+    st.error = undefined;
+    st.warnings += warnings;
+    st.events += count;
+    if (malformed.length > 0) {
+      st.malformedCount += malformed.length;
+      const room = MAX_MALFORMED_PER_SOURCE - st.malformed.length;
+      const kept = room > 0 ? malformed.slice(0, room) : [];
+      st.malformed.push(...kept);
+      const owner = this.sourceRunId(st);
+      if (owner !== undefined) for (const m of kept) this.builder.addMalformed(owner, m);
+    }
   }
 
   private noteDuplicate(runId: string): void {

@@ -142,6 +142,18 @@ export class JsonlTail {
   }
 
   /**
+   * Continue from a position another reader reached (the parallel index read the file up to
+   * `offset`, which is just after a newline, and `lineNo` lines). The file identity is taken on
+   * the next read; a shrink or rewrite below `offset` is still detected then.
+   */
+  resumeAt(offset: number, lineNo: number): void {
+    this.restart();
+    this._offset = offset;
+    this._lineNo = lineNo;
+    this.afterNewline = offset > 0;
+  }
+
+  /**
    * Reads what was appended since the last call. Calls on one tail are queued, so overlapping
    * calls (e.g. from a watcher) never interleave; do not mix with a concurrent `readSync`.
    */
@@ -281,44 +293,15 @@ export class JsonlTail {
 
     const handleLine = (b: Buffer, start: number, end: number, lineOffset: number, cutOff: boolean): void => {
       lineNo++;
-      if (end - start > maxLine) {
-        result.malformed.push(tooLong({ line: lineNo, offset: lineOffset, bytes: end - start }, cutOff));
-        return;
-      }
-      if (end > start && b[end - 1] === CR) end--;
-      if (lineOffset === 0 && end - start >= 3 && b[start] === 0xef && b[start + 1] === 0xbb && b[start + 2] === 0xbf) {
-        start += 3;
-      }
-      if (start === end) return;
-      const c0 = b[start];
-      if (c0 === 0x20 || c0 === 0x09 || c0 === CR) {
-        let i = start + 1;
-        while (i < end && (b[i] === 0x20 || b[i] === 0x09 || b[i] === CR)) i++;
-        if (i === end) return;
-      }
-      const text = b.toString('utf8', start, end);
-      if (text.indexOf('\uFFFD') !== -1 && !isUtf8(b.subarray(start, end))) {
-        result.warnings.push({ file, line: lineNo, reason: 'invalid UTF-8 bytes replaced with U+FFFD (line kept)' });
-      }
-      let v: unknown;
-      try {
-        v = JSON.parse(text);
-      } catch (e) {
-        const parsed = parseLenient(text, e);
-        if (parsed.error !== undefined) {
-          const reason = cutOff ? `line cut off (no newline at end of final file): ${parsed.error}` : parsed.error;
-          result.malformed.push({ file, line: lineNo, reason });
-          return;
-        }
-        v = parsed.value;
-        result.warnings.push({ file, line: lineNo, reason: 'NaN/Infinity tokens read as numbers' });
-      }
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-        result.malformed.push({ file, line: lineNo, reason: `not a JSON object (${jsonKind(v)})` });
+      const r = parseJsonLine(b, start, end, lineOffset, cutOff, maxLine);
+      if (r === undefined) return;
+      if (r.warnings !== undefined) for (const reason of r.warnings) result.warnings.push({ file, line: lineNo, reason });
+      if (r.value === undefined) {
+        result.malformed.push({ file, line: lineNo, reason: r.error as string });
         return;
       }
       result.records++;
-      onRecord(v as Record<string, unknown>, { file, line: lineNo, offset: lineOffset });
+      onRecord(r.value, { file, line: lineNo, offset: lineOffset });
     };
 
     const commit = (offset: number, afterNewline: boolean): void => {
@@ -402,6 +385,65 @@ export class JsonlTail {
     }
     return result;
   }
+}
+
+/** What {@link parseJsonLine} made of one line: an object, or an error, maybe with a warning. */
+export interface LineParse {
+  value?: Record<string, unknown>;
+  /** Why the line was rejected (set when `value` is undefined). */
+  error?: string;
+  /** Why the line is not clean (invalid UTF-8, NaN/Infinity tokens), in the order found. */
+  warnings?: string[];
+}
+
+/**
+ * Parse one line `b[start, end)` (without its `\n`) exactly as {@link JsonlTail} does: CRLF, a
+ * BOM at file offset 0, blank lines (`undefined`), invalid UTF-8 (kept with a warning), Python
+ * NaN/Infinity tokens, non-object values and lines over `maxLineBytes` (rejected). Shared with
+ * the parallel index (src/trace/index) so both readers accept the same lines.
+ */
+export function parseJsonLine(
+  b: Buffer,
+  start: number,
+  end: number,
+  lineOffset: number,
+  cutOff: boolean,
+  maxLineBytes: number = DEFAULT_MAX_LINE_BYTES,
+): LineParse | undefined {
+  if (end - start > maxLineBytes) {
+    return {
+      error: `line too long: ${end - start} bytes (limit ${maxLineBytes}); skipped` + (cutOff ? ', and cut off (no newline at end of final file)' : ''),
+    };
+  }
+  if (end > start && b[end - 1] === CR) end--;
+  if (lineOffset === 0 && end - start >= 3 && b[start] === 0xef && b[start + 1] === 0xbb && b[start + 2] === 0xbf) {
+    start += 3;
+  }
+  if (start === end) return undefined;
+  const c0 = b[start];
+  if (c0 === 0x20 || c0 === 0x09 || c0 === CR) {
+    let i = start + 1;
+    while (i < end && (b[i] === 0x20 || b[i] === 0x09 || b[i] === CR)) i++;
+    if (i === end) return undefined;
+  }
+  const text = b.toString('utf8', start, end);
+  let warnings: string[] | undefined;
+  if (text.indexOf('\uFFFD') !== -1 && !isUtf8(b.subarray(start, end))) {
+    warnings = ['invalid UTF-8 bytes replaced with U+FFFD (line kept)'];
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    const parsed = parseLenient(text, e);
+    if (parsed.error !== undefined) {
+      return { error: cutOff ? `line cut off (no newline at end of final file): ${parsed.error}` : parsed.error, warnings };
+    }
+    v = parsed.value;
+    (warnings ??= []).push('NaN/Infinity tokens read as numbers');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { error: `not a JSON object (${jsonKind(v)})`, warnings };
+  return { value: v as Record<string, unknown>, warnings };
 }
 
 function emptyResult(size: number): TailResult {

@@ -1,0 +1,158 @@
+/**
+ * The parallel index: splits a JSONL file into newline-aligned byte ranges, scans each in a
+ * worker thread (dist/indexWorker.js) and hands the batches to the caller in file order. Without
+ * a worker script (unit tests, odd packaging) or with `workers: 0` the ranges are scanned on the
+ * calling thread, yielding to the event loop between batches.
+ */
+import * as fs from 'node:fs';
+import { availableParallelism } from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { scanRange, splitRanges, type ScanBatch, type ScanSummary } from './scan';
+
+/** Progress of an index: bytes of the file whose records were handed to the caller. */
+export interface IndexProgress {
+  file: string;
+  bytesDone: number;
+  bytesTotal: number;
+}
+
+export interface ParallelIndexOptions {
+  file: string;
+  /** Index `[0, size)`; the last line counts only if it ends with a newline, unless `final`. */
+  size: number;
+  final: boolean;
+  /** Worker threads; default the number of cores (at most 8). 0 = scan on the calling thread. */
+  workers?: number;
+  /** Path of the bundled worker (dist/indexWorker.js); default: looked up next to this bundle. */
+  workerScript?: string;
+  /**
+   * Receives batches in file order. `strings` is the string table of the batch's range (ids in the
+   * batch index it); `lineBase` is the number of lines before the range.
+   */
+  onBatch: (batch: ScanBatch, strings: readonly string[], lineBase: number) => void | Promise<void>;
+  onProgress?: (p: IndexProgress) => void;
+  /** Stops the workers; the promise rejects with an `AbortError`. */
+  signal?: AbortSignal;
+}
+
+/** The worker script if one can be found next to this bundle (dist/, or dist/bench/ → dist/). */
+export function findWorkerScript(explicit?: string): string | undefined {
+  const candidates = explicit ? [explicit] : [path.join(__dirname, 'indexWorker.js'), path.join(__dirname, '..', 'indexWorker.js')];
+  return candidates.find((p) => fs.existsSync(p));
+}
+
+function abortError(): Error {
+  const e = new Error('index cancelled');
+  e.name = 'AbortError';
+  return e;
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Index a file; resolves with the line count and the offset just after the last line read. */
+export async function indexFileParallel(opts: ParallelIndexOptions): Promise<ScanSummary> {
+  const script = opts.workers === 0 ? undefined : findWorkerScript(opts.workerScript);
+  const cores = Math.min(8, Math.max(1, availableParallelism()));
+  const want = Math.max(1, opts.workers ?? cores);
+  // Where the last newline is: the ranges end there unless the file is final.
+  const ranges = splitRanges(opts.file, opts.size, script ? want : 1);
+  if (ranges.length === 0) return { lines: 0, end: 0 };
+  const lastFinal = opts.final;
+
+  type Slot = { queue: ScanBatch[]; strings: string[]; done?: ScanSummary; error?: Error; wake?: () => void };
+  const slots: Slot[] = ranges.map(() => ({ queue: [], strings: [] }));
+  const workers: Worker[] = [];
+  const stop = (): void => {
+    for (const w of workers) void w.terminate();
+  };
+  const onAbort = (): void => {
+    stop();
+    for (const s of slots) {
+      s.error ??= abortError();
+      s.wake?.();
+    }
+  };
+  if (opts.signal?.aborted) throw abortError();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  const wake = (s: Slot): void => {
+    const w = s.wake;
+    s.wake = undefined;
+    w?.();
+  };
+
+  if (script) {
+    ranges.forEach((r, k) => {
+      const w = new Worker(script, {
+        workerData: { file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1 },
+        // A small young generation keeps each worker's garbage (parsed lines) from inflating RSS.
+        resourceLimits: { maxYoungGenerationSizeMb: 8 },
+      });
+      workers.push(w);
+      const s = slots[k];
+      w.on('message', (m: { type: string; batch?: ScanBatch; summary?: ScanSummary; message?: string }) => {
+        if (m.type === 'batch' && m.batch) s.queue.push(m.batch);
+        else if (m.type === 'done') s.done = m.summary;
+        else if (m.type === 'error') s.error = new Error(m.message);
+        wake(s);
+      });
+      w.on('error', (e) => {
+        s.error ??= e;
+        wake(s);
+      });
+      w.on('exit', () => {
+        if (!s.done) s.error ??= new Error('index worker exited early');
+        wake(s);
+      });
+    });
+  }
+
+  try {
+    let lineBase = 0;
+    let end = 0;
+    for (let k = 0; k < ranges.length; k++) {
+      const s = slots[k];
+      const r = ranges[k];
+      const consume = async (b: ScanBatch): Promise<void> => {
+        for (const str of b.strings) s.strings.push(str);
+        await opts.onBatch(b, s.strings, lineBase);
+        if (b.n > 0) opts.onProgress?.({ file: opts.file, bytesDone: b.offset[b.n - 1] + b.len[b.n - 1] + 1, bytesTotal: opts.size });
+      };
+      if (!script) {
+        const drain = async (): Promise<void> => {
+          for (const b of s.queue.splice(0)) await consume(b);
+          if (opts.signal?.aborted) throw abortError();
+          await tick();
+        };
+        const sum = await scanRange(
+          { file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1 },
+          (b) => s.queue.push(b),
+          drain,
+        );
+        await drain();
+        s.done = sum;
+      } else {
+        for (;;) {
+          if (s.error) throw s.error;
+          const b = s.queue.shift();
+          if (b) {
+            await consume(b);
+            await tick();
+            continue;
+          }
+          if (s.done) break;
+          await new Promise<void>((res) => (s.wake = res));
+        }
+      }
+      if (opts.signal?.aborted) throw abortError();
+      const done = s.done as ScanSummary;
+      lineBase += done.lines;
+      end = done.end;
+    }
+    return { lines: lineBase, end };
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    stop();
+  }
+}

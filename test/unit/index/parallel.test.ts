@@ -1,0 +1,235 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { EventStore, LazyRun, indexedEventCounts, isIndexedRun } from '../../../src/trace/index/lazy';
+import { findWorkerScript, indexFileParallel } from '../../../src/trace/index/parallel';
+import { splitRanges, type ScanBatch } from '../../../src/trace/index/scan';
+import type { FlowNode, Run, TraceEvent } from '../../../src/trace/model';
+import { countEvents } from '../../../src/trace/rollup';
+import { TraceWorkspace, type WorkspaceOptions } from '../../../src/trace/workspace';
+
+const DEMO = path.resolve('test/fixtures/demo-app');
+const LATER = Date.UTC(2030, 0, 1);
+/** Built by `npm run build` (esbuild.mjs); the worker tests are skipped without it. */
+const WORKER = path.resolve('dist/indexWorker.js');
+
+function tmpdir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-index-'));
+}
+
+function plainEvent(e: TraceEvent): unknown {
+  return JSON.parse(JSON.stringify(e));
+}
+
+function plainFlow(f: FlowNode): unknown {
+  return {
+    id: f.id, name: f.name, displayName: f.displayName, runId: f.runId, parentId: f.parentId,
+    children: f.children.map((c) => c.id), events: f.events.map(plainEvent),
+    steps: f.steps.map((s) => ({ name: s.name, events: s.events.map(plainEvent) })),
+    verdict: f.verdict, verdictEvent: f.verdictEvent && plainEvent(f.verdictEvent),
+    started: f.started, ended: f.ended, durationMs: f.durationMs, correlation: f.correlation, tags: f.tags,
+  };
+}
+
+function plainRun(r: Run): unknown {
+  return {
+    id: r.id, dialect: r.dialect, sources: r.sources, primarySource: r.primarySource, app: r.app, mode: r.mode,
+    tags: r.tags, gitSha: r.gitSha, host: r.host, started: r.started, ended: r.ended, status: r.status,
+    flows: [...r.flows.values()].map(plainFlow), roots: r.roots.map((f) => f.id), events: r.events.map(plainEvent),
+    malformed: r.malformed, notes: r.notes,
+  };
+}
+
+function snapshot(ws: TraceWorkspace): unknown {
+  return {
+    runs: ws.runs().map(plainRun),
+    malformed: ws.malformed(),
+    problems: ws.problems(),
+    sources: ws.sources(),
+    envelopes: ws.envelopes.map(plainEvent),
+  };
+}
+
+async function loadBoth(root: string, index: WorkspaceOptions['index'], opts: WorkspaceOptions = {}): Promise<[TraceWorkspace, TraceWorkspace]> {
+  const seq = new TraceWorkspace(root, { now: () => LATER, index: false, ...opts });
+  await seq.load();
+  const par = new TraceWorkspace(root, { now: () => LATER, index, ...opts });
+  await par.load();
+  return [seq, par];
+}
+
+/** A rolling file with what readers must survive: CRLF, blank and broken lines, NaN, aliases, a BOM. */
+function hostileRolling(lines: number): string {
+  const out: string[] = ['\uFEFF' + JSON.stringify({ v: 1, event_type: 'session_start', run_id: 'r1', timestamp: '2026-11-20T10:00:00Z', app: 'a', tags: ['x'] })];
+  for (let i = 0; i < lines; i++) {
+    const run = i % 3 === 0 ? 'r2' : 'r1';
+    const fid = `f-${i % 40}`;
+    const base = { v: 1, run_id: run, timestamp: `2026-11-20T10:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z`, flow: `svc/op${i % 5}`, flow_id: fid };
+    switch (i % 11) {
+      case 0:
+        out.push(JSON.stringify({ ...base, event_type: 'flow_start', parent_flow_id: i % 7 ? `f-${(i + 3) % 40}` : undefined, correlation: { k: i % 4 }, tags: ['t', `u${i % 3}`] }));
+        break;
+      case 1:
+        out.push(JSON.stringify({ ...base, type: 'checkpoint', step: 's1', evidence: { n: i } }) + '\r');
+        break;
+      case 2:
+        out.push('');
+        break;
+      case 3:
+        out.push('{"v": 1, "broken": ');
+        break;
+      case 4:
+        out.push(JSON.stringify({ ...base, event_type: 'metric', name: 'lat', value: 1 }).replace('"value":1', '"value":NaN'));
+        break;
+      case 5:
+        out.push(JSON.stringify({ ...base, event_type: 'failure', class: 'DATA.EMPTY', message: 'no rows', latency_ms: 12, severity: 'ERROR' }));
+        break;
+      case 6:
+        out.push(JSON.stringify({ ...base, event_type: 'success', duration_ms: 30 + i, tags: 'a, b' }));
+        break;
+      case 7:
+        out.push(JSON.stringify({ ...base, event_type: 'exception', exception: { type: 'E', message: 'm', stack: [{ file: 'x.py', line: 3 }] } }));
+        break;
+      case 8:
+        out.push('[1, 2]');
+        break;
+      case 9:
+        // Odd values: numeric ids, unusable tags/duration/correlation/type, an alias.
+        out.push(JSON.stringify({ v: 1, run_id: i % 2 ? 7 : 'r1', event_type: i % 4 === 1 ? '' : 'log', timestamp: 1763632800 + i, flow_id: 40 + (i % 3), tags: { no: 1 }, duration_ms: 'x', correlation: [1], ...(i % 4 === 3 ? { ts: 5 } : {}) }));
+        break;
+      default:
+        out.push(JSON.stringify({ ...base, event_type: 'log', step: `s${i % 2}`, severity: 'warn', extra_key: 'é' }));
+    }
+  }
+  out.push(JSON.stringify({ v: 1, event_type: 'session_end', run_id: 'r1', timestamp: '2026-11-20T11:00:00Z', status: 'ok' }));
+  return out.join('\n') + '\n';
+}
+
+describe('index: parallel index gives the same model as the sequential reader', function () {
+  this.timeout(60000);
+
+  it('the demo-app fixture (v1, 0.1, envelopes, esper), indexed on the calling thread', async () => {
+    const [seq, par] = await loadBoth(DEMO, { minBytes: 0, workers: 0 }, { final: true });
+    assert.ok(par.runs().some(isIndexedRun));
+    assert.deepEqual(snapshot(par), snapshot(seq));
+  });
+
+  it('a hostile rolling file, on the calling thread and with worker threads', async function () {
+    const root = tmpdir();
+    try {
+      fs.mkdirSync(path.join(root, '.autodev'));
+      fs.writeFileSync(path.join(root, '.autodev', 'trace.jsonl'), hostileRolling(3000) + '{"v": 1, "run_id": "r1", "event_type": "log"');
+      for (const final of [false, true]) {
+        const [seq, par] = await loadBoth(root, { minBytes: 0, workers: 0 }, { final });
+        assert.ok(par.runs().every(isIndexedRun));
+        assert.deepEqual(snapshot(par), snapshot(seq), `same thread, final ${final}`);
+        if (!fs.existsSync(WORKER)) continue;
+        const [, w] = await loadBoth(root, { minBytes: 0, workers: 3, workerScript: WORKER }, { final });
+        assert.deepEqual(snapshot(w), snapshot(seq), `workers, final ${final}`);
+      }
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('appended lines after an index are tailed into the same runs and flows', async () => {
+    const root = tmpdir();
+    try {
+      fs.mkdirSync(path.join(root, '.autodev'));
+      const file = path.join(root, '.autodev', 'trace.jsonl');
+      const text = hostileRolling(600);
+      const cut = text.indexOf('\n', Math.floor(text.length / 2));
+      fs.writeFileSync(file, text.slice(0, cut + 5)); // ends inside a line
+      const seq = new TraceWorkspace(root, { now: () => LATER, index: false });
+      const par = new TraceWorkspace(root, { now: () => LATER, index: { minBytes: 0, workers: 0 } });
+      await seq.load();
+      await par.load();
+      fs.appendFileSync(file, text.slice(cut + 5));
+      const a = await seq.refresh();
+      const b = await par.refresh();
+      assert.deepEqual([...b.runs].sort(), [...a.runs].sort());
+      assert.deepEqual(snapshot(par), snapshot(seq));
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('event counts of an indexed run need no parsing and equal countEvents(run.events)', async () => {
+    const [, par] = await loadBoth(DEMO, { minBytes: 0, workers: 0 }, { final: true });
+    for (const run of par.runs()) {
+      const c = indexedEventCounts(run);
+      if (!isIndexedRun(run)) continue;
+      assert.deepEqual(c, countEvents(run.events), run.id);
+    }
+  });
+
+  it('run.events reads only what it touches, and an event read twice is the same object', async () => {
+    const [, par] = await loadBoth(DEMO, { minBytes: 0, workers: 0 }, { final: true });
+    const run = par.runs().find((r): r is LazyRun => r instanceof LazyRun && r.flows.size > 0) as LazyRun;
+    assert.ok(run);
+    const n = run.events.length;
+    assert.equal(n, run.items.length);
+    const last = run.events.slice(-2);
+    assert.equal(last.length, 2);
+    assert.equal(run.events[n - 1], last[1]);
+    const f = [...run.flows.values()][0];
+    const e = f.events[0];
+    assert.equal(f.events.indexOf(e), 0);
+    assert.ok(Array.isArray(run.events));
+    assert.equal(run.events.includes(e), true);
+  });
+});
+
+describe('index: byte ranges', () => {
+  it('split on newlines, cover the file once, and index the same lines in any number of parts', async () => {
+    const root = tmpdir();
+    try {
+      const file = path.join(root, 't.jsonl');
+      fs.writeFileSync(file, hostileRolling(500));
+      const size = fs.statSync(file).size;
+      const text = fs.readFileSync(file);
+      for (const parts of [1, 2, 3, 7, 50]) {
+        const r = splitRanges(file, size, parts);
+        assert.equal(r[0].start, 0);
+        assert.equal(r[r.length - 1].end, size);
+        for (let i = 1; i < r.length; i++) {
+          assert.equal(r[i].start, r[i - 1].end);
+          assert.equal(text[r[i].start - 1], 10);
+        }
+      }
+      const script = findWorkerScript(WORKER);
+      const collect = async (workers: number): Promise<string[]> => {
+        const seen: string[] = [];
+        await indexFileParallel({
+          file, size, final: true, workers, workerScript: script,
+          onBatch: (b: ScanBatch, _s, base) => {
+            for (let i = 0; i < b.n; i++) seen.push(`${base + b.line[i]}@${b.offset[i]}+${b.len[i]}`);
+            for (const m of b.malformed) seen.push(`bad ${base + m.line}`);
+          },
+        });
+        return seen.sort();
+      };
+      const one = await collect(0);
+      if (script) assert.deepEqual(await collect(4), one);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('an EventStore reports an unreadable event instead of throwing when the file changed', () => {
+    const root = tmpdir();
+    try {
+      const file = path.join(root, 't.jsonl');
+      fs.writeFileSync(file, '{"v": 1, "run_id": "r", "event_type": "log"}\n');
+      const store = new EventStore(file);
+      const ref = store.add(0, 44, 1);
+      assert.equal(store.get(ref).type, 'log');
+      const other = store.add(1000, 10, 2);
+      assert.equal(store.get(other).type, 'unknown');
+      store.close();
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
