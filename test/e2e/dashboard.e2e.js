@@ -309,8 +309,9 @@ test('dashboard: survives a window reload with its selection', { name: 'dashboar
   await frame.locator('.selection-label', { hasText: 'All runs' }).waitFor({ timeout: 15000 });
   await frame.locator(`table.flows-table tr[data-flow="${FETCH}"]`).click();
   await frame.locator('.chip', { hasText: FETCH }).waitFor({ timeout: 10000 });
-  await page.waitForTimeout(1000);   // the webview saves its state (debounced) and the workbench persists it
-  await page.reload();
+  await page.waitForTimeout(1000);   // the webview saves its state (debounced)
+  // An orderly reload (the workbench flushes editor state first), as a user's "Reload Window".
+  await Promise.all([page.waitForNavigation({ timeout: 60000 }), runCommand(page, 'Developer: Reload Window')]);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
   // The serializer brings the panel back with the saved query: all runs, filtered to the fetch flow.
   frame = await dashboardFrame(page);
