@@ -1,19 +1,35 @@
 /**
- * The six CLI commands: each asks `./data` (which asks `src/trace`) for plain rows, then prints
+ * The CLI commands: each asks `./data` (which asks `src/trace`) for plain rows, then prints
  * either the stable `--json` document (docs/cli.md) or aligned, escaped, optionally coloured
  * tables. No trace logic here.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as data from './data';
 import { CliError } from './errors';
 import { bytes, esc, ms, painter, pct, table, toJson, useColor, type Cell, type Colour } from './output';
 
-export type CommandName = 'runs' | 'flows' | 'failures' | 'metrics' | 'validate' | 'stores';
+export type CommandName = 'runs' | 'flows' | 'failures' | 'metrics' | 'validate' | 'stores' | 'diff' | 'export' | 'ask';
 
-/** Options common to all commands (commander camelCases them). */
+/** Options of all commands (commander camelCases them); each command reads the ones it declares. */
 export interface CommonOptions {
   json?: boolean;
   redact?: boolean;
   run?: string;
+  /** diff: the base run and the run compared with it. */
+  compare?: [string, string];
+  /** diff: slower threshold in percent (validated by main.ts). */
+  threshold?: number;
+  /** export: output format. */
+  format?: 'chrome' | 'mermaid';
+  /** export, ask: write here instead of stdout. */
+  out?: string;
+  /** ask: focus on one flow (id or name). */
+  flow?: string;
+  /** ask: size budget in bytes. */
+  budget?: number;
+  /** ask: print summary.md instead of ask.md. */
+  summary?: boolean;
 }
 
 /** Where output goes (tests pass buffers). */
@@ -145,7 +161,75 @@ export async function runCommand(name: CommandName, path: string | undefined, op
       }
       return;
     }
+    case 'diff': {
+      const ws = await data.open(path);
+      const [selA, selB] = opts.compare ?? ['previous', 'latest'];
+      const a = data.selectOneRun(ws, selA);
+      const b = data.selectOneRun(ws, selB);
+      const d = data.diff(ws, a, b, { thresholdPct: opts.threshold, redact });
+      if (opts.json) return io.out(toJson({ root: ws.root, ...d }) + '\n');
+      io.out(paint('dim', `${esc(d.a)} → ${esc(d.b)}  (slower = p95 up more than ${d.threshold_pct}%)\n`));
+      const listed = new Set([...d.newly_failing, ...d.fixed, ...d.still_failing].map(e => e.flow));
+      const section = (title: string, colour: Colour, rows: data.DiffEntryRow[], line: (e: data.DiffEntryRow) => string) => {
+        if (!rows.length) return;
+        io.out(`\n${paint('bold', paint(colour, `${title} (${rows.length})`))}\n`);
+        for (const e of rows) {
+          io.out(`  ${paint('bold', esc(e.flow))}  ${line(e)}\n`);
+          if (title === 'Slower' && listed.has(e.flow)) continue; // evidence shown once, above
+          const where = e.after?.failing ? e.after : e.before?.failing ? e.before : undefined;
+          const loc = where && (where.resolved_file ?? where.file);
+          if (loc) io.out(paint('cyan', `    ${esc(loc)}${where.line ? `:${where.line}` : ''}\n`));
+          for (const c of e.changes) io.out(paint('dim', `    ${esc(c.key)}: ${esc(show(c.before))} → ${esc(show(c.after))}\n`));
+        }
+      };
+      const verdicts = (s: data.FlowSideRow | null) => (s ? `${s.instances} instance(s), ${s.failing} failing` : '-');
+      const cls = (s: data.FlowSideRow | null) => (s?.failure_class ? `  ${esc(s.failure_class)}` : '');
+      section('Newly failing', 'red', d.newly_failing, e => `${verdicts(e.before)} → ${verdicts(e.after)}${cls(e.after)}  ${esc(e.after?.reason ?? '')}`);
+      section('Fixed', 'green', d.fixed, e => `${verdicts(e.before)} → ${verdicts(e.after)}  was ${esc(e.before?.failure_class ?? e.before?.verdict ?? '-')}`);
+      section('Still failing', 'yellow', d.still_failing, e => `${verdicts(e.before)} → ${verdicts(e.after)}${cls(e.after)}`);
+      section('Slower', 'yellow', d.slower, e => {
+        const s = e as data.DiffDoc['slower'][number];
+        return `p95 ${ms(s.before_p95_ms)} → ${ms(s.after_p95_ms)} (${s.change_pct === null ? 'from 0' : `+${s.change_pct.toFixed(1)}%`})`;
+      });
+      section('New', 'cyan', d.new, e => verdicts(e.after));
+      section('Gone', 'dim', d.gone, e => verdicts(e.before));
+      const n = d.new.length + d.gone.length + d.newly_failing.length + d.fixed.length + d.slower.length;
+      io.out(n ? `\n${d.newly_failing.length} newly failing, ${d.fixed.length} fixed, ${d.still_failing.length} still failing, ${d.slower.length} slower, ${d.new.length} new, ${d.gone.length} gone\n`
+        : paint('green', `no flow appeared, went away, started or stopped failing, or got slower${d.still_failing.length ? ` (${d.still_failing.length} still failing)` : ''}\n`));
+      return;
+    }
+    case 'export': {
+      const ws = await data.open(path);
+      const run = data.selectOneRun(ws, opts.run ?? 'latest');
+      const text = data.exportRun(ws, run, opts.format ?? 'chrome', { redact });
+      return emit(text, opts.out, io);
+    }
+    case 'ask': {
+      const ws = await data.open(path);
+      const run = data.selectOneRun(ws, opts.run ?? 'latest');
+      if (opts.flow !== undefined) data.checkFlow(run, opts.flow);
+      const text = data.askText(ws, run, { flow: opts.flow, budgetBytes: opts.budget, summary: opts.summary });
+      return emit(text, opts.out, io);
+    }
   }
+}
+
+/** Print `text`, or write it to `out` and say so (one line). Exit 1 when the file cannot be written. */
+function emit(text: string, out: string | undefined, io: Io): void {
+  if (out === undefined) return io.out(text);
+  const file = path.resolve(out);
+  try {
+    fs.writeFileSync(file, text);
+  } catch (e) {
+    throw new CliError(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  io.out(`wrote ${esc(file)} (${Buffer.byteLength(text)} bytes)
+`);
+}
+
+/** A changed value for one line of human output (strings as they are, the rest as JSON; `-` when absent). */
+function show(v: unknown): string {
+  return v === null || v === undefined ? '-' : typeof v === 'string' ? v : esc(v);
 }
 
 /**

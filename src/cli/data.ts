@@ -8,12 +8,16 @@ import * as path from 'node:path';
 import { loadCatalog, validateAgainstRuns, type Catalog, type Problem } from '../trace/catalog';
 import type { Malformed, Run, TraceEvent } from '../trace/model';
 import { PathMapper } from '../trace/pathmap';
-import { Redactor } from '../trace/redact';
-import { eventCounts, flowRollups, latencyHistograms, pulseRollup, type FlowRollup, type PulseRollup } from '../trace/rollup';
+import { buildAskMd } from '../trace/ask';
+import { askContextFor, buildSummaryMd } from '../trace/askArtifacts';
+import { diffRuns, type EvidenceChange, type FlowDiffEntry, type FlowSide } from '../trace/diff';
+import { toChromeTrace, toMermaid } from '../trace/export';
+import { REDACTED, Redactor } from '../trace/redact';
+import { eventCounts, failureEvents, flowRollups, latencyHistograms, previousRun, pulseRollup, runFlowCounts, type FlowRollup, type PulseRollup } from '../trace/rollup';
 import { readStores } from '../trace/sqlite/stores';
 import { TraceWorkspace } from '../trace/workspace';
 import { CliError } from './errors';
-import { iso } from './output';
+import { iso, toJson } from './output';
 import { readSingleFile } from './single';
 
 /** The loaded PATH: a workspace folder or one file. */
@@ -109,19 +113,9 @@ export interface RunRow {
 }
 
 export function runRow(r: Run): RunRow {
-  // Per-run flow outcomes = the per-name rollups of this run, added up.
-  const flows = { total: 0, succeeded: 0, failed: 0, exceptions: 0, orphaned: 0, running: 0 };
-  for (const f of flowRollups([r])) {
-    flows.total += f.instances;
-    flows.succeeded += f.succeeded;
-    flows.failed += f.failed;
-    flows.exceptions += f.exceptions;
-    flows.orphaned += f.orphaned;
-    flows.running += f.running;
-  }
   return {
     id: r.id, status: r.status, started: iso(r.started), ended: iso(r.ended), app: r.app ?? null, mode: r.mode ?? null,
-    dialect: r.dialect, sources: r.sources, flows, events: r.events.length, malformed: r.malformed.length,
+    dialect: r.dialect, sources: r.sources, flows: runFlowCounts(r), events: r.events.length, malformed: r.malformed.length,
   };
 }
 
@@ -178,12 +172,8 @@ export interface FailureRow {
 
 /** Every failure and exception event of the runs, oldest first (events without a time last, in file order). */
 export function failureRows(ws: Loaded, runs: Run[], opts: { redact: boolean }): FailureRow[] {
-  const red = opts.redact ? new Redactor({ redactKeys: ws.catalog.ra.redactKeys, payloadLimit: ws.catalog.ra.payloadLimit }) : undefined;
-  const picked: { run: Run; e: TraceEvent; i: number }[] = [];
-  let i = 0;
-  for (const run of runs) for (const e of run.events) if (e.type === 'failure' || e.type === 'exception') picked.push({ run, e, i: i++ });
-  picked.sort((a, b) => (a.e.ts ?? Infinity) - (b.e.ts ?? Infinity) || a.i - b.i);
-  return picked.map(({ run, e }) => {
+  const red = redactorFor(ws, opts.redact);
+  return failureEvents(runs).map(({ run, event: e }) => {
     const flow = e.flowId !== undefined ? run.flows.get(e.flowId) : undefined;
     const reason = e.reason ?? e.exception?.message;
     return {
@@ -309,4 +299,110 @@ export async function stores(root: string): Promise<StoreRow[]> {
     rollups: r.rollups?.pulse ? { pulse: pulseDoc(r.rollups.pulse) } : snake(r.rollups ?? {}),
     problems: r.problems.map(p => ({ file: p.file, line: null, col: null, severity: 'error' as const, message: `${p.table ? `table ${p.table}: ` : ''}${p.message}` })),
   }));
+}
+
+/** The redactor for ra.yaml `privacy`, or undefined for `--no-redact`. */
+function redactorFor(ws: Loaded, redact: boolean): Redactor | undefined {
+  return redact ? new Redactor({ redactKeys: ws.catalog.ra.redactKeys, payloadLimit: ws.catalog.ra.payloadLimit }) : undefined;
+}
+
+/** `latest`, `previous` (the run before latest, same format) or a run id / unique prefix. Exit 1 when none. */
+export function selectOneRun(ws: Loaded, sel: string): Run {
+  if (sel === 'all') throw new CliError(`this command compares or reads one run; '--run all' is not supported`, 2);
+  if (sel === 'previous') {
+    const latest = selectRuns(ws, 'latest')[0];
+    const prev = previousRun(ws.runs, latest);
+    if (!prev) throw new CliError(`no run before the latest run '${latest.id}' in ${ws.root}`);
+    return prev;
+  }
+  return selectRuns(ws, sel)[0];
+}
+
+export interface FlowSideRow {
+  instances: number;
+  failing: number;
+  p95_ms: number | null;
+  flow_id: string;
+  verdict: string;
+  failure_class: string | null;
+  reason: string | null;
+  file: string | null;
+  line: number | null;
+  resolved_file: string | null;
+  evidence: unknown;
+}
+
+export interface DiffEntryRow {
+  flow: string;
+  before: FlowSideRow | null;
+  after: FlowSideRow | null;
+  changes: { key: string; before: unknown; after: unknown }[];
+}
+
+export interface DiffDoc {
+  a: string;
+  b: string;
+  threshold_pct: number;
+  new: DiffEntryRow[];
+  gone: DiffEntryRow[];
+  newly_failing: DiffEntryRow[];
+  fixed: DiffEntryRow[];
+  still_failing: DiffEntryRow[];
+  slower: (DiffEntryRow & { before_p95_ms: number; after_p95_ms: number; change_pct: number | null })[];
+}
+
+/** {@link diffRuns} of run `b` against base run `a`, snake_case, evidence redacted unless `redact` is false. */
+export function diff(ws: Loaded, a: Run, b: Run, opts: { thresholdPct?: number; redact: boolean }): DiffDoc {
+  const red = redactorFor(ws, opts.redact);
+  const val = (v: unknown): unknown => (v === undefined ? null : red ? red.value(v) : v);
+  const str = (v: string | undefined): string | null => (v === undefined ? null : red ? red.string(v) : v);
+  const sideRow = (s: FlowSide | undefined): FlowSideRow | null => s ? {
+    instances: s.instances, failing: s.failing, p95_ms: num(s.p95Ms), flow_id: s.flowId, verdict: s.verdict,
+    failure_class: s.failureClass ?? null, reason: str(s.reason), file: s.file ?? null, line: s.line ?? null,
+    resolved_file: s.file ? ws.pathMap.resolve(s.file).path ?? null : null, evidence: val(s.evidence),
+  } : null;
+  const change = (c: EvidenceChange): DiffEntryRow['changes'][number] => {
+    // An evidence key named like a secret (ra.yaml redact_keys) hides both values.
+    const sensitive = !!red && c.key.startsWith('evidence.') && red.isSensitiveKey(c.key.slice('evidence.'.length));
+    return {
+      key: red ? red.string(c.key) : c.key,
+      before: sensitive && c.before !== undefined ? REDACTED : val(c.before),
+      after: sensitive && c.after !== undefined ? REDACTED : val(c.after),
+    };
+  };
+  const entry = (e: FlowDiffEntry): DiffEntryRow => ({ flow: e.flow, before: sideRow(e.before), after: sideRow(e.after), changes: e.changes.map(change) });
+  const d = diffRuns(a, b, { slowerThresholdPct: opts.thresholdPct });
+  return {
+    a: d.a, b: d.b, threshold_pct: d.slowerThresholdPct,
+    new: d.new.map(entry), gone: d.gone.map(entry), newly_failing: d.newlyFailing.map(entry), fixed: d.fixed.map(entry),
+    still_failing: d.stillFailing.map(entry),
+    slower: d.slower.map(e => ({ ...entry(e), before_p95_ms: e.beforeP95Ms, after_p95_ms: e.afterP95Ms, change_pct: num(e.changePct) })),
+  };
+}
+
+/**
+ * One run exported for other tools: Chrome trace-event JSON (reasons redacted unless `redact` is
+ * false) or a Mermaid flowchart (labels are escaped by export.ts and carry no reasons).
+ */
+export function exportRun(ws: Loaded, run: Run, format: 'chrome' | 'mermaid', opts: { redact: boolean }): string {
+  if (format === 'mermaid') return toMermaid(run);
+  const trace = toChromeTrace(run);
+  const red = redactorFor(ws, opts.redact);
+  if (red) {
+    for (const e of trace.traceEvents) if (e.args && typeof e.args.reason === 'string') e.args = { ...e.args, reason: red.string(e.args.reason) };
+  }
+  return toJson(trace) + '\n';
+}
+
+/** The flow a `--flow` value names in the run: a flow id, else a flow name. Exit 1 when neither. */
+export function checkFlow(run: Run, ref: string): void {
+  if (run.flows.has(ref)) return;
+  for (const f of run.flows.values()) if (f.name === ref) return;
+  throw new CliError(`no flow '${ref}' in run ${run.id} (give a flow id or a flow name)`);
+}
+
+/** ask.md (or summary.md) of a run: redacted, deterministic; ask.md capped at `budgetBytes`. */
+export function askText(ws: Loaded, run: Run, opts: { flow?: string; budgetBytes?: number; summary?: boolean }): string {
+  const ctx = askContextFor(ws.catalog, { root: ws.base, resolve: f => ws.pathMap.resolve(f), flowId: opts.flow, budgetBytes: opts.budgetBytes });
+  return opts.summary ? buildSummaryMd(run, ctx) : buildAskMd(run, ctx);
 }

@@ -6,6 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import pkg from '../../package.json';
 import { CliError, runCommand, type CommandName, type CommonOptions } from './commands';
+import { esc } from './output';
 
 /** The package version (esbuild inlines package.json into the bundle). */
 function version(): string {
@@ -21,6 +22,18 @@ const COMMANDS: { name: CommandName; summary: string; run: boolean }[] = [
   { name: 'stores', summary: 'SQLite stores found: kind, rows, WAL applied, size, rollups', run: false },
 ];
 
+const PATH_HELP = 'workspace folder or a single trace file (default: current directory)';
+const RUN_HELP = "run id (or unique prefix), 'latest' or 'previous' (the run before latest)";
+
+/** A number option parser: `kind` checks the value; anything else is a usage error (exit 2). */
+function numberArg(name: string, ok: (n: number) => boolean, what: string): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || !ok(n)) throw new CliError(`option '${name}' must be ${what}, got '${v}'`, 2);
+    return n;
+  };
+}
+
 /** Build the commander program; `onRun` receives the parsed command. Exported for tests. */
 export function buildProgram(onRun: (name: CommandName, path: string | undefined, opts: CommonOptions) => Promise<void>): Command {
   const program = new Command('flowlens')
@@ -30,13 +43,42 @@ export function buildProgram(onRun: (name: CommandName, path: string | undefined
     .exitOverride();
   for (const c of COMMANDS) {
     const cmd = program.command(c.name).description(c.summary)
-      .argument('[path]', 'workspace folder or a single trace file (default: current directory)')
+      .argument('[path]', PATH_HELP)
       .option('--json', 'machine-readable output (schema: docs/cli.md)')
       .option('--no-redact', 'do not redact evidence/reason with ra.yaml privacy.redact_keys')
       .exitOverride();
     if (c.run) cmd.addOption(new Option('--run <id>', "run id, 'latest' or 'all'").default(undefined, c.name === 'runs' ? 'all' : 'latest'));
     cmd.action(async (path: string | undefined, opts: CommonOptions) => onRun(c.name, path, opts));
   }
+  program.command('diff').description('compare run B with base run A: flows new, gone, newly failing, fixed, slower; with the evidence that changed')
+    .argument('<a>', `base run: ${RUN_HELP}`)
+    .argument('<b>', `run compared with it: ${RUN_HELP}`)
+    .argument('[path]', PATH_HELP)
+    .option('--threshold <pct>', 'slower = p95 grew by more than this percentage (default 20)', numberArg('--threshold <pct>', n => n >= 0, 'a number ≥ 0'))
+    .option('--json', 'machine-readable output (schema: docs/cli.md)')
+    .option('--no-redact', 'do not redact evidence/reason with ra.yaml privacy.redact_keys')
+    .exitOverride()
+    .action(async (a: string, b: string, path: string | undefined, opts: CommonOptions) => onRun('diff', path, { ...opts, compare: [a, b] }));
+  program.command('export').description('export one run: Chrome trace-event JSON (Perfetto, chrome://tracing) or a Mermaid flowchart')
+    .argument('[path]', PATH_HELP)
+    .addOption(new Option('--format <format>', 'output format').choices(['chrome', 'mermaid']).makeOptionMandatory())
+    .addOption(new Option('--run <id>', RUN_HELP).default(undefined, 'latest'))
+    .option('--out <file>', 'write to this file instead of stdout')
+    .option('--no-redact', 'do not redact failure reasons in the Chrome trace')
+    .exitOverride()
+    .action(async (path: string | undefined, opts: CommonOptions) => onRun('export', path, opts));
+  program.command('ask').description('print ask.md for one run (an AI prompt: redacted, size-capped, deterministic), or summary.md')
+    .argument('[path]', PATH_HELP)
+    .addOption(new Option('--run <id>', RUN_HELP).default(undefined, 'latest'))
+    .option('--flow <flow>', 'focus on one flow: a flow id, or a flow name (all its instances)')
+    .option('--budget <bytes>', 'ask.md size cap in UTF-8 bytes (default 12288)', numberArg('--budget <bytes>', n => Number.isInteger(n) && n > 0, 'a whole number > 0'))
+    .option('--summary', 'print summary.md (a narrative of the run) instead of ask.md')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .exitOverride()
+    .action(async (path: string | undefined, opts: CommonOptions) => {
+      if (opts.summary && (opts.flow !== undefined || opts.budget !== undefined)) throw new CliError('--summary takes no --flow or --budget (summary.md covers the whole run)', 2);
+      return onRun('ask', path, opts);
+    });
   return program;
 }
 
@@ -50,7 +92,7 @@ export async function main(argv: string[]): Promise<number> {
     for (const c of [program, ...program.commands])
       c.configureOutput({ writeErr: s => errLines.push(s), outputError: s => errLines.push(s) });
     if (argv.length === 0) {
-      process.stderr.write(`flowlens: missing command (${COMMANDS.map(c => c.name).join('|')}); see flowlens --help\n`);
+      process.stderr.write(`flowlens: missing command (${program.commands.map(c => c.name()).join('|')}); see flowlens --help\n`);
       return 2;
     }
     await program.parseAsync(argv, { from: 'user' });
@@ -63,7 +105,8 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (e instanceof CliError) {
-      process.stderr.write(`flowlens: ${e.message}\n`);
+      // Messages can quote run ids, flow names and paths from the trace: keep them one inert line.
+      process.stderr.write(`flowlens: ${esc(e.message)}\n`);
       return e.exitCode;
     }
     const msg = e instanceof Error ? e.message : String(e);
