@@ -4,7 +4,11 @@
  * (§2–§5) and user globs. Layout decides the *kind*; the dialect is detected later from content.
  *
  * The walk is bounded (depth and entries), skips dependency/VCS folders, and never follows a
- * directory symlink into a folder it has already visited (no loops).
+ * directory symlink into a folder it has already visited (no loops). The standard locations do
+ * not depend on that budget: `.autodev/trace.jsonl`, `.autodev/trace.db`, `.autodev/latest` and
+ * the run folders of `.autodev/runs/` are looked up directly, and every `runs/` folder is read
+ * newest first (by name: run ids start with a timestamp) up to `maxRunFolders` run folders in
+ * all, with a message naming the folder and how many older run folders were not read.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -49,7 +53,15 @@ export interface DiscoverOptions {
   maxDepth?: number;
   /** Entries (files + folders) examined before the walk stops. Default 20000. */
   maxEntries?: number;
+  /**
+   * Run folders (`…/runs/<id>/`) read in all, newest first by name; `.autodev/runs/` is served
+   * first. Not part of `maxEntries`. Default {@link DEFAULT_MAX_RUN_FOLDERS}.
+   */
+  maxRunFolders?: number;
 }
+
+/** Default for {@link DiscoverOptions.maxRunFolders}. */
+export const DEFAULT_MAX_RUN_FOLDERS = 5000;
 
 /** Folders never entered. */
 export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
@@ -100,40 +112,143 @@ export function discover(root: string, opts: DiscoverOptions = {}): Discovery {
   const absRoot = path.resolve(root);
   const maxDepth = opts.maxDepth ?? 4;
   const maxEntries = opts.maxEntries ?? 20000;
+  let runBudget = Math.max(0, Math.floor(opts.maxRunFolders ?? DEFAULT_MAX_RUN_FOLDERS));
   const problems: string[] = [];
   const sources: DiscoveredSource[] = [];
+  const seenFiles = new Set<string>();
   const globs = (opts.extraGlobs ?? []).filter((g) => g.trim() !== '');
   const extra = globs.length > 0 ? picomatch(globs, { dot: true }) : undefined;
 
+  type Dir = { dir: string; rel: string[]; runs?: boolean };
   const visited = new Set<string>();
   let entries = 0;
   let stopped = false;
   // Breadth-first so the entry bound cuts the deepest folders first. Symlinked folders wait until
   // every real folder was walked, so a file is reported under its real path when both exist.
-  const queue: { dir: string; rel: string[] }[] = [{ dir: absRoot, rel: [] }];
-  const linked: { dir: string; rel: string[] }[] = [];
+  const queue: Dir[] = [];
+  const linked: Dir[] = [];
   try {
     visited.add(fs.realpathSync(absRoot));
   } catch (e) {
     problems.push(`${absRoot}: cannot read workspace folder (${errorText(e)})`);
     return { sources, problems };
   }
+  const latestRunId = readLatest(absRoot, problems);
 
+  const addFile = (full: string, rel: string[], name: string): void => {
+    if (seenFiles.has(full)) return;
+    const c = classify(rel, name);
+    if (c) sources.push({ file: full, ...c });
+    else if (extra && extra(rel.join('/'))) sources.push({ file: full, kind: SQLITE_EXT.test(name) ? 'sqlite' : 'jsonl' });
+    else return;
+    seenFiles.add(full);
+  };
+  const kindOf = (full: string, d: fs.Dirent): { isDir: boolean; isFile: boolean } | undefined => {
+    if (!d.isSymbolicLink()) return { isDir: d.isDirectory(), isFile: d.isFile() };
+    try {
+      const st = fs.statSync(full);
+      return { isDir: st.isDirectory(), isFile: st.isFile() };
+    } catch {
+      return undefined; // dangling link
+    }
+  };
+  const list = (dir: string): fs.Dirent[] | undefined => {
+    try {
+      return fs.readdirSync(dir, { withFileTypes: true });
+    } catch (e) {
+      problems.push(`${dir}: cannot list folder (${errorText(e)})`);
+      return undefined;
+    }
+  };
+
+  /**
+   * A `runs/` folder: its run folders newest first (ids start with a timestamp), within the
+   * run-folder budget, outside the entry budget; the run `latest` names is always read. Files in
+   * run folders are classified here; deeper folders go to the bounded walk.
+   */
+  const readRuns = (dir: string, rel: string[]): void => {
+    const dirents = list(dir);
+    if (!dirents) return;
+    const folders: { name: string; full: string; link: boolean }[] = [];
+    for (const d of dirents) {
+      const full = path.join(dir, d.name);
+      const k = kindOf(full, d);
+      if (k?.isDir) folders.push({ name: d.name, full, link: d.isSymbolicLink() });
+      else if (k?.isFile) addFile(full, [...rel, d.name], d.name);
+    }
+    folders.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
+    const kept = folders.slice(0, runBudget);
+    runBudget -= kept.length;
+    if (kept.length < folders.length) {
+      const isLatest = rel.length === 2 && rel[0] === '.autodev' && latestRunId !== undefined;
+      const latest = isLatest ? folders.slice(kept.length).find((f) => f.name === latestRunId) : undefined;
+      if (latest) kept.push(latest);
+      const notRead = folders.length - kept.length;
+      problems.push(
+        kept.length > (latest ? 1 : 0)
+          ? `${dir}: ${folders.length} run folders; reading the newest ${kept.length - (latest ? 1 : 0)} by name${latest ? ' and the one .autodev/latest names' : ''}, ${notRead} older not read (run folder limit ${opts.maxRunFolders ?? DEFAULT_MAX_RUN_FOLDERS})`
+          : `${dir}: ${folders.length} run folders not read${latest ? ' (except the one .autodev/latest names)' : ''}: the run folder limit (${opts.maxRunFolders ?? DEFAULT_MAX_RUN_FOLDERS}) was used by other runs/ folders`,
+      );
+    }
+    // Real folders first, so a run reached through a link is reported under its real path.
+    for (const f of [...kept.filter((x) => !x.link), ...kept.filter((x) => x.link)]) {
+      const real = realpath(f.full);
+      if (real === undefined || visited.has(real)) continue;
+      visited.add(real);
+      const runRel = [...rel, f.name];
+      const inner = list(f.full);
+      if (!inner) continue;
+      for (const d of inner) {
+        const full = path.join(f.full, d.name);
+        if (d.isSymbolicLink() || d.isDirectory()) {
+          if (runRel.length + 1 <= maxDepth && !SKIPPED_DIRS.has(d.name)) {
+            // Deeper than a run folder: an ordinary folder for the bounded walk.
+            const k = kindOf(full, d);
+            if (k?.isDir) (d.isSymbolicLink() ? linked : queue).push({ dir: full, rel: [...runRel, d.name] });
+            else if (k?.isFile) addFile(full, [...runRel, d.name], d.name);
+          } else if (d.isSymbolicLink()) {
+            const k = kindOf(full, d);
+            if (k?.isFile) addFile(full, [...runRel, d.name], d.name);
+          }
+        } else if (d.isFile()) addFile(full, [...runRel, d.name], d.name);
+      }
+    }
+  };
+
+  // The standard locations first, whatever the walk's budget (formats.md §1b).
+  const autodev = path.join(absRoot, '.autodev');
+  for (const name of ['trace.jsonl', 'trace.db']) {
+    const full = path.join(autodev, name);
+    try {
+      if (fs.statSync(full).isFile()) addFile(full, ['.autodev', name], name);
+    } catch {
+      /* absent */
+    }
+  }
+  const autodevRuns = path.join(autodev, 'runs');
+  if (maxDepth >= 3 && isDirectory(autodevRuns)) {
+    const real = realpath(autodevRuns);
+    if (real !== undefined && isInside(visited.values().next().value as string, real) && !visited.has(real)) {
+      visited.add(real);
+      readRuns(autodevRuns, ['.autodev', 'runs']);
+    }
+  }
+
+  queue.unshift({ dir: absRoot, rel: [] });
   while ((queue.length > 0 || linked.length > 0) && !stopped) {
     const fromLink = queue.length === 0;
-    const { dir, rel } = (fromLink ? linked.shift() : queue.shift()) as { dir: string; rel: string[] };
+    const { dir, rel, runs } = (fromLink ? linked.shift() : queue.shift()) as Dir;
     if (fromLink) {
       const real = realpath(dir);
       if (real === undefined || visited.has(real)) continue;
       visited.add(real);
     }
-    let dirents: fs.Dirent[];
-    try {
-      dirents = fs.readdirSync(dir, { withFileTypes: true });
-    } catch (e) {
-      problems.push(`${dir}: cannot list folder (${errorText(e)})`);
+    if (runs) {
+      readRuns(dir, rel);
       continue;
     }
+    const dirents = list(dir);
+    if (!dirents) continue;
     dirents.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const d of dirents) {
       if (++entries > maxEntries) {
@@ -143,43 +258,49 @@ export function discover(root: string, opts: DiscoverOptions = {}): Discovery {
       }
       const full = path.join(dir, d.name);
       const childRel = [...rel, d.name];
-      let isDir = d.isDirectory();
-      let isFile = d.isFile();
       const isLink = d.isSymbolicLink();
-      if (isLink) {
-        // `.autodev/latest` is read as a pointer below, never walked.
-        if (d.name === 'latest' && rel[rel.length - 1] === '.autodev') continue;
-        try {
-          const st = fs.statSync(full);
-          isDir = st.isDirectory();
-          isFile = st.isFile();
-        } catch {
-          continue; // dangling link
-        }
-      }
-      if (isDir) {
+      // `.autodev/latest` is read as a pointer above, never walked.
+      if (isLink && d.name === 'latest' && rel[rel.length - 1] === '.autodev') continue;
+      const k = kindOf(full, d);
+      if (!k) continue;
+      if (k.isDir) {
         if (SKIPPED_DIRS.has(d.name) || rel.length + 1 > maxDepth) continue;
+        // A `runs/` folder whose run folders are within the depth is read newest first.
+        const runs = d.name === 'runs' && rel.length + 2 <= maxDepth;
         if (isLink) {
-          linked.push({ dir: full, rel: childRel });
+          linked.push({ dir: full, rel: childRel, runs });
           continue;
         }
         const real = realpath(full);
         if (real === undefined || visited.has(real)) continue;
         visited.add(real);
-        queue.push({ dir: full, rel: childRel });
-      } else if (isFile) {
-        const c = classify(childRel, d.name);
-        if (c) sources.push({ file: full, ...c });
-        else if (extra && extra(childRel.join('/'))) {
-          sources.push({ file: full, kind: SQLITE_EXT.test(d.name) ? 'sqlite' : 'jsonl' });
-        }
+        queue.push({ dir: full, rel: childRel, runs });
+      } else if (k.isFile) {
+        addFile(full, childRel, d.name);
       }
     }
   }
+  // `runs/` folders already found are read even when the walk stopped (their own budget).
+  for (const q of [...queue, ...linked]) {
+    if (!q.runs) continue;
+    const real = realpath(q.dir);
+    if (linked.includes(q)) {
+      if (real === undefined || visited.has(real)) continue;
+      visited.add(real);
+    }
+    readRuns(q.dir, q.rel);
+  }
 
   sources.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  const latestRunId = readLatest(absRoot, problems);
   return { sources, latestRunId, problems };
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**

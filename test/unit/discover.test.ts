@@ -119,6 +119,59 @@ describe('discover', () => {
     }
   });
 
+  it('reads the standard locations whatever the entry budget: rolling file, trace.db, latest, newest run folders first', () => {
+    const root = tmpdir();
+    try {
+      for (let i = 0; i < 30; i++) touch(path.join(root, 'aaa-noise', `f${String(i).padStart(2, '0')}.txt`));
+      const runs = path.join(root, '.autodev', 'runs');
+      const ids = Array.from({ length: 12 }, (_, i) => `20261122T${String(i).padStart(2, '0')}0000Z-r`);
+      for (const id of ids) {
+        touch(path.join(runs, id, 'trace.jsonl'));
+        touch(path.join(runs, id, 'summary.md'), '# s\n');
+      }
+      touch(path.join(root, '.autodev', 'trace.jsonl'));
+      touch(path.join(root, '.autodev', 'trace.db'), '');
+      fs.writeFileSync(path.join(root, '.autodev', 'latest'), `runs/${ids[1]}`); // an old run
+      const d = discover(root, { maxEntries: 5, maxRunFolders: 3 });
+      assert.equal(d.latestRunId, ids[1]);
+      assert.deepEqual(rel(root, d.sources), [
+        ...[ids[1], ids[9], ids[10], ids[11]].flatMap((id) => [`summary-md .autodev/runs/${id}/summary.md #${id}`, `trace-run .autodev/runs/${id}/trace.jsonl #${id}`]),
+        'trace-db .autodev/trace.db',
+        'trace-rolling .autodev/trace.jsonl',
+      ]);
+      assert.deepEqual(d.problems, [
+        `${runs}: 12 run folders; reading the newest 3 by name and the one .autodev/latest names, 8 older not read (run folder limit 3)`,
+        `${root}: discovery stopped after 5 entries; some sources may be missing`,
+      ]);
+
+      // Within the limit: every run folder, no message; each source once.
+      const all = discover(root);
+      assert.equal(all.sources.filter((s) => s.kind === 'trace-run').length, 12);
+      assert.deepEqual(all.problems, []);
+      assert.equal(new Set(all.sources.map((s) => s.file)).size, all.sources.length);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('reads 0.1 runs/ folders newest first within the run folder limit left by .autodev/runs/', () => {
+    const root = tmpdir();
+    try {
+      touch(path.join(root, '.autodev', 'runs', 'r-1', 'trace.jsonl'));
+      touch(path.join(root, '.autodev', 'runs', 'r-2', 'trace.jsonl'));
+      for (const ts of ['20260101_120000', '20260102_120000', '20260103_120000']) touch(path.join(root, 'app', 'runs', ts, 'trace.jsonl'));
+      const d = discover(root, { maxRunFolders: 3 });
+      assert.deepEqual(rel(root, d.sources), [
+        'trace-run .autodev/runs/r-1/trace.jsonl #r-1',
+        'trace-run .autodev/runs/r-2/trace.jsonl #r-2',
+        'trace-run app/runs/20260103_120000/trace.jsonl #20260103_120000',
+      ]);
+      assert.deepEqual(d.problems, [`${path.join(root, 'app', 'runs')}: 3 run folders; reading the newest 1 by name, 2 older not read (run folder limit 3)`]);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('reports a missing workspace folder instead of throwing', () => {
     const d = discover('/nonexistent/flowlens-ws');
     assert.deepEqual(d.sources, []);
