@@ -112,6 +112,20 @@ describe('flowlens diff / export / ask', function () {
     for (const d of [demo, hostile, tmp]) if (d) fs.rmSync(d, { recursive: true, force: true });
   });
 
+  describe('usage', () => {
+    it('--help lists diff, export and ask; each has its own --help', () => {
+      const r = run(['--help']);
+      assert.equal(r.code, 0);
+      for (const c of ['diff', 'export', 'ask']) {
+        assert.match(r.out, new RegExp(`\\n  ${c} \\[options\\]`));
+        const h = run([c, '--help']);
+        assert.equal(h.code, 0);
+        assert.match(h.out, new RegExp(`^Usage: flowlens ${c} `));
+      }
+      assert.match(run(['ask', '--help']).out, /--budget <bytes>/);
+    });
+  });
+
   describe('diff', () => {
     it('b7d2 → c4e8: agent/decision/evaluate newly failing, fetch and ema fixed, fetch and orders slower', () => {
       const j = json(['diff', B7D2, C4E8, demo]);
@@ -201,6 +215,12 @@ describe('flowlens diff / export / ask', function () {
       assert.equal(cfg.after, null);
       const raw = JSON.parse(ok(['diff', 'previous', 'latest', demo, '--json', '--no-redact']));
       assert.equal(raw.newly_failing[0].changes.find((c: any) => c.key === 'evidence.configs').before.api_key, '***REDACTED***');
+    });
+
+    it('reads a single trace file given as PATH (.autodev/trace.jsonl holds the six v1 runs)', () => {
+      const j = json(['diff', 'previous', 'latest', path.join(demo, '.autodev', 'trace.jsonl')]);
+      assert.deepEqual([j.a, j.b], [E2A6, F5B0]);
+      assert.equal(j.gone.length, 4);
     });
 
     it('prints readable sections with the evidence that changed', () => {
