@@ -239,7 +239,7 @@ export function findFlows(run: Run, flowRef: string): FlowNode[] {
 export function flowEventsText(run: Run, flowRef: string, ctx: AskContext = {}, opts: { limit?: number; capBytes?: number } = {}): string {
   const red = new Redactor(ctx);
   const flows = findFlows(run, flowRef);
-  if (!flows.length) return `No flow ${JSON.stringify(stripControl(flowRef).slice(0, 200))} in run ${run.id}.\n`;
+  if (!flows.length) return `No flow ${JSON.stringify(red.string(flowRef).slice(0, 200))} in run ${cleanText(red, run.id)}.\n`;
   const events = flows.flatMap((f) => f.events);
   const limit = opts.limit ?? 100;
   const shown = events.slice(-limit);

@@ -31,6 +31,19 @@ export const REDACTED = '[REDACTED]';
 /** ra.yaml `privacy.redact_keys` defaults (formats.md §1c). */
 export const DEFAULT_REDACT_KEYS: readonly string[] = ['api_key', 'token', 'password', 'secret', 'auth', 'cookie'];
 
+/**
+ * Further credential words always redacted, like the defaults (a key *containing* one matches):
+ * spellings of passwords and keys that the ra.yaml defaults miss. Not `session` (`session_id` is
+ * the run id alias) and not `key` (far too common).
+ */
+export const EXTRA_SENSITIVE_KEYS: readonly string[] = ['passwd', 'passphrase', 'credential', 'private_key', 'access_key', 'signing_key', 'encryption_key'];
+
+/**
+ * Short credential keys matched only as the whole key (`pass`, not `passed`/`bypass`/`compass`;
+ * `pwd`, not `pwd_hash_algo`): common enough as password keys, too common as parts of words.
+ */
+export const EXACT_SENSITIVE_KEYS: readonly string[] = ['pass', 'pwd', 'pw'];
+
 /** ra.yaml has no documented default for `payload_limit`; 512 characters is flowscribe's. */
 export const DEFAULT_PAYLOAD_LIMIT = 512;
 
@@ -48,6 +61,12 @@ export interface RedactOptions {
   maxItems?: number;
 }
 
+// Characters stripControl removes (see there); defined before the first Redactor is built.
+const INVISIBLE_SRC =
+  '[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u00ad\\u034f\\u061c\\u115f\\u1160\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\u2066-\\u206f\\u3164\\ufeff\\uffa0\\ufff9-\\ufffb]|\\udb40[\\udc00-\\udc7f]';
+const INVISIBLE = new RegExp(INVISIBLE_SRC, 'g');
+const UNSAFE_CHAR = new RegExp(`[\\x1b\\r\\u2028\\u2029]|${INVISIBLE_SRC}`);
+
 const normKey = (k: string): string => stripControl(k).toLowerCase().replace(/[\s_.-]+/g, '');
 
 /** A compiled redactor: build once per options and reuse (the patterns are not free to build). */
@@ -61,25 +80,41 @@ export class Redactor {
   private readonly maxItems: number;
 
   constructor(opts: RedactOptions = {}) {
-    const keys = [...DEFAULT_REDACT_KEYS, ...(opts.redactKeys ?? [])];
+    const keys = [...DEFAULT_REDACT_KEYS, ...EXTRA_SENSITIVE_KEYS, ...(opts.redactKeys ?? [])];
     const words: string[] = [];
-    for (const k of keys) {
-      if (typeof k !== 'string') continue;
+    const exactWords: string[] = [];
+    const add = (k: unknown, exactOnly: boolean): void => {
+      if (typeof k !== 'string') return;
       const n = normKey(k);
-      if (!n) continue;
-      if (n.length >= 4) this.contains.push(n);
-      else this.exact.add(n);
-      words.push(k);
-    }
+      if (!n) return;
+      if (n.length >= 4 && !exactOnly) {
+        this.contains.push(n);
+        words.push(k);
+      } else {
+        this.exact.add(n);
+        exactWords.push(k);
+      }
+    };
+    for (const k of keys) add(k, false);
+    for (const k of EXACT_SENSITIVE_KEYS) add(k, true);
     // In free text keys appear as written (`api_key`, `apiKey`, `API-KEY`): let `_`/`-` be optional.
-    const alt = [...new Set(words.map((w) => w.toLowerCase()))]
-      .sort()
-      .map((w) => w.split(/[\s_.-]+/).map(escapeRe).join('[_.-]?'))
+    const alt = (ws: string[]): string =>
+      [...new Set(ws.map((w) => w.toLowerCase()))]
+        .sort()
+        .map((w) => w.split(/[\s_.-]+/).map(escapeRe).join('[_.-]?'))
+        .join('|');
+    // A long key may sit inside a longer one (`db_password_hash=`); a short one must be the whole
+    // key (`pwd=` but not `cwd=`/`bypass=`), as for object keys.
+    const keyRe = [
+      words.length ? `[A-Za-z0-9_.-]{0,40}(?:${alt(words)})[A-Za-z0-9_.-]{0,40}` : '',
+      exactWords.length ? `(?<![A-Za-z0-9_.-])(?:${alt(exactWords)})` : '',
+    ]
+      .filter(Boolean)
       .join('|');
     // key (optionally quoted) then `=` or `:` then a quoted value or a bare word (with an optional
     // Bearer/Basic scheme in front). Bounded, non-nested quantifiers only (no catastrophic backtracking).
     this.kvPattern = new RegExp(
-      `(\\\\?["']?)([A-Za-z0-9_.-]{0,40}(?:${alt})[A-Za-z0-9_.-]{0,40})\\1(\\s{0,3}[:=]\\s{0,3})` +
+      `(\\\\?["']?)(${keyRe})\\1(\\s{0,3}[:=]\\s{0,3})` +
         `(?:\\\\"(?:[^"\\\\\\n]|\\\\[^"]){0,2000}\\\\"|"(?:[^"\\\\\\n]|\\\\.){0,2000}"|'(?:[^'\\\\\\n]|\\\\.){0,2000}'|(?:(?:Bearer|Basic|Token)\\s+)?(?:\\[REDACTED\\]|[^\\s"',;&})\\]]{1,2000}))`,
       'gi',
     );
@@ -103,6 +138,22 @@ export class Redactor {
     for (const [re, rep] of VALUE_PATTERNS) out = out.replace(re, rep);
     out = out.replace(this.kvPattern, (_m, q: string, key: string, sep: string) => `${q}${key}${q}${sep}${REDACTED}`);
     return out;
+  }
+
+  /**
+   * An identifier shown as-is (run id, app, mode, flow name, step, file, function): returned
+   * unchanged unless it holds credential-looking text, which is replaced by {@link REDACTED}
+   * (`run-login failed: password=[REDACTED]`). Not truncated, and control characters are kept
+   * when nothing is found, so an ordinary id still matches the trace; escaping for the terminal
+   * or markdown stays the caller's job. Recognition runs on the text without control/zero-width
+   * characters, so `pass\u200bword=…` cannot hide; when a credential is found the result is that
+   * cleaned text.
+   */
+  identifier(raw: string): string {
+    if (typeof raw !== 'string' || raw === '') return raw;
+    const clean = hasControl(raw) ? stripControl(raw) : raw;
+    const scrubbed = this.scrub(clean);
+    return scrubbed === clean ? raw : scrubbed;
   }
 
   /**
@@ -224,6 +275,11 @@ export function redactString(s: string, opts?: RedactOptions): string {
   return (opts ? new Redactor(opts) : defaultRedactor).string(s);
 }
 
+/** {@link Redactor.identifier} with default options (or the given ones). */
+export function redactIdentifier(s: string, opts?: RedactOptions): string {
+  return (opts ? new Redactor(opts) : defaultRedactor).identifier(s);
+}
+
 /** True when `key` would be redacted with these options. */
 export function isSensitiveKey(key: string, opts?: RedactOptions): boolean {
   return (opts ? new Redactor(opts) : defaultRedactor).isSensitiveKey(key);
@@ -232,8 +288,11 @@ export function isSensitiveKey(key: string, opts?: RedactOptions): boolean {
 /**
  * Strip what must never reach a prompt or a rendered view from untrusted text: ANSI escape
  * sequences (CSI/OSC), C0/C1 control characters except `\n` and `\t` (`\r\n` → `\n`), Unicode
- * bidi overrides/isolates (U+202A–202E, U+2066–2069, U+200E/F, U+061C) and zero-width
- * characters (U+200B–200D, U+2060, U+FEFF).
+ * bidi overrides/isolates/marks (U+202A–202E, U+2066–2069, U+200E/F, U+061C), zero-width and
+ * other invisible format characters (U+200B–200D, U+2060–2064, U+206A–206F, U+FEFF, U+00AD,
+ * U+034F, U+180E, U+115F/1160/3164/FFA0 fillers, U+FFF9–FFFB, tag characters U+E0000–E007F).
+ * The Unicode line and paragraph separators U+2028/U+2029 become a space: they end a line in
+ * editors and JavaScript but not in markdown, so they could split a heading out of a code span.
  */
 export function stripControl(s: string): string {
   return s
@@ -241,6 +300,11 @@ export function stripControl(s: string): string {
     .replace(/\x1b\[[0-?]{0,32}[ -/]{0,8}[@-~]?/g, '')
     .replace(/\x1b[@-_]?/g, '')
     .replace(/\r\n?/g, '\n')
-    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g, '')
-    .replace(/[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b-\u200d\u2060\ufeff]/g, '');
+    .replace(/[\u2028\u2029]/g, ' ')
+    .replace(INVISIBLE, '');
+}
+
+/** True when `s` holds a character {@link stripControl} would remove or replace. */
+export function hasControl(s: string): boolean {
+  return UNSAFE_CHAR.test(s);
 }

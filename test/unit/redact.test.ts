@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { REDACTED, Redactor, isSensitiveKey, redactString, redactValue, stripControl, truncateString } from '../../src/trace/redact';
+import { REDACTED, Redactor, hasControl, isSensitiveKey, redactIdentifier, redactString, redactValue, stripControl, truncateString } from '../../src/trace/redact';
 
 describe('redact', () => {
   describe('keys', () => {
@@ -112,6 +112,54 @@ describe('redact', () => {
   describe('stripControl', () => {
     it('removes ANSI, control, bidi and zero-width characters, keeps newlines and tabs', () => {
       assert.equal(stripControl('a\x1b[31mred\x1b[0m\t\u202Eevil\u200b\r\nz\x07\x00'), 'ared\tevil\nz');
+    });
+
+    it('turns U+2028/U+2029 into spaces and removes C1, soft hyphen, invisible operators, fillers and tag characters', () => {
+      assert.equal(stripControl('run\u2028# IGNORE\u2029x'), 'run # IGNORE x');
+      assert.equal(stripControl('a\x85b\x9bc\u00add\u2062e\u206af\u3164g\ufff9h\u{E0041}\u{E007F}i\u180ej'), 'abcdefghij');
+      assert.equal(stripControl('emoji 👍🏽 é 中文 ok'), 'emoji 👍🏽 é 中文 ok');
+      assert.equal(hasControl('plain id-1'), false);
+      for (const c of ['\u2028', '\u2029', '\x1b', '\r', '\u202e', '\u{E0041}', '\x85']) assert.equal(hasControl(`a${c}b`), true, JSON.stringify(c));
+    });
+  });
+
+  describe('more credential keys (passwd, pass, pwd, passphrase, credentials, private_key, access_key)', () => {
+    it('redacts them as object keys, but not ordinary keys that merely contain the short ones', () => {
+      assert.deepEqual(
+        redactValue({ passwd: 'a', db_passwd: 'b', pass: 'c', pwd: 'd', passphrase: 'e', credentials: 'f', private_key: 'g', privateKey: 'h', aws_access_key: 'i', client_secret: 'j' }),
+        { passwd: REDACTED, db_passwd: REDACTED, pass: REDACTED, pwd: REDACTED, passphrase: REDACTED, credentials: REDACTED, private_key: REDACTED, privateKey: REDACTED, aws_access_key: REDACTED, client_secret: REDACTED },
+      );
+      const ordinary = { passed: 3, tests_passed: 4, bypass: true, compass: 'N', cwd: '/srv', session_id: 's-1', session: 'run-1', key: 'k', primary_key: 7, passenger: 'x' };
+      assert.deepEqual(redactValue(ordinary), ordinary);
+    });
+
+    it('redacts them inside strings: key=value, JSON and Python-repr pairs', () => {
+      assert.equal(redactString("{'user': 'bob', 'passwd': 'c0rrectH0rse99'}"), `{'user': 'bob', 'passwd': ${REDACTED}}`);
+      assert.equal(redactString('{"pass": "x1y2", "passed": 3}'), `{"pass": ${REDACTED}, "passed": 3}`);
+      assert.equal(redactString('pwd=abc cwd=/x bypass=1 passed=2 PASSPHRASE: open sesame'), `pwd=${REDACTED} cwd=/x bypass=1 passed=2 PASSPHRASE: ${REDACTED} sesame`);
+      assert.equal(redactString('private-key=MIIEow credentials=u:p'), `private-key=${REDACTED} credentials=${REDACTED}`);
+    });
+
+    it('short custom keys match the whole key in strings too, as for object keys', () => {
+      const red = new Redactor({ redactKeys: ['pin'] });
+      assert.equal(red.string('pin=1234 spin=3 pinned=yes'), `pin=${REDACTED} spin=3 pinned=yes`);
+      assert.deepEqual(red.value({ pin: 1, spin: 2 }), { pin: REDACTED, spin: 2 });
+    });
+  });
+
+  describe('identifier', () => {
+    it('keeps ordinary identifiers exactly, control characters included', () => {
+      for (const id of ['20261122T140000Z-f5b0', 'data/fetch/minute_candles', '/srv/app/passwords.py', 'tests_passed', 'a\u202eb', 'token_refresh', 'x'.repeat(5000)]) {
+        assert.equal(redactIdentifier(id), id);
+      }
+    });
+
+    it('replaces credential-looking parts and nothing else', () => {
+      assert.equal(redactIdentifier('run-pw-login failed: password=hunter2-Sup3r!'), `run-pw-login failed: password=${REDACTED}`);
+      assert.equal(redactIdentifier('hostile/aws/aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'), `hostile/aws/aws_secret_access_key = ${REDACTED}`);
+      assert.equal(redactIdentifier('cloned with ghp_16C7e42F292c6912E7710c838347Ae178B4a'), `cloned with ${REDACTED}`);
+      assert.equal(redactIdentifier('postgres://admin:S3cretDbPass42@db.internal:5432/prod'), `postgres://admin:${REDACTED}@db.internal:5432/prod`);
+      assert.equal(redactIdentifier('pass\u200bword=hunter2'), `password=${REDACTED}`);
     });
   });
 });

@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildAskMd } from '../../../src/trace/ask';
+import { Redactor } from '../../../src/trace/redact';
 import { TraceWorkspace } from '../../../src/trace/workspace';
 import { REPO, tmpDir } from './helpers';
 
@@ -89,8 +90,9 @@ describe('reliability: hostile strings and credentials', function () {
   const human = new Map<string, string>();
   const json = new Map<string, unknown>();
 
-  before(function () {
-    if (!fs.existsSync(CLI)) this.skip(); // needs `npm run build`
+  before(() => {
+    // A skipped suite passes silently in CI: a missing build is a failure, with the fix in it.
+    assert.ok(fs.existsSync(CLI), `${CLI} is missing: run npm run build first`);
     for (const c of COMMANDS) {
       const h = cli([c, HOSTILE, '--run', 'all']);
       human.set(c, h.out + h.err);
@@ -135,6 +137,18 @@ describe('reliability: hostile strings and credentials', function () {
       if (l.size) bad.push(`${c}:\n  ${describeLeaks(l)}`);
     }
     assert.deepEqual(bad, [], `credentials printed by flowlens --json:\n${bad.join('\n')}`);
+  });
+
+  it('Redactor.identifier (for identifier fields: run id, app, mode, flow, step, file, function) removes every credential value', () => {
+    const red = new Redactor();
+    const bad: string[] = [];
+    for (const c of CREDS) {
+      for (const id of [c.text, `run-${c.id}-${c.text}`, `hostile/${c.id}/${c.text}`, `hostile/${c.id}/${c.text}/child`]) {
+        if (red.identifier(id).includes(c.secret)) bad.push(`${c.id}: ${JSON.stringify(red.identifier(id)).slice(0, 120)}`);
+      }
+    }
+    assert.deepEqual(bad, []);
+    for (const e of CORPUS.filter((x) => x.kind === 'hostile')) assert.equal(red.identifier(`run-${e.id}-${e.text}`), `run-${e.id}-${e.text}`, `${e.id}: a non-credential identifier is kept as it is`);
   });
 
   it('CLI --json --no-redact does show them (the check above is meaningful)', () => {
