@@ -168,7 +168,7 @@ export async function runCommand(name: CommandName, path: string | undefined, op
       const b = data.selectOneRun(ws, selB);
       const d = data.diff(ws, a, b, { thresholdPct: opts.threshold, redact });
       if (opts.json) return io.out(toJson({ root: ws.root, ...d }) + '\n');
-      io.out(paint('dim', `${esc(d.a)} → ${esc(d.b)}  (slower = p95 up more than ${d.threshold_pct}%)\n`));
+      io.out(paint('dim', `${esc(d.a)} → ${esc(d.b)}  (slower = p95 up more than ${d.threshold_pct}%)`) + '\n');
       const listed = new Set([...d.newly_failing, ...d.fixed, ...d.still_failing].map(e => e.flow));
       const section = (title: string, colour: Colour, rows: data.DiffEntryRow[], line: (e: data.DiffEntryRow) => string) => {
         if (!rows.length) return;
@@ -178,8 +178,8 @@ export async function runCommand(name: CommandName, path: string | undefined, op
           if (title === 'Slower' && listed.has(e.flow)) continue; // evidence shown once, above
           const where = e.after?.failing ? e.after : e.before?.failing ? e.before : undefined;
           const loc = where && (where.resolved_file ?? where.file);
-          if (loc) io.out(paint('cyan', `    ${esc(loc)}${where.line ? `:${where.line}` : ''}\n`));
-          for (const c of e.changes) io.out(paint('dim', `    ${esc(c.key)}: ${esc(show(c.before))} → ${esc(show(c.after))}\n`));
+          if (loc) io.out(`    ${paint('cyan', `${esc(loc)}${where.line ? `:${where.line}` : ''}`)}\n`);
+          for (const c of e.changes) io.out(`    ${paint('dim', `${esc(c.key)}: ${esc(show(c.before))} → ${esc(show(c.after))}`)}\n`);
         }
       };
       const verdicts = (s: data.FlowSideRow | null) => (s ? `${s.instances} instance(s), ${s.failing} failing` : '-');
@@ -195,7 +195,7 @@ export async function runCommand(name: CommandName, path: string | undefined, op
       section('Gone', 'dim', d.gone, e => verdicts(e.before));
       const n = d.new.length + d.gone.length + d.newly_failing.length + d.fixed.length + d.slower.length;
       io.out(n ? `\n${d.newly_failing.length} newly failing, ${d.fixed.length} fixed, ${d.still_failing.length} still failing, ${d.slower.length} slower, ${d.new.length} new, ${d.gone.length} gone\n`
-        : paint('green', `no flow appeared, went away, started or stopped failing, or got slower${d.still_failing.length ? ` (${d.still_failing.length} still failing)` : ''}\n`));
+        : paint('green', `no flow appeared, went away, started or stopped failing, or got slower${d.still_failing.length ? ` (${d.still_failing.length} still failing)` : ''}`) + '\n');
       return;
     }
     case 'export': {

@@ -239,6 +239,14 @@ describe('flowlens diff / export / ask', function () {
       assert.doesNotMatch(out, /\u001b/, 'no colour when not a TTY');
     });
 
+    it('colours section titles with FORCE_COLOR=1, each line closing its own colour', () => {
+      const r = run(['diff', B7D2, C4E8, demo], { FORCE_COLOR: '1' });
+      assert.equal(r.code, 0, r.err);
+      assert.ok(r.out.split('\n').includes('\u001b[1m\u001b[31mNewly failing (1)\u001b[39m\u001b[22m'));
+      assert.ok(r.out.split('\n').includes('    \u001b[2mevidence.score: 0.75 → 0.4\u001b[22m'));
+      assert.doesNotMatch(run(['diff', B7D2, C4E8, demo], { NO_COLOR: '1' }).out, /\u001b/);
+    });
+
     it('says so when nothing changed (a run against itself)', () => {
       const out = ok(['diff', B7D2, B7D2, demo]);
       assert.match(out, /no flow appeared, went away, started or stopped failing, or got slower \(2 still failing\)\n$/);
