@@ -49,7 +49,7 @@ export async function runCommand(name: CommandName, path: string | undefined, op
     case 'runs': {
       const ws = await data.open(path);
       const runs = data.selectRuns(ws, opts.run ?? 'all');
-      const rows = runs.map(r => data.runRow(r));
+      const rows = runs.map(r => data.runRow(ws, r, { redact }));
       const malformed = data.malformed(ws);
       if (opts.json) return io.out(toJson({ root: ws.root, runs: rows, malformed }) + '\n');
       if (!rows.length) io.out(`no runs found under ${esc(ws.root)}\n`);
@@ -67,9 +67,9 @@ export async function runCommand(name: CommandName, path: string | undefined, op
       const ws = await data.open(path);
       const sel = opts.run ?? 'latest';
       const runs = data.selectRuns(ws, sel);
-      const flows = data.flowRows(ws, runs);
-      if (opts.json) return io.out(toJson({ root: ws.root, run: runLabel(sel, runs), flows }) + '\n');
-      io.out(paint('dim', `run ${esc(runLabel(sel, runs))}\n`));
+      const flows = data.flowRows(ws, runs, { redact });
+      if (opts.json) return io.out(toJson({ root: ws.root, run: runLabel(sel, runs, data.identFor(ws, redact)), flows }) + '\n');
+      io.out(paint('dim', `run ${esc(runLabel(sel, runs, data.identFor(ws, redact)))}\n`));
       if (!flows.length) return io.out('no flows\n');
       io.out(table(
         ['FLOW', 'N', 'OK', 'FAILED', 'EXC', 'ORPHANED', 'SUCCESS', 'P50', 'P95', 'MAX', 'SLA P95', 'CLASSES'],
@@ -85,8 +85,8 @@ export async function runCommand(name: CommandName, path: string | undefined, op
       const sel = opts.run ?? 'latest';
       const runs = data.selectRuns(ws, sel);
       const failures = data.failureRows(ws, runs, { redact });
-      if (opts.json) return io.out(toJson({ root: ws.root, run: runLabel(sel, runs), failures }) + '\n');
-      io.out(paint('dim', `run ${esc(runLabel(sel, runs))}\n`));
+      if (opts.json) return io.out(toJson({ root: ws.root, run: runLabel(sel, runs, data.identFor(ws, redact)), failures }) + '\n');
+      io.out(paint('dim', `run ${esc(runLabel(sel, runs, data.identFor(ws, redact)))}\n`));
       if (!failures.length) return io.out(paint('green', 'no failures\n'));
       for (const f of failures) {
         const where = f.resolved_file ?? f.file;
@@ -104,9 +104,9 @@ export async function runCommand(name: CommandName, path: string | undefined, op
       const ws = await data.open(path);
       const sel = opts.run ?? 'latest';
       const runs = data.selectRuns(ws, sel);
-      const m = data.metrics(ws, runs);
-      if (opts.json) return io.out(toJson({ root: ws.root, run: runLabel(sel, runs), ...m }) + '\n');
-      io.out(paint('dim', `run ${esc(runLabel(sel, runs))}\n`));
+      const m = data.metrics(ws, runs, { redact });
+      if (opts.json) return io.out(toJson({ root: ws.root, run: runLabel(sel, runs, data.identFor(ws, redact)), ...m }) + '\n');
+      io.out(paint('dim', `run ${esc(runLabel(sel, runs, data.identFor(ws, redact)))}\n`));
       const counts = (title: string, rec: Record<string, number>) => {
         const entries = Object.entries(rec).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
         io.out(`\n${paint('bold', title)}\n`);
@@ -267,8 +267,8 @@ function yellow(n: number): Cell {
   return n ? { text: n, colour: 'yellow' } : n;
 }
 
-function runLabel(sel: string, runs: { id: string }[]): string {
-  return sel === 'all' ? 'all' : runs[0]?.id ?? sel;
+function runLabel(sel: string, runs: { id: string }[], id: data.Ident): string {
+  return sel === 'all' ? 'all' : runs[0] ? id(runs[0].id) : sel;
 }
 
 export { CliError };

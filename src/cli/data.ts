@@ -112,10 +112,12 @@ export interface RunRow {
   malformed: number;
 }
 
-export function runRow(r: Run): RunRow {
+/** One run as a row; identifiers redacted unless `redact` is false. */
+export function runRow(ws: Loaded, r: Run, opts: { redact: boolean }): RunRow {
+  const id = identFor(ws, opts.redact);
   return {
-    id: r.id, status: r.status, started: iso(r.started), ended: iso(r.ended), app: r.app ?? null, mode: r.mode ?? null,
-    dialect: r.dialect, sources: r.sources, flows: runFlowCounts(r), events: r.events.length, malformed: r.malformed.length,
+    id: id(r.id), status: r.status, started: iso(r.started), ended: iso(r.ended), app: nullable(id, r.app), mode: nullable(id, r.mode),
+    dialect: r.dialect, sources: r.sources.map(id), flows: runFlowCounts(r), events: r.events.length, malformed: r.malformed.length,
   };
 }
 
@@ -142,16 +144,17 @@ export interface FlowRow {
 
 const num = (v: number | undefined): number | null => (v === undefined || !Number.isFinite(v) ? null : v);
 
-function flowRow(f: FlowRollup): FlowRow {
+function flowRow(f: FlowRollup, id: Ident): FlowRow {
   return {
-    name: f.flow, instances: f.instances, succeeded: f.succeeded, failed: f.failed, exceptions: f.exceptions, orphaned: f.orphaned,
+    name: id(f.flow), instances: f.instances, succeeded: f.succeeded, failed: f.failed, exceptions: f.exceptions, orphaned: f.orphaned,
     running: f.running, success_rate: num(f.successRate), p50_ms: num(f.p50Ms), p95_ms: num(f.p95Ms), max_ms: num(f.maxMs),
     sla_p95_ms: num(f.slaP95Ms), sla_breached: f.slaBreached, failure_classes: { ...f.failureClasses },
   };
 }
 
-export function flowRows(ws: Loaded, runs: Run[]): FlowRow[] {
-  return flowRollups(runs, { catalog: ws.catalog }).map(flowRow);
+export function flowRows(ws: Loaded, runs: Run[], opts: { redact: boolean }): FlowRow[] {
+  const id = identFor(ws, opts.redact);
+  return flowRollups(runs, { catalog: ws.catalog }).map(f => flowRow(f, id));
 }
 
 export interface FailureRow {
@@ -173,21 +176,22 @@ export interface FailureRow {
 /** Every failure and exception event of the runs, oldest first (events without a time last, in file order). */
 export function failureRows(ws: Loaded, runs: Run[], opts: { redact: boolean }): FailureRow[] {
   const red = redactorFor(ws, opts.redact);
+  const id = identFor(ws, opts.redact);
   return failureEvents(runs).map(({ run, event: e }) => {
     const flow = e.flowId !== undefined ? run.flows.get(e.flowId) : undefined;
     const reason = e.reason ?? e.exception?.message;
     return {
-      run: run.id,
-      flow: e.flow ?? flow?.name ?? null,
-      flow_id: e.flowId ?? null,
-      step: e.step ?? null,
+      run: id(run.id),
+      flow: nullable(id, e.flow ?? flow?.name),
+      flow_id: nullable(id, e.flowId),
+      step: nullable(id, e.step),
       event_type: e.type,
-      failure_class: e.failureClass ?? null,
+      failure_class: nullable(id, e.failureClass),
       severity: e.severity ?? null,
       reason: reason === undefined ? null : red ? red.string(reason) : reason,
-      file: e.file ?? null,
+      file: nullable(id, e.file),
       line: e.line ?? null,
-      resolved_file: e.file ? ws.pathMap.resolve(e.file).path ?? null : null,
+      resolved_file: e.file ? nullable(id, ws.pathMap.resolve(e.file).path) : null,
       timestamp: iso(e.ts),
       evidence: e.evidence === undefined ? null : red ? red.value(e.evidence) : e.evidence,
     };
@@ -215,10 +219,11 @@ export interface PulseDoc {
   recent: { type: string; timestamp: string | null; source: string | null }[];
 }
 
-export function metrics(ws: Loaded, runs: Run[]): MetricsDoc {
+export function metrics(ws: Loaded, runs: Run[], opts: { redact: boolean }): MetricsDoc {
+  const id = identFor(ws, opts.redact);
   const c = eventCounts(runs).overall;
   const latency = latencyHistograms(runs, { catalog: ws.catalog }).map(h => ({
-    flow: h.flow, buckets: h.buckets.map(b => ({ le_ms: b.leMs, count: b.count })),
+    flow: id(h.flow), buckets: h.buckets.map(b => ({ le_ms: b.leMs, count: b.count })),
   }));
   return {
     counts: { by_type: c.byType, by_severity: c.bySeverity, by_failure_class: c.byFailureClass, by_domain: c.byDomain as Record<string, number> },
@@ -301,6 +306,20 @@ export async function stores(root: string): Promise<StoreRow[]> {
   }));
 }
 
+/** Maps an identifier (run id, app, mode, flow, step, file) for output. */
+export type Ident = (s: string) => string;
+
+/**
+ * Identifiers as written, unless they hold credential-looking text, which is replaced by
+ * `[REDACTED]` (Redactor.identifier); as written for `--no-redact`.
+ */
+export function identFor(ws: Loaded, redact: boolean): Ident {
+  const red = redactorFor(ws, redact);
+  return red ? s => red.identifier(s) : s => s;
+}
+
+const nullable = (id: Ident, s: string | undefined): string | null => (s === undefined ? null : id(s));
+
 /** The redactor for ra.yaml `privacy`, or undefined for `--no-redact`. */
 function redactorFor(ws: Loaded, redact: boolean): Redactor | undefined {
   return redact ? new Redactor({ redactKeys: ws.catalog.ra.redactKeys, payloadLimit: ws.catalog.ra.payloadLimit }) : undefined;
@@ -354,12 +373,13 @@ export interface DiffDoc {
 /** {@link diffRuns} of run `b` against base run `a`, snake_case, evidence redacted unless `redact` is false. */
 export function diff(ws: Loaded, a: Run, b: Run, opts: { thresholdPct?: number; redact: boolean }): DiffDoc {
   const red = redactorFor(ws, opts.redact);
+  const id = identFor(ws, opts.redact);
   const val = (v: unknown): unknown => (v === undefined ? null : red ? red.value(v) : v);
   const str = (v: string | undefined): string | null => (v === undefined ? null : red ? red.string(v) : v);
   const sideRow = (s: FlowSide | undefined): FlowSideRow | null => s ? {
-    instances: s.instances, failing: s.failing, p95_ms: num(s.p95Ms), flow_id: s.flowId, verdict: s.verdict,
-    failure_class: s.failureClass ?? null, reason: str(s.reason), file: s.file ?? null, line: s.line ?? null,
-    resolved_file: s.file ? ws.pathMap.resolve(s.file).path ?? null : null, evidence: val(s.evidence),
+    instances: s.instances, failing: s.failing, p95_ms: num(s.p95Ms), flow_id: id(s.flowId), verdict: s.verdict,
+    failure_class: nullable(id, s.failureClass), reason: str(s.reason), file: nullable(id, s.file), line: s.line ?? null,
+    resolved_file: s.file ? nullable(id, ws.pathMap.resolve(s.file).path) : null, evidence: val(s.evidence),
   } : null;
   const change = (c: EvidenceChange): DiffEntryRow['changes'][number] => {
     // An evidence key named like a secret (ra.yaml redact_keys) hides both values.
@@ -370,10 +390,10 @@ export function diff(ws: Loaded, a: Run, b: Run, opts: { thresholdPct?: number; 
       after: sensitive && c.after !== undefined ? REDACTED : val(c.after),
     };
   };
-  const entry = (e: FlowDiffEntry): DiffEntryRow => ({ flow: e.flow, before: sideRow(e.before), after: sideRow(e.after), changes: e.changes.map(change) });
+  const entry = (e: FlowDiffEntry): DiffEntryRow => ({ flow: id(e.flow), before: sideRow(e.before), after: sideRow(e.after), changes: e.changes.map(change) });
   const d = diffRuns(a, b, { slowerThresholdPct: opts.thresholdPct });
   return {
-    a: d.a, b: d.b, threshold_pct: d.slowerThresholdPct,
+    a: id(d.a), b: id(d.b), threshold_pct: d.slowerThresholdPct,
     new: d.new.map(entry), gone: d.gone.map(entry), newly_failing: d.newlyFailing.map(entry), fixed: d.fixed.map(entry),
     still_failing: d.stillFailing.map(entry),
     slower: d.slower.map(e => ({ ...entry(e), before_p95_ms: e.beforeP95Ms, after_p95_ms: e.afterP95Ms, change_pct: num(e.changePct) })),
@@ -381,15 +401,25 @@ export function diff(ws: Loaded, a: Run, b: Run, opts: { thresholdPct?: number; 
 }
 
 /**
- * One run exported for other tools: Chrome trace-event JSON (reasons redacted unless `redact` is
- * false) or a Mermaid flowchart (labels are escaped by export.ts and carry no reasons).
+ * One run exported for other tools: Chrome trace-event JSON (reasons redacted, credential-looking
+ * names replaced, unless `redact` is false) or a Mermaid flowchart (labels are entity-escaped by
+ * export.ts and carry no reasons; names are as written).
  */
 export function exportRun(ws: Loaded, run: Run, format: 'chrome' | 'mermaid', opts: { redact: boolean }): string {
   if (format === 'mermaid') return toMermaid(run);
   const trace = toChromeTrace(run);
   const red = redactorFor(ws, opts.redact);
   if (red) {
-    for (const e of trace.traceEvents) if (e.args && typeof e.args.reason === 'string') e.args = { ...e.args, reason: red.string(e.args.reason) };
+    const id = (v: unknown): unknown => (typeof v === 'string' ? red.identifier(v) : v);
+    for (const e of trace.traceEvents) {
+      e.name = red.identifier(e.name);
+      if (!e.args) continue;
+      const a = { ...e.args };
+      for (const k of ['name', 'flow_id', 'parent_flow_id', 'location', 'failure_class']) if (k in a) a[k] = id(a[k]);
+      if (typeof a.reason === 'string') a.reason = red.string(a.reason);
+      e.args = a;
+    }
+    for (const k of ['run_id', 'app']) if (k in trace.otherData) trace.otherData[k] = id(trace.otherData[k]);
   }
   return toJson(trace) + '\n';
 }

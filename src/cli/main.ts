@@ -45,7 +45,7 @@ export function buildProgram(onRun: (name: CommandName, path: string | undefined
     const cmd = program.command(c.name).description(c.summary)
       .argument('[path]', PATH_HELP)
       .option('--json', 'machine-readable output (schema: docs/cli.md)')
-      .option('--no-redact', 'do not redact evidence/reason with ra.yaml privacy.redact_keys')
+      .option('--no-redact', 'print evidence, reasons and credential-looking identifiers as written')
       .exitOverride();
     if (c.run) cmd.addOption(new Option('--run <id>', "run id, 'latest' or 'all'").default(undefined, c.name === 'runs' ? 'all' : 'latest'));
     cmd.action(async (path: string | undefined, opts: CommonOptions) => onRun(c.name, path, opts));
@@ -56,7 +56,7 @@ export function buildProgram(onRun: (name: CommandName, path: string | undefined
     .argument('[path]', PATH_HELP)
     .option('--threshold <pct>', 'slower = p95 grew by more than this percentage (default 20)', numberArg('--threshold <pct>', n => n >= 0, 'a number ≥ 0'))
     .option('--json', 'machine-readable output (schema: docs/cli.md)')
-    .option('--no-redact', 'do not redact evidence/reason with ra.yaml privacy.redact_keys')
+    .option('--no-redact', 'print evidence, reasons and credential-looking identifiers as written')
     .exitOverride()
     .action(async (a: string, b: string, path: string | undefined, opts: CommonOptions) => onRun('diff', path, { ...opts, compare: [a, b] }));
   program.command('export').description('export one run: Chrome trace-event JSON (Perfetto, chrome://tracing) or a Mermaid flowchart')
@@ -64,7 +64,7 @@ export function buildProgram(onRun: (name: CommandName, path: string | undefined
     .addOption(new Option('--format <format>', 'output format').choices(['chrome', 'mermaid']).makeOptionMandatory())
     .addOption(new Option('--run <id>', RUN_HELP).default(undefined, 'latest'))
     .option('--out <file>', 'write to this file instead of stdout')
-    .option('--no-redact', 'do not redact failure reasons in the Chrome trace')
+    .option('--no-redact', 'do not redact failure reasons and credential-looking names in the Chrome trace')
     .exitOverride()
     .action(async (path: string | undefined, opts: CommonOptions) => onRun('export', path, opts));
   program.command('ask').description('print ask.md for one run (an AI prompt: redacted, size-capped, deterministic), or summary.md')

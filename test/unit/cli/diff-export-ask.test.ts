@@ -62,7 +62,8 @@ const RLO = '\u202e';
 /**
  * Two flowscribe v1 runs of one flow `pay/charge` in `.autodev/trace.jsonl`: run `r1` succeeds
  * (evidence token "tok-one", note "fine"), run `r2` fails with a credential in the reason, a
- * token in the evidence and terminal escapes in the evidence and the flow's class.
+ * token in the evidence and terminal escapes in the evidence; run `r3-token=tok-three` (its id
+ * holds a credential) succeeds again.
  */
 function hostileWorkspace(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-cli2-hostile-'));
@@ -83,6 +84,8 @@ function hostileWorkspace(): string {
       event_type: 'failure', timestamp: '2026-11-02T10:00:00.400Z', duration_ms: 300, failure_class: 'EXTERNAL.DECLINED',
       reason: 'declined; password=hunter2', evidence: { token: 'tok-two', note: `${ESC}[31mred${RLO}txt` },
     }),
+    // a run id holding a credential
+    ...day('r3-token=tok-three', '2026-11-03T10:00', { event_type: 'success', timestamp: '2026-11-03T10:00:00.300Z', duration_ms: 250, reason: 'charged' }),
   ];
   fs.writeFileSync(path.join(dir, '.autodev', 'trace.jsonl'), lines.join('\n') + '\n');
   const old = new Date('2026-01-01T00:00:00Z');
@@ -274,6 +277,20 @@ describe('flowlens diff / export / ask', function () {
       assert.doesNotMatch(red, /hunter2|tok-/);
       assert.ok(raw2.split('\n').includes('    evidence.note: fine → \\e[31mred\\u202etxt'));
       assert.ok(raw2.split('\n').includes('    evidence.token: tok-one → tok-two'));
+    });
+
+    it('replaces credential-looking identifiers (a run id) in JSON and human output unless --no-redact', () => {
+      const j = json(['diff', 'r2', 'r3', hostile]);
+      assert.equal(j.b, 'r3-token=[REDACTED]');
+      assert.deepEqual(j.fixed.map((e: any) => e.flow), ['pay/charge']);
+      assert.equal(ok(['diff', 'r2', 'r3', hostile]).split('\n')[0], 'r2 → r3-token=[REDACTED]  (slower = p95 up more than 20%)');
+      assert.equal(JSON.parse(ok(['diff', 'r2', 'r3', hostile, '--json', '--no-redact'])).b, 'r3-token=tok-three');
+      // the same rule in runs --json, and in the Chrome export
+      assert.deepEqual(json(['runs', hostile]).runs.map((r: any) => r.id), ['r3-token=[REDACTED]', 'r2', 'r1']);
+      const t = JSON.parse(ok(['export', hostile, '--run', 'r3', '--format', 'chrome']));
+      assert.equal(t.otherData.run_id, 'r3-token=[REDACTED]');
+      assert.equal(t.traceEvents[0].args.name, 'r3-token=[REDACTED]');
+      assert.doesNotMatch(JSON.stringify(t), /tok-three/);
     });
 
     it('errors: unknown run exit 1, missing run argument / bad threshold / --run all exit 2', () => {
