@@ -3,6 +3,7 @@
  * Loading, counting, percentiles, validation and store reading all happen in `src/trace`; this
  * module only selects runs, renames fields and converts times to ISO strings.
  */
+import { sqliteReaders } from '../trace/sqlite/readers';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadCatalog, validateAgainstRuns, type Catalog, type Problem } from '../trace/catalog';
@@ -48,7 +49,8 @@ export async function open(p: string | undefined): Promise<Loaded> {
   const root = existing(p);
   const st = fs.statSync(root);
   if (st.isDirectory()) {
-    const ws = new TraceWorkspace(root, { final: true, env: process.env });
+    // trace.db run folders and stores are read like the extension reads them (sql.js, read-only).
+    const ws = new TraceWorkspace(root, { final: true, env: process.env, readers: sqliteReaders() });
     await ws.load({ final: true });
     return {
       root, base: root, runs: ws.runs(), malformed: ws.malformed(), envelopes: ws.envelopes,
