@@ -22,6 +22,9 @@ export type EventFields = Pick<
     tagsKey?: number;
   };
 
+const SHARED_TAGS = 1;
+const SHARED_CORRELATION = 2;
+
 /** Default live window: a run without an end whose source changed this recently is `running`. */
 export const DEFAULT_LIVE_WINDOW_MS = 10 * 60 * 1000;
 
@@ -283,10 +286,20 @@ export class RunBuilder {
     }
   }
 
+  /** Ids of the runs changed so far (cheaper than {@link peekChanges}: no flow keys). */
+  peekChangedRuns(): ReadonlySet<string> {
+    return this.changes.runs;
+  }
+
   /** Changes so far, without resetting them. */
   peekChanges(): BuilderChanges {
     const c = this.changes;
     return { runs: new Set(c.runs), flows: new Set([...c.flows].map((f) => flowKey(f.runId, f.id))), added: new Set(c.added), removed: new Set(c.removed) };
+  }
+
+  /** Forget pending changes without reporting them (a fresh load has nothing to compare with). */
+  clearChanges(): void {
+    this.changes = { runs: new Set(), flows: new Set(), added: new Set(), removed: new Set() };
   }
 
   /** Changes since the previous call (and reset). */
@@ -400,14 +413,40 @@ export class RunBuilder {
       flow.displayName = event.flow;
     }
     if (flow.started === undefined && event.ts !== undefined) flow.started = event.ts;
-    if (event.correlation) {
-      for (const [k, v] of Object.entries(event.correlation)) if (!(k in flow.correlation)) flow.correlation[k] = v;
-    }
     const lazyFlow = flow instanceof LazyFlowNode ? flow : undefined;
-    if (lazyFlow && event.tagsKey !== undefined) {
-      if (lazyFlow.lastTags !== event.tagsKey) {
-        lazyFlow.lastTags = event.tagsKey;
-        for (const t of event.tags) if (!flow.tags.includes(t)) flow.tags.push(t);
+    if (event.correlation) {
+      if (lazyFlow && isNew && typeof item === 'number') {
+        // Indexed: the first correlation is shared with other flows (interned) until it changes.
+        flow.correlation = event.correlation;
+        lazyFlow.shared |= SHARED_CORRELATION;
+      } else {
+        for (const [k, v] of Object.entries(event.correlation)) {
+          if (k in flow.correlation) continue;
+          if (lazyFlow && lazyFlow.shared & SHARED_CORRELATION) {
+            flow.correlation = { ...flow.correlation };
+            lazyFlow.shared &= ~SHARED_CORRELATION;
+          }
+          flow.correlation[k] = v;
+        }
+      }
+    }
+    if (lazyFlow) {
+      if (event.tagsKey === undefined || lazyFlow.lastTags !== event.tagsKey) {
+        if (event.tagsKey !== undefined && lazyFlow.lastTags === -1 && flow.tags.length === 0) {
+          // Indexed: tag sets are interned; share the first until another one adds a tag.
+          flow.tags = event.tags;
+          lazyFlow.shared |= SHARED_TAGS;
+        } else {
+          for (const t of event.tags) {
+            if (flow.tags.includes(t)) continue;
+            if (lazyFlow.shared & SHARED_TAGS) {
+              flow.tags = [...flow.tags];
+              lazyFlow.shared &= ~SHARED_TAGS;
+            }
+            flow.tags.push(t);
+          }
+        }
+        if (event.tagsKey !== undefined) lazyFlow.lastTags = event.tagsKey;
       }
     } else for (const t of event.tags) if (!flow.tags.includes(t)) flow.tags.push(t);
 

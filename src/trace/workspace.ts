@@ -209,7 +209,7 @@ export class TraceWorkspace {
       this.catalogSig = '';
       this.sorted = undefined;
       try {
-        await this.update(opts.final ?? this.opts.final ?? false);
+        await this.update(opts.final ?? this.opts.final ?? false, true, false);
       } finally {
         this.signal = undefined;
       }
@@ -308,7 +308,7 @@ export class TraceWorkspace {
     return posix(path.relative(this.root, file));
   }
 
-  private async update(final: boolean, rediscover = true): Promise<WorkspaceChange> {
+  private async update(final: boolean, rediscover = true, report = true): Promise<WorkspaceChange> {
     let d: Discovery;
     if (rediscover || this.states.size === 0) {
       d = discover(this.root, { extraGlobs: this.opts.extraGlobs, maxDepth: this.opts.maxDepth, maxEntries: this.opts.maxEntries });
@@ -355,7 +355,10 @@ export class TraceWorkspace {
       hasEnded: (run) => this.summaryFor(run) !== undefined,
     });
 
+    // A load reports nothing: skip making a key per flow (there may be hundreds of thousands).
+    if (!report) this.builder.clearChanges();
     const c = this.builder.takeChanges();
+    if (!report) this.sorted = undefined;
     if (c.runs.size > 0 || c.added.size > 0 || c.removed.size > 0) this.sorted = undefined;
     const envelopes = this.envelopesChanged;
     this.envelopesChanged = false;
@@ -626,14 +629,21 @@ export class TraceWorkspace {
     const corrCache = new Map<string, Record<string, unknown>>();
     const fields: EventFields & { tags: string[] } = { dialect: 'flowscribe-v1', type: '', tags: [] };
     const onBatch = (b: ScanBatch, strings: readonly string[], lineBase: number): void => {
+      if (store.size === 0 && b.n > 0) {
+        // Size the records from the first batch's average line length (+10%).
+        const bytes = b.offset[b.n - 1] + b.len[b.n - 1] - b.offset[0] + 1;
+        store.reserve(Math.ceil((size / Math.max(1, bytes / b.n)) * 1.1));
+      }
       let raw = 0;
+      // Hoisted: a structured-cloned batch may be a slow-mode object.
+      const { n, kind, line: lines, offset: offsets, len, type, run, flow, flowId, parent, failureClass, sev, ts: tss, dur, tags, corr, raws } = b;
       const str = (id: number): string | undefined => (id < 0 ? undefined : strings[id]);
-      for (let i = 0; i < b.n; i++) {
-        const line = lineBase + b.line[i];
-        const offset = b.offset[i];
+      for (let i = 0; i < n; i++) {
+        const line = lineBase + lines[i];
+        const offset = offsets[i];
         count++;
-        if (b.kind[i] !== KIND_LIGHT) {
-          const obj = b.raws[raw++];
+        if (kind[i] !== KIND_LIGHT) {
+          const obj = raws[raw++];
           const detected = detectDialect(obj);
           const dialect = detected ?? st.dialect ?? fallback;
           if (st.dialect === undefined && detected !== undefined) st.dialect = dialect;
@@ -641,19 +651,19 @@ export class TraceWorkspace {
           continue;
         }
         if (st.dialect === undefined) st.dialect = 'flowscribe-v1';
-        const ref = store.add(offset, b.len[i], line);
-        fields.type = strings[b.type[i]];
-        fields.runId = str(b.run[i]);
-        fields.flow = str(b.flow[i]);
-        fields.flowId = str(b.flowId[i]);
-        fields.parentFlowId = str(b.parent[i]);
-        fields.failureClass = str(b.failureClass[i]);
-        fields.severity = severityOf(b.sev[i]);
-        const ts = b.ts[i];
+        const ref = store.add(offset, len[i], line);
+        fields.type = strings[type[i]];
+        fields.runId = str(run[i]);
+        fields.flow = str(flow[i]);
+        fields.flowId = str(flowId[i]);
+        fields.parentFlowId = str(parent[i]);
+        fields.failureClass = str(failureClass[i]);
+        fields.severity = severityOf(sev[i]);
+        const ts = tss[i];
         fields.ts = ts === ts ? ts : undefined;
-        const dur = b.dur[i];
-        fields.durationMs = dur === dur ? dur : undefined;
-        const tk = b.tags[i];
+        const d = dur[i];
+        fields.durationMs = d === d ? d : undefined;
+        const tk = tags[i];
         if (tk < 0) {
           fields.tags = [];
           fields.tagsKey = undefined;
@@ -664,7 +674,7 @@ export class TraceWorkspace {
           fields.tags = t.tags;
           fields.tagsKey = t.id;
         }
-        const ck = b.corr[i];
+        const ck = corr[i];
         if (ck < 0) fields.correlation = undefined;
         else {
           const key = strings[ck];
@@ -750,7 +760,7 @@ export class TraceWorkspace {
   private recoverNames(discovered: DiscoveredSource[]): void {
     const summaries = new Map<string, DiscoveredSource>();
     for (const s of discovered) if (s.kind === 'summary-md') summaries.set(path.dirname(s.file), s);
-    const pendingChanges = this.builder.peekChanges();
+    const changedRuns = this.builder.peekChangedRuns();
     for (const run of this.builder.runs()) {
       if (run.dialect !== 'flowscribe-0.1') continue;
       const summary = summaries.get(path.dirname(run.primarySource));
@@ -763,7 +773,7 @@ export class TraceWorkspace {
         }
       }
       const key = run.id;
-      const changed = pendingChanges.runs.has(run.id) || this.summaryMtimes.get(key) !== mtime || !this.summaryMtimes.has(key);
+      const changed = changedRuns.has(run.id) || this.summaryMtimes.get(key) !== mtime || !this.summaryMtimes.has(key);
       if (!changed) continue;
       this.summaryMtimes.set(key, mtime);
       this.nameFlows(run, summary?.file);

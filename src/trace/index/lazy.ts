@@ -6,8 +6,9 @@
  * every reader: `run.events` is an array (a Proxy over the record numbers) whose elements are
  * parsed when read, so `length`, `slice(-50)`, `[i]` cost only what they touch.
  *
- * An event read twice is the same object while anyone holds it (a weak cache), so
- * `flow.events.indexOf(e)` keeps working across lists.
+ * An event read twice from a flow's lists is the same object while anyone holds it (a weak
+ * cache), so `flow.events.indexOf(e)` works; `run.events` reuses those objects but does not keep
+ * new ones, so iterating a million-event run holds no more than the caller keeps.
  */
 import * as fs from 'node:fs';
 import type { Dialect, FlowNode, Malformed, Run, RunStatus, StepNode, TraceEvent, Verdict } from '../model';
@@ -33,6 +34,8 @@ export class EventStore {
   private fd: number | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
   private buf = Buffer.allocUnsafe(64 * 1024);
+  private bufPos = 0;
+  private bufLen = 0;
 
   constructor(file: string) {
     this.file = file;
@@ -48,20 +51,27 @@ export class EventStore {
     return this.offsets.byteLength + this.lens.byteLength + this.lines.byteLength;
   }
 
+  /** Make room for `total` records (avoids doubling past what a file needs). */
+  reserve(total: number): void {
+    if (total <= this.offsets.length) return;
+    this.grow(total);
+  }
+
+  private grow(cap: number): void {
+    const o = new Float64Array(cap);
+    o.set(this.offsets.subarray(0, this.n));
+    this.offsets = o;
+    const l = new Uint32Array(cap);
+    l.set(this.lens.subarray(0, this.n));
+    this.lens = l;
+    const ln = new Uint32Array(cap);
+    ln.set(this.lines.subarray(0, this.n));
+    this.lines = ln;
+  }
+
   /** Add a record; returns its number. */
   add(offset: number, len: number, line: number): number {
-    if (this.n === this.offsets.length) {
-      const cap = this.n * 2;
-      const o = new Float64Array(cap);
-      o.set(this.offsets);
-      this.offsets = o;
-      const l = new Uint32Array(cap);
-      l.set(this.lens);
-      this.lens = l;
-      const ln = new Uint32Array(cap);
-      ln.set(this.lines);
-      this.lines = ln;
-    }
+    if (this.n === this.offsets.length) this.grow(Math.ceil(this.n * 1.5));
     const i = this.n++;
     this.offsets[i] = offset;
     this.lens[i] = len;
@@ -74,12 +84,18 @@ export class EventStore {
     return { line: this.lines[ref], offset: this.offsets[ref] };
   }
 
-  /** The event of a record, parsed from the file (cached while referenced). `runId` fills a missing run id. */
-  get(ref: number, runId?: string): TraceEvent {
-    const hit = this.cache.get(ref)?.deref();
+  /**
+   * The event of a record, parsed from the file. `runId` fills a missing run id. With `remember`
+   * (flow lists) the object is cached while referenced, so reading it again gives the same object;
+   * without (a run's list, which may be iterated end to end) a cached one is reused but a new one
+   * is not kept, so a full pass does not hold every event.
+   */
+  get(ref: number, runId?: string, remember = true): TraceEvent {
+    const hit = this.cache.size > 0 ? this.cache.get(ref)?.deref() : undefined;
     if (hit) return hit;
     const ev = this.load(ref);
     if (runId !== undefined && ev.runId !== runId) ev.runId = runId;
+    if (!remember) return ev;
     this.cache.set(ref, new WeakRef(ev));
     this.registry.register(ev, ref);
     return ev;
@@ -97,6 +113,7 @@ export class EventStore {
       }
     }
     this.fd = undefined;
+    this.bufLen = 0;
   }
 
   private load(ref: number): TraceEvent {
@@ -111,9 +128,15 @@ export class EventStore {
         this.closeTimer = setTimeout(() => this.close(), 2000);
         this.closeTimer.unref?.();
       }
-      if (this.buf.length < len) this.buf = Buffer.allocUnsafe(len);
-      const got = fs.readSync(this.fd, this.buf, 0, len, offset);
-      const r = got === len ? parseJsonLine(this.buf, 0, len, offset, false, Infinity) : undefined;
+      // Read a block at a time: neighbouring events (a flow, a run's tail, an iteration) share it.
+      if (offset < this.bufPos || offset + len > this.bufPos + this.bufLen) {
+        if (this.buf.length < len) this.buf = Buffer.allocUnsafe(len);
+        this.bufPos = offset;
+        this.bufLen = fs.readSync(this.fd, this.buf, 0, this.buf.length, offset);
+      }
+      const at = offset - this.bufPos;
+      const got = Math.min(len, this.bufLen - at);
+      const r = got === len ? parseJsonLine(this.buf, at, at + len, offset, false, Infinity) : undefined;
       if (r?.value) return normalizeEvent(r.value, detectDialect(r.value) ?? 'flowscribe-v1', loc);
       return unreadable(loc, got === len ? (r?.error ?? 'blank line') : 'file changed since it was indexed');
     } catch (e) {
@@ -127,14 +150,14 @@ function unreadable(loc: { file: string; line: number; offset: number }, why: st
 }
 
 /** A read-through array over `items`: record numbers are parsed from `store` when read. */
-export function lazyEventList(items: EventItem[], store: EventStore, runId: string): TraceEvent[] {
+export function lazyEventList(items: EventItem[], store: EventStore, runId: string, remember = true): TraceEvent[] {
   return new Proxy(items as unknown as TraceEvent[], {
     get(target, key, receiver) {
       if (typeof key === 'string') {
         const c = key.charCodeAt(0);
         if (c >= 48 && c <= 57) {
           const v = (target as unknown as EventItem[])[key as unknown as number];
-          return typeof v === 'number' ? store.get(v, runId) : v;
+          return typeof v === 'number' ? store.get(v, runId, remember) : v;
         }
       }
       return Reflect.get(target, key, receiver);
@@ -176,7 +199,7 @@ export class LazyRun implements Run {
   }
 
   get events(): TraceEvent[] {
-    return (this.list ??= lazyEventList(this.items, this.store, this.id));
+    return (this.list ??= lazyEventList(this.items, this.store, this.id, false));
   }
 
   set events(v: TraceEvent[]) {
@@ -207,6 +230,11 @@ export class LazyFlowNode implements FlowNode {
   items: EventItem[] = [];
   /** @internal The tag set (interned key) last merged into `tags`, to skip repeats. */
   lastTags = -1;
+  /**
+   * @internal Bits: 1 = `tags`, 2 = `correlation` are interned objects shared with other flows of
+   * the index (copied before the builder changes them). Readers must not modify them.
+   */
+  shared = 0;
   readonly store: EventStore;
   private verdictItem?: EventItem;
   private list?: TraceEvent[];

@@ -11,6 +11,7 @@
  * becomes a *raw* record carrying the parsed object; the main thread handles it exactly as the
  * sequential reader does.
  */
+import { isAscii } from 'node:buffer';
 import * as fs from 'node:fs';
 import type { Severity } from '../model';
 import { DEFAULT_MAX_LINE_BYTES, parseJsonLine } from '../sources/jsonl';
@@ -158,6 +159,17 @@ class Growable {
 class Interner {
   private readonly ids = new Map<string, number>();
   private fresh: string[] = [];
+  private readonly lastS: (string | undefined)[] = [];
+  private readonly lastId: number[] = [];
+  /** `id` with a one-entry cache per field (`slot`): types, runs, flow names repeat line after line. */
+  idAt(slot: number, s: string | undefined): number {
+    if (s === undefined) return -1;
+    if (this.lastS[slot] === s) return this.lastId[slot];
+    const id = this.id(s);
+    this.lastS[slot] = s;
+    this.lastId[slot] = id;
+    return id;
+  }
   id(s: string | undefined): number {
     if (s === undefined) return -1;
     let id = this.ids.get(s);
@@ -234,13 +246,14 @@ export async function scanRange(
   shouldYield?: () => Promise<void> | undefined,
 ): Promise<ScanSummary> {
   const batchRecords = opts.batchRecords ?? 16384;
-  const chunk = opts.chunkBytes ?? 4 << 20;
+  const chunk = opts.chunkBytes ?? 1 << 20;
   const maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const strings = new Interner();
   const fd = fs.openSync(opts.file, 'r');
   let g = new Growable(batchRecords);
   let lineNo = 0;
   const flush = async (): Promise<void> => {
+    await drainReady();
     emit(g.toBatch(strings.take()));
     g = new Growable(batchRecords);
     const p = shouldYield?.();
@@ -255,13 +268,43 @@ export async function scanRange(
       g.malformed.push({ line: lineNo, reason: r.error as string });
       return;
     }
-    const obj = r.value;
+    record(r.value, e - s, off, r.warnings !== undefined);
+  };
+  /**
+   * Lines of an all-ASCII region: one string for the region (as a plain JSON.parse pass does),
+   * no per-line decoding. Anything unusual (CR, blank, a parse error, not an object, too long)
+   * goes through `handle`, so the result is the same.
+   */
+  const handleAscii = (buf: Buffer, from: number, to: number, pos: number): void => {
+    const text = buf.toString('latin1', from, to);
+    let ls = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', ls);
+      if (nl < 0) break;
+      const len = nl - ls;
+      const c0 = text.charCodeAt(ls);
+      let v: unknown;
+      if (len > 0 && len <= maxLine && c0 === 0x7b && text.charCodeAt(nl - 1) !== 0x0d) {
+        try {
+          v = JSON.parse(text.slice(ls, nl));
+        } catch {
+          v = undefined;
+        }
+      }
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+        lineNo++;
+        record(v as Record<string, unknown>, len, pos + from + ls, false);
+      } else handle(buf, from + ls, from + nl, pos + from + ls, false);
+      ls = nl + 1;
+    }
+  };
+  const record = (obj: Record<string, unknown>, byteLen: number, off: number, warned: boolean): void => {
     const i = g.n++;
     g.offset[i] = off;
-    g.len[i] = e - s;
+    g.len[i] = byteLen;
     g.line[i] = lineNo;
     const type = obj.event_type ?? obj.type;
-    if (r.warnings || (obj.v !== 1 && detectDialect(obj) !== 'flowscribe-v1') || type === 'session_start' || type === 'session_end') {
+    if (warned || (obj.v !== 1 && detectDialect(obj) !== 'flowscribe-v1') || type === 'session_start' || type === 'session_end') {
       g.kind[i] = KIND_RAW;
       g.raws.push(obj);
       return;
@@ -273,18 +316,30 @@ export async function scanRange(
       return;
     }
     g.kind[i] = KIND_LIGHT;
-    g.type[i] = strings.id(ev.type);
-    g.run[i] = strings.id(ev.runId);
-    g.flow[i] = strings.id(ev.flow);
-    g.flowId[i] = strings.id(ev.flowId);
-    g.parent[i] = strings.id(ev.parentFlowId);
-    g.step[i] = strings.id(ev.step);
-    g.failureClass[i] = strings.id(ev.failureClass);
-    g.tags[i] = ev.tags.length ? strings.id(ev.tags.join('\u0001')) : -1;
+    g.type[i] = strings.idAt(0, ev.type);
+    g.run[i] = strings.idAt(1, ev.runId);
+    g.flow[i] = strings.idAt(2, ev.flow);
+    g.flowId[i] = strings.idAt(3, ev.flowId);
+    g.parent[i] = strings.idAt(4, ev.parentFlowId);
+    g.step[i] = strings.idAt(5, ev.step);
+    g.failureClass[i] = strings.idAt(6, ev.failureClass);
+    g.tags[i] = ev.tags.length === 0 ? -1 : strings.idAt(7, ev.tags.length === 1 ? ev.tags[0] : ev.tags.join('\u0001'));
     g.corr[i] = ev.correlation ? strings.id(JSON.stringify(ev.correlation)) : -1;
     g.ts[i] = ev.ts ?? NaN;
     g.dur[i] = ev.durationMs ?? NaN;
     g.sev[i] = severityCode(ev.severity);
+    if (g.n === batchRecords) {
+      ready.push(g.toBatch(strings.take()));
+      g = new Growable(batchRecords);
+    }
+  };
+  const ready: ScanBatch[] = [];
+  const drainReady = async (): Promise<void> => {
+    while (ready.length > 0) {
+      emit(ready.shift() as ScanBatch);
+      const p = shouldYield?.();
+      if (p) await p;
+    }
   };
   try {
     let buf = Buffer.allocUnsafe(Math.min(chunk, Math.max(16, opts.end - opts.start + 1)));
@@ -318,10 +373,17 @@ export async function scanRange(
         skip = undefined;
         ls = nl + 1;
       }
-      for (let nl = buf.indexOf(10, Math.max(from, ls)); nl !== -1 && nl < fill; nl = buf.indexOf(10, ls)) {
-        handle(buf, ls, nl, pos + ls, false);
-        ls = nl + 1;
-        if (g.n === batchRecords) await flush();
+      const lastNl = buf.lastIndexOf(10, fill - 1);
+      if (lastNl >= ls && (pos > 0 || ls > 0 || buf[0] !== 0xef) && isAscii(buf.subarray(ls, lastNl + 1))) {
+        handleAscii(buf, ls, lastNl + 1, pos);
+        ls = lastNl + 1;
+        await drainReady();
+      } else {
+        for (let nl = buf.indexOf(10, Math.max(from, ls)); nl !== -1 && nl < fill; nl = buf.indexOf(10, ls)) {
+          handle(buf, ls, nl, pos + ls, false);
+          ls = nl + 1;
+          await drainReady();
+        }
       }
       if (ls > 0) {
         buf.copy(buf, 0, ls, fill);
