@@ -70,6 +70,9 @@ export interface WorkspaceOptions {
   index?: false | { minBytes?: number; workers?: number; workerScript?: string; onProgress?: (p: IndexProgress) => void };
 }
 
+/** Longest stretch (ms) the index merges records before yielding to the event loop. */
+const INDEX_SLICE_MS = 20;
+
 /** Default size from which a JSONL source is read by the parallel index. */
 export const DEFAULT_INDEX_MIN_BYTES = 32 * 1024 * 1024;
 
@@ -628,7 +631,7 @@ export class TraceWorkspace {
     const tagCache = this.tagSets;
     const corrCache = new Map<string, Record<string, unknown>>();
     const fields: EventFields & { tags: string[] } = { dialect: 'flowscribe-v1', type: '', tags: [] };
-    const onBatch = (b: ScanBatch, strings: readonly string[], lineBase: number): void => {
+    const onBatch = async (b: ScanBatch, strings: readonly string[], lineBase: number): Promise<void> => {
       if (store.size === 0 && b.n > 0) {
         // Size the records from the first batch's average line length (+10%).
         const bytes = b.offset[b.n - 1] + b.len[b.n - 1] - b.offset[0] + 1;
@@ -638,7 +641,13 @@ export class TraceWorkspace {
       // Hoisted: a structured-cloned batch may be a slow-mode object.
       const { n, kind, line: lines, offset: offsets, len, type, run, flow, flowId, parent, failureClass, sev, ts: tss, dur, tags, corr, raws } = b;
       const str = (id: number): string | undefined => (id < 0 ? undefined : strings[id]);
+      let sliceStart = performance.now();
       for (let i = 0; i < n; i++) {
+        if ((i & 1023) === 1023 && performance.now() - sliceStart > INDEX_SLICE_MS) {
+          // Keep the extension host responsive: never hold the thread for long while merging.
+          await new Promise<void>((r) => setImmediate(r));
+          sliceStart = performance.now();
+        }
         const line = lineBase + lines[i];
         const offset = offsets[i];
         count++;
