@@ -143,7 +143,11 @@ async function main(): Promise<number> {
   printRows(rows);
   const judged = rows.filter(r => r.pass !== undefined);
   const passed = judged.filter(r => r.pass).length;
-  process.stdout.write(`bench: ${passed} passed, ${judged.length - passed} failed${quick ? ' (quick: targets not enforced)' : ''} in ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  const secs = ((Date.now() - t0) / 1000).toFixed(0);
+  // Quick mode (CI smoke) only proves the bench runs: its figures at ~20k lines say nothing about
+  // the targets, so it must not read as test failures ("N passed, N failed" is what CI counts).
+  if (quick) process.stdout.write(`bench (quick): ${passed} of ${judged.length} targets met at smoke size (not enforced) in ${secs} s\n`);
+  else process.stdout.write(`bench: ${passed} passed, ${judged.length - passed} failed in ${secs} s\n`);
   return quick || judged.every(r => r.pass) ? 0 : 1;
 }
 

@@ -1,8 +1,11 @@
 /**
  * SQLite sources for TraceWorkspace (its `readers` seam): a run folder's flowscribe `trace.db`
- * (formats.md §2) and any other store found in the workspace (Pulse rows become envelope events,
- * generic stores mapped by the user become trace events; sovereignty/brainstem stores only have
- * rollups, see `readStores`). A database is re-read whole when its file or `-wal` changes
+ * (formats.md §2) and any other store found in the workspace: a flowscribe sink and a generic
+ * store mapped by the user become trace events. Pulse, sovereignty and brainstem stores keep their
+ * own rollups (`readStores`: the `stores` command, the dashboard's store panels) and add no events:
+ * a Pulse store holds the events it drained from the Grain/Assay queue files (its rows' `source`
+ * says `drain:.grain/telemetry_queue.jsonl`), so adding them to the queue envelopes would count
+ * every event twice. A database is re-read whole when its file or `-wal` changes
  * (`storeSignature`), and the workspace is told to drop what it had (`reset`).
  */
 import type { SourceKind } from '../discover';
@@ -52,7 +55,8 @@ export function sqliteReaders(opts: SqliteReaderOptions = {}): Partial<Record<So
       new DbHandle(src.file, async () => {
         const rep = await readStore(src.file, { ...open, mappings: opts.mappings, includeEvents: true });
         const error = rep.problems.length > 0 ? rep.problems.map((p) => p.message).join('; ') : undefined;
-        return { events: rep.events ?? [], malformed: rep.malformed ?? [], error };
+        const events = rep.kind === 'flowscribe' || rep.kind === 'flowscribe-legacy' || rep.kind === 'generic' ? rep.events ?? [] : [];
+        return { events, malformed: rep.malformed ?? [], error };
       }),
   };
 }

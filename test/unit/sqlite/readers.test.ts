@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { sqliteReaders } from '../../../src/trace/sqlite/readers';
+import { readStore } from '../../../src/trace/sqlite/stores';
 import { TraceWorkspace } from '../../../src/trace/workspace';
 
 const FIX = path.resolve(__dirname, '../../../../test/fixtures');
@@ -52,12 +53,19 @@ describe('sqlite readers in TraceWorkspace', () => {
     assert.equal(ws.runs()[0].events.length, lines);
   });
 
-  it('shows the Pulse store with its WAL applied: 240 envelope events, not 200', async () => {
+  it('keeps a Pulse store out of the queue envelopes (it drained the same events) but reads it whole', async () => {
     const root = tmpWs();
     for (const f of ['pulse.db', 'pulse.db-wal']) fs.copyFileSync(path.join(FIX, 'stores', f), path.join(root, f));
+    fs.mkdirSync(path.join(root, '.grain'));
+    fs.copyFileSync(path.join(FIX, 'stores/.grain/telemetry_queue.jsonl'), path.join(root, '.grain/telemetry_queue.jsonl'));
+    const queued = fs.readFileSync(path.join(root, '.grain/telemetry_queue.jsonl'), 'utf8').split('\n').filter((l) => l.endsWith('}')).length;
     const ws = new TraceWorkspace(root, { final: true, now: LATER, readers: sqliteReaders() });
     await ws.load({ final: true });
-    assert.equal(ws.envelopes.length, 240);
+    assert.equal(ws.envelopes.length, queued, 'only the queue file gives envelope events');
+    const pulse = ws.sources().find((s) => s.file.endsWith('pulse.db'));
+    assert.ok(pulse && !pulse.error, JSON.stringify(pulse));
+    const rep = await readStore(path.join(root, 'pulse.db'));
+    assert.equal(rep.rows, 240, 'WAL applied: 240 rows, not the 200 of the main file');
     assert.equal(fs.existsSync(path.join(root, 'pulse.db-shm')), false, 'nothing written beside the store');
   });
 
