@@ -183,6 +183,33 @@ describe('index: parallel index gives the same model as the sequential reader', 
   });
 });
 
+describe('index: progress and cancel', function () {
+  this.timeout(60000);
+
+  it('reports progress up to the file size, and a cancelled load rejects with AbortError', async () => {
+    const root = tmpdir();
+    try {
+      fs.mkdirSync(path.join(root, '.autodev'));
+      const file = path.join(root, '.autodev', 'trace.jsonl');
+      fs.writeFileSync(file, hostileRolling(20000));
+      const size = fs.statSync(file).size;
+      const seen: number[] = [];
+      const ws = new TraceWorkspace(root, { now: () => LATER, index: { minBytes: 0, workers: 0, onProgress: (p) => seen.push(p.bytesDone) } });
+      await ws.load();
+      assert.ok(seen.length > 0);
+      assert.ok(seen.every((b, i) => b <= size && (i === 0 || b >= seen[i - 1])));
+      const ac = new AbortController();
+      const ws2 = new TraceWorkspace(root, { now: () => LATER, index: { minBytes: 0, workers: 0, onProgress: () => ac.abort() } });
+      await assert.rejects(ws2.load({ signal: ac.signal }), (e: Error) => e.name === 'AbortError');
+      // The workspace stays usable: a later load reads everything.
+      await ws2.load();
+      assert.equal(ws2.sources()[0].events, ws.sources()[0].events);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('index: byte ranges', () => {
   it('split on newlines, cover the file once, and index the same lines in any number of parts', async () => {
     const root = tmpdir();
