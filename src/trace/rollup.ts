@@ -11,6 +11,7 @@
  */
 import { slaFor, DEFAULT_LATENCY_BUCKETS_MS, type Catalog } from './catalog';
 import { failureDomain, type FailureDomain, type FlowNode, type Run, type TraceEvent } from './model';
+import { indexedEventCounts } from './index/lazy';
 import { bucketIndex, FlowStatsAccumulator, latencyHistogram, summarizeDurations, type HistogramBucket } from './stats';
 
 export { pulseRollup, type PulseRollup } from './pulse';
@@ -258,6 +259,14 @@ export function eventCounts(runs: readonly Run[]): { overall: EventCounts; byRun
   const overall = emptyCounts();
   const byRun: Record<string, EventCounts> = {};
   for (const run of runs) {
+    // An indexed (large) run keeps its counts as it is read: walking run.events would re-parse
+    // every line from the file.
+    const indexed = indexedEventCounts(run);
+    if (indexed) {
+      byRun[run.id] = indexed;
+      mergeCounts(overall, indexed);
+      continue;
+    }
     const c = (byRun[run.id] ??= emptyCounts());
     for (const e of run.events) {
       addEvent(c, e);
@@ -265,6 +274,15 @@ export function eventCounts(runs: readonly Run[]): { overall: EventCounts; byRun
     }
   }
   return { overall, byRun };
+}
+
+/** Adds `from` into `into` (every field). */
+function mergeCounts(into: EventCounts, from: EventCounts): void {
+  into.total += from.total;
+  for (const k of ['byType', 'bySeverity', 'byFailureClass', 'byDomain'] as const) {
+    const dst = into[k] as Record<string, number>;
+    for (const [key, n] of Object.entries(from[k] as Record<string, number>)) dst[key] = (dst[key] ?? 0) + n;
+  }
 }
 
 /** One flow's latency histogram (the CLI's `latency[]` entry). */
