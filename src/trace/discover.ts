@@ -127,8 +127,10 @@ export function discover(root: string, opts: DiscoverOptions = {}): Discovery {
   // every real folder was walked, so a file is reported under its real path when both exist.
   const queue: Dir[] = [];
   const linked: Dir[] = [];
+  let rootReal: string;
   try {
-    visited.add(fs.realpathSync(absRoot));
+    rootReal = fs.realpathSync(absRoot);
+    visited.add(rootReal);
   } catch (e) {
     problems.push(`${absRoot}: cannot read workspace folder (${errorText(e)})`);
     return { sources, problems };
@@ -228,7 +230,7 @@ export function discover(root: string, opts: DiscoverOptions = {}): Discovery {
   const autodevRuns = path.join(autodev, 'runs');
   if (maxDepth >= 3 && isDirectory(autodevRuns)) {
     const real = realpath(autodevRuns);
-    if (real !== undefined && isInside(visited.values().next().value as string, real) && !visited.has(real)) {
+    if (real !== undefined && isInside(rootReal, real) && !visited.has(real)) {
       visited.add(real);
       readRuns(autodevRuns, ['.autodev', 'runs']);
     }
