@@ -12,7 +12,7 @@ import { PathMapper } from '../trace/pathmap';
 import { buildAskMd } from '../trace/ask';
 import { askContextFor, buildSummaryMd } from '../trace/askArtifacts';
 import { diffRuns, type EvidenceChange, type FlowDiffEntry, type FlowSide } from '../trace/diff';
-import { toChromeTrace, toMermaid } from '../trace/export';
+import { redactChromeTrace, toChromeTrace, toMermaid } from '../trace/export';
 import { REDACTED, Redactor } from '../trace/redact';
 import { eventCounts, failureEvents, flowRollups, latencyHistograms, previousRun, pulseRollup, runFlowCounts, type FlowRollup, type PulseRollup } from '../trace/rollup';
 import { readStores } from '../trace/sqlite/stores';
@@ -405,25 +405,13 @@ export function diff(ws: Loaded, a: Run, b: Run, opts: { thresholdPct?: number; 
 /**
  * One run exported for other tools: Chrome trace-event JSON (reasons redacted, credential-looking
  * names replaced, unless `redact` is false) or a Mermaid flowchart (labels are entity-escaped by
- * export.ts and carry no reasons; names are as written).
+ * export.ts and carry no reasons; credential-looking names replaced unless `redact` is false).
  */
 export function exportRun(ws: Loaded, run: Run, format: 'chrome' | 'mermaid', opts: { redact: boolean }): string {
-  if (format === 'mermaid') return toMermaid(run);
-  const trace = toChromeTrace(run);
   const red = redactorFor(ws, opts.redact);
-  if (red) {
-    const id = (v: unknown): unknown => (typeof v === 'string' ? red.identifier(v) : v);
-    for (const e of trace.traceEvents) {
-      e.name = red.identifier(e.name);
-      if (!e.args) continue;
-      const a = { ...e.args };
-      for (const k of ['name', 'flow_id', 'parent_flow_id', 'location', 'failure_class']) if (k in a) a[k] = id(a[k]);
-      if (typeof a.reason === 'string') a.reason = red.string(a.reason);
-      e.args = a;
-    }
-    for (const k of ['run_id', 'app']) if (k in trace.otherData) trace.otherData[k] = id(trace.otherData[k]);
-  }
-  return toJson(trace) + '\n';
+  if (format === 'mermaid') return toMermaid(run, red ? { label: (t) => red.identifier(t) } : {});
+  const trace = toChromeTrace(run);
+  return toJson(red ? redactChromeTrace(trace, red) : trace) + '\n';
 }
 
 /** The flow a `--flow` value names in the run: a flow id, else a flow name. Exit 1 when neither. */

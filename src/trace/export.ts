@@ -119,17 +119,18 @@ const VERDICT_STYLE: Record<Verdict, string> = {
  * A Mermaid flowchart of the run's flow tree: one node per flow (name, verdict, duration,
  * failure class), an edge from each parent to its children, and one class per verdict.
  */
-export function toMermaid(run: Run): string {
+export function toMermaid(run: Run, opts: { label?: (text: string) => string } = {}): string {
+  const label = opts.label ?? ((t: string) => t);
   const lines = ['flowchart TD'];
   const ids = new Map<string, string>();
   const used = new Set<Verdict>();
   const order = flowsDepthFirst(run);
   order.forEach(({ flow }, i) => ids.set(flow.id, `n${i}`));
   for (const { flow } of order) {
-    const parts = [flow.displayName, flow.verdict];
+    const parts = [label(flow.displayName), flow.verdict];
     if (flow.durationMs !== undefined) parts.push(`${Math.round(flow.durationMs)} ms`);
     const cls = flow.verdictEvent?.failureClass;
-    if (cls) parts.push(cls);
+    if (cls) parts.push(label(cls));
     lines.push(`  ${ids.get(flow.id)}["${mermaidEscape(parts.join(' - '))}"]`);
   }
   for (const { flow } of order) {
@@ -141,4 +142,34 @@ export function toMermaid(run: Run): string {
   }
   for (const v of used) lines.push(`  classDef ${v} ${VERDICT_STYLE[v]}`);
   return lines.join('\n') + '\n';
+}
+
+/** What export redaction needs (src/trace/redact.ts `Redactor` fits). */
+export interface ExportRedactor {
+  /** Keeps an identifier but replaces credential-looking text inside it. */
+  identifier(s: string): string;
+  /** Redacts free text (reasons): credential values, control characters, length cap. */
+  string(s: string): string;
+}
+
+/**
+ * A Chrome trace with trace-derived text made safe to share: names, ids, locations and classes
+ * through `identifier`, reasons through `string`. Used by the CLI and the dashboard's export so
+ * both write the same redacted file.
+ */
+export function redactChromeTrace(trace: ChromeTrace, red: ExportRedactor): ChromeTrace {
+  const id = (v: unknown): unknown => (typeof v === 'string' ? red.identifier(v) : v);
+  const traceEvents = trace.traceEvents.map((e) => {
+    const out = { ...e, name: red.identifier(e.name) };
+    if (e.args) {
+      const a = { ...e.args };
+      for (const k of ['name', 'flow_id', 'parent_flow_id', 'location', 'failure_class']) if (k in a) a[k] = id(a[k]);
+      if (typeof a.reason === 'string') a.reason = red.string(a.reason);
+      out.args = a;
+    }
+    return out;
+  });
+  const otherData = { ...trace.otherData };
+  for (const k of ['run_id', 'app']) if (k in otherData) otherData[k] = id(otherData[k]);
+  return { ...trace, traceEvents, otherData };
 }

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import { mermaidEscape, toChromeTrace, toMermaid } from '../../src/trace/export';
+import { mermaidEscape, redactChromeTrace, toChromeTrace, toMermaid } from '../../src/trace/export';
+import { Redactor } from '../../src/trace/redact';
 import type { FlowNode, Run, Verdict } from '../../src/trace/model';
 import { TraceWorkspace } from '../../src/trace/workspace';
 
@@ -86,5 +87,37 @@ describe('export: Mermaid escaping of hostile names', () => {
       assert.match(line, /^ {2}(n\d+\["[^"<>\]`]*"\]|n\d+ --> n\d+|class n\d+ \w+|classDef \w+ [\w:#,]+)$/, line);
     }
     assert.ok(!m.includes('<img'));
+  });
+});
+
+describe('export: redaction before a file leaves the editor', () => {
+  const SECRET = 'sk-live-0123456789abcdefABCDEF';
+  function secretRun(): Run {
+    const root = node('f-1', `orders/submit key=${SECRET}`, 'failed');
+    root.verdictEvent = {
+      dialect: 'flowscribe-v1', type: 'failure', tags: [], extra: {}, src: { file: 't', line: 1 },
+      failureClass: 'EXTERNAL.REJECTED', reason: 'broker said: password=hunter2 is wrong', file: 'trader/orders.py', line: 12,
+    };
+    return runOf([root], [root]);
+  }
+
+  it('redactChromeTrace removes credentials from names and reasons and keeps the rest', () => {
+    const red = new Redactor({});
+    const t = redactChromeTrace(toChromeTrace(secretRun()), red);
+    const text = JSON.stringify(t);
+    assert.ok(!text.includes(SECRET), text);
+    assert.ok(!text.includes('hunter2'), text);
+    const x = t.traceEvents.find((e) => e.ph === 'X')!;
+    assert.ok(x.name.startsWith('orders/submit'), x.name);
+    assert.equal(x.args?.failure_class, 'EXTERNAL.REJECTED');
+    assert.equal(x.args?.location, 'trader/orders.py:12');
+  });
+
+  it('toMermaid passes every trace-derived label through the given scrubber', () => {
+    const red = new Redactor({});
+    const plain = toMermaid(secretRun());
+    assert.ok(plain.includes('sk-live'), 'without a scrubber names are as written (entity-escaped)');
+    const safe = toMermaid(secretRun(), { label: (s) => red.identifier(s) });
+    assert.ok(!safe.includes(SECRET) && !safe.includes('0123456789abcdef'), safe);
   });
 });

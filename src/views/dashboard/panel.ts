@@ -2,7 +2,8 @@ import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { buildDashboardModel, type DashboardInputs, type RunSelection } from '../../trace/dashboard';
-import { toChromeTrace, toMermaid } from '../../trace/export';
+import { redactChromeTrace, toChromeTrace, toMermaid } from '../../trace/export';
+import { Redactor } from '../../trace/redact';
 import { findStores, readStore, type StoreReport } from '../../trace/sqlite/stores';
 import type { FlowlensServices } from '../services';
 import { isDashboardQuery, isWebviewMessage, type DashboardPanelState, type DashboardQuery, type HostMessage, type SelectionMsg, type WebviewMessage } from './protocol';
@@ -199,7 +200,10 @@ export class DashboardPanel implements vscode.Disposable {
       filters: format === 'chrome' ? { 'Chrome trace JSON': ['json'] } : { Mermaid: ['mmd', 'md'] },
     });
     if (!target) return;
-    const text = format === 'chrome' ? JSON.stringify(toChromeTrace(ref.run)) : toMermaid(ref.run);
+    // Exports leave the editor: redact like ask.md and the CLI (ra.yaml privacy keys + credential shapes).
+    const ra = this.services.workspaces.get(ref.folderKey)?.catalog?.ra;
+    const red = new Redactor({ redactKeys: ra?.redactKeys, payloadLimit: ra?.payloadLimit });
+    const text = format === 'chrome' ? JSON.stringify(redactChromeTrace(toChromeTrace(ref.run), red)) : toMermaid(ref.run, { label: (t) => red.identifier(t) });
     await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
     await this.post({ type: 'exported', format, path: target.fsPath });
     void vscode.window.showInformationMessage(`Flowlens: exported ${runId} to ${target.fsPath}.`);
