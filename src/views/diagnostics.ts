@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { Run } from '../trace/model';
 import { readConfig } from './config';
 import { DIAGNOSTIC_SOURCE } from './constants';
-import { failureSummary } from './format';
+import { failureSummary, plainText } from './format';
 import { zeroBasedLine } from './open';
 import type { TraceServices } from './services';
 
@@ -40,7 +40,7 @@ export class FailureDiagnostics implements vscode.Disposable {
       if (!uri) continue;
       const z = zeroBasedLine(e.line);
       const range = new vscode.Range(z, 0, z, Number.MAX_SAFE_INTEGER);
-      const d = new vscode.Diagnostic(range, `${f.displayName}: ${failureSummary(e)} (run ${run.id})`, vscode.DiagnosticSeverity.Error);
+      const d = new vscode.Diagnostic(range, plainText(`${f.displayName}: ${failureSummary(e)} (run ${run.id})`), vscode.DiagnosticSeverity.Error);
       d.source = DIAGNOSTIC_SOURCE;
       d.code = e.failureClass ?? (e.type === 'exception' ? e.exception?.type ?? 'exception' : 'failure');
       const related: vscode.DiagnosticRelatedInformation[] = [];

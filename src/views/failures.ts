@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { StackFrame, TraceEvent } from '../trace/model';
 import { CONTEXT, ITEM } from './constants';
 import { failureSummary, oneLine, plural, relativeTime, safeJson, shortLoc } from './format';
+import { safeItem } from './ui';
 import { openCommand } from './open';
 import type { TraceServices } from './services';
 import { appendCode, appendField, safeMarkdown, verdictIcon } from './ui';
@@ -121,6 +122,10 @@ export class FailuresProvider implements vscode.TreeDataProvider<FailureNode>, v
   }
 
   getTreeItem(node: FailureNode): vscode.TreeItem {
+    return safeItem(this.buildItem(node));
+  }
+
+  private buildItem(node: FailureNode): vscode.TreeItem {
     switch (node.kind) {
       case 'group': {
         const n = node.folds.reduce((s, f) => s + f.occurrences.length, 0);

@@ -3,6 +3,7 @@ import type { FlowNode, Run, StepNode, TraceEvent, Verdict } from '../trace/mode
 import { flowInfo } from './catalogInfo';
 import { COMMANDS, CONTEXT, ITEM, PAGE_SIZE, VIEWS } from './constants';
 import { duration, eventLabel, failureSummary, flowDuration, isFailure, oneLine, plural, runDescription, shortLoc } from './format';
+import { safeItem } from './ui';
 import { openCommand } from './open';
 import type { FlowlensChange, TraceServices } from './services';
 import { eventIcon, eventTooltip, flowTooltip, runIcon, runTooltip, verdictIcon } from './ui';
@@ -274,6 +275,10 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
+    return safeItem(this.buildItem(node));
+  }
+
+  private buildItem(node: TreeNode): vscode.TreeItem {
     switch (node.kind) {
       case 'folder': {
         const folder = this.services.folder(node.folderKey);

@@ -3,6 +3,7 @@
  * surface; the views turn these strings into TreeItems at the edge.
  */
 import type { FlowNode, Run, TraceEvent, Verdict } from '../trace/model';
+import { stripControl } from '../trace/redact';
 
 /** "just now", "5 min ago", "2 h ago", "3 d ago" (and "in 2 h" for clocks that disagree). */
 export function relativeTime(ms: number | undefined, now = Date.now()): string {
@@ -89,9 +90,18 @@ export function failureSummary(e: TraceEvent | undefined): string {
   return oneLine(parts.join(' · ') || e.type);
 }
 
+/**
+ * Trace text made safe for a label, description, CodeLens title or diagnostic: control, bidi,
+ * zero-width and ANSI characters removed (src/trace/redact.ts `stripControl`), whitespace
+ * (incl. newlines) collapsed. Trace content is untrusted (issue "Reliability and security").
+ */
+export function plainText(s: string): string {
+  return stripControl(s).replace(/\s+/g, ' ').trim();
+}
+
 /** Collapses whitespace and caps length so a label stays one readable line. */
 export function oneLine(s: string, max = 160): string {
-  const t = s.replace(/\s+/g, ' ').trim();
+  const t = plainText(s);
   return t.length > max ? t.slice(0, max - 1) + '…' : t;
 }
 

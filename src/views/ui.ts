@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { FlowNode, Run, RunStatus, TraceEvent, Verdict } from '../trace/model';
-import { duration, failureSummary, runCounts, safeJson, shortLoc } from './format';
+import { duration, failureSummary, runCounts, safeJson, shortLoc, plainText } from './format';
 
 /** Codicon + theme colour per verdict (colours follow the Testing view so themes agree). */
 export function verdictIcon(v: Verdict): vscode.ThemeIcon {
@@ -133,4 +133,12 @@ export function runTooltip(run: Run): vscode.MarkdownString {
   if (run.malformed.length) appendField(md, 'unreadable lines', String(run.malformed.length));
   for (const n of run.notes.slice(0, 5)) { md.appendMarkdown('- '); md.appendText(n); md.appendMarkdown('\n'); }
   return md;
+}
+
+/** Applies `plainText` (format.ts) to an item's label and description, at the edge, for every tree. */
+export function safeItem<T extends vscode.TreeItem>(item: T): T {
+  if (typeof item.label === 'string') item.label = plainText(item.label);
+  else if (item.label) item.label = { ...item.label, label: plainText(item.label.label), highlights: undefined };
+  if (typeof item.description === 'string') item.description = plainText(item.description);
+  return item;
 }
