@@ -188,8 +188,8 @@ export function discover(root: string, opts: DiscoverOptions = {}): Discovery {
       const notRead = folders.length - kept.length;
       problems.push(
         kept.length > (latest ? 1 : 0)
-          ? `${dir}: ${folders.length} run folders; reading the newest ${kept.length - (latest ? 1 : 0)} by name${latest ? ' and the one .autodev/latest names' : ''}, ${notRead} older not read (run folder limit ${opts.maxRunFolders ?? DEFAULT_MAX_RUN_FOLDERS})`
-          : `${dir}: ${folders.length} run folders not read${latest ? ' (except the one .autodev/latest names)' : ''}: the run folder limit (${opts.maxRunFolders ?? DEFAULT_MAX_RUN_FOLDERS}) was used by other runs/ folders`,
+          ? `${dir}: ${folders.length} run folders; reading the newest ${kept.length - (latest ? 1 : 0)} by name${latest ? ' and the one .autodev/latest names' : ''}, ${notRead} older not read (run folder limit ${opts.maxRunFolders ?? DEFAULT_MAX_RUN_FOLDERS}; raise flowlens.maxRunFolders)`
+          : `${dir}: ${folders.length} run folders not read${latest ? ' (except the one .autodev/latest names)' : ''}: the run folder limit (${opts.maxRunFolders ?? DEFAULT_MAX_RUN_FOLDERS}) was used by other runs/ folders; raise flowlens.maxRunFolders`,
       );
     }
     // Real folders first, so a run reached through a link is reported under its real path.

@@ -60,6 +60,8 @@ export interface WorkspaceOptions {
   /** Discovery bounds. */
   maxDepth?: number;
   maxEntries?: number;
+  /** Run folders (`…/runs/<id>/`) read in all, newest first (discover.ts; default 5,000). */
+  maxRunFolders?: number;
   /** Environment for `RA_*` catalog overrides. */
   env?: Record<string, string | undefined>;
   /**
@@ -314,7 +316,7 @@ export class TraceWorkspace {
   private async update(final: boolean, rediscover = true, report = true): Promise<WorkspaceChange> {
     let d: Discovery;
     if (rediscover || this.states.size === 0) {
-      d = discover(this.root, { extraGlobs: this.opts.extraGlobs, maxDepth: this.opts.maxDepth, maxEntries: this.opts.maxEntries });
+      d = discover(this.root, { extraGlobs: this.opts.extraGlobs, maxDepth: this.opts.maxDepth, maxEntries: this.opts.maxEntries, maxRunFolders: this.opts.maxRunFolders });
       this.discoveryProblems = d.problems;
       this.latestRunId = d.latestRunId;
     } else {

@@ -17,6 +17,8 @@ export interface FlowlensConfig {
   /** Generic SQLite mappings (table/columns shown like a trace). Restricted. */
   'sqlite.mappings': GenericMapping[];
   liveWindowMinutes: number;
+  /** Run folders (`…/runs/<id>/`) read per workspace folder, newest first. */
+  maxRunFolders: number;
 }
 
 export const SECTION = 'flowlens';
@@ -26,7 +28,7 @@ export const RESTRICTED: ReadonlyArray<keyof FlowlensConfig> = ['traceGlobs', 'e
 
 /** Settings whose change requires re-reading the traces. */
 export const RELOAD_KEYS: ReadonlyArray<keyof FlowlensConfig> = [
-  'traceGlobs', 'extraStores', 'pathMappings', 'maxEventsPerSource', 'sqlite.memoryCapMB', 'sqlite.mappings', 'liveWindowMinutes',
+  'traceGlobs', 'extraStores', 'pathMappings', 'maxEventsPerSource', 'sqlite.memoryCapMB', 'sqlite.mappings', 'liveWindowMinutes', 'maxRunFolders',
 ];
 
 const DEFAULTS: FlowlensConfig = {
@@ -40,6 +42,7 @@ const DEFAULTS: FlowlensConfig = {
   'sqlite.memoryCapMB': 512,
   'sqlite.mappings': [],
   liveWindowMinutes: 10,
+  maxRunFolders: 5000,
 };
 
 /** Reads the settings for one folder (or the window); restricted keys fall back to defaults when untrusted. */

@@ -105,6 +105,7 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
       pathMappings: c.pathMappings,
       liveWindowMs: c.liveWindowMinutes * 60_000,
       maxEventsPerSource: c.maxEventsPerSource,
+      maxRunFolders: Number.isFinite(c.maxRunFolders) ? Math.max(1, Math.floor(c.maxRunFolders)) : undefined,
       // trace.db run folders and workspace stores, read with sql.js (issue 3).
       readers: sqliteReaders({ memoryCapBytes: c['sqlite.memoryCapMB'] * 1024 * 1024, mappings: c['sqlite.mappings'] }),
     };

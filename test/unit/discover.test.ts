@@ -140,7 +140,7 @@ describe('discover', () => {
         'trace-rolling .autodev/trace.jsonl',
       ]);
       assert.deepEqual(d.problems, [
-        `${runs}: 12 run folders; reading the newest 3 by name and the one .autodev/latest names, 8 older not read (run folder limit 3)`,
+        `${runs}: 12 run folders; reading the newest 3 by name and the one .autodev/latest names, 8 older not read (run folder limit 3; raise flowlens.maxRunFolders)`,
         `${root}: discovery stopped after 5 entries; some sources may be missing`,
       ]);
 
@@ -166,7 +166,7 @@ describe('discover', () => {
         'trace-run .autodev/runs/r-2/trace.jsonl #r-2',
         'trace-run app/runs/20260103_120000/trace.jsonl #20260103_120000',
       ]);
-      assert.deepEqual(d.problems, [`${path.join(root, 'app', 'runs')}: 3 run folders; reading the newest 1 by name, 2 older not read (run folder limit 3)`]);
+      assert.deepEqual(d.problems, [`${path.join(root, 'app', 'runs')}: 3 run folders; reading the newest 1 by name, 2 older not read (run folder limit 3; raise flowlens.maxRunFolders)`]);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }

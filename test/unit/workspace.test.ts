@@ -583,6 +583,24 @@ describe('workspace: v1 layout in a temporary folder', function () {
     assert.equal(c.flows.size, 8);
   });
 
+  it('maxRunFolders: reads the newest run folders only and names the setting', async () => {
+    const runs = path.join(root, '.autodev', 'runs');
+    const ids = Array.from({ length: 30 }, (_, i) => `20261119T${String(i).padStart(2, '0')}0000Z-r${i}`);
+    for (const [i, id] of ids.entries()) {
+      fs.mkdirSync(path.join(runs, id), { recursive: true });
+      fs.writeFileSync(path.join(runs, id, 'trace.jsonl'), v1(id, i * 1000, 'session_start', { app: 'a' }) + v1(id, i * 1000 + 5, 'session_end', { status: 'success' }));
+    }
+    const ws = new TraceWorkspace(root, { now: () => LATER, final: true, maxRunFolders: 10 });
+    await ws.load();
+    assert.deepEqual(ws.runs().map((r) => r.id), ids.slice(20).reverse());
+    assert.deepEqual(ws.problems(), [`${runs}: 30 run folders; reading the newest 10 by name, 20 older not read (run folder limit 10; raise flowlens.maxRunFolders)`]);
+
+    const all = new TraceWorkspace(root, { now: () => LATER, final: true });
+    await all.load();
+    assert.equal(all.runs().length, 30, 'default limit (5,000) reads all 30');
+    assert.deepEqual(all.problems(), []);
+  });
+
   it('never throws on a missing workspace folder', async () => {
     const ws = new TraceWorkspace(path.join(root, 'missing'));
     await ws.load();
