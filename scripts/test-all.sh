@@ -138,6 +138,8 @@ vscode_tier() {  # vscode_tier NAME CMD...: needs code-server and chromium
   tier "$@"
 }
 vscode_tier integration node test/e2e/run-ext-tests.js
+# Restricted mode: Workspace Trust on, the workspace untrusted (test/integration/restricted/suite.js).
+FLOWLENS_TESTS_DIR=restricted vscode_tier integration-restricted node test/e2e/run-ext-tests.js
 vscode_tier e2e node test/e2e/run-e2e.js
 
 if [ -f "$VSIX" ]; then

@@ -64,12 +64,12 @@ function ensureInstalled() {
   }
 }
 
-/** A fresh profile folder (user data, extensions, XDG dirs) under .ci/work/<name>. */
-function profile(name) {
+/** A fresh profile folder (user data, extensions, XDG dirs) under .ci/work/<name>; `settings` override SETTINGS. */
+function profile(name, settings) {
   const dir = path.join(WORK, name);
   fs.rmSync(dir, { recursive: true, force: true });
   for (const d of ['udd/User', 'exts', 'xdg']) fs.mkdirSync(path.join(dir, d), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'udd', 'User', 'settings.json'), JSON.stringify(SETTINGS, null, 1));
+  fs.writeFileSync(path.join(dir, 'udd', 'User', 'settings.json'), JSON.stringify({ ...SETTINGS, ...settings }, null, 1));
   return dir;
 }
 
@@ -109,17 +109,19 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
 
 /**
  * Starts code-server on 127.0.0.1 (a free port unless `port` is given) with a fresh profile
- * `name`, optionally with a .vsix installed first. `env` reaches the extension host.
+ * `name`, optionally with a .vsix installed first. `env` reaches the extension host. `trust: true`
+ * keeps Workspace Trust on (no --disable-workspace-trust; pair it with `settings`
+ * {'security.workspace.trust.enabled': true}: a new folder then opens in restricted mode).
  * Returns {port, url, dir, pid, extensions, stop(), done (resolves with the exit code)}.
  */
-async function start({ name, port, vsix, env, folder, timeoutMs = 30000 } = {}) {
+async function start({ name, port, vsix, env, folder, trust, settings, timeoutMs = 30000 } = {}) {
   ensureInstalled();
-  const dir = profile(name || 'cs');
+  const dir = profile(name || 'cs', settings);
   const extensions = vsix ? installVsix(dir, vsix) : [];
   port = port || await freePort();
   const log = fs.openSync(path.join(dir, 'cs.log'), 'w');
   const proc = spawn(BIN, ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry',
-    '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
+    '--disable-update-check', ...(trust ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override',
     ...profileArgs(dir), ...(folder ? [folder] : [])], { env: profileEnv(dir, env), stdio: ['ignore', log, log], detached: true });
   fs.closeSync(log);
   live.add(proc.pid);

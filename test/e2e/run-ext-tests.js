@@ -3,6 +3,9 @@
 // repo loaded as the development extension. The exit code arrives through
 // window.codeAutomationExit (the hook @vscode/test-web uses); results through $FLOWLENS_RESULTS.
 //   node test/e2e/run-ext-tests.js          (FLOWLENS_GREP=pattern to run a subset, VERBOSE=1 for host logs)
+// FLOWLENS_TESTS_DIR=<dir> runs the separate suite test/integration/<dir>/ instead (its own
+// index.ts; the default suite skips such folders); its optional suite.js exports
+// {name, trust, settings, prepare(workspace)} for the code-server profile and the scratch workspace.
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -11,18 +14,23 @@ const { launch, openWorkbench } = require('./workbench');
 const { scratchWorkspace, screenshot } = require('./lib');
 
 const TIMEOUT = +(process.env.TEST_TIMEOUT_MS || 300000);
-const TESTS = path.join(cs.ROOT, 'out', 'test', 'integration', 'index');
+const SUITE_DIR = process.env.FLOWLENS_TESTS_DIR || '';
+const TESTS = path.join(cs.ROOT, 'out', 'test', 'integration', SUITE_DIR, 'index');
+const SUITE_JS = path.join(cs.ROOT, 'test', 'integration', SUITE_DIR, 'suite.js');
+const suite = SUITE_DIR && fs.existsSync(SUITE_JS) ? require(SUITE_JS) : {};
+const NAME = suite.name || (SUITE_DIR ? `integration-${SUITE_DIR}` : 'integration');
 
 (async () => {
   const t0 = Date.now();
   if (!fs.existsSync(TESTS + '.js')) throw new Error(`${TESTS}.js is missing: run \`npm run build\` first`);
-  const results = path.join(cs.WORK, 'integration-results.json');
+  const results = path.join(cs.WORK, `${NAME}-results.json`);
   fs.mkdirSync(cs.WORK, { recursive: true });
   fs.rmSync(results, { force: true });
   const env = { FLOWLENS_RESULTS: results };
   if (process.env.FLOWLENS_GREP) env.FLOWLENS_GREP = process.env.FLOWLENS_GREP;
-  const srv = await cs.start({ name: 'it', env });
-  const workspace = scratchWorkspace('integration');
+  const srv = await cs.start({ name: SUITE_DIR ? `it-${SUITE_DIR}` : 'it', env, trust: suite.trust, settings: suite.settings });
+  const workspace = scratchWorkspace(NAME);
+  if (suite.prepare) suite.prepare(workspace);
   const browser = await launch();
   let code;
   const consoleLog = [];
@@ -39,8 +47,8 @@ const TESTS = path.join(cs.ROOT, 'out', 'test', 'integration', 'index');
     });
     await openWorkbench(page, { port: srv.port, folder: workspace, devExt: cs.ROOT, testsPath: TESTS });
     code = await Promise.race([exited, new Promise(r => setTimeout(() => r('timeout'), TIMEOUT))]);
-    if (code !== 0) await screenshot(page, 'integration-fail').catch(() => {});
-    fs.writeFileSync(path.join(cs.WORK, 'integration-console.log'), consoleLog.join('\n') + '\n');
+    if (code !== 0) await screenshot(page, `${NAME}-fail`).catch(() => {});
+    fs.writeFileSync(path.join(cs.WORK, `${NAME}-console.log`), consoleLog.join('\n') + '\n');
   } finally {
     await browser.close().catch(() => {});
     await srv.stop();
@@ -53,10 +61,10 @@ const TESTS = path.join(cs.ROOT, 'out', 'test', 'integration', 'index');
     passed = r.passes.length; failed = r.failures.length;
   } else {
     console.log(`  FAIL no results file: the host ${code === 'timeout' ? `did not finish within ${TIMEOUT / 1000}s` : `exited with ${code}`}` +
-      ` (see ${path.join(cs.WORK, 'integration-console.log')} and ${path.join(srv.dir, 'cs.log')})`);
+      ` (see ${path.join(cs.WORK, `${NAME}-console.log`)} and ${path.join(srv.dir, 'cs.log')})`);
   }
   if (code !== 0 && failed === 0) failed = 1;     // timeout or host crash after writing results
   if (passed === 0 && failed === 0) failed = 1;
-  console.log(`integration: ${passed} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(1)}s; host exit ${code})`);
+  console.log(`${NAME}: ${passed} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(1)}s; host exit ${code})`);
   process.exit(failed ? 1 : 0);
-})().catch(e => { console.error(e); console.log('integration: 0 passed, 1 failed'); process.exit(1); });
+})().catch(e => { console.error(e); console.log(`${NAME}: 0 passed, 1 failed`); process.exit(1); });

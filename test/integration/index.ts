@@ -1,5 +1,6 @@
 // Loaded by VS Code's extension host as extensionTestsPath (code-server via test/e2e/run-ext-tests.js,
-// or desktop VS Code via @vscode/test-electron): runs every out/test/integration/**/*.test.js with
+// or desktop VS Code via @vscode/test-electron): runs every out/test/integration/**/*.test.js (except in
+// folders with their own index.js: separate suites such as restricted/) with
 // mocha inside the real host and writes a JSON result file to $FLOWLENS_RESULTS.
 import * as fs from 'fs';
 import { createRequire } from 'module';
@@ -19,7 +20,8 @@ function testFiles(dir: string): string[] {
   const out: string[] = [];
   for (const name of fs.readdirSync(dir).sort()) {
     const p = path.join(dir, name);
-    if (fs.statSync(p).isDirectory()) out.push(...testFiles(p));
+    // A folder with its own index.js is a separate suite (e.g. restricted/: another host setup).
+    if (fs.statSync(p).isDirectory()) { if (!fs.existsSync(path.join(p, 'index.js'))) out.push(...testFiles(p)); }
     else if (name.endsWith('.test.js')) out.push(p);
   }
   return out;
