@@ -13,6 +13,7 @@ import type {
 import { FAILURE_DOMAINS, failureDomain, type FailureDomain, type Run, type TraceEvent, type Verdict } from './model';
 import { countEvents, flowRollupName, flowRollups, flowTrends, runsInTimeOrder, type FailureRef, type FlowRollup } from './rollup';
 import type { StoreReport } from './sqlite/stores';
+import { stripControl } from './redact';
 import { bucketIndex } from './stats';
 
 export type * from './dashboardTypes';
@@ -373,4 +374,47 @@ export function buildDashboardModel(inputs: DashboardInputs, selection: RunSelec
     diff,
     stores: storePanels(inputs.stores ?? []),
   };
+}
+
+/** What {@link sanitizeModel} needs of a redactor (src/trace/redact.ts `Redactor` fits). */
+export interface TextScrubber {
+  identifier(s: string): string;
+}
+
+/**
+ * Every string of a webview message made safe to show: control, bidi and zero-width characters
+ * removed, credential-looking text replaced (`identifier`), and capped at `maxChars` — trace text
+ * is untrusted and must not leak secrets into the dashboard (issue "Reliability and security").
+ * `originals` maps each changed string back to what the trace said, so ids the webview sends
+ * back (a run, a flow filter, a file) still find their run. Object keys are sanitised too.
+ */
+export function sanitizeModel<T>(value: T, red: TextScrubber, originals: Map<string, string>, maxChars = 500): T {
+  const text = (s: string): string => {
+    let t = red.identifier(stripControl(s));
+    if (t.length > maxChars) t = `${t.slice(0, maxChars - 1)}…`;
+    if (t !== s) originals.set(t, s);
+    return t;
+  };
+  const walk = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return text(v);
+    if (v === null || typeof v !== 'object' || depth > 64) return v;
+    if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[text(k)] = walk(x, depth + 1);
+    return out;
+  };
+  return walk(value, 0) as T;
+}
+
+/** The inverse of {@link sanitizeModel} for what the webview sends back. */
+export function restoreOriginals<T>(value: T, originals: ReadonlyMap<string, string>): T {
+  const walk = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return originals.get(v) ?? v;
+    if (v === null || typeof v !== 'object' || depth > 64) return v;
+    if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = walk(x, depth + 1);
+    return out;
+  };
+  return walk(value, 0) as T;
 }

@@ -1,6 +1,7 @@
+import { Redactor } from '../../src/trace/redact';
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import { buildDashboardModel, slaPosition, storePanels, type DashboardInputs } from '../../src/trace/dashboard';
+import { buildDashboardModel, restoreOriginals, sanitizeModel, slaPosition, storePanels, type DashboardInputs } from '../../src/trace/dashboard';
 import type { Run } from '../../src/trace/model';
 import { readStores } from '../../src/trace/sqlite/stores';
 import { TraceWorkspace } from '../../src/trace/workspace';
@@ -177,5 +178,35 @@ describe('dashboard: SLA position and store panels', () => {
     const sov = panels.find((p) => p.kind === 'sovereignty');
     assert.deepEqual(sov?.tables[0].columns, ['layer', 'sovereign', 'total', 'sovereign %']);
     assert.deepEqual(sov?.tables[0].rows.map((r) => r[0]), ['perception', 'decision', 'narration']);
+  });
+});
+
+describe('dashboard: sanitizeModel / restoreOriginals (untrusted trace text in the webview)', () => {
+  const red = new Redactor({});
+  const SECRET = 'ghp_0123456789abcdefghijABCDEFGHIJ012345';
+  const model = {
+    runs: [{ id: `run-${SECRET}`, status: 'failed' }],
+    flows: [{ name: 'data/\u001b[31mfetch\u202e', reason: 'x'.repeat(10_000), p95Ms: 950 }],
+    byClass: { 'DATA.EMPTY\u200b': 2 },
+  };
+
+  it('removes credentials and control characters, caps length, keeps numbers', () => {
+    const originals = new Map<string, string>();
+    const safe = sanitizeModel(model, red, originals);
+    const text = JSON.stringify(safe);
+    assert.ok(!text.includes(SECRET), text.slice(0, 200));
+    assert.ok(!/[\u001b\u202e\u200b]/.test(text), 'no ESC, bidi or zero-width character');
+    assert.equal(safe.flows[0].name, 'data/fetch');
+    assert.equal(safe.flows[0].reason.length, 500);
+    assert.equal(safe.flows[0].p95Ms, 950);
+    assert.deepEqual(Object.keys(safe.byClass), ['DATA.EMPTY']);
+  });
+
+  it('maps what the webview sends back to the ids the trace wrote', () => {
+    const originals = new Map<string, string>();
+    const safe = sanitizeModel(model, red, originals);
+    const back = restoreOriginals({ type: 'query', query: { selection: { kind: 'run', runId: safe.runs[0].id }, flowFilter: safe.flows[0].name } }, originals);
+    assert.equal(back.query.selection.runId, `run-${SECRET}`);
+    assert.equal(back.query.flowFilter, 'data/\u001b[31mfetch\u202e');
   });
 });

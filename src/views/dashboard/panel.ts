@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { buildDashboardModel, type DashboardInputs, type RunSelection } from '../../trace/dashboard';
+import { buildDashboardModel, restoreOriginals, sanitizeModel, type DashboardInputs, type RunSelection } from '../../trace/dashboard';
 import { redactChromeTrace, toChromeTrace, toMermaid } from '../../trace/export';
 import { Redactor } from '../../trace/redact';
 import { findStores, readStore, type StoreReport } from '../../trace/sqlite/stores';
@@ -38,6 +38,8 @@ export class DashboardPanel implements vscode.Disposable {
 
   private readonly disposables: vscode.Disposable[] = [];
   private ready = false;
+  /** Sanitised string → what the trace said (see sanitizeModel), for messages from the webview. */
+  private originals = new Map<string, string>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stores = new Map<string, Promise<StoreReport[]>>();
   private query: DashboardQuery;
@@ -105,7 +107,8 @@ export class DashboardPanel implements vscode.Disposable {
 
   private async onMessage(raw: unknown): Promise<void> {
     if (!isWebviewMessage(raw)) return; // never trust the shape of what a webview sends
-    const m: WebviewMessage = raw;
+    // Ids in the message are the sanitised ones the webview was shown: map them back.
+    const m: WebviewMessage = restoreOriginals(raw, this.originals);
     switch (m.type) {
       case 'ready':
         this.ready = true;
@@ -177,7 +180,14 @@ export class DashboardPanel implements vscode.Disposable {
     const live = model.selection.runIds.some((id) => model.runs.find((r) => r.id === id)?.status === 'running');
     // The model never changes the flow filter the user asked for except when the flow is gone.
     const query: DashboardQuery = { ...q, flowFilter: model.flowFilter };
-    await this.post({ type: 'model', model, query, folder, loading: this.services.loading, live });
+    // Trace text is untrusted: no control characters, no credentials, bounded length in the webview.
+    const key = this.folderKey();
+    const ra = key ? this.services.workspaces.get(key)?.catalog?.ra : undefined;
+    const red = new Redactor({ redactKeys: ra?.redactKeys, payloadLimit: ra?.payloadLimit });
+    const originals = new Map<string, string>();
+    const safe = sanitizeModel({ model, query, folder }, red, originals);
+    this.originals = originals;
+    await this.post({ type: 'model', model: safe.model, query: safe.query, folder: safe.folder, loading: this.services.loading, live });
   }
 
   private post(msg: HostMessage): Thenable<boolean> {
