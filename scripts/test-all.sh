@@ -110,6 +110,8 @@ if [ -n "$(find media -name '*.ts' ! -name '*.d.ts' 2>/dev/null | head -1)" ]; t
   tier typecheck-media npx tsc --noEmit -p media
 fi
 tier lint npm run -s lint
+# The README settings table is generated from package.json: fail when it is stale (issue 9).
+tier docs node scripts/settings-table.mjs --check
 
 # ---------------------------------------------------------------- Node tiers
 tier unit npx mocha
