@@ -69,8 +69,12 @@ export function timeViews(ws: TraceWorkspace, flowsRun: string, failsRun: string
       const t = performance.now();
       const groups = fp.getChildren(undefined);
       n = 0;
+      // As the view does: children of the groups that start expanded (the rest start collapsed;
+      // past a page, folds sit under a collapsed "N more failures…" node).
       for (const g of groups) {
-        fp.getTreeItem(g);
+        const gi = fp.getTreeItem(g);
+        n++;
+        if (gi.collapsibleState !== 2 /* Expanded */) continue;
         for (const f of fp.getChildren(g)) {
           fp.getTreeItem(f);
           n++;
@@ -81,7 +85,7 @@ export function timeViews(ws: TraceWorkspace, flowsRun: string, failsRun: string
     }
     const m = median(times);
     rows.push({ name: `view: failures of a run with ${ws.getRun(failsRun)?.flows.size} failures (median of ${reps})`, measured: m, unit: 'ms', target: 50, pass: m <= 50,
-      note: `FailuresProvider.getChildren (collect + fold) + getTreeItem of ${n} rows, under a vscode stub` });
+      note: `FailuresProvider.getChildren (collect + fold of all failures) + getTreeItem of the ${n} rows shown (groups past a page of rows collapsed; paged), under a vscode stub` });
   }
   return rows;
 }

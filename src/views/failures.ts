@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { StackFrame, TraceEvent } from '../trace/model';
-import { CONTEXT, ITEM } from './constants';
+import { CONTEXT, ITEM, PAGE_SIZE } from './constants';
 import { failureSummary, oneLine, plural, relativeTime, safeJson, shortLoc } from './format';
 import { safeItem } from './ui';
 import { openCommand } from './open';
@@ -25,7 +25,9 @@ export interface FoldedFailure {
 }
 
 export type FailureNode =
-  | { kind: 'group'; id: string; label: string; folds: FoldedFailure[] }
+  | { kind: 'group'; id: string; label: string; folds: FoldedFailure[]; expanded: boolean }
+  /** Folds past a page of {@link PAGE_SIZE}: expanding it shows the next page (and another `more`). */
+  | { kind: 'more'; id: string; folds: FoldedFailure[]; from: number; parent: FailureNode }
   | { kind: 'fold'; id: string; fold: FoldedFailure; groupBy: GroupBy; parent: FailureNode }
   | { kind: 'occurrence'; id: string; occ: Occurrence; parent: FailureNode }
   | { kind: 'frame'; id: string; folderKey: string; frame: StackFrame; parent: FailureNode };
@@ -103,13 +105,30 @@ export class FailuresProvider implements vscode.TreeDataProvider<FailureNode>, v
   getChildren(node?: FailureNode): FailureNode[] {
     if (!node) {
       if (!this.cache) {
-        const place = (o: Occurrence) => (o.event.file ? this.services.resolveFile(o.folderKey, o.event.file).uri?.toString() ?? o.event.file : '');
+        // Few distinct files: resolve each once per listing, not once per failure.
+        const places = new Map<string, string>();
+        const place = (o: Occurrence): string => {
+          const file = o.event.file;
+          if (!file) return '';
+          const k = `${o.folderKey}\u0000${file}`;
+          let p = places.get(k);
+          if (p === undefined) places.set(k, (p = this.services.resolveFile(o.folderKey, file).uri?.toString() ?? file));
+          return p;
+        };
         const groups = groupFailures(collectFailures(this.services), this.groupBy, place);
-        this.cache = [...groups].map(([label, folds]) => ({ kind: 'group', id: `g:${this.groupBy}:${label}`, label, folds }));
+        // Newest groups open until a page of rows is shown; the rest start collapsed, so a
+        // workspace with thousands of failures opens the view without building every row.
+        let rows = 0;
+        this.cache = [...groups].map(([label, folds]) => {
+          const expanded = rows < PAGE_SIZE;
+          rows += Math.min(folds.length, PAGE_SIZE);
+          return { kind: 'group', id: `g:${this.groupBy}:${label}`, label, folds, expanded };
+        });
       }
       return this.cache;
     }
-    if (node.kind === 'group') return node.folds.map(fold => ({ kind: 'fold', id: `${node.id}|${fold.key}`, fold, groupBy: this.groupBy, parent: node }));
+    if (node.kind === 'group') return this.page(node, node.folds, 0);
+    if (node.kind === 'more') return this.page(node, node.folds, node.from);
     if (node.kind === 'fold') {
       const newest = node.fold.occurrences[0];
       const frames = newest.event.exception?.stack ?? [];
@@ -121,6 +140,16 @@ export class FailuresProvider implements vscode.TreeDataProvider<FailureNode>, v
     return [];
   }
 
+  /** Folds `from`..`from + PAGE_SIZE` of a group, then a `more` node for the rest. */
+  private page(owner: FailureNode, folds: FoldedFailure[], from: number): FailureNode[] {
+    const groupId = owner.kind === 'more' ? owner.id.slice(0, owner.id.lastIndexOf('|more:')) : owner.id;
+    const end = Math.min(folds.length, from + PAGE_SIZE);
+    const out: FailureNode[] = [];
+    for (let i = from; i < end; i++) out.push({ kind: 'fold', id: `${groupId}|${folds[i].key}`, fold: folds[i], groupBy: this.groupBy, parent: owner });
+    if (end < folds.length) out.push({ kind: 'more', id: `${groupId}|more:${end}`, folds, from: end, parent: owner });
+    return out;
+  }
+
   getTreeItem(node: FailureNode): vscode.TreeItem {
     return safeItem(this.buildItem(node));
   }
@@ -129,7 +158,7 @@ export class FailuresProvider implements vscode.TreeDataProvider<FailureNode>, v
     switch (node.kind) {
       case 'group': {
         const n = node.folds.reduce((s, f) => s + f.occurrences.length, 0);
-        const item = new vscode.TreeItem(node.label, vscode.TreeItemCollapsibleState.Expanded);
+        const item = new vscode.TreeItem(node.label, node.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
         item.id = node.id;
         const runs = new Set(node.folds.flatMap(f => f.occurrences.map(o => o.runId)));
         item.description = `${plural(n, 'failure')} · ${plural(runs.size, 'run')}`;
@@ -156,6 +185,15 @@ export class FailuresProvider implements vscode.TreeDataProvider<FailureNode>, v
         item.tooltip = failureTooltip(node.fold);
         item.contextValue = ITEM.failure;
         if (e.file) item.command = openCommand({ folderKey: newest.folderKey, file: e.file, line: e.line });
+        return item;
+      }
+      case 'more': {
+        const rest = node.folds.length - node.from;
+        const item = new vscode.TreeItem(`${plural(rest, 'more failure')}…`, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = node.id;
+        item.description = `expand for the next ${Math.min(PAGE_SIZE, rest)}`;
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        item.contextValue = ITEM.more;
         return item;
       }
       case 'occurrence': {
