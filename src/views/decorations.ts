@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { readConfig } from './config';
 import type { EditorIndex } from './editorIndex';
-import { oneLine } from './format';
+import { oneLine, plainText } from './format';
 import { safeMarkdown } from './ui';
 
 /**
@@ -39,7 +39,7 @@ export class FailureDecorations implements vscode.Disposable {
         if (f.zeroBasedLine >= editor.document.lineCount) continue;
         const hover = safeMarkdown();
         hover.appendMarkdown('**Flowlens** — ');
-        hover.appendText(`${f.verdict} in run ${f.runId}: ${f.text}`);
+        hover.appendText(plainText(`${f.verdict} in run ${f.runId}: ${f.text}`));
         opts.push({
           range: new vscode.Range(f.zeroBasedLine, 0, f.zeroBasedLine, 0),
           hoverMessage: hover,
