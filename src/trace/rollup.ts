@@ -489,3 +489,54 @@ export function previousRun(runs: readonly Run[], run: Run): Run | undefined {
   for (let i = at - 1; i >= 0; i--) if (ordered[i].dialect === run.dialect) return ordered[i];
   return undefined;
 }
+
+/**
+ * Live rollups of one run for the tail path: {@link absorb} after each refresh adds the flows
+ * that settled since the last call to a {@link FlowRollupAccumulator} (p50/p95 within its relative
+ * error α, default 1%, marked `approximate`; no re-sorting) and counts only the appended events.
+ * A flow is counted once, with the verdict it first settled with; running flows are not counted
+ * until they settle. If the run's events shrink (a source was re-read), the counts start over.
+ */
+export class LiveRunRollup {
+  private acc: FlowRollupAccumulator;
+  private readonly settled = new Set<string>();
+  private counted = 0;
+  private counts = emptyCounts();
+
+  constructor(private readonly opts: RollupOptions & { relativeError?: number } = {}) {
+    this.acc = new FlowRollupAccumulator(opts);
+  }
+
+  /** Absorb what changed: `flowIds` = ids of the run's flows that changed (default: every flow). */
+  absorb(run: Run, flowIds?: Iterable<string>): void {
+    const events = run.events;
+    if (events.length < this.counted) {
+      this.acc = new FlowRollupAccumulator(this.opts);
+      this.settled.clear();
+      this.counted = 0;
+      this.counts = emptyCounts();
+      flowIds = undefined;
+    }
+    for (const id of flowIds ?? run.flows.keys()) {
+      if (this.settled.has(id)) continue;
+      const f = run.flows.get(id);
+      if (!f || f.verdict === 'running') continue;
+      this.settled.add(id);
+      this.acc.add(f);
+    }
+    const indexed = indexedEventCounts(run);
+    if (indexed) this.counts = indexed;
+    else for (let i = this.counted; i < events.length; i++) addEvent(this.counts, events[i]);
+    this.counted = events.length;
+  }
+
+  /** Current per-flow rollups (approximate percentiles), sorted by flow name. */
+  rollups(): FlowRollup[] {
+    return this.acc.rollups();
+  }
+
+  /** Event counts of the events absorbed so far. */
+  eventCounts(): EventCounts {
+    return this.counts;
+  }
+}

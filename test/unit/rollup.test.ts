@@ -8,6 +8,7 @@ import {
   failureEvents,
   FlowRollupAccumulator,
   flowRollups,
+  LiveRunRollup,
   flowTrends,
   latencyHistograms,
   previousRun,
@@ -361,6 +362,33 @@ describe('rollup: FlowRollupAccumulator (live path)', () => {
       const rs = acc.rollups();
       assert.equal(rs.reduce((s, r) => s + r.instances, 0), 6000 + 1000 * k);
     }
+  });
+});
+
+describe('rollup: LiveRunRollup (live tail)', () => {
+  it('absorbing a run in appended slices gives the batch counts and percentiles within 1%', () => {
+    const fx = run('live', 1, Array.from({ length: 300 }, (_, i) => (i % 7 === 0 ? { name: FETCH, verdict: 'failed' as Verdict, ms: 20 + i, cls: 'DATA.EMPTY', ts: 1000 + i } : ok(i % 2 ? FETCH : ORDERS, 10 + ((i * 37) % 900)))));
+    const flows = [...fx.flows.values()];
+    // Grow a copy of the run slice by slice, as a tail would.
+    const grown: Run = { ...fx, flows: new Map(), events: [] };
+    const live = new LiveRunRollup({ catalog });
+    for (let at = 0; at < flows.length; at += 64) {
+      const slice = flows.slice(at, at + 64);
+      for (const f of slice) grown.flows.set(f.id, f);
+      grown.events.push(...slice.flatMap((f) => f.events));
+      live.absorb(grown, slice.map((f) => f.id));
+    }
+    live.absorb(grown, []);
+    const batch = rollupRuns([grown], { catalog });
+    assert.deepEqual(live.eventCounts(), batch.counts);
+    const rs = live.rollups();
+    assert.deepEqual(rs.map((r) => [r.flow, r.instances, r.succeeded, r.failed, r.failureClasses]), batch.flows.map((r) => [r.flow, r.instances, r.succeeded, r.failed, r.failureClasses]));
+    rs.forEach((l, i) => {
+      for (const k of ['p50Ms', 'p95Ms'] as const) {
+        const exact = batch.flows[i][k] as number;
+        assert.ok(Math.abs((l[k] as number) - exact) <= 0.01 * exact + 1e-9, `${l.flow} ${k}: ${l[k]} vs ${exact}`);
+      }
+    });
   });
 });
 
