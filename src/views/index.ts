@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Verdict } from '../trace/model';
 import { FlowCodeLensProvider } from './codeLens';
@@ -113,9 +114,19 @@ export function registerViews(context: vscode.ExtensionContext): ViewsApi {
   reg(COMMANDS.askAboutRun, (n: TreeNodeLike) => { const a = toReveal(n); return vscode.commands.executeCommand(GENERATE_ASK_PROMPT, { runId: a.runId }); });
   reg(COMMANDS.openSettings, () => vscode.commands.executeCommand('workbench.action.openSettings', '@ext:flowlens.flowlens'));
   reg(COMMANDS.openDemo, async () => {
+    // The demo ships inside the extension (examples/demo-app, ~25 KB packed). Open a fresh copy
+    // in global storage: the installed extension folder may be read-only and must stay pristine.
     const demo = vscode.Uri.joinPath(context.extensionUri, 'examples', 'demo-app');
-    if (fs.existsSync(demo.fsPath)) return vscode.commands.executeCommand('vscode.openFolder', demo, { forceNewWindow: true });
-    return vscode.window.showInformationMessage('Flowlens: this build has no bundled demo (examples/demo-app).');
+    if (!fs.existsSync(demo.fsPath)) return vscode.window.showInformationMessage('Flowlens: this build has no bundled demo (examples/demo-app).');
+    const copy = vscode.Uri.joinPath(context.globalStorageUri, 'demo-app');
+    try {
+      fs.rmSync(copy.fsPath, { recursive: true, force: true });
+      fs.mkdirSync(path.dirname(copy.fsPath), { recursive: true });
+      fs.cpSync(demo.fsPath, copy.fsPath, { recursive: true, verbatimSymlinks: true });
+    } catch (err) {
+      return vscode.window.showErrorMessage(`Flowlens: could not copy the demo to ${copy.fsPath}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return vscode.commands.executeCommand('vscode.openFolder', copy, { forceNewWindow: true });
   });
 
   void vscode.commands.executeCommand('setContext', CONTEXT.failuresOnly, false);
