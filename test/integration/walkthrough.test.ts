@@ -26,11 +26,18 @@ async function until(ok: () => boolean, ms = 10_000): Promise<boolean> {
   return ok();
 }
 
-/** Runs a command that opens a quick pick / input box, then answers it with `answer`. */
+/**
+ * Runs a command that opens a quick pick / input box, then answers it with `answer` — repeatedly,
+ * until the command settles: the picker appears only after the command's own awaits, and a fixed
+ * delay is a race on a loaded machine.
+ */
 async function withPicker<T>(command: string, answer: string): Promise<T | undefined> {
-  const pending = vscode.commands.executeCommand<T>(command);
-  await new Promise((r) => setTimeout(r, 800));
-  await vscode.commands.executeCommand(answer);
+  let settled = false;
+  const pending = Promise.resolve(vscode.commands.executeCommand<T>(command)).finally(() => (settled = true));
+  for (let i = 0; i < 50 && !settled; i++) {
+    await new Promise((r) => setTimeout(r, 300));
+    if (!settled) await vscode.commands.executeCommand(answer);
+  }
   return pending;
 }
 
