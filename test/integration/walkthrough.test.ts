@@ -35,7 +35,7 @@ async function withPicker<T>(command: string, answer: string): Promise<T | undef
   let settled = false;
   const pending = Promise.resolve(vscode.commands.executeCommand<T>(command)).finally(() => (settled = true));
   for (let i = 0; i < 50 && !settled; i++) {
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 600));
     if (!settled) await vscode.commands.executeCommand(answer);
   }
   return pending;
@@ -97,10 +97,13 @@ describe('walkthrough buttons (in-host)', () => {
   });
 
   it('generate an ask prompt and hand it to Copilot: the run picker answers and ask.md is written', async () => {
-    const files = await withPicker<{ ask: vscode.Uri }>('flowlens.generateAskPrompt', 'workbench.action.acceptSelectedQuickOpenItem');
+    // An accept that lands while the picker is still filling closes it empty (undefined): press again.
+    let files: { ask: vscode.Uri } | undefined;
+    for (let i = 0; i < 3 && !files; i++) files = await withPicker<{ ask: vscode.Uri }>('flowlens.generateAskPrompt', 'workbench.action.acceptSelectedQuickOpenItem');
     assert.ok(files?.ask, 'ask.md written for the picked run');
     assert.ok(fs.readFileSync(files.ask.fsPath, 'utf8').startsWith('# Flowlens ask: run'));
-    const how = await withPicker<string>('flowlens.askCopilot', 'workbench.action.acceptSelectedQuickOpenItem');
+    let how: string | undefined;
+    for (let i = 0; i < 3 && !how; i++) how = await withPicker<string>('flowlens.askCopilot', 'workbench.action.acceptSelectedQuickOpenItem');
     assert.ok(how === 'chat' || how === 'clipboard', `askCopilot ended with ${how}`);
   });
 });
