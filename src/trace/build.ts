@@ -6,7 +6,7 @@
  * on the file system (running vs crashed vs ended, running vs orphaned flows); `takeChanges()`
  * tells views which runs and flows to refresh.
  */
-import { EventStore, LazyFlowNode, LazyRun, countInto, type EventItem } from './index/lazy';
+import { EventStore, LazyFlowNode, LazyRun, NO_CHILDREN, countInto, shortFlowId, type EventItem } from './index/lazy';
 import { FlowNode, Malformed, Run, RunStatus, TraceEvent, VERDICT_TYPES, Verdict } from './model';
 
 /**
@@ -40,9 +40,7 @@ export function parseFlowKey(key: string): { runId: string; flowId: string } {
 }
 
 /** A short form of a flow id for display: the first 8 characters of a uuid. */
-export function shortId(id: string): string {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-/i.test(id) ? id.slice(0, 8) : id.length > 12 ? id.slice(0, 8) : id;
-}
+export const shortId = shortFlowId;
 
 /** Map a `session_end.status` string onto a run status; `undefined` when it is not recognised. */
 export function mapSessionStatus(status: string | undefined): RunStatus | undefined {
@@ -104,6 +102,17 @@ interface RunState {
   capNoteIndex?: number;
 }
 
+/**
+ * Append `child` to `parent.children`. Small lists are replaced by an exact-size copy (a pushed-to
+ * array reserves room for 17), so the ~150k parents of a big trace with 1–3 children stay small;
+ * the shared empty list of an indexed flow is never written to.
+ */
+function addChild(parent: FlowNode, child: FlowNode): void {
+  const c = parent.children;
+  if (c === NO_CHILDREN || c.length < 4) parent.children = c.length === 0 ? [child] : [...c, child];
+  else c.push(child);
+}
+
 function verdictOf(type: string): Verdict {
   return type === 'success' ? 'succeeded' : type === 'failure' ? 'failed' : 'exception';
 }
@@ -120,8 +129,23 @@ export class RunBuilder {
   /** Changed flows are kept as nodes (no key strings per event); keys are made in takeChanges. */
   private changes: PendingChanges = { runs: new Set(), flows: new Set(), added: new Set(), removed: new Set() };
 
+  /**
+   * Track which flows changed (default). A fresh load reports nothing, so it turns this off:
+   * a set of every flow of a big trace costs memory and time for nobody.
+   */
+  trackFlows = true;
+  /** The run and state of the previous event (events of one run come in long stretches). */
+  private lastRun?: Run;
+  private lastState?: RunState;
+  /** The flow of the previous event (a flow's events are usually close together). */
+  private lastFlow?: FlowNode;
+
   constructor(opts: RunBuilderOptions = {}) {
     this.cap = opts.maxEventsPerRun && opts.maxEventsPerRun > 0 ? opts.maxEventsPerRun : Infinity;
+  }
+
+  private flowChanged(flow: FlowNode): void {
+    if (this.trackFlows) this.changes.flows.add(flow);
   }
 
   /** Runs in the order they were first seen. */
@@ -150,7 +174,8 @@ export class RunBuilder {
   }
 
   private addItem(event: EventFields, item: EventItem, id: string, source: string, store: EventStore | undefined): Run {
-    const run = this.ensureRun(id, event.dialect, source, store);
+    const last = this.lastRun;
+    const run = last !== undefined && last.id === id ? last : this.ensureRun(id, event.dialect, source, store);
     const lazy = run instanceof LazyRun;
     if (!lazy && typeof item === 'number') {
       // An indexed event for a run built from objects (another source made it): parse it now.
@@ -158,7 +183,13 @@ export class RunBuilder {
       item = full;
       event = full;
     }
-    const st = this.state.get(run) as RunState;
+    let st = this.lastState as RunState;
+    if (run !== last) {
+      st = this.state.get(run) as RunState;
+      this.lastRun = run;
+      this.lastState = st;
+      this.changes.runs.add(id);
+    }
     st.total++;
     const ts = event.ts;
     if (ts !== undefined) {
@@ -172,7 +203,6 @@ export class RunBuilder {
         countInto(run.counts, event.type, event.severity, event.failureClass);
       } else run.events.push(item as TraceEvent);
     } else this.noteCap(run, st);
-    this.changes.runs.add(id);
 
     switch (event.type) {
       case 'session_start':
@@ -217,7 +247,7 @@ export class RunBuilder {
       if (!flow || flow.name === name) continue;
       flow.name = name;
       flow.displayName = name;
-      this.changes.flows.add(flow);
+      this.flowChanged(flow);
       this.changes.runs.add(runId);
     }
   }
@@ -241,6 +271,7 @@ export class RunBuilder {
     if (!run) return false;
     this.byId.delete(id);
     this.state.delete(run);
+    this.lastRun = this.lastState = this.lastFlow = undefined;
     if (this.changes.added.has(id)) this.changes.added.delete(id);
     else this.changes.removed.add(id);
     this.changes.runs.delete(id);
@@ -299,12 +330,14 @@ export class RunBuilder {
 
   /** Forget pending changes without reporting them (a fresh load has nothing to compare with). */
   clearChanges(): void {
+    this.lastRun = this.lastState = this.lastFlow = undefined;
     this.changes = { runs: new Set(), flows: new Set(), added: new Set(), removed: new Set() };
   }
 
   /** Changes since the previous call (and reset). */
   takeChanges(): BuilderChanges {
     const c = this.peekChanges();
+    this.lastRun = this.lastState = this.lastFlow = undefined;
     this.changes = { runs: new Set(), flows: new Set(), added: new Set(), removed: new Set() };
     return c;
   }
@@ -351,18 +384,19 @@ export class RunBuilder {
     for (const flow of st.open) {
       if (flow.verdict !== openVerdict) {
         flow.verdict = openVerdict;
-        this.changes.flows.add(flow);
+        this.flowChanged(flow);
         this.changes.runs.add(run.id);
       }
     }
   }
 
   private addToFlow(run: Run, st: RunState, flowId: string, event: EventFields, item: EventItem, stored: boolean): void {
-    let flow = run.flows.get(flowId);
+    const lf = this.lastFlow;
+    let flow = lf !== undefined && lf.id === flowId && lf.runId === run.id ? lf : run.flows.get(flowId);
     const isNew = !flow;
     if (!flow) {
       const verdict: Verdict = st.sessionEnd || run.status !== 'running' ? 'orphaned' : 'running';
-      flow = run instanceof LazyRun ? new LazyFlowNode(run.store, flowId, event.flow, event.flow ?? shortId(flowId), run.id, verdict) : {
+      flow = run instanceof LazyRun ? new LazyFlowNode(run.store, flowId, event.flow, run.id, verdict) : {
         id: flowId,
         name: event.flow,
         displayName: event.flow ?? shortId(flowId),
@@ -381,8 +415,8 @@ export class RunBuilder {
       if (parent) {
         // The common case (parent started first): append without touching `roots`.
         flow.parentId = parentId;
-        parent.children.push(flow);
-        this.changes.flows.add(parent);
+        addChild(parent, flow);
+        this.flowChanged(parent);
       } else {
         run.roots.push(flow);
         if (parentId !== undefined) {
@@ -452,7 +486,7 @@ export class RunBuilder {
 
     const isVerdict = VERDICT_TYPES.has(event.type);
     if (lazyFlow) {
-      if (stored || isNew || isVerdict) lazyFlow.items.push(item);
+      if (stored || isNew || isVerdict) lazyFlow.push(item);
     } else if (stored || isNew || isVerdict) {
       const event = item as TraceEvent;
       flow.events.push(event);
@@ -471,7 +505,8 @@ export class RunBuilder {
         event.durationMs ?? (event.ts !== undefined && flow.started !== undefined ? event.ts - flow.started : undefined);
       st.open.delete(flow);
     }
-    this.changes.flows.add(flow);
+    this.flowChanged(flow);
+    this.lastFlow = flow;
   }
 
   /** Make `child` a child of `parent` (and no longer a root); refuses to create a cycle. */
@@ -481,10 +516,10 @@ export class RunBuilder {
       if (p === child) return;
       seen.add(p);
     }
-    if (!parent.children.includes(child)) parent.children.push(child);
+    if (!parent.children.includes(child)) addChild(parent, child);
     const i = run.roots.indexOf(child);
     if (i >= 0) run.roots.splice(i, 1);
-    this.changes.flows.add(parent);
+    this.flowChanged(parent);
   }
 
   private noteCap(run: Run, st: RunState): void {

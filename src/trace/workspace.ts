@@ -314,6 +314,8 @@ export class TraceWorkspace {
   }
 
   private async update(final: boolean, rediscover = true, report = true): Promise<WorkspaceChange> {
+    // A load reports nothing: don't track hundreds of thousands of changed flows.
+    this.builder.trackFlows = report;
     let d: Discovery;
     if (rediscover || this.states.size === 0) {
       d = discover(this.root, { extraGlobs: this.opts.extraGlobs, maxDepth: this.opts.maxDepth, maxEntries: this.opts.maxEntries, maxRunFolders: this.opts.maxRunFolders });
@@ -633,23 +635,23 @@ export class TraceWorkspace {
     const tagCache = this.tagSets;
     const corrCache = new Map<string, Record<string, unknown>>();
     const fields: EventFields & { tags: string[] } = { dialect: 'flowscribe-v1', type: '', tags: [] };
-    const onBatch = async (b: ScanBatch, strings: readonly string[], lineBase: number): Promise<void> => {
-      if (store.size === 0 && b.n > 0) {
-        // Size the records from the first batch's average line length (+10%).
-        const bytes = b.offset[b.n - 1] + b.len[b.n - 1] - b.offset[0] + 1;
-        store.reserve(Math.ceil((size / Math.max(1, bytes / b.n)) * 1.1));
-      }
-      let raw = 0;
-      // Hoisted: a structured-cloned batch may be a slow-mode object.
+    const noTags: string[] = [];
+    // Per range: tag sets and correlations by the range's string id (an array index, not a hash).
+    let tablesOf: readonly string[] | undefined;
+    let tagById: ({ tags: string[]; id: number } | undefined)[] = [];
+    let corrById: (Record<string, unknown> | undefined)[] = [];
+    /** Raw records of the current batch merged so far. */
+    let rawAt = 0;
+    /**
+     * Merge records `[from, n)` of a batch until `deadline` (performance.now()); returns where it
+     * stopped. Synchronous and free of `await`, so the hot loop is optimised as one function.
+     */
+    const mergeSlice = (b: ScanBatch, strings: readonly string[], lineBase: number, from: number, deadline: number): number => {
       const { n, kind, line: lines, offset: offsets, len, type, run, flow, flowId, parent, failureClass, sev, ts: tss, dur, tags, corr, raws } = b;
-      const str = (id: number): string | undefined => (id < 0 ? undefined : strings[id]);
-      let sliceStart = performance.now();
-      for (let i = 0; i < n; i++) {
-        if ((i & 1023) === 1023 && performance.now() - sliceStart > INDEX_SLICE_MS) {
-          // Keep the extension host responsive: never hold the thread for long while merging.
-          await new Promise<void>((r) => setImmediate(r));
-          sliceStart = performance.now();
-        }
+      let raw = rawAt;
+      let i = from;
+      for (; i < n; i++) {
+        if ((i & 1023) === 1023 && performance.now() > deadline) break;
         const line = lineBase + lines[i];
         const offset = offsets[i];
         count++;
@@ -664,11 +666,16 @@ export class TraceWorkspace {
         if (st.dialect === undefined) st.dialect = 'flowscribe-v1';
         const ref = store.add(offset, len[i], line);
         fields.type = strings[type[i]];
-        fields.runId = str(run[i]);
-        fields.flow = str(flow[i]);
-        fields.flowId = str(flowId[i]);
-        fields.parentFlowId = str(parent[i]);
-        fields.failureClass = str(failureClass[i]);
+        const r = run[i];
+        fields.runId = r < 0 ? undefined : strings[r];
+        const f = flow[i];
+        fields.flow = f < 0 ? undefined : strings[f];
+        const fi = flowId[i];
+        fields.flowId = fi < 0 ? undefined : strings[fi];
+        const p = parent[i];
+        fields.parentFlowId = p < 0 ? undefined : strings[p];
+        const fc = failureClass[i];
+        fields.failureClass = fc < 0 ? undefined : strings[fc];
         fields.severity = severityOf(sev[i]);
         const ts = tss[i];
         fields.ts = ts === ts ? ts : undefined;
@@ -676,24 +683,52 @@ export class TraceWorkspace {
         fields.durationMs = d === d ? d : undefined;
         const tk = tags[i];
         if (tk < 0) {
-          fields.tags = [];
+          fields.tags = noTags;
           fields.tagsKey = undefined;
         } else {
-          const key = strings[tk];
-          let t = tagCache.get(key);
-          if (!t) tagCache.set(key, (t = { tags: key.split('\u0001'), id: tagCache.size }));
+          let t = tagById[tk];
+          if (t === undefined) {
+            const key = strings[tk];
+            t = tagCache.get(key);
+            if (!t) tagCache.set(key, (t = { tags: key.split('\u0001'), id: tagCache.size }));
+            tagById[tk] = t;
+          }
           fields.tags = t.tags;
           fields.tagsKey = t.id;
         }
         const ck = corr[i];
         if (ck < 0) fields.correlation = undefined;
         else {
-          const key = strings[ck];
-          let c = corrCache.get(key);
-          if (!c) corrCache.set(key, (c = JSON.parse(key) as Record<string, unknown>));
+          let c = corrById[ck];
+          if (c === undefined) {
+            const key = strings[ck];
+            c = corrCache.get(key);
+            if (!c) corrCache.set(key, (c = JSON.parse(key) as Record<string, unknown>));
+            corrById[ck] = c;
+          }
           fields.correlation = c;
         }
         this.routeIndexed(st, fields, ref, store);
+      }
+      rawAt = raw;
+      return i;
+    };
+    const onBatch = async (b: ScanBatch, strings: readonly string[], lineBase: number): Promise<void> => {
+      if (store.size === 0 && b.n > 0) {
+        // Size the records from the first batch's average line length (+10%).
+        const bytes = b.offset[b.n - 1] + b.len[b.n - 1] - b.offset[0] + 1;
+        store.reserve(Math.ceil((size / Math.max(1, bytes / b.n)) * 1.1));
+      }
+      if (strings !== tablesOf) {
+        tablesOf = strings;
+        tagById = [];
+        corrById = [];
+      }
+      rawAt = 0;
+      for (let i = 0; i < b.n; ) {
+        // Keep the extension host responsive: never hold the thread for long while merging.
+        i = mergeSlice(b, strings, lineBase, i, performance.now() + INDEX_SLICE_MS);
+        if (i < b.n) await new Promise<void>((r) => setImmediate(r));
       }
       for (const m of b.malformed) malformed.push({ file, line: lineBase + m.line, reason: m.reason });
       warnings += b.warnings.length;

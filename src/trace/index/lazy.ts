@@ -25,6 +25,8 @@ export class EventStore {
   private offsets = new Float64Array(4096);
   private lens = new Uint32Array(4096);
   private lines = new Uint32Array(4096);
+  /** Next record of the same flow (-1 = none): a flow's records are a chain, not an array. */
+  private nexts = new Int32Array(4096);
   private n = 0;
   private readonly cache = new Map<number, WeakRef<TraceEvent>>();
   private readonly registry = new FinalizationRegistry<number>((ref) => {
@@ -48,7 +50,7 @@ export class EventStore {
 
   /** Bytes held by the records (for memory reports). */
   get bytes(): number {
-    return this.offsets.byteLength + this.lens.byteLength + this.lines.byteLength;
+    return this.offsets.byteLength + this.lens.byteLength + this.lines.byteLength + this.nexts.byteLength;
   }
 
   /** Make room for `total` records (avoids doubling past what a file needs). */
@@ -67,6 +69,9 @@ export class EventStore {
     const ln = new Uint32Array(cap);
     ln.set(this.lines.subarray(0, this.n));
     this.lines = ln;
+    const nx = new Int32Array(cap);
+    nx.set(this.nexts.subarray(0, this.n));
+    this.nexts = nx;
   }
 
   /** Add a record; returns its number. */
@@ -76,7 +81,18 @@ export class EventStore {
     this.offsets[i] = offset;
     this.lens[i] = len;
     this.lines[i] = line;
+    this.nexts[i] = -1;
     return i;
+  }
+
+  /** Chain record `ref` after `prev` (records of one flow, in file order). */
+  link(prev: number, ref: number): void {
+    this.nexts[prev] = ref;
+  }
+
+  /** The record after `ref` in its flow's chain, or -1. */
+  next(ref: number): number {
+    return this.nexts[ref];
   }
 
   /** 1-based line and byte offset of a record. */
@@ -188,7 +204,7 @@ export class LazyRun implements Run {
   /** @internal The stored events, in file order. */
   items: EventItem[] = [];
   readonly store: EventStore;
-  private list?: TraceEvent[];
+  private declare list?: TraceEvent[];
 
   constructor(id: string, dialect: Dialect, source: string, store: EventStore) {
     this.id = id;
@@ -212,57 +228,117 @@ export class LazyRun implements Run {
   }
 }
 
-/** A {@link FlowNode} of a {@link LazyRun}; `events`, `steps` and `verdictEvent` are parsed on access. */
+/** Shared, frozen defaults of a {@link LazyFlowNode} (most flows have no children or correlation). */
+export const NO_CHILDREN: FlowNode[] = Object.freeze([]) as unknown as FlowNode[];
+export const NO_CORRELATION: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+export const NO_TAGS: string[] = Object.freeze([]) as unknown as string[];
+
+/**
+ * A {@link FlowNode} of a {@link LazyRun}; `events`, `steps` and `verdictEvent` are parsed on access.
+ *
+ * Memory matters here (a 1M-event trace has ~300k flows): the flow's records are a chain in the
+ * {@link EventStore} (`head` … `tail`, `count` long) instead of an array; `children`,
+ * `correlation` and `tags` start as shared frozen empties (the builder replaces them before
+ * adding to them, see `shared`); `displayName` is computed unless set.
+ */
 export class LazyFlowNode implements FlowNode {
   id: string;
   name?: string;
-  displayName: string;
   runId: string;
-  parentId?: string;
-  children: FlowNode[] = [];
+  parentId?: string = undefined;
+  children: FlowNode[] = NO_CHILDREN;
   verdict: Verdict;
-  started?: number;
-  ended?: number;
-  durationMs?: number;
-  correlation: Record<string, unknown> = {};
-  tags: string[] = [];
-  /** @internal */
-  items: EventItem[] = [];
+  started?: number = undefined;
+  ended?: number = undefined;
+  durationMs?: number = undefined;
+  correlation: Record<string, unknown> = NO_CORRELATION;
+  tags: string[] = NO_TAGS;
   /** @internal The tag set (interned key) last merged into `tags`, to skip repeats. */
   lastTags = -1;
   /**
-   * @internal Bits: 1 = `tags`, 2 = `correlation` are interned objects shared with other flows of
-   * the index (copied before the builder changes them). Readers must not modify them.
+   * @internal Bits: 1 = `tags`, 2 = `correlation` are shared objects (interned, or the frozen
+   * empties) — copied before the builder changes them. Readers must not modify them.
    */
-  shared = 0;
+  shared = 3;
   readonly store: EventStore;
-  private verdictItem?: EventItem;
-  private list?: TraceEvent[];
-  private stepsCache?: StepNode[];
-  private stepsFor = -1;
+  /** @internal First and last record of the chain, and its length. */
+  head = -1;
+  tail = -1;
+  count = 0;
+  /** @internal Items once the flow holds an event object (a line the index passed on whole). */
+  private declare array?: EventItem[];
+  private verdictItem?: EventItem = undefined;
+  private declare display?: string;
+  private declare list?: TraceEvent[];
+  private declare listFor?: number;
+  private declare stepsCache?: StepNode[];
+  private declare stepsFor?: number;
 
-  constructor(store: EventStore, id: string, name: string | undefined, displayName: string, runId: string, verdict: Verdict) {
+  constructor(store: EventStore, id: string, name: string | undefined, runId: string, verdict: Verdict) {
     this.store = store;
     this.id = id;
     this.name = name;
-    this.displayName = displayName;
     this.runId = runId;
     this.verdict = verdict;
   }
 
-  get events(): TraceEvent[] {
-    return (this.list ??= lazyEventList(this.items, this.store, this.runId));
+  get displayName(): string {
+    return this.display ?? this.name ?? shortFlowId(this.id);
   }
 
-  set events(v: TraceEvent[]) {
-    this.items = v;
+  set displayName(v: string) {
+    this.display = v;
+  }
+
+  /** @internal Number of stored items. */
+  get size(): number {
+    return this.array ? this.array.length : this.count;
+  }
+
+  /** @internal The stored items in order (record numbers or event objects); a fresh array. */
+  get items(): EventItem[] {
+    if (this.array) return this.array;
+    const out: EventItem[] = new Array<EventItem>(this.count);
+    for (let r = this.head, i = 0; r >= 0 && i < out.length; r = this.store.next(r), i++) out[i] = r;
+    return out;
+  }
+
+  set items(v: EventItem[]) {
+    this.array = v;
     this.list = undefined;
     this.stepsCache = undefined;
   }
 
+  /** @internal Append an item: a record of this flow's store is chained, anything else switches to an array. */
+  push(item: EventItem): void {
+    if (this.array === undefined && typeof item === 'number') {
+      if (this.tail >= 0) this.store.link(this.tail, item);
+      else this.head = item;
+      this.tail = item;
+      this.count++;
+      return;
+    }
+    if (this.array === undefined) this.array = this.items;
+    this.array.push(item);
+  }
+
+  get events(): TraceEvent[] {
+    const n = this.size;
+    if (this.list === undefined || this.listFor !== n) {
+      this.list = lazyEventList(this.items, this.store, this.runId);
+      this.listFor = n;
+    }
+    return this.list;
+  }
+
+  set events(v: TraceEvent[]) {
+    this.items = v;
+  }
+
   /** Consecutive events with the same `step`, as {@link RunBuilder} groups them. */
   get steps(): StepNode[] {
-    if (this.stepsCache && this.stepsFor === this.items.length) return this.stepsCache;
+    const n = this.size;
+    if (this.stepsCache && this.stepsFor === n) return this.stepsCache;
     const steps: StepNode[] = [];
     for (const e of this.events) {
       const name = e.step ?? '';
@@ -271,13 +347,13 @@ export class LazyFlowNode implements FlowNode {
       else steps.push({ name, events: [e] });
     }
     this.stepsCache = steps;
-    this.stepsFor = this.items.length;
+    this.stepsFor = n;
     return steps;
   }
 
   set steps(v: StepNode[]) {
     this.stepsCache = v;
-    this.stepsFor = this.items.length;
+    this.stepsFor = this.size;
   }
 
   get verdictEvent(): TraceEvent | undefined {
@@ -301,6 +377,11 @@ export class LazyFlowNode implements FlowNode {
       started: this.started, ended: this.ended, durationMs: this.durationMs, correlation: this.correlation, tags: this.tags,
     };
   }
+}
+
+/** A short form of a flow id for display: the first 8 characters of a uuid. */
+export function shortFlowId(id: string): string {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-/i.test(id) ? id.slice(0, 8) : id.length > 12 ? id.slice(0, 8) : id;
 }
 
 const DOMAINS = new Set(['SYSTEM', 'DATA', 'CONTRACT', 'EXTERNAL', 'BUSINESS']);

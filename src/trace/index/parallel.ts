@@ -48,6 +48,13 @@ function abortError(): Error {
   return e;
 }
 
+/**
+ * Batches a worker may have posted and not yet seen merged. Ranges are merged in file order, so a
+ * later range's worker would otherwise hold its whole output in memory (hundreds of MB for a big
+ * trace) while an earlier range is merged; a few batches keep every worker busy.
+ */
+const IN_FLIGHT_BATCHES = 4;
+
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** Index a file; resolves with the line count and the offset just after the last line read. */
@@ -85,7 +92,7 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
   if (script) {
     ranges.forEach((r, k) => {
       const w = new Worker(script, {
-        workerData: { file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1 },
+        workerData: { file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, window: IN_FLIGHT_BATCHES },
         // A small young generation keeps each worker's garbage (parsed lines) from inflating RSS.
         resourceLimits: { maxYoungGenerationSizeMb: 8 },
       });
@@ -138,6 +145,7 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
           const b = s.queue.shift();
           if (b) {
             await consume(b);
+            workers[k].postMessage('ack');
             await tick();
             continue;
           }
