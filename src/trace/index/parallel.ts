@@ -22,7 +22,11 @@ export interface ParallelIndexOptions {
   /** Index `[0, size)`; the last line counts only if it ends with a newline, unless `final`. */
   size: number;
   final: boolean;
-  /** Worker threads; default the number of cores (at most 8). 0 = scan on the calling thread. */
+  /**
+   * Worker threads; default one less than the cores (at least 1, at most 7): the calling thread
+   * merges the records into the model while the workers scan, so it needs a core of its own.
+   * 0 = scan on the calling thread.
+   */
   workers?: number;
   /** Path of the bundled worker (dist/indexWorker.js); default: looked up next to this bundle. */
   workerScript?: string;
@@ -32,6 +36,8 @@ export interface ParallelIndexOptions {
    */
   onBatch: (batch: ScanBatch, strings: readonly string[], lineBase: number) => void | Promise<void>;
   onProgress?: (p: IndexProgress) => void;
+  /** Records per batch (default the scanner's, 16,384); small values exercise back-pressure in tests. */
+  batchRecords?: number;
   /** Stops the workers; the promise rejects with an `AbortError`. */
   signal?: AbortSignal;
 }
@@ -61,7 +67,7 @@ const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 export async function indexFileParallel(opts: ParallelIndexOptions): Promise<ScanSummary> {
   const script = opts.workers === 0 ? undefined : findWorkerScript(opts.workerScript);
   const cores = Math.min(8, Math.max(1, availableParallelism()));
-  const want = Math.max(1, opts.workers ?? cores);
+  const want = Math.max(1, opts.workers ?? cores - 1);
   // Where the last newline is: the ranges end there unless the file is final.
   const ranges = splitRanges(opts.file, opts.size, script ? want : 1);
   if (ranges.length === 0) return { lines: 0, end: 0 };
@@ -92,7 +98,7 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
   if (script) {
     ranges.forEach((r, k) => {
       const w = new Worker(script, {
-        workerData: { file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, window: IN_FLIGHT_BATCHES },
+        workerData: { file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, window: IN_FLIGHT_BATCHES, batchRecords: opts.batchRecords },
         // A small young generation keeps each worker's garbage (parsed lines) from inflating RSS.
         resourceLimits: { maxYoungGenerationSizeMb: 8 },
       });
@@ -133,7 +139,7 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
           await tick();
         };
         const sum = await scanRange(
-          { file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1 },
+          { file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, batchRecords: opts.batchRecords },
           (b) => s.queue.push(b),
           drain,
         );
