@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { getSqlJs } from '../src/trace/sqlite/engine';
 import { listTables } from '../src/trace/sqlite/detect';
 import { openStore, storeSignature } from '../src/trace/sqlite/open';
-import { pulseQueries, pulseStoreRollup } from '../src/trace/sqlite/pulseStore';
+import { PULSE_BOUNDS_SQL, pulseQueries, pulseRollupChunks, pulseStoreRollup, rowidChunks } from '../src/trace/sqlite/pulseStore';
 
 export interface SqliteBenchRow {
   name: string;
@@ -105,6 +105,8 @@ interface ChildOut {
   queryMs: number;
   rows: number;
   framesApplied: number;
+  /** Rowid chunks the rollup query ran in. */
+  chunks: number;
   maxRssKb: number;
 }
 
@@ -122,6 +124,7 @@ async function child(file: string): Promise<void> {
   const t3 = performance.now();
   const cpu = process.cpuUsage(c1);
   const framesApplied = r.store.wal?.framesApplied ?? 0;
+  const chunks = pulseRollupChunks(r.store.db, tables.find((t) => t.name === 'events')).length;
   r.store.close();
   const out: ChildOut = {
     cpuMs: (cpu.user + cpu.system) / 1000,
@@ -130,6 +133,7 @@ async function child(file: string): Promise<void> {
     queryMs: t3 - t2,
     rows: rollup.total,
     framesApplied,
+    chunks,
     maxRssKb: process.resourceUsage().maxRSS,
   };
   process.stdout.write(JSON.stringify(out) + '\n');
@@ -141,9 +145,22 @@ function runChild(file: string): ChildOut {
   return JSON.parse(res.stdout.trim().split('\n').pop() as string) as ChildOut;
 }
 
+/**
+ * The statements pulseStoreRollup runs, in its order: the rowid bounds, the rollup once per rowid
+ * chunk, then `recent`. The bounds are read from the file first (untimed) with the CLI itself.
+ */
+function cliStatements(file: string): string[] {
+  const res = spawnSync('sqlite3', ['-readonly', file], { input: PULSE_BOUNDS_SQL.map((q) => q + ';').join('\n') + '\n', encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`sqlite3 failed: ${res.stderr}`);
+  const [lo, hi, n] = res.stdout.trim().split('\n').map(Number);
+  const ranges = rowidChunks(lo, hi, n);
+  const q = pulseQueries(true);
+  return [PULSE_BOUNDS_SQL[2], ...(ranges.length > 1 ? PULSE_BOUNDS_SQL.slice(0, 2) : []), ...ranges.map((r) => pulseQueries(true, undefined, false, true, r).rollup), q.recent];
+}
+
 /** The same rollup SQL on the native sqlite3 CLI (read-only: it must not checkpoint the bench file). */
-function runCli(file: string): { ms: number; cpuMs: number; rows: number } {
-  const sql = Object.values(pulseQueries(true)).map((q) => q + ';').join('\n');
+function runCli(file: string, statements: string[]): { ms: number; cpuMs: number; rows: number } {
+  const sql = statements.map((q) => q + ';').join('\n');
   const t = performance.now();
   const res = spawnSync('sqlite3', ['-readonly', file], {
     input: `SELECT count(*) FROM events;\n.timer on\n${sql}\n`,
@@ -171,8 +188,9 @@ export async function benchSqlite(opts: { quick: boolean; log: (line: string) =>
 
   const cliRuns: { ms: number; cpuMs: number; rows: number }[] = [];
   const jsRuns: ChildOut[] = [];
+  const statements = cliStatements(file);
   for (let i = 0; i < reps; i++) {
-    cliRuns.push(runCli(file));
+    cliRuns.push(runCli(file, statements));
     jsRuns.push(runChild(file));
   }
   if (storeSignature(file) !== sig) log('sqlite: warning: the bench store changed during the run');
@@ -195,7 +213,7 @@ export async function benchSqlite(opts: { quick: boolean; log: (line: string) =>
       target: 2.0,
       pass: ratio <= 2.0 && rowsOk,
       unit: 'ms',
-      note: `median of ${reps}; ${fileMb.toFixed(0)} MB incl. -wal (${js.framesApplied} WAL frames applied); sql.js open ${js.openMs.toFixed(0)} ms + queries ${js.queryMs.toFixed(0)} ms, engine init ${js.initMs.toFixed(0)} ms (once per process, not counted); CLI time includes its process start; CPU: sql.js ${jsCpu.toFixed(0)} ms vs sqlite3 ${cliCpu.toFixed(0)} ms (queries only) = ${(jsCpu / cliCpu).toFixed(2)}×; load average ${load.toFixed(1)} on ${os.cpus().length} cores; rows seen ${js.rows}/${n}${rowsOk ? '' : ' MISMATCH'}`,
+      note: `median of ${reps}; ${fileMb.toFixed(0)} MB incl. -wal (${js.framesApplied} WAL frames applied); rollup query in ${js.chunks} rowid chunk(s), the CLI runs the same ${statements.length} statements; sql.js open ${js.openMs.toFixed(0)} ms + queries ${js.queryMs.toFixed(0)} ms, engine init ${js.initMs.toFixed(0)} ms (once per process, not counted); CLI time includes its process start; CPU: sql.js ${jsCpu.toFixed(0)} ms vs sqlite3 ${cliCpu.toFixed(0)} ms (queries only) = ${(jsCpu / cliCpu).toFixed(2)}×; load average ${load.toFixed(1)} on ${os.cpus().length} cores; rows seen ${js.rows}/${n}${rowsOk ? '' : ' MISMATCH'}`,
     },
     {
       name: 'sqlite: sql.js peak RSS vs store size (child process)',

@@ -8,10 +8,52 @@ import { DEFAULT_RECENT, UNKNOWN_SOURCE, type PulseRollup, type PulsePhaseRollup
 import { normalizeEvent } from '../sources/normalize';
 import type { Database } from './engine';
 import { ident, type TableInfo } from './detect';
-import { rows, num, str } from './query';
+import { rows, num, str, type Row } from './query';
 import { dayExpr, msOf, tsMsExpr } from './sqlTime';
 
 const SUPPORTED = `NOT (typeof(version) IN ('integer','real') AND version > 1)`;
+
+/**
+ * Rows per rollup chunk. The rollup's GROUP BY sorts every row it reads (SQLite has no hash
+ * aggregate): over a whole 1M-row table that sort held ~70 MB of records in the in-memory temp
+ * files, plus a copy each time one grew, on top of the database image. One rowid chunk at a time
+ * bounds the sort at about this many rows (~10 MB); the groups are added up in JS.
+ */
+export const ROLLUP_CHUNK_ROWS = 100_000;
+
+/** A rowid range `[from, to)`; an undefined end is open. */
+export type RowidRange = [from: number | undefined, to: number | undefined];
+
+/**
+ * Split rowids `lo..hi` of a table of `n` rows into about `n / chunkRows` ranges of equal width
+ * (dense for the AUTOINCREMENT ids Pulse writes). The first range is open below and the last open
+ * above, so together they cover every row whatever its rowid. One open range when `n` fits in one
+ * chunk or the rowids are not safe integers.
+ */
+export function rowidChunks(lo: unknown, hi: unknown, n: number, chunkRows = ROLLUP_CHUNK_ROWS): RowidRange[] {
+  const whole: RowidRange[] = [[undefined, undefined]];
+  if (typeof lo !== 'number' || typeof hi !== 'number' || !(n > chunkRows) || !(chunkRows >= 1)) return whole;
+  const span = hi - lo + 1;
+  if (!Number.isSafeInteger(lo) || !Number.isSafeInteger(hi) || !Number.isSafeInteger(span) || span < 2) return whole;
+  const k = Math.min(Math.ceil(n / chunkRows), span);
+  const width = Math.ceil(span / k);
+  const out: RowidRange[] = [];
+  for (let i = 0; i < k; i++) {
+    const from = i === 0 ? undefined : lo + i * width;
+    const to = i === k - 1 ? undefined : lo + (i + 1) * width;
+    if (from !== undefined && from > hi) break;
+    out.push([from, to]);
+  }
+  if (out.length && out[out.length - 1][1] !== undefined) out[out.length - 1][1] = undefined;
+  return out;
+}
+
+/**
+ * The statements that find the rowid chunks of `events` (run before the chunked rollups; also
+ * handed to the sqlite3 CLI by the bench). Separate statements so min/max each take one b-tree
+ * seek and count(*) the smallest b-tree.
+ */
+export const PULSE_BOUNDS_SQL = ['SELECT min(rowid) FROM events', 'SELECT max(rowid) FROM events', 'SELECT count(*) FROM events'] as const;
 
 /**
  * The named SQL queries behind the Pulse rollup (also run by the bench on the sqlite3 CLI):
@@ -21,10 +63,19 @@ const SUPPORTED = `NOT (typeof(version) IN ('integer','real') AND version > 1)`;
  * row lookups. Columns of `rollup`: type, source, unsupported version, payload-is-object
  * (task.close), key JSON (phase / stop reason / target), passed JSON, day, count, tasks done,
  * first and last phase close (ms). `guarded` skips payloads that are not JSON (slower; used
- * only when the fast query meets one).
+ * only when the fast query meets one). `range` limits `rollup` to one rowid chunk (see
+ * {@link rowidChunks}); the groups of several chunks add up to those of the whole table.
  */
-export function pulseQueries(hasSource: boolean, recent = DEFAULT_RECENT, guarded = false, hasReceivedAt = hasSource): Record<string, string> {
+export function pulseQueries(
+  hasSource: boolean,
+  recent = DEFAULT_RECENT,
+  guarded = false,
+  hasReceivedAt = hasSource,
+  range: RowidRange = [undefined, undefined],
+): Record<string, string> {
   const src = hasSource ? 'source' : 'NULL';
+  const bounds = [range[0] !== undefined ? `rowid >= ${range[0]}` : '', range[1] !== undefined ? `rowid < ${range[1]}` : ''].filter(Boolean);
+  const where = bounds.length ? ` WHERE ${bounds.join(' AND ')}` : '';
   const J = guarded ? '(CASE WHEN json_valid(payload) THEN payload END)' : 'payload';
   const ts = tsMsExpr('timestamp');
   const ws = "' ' || char(9, 10, 13)";
@@ -43,7 +94,7 @@ FROM (SELECT event_type AS t, ${src} AS s,
     CASE WHEN event_type = 'phase.close' AND ${SUPPORTED} THEN ${J} -> '$.tasks_done' END AS td,
     CASE WHEN event_type = 'verification.completed' AND ${SUPPORTED} THEN ${dayExpr('timestamp')} END AS d,
     CASE WHEN event_type = 'phase.close' AND ${SUPPORTED} THEN ${ts} END AS ms
-  FROM events NOT INDEXED LIMIT -1)
+  FROM events NOT INDEXED${where} LIMIT -1)
 GROUP BY 1, 2, 3, 4, 5, 6, 7`,
     recent: `SELECT id, event_type, version, timestamp, payload, ${src}, ${hasReceivedAt ? 'received_at' : 'NULL'} FROM events ORDER BY coalesce(${ts}, -1e300) DESC, id DESC LIMIT ${Math.max(0, Math.floor(recent))}`,
   };
@@ -81,19 +132,78 @@ export function pulseRowEvent(file: string, r: unknown[]): TraceEvent {
   return normalizeEvent(obj, 'envelope', { file, line: num(id) });
 }
 
-/** All Pulse rollups of §3 for an open Pulse store, in SQL. */
-export function pulseStoreRollup(db: Database, file: string, table: TableInfo | undefined, opts: { recent?: number } = {}): PulseRollup {
+/**
+ * The rowid chunks {@link pulseStoreRollup} reads `events` in. One open range (the whole table)
+ * for a small table, and whenever `rowid` is not the table's own (a view, a WITHOUT ROWID table,
+ * a column named rowid) or cannot be read: the rollup then fails or succeeds as one query would.
+ */
+export function pulseRollupChunks(db: Database, table: TableInfo | undefined, chunkRows = ROLLUP_CHUNK_ROWS): RowidRange[] {
+  const whole: RowidRange[] = [[undefined, undefined]];
+  if (!table || table.columns.some((c) => c.toLowerCase() === 'rowid')) return whole;
+  try {
+    const n = table.rows ?? num(rows(db, PULSE_BOUNDS_SQL[2])[0]?.[0]);
+    if (!(n > chunkRows)) return whole;
+    return rowidChunks(rows(db, PULSE_BOUNDS_SQL[0])[0]?.[0], rows(db, PULSE_BOUNDS_SQL[1])[0]?.[0], n, chunkRows);
+  } catch {
+    return whole;
+  }
+}
+
+/**
+ * Run `fn` with `PRAGMA temp_store = MEMORY`, then restore the previous setting. The GROUP BY
+ * sorter then keeps a chunk's records in the WASM heap instead of spilling them into MEMFS temp
+ * files, which are JS arrays that grow by copying (old and new copy alive at once). The heap
+ * keeps what it grew to, so this is only used where the sort is bounded (one chunk).
+ */
+function withMemoryTemp<T>(db: Database, fn: () => T): T {
+  let prev: unknown;
+  try {
+    prev = db.exec('PRAGMA temp_store')[0]?.values[0]?.[0];
+    db.exec('PRAGMA temp_store = MEMORY');
+  } catch {
+    prev = undefined;
+  }
+  try {
+    return fn();
+  } finally {
+    if (typeof prev === 'number') {
+      try {
+        db.exec(`PRAGMA temp_store = ${Math.trunc(prev)}`);
+      } catch {
+        // the setting only affects temp storage of this in-memory copy
+      }
+    }
+  }
+}
+
+/**
+ * All Pulse rollups of §3 for an open Pulse store, in SQL: the rollup query once per rowid chunk
+ * of `opts.chunkRows` rows ({@link ROLLUP_CHUNK_ROWS}), its groups added up here.
+ */
+export function pulseStoreRollup(
+  db: Database,
+  file: string,
+  table: TableInfo | undefined,
+  opts: { recent?: number; chunkRows?: number } = {},
+): PulseRollup {
   const hasSource = !!table?.columns.includes('source');
   const hasReceived = !!table?.columns.includes('received_at');
-  let q = pulseQueries(hasSource, opts.recent ?? DEFAULT_RECENT, false, hasReceived);
-  let all: ReturnType<typeof rows>;
-  try {
-    all = rows(db, q.rollup);
-  } catch (e) {
-    if (!/JSON/i.test((e as Error).message)) throw e;
-    q = pulseQueries(hasSource, opts.recent ?? DEFAULT_RECENT, true, hasReceived); // some payload is not JSON: skip it, like pulseRollup
-    all = rows(db, q.rollup);
-  }
+  const recentN = opts.recent ?? DEFAULT_RECENT;
+  let guarded = false;
+  const all: Row[] = [];
+  withMemoryTemp(db, () => {
+    for (const range of pulseRollupChunks(db, table, opts.chunkRows)) {
+      let part: Row[];
+      try {
+        part = rows(db, pulseQueries(hasSource, recentN, guarded, hasReceived, range).rollup);
+      } catch (e) {
+        if (guarded || !/JSON/i.test((e as Error).message)) throw e;
+        guarded = true; // some payload is not JSON: skip it, like pulseRollup (and stay careful for later chunks)
+        part = rows(db, pulseQueries(hasSource, recentN, true, hasReceived, range).rollup);
+      }
+      for (const r of part) all.push(r);
+    }
+  });
   const byType: Record<string, number> = {};
   const bySource: Record<string, number> = {};
   const unsup = new Map<string, { type: string; version: number; count: number }>();
@@ -164,7 +274,7 @@ export function pulseStoreRollup(db: Database, file: string, table: TableInfo | 
   const byTarget: Record<string, PassRate> = {};
   for (const [k, [t, p]] of targets) byTarget[k] = rate(t, p);
   const byDay = [...days].map(([day, [t, p]]) => ({ day, ...rate(t, p) })).sort((a, b) => cmp(a.day, b.day));
-  const recent = rows(db, q.recent).reverse().map((r) => pulseRowEvent(file, r));
+  const recent = rows(db, pulseQueries(hasSource, recentN, false, hasReceived).recent).reverse().map((r) => pulseRowEvent(file, r));
   return {
     total,
     byType,

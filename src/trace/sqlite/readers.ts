@@ -11,6 +11,7 @@
 import type { SourceKind } from '../discover';
 import type { Malformed } from '../model';
 import type { SourceHandle, SourceReaderFactory, SourceReadResult } from '../workspace';
+import type { StoreKind } from './detect';
 import type { GenericMapping } from './generic';
 import { storeSignature } from './open';
 import { readFlowscribeDb, readStore } from './stores';
@@ -42,6 +43,9 @@ class DbHandle implements SourceHandle {
   }
 }
 
+/** Store kinds whose rows become workspace trace events (the others keep their own rollups). */
+export const EVENT_KINDS: readonly StoreKind[] = ['flowscribe', 'flowscribe-legacy', 'generic'];
+
 /** Reader factories for `TraceWorkspace({readers})`. */
 export function sqliteReaders(opts: SqliteReaderOptions = {}): Partial<Record<SourceKind, SourceReaderFactory>> {
   const open = { memoryCapBytes: opts.memoryCapBytes };
@@ -53,9 +57,11 @@ export function sqliteReaders(opts: SqliteReaderOptions = {}): Partial<Record<So
       }),
     sqlite: (src) =>
       new DbHandle(src.file, async () => {
-        const rep = await readStore(src.file, { ...open, mappings: opts.mappings, includeEvents: true });
+        // Events only for the kinds that give the workspace events: a Pulse store's rows would be
+        // built as TraceEvents (its whole table) just to be dropped.
+        const rep = await readStore(src.file, { ...open, mappings: opts.mappings, includeEvents: EVENT_KINDS });
         const error = rep.problems.length > 0 ? rep.problems.map((p) => p.message).join('; ') : undefined;
-        const events = rep.kind === 'flowscribe' || rep.kind === 'flowscribe-legacy' || rep.kind === 'generic' ? rep.events ?? [] : [];
+        const events = rep.kind !== undefined && EVENT_KINDS.includes(rep.kind) ? rep.events ?? [] : [];
         return { events, malformed: rep.malformed ?? [], error };
       }),
   };

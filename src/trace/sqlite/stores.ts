@@ -59,8 +59,11 @@ export interface StoreReport {
 export interface ReadStoreOptions extends OpenOptions {
   /** Generic mappings (setting `flowlens.sqlite.mappings`); the first matching one is used. */
   mappings?: readonly GenericMapping[];
-  /** Also return TraceEvents for sink / Pulse / mapped stores (default false). */
-  includeEvents?: boolean;
+  /**
+   * Also return TraceEvents for sink / Pulse / mapped stores (default false); a list of kinds
+   * returns them only for stores of those kinds (a 1M-row Pulse store is ~1M events).
+   */
+  includeEvents?: boolean | readonly StoreKind[];
   /** At most this many events (newest kept) for mapped generic tables. */
   maxEvents?: number;
   /** Pulse `recent` size. */
@@ -109,6 +112,7 @@ export async function readStore(file: string, opts: ReadStoreOptions = {}): Prom
     problems: [],
   };
   let table: string | undefined;
+  const wantEvents = (k: StoreKind): boolean => opts.includeEvents === true || (Array.isArray(opts.includeEvents) && opts.includeEvents.includes(k));
   try {
     const tables = listTables(s.db, true);
     const broken = tables.filter((t) => t.error !== undefined);
@@ -129,12 +133,12 @@ export async function readStore(file: string, opts: ReadStoreOptions = {}): Prom
         const r = kind === 'flowscribe' ? readSinkRows(s.db, file) : readLegacyRows(s.db, file, main as TableInfo);
         report.rollups = { flowscribe: flowscribeRollup(r.events, r.malformed.length) };
         report.malformed = r.malformed;
-        if (opts.includeEvents) report.events = r.events;
+        if (wantEvents(kind)) report.events = r.events;
         break;
       }
       case 'pulse':
         report.rollups = { pulse: pulseStoreRollup(s.db, file, main, { recent: opts.recent }) };
-        if (opts.includeEvents) report.events = pulseStoreEvents(s.db, file, main);
+        if (wantEvents(kind)) report.events = pulseStoreEvents(s.db, file, main);
         break;
       case 'sovereignty':
         report.rollups = { sovereignty: sovereigntyRollup(s.db, opts.window) };
@@ -159,7 +163,7 @@ export async function readStore(file: string, opts: ReadStoreOptions = {}): Prom
         report.rows = t.rows ?? 0;
         const r = readMapped(s.db, file, mapping, t, opts.maxEvents);
         report.malformed = r.malformed;
-        if (opts.includeEvents) report.events = r.events;
+        if (wantEvents(kind)) report.events = r.events;
         break;
       }
     }
