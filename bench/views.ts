@@ -85,7 +85,7 @@ export function timeViews(ws: TraceWorkspace, flowsRun: string, failsRun: string
     }
     const m = median(times);
     rows.push({ name: `view: failures of a run with ${ws.getRun(failsRun)?.flows.size} failures (median of ${reps})`, measured: m, unit: 'ms', target: 50, pass: m <= 50,
-      note: `FailuresProvider.getChildren (collect + fold of all failures) + getTreeItem of the ${n} rows shown (groups past a page of rows collapsed; paged), under a vscode stub` });
+      note: `FailuresProvider.getChildren (collect + group of all failures; fold of the groups that can start expanded, the rest fold when expanded) + getTreeItem of the ${n} rows shown (groups past a page of rows collapsed; paged), under a vscode stub` });
   }
   return rows;
 }

@@ -473,7 +473,18 @@ export interface FailureEventRef {
 export function failureEvents(runs: readonly Run[]): FailureEventRef[] {
   const picked: { ref: FailureEventRef; i: number }[] = [];
   let i = 0;
-  for (const run of runs) for (const event of run.events) if (event.type === 'failure' || event.type === 'exception') picked.push({ ref: { run, event }, i: i++ });
+  for (const run of runs) {
+    // An indexed run counts its events by type without parsing them: skip a run without
+    // failures, and stop reading one once all of its failures were found.
+    const counts = indexedEventCounts(run);
+    let left = counts ? (counts.byType.failure ?? 0) + (counts.byType.exception ?? 0) : Infinity;
+    if (left === 0) continue;
+    for (const event of run.events) {
+      if (event.type !== 'failure' && event.type !== 'exception') continue;
+      picked.push({ ref: { run, event }, i: i++ });
+      if (--left === 0) break;
+    }
+  }
   picked.sort((a, b) => (a.ref.event.ts ?? Infinity) - (b.ref.event.ts ?? Infinity) || a.i - b.i);
   return picked.map((p) => p.ref);
 }

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { StackFrame, TraceEvent } from '../trace/model';
+import type { Run, StackFrame, TraceEvent } from '../trace/model';
 import { CONTEXT, ITEM, PAGE_SIZE } from './constants';
 import { failureSummary, oneLine, plural, relativeTime, safeJson, shortLoc } from './format';
 import { safeItem } from './ui';
@@ -36,14 +36,70 @@ export type GroupBy = 'flow' | 'class';
 
 /** Collects failures/exceptions from every run, newest run first, folded by class+reason+place. */
 export function collectFailures(services: TraceServices): Occurrence[] {
+  return mergeRuns(services.allRuns().map(({ folderKey, run }) => ({ run, occs: runFailures(folderKey, run) })));
+}
+
+/** Failed/exception verdicts of one run in flow order, then stably newest event first. */
+export function runFailures(folderKey: string, run: Run): Occurrence[] {
   const out: Occurrence[] = [];
-  for (const { folderKey, run } of services.allRuns()) {
-    for (const f of run.flows.values()) {
-      if ((f.verdict !== 'failed' && f.verdict !== 'exception') || !f.verdictEvent) continue;
-      out.push({ folderKey, runId: run.id, runStarted: run.started, flowId: f.id, flowName: f.displayName, event: f.verdictEvent });
-    }
+  for (const f of run.flows.values()) {
+    if (f.verdict !== 'failed' && f.verdict !== 'exception') continue;
+    const event = f.verdictEvent;
+    if (!event) continue;
+    out.push({ folderKey, runId: run.id, runStarted: run.started, flowId: f.id, flowName: f.displayName, event });
   }
-  return out.sort((a, b) => (b.runStarted ?? 0) - (a.runStarted ?? 0) || (b.event.ts ?? 0) - (a.event.ts ?? 0));
+  return out.sort((a, b) => (b.event.ts ?? 0) - (a.event.ts ?? 0));
+}
+
+/**
+ * Per-run lists (each from {@link runFailures}, in `allRuns` order) merged as one stable sort of
+ * their concatenation by run start (newest first), then event time (newest first) would order
+ * them: runs that started at different times do not interleave, so only runs sharing a start
+ * time are merged by event time.
+ */
+function mergeRuns(lists: { run: Run; occs: Occurrence[] }[]): Occurrence[] {
+  const byStart = new Map<number, Occurrence[][]>();
+  for (const { run, occs } of lists) {
+    if (!occs.length) continue;
+    const k = run.started ?? 0;
+    const same = byStart.get(k);
+    if (same) same.push(occs);
+    else byStart.set(k, [occs]);
+  }
+  const starts = [...byStart.keys()].sort((a, b) => b - a);
+  const out: Occurrence[] = [];
+  for (const k of starts) {
+    const same = byStart.get(k) as Occurrence[][];
+    if (same.length === 1) {
+      for (const o of same[0]) out.push(o);
+      continue;
+    }
+    const all: Occurrence[] = [];
+    for (const occs of same) for (const o of occs) all.push(o);
+    for (const o of all.sort((a, b) => (b.event.ts ?? 0) - (a.event.ts ?? 0))) out.push(o);
+  }
+  return out;
+}
+
+/** The group a failure falls in: its flow, or its class (exception type for unclassified exceptions). */
+function groupOf(o: Occurrence, by: GroupBy): string {
+  if (by === 'flow') return o.flowName;
+  const e = o.event;
+  return e.failureClass ?? (e.type === 'exception' ? e.exception?.type ?? 'exception' : 'UNCLASSIFIED');
+}
+
+/** Folds failures of one group (same flow, summary and place), in order of first appearance. */
+export function foldFailures(occs: readonly Occurrence[], place: (o: Occurrence) => string = o => o.event.file ?? ''): FoldedFailure[] {
+  const folds = new Map<string, FoldedFailure>();
+  for (const o of occs) {
+    const e = o.event;
+    const summary = failureSummary(e);
+    const key = `${o.flowName}\u0000${summary}\u0000${place(o)}:${e.line ?? ''}`;
+    let fold = folds.get(key);
+    if (!fold) folds.set(key, (fold = { key, summary, occurrences: [] }));
+    fold.occurrences.push(o);
+  }
+  return [...folds.values()];
 }
 
 /**
@@ -52,22 +108,49 @@ export function collectFailures(services: TraceServices): Occurrence[] {
  * another machine) that failed on the same line fold together.
  */
 export function groupFailures(occs: Occurrence[], by: GroupBy, place: (o: Occurrence) => string = o => o.event.file ?? ''): Map<string, FoldedFailure[]> {
-  const groups = new Map<string, Map<string, FoldedFailure>>();
-  for (const o of occs) {
-    const e = o.event;
-    const cls = e.failureClass ?? (e.type === 'exception' ? e.exception?.type ?? 'exception' : 'UNCLASSIFIED');
-    const g = by === 'flow' ? o.flowName : cls;
-    const summary = failureSummary(e);
-    const key = `${o.flowName}\u0000${summary}\u0000${place(o)}:${e.line ?? ''}`;
-    let folds = groups.get(g);
-    if (!folds) groups.set(g, (folds = new Map()));
-    let fold = folds.get(key);
-    if (!fold) folds.set(key, (fold = { key, summary, occurrences: [] }));
-    fold.occurrences.push(o);
-  }
   const out = new Map<string, FoldedFailure[]>();
-  for (const [g, folds] of groups) out.set(g, [...folds.values()]);
+  for (const [g, list] of splitGroups(occs, by)) out.set(g, foldFailures(list, place));
   return out;
+}
+
+/** Failures by group, groups in order of first appearance, each keeping the input order. */
+function splitGroups(occs: readonly Occurrence[], by: GroupBy): Map<string, Occurrence[]> {
+  const groups = new Map<string, Occurrence[]>();
+  let last: Occurrence[] | undefined;
+  let lastKey: string | undefined;
+  for (const o of occs) {
+    const g = groupOf(o, by);
+    if (g !== lastKey || !last) {
+      last = groups.get(g);
+      if (!last) groups.set(g, (last = []));
+      lastKey = g;
+    }
+    last.push(o);
+  }
+  return groups;
+}
+
+/**
+ * A group row. Its folds are built when first read (the row is expanded, or the listing needs
+ * their count to decide which groups start expanded), so a listing of thousands of failures
+ * folds only the groups it shows.
+ */
+class FailureGroup {
+  readonly kind = 'group' as const;
+  expanded = false;
+  private folded?: FoldedFailure[];
+
+  constructor(
+    readonly id: string,
+    readonly label: string,
+    /** @internal The group's failures, newest first. */
+    readonly occurrences: readonly Occurrence[],
+    private readonly fold: (occs: readonly Occurrence[]) => FoldedFailure[],
+  ) {}
+
+  get folds(): FoldedFailure[] {
+    return (this.folded ??= this.fold(this.occurrences));
+  }
 }
 
 /** The Failures view: failures and exceptions grouped by flow or by failure class. */
@@ -76,10 +159,17 @@ export class FailuresProvider implements vscode.TreeDataProvider<FailureNode>, v
   readonly onDidChangeTreeData = this.emitter.event;
   private groupBy: GroupBy = 'flow';
   private cache: FailureNode[] | undefined;
+  /** Per run (`folderKey\0runId`): its failures, newest first; dropped when the run changes. */
+  private readonly runCache = new Map<string, { run: Run; occs: Occurrence[] }>();
   private readonly disposables: vscode.Disposable[] = [this.emitter];
 
   constructor(private readonly services: TraceServices) {
-    this.disposables.push(services.onDidChange(() => this.refresh()));
+    this.disposables.push(services.onDidChange(change => {
+      if (change.structural) this.runCache.clear();
+      else for (const id of change.runIds) this.runCache.delete(`${change.folderKey}\u0000${id}`);
+      this.cache = undefined;
+      this.emitter.fire();
+    }));
     void vscode.commands.executeCommand('setContext', CONTEXT.failuresGroupBy, this.groupBy);
   }
 
@@ -90,16 +180,33 @@ export class FailuresProvider implements vscode.TreeDataProvider<FailureNode>, v
   setGroupBy(by: GroupBy): void {
     this.groupBy = by;
     void vscode.commands.executeCommand('setContext', CONTEXT.failuresGroupBy, by);
-    this.refresh();
+    this.cache = undefined;
+    this.emitter.fire();
   }
 
   refresh(): void {
     this.cache = undefined;
+    this.runCache.clear();
     this.emitter.fire();
   }
 
   getParent(node: FailureNode): FailureNode | undefined {
     return node.kind === 'group' ? undefined : node.parent;
+  }
+
+  /** Every failure, newest run first ({@link collectFailures}), reusing the lists of unchanged runs. */
+  private failures(): Occurrence[] {
+    const refs = this.services.allRuns();
+    const seen = new Set<string>();
+    const lists = refs.map(({ folderKey, run }) => {
+      const k = `${folderKey}\u0000${run.id}`;
+      seen.add(k);
+      let c = this.runCache.get(k);
+      if (!c || c.run !== run) this.runCache.set(k, (c = { run, occs: runFailures(folderKey, run) }));
+      return c;
+    });
+    if (this.runCache.size > seen.size) for (const k of this.runCache.keys()) if (!seen.has(k)) this.runCache.delete(k);
+    return mergeRuns(lists);
   }
 
   getChildren(node?: FailureNode): FailureNode[] {
@@ -115,15 +222,19 @@ export class FailuresProvider implements vscode.TreeDataProvider<FailureNode>, v
           if (p === undefined) places.set(k, (p = this.services.resolveFile(o.folderKey, file).uri?.toString() ?? file));
           return p;
         };
-        const groups = groupFailures(collectFailures(this.services), this.groupBy, place);
+        const fold = (occs: readonly Occurrence[]): FoldedFailure[] => foldFailures(occs, place);
         // Newest groups open until a page of rows is shown; the rest start collapsed, so a
-        // workspace with thousands of failures opens the view without building every row.
+        // workspace with thousands of failures opens the view without building every row. Only
+        // the groups that can still open are folded here; the others fold when expanded.
         let rows = 0;
-        this.cache = [...groups].map(([label, folds]) => {
-          const expanded = rows < PAGE_SIZE;
-          rows += Math.min(folds.length, PAGE_SIZE);
-          return { kind: 'group', id: `g:${this.groupBy}:${label}`, label, folds, expanded };
-        });
+        const out: FailureNode[] = [];
+        for (const [label, occs] of splitGroups(this.failures(), this.groupBy)) {
+          const g = new FailureGroup(`g:${this.groupBy}:${label}`, label, occs, fold);
+          g.expanded = rows < PAGE_SIZE;
+          if (g.expanded) rows += Math.min(g.folds.length, PAGE_SIZE);
+          out.push(g);
+        }
+        this.cache = out;
       }
       return this.cache;
     }
@@ -157,11 +268,10 @@ export class FailuresProvider implements vscode.TreeDataProvider<FailureNode>, v
   private buildItem(node: FailureNode): vscode.TreeItem {
     switch (node.kind) {
       case 'group': {
-        const n = node.folds.reduce((s, f) => s + f.occurrences.length, 0);
+        const occs = node instanceof FailureGroup ? node.occurrences : node.folds.flatMap(f => f.occurrences);
         const item = new vscode.TreeItem(node.label, node.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
         item.id = node.id;
-        const runs = new Set(node.folds.flatMap(f => f.occurrences.map(o => o.runId)));
-        item.description = `${plural(n, 'failure')} · ${plural(runs.size, 'run')}`;
+        item.description = `${plural(occs.length, 'failure')} · ${plural(countRuns(occs), 'run')}`;
         item.iconPath = new vscode.ThemeIcon(this.groupBy === 'flow' ? 'symbol-event' : 'tag');
         item.contextValue = ITEM.group;
         return item;
@@ -224,8 +334,16 @@ export class FailuresProvider implements vscode.TreeDataProvider<FailureNode>, v
 
   /** The newest failure (for "Open Latest Failure"). */
   newest(): Occurrence | undefined {
-    return collectFailures(this.services)[0];
+    return this.failures()[0];
   }
+}
+
+/** Distinct runs among failures (of one folder's runs, as run ids are shown). */
+function countRuns(occs: readonly Occurrence[]): number {
+  const runs = new Set<string>();
+  let last: string | undefined;
+  for (const o of occs) if (o.runId !== last) runs.add((last = o.runId));
+  return runs.size;
 }
 
 function correlationOf(o: Occurrence): string {

@@ -19,6 +19,7 @@ import {
   type FlowRollup,
 } from '../../src/trace/rollup';
 import { TraceWorkspace } from '../../src/trace/workspace';
+import { isIndexedRun } from '../../src/trace/index/lazy';
 
 const DEMO = path.resolve('test/fixtures/demo-app');
 const catalog = loadCatalog(DEMO);
@@ -484,6 +485,23 @@ describe('rollup: run flow counts, failure events, previous run', () => {
     assert.deepEqual(got, ['a:a-10', 'a:a-30', 'b:b-30', 'a:a-untimed', 'b:b-untimed']);
     assert.deepEqual(failureEvents([b, a]).map((x) => x.event.reason), ['a-10', 'b-30', 'a-30', 'b-untimed', 'a-untimed']);
     assert.deepEqual(failureEvents([]), []);
+  });
+
+  it('lists the failures of indexed runs (events parsed on access) as of the sequential reader', async () => {
+    const seq = new TraceWorkspace(DEMO, { index: false, final: true });
+    await seq.load({ final: true });
+    const par = new TraceWorkspace(DEMO, { index: { minBytes: 0, workers: 0 }, final: true });
+    await par.load({ final: true });
+    assert.ok(par.runs().some((r) => isIndexedRun(r)), 'the demo was indexed');
+    const key = (x: { run: Run; event: TraceEvent }) => `${x.run.id}|${x.event.type}|${x.event.ts}|${x.event.src?.line}|${x.event.reason ?? x.event.exception?.type}`;
+    const want = failureEvents(seq.runs()).map(key);
+    assert.ok(want.length > 2);
+    assert.deepEqual(failureEvents(par.runs()).map(key), want);
+    // One run at a time, and runs without failures (skipped by their counts) give nothing.
+    for (const r of par.runs()) {
+      const s = seq.getRun(r.id) as Run;
+      assert.deepEqual(failureEvents([r]).map(key), failureEvents([s]).map(key), r.id);
+    }
   });
 
   it('finds the previous run of the same dialect in time order', () => {
