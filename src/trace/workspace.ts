@@ -187,6 +187,8 @@ export class TraceWorkspace {
   private signal?: AbortSignal;
   /** Tag sets seen by the parallel index, with workspace-wide ids (see EventFields.tagsKey). */
   private readonly tagSets = new Map<string, { tags: string[]; id: number }>();
+  /** The previous light record's run resolution while indexing (see routeIndexed). */
+  private lastRoute?: { st: SourceState; in: string | undefined; runId: string; skip: boolean; rolling?: { count: number } };
 
   constructor(root: string, opts: WorkspaceOptions = {}) {
     this.root = path.resolve(root);
@@ -567,7 +569,18 @@ export class TraceWorkspace {
 
   /** `route` for a light record of the parallel index (a v1 event known by its fields). */
   private routeIndexed(st: SourceState, fields: EventFields, ref: number, store: EventStore): void {
+    // Consecutive events of one run (the common case) reuse the previous resolution: the same
+    // run, skip and rename decisions, with the rolling count kept exact.
+    const last = this.lastRoute;
+    if (last !== undefined && last.st === st && last.in === fields.runId) {
+      if (last.rolling) last.rolling.count++;
+      if (last.skip) return;
+      this.builder.addIndexed(fields, ref, store, last.runId, st.src.file);
+      return;
+    }
     const r = this.resolveRun(st, fields.dialect, fields.runId);
+    const rolling = st.src.kind === 'trace-rolling' ? this.rollingCounts.get(r.runId) : undefined;
+    this.lastRoute = { st, in: fields.runId, runId: r.runId, skip: r.skip === true, rolling };
     if (r.skip) return;
     const run = this.builder.addIndexed(fields, ref, store, r.runId, st.src.file);
     this.afterAdd(st, r.runId, run);
@@ -660,6 +673,7 @@ export class TraceWorkspace {
           const detected = detectDialect(obj);
           const dialect = detected ?? st.dialect ?? fallback;
           if (st.dialect === undefined && detected !== undefined) st.dialect = dialect;
+          this.lastRoute = undefined;
           this.route(st, normalizeEvent(obj, dialect, { file, line, offset }));
           continue;
         }
@@ -733,9 +747,15 @@ export class TraceWorkspace {
       for (const m of b.malformed) malformed.push({ file, line: lineBase + m.line, reason: m.reason });
       warnings += b.warnings.length;
     };
-    const sum = await indexFileParallel({
-      file, size, final, workers: idx.workers, workerScript: idx.workerScript, onProgress: idx.onProgress, signal: this.signal, onBatch,
-    });
+    this.lastRoute = undefined;
+    let sum: { lines: number; end: number };
+    try {
+      sum = await indexFileParallel({
+        file, size, final, workers: idx.workers, workerScript: idx.workerScript, onProgress: idx.onProgress, signal: this.signal, onBatch,
+      });
+    } finally {
+      this.lastRoute = undefined;
+    }
     tail.resumeAt(sum.end, sum.lines);
     st.pending = size - sum.end;
     st.error = undefined;
