@@ -7,6 +7,7 @@
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { TraceWorkspace } from '../src/trace/workspace';
 import { buildAskMd } from '../src/trace/ask';
 import { slaFor } from '../src/trace/catalog';
@@ -42,7 +43,13 @@ async function main(): Promise<void> {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const ws = new TraceWorkspace(root);
+    // How long the event loop stalls while indexing (the extension host must stay responsive).
+    const lag = monitorEventLoopDelay({ resolution: 5 });
+    lag.enable();
     await ws.load();
+    lag.disable();
+    const blockMaxMs = lag.max / 1e6;
+    const blockP99Ms = lag.percentile(99) / 1e6;
     rollupAll(ws);
     const indexMs = performance.now() - t0;
     const c1 = process.cpuUsage(c0);
@@ -104,7 +111,7 @@ async function main(): Promise<void> {
     views.push(...(await viewBench()));
     const bigRun = ws.getRun(bigRunId);
     views.push(askBench(ws, bigRun));
-    const report: ChildReport = { indexMs, indexCpuMs, maxRssKb, heapUsedMb, runs: runs.length, events, malformed, tail, views };
+    const report: ChildReport = { indexMs, indexCpuMs, maxRssKb, blockMaxMs, blockP99Ms, heapUsedMb, runs: runs.length, events, malformed, tail, views };
     process.stdout.write(JSON.stringify(report));
   } finally {
     rmSync(liveDir, { recursive: true, force: true });

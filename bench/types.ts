@@ -20,6 +20,9 @@ export interface ChildReport {
   /** CPU time (user + system) of the index, ms: wall time is inflated on a loaded machine. */
   indexCpuMs: number;
   maxRssKb: number;
+  /** Longest event-loop stall during `load()` (monitorEventLoopDelay), and its 99th percentile, ms. */
+  blockMaxMs: number;
+  blockP99Ms: number;
   heapUsedMb: number;
   runs: number;
   events: number;

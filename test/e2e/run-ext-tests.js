@@ -28,6 +28,8 @@ const NAME = suite.name || (SUITE_DIR ? `integration-${SUITE_DIR}` : 'integratio
   fs.rmSync(results, { force: true });
   const env = { FLOWLENS_RESULTS: results };
   if (process.env.FLOWLENS_GREP) env.FLOWLENS_GREP = process.env.FLOWLENS_GREP;
+  // The main suite writes the activation timing here; `npm run bench` prints it (issue #7, target 6).
+  if (!SUITE_DIR) env.FLOWLENS_ACTIVATION_REPORT = path.join(cs.ROOT, 'out', 'activation.json');
   const srv = await cs.start({ name: SUITE_DIR ? `it-${SUITE_DIR}` : 'it', env, trust: suite.trust, settings: suite.settings });
   const workspace = scratchWorkspace(NAME);
   if (suite.prepare) suite.prepare(workspace);
