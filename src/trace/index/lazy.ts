@@ -181,6 +181,95 @@ export function lazyEventList(items: EventItem[], store: EventStore, runId: stri
   });
 }
 
+/**
+ * A growable list of event items kept off the JS heap: record numbers in an `Int32Array` (4 bytes
+ * an event instead of an 8-byte array slot, and growth copies return to the OS instead of staying
+ * in the V8 heap), event objects (session events, lines the index passed on whole) in a side array,
+ * stored as `-(k + 1)`.
+ */
+export class ItemList {
+  private refs: Int32Array;
+  private objs: TraceEvent[] = [];
+  length = 0;
+
+  constructor(capacity = 16) {
+    this.refs = new Int32Array(Math.max(1, capacity));
+  }
+
+  static from(items: readonly EventItem[]): ItemList {
+    const l = new ItemList(items.length);
+    for (const it of items) l.push(it);
+    return l;
+  }
+
+  push(item: EventItem): void {
+    if (this.length === this.refs.length) {
+      const g = new Int32Array(Math.max(16, Math.ceil(this.length * 1.5)));
+      g.set(this.refs);
+      this.refs = g;
+    }
+    this.refs[this.length++] = typeof item === 'number' ? item : -this.objs.push(item);
+  }
+
+  at(i: number): EventItem {
+    const r = this.refs[i];
+    return r >= 0 ? r : this.objs[-r - 1];
+  }
+
+  toArray(): EventItem[] {
+    const out = new Array<EventItem>(this.length);
+    for (let i = 0; i < this.length; i++) out[i] = this.at(i);
+    return out;
+  }
+}
+
+/**
+ * A read-only array view of an {@link ItemList}: `length`, indexing, iteration and every Array
+ * method work (the target is an empty array; the traps answer for the list), and record numbers
+ * are parsed from `store` when read.
+ */
+export function itemListEvents(list: ItemList, store: EventStore, runId: string, remember: boolean): TraceEvent[] {
+  const at = (i: number): TraceEvent | undefined => {
+    if (!(i >= 0 && i < list.length)) return undefined;
+    const v = list.at(i);
+    return typeof v === 'number' ? store.get(v, runId, remember) : v;
+  };
+  const index = (key: string | symbol): number => {
+    if (typeof key !== 'string') return -1;
+    const c = key.charCodeAt(0);
+    if (c < 48 || c > 57) return -1;
+    const i = Number(key);
+    return Number.isInteger(i) && String(i) === key ? i : -1;
+  };
+  return new Proxy([] as TraceEvent[], {
+    get(target, key, receiver) {
+      if (key === 'length') return list.length;
+      const i = index(key);
+      if (i >= 0) return at(i);
+      return Reflect.get(target, key, receiver);
+    },
+    has(target, key) {
+      const i = index(key);
+      if (i >= 0) return i < list.length;
+      return Reflect.has(target, key);
+    },
+    set() {
+      return false;
+    },
+    ownKeys(target) {
+      const keys: (string | symbol)[] = [];
+      for (let i = 0; i < list.length; i++) keys.push(String(i));
+      return [...keys, ...Reflect.ownKeys(target)];
+    },
+    getOwnPropertyDescriptor(target, key) {
+      const i = index(key);
+      if (i >= 0) return i < list.length ? { value: at(i), writable: false, enumerable: true, configurable: true } : undefined;
+      if (key === 'length') return { value: list.length, writable: true, enumerable: false, configurable: false };
+      return Reflect.getOwnPropertyDescriptor(target, key);
+    },
+  });
+}
+
 /** A {@link Run} built from an indexed file; `events` are parsed on access. */
 export class LazyRun implements Run {
   id: string;
@@ -202,7 +291,7 @@ export class LazyRun implements Run {
   /** Event counts over the stored events, kept as they are added (no parsing needed). */
   readonly counts: EventCounts = { total: 0, byType: {}, bySeverity: {}, byFailureClass: {}, byDomain: {} };
   /** @internal The stored events, in file order. */
-  items: EventItem[] = [];
+  items = new ItemList();
   readonly store: EventStore;
   private declare list?: TraceEvent[];
 
@@ -215,11 +304,11 @@ export class LazyRun implements Run {
   }
 
   get events(): TraceEvent[] {
-    return (this.list ??= lazyEventList(this.items, this.store, this.id, false));
+    return (this.list ??= itemListEvents(this.items, this.store, this.id, false));
   }
 
   set events(v: TraceEvent[]) {
-    this.items = v;
+    this.items = ItemList.from(v);
     this.list = undefined;
   }
 
@@ -370,6 +459,19 @@ export class LazyFlowNode implements FlowNode {
     this.verdictItem = item;
   }
 
+  /**
+   * @internal Release the stored events (a summarised run, see `RunCap`): `events` and `steps`
+   * become empty; the verdict event, timings, correlation, tags and children stay. Events added
+   * later are stored again from an empty chain.
+   */
+  release(): void {
+    this.head = this.tail = -1;
+    this.count = 0;
+    this.array = undefined;
+    this.list = undefined;
+    this.stepsCache = undefined;
+  }
+
   toJSON(): Record<string, unknown> {
     return {
       id: this.id, name: this.name, displayName: this.displayName, runId: this.runId, parentId: this.parentId,
@@ -405,11 +507,12 @@ export function isIndexedRun(run: Run): run is LazyRun {
 }
 
 /**
- * Event counts of a run without reading its events when it was indexed (same result as
- * `countEvents(run.events)`); `undefined` for other runs.
+ * Event counts of a run without reading its events: an indexed run's, or a run's whose events are
+ * not all held (`run.cap`, `run.counts` — counts of every event read, also those not kept);
+ * `undefined` for other runs (count `run.events`). A copy.
  */
 export function indexedEventCounts(run: Run): EventCounts | undefined {
-  if (!(run instanceof LazyRun)) return undefined;
   const c = run.counts;
+  if (c === undefined) return undefined;
   return { total: c.total, byType: { ...c.byType }, bySeverity: { ...c.bySeverity }, byFailureClass: { ...c.byFailureClass }, byDomain: { ...c.byDomain } };
 }
