@@ -59,7 +59,9 @@ export function sqliteReaders(opts: SqliteReaderOptions = {}): Partial<Record<So
       new DbHandle(src.file, async () => {
         // Events only for the kinds that give the workspace events: a Pulse store's rows would be
         // built as TraceEvents (its whole table) just to be dropped.
-        const rep = await readStore(src.file, { ...open, mappings: opts.mappings, includeEvents: EVENT_KINDS });
+        // No Pulse / sovereignty / brainstem rollups here either: they add no events, and a big
+        // store's rollup would cost seconds on every change (the stores view computes them).
+        const rep = await readStore(src.file, { ...open, mappings: opts.mappings, includeEvents: EVENT_KINDS, rollups: false });
         const error = rep.problems.length > 0 ? rep.problems.map((p) => p.message).join('; ') : undefined;
         const events = rep.kind !== undefined && EVENT_KINDS.includes(rep.kind) ? rep.events ?? [] : [];
         return { events, malformed: rep.malformed ?? [], error };

@@ -64,6 +64,12 @@ export interface ReadStoreOptions extends OpenOptions {
    * returns them only for stores of those kinds (a 1M-row Pulse store is ~1M events).
    */
   includeEvents?: boolean | readonly StoreKind[];
+  /**
+   * Compute the Pulse / sovereignty / brainstem rollups (default true). The workspace reader turns
+   * this off: those stores add no events, and a 1M-row Pulse rollup costs seconds of CPU on every
+   * change of the file; the `stores` command and the dashboard's store panels compute them.
+   */
+  rollups?: boolean;
   /** At most this many events (newest kept) for mapped generic tables. */
   maxEvents?: number;
   /** Pulse `recent` size. */
@@ -137,14 +143,14 @@ export async function readStore(file: string, opts: ReadStoreOptions = {}): Prom
         break;
       }
       case 'pulse':
-        report.rollups = { pulse: pulseStoreRollup(s.db, file, main, { recent: opts.recent }) };
+        if (opts.rollups !== false) report.rollups = { pulse: pulseStoreRollup(s.db, file, main, { recent: opts.recent }) };
         if (wantEvents(kind)) report.events = pulseStoreEvents(s.db, file, main);
         break;
       case 'sovereignty':
-        report.rollups = { sovereignty: sovereigntyRollup(s.db, opts.window) };
+        if (opts.rollups !== false) report.rollups = { sovereignty: sovereigntyRollup(s.db, opts.window) };
         break;
       case 'brainstem':
-        report.rollups = { brainstem: brainstemRollup(s.db, tables) };
+        if (opts.rollups !== false) report.rollups = { brainstem: brainstemRollup(s.db, tables) };
         break;
       case 'generic': {
         const mapping = opts.mappings?.find((m) => mappingMatches(m, file));
