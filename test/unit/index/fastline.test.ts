@@ -74,6 +74,9 @@ const ts = fc.oneof(
   fc.integer({ min: 0, max: 2e12 }),
   fc.double({ noNaN: true }),
   fc.date({ min: new Date(0), max: new Date(4e12), noInvalidDate: true }).map((d) => d.toISOString()),
+  fc
+    .tuple(fc.constantFrom('2026-11-16T14:00:00', '2026-11-16T14:00:01', '2026-02-30T00:00:00', '2026-11-16T24:00:00', '2026-11-16 14:00:00', '0099-01-01T00:00:00', '2026-1x-16T14:00:00'), fc.stringMatching(/^[0-9]{0,10}$/), fc.constantFrom('Z', 'z', '', '+01:00'))
+    .map(([p, f, z]) => p + '.' + f + z),
 );
 const idVal = fc.oneof(asciiStr, fc.constantFrom('f-0000001', 'r1'), num, fc.constant(null), fc.constant([1]));
 const tags = fc.oneof(
