@@ -110,8 +110,13 @@ export interface RunRow {
   dialect: string;
   sources: string[];
   flows: { total: number; succeeded: number; failed: number; exceptions: number; orphaned: number; running: number };
+  /** Events read for the run (held in memory or not). */
   events: number;
   malformed: number;
+  /** The run's events were released to keep its source within `flowlens.maxEventsPerSource`. */
+  summarised: boolean;
+  /** How the cap applies to the run; null when every event is held (see docs/cli.md). */
+  capped: { mode: 'summarised' | 'capped'; events_kept: number; events_not_kept: number; limit: number } | null;
 }
 
 /** One run as a row; identifiers redacted unless `redact` is false. */
@@ -119,7 +124,9 @@ export function runRow(ws: Loaded, r: Run, opts: { redact: boolean }): RunRow {
   const id = identFor(ws, opts.redact);
   return {
     id: id(r.id), status: r.status, started: iso(r.started), ended: iso(r.ended), app: nullable(id, r.app), mode: nullable(id, r.mode),
-    dialect: r.dialect, sources: r.sources.map(id), flows: runFlowCounts(r), events: r.events.length, malformed: r.malformed.length,
+    dialect: r.dialect, sources: r.sources.map(id), flows: runFlowCounts(r), events: r.counts?.total ?? r.events.length, malformed: r.malformed.length,
+    summarised: r.cap?.mode === 'summarised',
+    capped: r.cap ? { mode: r.cap.mode, events_kept: r.cap.kept, events_not_kept: r.cap.notKept, limit: r.cap.limit } : null,
   };
 }
 

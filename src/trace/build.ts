@@ -8,6 +8,7 @@
  */
 import { EventStore, LazyFlowNode, LazyRun, NO_CHILDREN, countInto, shortFlowId, type EventItem } from './index/lazy';
 import { FlowNode, Malformed, Run, RunStatus, TraceEvent, VERDICT_TYPES, Verdict } from './model';
+import type { EventCounts } from './rollup';
 
 /**
  * The fields of an event the builder reads. A {@link TraceEvent} has them all; the parallel index
@@ -56,11 +57,16 @@ export function mapSessionStatus(status: string | undefined): RunStatus | undefi
 
 export interface RunBuilderOptions {
   /**
-   * Events stored per run. Beyond it a run keeps counting, and flows keep their first event and
-   * verdict events (so verdicts stay right), but other events are not stored; a note says so.
+   * Events stored per run: the workspace passes `flowlens.maxEventsPerSource`, and summarises a
+   * source's older runs ({@link RunBuilder.capSource}) so the source stays within it. Beyond it a
+   * run keeps its first events, keeps counting (`run.counts`), and flows keep their first event and
+   * verdict events (so verdicts stay right); `run.cap` and a note say so.
    */
   maxEventsPerRun?: number;
 }
+
+/** The setting the cap notes name (the builder itself has no settings; the workspace passes its value). */
+export const CAP_SETTING = 'flowlens.maxEventsPerSource';
 
 /** Inputs that `finish` needs from outside the event stream (injected so tests are deterministic). */
 export interface FinishOptions {
@@ -99,7 +105,10 @@ interface RunState {
   total: number;
   open: Set<FlowNode>;
   pendingChildren: Map<string, FlowNode[]>;
-  capNoteIndex?: number;
+  /** Events this run may hold in `events`: the cap, 0 once summarised. */
+  limit: number;
+  /** Events read and not held (beyond `limit`, or released by summarising). */
+  notKept: number;
 }
 
 /**
@@ -126,6 +135,8 @@ export class RunBuilder {
   private readonly byId = new Map<string, Run>();
   private readonly state = new Map<Run, RunState>();
   private readonly cap: number;
+  /** Runs with events not held (capped or summarised): their `cap` and note are settled in batches. */
+  private readonly capped = new Set<Run>();
   /** Changed flows are kept as nodes (no key strings per event); keys are made in takeChanges. */
   private changes: PendingChanges = { runs: new Set(), flows: new Set(), added: new Set(), removed: new Set() };
 
@@ -196,13 +207,13 @@ export class RunBuilder {
       if (run.started === undefined) run.started = ts;
       if (st.lastTs === undefined || ts > st.lastTs) st.lastTs = ts;
     }
-    const stored = lazy ? run.items.length < this.cap : run.events.length < this.cap;
+    const stored = (lazy ? run.items.length : run.events.length) < st.limit;
     if (stored) {
-      if (lazy) {
-        run.items.push(item);
-        countInto(run.counts, event.type, event.severity, event.failureClass);
-      } else run.events.push(item as TraceEvent);
-    } else this.noteCap(run, st);
+      if (lazy) run.items.push(item);
+      else run.events.push(item as TraceEvent);
+    } else if (st.notKept++ === 0 || !lazy) this.notKept(run, event, lazy);
+    // An indexed run counts every event, held or not (plain runs count in notKept once capped).
+    if (lazy) countInto(run.counts, event.type, event.severity, event.failureClass);
 
     switch (event.type) {
       case 'session_start':
@@ -271,6 +282,7 @@ export class RunBuilder {
     if (!run) return false;
     this.byId.delete(id);
     this.state.delete(run);
+    this.capped.delete(run);
     this.lastRun = this.lastState = this.lastFlow = undefined;
     if (this.changes.added.has(id)) this.changes.added.delete(id);
     else this.changes.removed.add(id);
@@ -315,6 +327,70 @@ export class RunBuilder {
       }
       this.applyStatus(run, st, status);
     }
+    this.settleCaps();
+  }
+
+  /** Events a run holds in `events` now. */
+  storedEvents(run: Run): number {
+    return run instanceof LazyRun ? run.items.length : run.events.length;
+  }
+
+  /**
+   * Keep the runs of one source within the cap (events per source): while the runs whose primary
+   * source is `source` (among `ids`) hold more events than the cap, summarise the oldest — by
+   * start time, runs for which `running` is true last, then id — never the last of that order
+   * (the newest run is kept whole, or its first events when it alone is over the cap). Called
+   * after each read of a source, not per event. Returns the ids summarised, oldest first.
+   */
+  capSource(ids: Iterable<string>, source: string, running: (run: Run) => boolean): string[] {
+    if (this.cap === Infinity) return [];
+    const runs: { run: Run; live: number; started: number }[] = [];
+    let total = 0;
+    for (const id of ids) {
+      const run = this.byId.get(id);
+      if (!run || run.primarySource !== source) continue;
+      const st = this.state.get(run) as RunState;
+      if (st.limit === 0) continue;
+      total += this.storedEvents(run);
+      runs.push({ run, live: running(run) ? 1 : 0, started: run.started ?? -Infinity });
+    }
+    if (total <= this.cap || runs.length < 2) return [];
+    runs.sort((a, b) => a.live - b.live || a.started - b.started || (a.run.id < b.run.id ? -1 : a.run.id > b.run.id ? 1 : 0));
+    const out: string[] = [];
+    for (let i = 0; i < runs.length - 1 && total > this.cap; i++) {
+      total -= this.summarise(runs[i].run.id);
+      out.push(runs[i].run.id);
+    }
+    return out;
+  }
+
+  /**
+   * Summarise a run: release its held events (`events` becomes empty; flows release theirs but
+   * keep verdict, verdict event, timings, correlation, tags and tree), keep its counts
+   * (`run.counts`), mark it (`run.cap`, a note). Later events of the run are counted, not held
+   * (flows still keep their first and verdict events). Returns the number of events released.
+   */
+  summarise(id: string): number {
+    const run = this.byId.get(id);
+    if (!run) return 0;
+    const st = this.state.get(run) as RunState;
+    const released = this.storedEvents(run);
+    if (!(run instanceof LazyRun) && run.counts === undefined) run.counts = countAll(run.events);
+    st.limit = 0;
+    st.notKept += released;
+    run.events = [];
+    for (const f of run.flows.values()) {
+      if (f instanceof LazyFlowNode) f.release();
+      else {
+        f.events = [];
+        f.steps = [];
+      }
+      this.flowChanged(f);
+    }
+    this.capped.add(run);
+    this.changes.runs.add(id);
+    this.settleCap(run, st);
+    return released;
   }
 
   /** Ids of the runs changed so far (cheaper than {@link peekChanges}: no flow keys). */
@@ -359,7 +435,7 @@ export class RunBuilder {
       notes: [],
     };
     this.byId.set(id, run);
-    this.state.set(run, { failures: 0, errors: 0, total: 0, open: new Set(), pendingChildren: new Map() });
+    this.state.set(run, { failures: 0, errors: 0, total: 0, open: new Set(), pendingChildren: new Map(), limit: this.cap, notKept: 0 });
     // Removed and re-created in one batch (a source was reset): report it as changed.
     if (!this.changes.removed.delete(id)) this.changes.added.add(id);
     return run;
@@ -522,13 +598,58 @@ export class RunBuilder {
     this.flowChanged(parent);
   }
 
-  private noteCap(run: Run, st: RunState): void {
-    const text = `capped: showing the first ${run.events.length} of ${st.total} events (flows keep their verdicts)`;
-    if (st.capNoteIndex === undefined) {
-      st.capNoteIndex = run.notes.length;
-      run.notes.push(text);
-    } else {
-      run.notes[st.capNoteIndex] = text;
+  /**
+   * An event beyond the run's limit: called for the first one (the run becomes capped; a plain
+   * run starts keeping counts) and for every one of a plain run (counted here; indexed runs count
+   * every event in addItem). No note is written per event: {@link settleCaps} does it in a batch.
+   */
+  private notKept(run: Run, event: EventFields, lazy: boolean): void {
+    if (lazy) {
+      this.capped.add(run);
+      return;
     }
+    let c = run.counts;
+    if (c === undefined) {
+      // Every earlier event is held (this is the first one beyond the limit).
+      this.capped.add(run);
+      c = run.counts = countAll(run.events);
+    }
+    countInto(c, event.type, event.severity, event.failureClass);
   }
+
+  /** Bring `run.cap` and the cap note of every capped run up to date (after a read, in `finish`). */
+  settleCaps(): void {
+    for (const run of this.capped) this.settleCap(run, this.state.get(run) as RunState);
+  }
+
+  private settleCap(run: Run, st: RunState): void {
+    const kept = this.storedEvents(run);
+    const c = run.cap;
+    const mode = st.limit === 0 ? 'summarised' : 'capped';
+    if (c && c.mode === mode && c.total === st.total && c.kept === kept) return;
+    run.cap = { mode, total: st.total, kept, notKept: st.total - kept, limit: this.cap };
+    const text = capNote(run.cap);
+    const i = run.notes.findIndex((n) => n.startsWith('summarised: ') || n.startsWith('capped: '));
+    if (i >= 0) run.notes[i] = text;
+    else run.notes.push(text);
+    this.changes.runs.add(run.id);
+  }
+}
+
+function fmt(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+/** The run note for a {@link Run.cap}. */
+export function capNote(c: NonNullable<Run['cap']>): string {
+  const setting = `${CAP_SETTING} = ${fmt(c.limit)}`;
+  return c.mode === 'summarised'
+    ? `summarised: ${fmt(c.notKept)} event${c.notKept === 1 ? '' : 's'} not kept in memory (${setting}); flows, verdicts and counts are kept — open the trace file for the events`
+    : `capped: the first ${fmt(c.kept)} of ${fmt(c.total)} events are kept in memory, ${fmt(c.notKept)} not (${setting}); flows keep their verdicts and counts cover every event — open the trace file for the rest`;
+}
+
+function countAll(events: readonly TraceEvent[]): EventCounts {
+  const c: EventCounts = { total: 0, byType: {}, bySeverity: {}, byFailureClass: {}, byDomain: {} };
+  for (const e of events) countInto(c, e.type, e.severity, e.failureClass);
+  return c;
 }

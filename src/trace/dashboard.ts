@@ -11,6 +11,7 @@ import type {
   DashboardModel, DiffModel, DiffRow, FailureChangeView, FailuresPanel, FailureView, FlowRow, LatencyPanel, Loc, StorePanel, TimelineModel, TimelineRow,
 } from './dashboardTypes';
 import { FAILURE_DOMAINS, failureDomain, type FailureDomain, type Run, type TraceEvent, type Verdict } from './model';
+import { indexedEventCounts } from './index/lazy';
 import { countEvents, flowRollupName, flowRollups, flowTrends, runsInTimeOrder, type FailureRef, type FlowRollup } from './rollup';
 import type { StoreReport } from './sqlite/stores';
 import { stripControl } from './redact';
@@ -336,7 +337,8 @@ export function buildDashboardModel(inputs: DashboardInputs, selection: RunSelec
   const types = new Set<string>();
   const severities = new Set<string>();
   const eventRuns = runs.map((run) => {
-    const c = countEvents(filter === undefined ? run.events : run.events.filter((e) => e.flow === filter));
+    // Counts kept by the run (indexed, or summarised / capped: events not all held) cover every event.
+    const c = filter === undefined ? indexedEventCounts(run) ?? countEvents(run.events) : countEvents(run.events.filter((e) => e.flow === filter));
     for (const t of Object.keys(c.byType)) types.add(t);
     for (const s of Object.keys(c.bySeverity)) severities.add(s);
     return { runId: run.id, started: run.started, total: c.total, byType: c.byType, bySeverity: c.bySeverity };

@@ -3,6 +3,7 @@
  * Pure data: no `vscode`, no I/O. Formats are described in docs/formats.md (copied from the
  * shared formats document); section numbers in comments refer to it.
  */
+import type { EventCounts } from './rollup';
 
 /** A place in a source file. `line` is 1-based (a JSONL line number, or a SQLite rowid). */
 export interface SourceLoc {
@@ -163,6 +164,35 @@ export interface Run {
   malformed: Malformed[];
   /** Human-readable facts about how the run was read (dedup, name recovery, capping). */
   notes: string[];
+  /**
+   * Set when not every event of the run is held in `events` (setting `flowlens.maxEventsPerSource`,
+   * see {@link RunCap}); unset = `events` holds them all.
+   */
+  cap?: RunCap;
+  /**
+   * Counts of every event read for the run, kept as events are added: always for indexed runs,
+   * and for runs with a {@link cap} (whose `events` no longer hold them all).
+   */
+  counts?: EventCounts;
+}
+
+/**
+ * How a run is held when its source is over `flowlens.maxEventsPerSource` (docs/decisions.md).
+ * `summarised`: an older run of a source over the cap — its events are released (`events` is
+ * empty); flows keep their verdict, verdict event, timings, correlation, tags and tree, and
+ * `counts` keeps the event counts. `capped`: the run alone is over the cap — its first `kept`
+ * events are held; flows also keep their first and verdict events.
+ */
+export interface RunCap {
+  mode: 'summarised' | 'capped';
+  /** Events read for the run. */
+  total: number;
+  /** Of them, held in `run.events`. */
+  kept: number;
+  /** `total - kept`: read and counted, not held in memory. */
+  notKept: number;
+  /** The cap, events per source. */
+  limit: number;
 }
 
 /** Split `DOMAIN.DETAIL` into its domain (§1b). */

@@ -48,7 +48,12 @@ export interface WorkspaceOptions {
   liveWindowMs?: number;
   /** Clock (tests). Default `Date.now`. */
   now?: () => number;
-  /** Events stored per run (memory bound); verdicts stay right beyond it. Default unlimited. */
+  /**
+   * Events held in memory per source (a trace file or store; setting `flowlens.maxEventsPerSource`).
+   * After each read of a source whose runs hold more, its oldest runs are summarised (events
+   * released; flows, verdicts and counts kept; `run.cap` and a note say so); a run that alone is
+   * over it keeps its first events. Default unlimited. See docs/decisions.md.
+   */
   maxEventsPerSource?: number;
   /**
    * Files are complete (CLI): a last line without newline is read, and reported malformed when
@@ -352,7 +357,10 @@ export class TraceWorkspace {
     // v1 run folders first (so their rolling copies are recognised), then the rolling file (so
     // v1 ids are claimed before 0.1/esper folder names), then the rest.
     const states = [...this.states.values()].sort((a, b) => readOrder(a.src) - readOrder(b.src) || (a.src.file < b.src.file ? -1 : 1));
-    for (const st of states) await this.readSource(st, final);
+    for (const st of states) {
+      await this.readSource(st, final);
+      this.capSource(st);
+    }
     for (const id of this.dupDirty) this.noteDuplicate(id);
     this.dupDirty.clear();
 
@@ -621,6 +629,23 @@ export class TraceWorkspace {
     }
     if (existing && existing.primarySource !== file && !existing.sources.includes(file)) existing.sources.push(file);
     return { runId, renamed };
+  }
+
+  /**
+   * Keep one source within `maxEventsPerSource` (after each read of it, never per event): its runs
+   * (those it is the primary source of) are summarised oldest first; a run that may still be
+   * written (no end yet, its file changed within the live window) goes last.
+   */
+  private capSource(st: SourceState): void {
+    const cap = this.opts.maxEventsPerSource;
+    if (!cap || cap <= 0 || st.runIds.size < 2) return;
+    const now = this.now();
+    const window = this.opts.liveWindowMs ?? DEFAULT_LIVE_WINDOW_MS;
+    this.builder.capSource(st.runIds, st.src.file, (run) => {
+      if (run.ended !== undefined) return false;
+      const mtime = this.mtimeOf(run);
+      return mtime !== undefined && now - mtime <= window;
+    });
   }
 
   private afterAdd(st: SourceState, runId: string, run: Run): void {

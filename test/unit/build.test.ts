@@ -263,7 +263,43 @@ describe('build: RunBuilder', () => {
     assert.equal(run?.events.length, 3);
     assert.equal(run?.flows.get('a')?.verdict, 'failed');
     assert.deepEqual(run?.flows.get('a')?.events.map((e) => e.type), ['flow_start', 'checkpoint', 'checkpoint', 'failure']);
-    assert.deepEqual(run?.notes, ['capped: showing the first 3 of 5 events (flows keep their verdicts)']);
+    // Notes and run.cap are settled in a batch (finish), not per event.
+    assert.deepEqual(run?.notes, []);
+    b.finish({ now: T0 + 1e9 });
+    assert.deepEqual(run?.cap, { mode: 'capped', total: 5, kept: 3, notKept: 2, limit: 3 });
+    assert.deepEqual(run?.notes, [
+      'capped: the first 3 of 5 events are kept in memory, 2 not (flowlens.maxEventsPerSource = 3); flows keep their verdicts and counts cover every event — open the trace file for the rest',
+    ]);
+    // Counts cover every event, not only the held ones.
+    assert.equal(run?.counts?.total, 5);
+    assert.deepEqual(run?.counts?.byType, { flow_start: 1, checkpoint: 3, failure: 1 });
+  });
+
+  it('capSource summarises the oldest runs first, a running run last, never the last one', () => {
+    const b = new RunBuilder({ maxEventsPerRun: 4 });
+    const src = '/ws/.autodev/trace.jsonl';
+    const add = (runId: string, at: number, n: number) => {
+      for (let i = 0; i < n; i++) b.add(ev(i === 0 ? 'flow_start' : i === n - 1 ? 'success' : 'checkpoint', at + i, { runId, flowId: 'a', src: { file: src, line: ++line } }));
+    };
+    add('old', 0, 3);
+    add('live', 10, 3); // started before 'new' but still being written: summarised after it
+    add('new', 20, 3);
+    assert.deepEqual(b.capSource(['old', 'live', 'new'], src, (r) => r.id === 'live'), ['old', 'new']);
+    assert.equal(b.getRun('live')?.events.length, 3);
+    const old = b.getRun('old');
+    assert.equal(old?.events.length, 0);
+    assert.equal(old?.flows.get('a')?.verdict, 'succeeded');
+    assert.equal(old?.flows.get('a')?.verdictEvent?.type, 'success');
+    assert.equal(old?.counts?.total, 3);
+    assert.deepEqual(old?.notes, ['summarised: 3 events not kept in memory (flowlens.maxEventsPerSource = 4); flows, verdicts and counts are kept — open the trace file for the events']);
+    // Later events of a summarised run are counted, not held; the note follows at the next finish.
+    b.add(ev('checkpoint', 5, { runId: 'old', flowId: 'a', src: { file: src, line: ++line } }));
+    assert.equal(old?.events.length, 0);
+    assert.equal(old?.counts?.total, 4);
+    b.finish({ now: T0 + 1e9 });
+    assert.deepEqual(old?.cap, { mode: 'summarised', total: 4, kept: 0, notKept: 4, limit: 4 });
+    // Within the cap: nothing more.
+    assert.deepEqual(b.capSource(['old', 'live', 'new'], src, () => false), []);
   });
 
   it('shortens uuids to 8 characters', () => {
