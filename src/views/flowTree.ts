@@ -6,7 +6,7 @@ import { duration, eventLabel, failureSummary, flowDuration, isFailure, oneLine,
 import { safeItem } from './ui';
 import { openCommand } from './open';
 import type { FlowlensChange, TraceServices } from './services';
-import { eventIcon, eventTooltip, flowTooltip, runIcon, runTooltip, verdictIcon } from './ui';
+import { eventIcon, eventTooltip, flowTooltip, runIcon, runTooltip, safeMarkdown, verdictIcon } from './ui';
 
 /**
  * Tree elements are small, stable records (ids only); getTreeItem reads the current model, so a
@@ -20,6 +20,8 @@ export type TreeNode =
   | { kind: 'step'; id: string; folderKey: string; runId: string; flowId: string; index: number; parent: TreeNode }
   | { kind: 'event'; id: string; folderKey: string; runId: string; flowId: string; index: number; parent: TreeNode }
   | { kind: 'more'; id: string; ownerId: string; remaining: number; parent?: TreeNode }
+  /** The first child of a run whose events are not all held (`run.cap`, flowlens.maxEventsPerSource). */
+  | { kind: 'cap'; id: string; folderKey: string; runId: string; parent: TreeNode }
   | { kind: 'message'; id: string; text: string; parent?: undefined };
 
 /** Filter state of the Runs view. Empty = show everything. */
@@ -235,7 +237,9 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         out.push(this.flowNode(node.folderKey, run.id, f.id, node));
       }
     }
-    return this.page(node, out);
+    const paged = this.page(node, out);
+    if (!run.cap) return paged;
+    return [this.intern<TreeNode>({ kind: 'cap', id: `cap:${node.folderKey}|${run.id}`, folderKey: node.folderKey, runId: run.id, parent: node }), ...paged];
   }
 
   private flowChildren(node: Extract<TreeNode, { kind: 'flow' }>): TreeNode[] {
@@ -291,6 +295,7 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
         return item;
       }
       case 'run': return this.runItem(node);
+      case 'cap': return this.capItem(node);
       case 'group': return this.groupItem(node);
       case 'flow': return this.flowItem(node);
       case 'step': return this.stepItem(node);
@@ -321,10 +326,27 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     item.id = node.id;
     item.contextValue = ITEM.run;
     if (!run) return item;
-    item.description = runDescription(run);
+    item.description = runDescription(run) + (run.cap ? ` · ${run.cap.mode}` : '');
     item.iconPath = runIcon(run);
     item.tooltip = runTooltip(run);
-    if (!run.flows.size) item.collapsibleState = vscode.TreeItemCollapsibleState.None;
+    if (!run.flows.size && !run.cap) item.collapsibleState = vscode.TreeItemCollapsibleState.None;
+    return item;
+  }
+
+  /** "N events not kept in memory": what flowlens.maxEventsPerSource left out; opens the trace file. */
+  private capItem(node: Extract<TreeNode, { kind: 'cap' }>): vscode.TreeItem {
+    const run = this.run(node.folderKey, node.runId);
+    const cap = run?.cap;
+    const item = new vscode.TreeItem(cap ? `${fmtCount(cap.notKept)} event${cap.notKept === 1 ? '' : 's'} not kept in memory` : 'all events kept', vscode.TreeItemCollapsibleState.None);
+    item.id = node.id;
+    item.iconPath = new vscode.ThemeIcon('info');
+    item.contextValue = ITEM.message;
+    if (!run || !cap) return item;
+    item.description = `${cap.mode === 'summarised' ? 'summarised' : `first ${fmtCount(cap.kept)} kept`} · flowlens.maxEventsPerSource = ${fmtCount(cap.limit)} · open the trace file`;
+    const md = safeMarkdown();
+    md.appendText(run.notes.find(n => n.startsWith(`${cap.mode}: `)) ?? '');
+    item.tooltip = md;
+    item.command = openCommand({ folderKey: node.folderKey, file: run.primarySource }, 'Open Trace File');
     return item;
   }
 
@@ -421,6 +443,10 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     }
     return current;
   }
+}
+
+function fmtCount(n: number): string {
+  return n.toLocaleString('en-US');
 }
 
 /** First path segment of a flow name ("data" for data/fetch/minute_candles); '' when unnamed. */

@@ -131,7 +131,10 @@ export function runTooltip(run: Run): vscode.MarkdownString {
   appendField(md, 'flows', `${c.flows} — ${c.succeeded} succeeded, ${c.failed} failed, ${c.exceptions} exceptions, ${c.orphaned} orphaned${c.running ? `, ${c.running} running` : ''}`);
   appendField(md, 'source', run.primarySource);
   if (run.malformed.length) appendField(md, 'unreadable lines', String(run.malformed.length));
-  for (const n of run.notes.slice(0, 5)) { md.appendMarkdown('- '); md.appendText(n); md.appendMarkdown('\n'); }
+  // The cap note (flowlens.maxEventsPerSource) first: it says why events are missing.
+  const capFirst = (n: string) => (n.startsWith('summarised: ') || n.startsWith('capped: ') ? 0 : 1);
+  const notes = run.cap ? [...run.notes].sort((a, b) => capFirst(a) - capFirst(b)) : run.notes;
+  for (const n of notes.slice(0, 5)) { md.appendMarkdown('- '); md.appendText(n); md.appendMarkdown('\n'); }
   return md;
 }
 
