@@ -3,7 +3,6 @@
  * Pure data: no `vscode`, no I/O. Formats are described in docs/formats.md (copied from the
  * shared formats document); section numbers in comments refer to it.
  */
-import type { EventCounts } from './rollup';
 
 /** A place in a source file. `line` is 1-based (a JSONL line number, or a SQLite rowid). */
 export interface SourceLoc {
@@ -200,4 +199,16 @@ export function failureDomain(cls: string | undefined): FailureDomain {
   if (!cls) return 'OTHER';
   const d = cls.split('.', 1)[0].toUpperCase();
   return (FAILURE_DOMAINS as readonly string[]).includes(d) ? (d as FailureDomain) : 'OTHER';
+}
+
+/** Event counts. Records hold only keys that occur. */
+export interface EventCounts {
+  total: number;
+  byType: Record<string, number>;
+  /** Events with a severity, by severity. */
+  bySeverity: Record<string, number>;
+  /** Events with a failure class, by class. */
+  byFailureClass: Record<string, number>;
+  /** Events with a failure class, by its domain ({@link failureDomain}; unknown → `OTHER`). */
+  byDomain: Partial<Record<FailureDomain, number>>;
 }

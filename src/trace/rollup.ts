@@ -10,7 +10,7 @@
  * Pure: no I/O, never throws on odd input.
  */
 import { slaFor, DEFAULT_LATENCY_BUCKETS_MS, type Catalog } from './catalog';
-import { failureDomain, type FailureDomain, type FlowNode, type Run, type TraceEvent } from './model';
+import { failureDomain, type EventCounts, type FlowNode, type Run, type TraceEvent } from './model';
 import { indexedEventCounts } from './index/lazy';
 import { bucketIndex, FlowStatsAccumulator, latencyHistogram, summarizeDurations, type HistogramBucket } from './stats';
 
@@ -220,17 +220,7 @@ export function flowRollups(runs: readonly Run[], opts: RollupOptions = {}): Flo
     });
 }
 
-/** Event counts. Records hold only keys that occur. */
-export interface EventCounts {
-  total: number;
-  byType: Record<string, number>;
-  /** Events with a severity, by severity. */
-  bySeverity: Record<string, number>;
-  /** Events with a failure class, by class. */
-  byFailureClass: Record<string, number>;
-  /** Events with a failure class, by its domain ({@link failureDomain}; unknown → `OTHER`). */
-  byDomain: Partial<Record<FailureDomain, number>>;
-}
+export type { EventCounts };
 
 function emptyCounts(): EventCounts {
   return { total: 0, byType: {}, bySeverity: {}, byFailureClass: {}, byDomain: {} };

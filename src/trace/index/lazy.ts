@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import type { Dialect, FlowNode, Malformed, Run, RunStatus, StepNode, TraceEvent, Verdict } from '../model';
-import type { EventCounts } from '../rollup';
+import type { EventCounts } from '../model';
 import { parseJsonLine } from '../sources/jsonl';
 import { detectDialect, normalizeEvent } from '../sources/normalize';
 
