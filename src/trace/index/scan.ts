@@ -323,6 +323,13 @@ export async function scanRange(
       ls = nl + 1;
     }
   };
+  /** After each record: a batch that reached `batchRecords` goes to `ready` (raw records too). */
+  const full = (): void => {
+    if (g.n === batchRecords) {
+      ready.push(g.toBatch(strings.take()));
+      g = new Growable(batchRecords);
+    }
+  };
   const fast = fastLineEnabled ? new FastLine() : undefined;
   const fastOut = emptyFastFields();
   /** `record` of a line {@link FastLine} read: the light branch, with the same ids and values. */
@@ -344,10 +351,7 @@ export async function scanRange(
     g.ts[i] = f.ts ?? NaN;
     g.dur[i] = f.durationMs ?? NaN;
     g.sev[i] = severityCode(f.severity);
-    if (g.n === batchRecords) {
-      ready.push(g.toBatch(strings.take()));
-      g = new Growable(batchRecords);
-    }
+    full();
   };
   const record = (obj: Record<string, unknown>, byteLen: number, off: number, warned: boolean): void => {
     const i = g.n++;
@@ -358,12 +362,14 @@ export async function scanRange(
     if (warned || (obj.v !== 1 && detectDialect(obj) !== 'flowscribe-v1') || type === 'session_start' || type === 'session_end') {
       g.kind[i] = KIND_RAW;
       g.raws.push(obj);
+      full();
       return;
     }
     const ev = lightFields(obj) ?? normalizeEvent(obj, 'flowscribe-v1', { file: opts.file, line: lineNo, offset: off });
     if (ev.type === 'session_start' || ev.type === 'session_end') {
       g.kind[i] = KIND_RAW;
       g.raws.push(obj);
+      full();
       return;
     }
     g.kind[i] = KIND_LIGHT;
@@ -379,10 +385,7 @@ export async function scanRange(
     g.ts[i] = ev.ts ?? NaN;
     g.dur[i] = ev.durationMs ?? NaN;
     g.sev[i] = severityCode(ev.severity);
-    if (g.n === batchRecords) {
-      ready.push(g.toBatch(strings.take()));
-      g = new Growable(batchRecords);
-    }
+    full();
   };
   const ready: ScanBatch[] = [];
   const drainReady = async (): Promise<void> => {

@@ -228,11 +228,15 @@ describe('index: byte ranges', () => {
         }
       }
       const script = findWorkerScript(WORKER);
-      const collect = async (workers: number): Promise<string[]> => {
+      let batches = 0;
+      const collect = async (workers: number, batchRecords?: number): Promise<string[]> => {
         const seen: string[] = [];
         await indexFileParallel({
-          file, size, final: true, workers, workerScript: script,
-          onBatch: (b: ScanBatch, _s, base) => {
+          file, size, final: true, workers, workerScript: script, batchRecords,
+          onBatch: async (b: ScanBatch, _s, base) => {
+            batches++;
+            // A slow consumer: workers must wait (back-pressure), not drop or reorder batches.
+            if (batchRecords !== undefined && batches % 7 === 0) await new Promise((r) => setTimeout(r, 5));
             for (let i = 0; i < b.n; i++) seen.push(`${base + b.line[i]}@${b.offset[i]}+${b.len[i]}`);
             for (const m of b.malformed) seen.push(`bad ${base + m.line}`);
           },
@@ -240,7 +244,13 @@ describe('index: byte ranges', () => {
         return seen.sort();
       };
       const one = await collect(0);
-      if (script) assert.deepEqual(await collect(4), one);
+      if (script) {
+        assert.deepEqual(await collect(4), one);
+        batches = 0;
+        // Tiny batches: each worker posts far more than its in-flight window.
+        assert.deepEqual(await collect(3, 5), one);
+        assert.ok(batches > 3 * 8, `expected many batches, got ${batches}`);
+      }
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
