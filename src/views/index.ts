@@ -76,7 +76,8 @@ export function registerViews(context: vscode.ExtensionContext): ViewsApi {
   };
 
   const reg = (id: string, fn: (...args: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
-  reg(COMMANDS.refreshRuns, () => services.refresh());
+  // After a cancelled index, Refresh reads everything again (a plain refresh skips stopped folders).
+  reg(COMMANDS.refreshRuns, () => (services.stopped.size > 0 ? services.reload() : services.refresh()));
   reg(COMMANDS.openLocation, (arg: LocationArg) => openLocation(services, arg));
   reg(COMMANDS.showMoreItems, (ownerId: string) => runsProvider.showMore(ownerId));
   reg(COMMANDS.showFailuresOnly, () => runsProvider.setFailuresOnly(true));

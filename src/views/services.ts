@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Run } from '../trace/model';
+import type { IndexProgress } from '../trace/index/parallel';
 import { TraceWorkspace, type WorkspaceChange, type WorkspaceOptions } from '../trace/workspace';
 import { affects, readConfig, RELOAD_KEYS } from './config';
 import { CONTEXT, STATE_LOCATED_PREFIXES } from './constants';
@@ -47,6 +48,9 @@ export interface FlowlensServices {
   refresh(folderKey?: string): Promise<void>;
 }
 
+/** A trace file at least this big gets a progress notification (with Cancel) while it is indexed. */
+export const NOTIFY_INDEX_BYTES = 32 * 1024 * 1024;
+
 /** Owns the TraceWorkspaces: creates them per folder, loads in the background, refreshes on demand. */
 export class TraceServices implements FlowlensServices, vscode.Disposable {
   private readonly map = new Map<string, TraceWorkspace>();
@@ -57,6 +61,12 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
   /** Resolutions by folder + trace path; few distinct paths, looked up per flow and event. */
   private readonly resolved = new Map<string, Resolved>();
   private generation = 0;
+  /** Cancels a folder's load (the Cancel button of the indexing notification). */
+  private readonly aborts = new Map<string, AbortController>();
+  /** Folders whose indexing was cancelled: shown as read so far, not refreshed until a reload. */
+  private readonly stoppedKeys = new Set<string>();
+  /** Open indexing notifications by folder + file. */
+  private readonly notes = new Map<string, { folderKey: string; pct: number; report?: vscode.Progress<{ message?: string; increment?: number }>; end?: () => void }>();
   private readyResolve!: () => void;
   readonly onDidChange = this.emitter.event;
   readonly ready = new Promise<void>(r => (this.readyResolve = r));
@@ -84,23 +94,90 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
     for (const key of old) this.emitter.fire({ folderKey: key, runIds: [], structural: true });
     const folders = vscode.workspace.workspaceFolders ?? [];
     const loads: Promise<void>[] = [];
+    for (const c of this.aborts.values()) c.abort();
+    this.aborts.clear();
+    this.stoppedKeys.clear();
+    for (const key of [...this.notes.keys()]) this.endNote(key);
     for (const f of folders) {
       if (f.uri.scheme !== 'file') continue;
       const key = f.uri.toString();
-      const ws = new TraceWorkspace(f.uri.fsPath, this.options(f));
+      const ws = new TraceWorkspace(f.uri.fsPath, this.options(f, key));
+      const abort = new AbortController();
+      this.aborts.set(key, abort);
       this.map.set(key, ws);
       this.folders.set(key, f);
-      loads.push(this.track(ws.load()).then(
-        () => { if (gen === this.generation) this.emitter.fire({ folderKey: key, runIds: [], structural: true }); },
-        err => console.error(`flowlens: could not read traces in ${f.uri.fsPath}`, err)));
+      const settle = (): void => {
+        if (this.aborts.get(key) === abort) this.aborts.delete(key);
+        for (const [id, n] of this.notes) if (n.folderKey === key) this.endNote(id);
+      };
+      loads.push(this.track(ws.load({ signal: abort.signal })).then(
+        () => { settle(); if (gen === this.generation) this.emitter.fire({ folderKey: key, runIds: [], structural: true }); },
+        err => {
+          settle();
+          if (gen !== this.generation) return;
+          if (err instanceof Error && err.name === 'AbortError') {
+            // Keep what was read; stop refreshing this folder until the user asks for a reload.
+            this.stoppedKeys.add(key);
+            this.emitter.fire({ folderKey: key, runIds: [], structural: true });
+            void vscode.window.showInformationMessage(
+              `Flowlens stopped indexing ${f.name}: showing what was read so far. Run "Flowlens: Refresh Traces" to read everything.`);
+          } else console.error(`flowlens: could not read traces in ${f.uri.fsPath}`, err);
+        }));
     }
     void Promise.all(loads).then(() => { if (gen === this.generation) this.readyResolve(); });
     if (!loads.length) { this.readyResolve(); this.updateContext(); }
   }
 
-  private options(f: vscode.WorkspaceFolder): WorkspaceOptions {
+  /** Folders whose indexing was cancelled (see {@link cancelIndexing}). */
+  get stopped(): ReadonlySet<string> { return this.stoppedKeys; }
+
+  /** Stop indexing a folder (or every folder): what was read so far stays visible. */
+  cancelIndexing(folderKey?: string): void {
+    for (const [key, c] of this.aborts) if (!folderKey || key === folderKey) c.abort();
+  }
+
+  private onIndexProgress(folderKey: string, folder: vscode.WorkspaceFolder, p: IndexProgress): void {
+    if (p.bytesTotal < NOTIFY_INDEX_BYTES) return;
+    const id = `${folderKey}\u0000${p.file}`;
+    let n = this.notes.get(id);
+    if (!n) {
+      if (p.bytesDone >= p.bytesTotal) return;
+      const note: { folderKey: string; pct: number; report?: vscode.Progress<{ message?: string; increment?: number }>; end?: () => void } = { folderKey, pct: 0 };
+      n = note;
+      this.notes.set(id, note);
+      const rel = path.relative(folder.uri.fsPath, p.file) || path.basename(p.file);
+      const mb = (p.bytesTotal / 1024 / 1024).toFixed(0);
+      void vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Flowlens: indexing ${rel} (${mb} MB)`, cancellable: true },
+        (progress, token) => {
+          note.report = progress;
+          token.onCancellationRequested(() => this.cancelIndexing(folderKey));
+          return new Promise<void>(res => {
+            if (!this.notes.has(id)) res();
+            else note.end = res;
+          });
+        });
+    }
+    const pct = Math.min(100, Math.floor((p.bytesDone / p.bytesTotal) * 100));
+    if (pct > n.pct) {
+      n.report?.report({ increment: pct - n.pct, message: `${pct}%` });
+      n.pct = pct;
+    }
+    if (p.bytesDone >= p.bytesTotal) this.endNote(id);
+  }
+
+  private endNote(id: string): void {
+    const n = this.notes.get(id);
+    if (!n) return;
+    this.notes.delete(id);
+    n.end?.();
+  }
+
+  private options(f: vscode.WorkspaceFolder, key: string): WorkspaceOptions {
     const c = readConfig(f);
     return {
+      // Big traces: a progress notification with Cancel (the status bar shows "reading traces").
+      index: { onProgress: p => this.onIndexProgress(key, f, p) },
       extraGlobs: [...c.traceGlobs, ...c.extraStores],
       pathMappings: c.pathMappings,
       liveWindowMs: c.liveWindowMinutes * 60_000,
@@ -132,7 +209,8 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
     const keys = folderKey ? [folderKey] : [...this.map.keys()];
     await Promise.all(keys.map(async key => {
       const ws = this.map.get(key);
-      if (!ws) return;
+      // A folder whose indexing was cancelled is not re-read behind the user's back.
+      if (!ws || this.stoppedKeys.has(key)) return;
       const gen = this.generation;
       let raw: WorkspaceChange;
       try {

@@ -1,0 +1,75 @@
+// A big trace (~160 MB, ~600k lines) in a fresh workspace: Flowlens indexes it in the background
+// with a progress notification that has a Cancel button (issue #7: long indexing shows progress and
+// can be cancelled). Clicking Cancel stops it, says so, and keeps what was read; "Flowlens: Refresh
+// Traces" reads everything again and the notification goes away when it is done.
+'use strict';
+const assert = require('assert');
+const fs = require('fs');
+const path = require('path');
+const cs = require('./codeserver');
+const { test, openContainer, runCommand, screenshot, notifications } = require('./lib');
+
+const RUN = '20261122T090000Z-big';
+
+/** A v1 rolling trace of `flows` flows (flow_start, checkpoint, success|failure): ~265 bytes a line. */
+function bigWorkspace(flows) {
+  const dir = path.join(cs.WORK, 'ws', `indexing-${process.pid}`, 'big-trace');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, '.autodev'), { recursive: true });
+  const file = path.join(dir, '.autodev', 'trace.jsonl');
+  const t0 = Date.UTC(2026, 10, 22, 9);
+  const iso = ms => new Date(ms).toISOString().replace('Z', '000Z');
+  const line = o => JSON.stringify(o).replace(/,"/g, ', "').replace(/":/g, '": ') + '\n';
+  fs.writeFileSync(file, line({ v: 1, event_type: 'session_start', run_id: RUN, timestamp: iso(t0), app: 'trader', mode: 'bench' }));
+  const tickers = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'GOOG'];
+  let chunk = '';
+  for (let i = 0; i < flows; i++) {
+    const t = t0 + i * 10;
+    const id = `f-${String(i).padStart(7, '0')}`;
+    const ticker = tickers[i % tickers.length];
+    const base = { v: 1, run_id: RUN, flow: 'data/fetch/minute_candles', flow_id: id, tags: [ticker] };
+    chunk += line({ ...base, event_type: 'flow_start', timestamp: iso(t), correlation: { ticker }, file: 'trader/data/fetcher.py', line: 7 });
+    chunk += line({ ...base, event_type: 'checkpoint', timestamp: iso(t + 2), step: 'request', evidence: { ticker, rows_requested: 390 }, file: 'trader/data/fetcher.py', line: 9 });
+    chunk += i % 50 === 7
+      ? line({ ...base, event_type: 'failure', timestamp: iso(t + 5), step: 'validate', failure_class: 'DATA.EMPTY', reason: `vendor returned 0 rows for ${ticker}`, duration_ms: 5, file: 'trader/data/fetcher.py', line: 15 })
+      : line({ ...base, event_type: 'success', timestamp: iso(t + 5), step: 'validate', reason: 'rows >= 300', evidence: { rows: 390 }, duration_ms: 5, file: 'trader/data/fetcher.py', line: 22 });
+    if (chunk.length > 4 << 20) { fs.appendFileSync(file, chunk); chunk = ''; }
+  }
+  fs.appendFileSync(file, chunk);
+  return { dir, mb: fs.statSync(file).size / 1024 / 1024 };
+}
+
+const big = bigWorkspace(200_000);
+
+test('indexing: a big trace shows a cancellable progress notification; Refresh reads it all', { workspace: big.dir, timeoutMs: 240000 }, async (page, ctx) => {
+  console.log(`       workspace trace: ${big.mb.toFixed(0)} MB`);
+  const toast = page.locator('.notification-toast', { hasText: 'Flowlens: indexing' }).first();
+  await toast.waitFor({ timeout: 60000 });
+  const text = (await toast.innerText()).replace(/\s+/g, ' ');
+  assert.match(text, /Flowlens: indexing \.autodev[\\/]trace\.jsonl \(\d+ MB\)/, text);
+  await screenshot(page, 'indexing-progress');
+
+  await toast.getByRole('button', { name: 'Cancel' }).click();
+  const stopped = page.locator('.notification-toast', { hasText: 'Flowlens stopped indexing' }).first();
+  await stopped.waitFor({ timeout: 30000 });
+  await toast.waitFor({ state: 'hidden', timeout: 15000 });
+  console.log(`       ${ctx.elapsed()} cancelled: ${(await notifications(page)).filter(m => /Flowlens/.test(m)).join(' | ')}`);
+
+  // What was read before Cancel is shown: the run is in the tree.
+  await openContainer(page, 'Flowlens');
+  const runRow = page.locator('.sidebar .monaco-list-row', { hasText: RUN.slice(0, 15) }).first();
+  await runRow.waitFor({ timeout: 30000 });
+  await screenshot(page, 'indexing-cancelled');
+
+  // Refresh reads everything: the notification comes back and goes away when the index is done.
+  await runCommand(page, 'Flowlens: Refresh Traces');
+  const again = page.locator('.notification-toast', { hasText: 'Flowlens: indexing' }).first();
+  await again.waitFor({ timeout: 60000 });
+  await again.waitFor({ state: 'hidden', timeout: 180000 });
+  const after = (await notifications(page)).filter(m => /Flowlens/.test(m) && !/stopped indexing/.test(m));
+  assert.deepStrictEqual(after, [], 'unexpected Flowlens notifications: ' + after.join(' | '));
+  await runRow.waitFor({ timeout: 30000 });
+  await page.mouse.move(900, 600);
+  await page.waitForTimeout(500);
+  await screenshot(page, 'indexing-done');
+});
