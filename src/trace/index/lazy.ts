@@ -50,7 +50,7 @@ export class EventStore {
 
   /** Bytes held by the records (for memory reports). */
   get bytes(): number {
-    return this.offsets.byteLength + this.lens.byteLength + this.lines.byteLength + this.nexts.byteLength;
+    return this.offsets.byteLength + this.lens.byteLength + this.lines.byteLength + this.nexts.byteLength + this.times.byteLength;
   }
 
   /** Make room for `total` records (avoids doubling past what a file needs). */
@@ -83,6 +83,33 @@ export class EventStore {
     this.lines[i] = line;
     this.nexts[i] = -1;
     return i;
+  }
+
+  /**
+   * Times of this store's flows (`started`, `ended`, `durationMs`; NaN = unset), three to a flow.
+   * Off the JS heap: as object fields they would be three boxed doubles a flow (~72 bytes).
+   */
+  private times = new Float64Array(3 * 1024).fill(NaN);
+  private flowSlots = 0;
+
+  /** A slot for a new flow's times. */
+  newFlowSlot(): number {
+    if ((this.flowSlots + 1) * 3 > this.times.length) {
+      const t = new Float64Array(this.times.length * 2).fill(NaN, this.times.length);
+      t.set(this.times);
+      this.times = t;
+    }
+    return this.flowSlots++;
+  }
+
+  /** Time `k` (0 started, 1 ended, 2 duration) of flow slot `slot`. */
+  time(slot: number, k: number): number | undefined {
+    const v = this.times[slot * 3 + k];
+    return v === v ? v : undefined;
+  }
+
+  setTime(slot: number, k: number, v: number | undefined): void {
+    this.times[slot * 3 + k] = v ?? NaN;
   }
 
   /** Chain record `ref` after `prev` (records of one flow, in file order). */
@@ -337,9 +364,6 @@ export class LazyFlowNode implements FlowNode {
   parentId?: string = undefined;
   children: FlowNode[] = NO_CHILDREN;
   verdict: Verdict;
-  started?: number = undefined;
-  ended?: number = undefined;
-  durationMs?: number = undefined;
   correlation: Record<string, unknown> = NO_CORRELATION;
   tags: string[] = NO_TAGS;
   /** @internal The tag set (interned key) last merged into `tags`, to skip repeats. */
@@ -350,6 +374,8 @@ export class LazyFlowNode implements FlowNode {
    */
   shared = 3;
   readonly store: EventStore;
+  /** @internal This flow's slot in the store's flow times. */
+  private readonly slot: number;
   /** @internal First and last record of the chain, and its length. */
   head = -1;
   tail = -1;
@@ -369,6 +395,31 @@ export class LazyFlowNode implements FlowNode {
     this.name = name;
     this.runId = runId;
     this.verdict = verdict;
+    this.slot = store.newFlowSlot();
+  }
+
+  get started(): number | undefined {
+    return this.store.time(this.slot, 0);
+  }
+
+  set started(v: number | undefined) {
+    this.store.setTime(this.slot, 0, v);
+  }
+
+  get ended(): number | undefined {
+    return this.store.time(this.slot, 1);
+  }
+
+  set ended(v: number | undefined) {
+    this.store.setTime(this.slot, 1, v);
+  }
+
+  get durationMs(): number | undefined {
+    return this.store.time(this.slot, 2);
+  }
+
+  set durationMs(v: number | undefined) {
+    this.store.setTime(this.slot, 2, v);
   }
 
   get displayName(): string {
