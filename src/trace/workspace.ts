@@ -77,8 +77,13 @@ export interface WorkspaceOptions {
   index?: false | { minBytes?: number; workers?: number; workerScript?: string; onProgress?: (p: IndexProgress) => void };
 }
 
-/** Longest stretch (ms) the index merges records before yielding to the event loop. */
-const INDEX_SLICE_MS = 20;
+/**
+ * Longest stretch (ms) the index merges records before yielding to the event loop. Small, because
+ * on two cores the worker and the GC's helper threads also preempt this thread, and a GC pause can
+ * land inside a slice: 8 ms kept every event-loop stall of a 1M-line index under ~40 ms (20 ms let
+ * them reach 50-65 ms); yielding costs microseconds.
+ */
+const INDEX_SLICE_MS = 8;
 
 /** Default size from which a JSONL source is read by the parallel index. */
 export const DEFAULT_INDEX_MIN_BYTES = 32 * 1024 * 1024;
@@ -672,9 +677,16 @@ export class TraceWorkspace {
     const fallback = defaultDialect(st.src.kind);
     const tagCache = this.tagSets;
     const corrCache = new Map<string, Record<string, unknown>>();
-    const fields: EventFields & { tags: string[] } = { dialect: 'flowscribe-v1', type: '', tags: [] };
+    // The number fields start as a small integer, then undefined: their representation is
+    // "tagged" from the start. Otherwise optimised code for the loop below, which had seen only
+    // heap numbers stored there, deopts on the first integral duration (a small integer read from
+    // a Float64Array), and V8 re-optimised and deopted it hundreds of times per 1M lines (~3 s of
+    // background compile CPU on top of the index).
+    const fields: EventFields & { tags: string[] } = { dialect: 'flowscribe-v1', type: '', tags: [], ts: 0, durationMs: 0 };
+    fields.ts = undefined;
+    fields.durationMs = undefined;
     const noTags: string[] = [];
-    // Per range: tag sets and correlations by the range's string id (an array index, not a hash).
+    // Per batch: tag sets and correlations by the batch's string id (an array index, not a hash).
     let tablesOf: readonly string[] | undefined;
     let tagById: ({ tags: string[]; id: number } | undefined)[] = [];
     let corrById: (Record<string, unknown> | undefined)[] = [];

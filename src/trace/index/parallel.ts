@@ -31,8 +31,8 @@ export interface ParallelIndexOptions {
   /** Path of the bundled worker (dist/indexWorker.js); default: looked up next to this bundle. */
   workerScript?: string;
   /**
-   * Receives batches in file order. `strings` is the string table of the batch's range (ids in the
-   * batch index it); `lineBase` is the number of lines before the range.
+   * Receives batches in file order. `strings` is the batch's string table (ids in the batch index
+   * it); `lineBase` is the number of lines before the range.
    */
   onBatch: (batch: ScanBatch, strings: readonly string[], lineBase: number) => void | Promise<void>;
   onProgress?: (p: IndexProgress) => void;
@@ -73,8 +73,8 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
   if (ranges.length === 0) return { lines: 0, end: 0 };
   const lastFinal = opts.final;
 
-  type Slot = { queue: ScanBatch[]; strings: string[]; done?: ScanSummary; error?: Error; wake?: () => void };
-  const slots: Slot[] = ranges.map(() => ({ queue: [], strings: [] }));
+  type Slot = { queue: ScanBatch[]; done?: ScanSummary; error?: Error; wake?: () => void };
+  const slots: Slot[] = ranges.map(() => ({ queue: [] }));
   const workers: Worker[] = [];
   const stop = (): void => {
     for (const w of workers) void w.terminate();
@@ -128,8 +128,7 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
       const s = slots[k];
       const r = ranges[k];
       const consume = async (b: ScanBatch): Promise<void> => {
-        for (const str of b.strings) s.strings.push(str);
-        await opts.onBatch(b, s.strings, lineBase);
+        await opts.onBatch(b, b.strings, lineBase);
         if (b.n > 0) opts.onProgress?.({ file: opts.file, bytesDone: b.offset[b.n - 1] + b.len[b.n - 1] + 1, bytesTotal: opts.size });
       };
       if (!script) {

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { EventStore, LazyRun, indexedEventCounts, isIndexedRun } from '../../../src/trace/index/lazy';
 import { findWorkerScript, indexFileParallel } from '../../../src/trace/index/parallel';
-import { splitRanges, type ScanBatch } from '../../../src/trace/index/scan';
+import { KIND_LIGHT, scanRange, splitRanges, type ScanBatch } from '../../../src/trace/index/scan';
 import type { FlowNode, Run, TraceEvent } from '../../../src/trace/model';
 import { countEvents } from '../../../src/trace/rollup';
 import { TraceWorkspace, type WorkspaceOptions } from '../../../src/trace/workspace';
@@ -211,6 +211,42 @@ describe('index: progress and cancel', function () {
 });
 
 describe('index: byte ranges', () => {
+  it('each batch carries its own string table: ids index it, and a flow split across batches is named in both', async () => {
+    const root = tmpdir();
+    try {
+      const file = path.join(root, 't.jsonl');
+      fs.writeFileSync(file, hostileRolling(400));
+      const size = fs.statSync(file).size;
+      const batches: ScanBatch[] = [];
+      await scanRange({ file, start: 0, end: size, final: true, batchRecords: 7 }, (b) => batches.push(b));
+      assert.ok(batches.length > 10);
+      // The flow id of every light record (raw ones carry their parsed object), from its own batch's
+      // table, against the line itself.
+      const lines = fs.readFileSync(file, 'utf8').split('\n');
+      let checked = 0;
+      const batchesOf = new Map<string, Set<number>>();
+      batches.forEach((b, k) => {
+        for (const col of [b.type, b.run, b.flow, b.flowId, b.parent, b.step, b.failureClass, b.tags, b.corr]) {
+          for (let i = 0; i < b.n; i++) if (b.kind[i] === KIND_LIGHT) assert.ok(col[i] >= -1 && col[i] < b.strings.length, `batch ${k}: id ${col[i]} of ${b.strings.length}`);
+        }
+        for (let i = 0; i < b.n; i++) {
+          if (b.kind[i] !== KIND_LIGHT || b.flowId[i] < 0) continue;
+          const id = b.strings[b.flowId[i]];
+          const o = JSON.parse(lines[b.line[i] - 1].replace(/^\uFEFF/, '')) as { flow_id?: unknown };
+          assert.equal(id, String(o.flow_id));
+          checked++;
+          const seen = batchesOf.get(id) ?? new Set<number>();
+          seen.add(k);
+          batchesOf.set(id, seen);
+        }
+      });
+      assert.ok(checked > 100);
+      assert.ok([...batchesOf.values()].some((s) => s.size > 1), 'some flow spans two batches');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('split on newlines, cover the file once, and index the same lines in any number of parts', async () => {
     const root = tmpdir();
     try {
