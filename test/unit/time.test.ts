@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { parseTimestamp } from '../../src/trace/time';
+import { parseTimestamp, TimestampReader } from '../../src/trace/time';
 
 /** 2026-11-18T09:00:00Z in epoch seconds (python: datetime(2026,11,18,9,tzinfo=utc).timestamp()). */
 const T0_S = 1794992400;
@@ -128,5 +128,34 @@ describe('parseTimestamp', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('TimestampReader (the index reuses the epoch of a shared second)', () => {
+  it('gives exactly what parseTimestamp gives, for a stream of neighbouring and odd timestamps', () => {
+    const digits = fc.stringMatching(/^[0-9]{0,10}$/);
+    const stamp = fc.record({
+      second: fc.integer({ min: 0, max: 5 }),
+      day: fc.constantFrom('2026-11-16', '2026-02-29', '2024-02-29', '2026-13-01', '2026-11-31'),
+      sep: fc.constantFrom('T', ' ', 't', 'x'),
+      frac: digits,
+      zone: fc.constantFrom('Z', 'z', '', '+01:00', 'Zq'),
+      dot: fc.constantFrom('.', ',', ''),
+    }).map(({ second, day, sep, frac, zone, dot }) => `${day}${sep}14:00:0${second}${dot}${frac}${zone}`);
+    fc.assert(
+      fc.property(fc.array(fc.oneof(stamp, fc.string(), fc.double(), fc.constant(undefined)), { maxLength: 40 }), (vs) => {
+        const r = new TimestampReader();
+        for (const v of vs) assert.ok(Object.is(r.read(v), parseTimestamp(v)), `${JSON.stringify(v)}: ${r.read(v)} vs ${parseTimestamp(v)}`);
+      }),
+      { numRuns: 800 },
+    );
+  });
+
+  it('reads the fraction of a shared second without re-reading the date', () => {
+    const r = new TimestampReader();
+    assert.equal(r.read('2026-11-16T14:00:00.036000Z'), Date.UTC(2026, 10, 16, 14, 0, 0, 36));
+    assert.equal(r.read('2026-11-16T14:00:00.5Z'), Date.UTC(2026, 10, 16, 14, 0, 0, 500));
+    assert.equal(r.read('2026-11-16T14:00:00.000001Z'), Date.UTC(2026, 10, 16, 14) + 0.001);
+    assert.equal(r.read('2026-11-16T14:00:01.000000Z'), Date.UTC(2026, 10, 16, 14, 0, 1));
   });
 });

@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import type { Severity } from '../model';
 import { DEFAULT_MAX_LINE_BYTES, parseJsonLine } from '../sources/jsonl';
 import { detectDialect, normalizeEvent, parseSeverity, parseTags } from '../sources/normalize';
-import { parseTimestamp } from '../time';
+import { parseTimestamp, TimestampReader } from '../time';
 import { FastLine, emptyFastFields, type FastFields } from './fastline';
 
 /**
@@ -223,8 +223,6 @@ interface Light {
   severity?: Severity;
 }
 
-/** §1b aliases of the fields a light record holds: a line using one takes the full normaliser. */
-const LIGHT_ALIASES = ['type', 'session_id', 'ts', 'time', 'flow_name', 'parent', 'class', 'error_class', 'latency_ms', 'elapsed_ms'];
 
 const idStr = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
@@ -233,8 +231,15 @@ const idStr = (v: unknown): string | undefined =>
  * The light fields of a v1 object without building the whole event (no `extra`): the same
  * values `normalizeEvent` gives for canonical keys. `undefined` when an alias is present.
  */
-export function lightFields(o: Record<string, unknown>): Light | undefined {
-  for (const a of LIGHT_ALIASES) if (Object.prototype.hasOwnProperty.call(o, a)) return undefined;
+export function lightFields(o: Record<string, unknown>, times?: TimestampReader): Light | undefined {
+  // A §1b alias of a light field is present: the full normaliser decides. Property loads, not hasOwnProperty: `o` comes from JSON.parse (no
+  // undefined values, and no alias is an Object.prototype member), and loads are cached per shape.
+  if (
+    o.type !== undefined || o.session_id !== undefined || o.ts !== undefined || o.time !== undefined || o.flow_name !== undefined ||
+    o.parent !== undefined || o.class !== undefined || o.error_class !== undefined || o.latency_ms !== undefined || o.elapsed_ms !== undefined
+  ) {
+    return undefined;
+  }
   const t = o.event_type;
   const ts = o.timestamp;
   const c = o.correlation;
@@ -249,7 +254,7 @@ export function lightFields(o: Record<string, unknown>): Light | undefined {
     failureClass: typeof o.failure_class === 'string' ? o.failure_class : undefined,
     tags: (o.tags === undefined ? undefined : parseTags(o.tags)) ?? [],
     correlation: typeof c === 'object' && c !== null && !Array.isArray(c) ? (c as Record<string, unknown>) : undefined,
-    ts: typeof ts === 'string' || typeof ts === 'number' ? parseTimestamp(ts) : undefined,
+    ts: typeof ts === 'string' || typeof ts === 'number' ? (times ? times.read(ts) : parseTimestamp(ts)) : undefined,
     durationMs: typeof d === 'number' && Number.isFinite(d) ? d : undefined,
     severity: parseSeverity(o.severity),
   };
@@ -272,6 +277,7 @@ export async function scanRange(
   const chunk = opts.chunkBytes ?? 1_000_000;
   const maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const strings = new Interner();
+  const times = new TimestampReader();
   const fd = fs.openSync(opts.file, 'r');
   let g = new Growable(batchRecords);
   let lineNo = 0;
@@ -371,7 +377,7 @@ export async function scanRange(
       full();
       return;
     }
-    const ev = lightFields(obj) ?? normalizeEvent(obj, 'flowscribe-v1', { file: opts.file, line: lineNo, offset: off });
+    const ev = lightFields(obj, times) ?? normalizeEvent(obj, 'flowscribe-v1', { file: opts.file, line: lineNo, offset: off });
     if (ev.type === 'session_start' || ev.type === 'session_end') {
       g.kind[i] = KIND_RAW;
       g.raws.push(obj);
