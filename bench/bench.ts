@@ -75,28 +75,50 @@ async function main(): Promise<number> {
   const big = meta.runs[meta.runs.length - 1];
   log(`data: ${file} (${(meta.bytes / 1e6).toFixed(0)} MB, ${meta.lines} lines, ${meta.runs.length} runs)`);
 
-  // (1) baseline: JSON.parse-only pass (warm the page cache first with one untimed pass in quick mode only)
-  if (quick) jsonParsePass(file);
-  const cpu0 = process.cpuUsage();
-  const base0 = jsonParsePass(file);
-  const cpu1 = process.cpuUsage(cpu0);
-  const base = { ...base0, cpuMs: (cpu1.user + cpu1.system) / 1000 };
-  log(`JSON.parse pass: ${base.ms.toFixed(0)} ms`);
-
-  let child: ChildReport | undefined;
-  try {
-    child = runChild(root, big.id);
-  } catch (e) {
-    const msg = (e as Error).message;
-    log(msg);
-    for (const name of ['index (read+parse+model+rollups)', 'index peak RSS (child process)', 'live tail', 'views / ask.md'])
-      rows.push({ name, measured: 'crashed', pass: false, note: msg });
+  // (1) baseline: JSON.parse-only pass, and the index (in a child). This machine's speed drifts
+  // (a shared VM: the same pass takes 1.3-2.7 s from one minute to the next), and drift only ever
+  // adds time, so in full mode both are measured more than once, interleaved, and the ratio is
+  // best index ÷ best baseline; peak RSS and the event-loop block are the worst child's.
+  if (quick) jsonParsePass(file); // warm the page cache (full mode: the data was just generated or read)
+  const basePass = () => {
+    const cpu0 = process.cpuUsage();
+    const b = jsonParsePass(file);
+    const cpu1 = process.cpuUsage(cpu0);
+    log(`JSON.parse pass: ${b.ms.toFixed(0)} ms`);
+    return { ...b, cpuMs: (cpu1.user + cpu1.system) / 1000 };
+  };
+  const bases = [basePass()];
+  const children: ChildReport[] = [];
+  let childError: string | undefined;
+  for (let k = 0; k < (quick ? 1 : 2) && childError === undefined; k++) {
+    try {
+      const c = runChild(root, big.id);
+      log(`index: ${c.indexMs.toFixed(0)} ms, ${c.events} events, peak RSS ${(c.maxRssKb / 1024).toFixed(0)} MB, longest block ${c.blockMaxMs.toFixed(0)} ms`);
+      children.push(c);
+    } catch (e) {
+      childError = (e as Error).message;
+      log(childError);
+    }
+    if (!quick) bases.push(basePass());
   }
-  if (child) {
-    log(`index: ${child.indexMs.toFixed(0)} ms, ${child.events} events, peak RSS ${(child.maxRssKb / 1024).toFixed(0)} MB`);
+  const base = bases.reduce((a, b) => (b.ms < a.ms ? b : a));
+  const fastest = children.length ? children.reduce((a, b) => (b.indexMs < a.indexMs ? b : a)) : undefined;
+  const child: ChildReport | undefined = fastest && {
+    ...fastest,
+    maxRssKb: Math.max(...children.map((c) => c.maxRssKb)),
+    blockMaxMs: Math.max(...children.map((c) => c.blockMaxMs)),
+    blockP99Ms: Math.max(...children.map((c) => c.blockP99Ms)),
+  };
+  if (childError !== undefined) {
+    for (const name of ['index (read+parse+model+rollups)', 'index peak RSS (child process)', 'live tail', 'views / ask.md'])
+      rows.push({ name, measured: 'crashed', pass: false, note: childError });
+  } else if (child) {
+    const runsNote = children.length > 1
+      ? `best of ${children.length} index runs (${children.map((c) => c.indexMs.toFixed(0)).join(', ')} ms) ÷ best of ${bases.length} baseline passes (${bases.map((b) => b.ms.toFixed(0)).join(', ')} ms); `
+      : '';
     rows.push({ name: `index ${meta.lines} lines (read+parse+model+rollups)`, measured: child.indexMs, unit: 'ms', baseline: base.ms,
       ratio: child.indexMs / base.ms, target: 1.0, targetLabel: 'ratio ≤ 1.00', pass: child.indexMs / base.ms <= 1.0,
-      note: `ratio = index ÷ single-threaded JSON.parse-only pass; ${Math.round(meta.lines / (child.indexMs / 1000))} lines/s vs ${Math.round(base.lines / (base.ms / 1000))} lines/s; CPU ${child.indexCpuMs.toFixed(0)} ms vs ${base.cpuMs.toFixed(0)} ms; ${child.runs} runs, ${child.events} events, ${child.malformed} malformed` });
+      note: `ratio = index ÷ single-threaded JSON.parse-only pass; ${runsNote}${Math.round(meta.lines / (child.indexMs / 1000))} lines/s vs ${Math.round(base.lines / (base.ms / 1000))} lines/s; CPU ${child.indexCpuMs.toFixed(0)} ms vs ${base.cpuMs.toFixed(0)} ms; ${child.runs} runs, ${child.events} events, ${child.malformed} malformed` });
   }
   const extTimeout = quick ? 60_000 : 100_000;
   const jq = jqPass(file, extTimeout);
@@ -106,14 +128,14 @@ async function main(): Promise<number> {
   rows.push({ name: 'python3 json.loads loop (same file)', measured: py.ms ?? 'skipped', unit: 'ms', baseline: base.ms,
     ratio: py.ms === undefined ? undefined : py.ms / base.ms, note: py.note });
 
-  if (child) {
+  if (child && childError === undefined) {
     // (2) peak RSS
     const rssMb = child.maxRssKb / 1024;
     rows.push({ name: 'index peak RSS (child process)', measured: rssMb, unit: 'MB', target: 300, pass: rssMb <= 300,
-      note: `maxRSS after load + rollups, before live tail; heap used ${child.heapUsedMb.toFixed(0)} MB` });
+      note: `maxRSS after load + rollups, before live tail (the worst of ${children.length} run(s)); heap used ${child.heapUsedMb.toFixed(0)} MB` });
     // the extension host stays responsive while indexing
     rows.push({ name: 'longest event-loop block while indexing (load())', measured: child.blockMaxMs, unit: 'ms', target: 50, pass: child.blockMaxMs <= 50,
-      note: `monitorEventLoopDelay over the whole load; p99 ${child.blockP99Ms.toFixed(1)} ms; merging yields every 20 ms; GC pauses included` });
+      note: `monitorEventLoopDelay over the whole load (the worst of ${children.length} run(s)); p99 ${child.blockP99Ms.toFixed(1)} ms; merging yields every 8 ms; GC pauses and this VM's scheduling included` });
     // (3) live tail
     rows.push({ name: `live tail: append 1,000 lines, refresh() + rollups (median of ${child.tail.reps})`, measured: child.tail.medianMs, unit: 'ms',
       target: 20, pass: child.tail.medianMs <= 20, note: `min ${child.tail.minMs.toFixed(1)} ms, max ${child.tail.maxMs.toFixed(1)} ms; ${child.tail.note}` });
