@@ -55,11 +55,18 @@ function abortError(): Error {
 }
 
 /**
- * Batches a worker may have posted and not yet seen merged. Ranges are merged in file order, so a
- * later range's worker would otherwise hold its whole output in memory (hundreds of MB for a big
- * trace) while an earlier range is merged; a few batches keep every worker busy.
+ * Batches the worker of the range being merged may have posted and not yet seen merged: a few
+ * keep it busy while the calling thread merges.
  */
 const IN_FLIGHT_BATCHES = 4;
+/**
+ * Batches (~1 MB each at 16,384 records) the workers of later ranges may hold between them while
+ * an earlier range is merged. Ranges are merged in file order, so with only a few each, a later
+ * worker would stall until the ranges before it were merged and the scan would not run in
+ * parallel; without a bound, it would hold its whole output (hundreds of MB for a big trace).
+ * Only matters with two or more workers (three or more cores by default).
+ */
+const LATER_RANGES_BATCHES = 48;
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -98,7 +105,10 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
   if (script) {
     ranges.forEach((r, k) => {
       const w = new Worker(script, {
-        workerData: { file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, window: IN_FLIGHT_BATCHES, batchRecords: opts.batchRecords },
+        workerData: {
+          file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, batchRecords: opts.batchRecords,
+          window: k === 0 ? IN_FLIGHT_BATCHES : Math.max(IN_FLIGHT_BATCHES, Math.floor(LATER_RANGES_BATCHES / (ranges.length - 1))),
+        },
         // A small young generation keeps each worker's garbage (parsed lines) from inflating RSS.
         resourceLimits: { maxYoungGenerationSizeMb: 8 },
       });
