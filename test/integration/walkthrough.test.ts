@@ -84,9 +84,20 @@ describe('walkthrough buttons (in-host)', () => {
     await vscode.commands.executeCommand('flowlens.openLatestFailure');
     const ed = vscode.window.activeTextEditor;
     assert.ok(ed, 'an editor opened');
-    // The demo's latest run fails in premarket/prepare (market closed) at trader/premarket.py:11.
-    assert.ok(ed.document.uri.fsPath.endsWith(path.join('trader', 'premarket.py')), ed.document.uri.fsPath);
-    assert.strictEqual(ed.selection.active.line, 10);
+    // The newest run is the demo's live run (make-demo re-stamps it to "now"); its newest failure,
+    // read from its trace file here, is where the editor must be. Without one, the newest failure
+    // is f5b0's premarket/prepare (market closed) at trader/premarket.py:11.
+    const root = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    const runs = path.join(root, '.autodev', 'runs');
+    const live = fs.readdirSync(runs).filter((d) => d.endsWith('-live')).sort().pop();
+    const failures = live
+      ? fs.readFileSync(path.join(runs, live, 'trace.jsonl'), 'utf8').split('\n').filter(Boolean)
+        .map((l) => JSON.parse(l) as { event_type?: string; file?: string; line?: number })
+        .filter((e) => (e.event_type === 'failure' || e.event_type === 'exception') && e.file)
+      : [];
+    const want = failures.length ? failures[failures.length - 1] : { file: 'trader/premarket.py', line: 11 };
+    assert.ok(ed.document.uri.fsPath.endsWith(path.join(...(want.file as string).split('/'))), `${ed.document.uri.fsPath}, expected ${want.file}`);
+    assert.strictEqual(ed.selection.active.line, (want.line as number) - 1);
     await vscode.commands.executeCommand('flowlens.showFailures');
   });
 
