@@ -112,10 +112,19 @@ async function screenshot(page, name) {
 /** The command palette's input box (opened with F1 if needed). */
 async function palette(page, text) {
   const input = page.locator('.quick-input-widget .quick-input-box input');
-  if (!(await input.isVisible())) await page.keyboard.press('F1');
-  await input.waitFor({ state: 'visible', timeout: 10000 });
-  await input.fill(text);
-  return input;
+  // An editor that opens or takes focus just after F1 (a reveal finishing, a file opened by the
+  // step before) can close the palette between "visible" and "fill": open it again, up to 3 times.
+  for (let attempt = 1; ; attempt++) {
+    if (!(await input.isVisible())) await page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible', timeout: 10000 });
+    try {
+      await input.fill(text, { timeout: 5000 });
+      return input;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      console.log(`       palette closed before "${text}" was typed; opening it again`);
+    }
+  }
 }
 
 /** Titles of the command palette entries matching `query` (e.g. 'Flowlens:'); closes the palette. */
