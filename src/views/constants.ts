@@ -49,6 +49,8 @@ export const GENERATE_ASK_PROMPT = 'flowlens.generateAskPrompt';
 export const CONTEXT = {
   hasTraces: 'flowlens.hasTraces',
   loading: 'flowlens.loading',
+  /** Indexing of some folder was cancelled: what is shown is partial. */
+  indexStopped: 'flowlens.indexStopped',
   failuresOnly: 'flowlens.failuresOnly',
   filterActive: 'flowlens.filterActive',
   followLatest: 'flowlens.followLatest',

@@ -97,6 +97,7 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
     for (const c of this.aborts.values()) c.abort();
     this.aborts.clear();
     this.stoppedKeys.clear();
+    void vscode.commands.executeCommand('setContext', CONTEXT.indexStopped, false);
     for (const key of [...this.notes.keys()]) this.endNote(key);
     for (const f of folders) {
       if (f.uri.scheme !== 'file') continue;
@@ -118,9 +119,13 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
           if (err instanceof Error && err.name === 'AbortError') {
             // Keep what was read; stop refreshing this folder until the user asks for a reload.
             this.stoppedKeys.add(key);
+            this.updateContext();
             this.emitter.fire({ folderKey: key, runIds: [], structural: true });
+            const what = ws.runs().length > 0 ? 'showing what was read so far' : 'no run was read yet';
             void vscode.window.showInformationMessage(
-              `Flowlens stopped indexing ${f.name}: showing what was read so far. Run "Flowlens: Refresh Traces" to read everything.`);
+              `Flowlens stopped indexing ${f.name}: ${what}. Run "Flowlens: Refresh Traces" to read everything.`,
+              'Read Everything',
+            ).then(a => { if (a && this.stoppedKeys.has(key)) this.reload(); });
           } else console.error(`flowlens: could not read traces in ${f.uri.fsPath}`, err);
         }));
     }
@@ -203,6 +208,7 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
   private updateContext(): void {
     void vscode.commands.executeCommand('setContext', CONTEXT.loading, this.loading);
     void vscode.commands.executeCommand('setContext', CONTEXT.hasTraces, this.allRuns().length > 0);
+    void vscode.commands.executeCommand('setContext', CONTEXT.indexStopped, this.stoppedKeys.size > 0);
   }
 
   async refresh(folderKey?: string): Promise<void> {

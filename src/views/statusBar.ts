@@ -24,7 +24,11 @@ export class RunStatusBar implements vscode.Disposable {
   render(): void {
     const latest = this.services.latestRun();
     if (!latest) {
-      if (this.services.loading) {
+      this.item.command = COMMANDS.showFailures;
+      if (this.services.stopped.size > 0 && !this.services.loading) {
+        this.item.command = COMMANDS.refreshRuns;
+        this.show('$(warning) partial · no run read', 'Flowlens: indexing was cancelled before a run was read. Click to read everything (Flowlens: Refresh Traces).');
+      } else if (this.services.loading) {
         this.show('$(sync~spin) Flowlens', 'Flowlens: reading traces…');
       } else if ([...this.services.workspaces.values()].some(ws => safeSources(ws).length > 0)) {
         this.show('$(circle-slash) no trace', 'Flowlens found trace files but no runs in them.');
@@ -50,7 +54,15 @@ export class RunStatusBar implements vscode.Disposable {
     if (run.app || run.mode) appendField(md, 'app', [run.app, run.mode].filter(Boolean).join(' · '));
     appendField(md, 'flows', `${c.flows}: ${c.succeeded} succeeded, ${c.failed} failed, ${c.exceptions} exceptions, ${c.orphaned} orphaned${c.running ? `, ${c.running} running` : ''}`);
     appendField(md, 'runs in workspace', String(this.services.allRuns().length));
-    md.appendMarkdown('\nClick to show failures.');
+    if (this.services.stopped.size > 0) {
+      // A cancelled index: what is shown is partial until the user reads everything again.
+      text = `$(warning) partial · ${text}`;
+      md.appendMarkdown('\n**Indexing was cancelled**: runs show what was read so far. Click to read everything (Flowlens: Refresh Traces).');
+      this.item.command = COMMANDS.refreshRuns;
+    } else {
+      md.appendMarkdown('\nClick to show failures.');
+      this.item.command = COMMANDS.showFailures;
+    }
     this.show(text, md);
     this.item.accessibilityInformation = { label: `Flowlens latest run ${run.id}: ${text.replace(/\$\([^)]*\)\s*/g, '')}` };
   }
