@@ -31,7 +31,7 @@ function lowerPriority(): void {
 
 const port = parentPort;
 if (port) {
-  if ((workerData as { lowPriority?: boolean }).lowPriority !== false) lowerPriority();
+  lowerPriority();
   const opts = workerData as ScanOptions & { window?: number };
   const window = Math.max(1, opts.window ?? Infinity);
   let inFlight = 0;

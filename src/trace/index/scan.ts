@@ -223,7 +223,6 @@ interface Light {
   severity?: Severity;
 }
 
-
 const idStr = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
 
@@ -232,8 +231,9 @@ const idStr = (v: unknown): string | undefined =>
  * values `normalizeEvent` gives for canonical keys. `undefined` when an alias is present.
  */
 export function lightFields(o: Record<string, unknown>, times?: TimestampReader): Light | undefined {
-  // A §1b alias of a light field is present: the full normaliser decides. Property loads, not hasOwnProperty: `o` comes from JSON.parse (no
-  // undefined values, and no alias is an Object.prototype member), and loads are cached per shape.
+  // A §1b alias of a light field is present: the full normaliser decides. Property loads, not
+  // hasOwnProperty: `o` comes from JSON.parse (no undefined values, and no alias is an
+  // Object.prototype member), and loads are cached per shape.
   if (
     o.type !== undefined || o.session_id !== undefined || o.ts !== undefined || o.time !== undefined || o.flow_name !== undefined ||
     o.parent !== undefined || o.class !== undefined || o.error_class !== undefined || o.latency_ms !== undefined || o.elapsed_ms !== undefined

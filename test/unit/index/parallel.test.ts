@@ -210,6 +210,38 @@ describe('index: progress and cancel', function () {
   });
 });
 
+describe('index: the worker is background work', function () {
+  this.timeout(60000);
+
+  it('runs at lower CPU priority than the thread that merges (Linux: nice 10 on its own thread)', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const script = findWorkerScript(WORKER);
+    assert.ok(script, 'dist/indexWorker.js: run `npm run build` first');
+    const root = tmpdir();
+    try {
+      const file = path.join(root, 't.jsonl');
+      fs.writeFileSync(file, hostileRolling(20000));
+      const niceOf = (task: string): number => {
+        const stat = fs.readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      };
+      let seen: number[] | undefined;
+      await indexFileParallel({
+        file, size: fs.statSync(file).size, final: true, workers: 1, workerScript: script, batchRecords: 1000,
+        onBatch: () => {
+          // While the worker is alive: the nice value of every thread of this process.
+          seen ??= fs.readdirSync('/proc/self/task').map((t) => { try { return niceOf(t); } catch { return NaN; } });
+        },
+      });
+      assert.ok(seen, 'no batch arrived');
+      assert.equal(niceOf(String(process.pid)), 0, 'the merging thread keeps its priority');
+      assert.ok(seen.includes(10), `a thread at nice 10 among ${JSON.stringify(seen)}`);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('index: byte ranges', () => {
   it('each batch carries its own string table: ids index it, and a flow split across batches is named in both', async () => {
     const root = tmpdir();
