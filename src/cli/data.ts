@@ -13,7 +13,7 @@ import { buildAskMd } from '../trace/ask';
 import { askContextFor, buildSummaryMd } from '../trace/askArtifacts';
 import { diffRuns, type EvidenceChange, type FlowDiffEntry, type FlowSide } from '../trace/diff';
 import { redactChromeTrace, toChromeTrace, toMermaid } from '../trace/export';
-import { REDACTED, Redactor } from '../trace/redact';
+import { REDACTED, Redactor } from '../trace/egress/redact';
 import { eventCounts, failureEvents, flowRollups, latencyHistograms, previousRun, pulseRollup, runFlowCounts, type FlowRollup, type PulseRollup } from '../trace/rollup';
 import { readStores } from '../trace/sqlite/stores';
 import { TraceWorkspace } from '../trace/workspace';

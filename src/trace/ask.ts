@@ -28,7 +28,7 @@
  * evidence sorted. The same run and context give byte-identical output.
  */
 import { FlowNode, Run, TraceEvent, Verdict } from './model';
-import { Redactor, RedactOptions, stripControl } from './redact';
+import { Redactor, RedactOptions, stripControl } from './egress/redact';
 
 /** Default ask.md size budget in bytes. */
 export const DEFAULT_ASK_BUDGET_BYTES = 12288;

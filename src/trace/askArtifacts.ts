@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { AskContext, AskFlowSpec, cleanJson, cleanText, code, collectIssues, cutToBytes, eventLine, fence, flowName, flowsOf, neutralizeMarkdown, runHeader, slaBreaches } from './ask';
 import { Catalog, slaFor } from './catalog';
 import { FlowNode, Run } from './model';
-import { Redactor, stripControl } from './redact';
+import { Redactor, stripControl } from './egress/redact';
 import type { FlowRollup } from './rollup';
 
 /** Options for {@link askContextFor}. */

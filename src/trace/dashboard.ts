@@ -14,7 +14,7 @@ import { FAILURE_DOMAINS, failureDomain, type FailureDomain, type Run, type Trac
 import { indexedEventCounts } from './index/lazy';
 import { countEvents, flowRollupName, flowRollups, flowTrends, runsInTimeOrder, type FailureRef, type FlowRollup } from './rollup';
 import type { StoreReport } from './sqlite/stores';
-import { stripControl } from './redact';
+import { stripControl } from './egress/redact';
 import { bucketIndex } from './stats';
 
 export type * from './dashboardTypes';

@@ -3,7 +3,7 @@
  * surface; the views turn these strings into TreeItems at the edge.
  */
 import type { FlowNode, Run, TraceEvent, Verdict } from '../trace/model';
-import { stripControl } from '../trace/redact';
+import { stripControl } from '../trace/egress/redact';
 
 /** "just now", "5 min ago", "2 h ago", "3 d ago" (and "in 2 h" for clocks that disagree). */
 export function relativeTime(ms: number | undefined, now = Date.now()): string {

@@ -1,4 +1,4 @@
-import { Redactor } from '../../src/trace/redact';
+import { Redactor } from '../../src/trace/egress/redact';
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { buildDashboardModel, restoreOriginals, sanitizeModel, slaPosition, storePanels, type DashboardInputs } from '../../src/trace/dashboard';

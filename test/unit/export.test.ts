@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { mermaidEscape, redactChromeTrace, toChromeTrace, toMermaid } from '../../src/trace/export';
-import { Redactor } from '../../src/trace/redact';
+import { Redactor } from '../../src/trace/egress/redact';
 import type { FlowNode, Run, Verdict } from '../../src/trace/model';
 import { TraceWorkspace } from '../../src/trace/workspace';
 

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { buildDashboardModel, restoreOriginals, sanitizeModel, type DashboardInputs, type RunSelection } from '../../trace/dashboard';
 import { redactChromeTrace, toChromeTrace, toMermaid } from '../../trace/export';
-import { Redactor } from '../../trace/redact';
+import { Redactor } from '../../trace/egress/redact';
 import { findStores, readStore, type StoreReport } from '../../trace/sqlite/stores';
 import type { FlowlensServices } from '../services';
 import { isDashboardQuery, isWebviewMessage, type DashboardPanelState, type DashboardQuery, type HostMessage, type SelectionMsg, type WebviewMessage } from './protocol';

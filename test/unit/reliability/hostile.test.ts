@@ -13,7 +13,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildAskMd } from '../../../src/trace/ask';
-import { Redactor } from '../../../src/trace/redact';
+import { Redactor } from '../../../src/trace/egress/redact';
 import { TraceWorkspace } from '../../../src/trace/workspace';
 import { REPO, tmpDir } from './helpers';
 

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { REDACTED, Redactor, hasControl, isSensitiveKey, redactIdentifier, redactString, redactValue, stripControl, truncateString } from '../../src/trace/redact';
+import { REDACTED, Redactor, hasControl, isSensitiveKey, redactIdentifier, redactString, redactValue, stripControl, truncateString } from '../../../src/trace/egress/redact';
 
 describe('redact', () => {
   describe('keys', () => {

@@ -1,0 +1,131 @@
+/**
+ * The egress policy: one function per kind of surface that trace-derived text can leave through.
+ * Every string that came from a trace, a store, a YAML file or a file path passes through one of
+ * these before it reaches a UI element, a prompt, the CLI or a file (docs/security.md has the
+ * surface table). Each function is total (any input, never throws) and does, in order:
+ *
+ * 1. **redaction** — the given {@link Redactor} (key-, value- and shape-based; a run-scoped one
+ *    also scrubs every value that was redacted anywhere in that run), default rules otherwise;
+ * 2. **control stripping** — ANSI/C0/C1, bidi overrides, zero-width and other invisible
+ *    characters ({@link stripControl});
+ * 3. **the surface's escaping** — what makes the text inert where it lands.
+ *
+ * | surface | function | escaping |
+ * |---|---|---|
+ * | tree label/description, status bar, quick pick, CodeLens, diagnostic message | {@link forLabel} | one line, `$(` codicon syntax broken, length cap |
+ * | notification message (`show*Message`) | {@link forNotification} | as a label, and `[`/`]` replaced so no `[text](command:…)` link can form |
+ * | Markdown (tooltips, hovers, chat responses) | {@link forMarkdown} | every Markdown metacharacter backslash-escaped; `://` and scheme colons broken so no autolink forms; use with `isTrusted: false` |
+ * | prompts and Markdown files (ask.md, chat queries) | {@link forPromptText} / {@link fenced} | links/images broken; blocks inside a fence longer than any backtick run |
+ * | terminal (CLI human output) | {@link forTerminal} | one line, no escape sequence |
+ * | JSON (CLI `--json`, LM tool results, webview model) | {@link forJsonValue} | redacted deep copy with depth/size limits |
+ */
+import { Redactor, stripControl } from './redact';
+
+const DEFAULT = new Redactor();
+
+/** Default cap for one label (characters); longer text ends with `…`. */
+export const LABEL_MAX = 300;
+
+function text(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  try {
+    return JSON.stringify(v) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+function cap(s: string, max: number): string {
+  if (s.length <= max) return s;
+  let cut = max - 1;
+  const c = s.charCodeAt(cut - 1);
+  if (c >= 0xd800 && c <= 0xdbff) cut--;
+  return `${s.slice(0, cut)}…`;
+}
+
+/**
+ * Plain one-line text for labels, descriptions, status bar items, quick picks, CodeLens titles
+ * and diagnostic messages: redacted (identifier rules: ordinary ids unchanged), control/bidi
+ * stripped, whitespace collapsed, `$(` broken so no codicon renders, capped at `max` characters.
+ */
+export function forLabel(v: unknown, red: Redactor = DEFAULT, max = LABEL_MAX): string {
+  const s = stripControl(red.identifier(stripControl(text(v))))
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/\$\(/g, '$\ufe59');
+  // `$(` → `$﹙` (small left parenthesis): VS Code's `$(icon)` parser no longer sees a codicon,
+  // and unlike a zero-width joiner it survives a later stripControl.
+  return cap(s, max);
+}
+
+/**
+ * Text for a notification message. VS Code turns `[label](https://…|command:…|file:…)` in a
+ * notification into a link that runs on click (even in Restricted Mode), so the brackets of trace
+ * text are replaced by look-alikes (`⁅ ⁆`) and no link can form, whatever follows.
+ */
+export function forNotification(v: unknown, red: Redactor = DEFAULT, max = 200): string {
+  return forLabel(v, red, max).replace(/\[/g, '\u2045').replace(/\]/g, '\u2046');
+}
+
+const MD_META = /[\\`*_{}[\]()<>#+\-.!|~^&:"'=@$%]/g;
+
+/**
+ * Text inside Markdown (a `MarkdownString` with `isTrusted: false`, a chat response part): every
+ * Markdown metacharacter is backslash-escaped, so no emphasis, link, image, HTML, autolink
+ * (`https:`/`command:` lose their meaning once the colon is escaped) or code span can form.
+ * Newlines become spaces unless `multiline`.
+ */
+export function forMarkdown(v: unknown, red: Redactor = DEFAULT, opts: { max?: number; multiline?: boolean } = {}): string {
+  let s = red.string(stripControl(text(v)));
+  if (!opts.multiline) s = s.replace(/\s+/g, ' ').trim();
+  s = cap(s, opts.max ?? 2000);
+  return s.replace(MD_META, (c) => `\\${c}`).replace(/\n/g, '  \n');
+}
+
+/**
+ * Trace text inside a prompt or a Markdown file written for a model or a person (ask.md,
+ * summary.md, a chat query): redacted, control characters stripped, Markdown images and links
+ * broken (`![` → `! [`, `](` → `] (`), autolinks broken (`://` → `:/ /`), raw HTML tags made
+ * visible (`<` → `‹`), one line unless `multiline`.
+ */
+export function forPromptText(v: unknown, red: Redactor = DEFAULT, opts: { multiline?: boolean } = {}): string {
+  let s = red.string(stripControl(text(v)));
+  if (!opts.multiline) s = s.replace(/\s+/g, ' ').trim();
+  return neutralizeLinks(s);
+}
+
+/** Break Markdown links, images, autolinks and HTML in already-redacted text. */
+export function neutralizeLinks(s: string): string {
+  return s
+    .replace(/!\[/g, '! [')
+    .replace(/\]\(/g, '] (')
+    .replace(/\]\[/g, '] [')
+    .replace(/:\/\//g, ':/ /')
+    .replace(/</g, '\u2039')
+    .replace(/>/g, '\u203a');
+}
+
+/**
+ * A fenced code block holding `body` (already redacted by the caller): the fence is one backtick
+ * longer than the longest backtick run inside, so the body can never close it.
+ */
+export function fenced(body: string, lang = ''): string {
+  const clean = stripControl(body);
+  const longest = Math.max(2, ...(clean.match(/`+/g) ?? []).map((s) => s.length));
+  const fence = '`'.repeat(longest + 1);
+  return `${fence}${lang}\n${clean}\n${fence}`;
+}
+
+/** One line for the terminal (CLI human output): redacted, no escape sequence or control char. */
+export function forTerminal(v: unknown, red: Redactor | undefined = DEFAULT, max = Infinity): string {
+  const raw = stripControl(text(v));
+  const s = (red ? red.identifier(raw) : raw).replace(/\s+/g, ' ').trim();
+  return max === Infinity ? s : cap(s, max);
+}
+
+/** A redacted, depth- and size-limited deep copy for JSON surfaces (`--json`, LM tools, webview). */
+export function forJsonValue(v: unknown, red: Redactor = DEFAULT): unknown {
+  return red.value(v);
+}
