@@ -59,7 +59,15 @@ export interface RedactOptions {
   maxDepth?: number;
   /** Max array items / object keys kept per container (default 50). */
   maxItems?: number;
+  /**
+   * Literal values known to be secret (values redacted elsewhere in the same run, see
+   * egress/secrets.ts): every occurrence in any string is replaced by {@link REDACTED}.
+   */
+  knownSecrets?: Iterable<string>;
 }
+
+/** Shorter known secrets are not scrubbed as literals (they would eat ordinary words). */
+export const MIN_KNOWN_SECRET = 4;
 
 // Characters stripControl removes (see there); defined before the first Redactor is built.
 const INVISIBLE_SRC =
@@ -78,8 +86,16 @@ export class Redactor {
   readonly allowRawPayloads: boolean;
   private readonly maxDepth: number;
   private readonly maxItems: number;
+  private readonly known: RegExp | undefined;
+  /** The options this redactor was built with (to derive a run-scoped one). */
+  readonly options: RedactOptions;
 
   constructor(opts: RedactOptions = {}) {
+    this.options = opts;
+    const lits = [...new Set([...(opts.knownSecrets ?? [])].filter((v) => typeof v === 'string' && v.length >= MIN_KNOWN_SECRET))]
+      .sort((a, b) => b.length - a.length)
+      .slice(0, 5000);
+    this.known = lits.length ? new RegExp(lits.map(escapeRe).join('|'), 'g') : undefined;
     const keys = [...DEFAULT_REDACT_KEYS, ...EXTRA_SENSITIVE_KEYS, ...(opts.redactKeys ?? [])];
     const words: string[] = [];
     const exactWords: string[] = [];
@@ -134,7 +150,7 @@ export class Redactor {
 
   /** Scrub credential-looking text from a string (no truncation). */
   scrub(s: string): string {
-    let out = s;
+    let out = this.known ? s.replace(this.known, REDACTED) : s;
     for (const [re, rep] of VALUE_PATTERNS) out = out.replace(re, rep);
     out = out.replace(this.kvPattern, (_m, q: string, key: string, sep: string) => `${q}${key}${q}${sep}${REDACTED}`);
     return out;
