@@ -76,7 +76,8 @@ async function shutdown() {
 async function withWorkbench(opts, fn) {
   const name = opts.name || 'workbench';
   const vsix = opts.vsix !== undefined ? opts.vsix : process.env.E2E_VSIX;
-  const devExt = vsix ? undefined : (opts.devExt || ROOT);
+  // E2E_DEV_EXT: load the extension from another checkout (e.g. an older build, to see a test fail).
+  const devExt = vsix ? undefined : (opts.devExt || process.env.E2E_DEV_EXT || ROOT);
   const srv = await server(vsix);
   const workspace = scratchWorkspace(name, opts.workspace || DEMO);
   browser = browser || await launch();
