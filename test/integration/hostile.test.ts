@@ -7,6 +7,13 @@
 // descriptions, tooltips, commands), CodeLens titles, diagnostics, and ask.md/summary.md written
 // by flowlens.generateAskPrompt. Hover text of the failure decorations is not reachable from the
 // API. Afterwards the copy is removed and every folder re-read, for the test files that follow.
+// Issue 13 (trust boundary) adds: every notification shown while opening each hostile failure's
+// location, the run-ended notification of a live hostile run and the `@flowlens` participant's
+// response hold no link VS Code would render (notifications: VS Code's own link pattern, which
+// no backslash escapes; Markdown: no live link outside fences and code spans); failures at
+// /etc/passwd and ../../../etc/passwd put no diagnostic there and open nothing outside without
+// asking; a value redacted under `password` never reaches a tooltip, even where it is repeated
+// in a reason (tooltips are redacted unless flowlens.tooltips.showRawEvidence, off by default).
 import * as assert from 'assert';
 import * as fs from 'fs';
 import { createRequire } from 'module';
@@ -14,7 +21,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { FailureNode } from '../../src/views/failures';
 import type { TreeNode } from '../../src/views/flowTree';
-import type { ViewsApi } from '../../src/views/index';
+import type { FlowlensApi } from '../../src/extension';
 import { DIAGNOSTIC_SOURCE, GENERATE_ASK_PROMPT } from '../../src/views/constants';
 
 const EXTENSION_ID = 'flowlens.flowlens';
@@ -67,6 +74,54 @@ function markdownProblems(md: vscode.MarkdownString): string[] {
   return out;
 }
 
+/**
+ * VS Code's notification link pattern (workbench notifications: `[label](https://|command:|file:…)`
+ * becomes a clickable link, and a command link runs on click). Notifications do not honour
+ * backslash escapes, so any match in a message is a link.
+ */
+const NOTIFICATION_LINK = /\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^)\s]+)(?: (["'])(.+?)(\3))?\)/i;
+
+/** Markdown with inline code spans removed (their content renders as code, never as a link). */
+function withoutCodeSpans(line: string): string {
+  return line.replace(/(`+)(?!`)([\s\S]*?[^`])\1(?!`)/g, '');
+}
+
+/** Live links or images in Markdown text (outside fences and code spans), e.g. chat responses. */
+function liveLinks(md: string): string[] {
+  const out: string[] = [];
+  for (const raw of outsideFences(md)) {
+    const l = withoutCodeSpans(raw);
+    if (/(^|[^\\])\]\(\s*<?\s*(command|javascript|vbscript|data|file|https?):/i.test(l)) out.push(`live link: ${JSON.stringify(raw.slice(0, 160))}`);
+    if (/(^|[^\\])!\[/.test(l)) out.push(`live image: ${JSON.stringify(raw.slice(0, 160))}`);
+    if (/(^|[^\\])<(command|javascript|vbscript|data):/i.test(l)) out.push(`autolink: ${JSON.stringify(raw.slice(0, 160))}`);
+  }
+  return out;
+}
+
+/**
+ * What a reader sees of Markdown source, for substring checks: backslash escapes undone and the
+ * `&nbsp;` MarkdownString.appendText writes for spaces turned back into spaces (else an escaped
+ * secret such as `pa\-ss\!` would slip past `includes`).
+ */
+function readable(md: string): string {
+  return md.replace(/&nbsp;/g, ' ').replace(/\\([!-/:-@[-`{-~])/g, '$1');
+}
+
+/** A notification as the extension asked VS Code to show it. */
+interface Shown { kind: string; message: string; detail?: string; items: string[] }
+
+/** Problems of one notification: a link would form, or raw control/bidi characters. */
+function notificationProblems(n: Shown): string[] {
+  const bad: string[] = [];
+  for (const [what, text] of [['message', n.message], ['detail', n.detail ?? ''], ...n.items.map(i => ['button', i])] as const) {
+    const m = NOTIFICATION_LINK.exec(text);
+    if (m) bad.push(`${n.kind} ${what} forms a link to ${JSON.stringify(m[2].slice(0, 80))}: ${JSON.stringify(text.slice(0, 160))}`);
+    const u = unsafeAt(text);
+    if (u) bad.push(`${n.kind} ${what}: ${u}`);
+  }
+  return bad;
+}
+
 function labelOf(item: vscode.TreeItem): string {
   return typeof item.label === 'string' ? item.label : item.label?.label ?? '';
 }
@@ -75,7 +130,7 @@ type Entry = { kind: 'hostile' | 'credentials'; id: string; text: string; secret
 
 describe('hostile workspace (every surface)', function () {
   this.timeout(180000);
-  let api: ViewsApi;
+  let api: FlowlensApi;
   let folder: string;
   let hostileIds: Set<string>;
   let latestFile: string | undefined;
@@ -84,10 +139,21 @@ describe('hostile workspace (every surface)', function () {
   let corpus: Entry[];
   const CODE_RUN = '20261122T120000Z-hostile-code';
   const APP = 'hostile_app.py';
+  /** A run id that is itself a command link (no whitespace, so `@flowlens run:<id>` can name it). */
+  const LINK_RUN = 'run-[x](command:workbench.action.terminal.new)';
+  const LINK = '[Locate the file](command:workbench.action.terminal.sendSequence?%7B%22text%22%3A%22touch%20%2Ftmp%2Fpwned%5Cn%22%7D)';
+  /** A secret redacted under `password` in evidence and repeated verbatim in the reason. */
+  const SECRET_RUN = '20261122T121000Z-hostile-secret';
+  const SECRET = `Zq7-${process.pid}-s3cr3t!pw`;
+  /** Failures whose file is outside the workspace (absolute, relative, deep relative). */
+  const OUTSIDE_FILES = ['/etc/passwd', '../../../etc/passwd', `${'../'.repeat(24)}etc/passwd`];
+  /** Notifications the extension asked VS Code to show while the spy was installed. */
+  const shown: Shown[] = [];
+  const spied = new Map<string, unknown>();
 
   before(async () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
-    api = (await ext.activate()) as ViewsApi;
+    api = (await ext.activate()) as FlowlensApi;
     await api.services.ready;
     const fixture = path.join(ext.extensionPath, 'test', 'fixtures', 'hostile');
     // generate.js is plain Node (the corpus reader shared with the unit suite), loaded at run time.
@@ -110,10 +176,28 @@ describe('hostile workspace (every surface)', function () {
       ev('flow_start', 1, { flow, flow_id: `c-${i}`, step: e.text, file: `hostile-fixture/${APP}`, line: i + 1, function: e.text });
       ev('failure', 2, { flow, flow_id: `c-${i}`, step: e.text, failure_class: 'DATA.HOSTILE', reason: e.text, evidence: { [e.text]: e.text }, file: `hostile-fixture/${APP}`, line: i + 1, function: e.text, duration_ms: 5 });
     });
+    OUTSIDE_FILES.forEach((file, i) => {
+      ev('flow_start', 1, { flow: `outside/${i}`, flow_id: `o-${i}`, file, line: 1 });
+      ev('failure', 2, { flow: `outside/${i}`, flow_id: `o-${i}`, failure_class: 'PATH.OUTSIDE', reason: `failed at ${file}`, file, line: 1, duration_ms: 5 });
+    });
     ev('session_end', 3, { status: 'failed' });
-    const runDir = path.join(folder, '.autodev', 'runs', CODE_RUN);
-    fs.mkdirSync(runDir, { recursive: true });
-    fs.writeFileSync(path.join(runDir, 'trace.jsonl'), lines.join('\n') + '\n');
+    const writeRun = (id: string, text: string[]): void => {
+      const runDir = path.join(folder, '.autodev', 'runs', id);
+      fs.mkdirSync(runDir, { recursive: true });
+      fs.writeFileSync(path.join(runDir, 'trace.jsonl'), text.join('\n') + '\n');
+    };
+    writeRun(CODE_RUN, lines);
+    const runLines = (id: string, minute: number, failure: Record<string, unknown>): string[] => {
+      const at = (k: number) => new Date(Date.UTC(2026, 10, 22, 12, minute, k)).toISOString();
+      return [
+        { v: 1, event_type: 'session_start', run_id: id, timestamp: at(0), app: 'hostile' },
+        { v: 1, event_type: 'flow_start', run_id: id, timestamp: at(1), flow: failure.flow, flow_id: 'h-1' },
+        { v: 1, event_type: 'failure', run_id: id, timestamp: at(2), flow_id: 'h-1', duration_ms: 5, ...failure },
+        { v: 1, event_type: 'session_end', run_id: id, timestamp: at(3), status: 'failed' },
+      ].map(o => JSON.stringify(o));
+    };
+    writeRun(LINK_RUN, runLines(LINK_RUN, 5, { flow: `link/${LINK}`, step: LINK, failure_class: 'TRUST.LINK', reason: `vendor said ${LINK}`, file: LINK, line: 3, evidence: { hint: LINK } }));
+    writeRun(SECRET_RUN, runLines(SECRET_RUN, 10, { flow: 'auth/login', step: 'login', failure_class: 'AUTH.DENIED', reason: `login failed for bob with ${SECRET}`, file: `hostile-fixture/${APP}`, line: 1, evidence: { user: 'bob', password: SECRET, note: `tried ${SECRET}` } }));
 
     // Problems and decorations show the folder's latest run: point `.autodev/latest` at the code run.
     latestFile = path.join(wsFolder.uri.fsPath, '.autodev', 'latest');
@@ -123,14 +207,30 @@ describe('hostile workspace (every surface)', function () {
     fs.writeFileSync(latestFile, CODE_RUN);
 
     await api.services.refresh(folderKey);
-    hostileIds = new Set([...corpus.map(e => `run-${e.id}-${e.text}`), CODE_RUN]);
+    hostileIds = new Set([...corpus.map(e => `run-${e.id}-${e.text}`), CODE_RUN, LINK_RUN, SECRET_RUN]);
     await until('the hostile runs to load', () => {
       const ws = api.services.workspaces.get(folderKey);
       return !api.services.loading && ws && ws.runs().filter(r => hostileIds.has(r.id)).length === hostileIds.size;
     }, 120000);
+
+    // Every notification the extension asks for is recorded and answered "dismissed" (a modal
+    // "Open anyway?" too), so nothing waits on a person. The test's `vscode` is the extension's
+    // own API object (same extension folder); the first test checks the spy sees its calls.
+    const w = vscode.window as unknown as Record<string, unknown>;
+    for (const [name, kind] of [['showInformationMessage', 'info'], ['showWarningMessage', 'warning'], ['showErrorMessage', 'error']] as const) {
+      spied.set(name, w[name]);
+      w[name] = (message: string, ...rest: unknown[]) => {
+        const opts = rest[0] && typeof rest[0] === 'object' && !('title' in (rest[0] as object)) ? rest.shift() as vscode.MessageOptions : undefined;
+        const items = rest.map(i => typeof i === 'string' ? i : (i as vscode.MessageItem)?.title ?? String(i));
+        shown.push({ kind: `${kind}${opts?.modal ? ' (modal)' : ''}`, message: String(message), detail: opts?.detail, items });
+        return Promise.resolve(undefined);
+      };
+    }
   });
 
   after(async () => {
+    const w = vscode.window as unknown as Record<string, unknown>;
+    for (const [name, fn] of spied) w[name] = fn;
     fs.rmSync(folder, { recursive: true, force: true });
     if (latestFile) {
       fs.rmSync(latestFile, { force: true });
@@ -147,7 +247,7 @@ describe('hostile workspace (every surface)', function () {
 
   it('reads every hostile run', () => {
     const ws = api.services.workspaces.get(folderKey)!;
-    assert.strictEqual(ws.runs().filter(r => hostileIds.has(r.id)).length, corpus.length + 1);
+    assert.strictEqual(ws.runs().filter(r => hostileIds.has(r.id)).length, corpus.length + 3);
   });
 
   /** Every node of the Runs view, pages forced open (Show more). */
@@ -283,6 +383,138 @@ describe('hostile workspace (every surface)', function () {
     const files = await vscode.commands.executeCommand<{ ask: vscode.Uri } | undefined>(GENERATE_ASK_PROMPT, { runId: CODE_RUN, folderKey, open: false });
     const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(files!.ask));
     for (const c of creds) if (text.includes(c.secret!)) bad.push(`${CODE_RUN}: the ${c.id} secret is in ask.md`);
+    assert.deepStrictEqual(bad, [], summarise(bad));
+  });
+  /** Documents open in the editor whose file lies outside every workspace folder. */
+  function outsideDocs(): string[] {
+    const roots = (vscode.workspace.workspaceFolders ?? []).map(f => f.uri.fsPath + path.sep);
+    return vscode.workspace.textDocuments.filter(d => d.uri.scheme === 'file' && !roots.some(r => d.uri.fsPath.startsWith(r))).map(d => d.uri.fsPath);
+  }
+
+  it('notifications: opening every hostile failure location shows no link and opens nothing outside the workspace', async () => {
+    const docsBefore = new Set(outsideDocs());
+    const seen = new Set<string>();
+    const commands: vscode.Command[] = [];
+    const items = [
+      ...failuresTree().map(n => api.failuresProvider.getTreeItem(n)),
+      ...runsTree().filter(n => 'runId' in n && hostileIds.has(n.runId)).map(n => api.runsProvider.getTreeItem(n)),
+    ];
+    for (const item of items) {
+      const c = item.command;
+      if (!c || c.command !== 'flowlens.openLocation') continue;
+      const file = (c.arguments?.[0] as { file?: string } | undefined)?.file;
+      if (typeof file !== 'string' || seen.has(file)) continue;
+      seen.add(file);
+      commands.push(c);
+    }
+    for (const f of [LINK, ...OUTSIDE_FILES]) assert.ok(seen.has(f), `no tree item opens ${JSON.stringify(f)}`);
+    const mark = shown.length;
+    for (const c of commands) await vscode.commands.executeCommand(c.command, ...(c.arguments ?? []));
+    const mine = shown.slice(mark);
+    // Control: the spy sees the extension's calls (the link's file cannot be found: a warning).
+    assert.ok(mine.some(n => n.kind.startsWith('warning')), `no warning recorded for ${commands.length} locations: ${JSON.stringify(mine.slice(0, 3))}`);
+    const bad = mine.flatMap(notificationProblems);
+    const opened = outsideDocs().filter(d => !docsBefore.has(d));
+    if (opened.length) bad.push(`opened outside the workspace without the user's consent: ${opened.join(', ')}`);
+    console.log(`      ${commands.length} locations opened; ${mine.length} notifications: ${[...new Set(mine.map(n => `${n.kind}: ${n.message.slice(0, 90)}`))].slice(0, 6).join(' | ')}`);
+    assert.deepStrictEqual(bad, [], summarise(bad));
+  });
+
+  it('diagnostics: a failure at /etc/passwd or ../../../etc/passwd puts no diagnostic outside the workspace', async () => {
+    const ws = api.services.workspaces.get(folderKey)!;
+    const run = ws.getRun(CODE_RUN)!;
+    const files = new Set<string>();
+    for (const f of run.flows.values()) if (f.verdictEvent?.file) files.add(f.verdictEvent.file);
+    for (const f of OUTSIDE_FILES) assert.ok(files.has(f), `control: the run has a failure at ${f}`);
+    // Wait until Problems shows the run at all (its in-workspace failures), then look everywhere.
+    const appPy = vscode.Uri.file(path.join(folder, APP)).toString();
+    await until('Flowlens diagnostics on hostile_app.py', () => vscode.languages.getDiagnostics().some(([u, ds]) => u.toString() === appPy && ds.some(d => d.source === DIAGNOSTIC_SOURCE)));
+    const roots = (vscode.workspace.workspaceFolders ?? []).map(f => f.uri.fsPath + path.sep);
+    const outside = vscode.languages.getDiagnostics()
+      .filter(([u, ds]) => ds.some(d => d.source === DIAGNOSTIC_SOURCE) && (u.scheme !== 'file' || !roots.some(r => u.fsPath.startsWith(r))))
+      .map(([u]) => u.toString());
+    assert.deepStrictEqual(outside, [], 'Flowlens diagnostics on files outside the workspace');
+    assert.deepStrictEqual(vscode.languages.getDiagnostics(vscode.Uri.file('/etc/passwd')).filter(d => d.source === DIAGNOSTIC_SOURCE), []);
+  });
+
+  it('tooltips are redacted by default: a password from evidence, repeated in a reason, is in no tooltip', () => {
+    const ws = api.services.workspaces.get(folderKey)!;
+    const run = ws.getRun(SECRET_RUN)!;
+    // Control: the model holds the secret verbatim (so a tooltip built from it raw would show it).
+    assert.ok([...run.flows.values()].some(f => f.verdictEvent?.reason?.includes(SECRET)), 'control: the reason carries the secret');
+    const tips: string[] = [];
+    const tipOf = (item: vscode.TreeItem) => readable(item.tooltip instanceof vscode.MarkdownString ? item.tooltip.value : typeof item.tooltip === 'string' ? item.tooltip : '');
+    const runNodes = runsTree().filter(n => 'runId' in n && n.runId === SECRET_RUN);
+    assert.ok(runNodes.length >= 3, `walked ${runNodes.length} nodes of the secret run`);
+    for (const n of runNodes) tips.push(tipOf(api.runsProvider.getTreeItem(n)));
+    for (const n of failuresTree()) tips.push(tipOf(api.failuresProvider.getTreeItem(n)));
+    assert.ok(tips.some(t => t.includes('login failed for bob')), 'control: a tooltip shows the secret run\'s reason');
+    const leaks = tips.filter(t => t.includes(SECRET)).map(t => JSON.stringify(t.slice(Math.max(0, t.indexOf(SECRET) - 60), t.indexOf(SECRET) + SECRET.length + 10)));
+    assert.deepStrictEqual(leaks, [], `${leaks.length} tooltip(s) show the password`);
+  });
+
+  it('@flowlens participant: responses hold no live link and no redacted secret', async function () {
+    const handler = api.ai?.participant?.requestHandler;
+    if (!handler) this.skip();   // hosts without the chat API (the ai suite asserts it exists here)
+    const parts: string[] = [];
+    const prompts: string[] = [];
+    const stream = new Proxy({} as Record<string, unknown>, {
+      get: (_t, name: string) => (...args: unknown[]) => {
+        const v = args[0];
+        if (name === 'markdown' || name === 'progress' || name === 'warning') parts.push(v instanceof vscode.MarkdownString ? v.value : String(v));
+        else if (name === 'push') parts.push(JSON.stringify(v));
+      },
+    }) as unknown as vscode.ChatResponseStream;
+    const model = {
+      id: 'fake', name: 'fake', vendor: 'test', family: 'fake', version: '1', maxInputTokens: 100000,
+      countTokens: async () => 1,
+      sendRequest: async (messages: vscode.LanguageModelChatMessage[]) => {
+        prompts.push(messages.map(m => m.content.map(p => (p instanceof vscode.LanguageModelTextPart ? p.value : '')).join('')).join('\n'));
+        return { text: (async function* () { yield 'ok'; })(), stream: (async function* () { /* none */ })() };
+      },
+    };
+    const ask = async (command: string | undefined, prompt: string) => {
+      const request = { prompt, command, references: [], toolReferences: [], toolInvocationToken: undefined, model } as unknown as vscode.ChatRequest;
+      await handler!(request, { history: [] } as unknown as vscode.ChatContext, stream, new vscode.CancellationTokenSource().token);
+    };
+    await ask('failures', `run:${LINK_RUN}`);
+    assert.ok(parts.join('\n').includes('TRUST.LINK'), `control: /failures answered about the link run: ${JSON.stringify(parts.join('\n').slice(0, 300))}`);
+    await ask('failures', `run:${SECRET_RUN}`);
+    await ask('flow', `run:${LINK_RUN} link/${LINK}`);
+    await ask(undefined, `run:${SECRET_RUN} why did login fail?`);
+    await ask('ask', `run:${LINK_RUN}`);
+    const text = parts.join('\n');
+    const bad = liveLinks(text);
+    if (readable(text).includes(SECRET)) bad.push('the chat response shows the password');
+    for (const p of prompts) if (p.includes(SECRET)) bad.push('the prompt sent to the model holds the password');
+    console.log(`      chat: ${parts.length} parts, ${prompts.length} model prompt(s)`);
+    assert.deepStrictEqual(bad, [], summarise(bad));
+  });
+
+  it('notifications: the "run ended" notice of a live run whose id is a command link forms no link', async () => {
+    const LIVE_RUN = `live-${process.pid}-[x](command:workbench.action.terminal.new)`;
+    hostileIds.add(LIVE_RUN);
+    const runDir = path.join(folder, '.autodev', 'runs', LIVE_RUN);
+    fs.mkdirSync(runDir, { recursive: true });
+    const trace = path.join(runDir, 'trace.jsonl');
+    const at = () => new Date().toISOString();
+    fs.writeFileSync(trace, [
+      { v: 1, event_type: 'session_start', run_id: LIVE_RUN, timestamp: at(), app: 'live' },
+      { v: 1, event_type: 'flow_start', run_id: LIVE_RUN, timestamp: at(), flow: `live/${LINK}`, flow_id: 'l-1' },
+    ].map(o => JSON.stringify(o)).join('\n') + '\n');
+    await api.services.refresh(folderKey);
+    await until('the live run to show as running', () => api.services.findRun(LIVE_RUN, folderKey)?.run.status === 'running');
+    const mark = shown.length;
+    fs.appendFileSync(trace, [
+      { v: 1, event_type: 'failure', run_id: LIVE_RUN, timestamp: at(), flow: `live/${LINK}`, flow_id: 'l-1', failure_class: 'TRUST.LINK', reason: `vendor said ${LINK}`, file: LINK, line: 1 },
+      { v: 1, event_type: 'session_end', run_id: LIVE_RUN, timestamp: at(), status: 'failed' },
+    ].map(o => JSON.stringify(o)).join('\n') + '\n');
+    await api.services.refresh(folderKey);
+    await until('the live run to end', () => api.services.findRun(LIVE_RUN, folderKey)?.run.status === 'failed');
+    // ask_md: on_failure (the default) writes ask.md when a watched run ends, and says so.
+    const notes = await until('the run-ended notification', () => shown.length > mark && shown.slice(mark), 30000);
+    console.log(`      ${notes.map(n => `${n.kind}: ${n.message.slice(0, 120)}`).join(' | ')}`);
+    const bad = notes.flatMap(notificationProblems);
     assert.deepStrictEqual(bad, [], summarise(bad));
   });
 });
