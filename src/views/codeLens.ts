@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { readConfig } from './config';
 import { COMMANDS } from './constants';
 import { lensTitle, type EditorIndex } from './editorIndex';
-import { plainText } from './format';
+import { forLabel } from '../trace/egress/surfaces';
 
 /**
  * CodeLens above traced lines (where a flow starts) and on line 1 of flows.yaml `code_refs`
@@ -27,9 +27,9 @@ export class FlowCodeLensProvider implements vscode.CodeLensProvider, vscode.Dis
       .filter(a => a.zeroBasedLine < doc.lineCount)
       .sort((a, b) => a.zeroBasedLine - b.zeroBasedLine || Number(b.codeRef) - Number(a.codeRef))
       .map(a => new vscode.CodeLens(new vscode.Range(a.zeroBasedLine, 0, a.zeroBasedLine, 0), {
-        // Trace text must not inject `$(icon)` syntax or control characters into the title.
-        title: `$(pulse) ${plainText(lensTitle(a.stats)).replace(/\$\(/g, '$\u200b(')}`,
-        tooltip: plainText(a.codeRef ? `Listed in flows.yaml code_refs for ${a.stats.name}` : `Flow ${a.stats.name} is traced here`),
+        // Trace text must not inject `$(icon)` syntax or control characters into the title (forLabel).
+        title: `$(pulse) ${forLabel(lensTitle(a.stats))}`,
+        tooltip: forLabel(a.codeRef ? `Listed in flows.yaml code_refs for ${a.stats.name}` : `Flow ${a.stats.name} is traced here`),
         command: COMMANDS.revealInRuns,
         arguments: [a.stats.latest],
       }));

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { readConfig } from './config';
 import type { EditorIndex } from './editorIndex';
-import { oneLine, plainText } from './format';
+import { forLabel, forMarkdown } from '../trace/egress/surfaces';
 import { safeMarkdown } from './ui';
 
 /**
@@ -39,11 +39,12 @@ export class FailureDecorations implements vscode.Disposable {
         if (f.zeroBasedLine >= editor.document.lineCount) continue;
         const hover = safeMarkdown();
         hover.appendMarkdown('**Flowlens** — ');
-        hover.appendText(plainText(`${f.verdict} in run ${f.runId}: ${f.text}`));
+        // f.text and f.runLabel are already redacted with the run's redactor (editorIndex.ts).
+        hover.appendMarkdown(forMarkdown(`${f.verdict} in run ${f.runLabel}: ${f.text}`));
         opts.push({
           range: new vscode.Range(f.zeroBasedLine, 0, f.zeroBasedLine, 0),
           hoverMessage: hover,
-          renderOptions: { after: { contentText: `✗ ${oneLine(f.text, 90)}` } },
+          renderOptions: { after: { contentText: `✗ ${forLabel(f.text, undefined, 90)}` } },
         });
       }
       editor.setDecorations(this.type, opts);

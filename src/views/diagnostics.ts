@@ -2,8 +2,10 @@ import * as vscode from 'vscode';
 import type { Run } from '../trace/model';
 import { readConfig } from './config';
 import { DIAGNOSTIC_SOURCE } from './constants';
-import { failureSummary, plainText } from './format';
+import { forLabel } from '../trace/egress/surfaces';
+import { failureSummary } from './format';
 import { zeroBasedLine } from './open';
+import { redactorFor } from './redaction';
 import type { TraceServices } from './services';
 
 /**
@@ -32,24 +34,30 @@ export class FailureDiagnostics implements vscode.Disposable {
     for (const { uri, diags } of byFile.values()) this.collection.set(uri, diags);
   }
 
+  /**
+   * Only files whose real path is inside a workspace folder get a diagnostic (a failure "at"
+   * /etc/passwd or ../../.. puts nothing on that file); text is redacted with the run's redactor.
+   */
   private add(folderKey: string, run: Run, byFile: Map<string, { uri: vscode.Uri; diags: vscode.Diagnostic[] }>): void {
+    const red = redactorFor(this.services.workspaces.get(folderKey)?.catalog, run);
     for (const f of run.flows.values()) {
       const e = f.verdictEvent;
       if ((f.verdict !== 'failed' && f.verdict !== 'exception') || !e?.file) continue;
-      const uri = this.services.resolveFile(folderKey, e.file).uri;
-      if (!uri) continue;
+      const at = this.services.resolveFile(folderKey, e.file);
+      const uri = at.uri;
+      if (!uri || !at.inside) continue;
       const z = zeroBasedLine(e.line);
       const range = new vscode.Range(z, 0, z, Number.MAX_SAFE_INTEGER);
-      const d = new vscode.Diagnostic(range, plainText(`${f.displayName}: ${failureSummary(e)} (run ${run.id})`), vscode.DiagnosticSeverity.Error);
+      const d = new vscode.Diagnostic(range, forLabel(`${f.displayName}: ${failureSummary(e)} (run ${run.id})`, red, 1000), vscode.DiagnosticSeverity.Error);
       d.source = DIAGNOSTIC_SOURCE;
-      d.code = e.failureClass ?? (e.type === 'exception' ? e.exception?.type ?? 'exception' : 'failure');
+      d.code = forLabel(e.failureClass ?? (e.type === 'exception' ? e.exception?.type ?? 'exception' : 'failure'), red, 120);
       const related: vscode.DiagnosticRelatedInformation[] = [];
-      for (const fr of e.exception?.stack ?? []) {
+      for (const fr of (e.exception?.stack ?? []).slice(0, 100)) {
         if (!fr.file) continue;
-        const fu = this.services.resolveFile(folderKey, fr.file).uri;
-        if (!fu) continue;
+        const fat = this.services.resolveFile(folderKey, fr.file);
+        if (!fat.uri || !fat.inside) continue;
         const fz = zeroBasedLine(fr.line);
-        related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(fu, new vscode.Range(fz, 0, fz, 0)), `at ${fr.function ?? '?'}`));
+        related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(fat.uri, new vscode.Range(fz, 0, fz, 0)), forLabel(`at ${fr.function ?? '?'}`, red, 200)));
       }
       if (related.length) d.relatedInformation = related;
       const key = uri.toString();

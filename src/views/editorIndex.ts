@@ -1,18 +1,25 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FlowNode, TraceEvent } from '../trace/model';
 import { flowRollups } from '../trace/rollup';
 import { codeRefIndex, flowInfo } from './catalogInfo';
+import { forLabel } from '../trace/egress/surfaces';
+import { realInside } from '../trace/ingress/safeFile';
 import { duration, failureSummary } from './format';
 import { zeroBasedLine } from './open';
+import { redactorFor } from './redaction';
 import type { TraceServices } from './services';
 
-/** A failure of a latest run placed on a line of a local file. */
+/** A failure of a latest run placed on a line of a local file (inside a workspace folder). */
 export interface LineFailure {
   zeroBasedLine: number;
+  /** The failure summary, redacted with the run's redactor, one plain line. */
   text: string;
   verdict: 'failed' | 'exception';
   folderKey: string;
   runId: string;
+  /** The run id as shown (redacted, one plain line). */
+  runLabel: string;
   flowId: string;
 }
 
@@ -71,13 +78,15 @@ export class EditorIndex implements vscode.Disposable {
     for (const folderKey of this.services.workspaces.keys()) {
       const ref = this.services.latestRun(folderKey);
       if (!ref) continue;
+      const red = redactorFor(this.services.workspaces.get(folderKey)?.catalog, ref.run);
       for (const f of ref.run.flows.values()) {
         const e = f.verdictEvent;
         if ((f.verdict !== 'failed' && f.verdict !== 'exception') || !e?.file) continue;
-        const uri = this.services.resolveFile(folderKey, e.file).uri;
-        if (!uri) continue;
+        const at = this.services.resolveFile(folderKey, e.file);
+        const uri = at.uri;
+        if (!uri || !at.inside) continue;
         const list = out.get(uri.toString()) ?? [];
-        list.push({ zeroBasedLine: zeroBasedLine(e.line), text: failureSummary(e), verdict: f.verdict, folderKey, runId: ref.run.id, flowId: f.id });
+        list.push({ zeroBasedLine: zeroBasedLine(e.line), text: forLabel(failureSummary(e), red, 1000), verdict: f.verdict, folderKey, runId: ref.run.id, runLabel: forLabel(ref.run.id, red), flowId: f.id });
         out.set(uri.toString(), list);
       }
     }
@@ -112,8 +121,9 @@ export class EditorIndex implements vscode.Disposable {
           if (!at?.file) continue;
           // One anchor per flow name and file: a v1 flow_start wins over the first event of a
           // 0.1 flow (which has no flow_start), so the lens sits where the flow begins.
-          const uri = this.services.resolveFile(folderKey, at.file).uri;
-          if (!uri) continue;
+          const where = this.services.resolveFile(folderKey, at.file);
+          const uri = where.uri;
+          if (!uri || !where.inside) continue;
           const key = `${f.name}\u0000${uri.toString()}`;
           const prev = starts.get(key);
           const isStart = at.type === 'flow_start';
@@ -140,6 +150,9 @@ export class EditorIndex implements vscode.Disposable {
       const folder = this.services.folder(folderKey);
       if (!folder) continue;
       for (const [ref, ids] of codeRefIndex(ws.catalog)) {
+        // A code_ref is a path from flows.yaml: only files really inside this folder get a lens.
+        const real = typeof ref === 'string' && !path.isAbsolute(ref) ? realInside(folder.uri.fsPath, ref) : undefined;
+        if (!real) continue;
         const uri = vscode.Uri.joinPath(folder.uri, ref);
         for (const id of ids) {
           const s = stats.get(id) ?? { name: id, runs: 0, instances: 0, failed: 0, latest: { folderKey, runId: '', flowId: '' }, slaP95Ms: flowInfo(ws.catalog, id).slaP95Ms };

@@ -2,10 +2,13 @@ import * as vscode from 'vscode';
 import type { Run, StackFrame, TraceEvent } from '../trace/model';
 import { CONTEXT, ITEM, PAGE_SIZE } from './constants';
 import { failureSummary, oneLine, plural, relativeTime, safeJson, shortLoc } from './format';
-import { safeItem } from './ui';
+import { safeItem, appendJson, appendSafe, type TooltipText } from './ui';
 import { openCommand } from './open';
+import { onSettingsChange, readConfig } from './config';
+import { redactorFor } from './redaction';
+import type { Redactor } from '../trace/egress/redact';
 import type { TraceServices } from './services';
-import { appendCode, appendField, safeMarkdown, verdictIcon } from './ui';
+import { appendField, safeMarkdown, verdictIcon } from './ui';
 
 /** One failed or exception verdict somewhere in the workspace. */
 export interface Occurrence {
@@ -162,12 +165,17 @@ export class FailuresProvider implements vscode.TreeDataProvider<FailureNode>, v
   /** Per run (`folderKey\0runId`): its failures, newest first; dropped when the run changes. */
   private readonly runCache = new Map<string, { run: Run; occs: Occurrence[] }>();
   private readonly disposables: vscode.Disposable[] = [this.emitter];
+  /** `flowlens.tooltips.showRawEvidence` (trust-aware, see config.ts). */
+  private rawEvidence = readConfig()['tooltips.showRawEvidence'];
 
   constructor(private readonly services: TraceServices) {
     this.disposables.push(services.onDidChange(change => {
       if (change.structural) this.runCache.clear();
       else for (const id of change.runIds) this.runCache.delete(`${change.folderKey}\u0000${id}`);
       this.cache = undefined;
+      this.emitter.fire();
+    }), onSettingsChange(['tooltips.showRawEvidence'], () => {
+      this.rawEvidence = readConfig()['tooltips.showRawEvidence'];
       this.emitter.fire();
     }));
     void vscode.commands.executeCommand('setContext', CONTEXT.failuresGroupBy, this.groupBy);
@@ -262,7 +270,31 @@ export class FailuresProvider implements vscode.TreeDataProvider<FailureNode>, v
   }
 
   getTreeItem(node: FailureNode): vscode.TreeItem {
-    return safeItem(this.buildItem(node));
+    return safeItem(this.buildItem(node), this.nodeRedactor(node));
+  }
+
+  /** The run-scoped redactor (the folder's ra.yaml keys) of a run, or the folder's when it is gone. */
+  private redactor(folderKey: string, runId?: string): Redactor {
+    const ws = this.services.workspaces.get(folderKey);
+    const run = runId === undefined ? undefined : this.runCache.get(`${folderKey}\u0000${runId}`)?.run ?? ws?.getRun(runId);
+    return redactorFor(ws?.catalog, run && run.id === runId ? run : undefined);
+  }
+
+  /** A row shows its newest occurrence: that run's redactor. Groups name a flow or class. */
+  private nodeRedactor(node: FailureNode): Redactor {
+    switch (node.kind) {
+      case 'fold': return this.redactor(node.fold.occurrences[0].folderKey, node.fold.occurrences[0].runId);
+      case 'occurrence': return this.redactor(node.occ.folderKey, node.occ.runId);
+      case 'frame': {
+        let p: FailureNode | undefined = node.parent;
+        while (p && p.kind !== 'fold') p = p.kind === 'group' ? undefined : p.parent;
+        return p?.kind === 'fold' ? this.nodeRedactor(p) : this.redactor(node.folderKey);
+      }
+      default: {
+        const first = node.kind === 'group' && node instanceof FailureGroup ? node.occurrences[0] : node.folds[0]?.occurrences[0];
+        return first ? this.redactor(first.folderKey, first.runId) : redactorFor(undefined);
+      }
+    }
   }
 
   private buildItem(node: FailureNode): vscode.TreeItem {
@@ -292,7 +324,7 @@ export class FailuresProvider implements vscode.TreeDataProvider<FailureNode>, v
         parts.push(occ.length > 1 ? `latest ${relativeTime(newest.runStarted)}` : relativeTime(newest.runStarted));
         item.description = parts.filter(Boolean).join(' · ');
         item.iconPath = verdictIcon(e.type === 'exception' ? 'exception' : 'failed');
-        item.tooltip = failureTooltip(node.fold);
+        item.tooltip = failureTooltip(node.fold, { red: this.nodeRedactor(node), raw: this.rawEvidence });
         item.contextValue = ITEM.failure;
         if (e.file) item.command = openCommand({ folderKey: newest.folderKey, file: e.file, line: e.line });
         return item;
@@ -324,7 +356,7 @@ export class FailuresProvider implements vscode.TreeDataProvider<FailureNode>, v
         item.iconPath = new vscode.ThemeIcon('debug-stackframe');
         item.contextValue = ITEM.frame;
         const md = safeMarkdown();
-        md.appendText(`${fr.file ?? '?'}:${fr.line ?? '?'}${fr.function ? ' in ' + fr.function : ''}`);
+        appendSafe(md, `${fr.file ?? '?'}:${fr.line ?? '?'}${fr.function ? ' in ' + fr.function : ''}`, this.nodeRedactor(node));
         item.tooltip = md;
         if (fr.file) item.command = openCommand({ folderKey: node.folderKey, file: fr.file, line: fr.line });
         return item;
@@ -351,21 +383,22 @@ function correlationOf(o: Occurrence): string {
   return Object.entries(c).filter(([k, v]) => k !== 'date' && typeof v !== 'object').map(([, v]) => String(v)).slice(0, 2).join(' ');
 }
 
-function failureTooltip(fold: FoldedFailure): vscode.MarkdownString {
+function failureTooltip(fold: FoldedFailure, t: TooltipText): vscode.MarkdownString {
+  const red = t.red;
   const o = fold.occurrences[0];
   const e = o.event;
   const md = safeMarkdown();
   md.appendMarkdown('**');
-  md.appendText(o.flowName);
+  appendSafe(md, o.flowName, red, 300);
   md.appendMarkdown('** — ');
-  md.appendText(e.type);
+  appendSafe(md, e.type, red, 100);
   md.appendMarkdown('\n\n');
-  if (e.failureClass) appendField(md, 'class', e.failureClass);
-  if (e.reason) appendField(md, 'reason', e.reason);
-  if (e.exception) appendField(md, 'exception', [e.exception.type, e.exception.message].filter(Boolean).join(': '));
-  if (e.file) appendField(md, 'at', `${e.file}:${e.line ?? '?'}`);
-  appendField(md, 'seen', `${plural(fold.occurrences.length, 'time')} in ${plural(new Set(fold.occurrences.map(x => x.runId)).size, 'run')}; newest ${o.runId}`);
-  if (e.correlation && Object.keys(e.correlation).length) appendField(md, 'correlation', safeJson(e.correlation, 200).replace(/\s+/g, ' '));
-  if (e.evidence !== undefined) { md.appendMarkdown('\n**evidence**\n'); appendCode(md, safeJson(e.evidence)); }
+  if (e.failureClass) appendField(md, 'class', e.failureClass, red);
+  if (e.reason) appendField(md, 'reason', e.reason, red);
+  if (e.exception) appendField(md, 'exception', [e.exception.type, e.exception.message].filter(Boolean).join(': '), red);
+  if (e.file) appendField(md, 'at', `${e.file}:${e.line ?? '?'}`, red);
+  appendField(md, 'seen', `${plural(fold.occurrences.length, 'time')} in ${plural(new Set(fold.occurrences.map(x => x.runId)).size, 'run')}; newest ${o.runId}`, red);
+  if (e.correlation && Object.keys(e.correlation).length) appendField(md, 'correlation', safeJson(red.value(e.correlation), 200).replace(/\s+/g, ' '), red);
+  if (e.evidence !== undefined) appendJson(md, 'evidence', e.evidence, t);
   return md;
 }

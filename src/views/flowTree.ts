@@ -3,8 +3,11 @@ import type { FlowNode, Run, StepNode, TraceEvent, Verdict } from '../trace/mode
 import { flowInfo } from './catalogInfo';
 import { COMMANDS, CONTEXT, ITEM, PAGE_SIZE, VIEWS } from './constants';
 import { duration, eventLabel, failureSummary, flowDuration, isFailure, oneLine, plural, runDescription, shortLoc } from './format';
-import { safeItem } from './ui';
+import { safeItem, appendSafe, type TooltipText } from './ui';
 import { openCommand } from './open';
+import { onSettingsChange, readConfig } from './config';
+import { redactorFor } from './redaction';
+import type { Redactor } from '../trace/egress/redact';
 import type { FlowlensChange, TraceServices } from './services';
 import { eventIcon, eventTooltip, flowTooltip, runIcon, runTooltip, safeMarkdown, verdictIcon } from './ui';
 
@@ -44,9 +47,27 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   private filter: RunFilter = EMPTY_FILTER;
   private failuresOnly = false;
   private readonly disposables: vscode.Disposable[] = [this.emitter];
+  /** `flowlens.tooltips.showRawEvidence` (trust-aware, see config.ts). */
+  private rawEvidence = readConfig()['tooltips.showRawEvidence'];
 
   constructor(private readonly services: TraceServices) {
-    this.disposables.push(services.onDidChange(c => this.onChange(c)));
+    this.disposables.push(
+      services.onDidChange(c => this.onChange(c)),
+      onSettingsChange(['tooltips.showRawEvidence'], () => {
+        this.rawEvidence = readConfig()['tooltips.showRawEvidence'];
+        this.emitter.fire();
+      }),
+    );
+  }
+
+  /** The run-scoped redactor (ra.yaml keys of the folder) for everything shown about a run. */
+  private redactor(folderKey: string, runId?: string): Redactor {
+    const catalog = this.services.workspaces.get(folderKey)?.catalog;
+    return redactorFor(catalog, runId !== undefined ? this.run(folderKey, runId) : undefined);
+  }
+
+  private tooltipText(folderKey: string, runId: string): TooltipText {
+    return { red: this.redactor(folderKey, runId), raw: this.rawEvidence };
   }
 
   dispose(): void { for (const d of this.disposables) d.dispose(); }
@@ -279,7 +300,8 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   }
 
   getTreeItem(node: TreeNode): vscode.TreeItem {
-    return safeItem(this.buildItem(node));
+    const red = 'runId' in node ? this.redactor(node.folderKey, node.runId) : 'folderKey' in node ? this.redactor(node.folderKey) : undefined;
+    return safeItem(this.buildItem(node), red);
   }
 
   private buildItem(node: TreeNode): vscode.TreeItem {
@@ -328,7 +350,7 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     if (!run) return item;
     item.description = runDescription(run) + (run.cap ? ` · ${run.cap.mode}` : '');
     item.iconPath = runIcon(run);
-    item.tooltip = runTooltip(run);
+    item.tooltip = runTooltip(run, this.redactor(node.folderKey, node.runId));
     if (!run.flows.size && !run.cap) item.collapsibleState = vscode.TreeItemCollapsibleState.None;
     return item;
   }
@@ -344,7 +366,7 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     if (!run || !cap) return item;
     item.description = `${cap.mode === 'summarised' ? 'summarised' : `first ${fmtCount(cap.kept)} kept`} · flowlens.maxEventsPerSource = ${fmtCount(cap.limit)} · open the trace file`;
     const md = safeMarkdown();
-    md.appendText(run.notes.find(n => n.startsWith(`${cap.mode}: `)) ?? '');
+    appendSafe(md, run.notes.find(n => n.startsWith(`${cap.mode}: `)) ?? '', this.redactor(node.folderKey, node.runId));
     item.tooltip = md;
     item.command = openCommand({ folderKey: node.folderKey, file: run.primarySource }, 'Open Trace File');
     return item;
@@ -375,7 +397,7 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     else if (f.verdict !== 'succeeded') parts.push(f.verdict);
     item.description = oneLine(parts.filter(Boolean).join(' · '), 120);
     item.iconPath = verdictIcon(f.verdict);
-    item.tooltip = flowTooltip(f, info.description, info.slaP95Ms);
+    item.tooltip = flowTooltip(f, info.description, info.slaP95Ms, this.tooltipText(node.folderKey, node.runId));
     item.contextValue = info.codeRefs.length ? ITEM.flowWithRefs : ITEM.flow;
     const loc = f.verdictEvent?.file ? f.verdictEvent : f.events.find(e => e.file);
     if (loc?.file) item.command = openCommand({ folderKey: node.folderKey, file: loc.file, line: loc.line });
@@ -408,7 +430,7 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     const rel = f.started !== undefined && e.ts !== undefined ? `+${duration(e.ts - f.started)}` : '';
     item.description = [shortLoc(e.file, e.line), rel].filter(Boolean).join(' · ');
     item.iconPath = eventIcon(e);
-    item.tooltip = eventTooltip(e);
+    item.tooltip = eventTooltip(e, this.tooltipText(node.folderKey, node.runId));
     if (e.file) {
       item.command = openCommand({ folderKey: node.folderKey, file: e.file, line: e.line });
       item.contextValue = ITEM.eventWithLoc;

@@ -10,6 +10,7 @@ import { EditorIndex } from './editorIndex';
 import { FailuresProvider } from './failures';
 import { createRunsView, FlowTreeProvider, type RunFilter, type TreeNode } from './flowTree';
 import { openLocation, type LocationArg } from './open';
+import { forNotification } from '../trace/egress/surfaces';
 import { TraceServices, type FlowlensServices } from './services';
 import { RunStatusBar } from './statusBar';
 import { TraceWatcher } from './watch';
@@ -125,7 +126,7 @@ export function registerViews(context: vscode.ExtensionContext): ViewsApi {
       fs.mkdirSync(path.dirname(copy.fsPath), { recursive: true });
       fs.cpSync(demo.fsPath, copy.fsPath, { recursive: true, verbatimSymlinks: true });
     } catch (err) {
-      return vscode.window.showErrorMessage(`Flowlens: could not copy the demo to ${copy.fsPath}: ${err instanceof Error ? err.message : String(err)}`);
+      return vscode.window.showErrorMessage(`Flowlens: could not copy the demo to ${forNotification(copy.fsPath, undefined, 300)}: ${forNotification(err instanceof Error ? err.message : String(err))}`);
     }
     return vscode.commands.executeCommand('vscode.openFolder', copy, { forceNewWindow: true });
   });

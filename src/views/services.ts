@@ -7,6 +7,8 @@ import type { IndexProgress } from '../trace/index/parallel';
 import { TraceWorkspace, type WorkspaceChange, type WorkspaceOptions } from '../trace/workspace';
 import { affects, readConfig, RELOAD_KEYS } from './config';
 import { CONTEXT, STATE_LOCATED_PREFIXES } from './constants';
+import { forNotification } from '../trace/egress/surfaces';
+import { realInside } from '../trace/ingress/safeFile';
 
 /** A run together with the workspace folder it was read from. */
 export interface RunRef {
@@ -25,6 +27,13 @@ export interface FlowlensChange {
 export interface Resolved {
   uri?: vscode.Uri;
   tried: string[];
+  /** The local path came from a Locate… answer (a file the user picked). */
+  located?: boolean;
+  /**
+   * The real path of `uri` lies inside a workspace folder. Diagnostics, decorations and CodeLens
+   * appear only on such files; opening any other asks first (open.ts).
+   */
+  inside?: boolean;
 }
 
 /**
@@ -123,7 +132,7 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
             this.emitter.fire({ folderKey: key, runIds: [], structural: true });
             const what = ws.runs().length > 0 ? 'showing what was read so far' : 'no run was read yet';
             void vscode.window.showInformationMessage(
-              `Flowlens stopped indexing ${f.name}: ${what}. Run "Flowlens: Refresh Traces" to read everything.`,
+              `Flowlens stopped indexing ${forNotification(f.name)}: ${what}. Run "Flowlens: Refresh Traces" to read everything.`,
               'Read Everything',
             ).then(a => { if (a && this.stoppedKeys.has(key)) this.reload(); });
           } else console.error(`flowlens: could not read traces in ${f.uri.fsPath}`, err);
@@ -153,7 +162,7 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
       const rel = path.relative(folder.uri.fsPath, p.file) || path.basename(p.file);
       const mb = (p.bytesTotal / 1024 / 1024).toFixed(0);
       void vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Flowlens: indexing ${rel} (${mb} MB)`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: `Flowlens: indexing ${forNotification(rel)} (${mb} MB)`, cancellable: true },
         (progress, token) => {
           note.report = progress;
           token.onCancellationRequested(() => this.cancelIndexing(folderKey));
@@ -189,7 +198,7 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
       maxEventsPerSource: c.maxEventsPerSource,
       maxRunFolders: Number.isFinite(c.maxRunFolders) ? Math.max(1, Math.floor(c.maxRunFolders)) : undefined,
       // trace.db run folders and workspace stores, read with sql.js (issue 3).
-      readers: sqliteReaders({ memoryCapBytes: c['sqlite.memoryCapMB'] * 1024 * 1024, mappings: c['sqlite.mappings'] }),
+      readers: sqliteReaders({ memoryCapBytes: c['sqlite.memoryCapMB'] * 1024 * 1024, mappings: c['sqlite.mappings'], root: f.uri.fsPath }),
     };
   }
 
@@ -263,9 +272,17 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
     let r = this.resolved.get(key);
     if (!r) {
       if (this.resolved.size > 10_000) this.resolved.clear();
-      this.resolved.set(key, (r = this.resolveUncached(folderKey, file)));
+      r = this.resolveUncached(folderKey, file);
+      if (r.uri) r.inside = this.isInsideWorkspace(r.uri.fsPath);
+      this.resolved.set(key, r);
     }
     return r;
+  }
+
+  /** True when the real path of `p` lies inside one of the workspace folders. */
+  isInsideWorkspace(p: string): boolean {
+    for (const f of this.folders.values()) if (realInside(f.uri.fsPath, p) !== undefined) return true;
+    return false;
   }
 
   private resolveUncached(folderKey: string, file: string): Resolved {
@@ -273,10 +290,11 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
     const tried: string[] = [];
     const located = this.context.workspaceState.get<Record<string, string>>(STATE_LOCATED_PREFIXES) ?? {};
     for (const [from, to] of Object.entries(located)) {
+      if (typeof to !== 'string') continue;
       if (file.startsWith(from)) {
         const p = to + file.slice(from.length);
         tried.push(p);
-        if (exists(p)) return { uri: vscode.Uri.file(p), tried };
+        if (exists(p)) return { uri: vscode.Uri.file(p), tried, located: true };
       }
     }
     if (folder && !path.isAbsolute(file)) {
@@ -305,7 +323,7 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
     while (n < a.length && n < b.length && a[a.length - 1 - n] === b[b.length - 1 - n]) n++;
     const from = a.slice(0, a.length - n).join('/');
     const to = b.slice(0, b.length - n).join('/');
-    const located = { ...(this.context.workspaceState.get<Record<string, string>>(STATE_LOCATED_PREFIXES) ?? {}) };
+    const located: Record<string, string> = Object.assign(Object.create(null), this.context.workspaceState.get<Record<string, string>>(STATE_LOCATED_PREFIXES) ?? {});
     located[n ? from : traceFile] = n ? to : localFile;
     await this.context.workspaceState.update(STATE_LOCATED_PREFIXES, located);
     this.resolved.clear();

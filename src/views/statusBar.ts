@@ -2,7 +2,9 @@ import * as vscode from 'vscode';
 import { COMMANDS } from './constants';
 import { plural, relativeTime, runCounts } from './format';
 import type { TraceServices } from './services';
-import { appendField, safeMarkdown } from './ui';
+import { appendField, appendSafe, safeMarkdown } from './ui';
+import { forLabel } from '../trace/egress/surfaces';
+import { redactorFor } from './redaction';
 
 /**
  * The one owner of Flowlens's status bar item (style.md habit 9): health of the latest run,
@@ -46,12 +48,13 @@ export class RunStatusBar implements vscode.Disposable {
     else if (run.status === 'running') text = `$(sync~spin) running · ${plural(c.flows, 'flow')}`;
     else if (run.status === 'crashed') text = `$(flame) crashed`;
     else text = `$(pass) ${plural(c.flows, 'flow')}`;
+    const red = redactorFor(this.services.workspaces.get(latest.folderKey)?.catalog, run);
     const md = safeMarkdown();
     md.appendMarkdown('**Flowlens — latest run** ');
-    md.appendText(run.id);
+    appendSafe(md, run.id, red, 200);
     md.appendMarkdown('\n\n');
-    appendField(md, 'status', `${run.status}, ${relativeTime(run.started)}`);
-    if (run.app || run.mode) appendField(md, 'app', [run.app, run.mode].filter(Boolean).join(' · '));
+    appendField(md, 'status', `${run.status}, ${relativeTime(run.started)}`, red);
+    if (run.app || run.mode) appendField(md, 'app', [run.app, run.mode].filter(Boolean).join(' · '), red);
     appendField(md, 'flows', `${c.flows}: ${c.succeeded} succeeded, ${c.failed} failed, ${c.exceptions} exceptions, ${c.orphaned} orphaned${c.running ? `, ${c.running} running` : ''}`);
     appendField(md, 'runs in workspace', String(this.services.allRuns().length));
     if (this.services.stopped.size > 0) {
@@ -64,7 +67,7 @@ export class RunStatusBar implements vscode.Disposable {
       this.item.command = COMMANDS.showFailures;
     }
     this.show(text, md);
-    this.item.accessibilityInformation = { label: `Flowlens latest run ${run.id}: ${text.replace(/\$\([^)]*\)\s*/g, '')}` };
+    this.item.accessibilityInformation = { label: `Flowlens latest run ${forLabel(run.id, red, 200)}: ${text.replace(/\$\([^)]*\)\s*/g, '')}` };
   }
 
   /** What the item shows now (tests read it). */

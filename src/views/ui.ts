@@ -1,6 +1,9 @@
 import * as vscode from 'vscode';
 import type { FlowNode, Run, RunStatus, TraceEvent, Verdict } from '../trace/model';
-import { duration, failureSummary, runCounts, safeJson, shortLoc, plainText } from './format';
+import { Redactor, stripControl } from '../trace/egress/redact';
+import { forLabel, forMarkdown } from '../trace/egress/surfaces';
+import { duration, failureSummary, runCounts, safeJson, shortLoc } from './format';
+import { timeText } from '../trace/time';
 
 /** Codicon + theme colour per verdict (colours follow the Testing view so themes agree). */
 export function verdictIcon(v: Verdict): vscode.ThemeIcon {
@@ -36,8 +39,9 @@ export function eventIcon(e: TraceEvent): vscode.ThemeIcon {
 }
 
 /**
- * A MarkdownString for untrusted trace text: no command links, no HTML; text goes through
- * appendText (escaped) and JSON through a fence longer than any backtick run inside it.
+ * A MarkdownString for untrusted trace text: no command links, no HTML, no theme icons; text goes
+ * through {@link forMarkdown} (redacted, control-stripped, every metacharacter escaped) and JSON
+ * through a fence longer than any backtick run inside it.
  */
 export function safeMarkdown(): vscode.MarkdownString {
   const md = new vscode.MarkdownString('', false);
@@ -47,101 +51,121 @@ export function safeMarkdown(): vscode.MarkdownString {
   return md;
 }
 
+/** How a tooltip shows trace text: the run's redactor; `raw` = evidence/data unredacted (setting). */
+export interface TooltipText {
+  red: Redactor;
+  /** `flowlens.tooltips.showRawEvidence`: evidence and data shown unredacted (still control-stripped, fenced). */
+  raw?: boolean;
+}
+
+const DEFAULT_TEXT: TooltipText = { red: new Redactor() };
+
+/** Trace text appended as inert Markdown (redacted, escaped). */
+export function appendSafe(md: vscode.MarkdownString, value: unknown, red: Redactor = DEFAULT_TEXT.red, max = 2000): void {
+  md.appendMarkdown(forMarkdown(value, red, { max }));
+}
+
 export function appendCode(md: vscode.MarkdownString, text: string, lang = 'json'): void {
-  const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map(s => s.length));
+  const clean = stripControl(text).replace(/\r/g, '');
+  const longest = Math.max(2, ...(clean.match(/`+/g) ?? []).map(s => s.length));
   const fence = '`'.repeat(longest + 1);
   md.appendMarkdown(`\n${fence}${lang}\n`);
   // Inside a fenced block Markdown is not interpreted; the fence cannot be closed by the content.
-  md.appendMarkdown(text.replace(/\r/g, ''));
+  md.appendMarkdown(clean);
   md.appendMarkdown(`\n${fence}\n`);
 }
 
-/** Bold label + escaped value on its own line. */
-export function appendField(md: vscode.MarkdownString, label: string, value: string): void {
+/** A JSON block of trace data (evidence, data): redacted unless `raw`; bounded either way. */
+export function appendJson(md: vscode.MarkdownString, title: string, value: unknown, t: TooltipText): void {
+  md.appendMarkdown(`\n**${title}**${t.raw ? ' (unredacted: flowlens.tooltips.showRawEvidence)' : ''}\n`);
+  appendCode(md, safeJson(t.raw ? value : t.red.value(value)));
+}
+
+/** Bold label + escaped, redacted value on its own line. */
+export function appendField(md: vscode.MarkdownString, label: string, value: string, red: Redactor = DEFAULT_TEXT.red): void {
   md.appendMarkdown(`**${label}:** `);
-  md.appendText(value);
+  appendSafe(md, value, red);
   md.appendMarkdown('  \n');
 }
 
-export function flowTooltip(flow: FlowNode, description?: string, slaP95Ms?: number): vscode.MarkdownString {
+export function flowTooltip(flow: FlowNode, description?: string, slaP95Ms?: number, t: TooltipText = DEFAULT_TEXT): vscode.MarkdownString {
+  const red = t.red;
   const md = safeMarkdown();
   md.appendMarkdown('**');
-  md.appendText(flow.name ?? flow.displayName);
+  appendSafe(md, flow.name ?? flow.displayName, red, 300);
   md.appendMarkdown('** — ');
-  md.appendText(flow.verdict);
+  appendSafe(md, flow.verdict, red);
   md.appendMarkdown('\n\n');
-  if (description) { md.appendText(description); md.appendMarkdown('\n\n'); }
-  appendField(md, 'flow id', flow.id);
+  if (description) { appendSafe(md, description, red); md.appendMarkdown('\n\n'); }
+  appendField(md, 'flow id', flow.id, red);
   if (flow.durationMs !== undefined)
-    appendField(md, 'duration', duration(flow.durationMs) + (slaP95Ms !== undefined ? ` (SLA p95 ${slaP95Ms} ms)` : ''));
+    appendField(md, 'duration', duration(flow.durationMs) + (slaP95Ms !== undefined ? ` (SLA p95 ${slaP95Ms} ms)` : ''), red);
   const v = flow.verdictEvent;
   if (v) {
     const s = failureSummary(v);
-    if (flow.verdict !== 'succeeded' && s) appendField(md, 'reason', s);
-    else if (v.reason) appendField(md, 'reason', v.reason);
-    if (v.file) appendField(md, 'at', shortLoc(v.file, v.line));
+    if (flow.verdict !== 'succeeded' && s) appendField(md, 'reason', s, red);
+    else if (v.reason) appendField(md, 'reason', v.reason, red);
+    if (v.file) appendField(md, 'at', shortLoc(v.file, v.line), red);
   }
   const corr = Object.entries(flow.correlation ?? {});
-  if (corr.length) appendField(md, 'correlation', corr.map(([k, x]) => `${k}=${typeof x === 'string' ? x : safeJson(x, 80)}`).join(', '));
-  if (flow.tags.length) appendField(md, 'tags', flow.tags.join(', '));
-  if (v?.evidence !== undefined) {
-    md.appendMarkdown('\n**evidence**\n');
-    appendCode(md, safeJson(v.evidence));
-  }
+  if (corr.length) appendField(md, 'correlation', safeJson(red.value(flow.correlation), 200).replace(/\s+/g, ' '), red);
+  if (flow.tags.length) appendField(md, 'tags', flow.tags.join(', '), red);
+  if (v?.evidence !== undefined) appendJson(md, 'evidence', v.evidence, t);
   return md;
 }
 
-export function eventTooltip(e: TraceEvent): vscode.MarkdownString {
+export function eventTooltip(e: TraceEvent, t: TooltipText = DEFAULT_TEXT): vscode.MarkdownString {
+  const red = t.red;
   const md = safeMarkdown();
   md.appendMarkdown('**');
-  md.appendText(e.type);
+  appendSafe(md, e.type, red, 100);
   md.appendMarkdown('**');
-  if (e.step) { md.appendMarkdown(' · '); md.appendText(e.step); }
+  if (e.step) { md.appendMarkdown(' · '); appendSafe(md, e.step, red, 300); }
   md.appendMarkdown('\n\n');
-  if (e.tsRaw !== undefined) appendField(md, 'time', String(e.tsRaw));
-  if (e.failureClass) appendField(md, 'class', e.failureClass);
-  if (e.reason) appendField(md, 'reason', e.reason);
-  if (e.exception) appendField(md, 'exception', [e.exception.type, e.exception.message].filter(Boolean).join(': '));
-  if (e.durationMs !== undefined) appendField(md, 'duration', duration(e.durationMs));
-  if (e.file) appendField(md, 'at', `${e.file}${e.line !== undefined ? ':' + e.line : ''}${e.function ? ' in ' + e.function : ''}`);
-  if (e.correlation && Object.keys(e.correlation).length) appendField(md, 'correlation', safeJson(e.correlation, 200).replace(/\s+/g, ' '));
-  if (e.evidence !== undefined) { md.appendMarkdown('\n**evidence**\n'); appendCode(md, safeJson(e.evidence)); }
-  if (e.data !== undefined && !(typeof e.data === 'object' && e.data && Object.keys(e.data).length === 0)) {
-    md.appendMarkdown('\n**data**\n');
-    appendCode(md, safeJson(e.data));
-  }
-  appendField(md, 'source', `${e.src.file}:${e.src.line}`);
+  if (e.tsRaw !== undefined) appendField(md, 'time', String(e.tsRaw), red);
+  if (e.failureClass) appendField(md, 'class', e.failureClass, red);
+  if (e.reason) appendField(md, 'reason', e.reason, red);
+  if (e.exception) appendField(md, 'exception', [e.exception.type, e.exception.message].filter(Boolean).join(': '), red);
+  if (e.durationMs !== undefined) appendField(md, 'duration', duration(e.durationMs), red);
+  if (e.file) appendField(md, 'at', `${e.file}${e.line !== undefined ? ':' + e.line : ''}${e.function ? ' in ' + e.function : ''}`, red);
+  if (e.correlation && Object.keys(e.correlation).length) appendField(md, 'correlation', safeJson(red.value(e.correlation), 200).replace(/\s+/g, ' '), red);
+  if (e.evidence !== undefined) appendJson(md, 'evidence', e.evidence, t);
+  if (e.data !== undefined && !(typeof e.data === 'object' && e.data && Object.keys(e.data).length === 0)) appendJson(md, 'data', e.data, t);
+  appendField(md, 'source', `${e.src.file}:${e.src.line}`, red);
   return md;
 }
 
-export function runTooltip(run: Run): vscode.MarkdownString {
+export function runTooltip(run: Run, red: Redactor = DEFAULT_TEXT.red): vscode.MarkdownString {
   const md = safeMarkdown();
   const c = runCounts(run);
   md.appendMarkdown('**run** ');
-  md.appendText(run.id);
+  appendSafe(md, run.id, red, 300);
   md.appendMarkdown('\n\n');
-  appendField(md, 'status', run.status);
-  if (run.started !== undefined) appendField(md, 'started', new Date(run.started).toISOString());
-  if (run.started !== undefined && run.ended !== undefined) appendField(md, 'took', duration(run.ended - run.started));
-  if (run.app) appendField(md, 'app', run.app);
-  if (run.mode) appendField(md, 'mode', run.mode);
-  if (run.tags.length) appendField(md, 'tags', run.tags.join(', '));
-  if (run.gitSha) appendField(md, 'git', run.gitSha);
-  if (run.host) appendField(md, 'host', run.host);
-  appendField(md, 'flows', `${c.flows} — ${c.succeeded} succeeded, ${c.failed} failed, ${c.exceptions} exceptions, ${c.orphaned} orphaned${c.running ? `, ${c.running} running` : ''}`);
-  appendField(md, 'source', run.primarySource);
-  if (run.malformed.length) appendField(md, 'unreadable lines', String(run.malformed.length));
+  appendField(md, 'status', run.status, red);
+  if (run.started !== undefined) appendField(md, 'started', timeText(run.started), red);
+  if (run.started !== undefined && run.ended !== undefined) appendField(md, 'took', duration(run.ended - run.started), red);
+  if (run.app) appendField(md, 'app', run.app, red);
+  if (run.mode) appendField(md, 'mode', run.mode, red);
+  if (run.tags.length) appendField(md, 'tags', run.tags.join(', '), red);
+  if (run.gitSha) appendField(md, 'git', run.gitSha, red);
+  if (run.host) appendField(md, 'host', run.host, red);
+  appendField(md, 'flows', `${c.flows} — ${c.succeeded} succeeded, ${c.failed} failed, ${c.exceptions} exceptions, ${c.orphaned} orphaned${c.running ? `, ${c.running} running` : ''}`, red);
+  appendField(md, 'source', run.primarySource, red);
+  if (run.malformed.length) appendField(md, 'unreadable lines', String(run.malformed.length), red);
   // The cap note (flowlens.maxEventsPerSource) first: it says why events are missing.
   const capFirst = (n: string) => (n.startsWith('summarised: ') || n.startsWith('capped: ') ? 0 : 1);
   const notes = run.cap ? [...run.notes].sort((a, b) => capFirst(a) - capFirst(b)) : run.notes;
-  for (const n of notes.slice(0, 5)) { md.appendMarkdown('- '); md.appendText(n); md.appendMarkdown('\n'); }
+  for (const n of notes.slice(0, 5)) { md.appendMarkdown('- '); appendSafe(md, n, red); md.appendMarkdown('\n'); }
   return md;
 }
 
-/** Applies `plainText` (format.ts) to an item's label and description, at the edge, for every tree. */
-export function safeItem<T extends vscode.TreeItem>(item: T): T {
-  if (typeof item.label === 'string') item.label = plainText(item.label);
-  else if (item.label) item.label = { ...item.label, label: plainText(item.label.label), highlights: undefined };
-  if (typeof item.description === 'string') item.description = plainText(item.description);
+/**
+ * Applies {@link forLabel} (redacted with `red`, control-stripped, one line, no `$(icon)`) to an
+ * item's label and description, at the edge, for every tree.
+ */
+export function safeItem<T extends vscode.TreeItem>(item: T, red?: Redactor): T {
+  if (typeof item.label === 'string') item.label = forLabel(item.label, red, 1000);
+  else if (item.label) item.label = { ...item.label, label: forLabel(item.label.label, red, 1000), highlights: undefined };
+  if (typeof item.description === 'string') item.description = forLabel(item.description, red, 1000);
   return item;
 }

@@ -1,8 +1,19 @@
 import * as vscode from 'vscode';
 import { shouldWriteAsk } from '../../trace/ask';
+import type { Run, RunStatus } from '../../trace/model';
 import type { FlowlensServices } from '../services';
 import { catalogOf } from './context';
 import { writeAskFiles } from './prompt';
+import { forNotification } from '../../trace/egress/surfaces';
+
+/**
+ * The trigger rule: a watched run went from `running` to a REAL end — its `session_end` was read,
+ * or (flowscribe 0.1) its summary.md appeared. A run that merely stopped writing and passed the
+ * liveness window (`crashed` without `session_end`) is a timeout, not an end: no automatic write.
+ */
+export function endedForAutoWrite(before: RunStatus | string | undefined, run: Pick<Run, 'status' | 'endedBy'>): boolean {
+  return before === 'running' && run.status !== 'running' && (run.endedBy === 'session_end' || run.endedBy === 'summary');
+}
 
 /**
  * Honours `ra.yaml artifacts.ask_md` (always | on_failure | never) the way flowscribe does: the
@@ -24,16 +35,17 @@ export function registerAutoWrite(context: vscode.ExtensionContext, services: Fl
       const k = key(change.folderKey, runId);
       const before = status.get(k);
       status.set(k, ref.run.status);
-      if (before !== 'running' || ref.run.status === 'running' || !vscode.workspace.isTrusted) continue;
+      if (!endedForAutoWrite(before, ref.run) || !vscode.workspace.isTrusted) continue;
       const mode = catalogOf(services, change.folderKey)?.ra.askMd ?? 'on_failure';
       if (!shouldWriteAsk(mode, ref.run)) continue;
       try {
         const files = await writeAskFiles(context, services, ref);
         void vscode.window
-          .showInformationMessage(`Flowlens: run ${ref.run.id} ended (${ref.run.status}); ask.md written.`, 'Open ask.md')
+          .showInformationMessage(`Flowlens: run ${forNotification(ref.run.id, undefined, 120)} ended (${ref.run.status}); ask.md written.`, 'Open ask.md')
           .then((a) => (a ? vscode.window.showTextDocument(files.ask) : undefined));
       } catch (err) {
-        void vscode.window.showWarningMessage(`Flowlens: could not write ask.md for run ${ref.run.id}: ${err instanceof Error ? err.message : String(err)}`);
+        // The error may quote a path from the trace: no link can form (forNotification).
+        void vscode.window.showWarningMessage(`Flowlens: could not write ask.md for run ${forNotification(ref.run.id, undefined, 120)}: ${forNotification(err instanceof Error ? err.message : String(err))}`);
       }
     }
   });

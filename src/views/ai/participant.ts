@@ -1,21 +1,51 @@
 import * as vscode from 'vscode';
-import { buildAskMd, fence } from '../../trace/ask';
+import { buildAskMd, fence, type AskContext } from '../../trace/ask';
 import { failuresText, findFlows, flowEventsText, runDiffText } from '../../trace/askArtifacts';
+import type { Redactor } from '../../trace/egress/redact';
+import { forMarkdown } from '../../trace/egress/surfaces';
+import { redactorFor, redactorForRuns } from '../redaction';
 import type { FlowlensServices, RunRef } from '../services';
-import { askContext, previousRun, runOrLatest } from './context';
+import { askContext, catalogOf, previousRun, runOrLatest } from './context';
 import { PARTICIPANT_ID } from './ids';
 import { writeAskFiles } from './prompt';
 
+/**
+ * A chat response part: Markdown that is never trusted (no command links run, no HTML, no theme
+ * icons). Trace text inside it is either {@link forMarkdown}-escaped or fenced.
+ */
+export function chatMarkdown(value: string): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(value);
+  md.isTrusted = false;
+  md.supportHtml = false;
+  md.supportThemeIcons = false;
+  return md;
+}
+
+/** "Failures of run <id>:" with the run id escaped so no link, emphasis or code span can form. */
+export function failuresHeader(runId: string, red?: Redactor): string {
+  return `Failures of run ${forMarkdown(runId, red, { max: 200 })}:\n\n`;
+}
+
 /** Send a prompt to the request's model and stream the answer; false when no model answered. */
-async function answer(request: vscode.ChatRequest, stream: vscode.ChatResponseStream, prompt: string, token: vscode.CancellationToken): Promise<boolean> {
+async function answer(request: vscode.ChatRequest, stream: vscode.ChatResponseStream, prompt: string, token: vscode.CancellationToken, red: Redactor): Promise<boolean> {
   try {
     const res = await request.model.sendRequest([vscode.LanguageModelChatMessage.User(prompt)], {}, token);
-    for await (const part of res.text) stream.markdown(part);
+    // The model's answer is Markdown, but it read trace text: never trusted, so a link it was
+    // talked into writing cannot run a command.
+    for await (const part of res.text) stream.markdown(chatMarkdown(part));
     return true;
   } catch (err) {
-    stream.markdown(`\n\n*The language model could not answer (${err instanceof Error ? err.message : String(err)}).*`);
+    stream.markdown(chatMarkdown(`\n\n*The language model could not answer (${forMarkdown(err instanceof Error ? err.message : String(err), red, { max: 300 })}).*`));
     return false;
   }
+}
+
+/** The AskContext of a run with the run-scoped redactor's secrets (values redacted anywhere in the run). */
+function scopedContext(services: FlowlensServices, refs: readonly RunRef[], base: AskContext): { red: Redactor; ctx: AskContext } {
+  const red = refs.length === 1
+    ? redactorFor(catalogOf(services, refs[0].folderKey), refs[0].run)
+    : redactorForRuns([...new Set(refs.map((r) => r.folderKey))].map((k) => catalogOf(services, k)), refs.map((r) => r.run));
+  return { red, ctx: { ...base, knownSecrets: red.options.knownSecrets } };
 }
 
 /** Run id given in the prompt (`run:<id>`), else the latest. */
@@ -33,49 +63,51 @@ export function registerParticipant(context: vscode.ExtensionContext, services: 
   const handler: vscode.ChatRequestHandler = async (request, _chat, stream, token) => {
     await services.ready;
     const ref = runFrom(services, request.prompt);
+    const say = (text: string): void => stream.markdown(chatMarkdown(text));
     if (!ref) {
-      stream.markdown('No Flowlens runs in this workspace yet. Flowlens reads `.autodev/` (flowscribe v1) and `runs/*/trace.jsonl` (flowscribe 0.1).');
+      say('No Flowlens runs in this workspace yet. Flowlens reads `.autodev/` (flowscribe v1) and `runs/*/trace.jsonl` (flowscribe 0.1).');
       return {};
     }
-    const ctx = askContext(services, ref.folderKey);
+    const { red, ctx } = scopedContext(services, [ref], askContext(services, ref.folderKey));
     switch (request.command) {
       case 'failures': {
-        stream.markdown(`Failures of run \`${ref.run.id.replace(/`/g, '')}\`:\n\n`);
-        stream.markdown(fence(failuresText([ref.run], ctx)));
+        say(failuresHeader(ref.run.id, red));
+        say(fence(red.scrub(failuresText([ref.run], ctx))));
         return {};
       }
       case 'diff': {
         const prev = previousRun(services, ref);
         if (!prev) {
-          stream.markdown('There is no earlier run to compare with.');
+          say('There is no earlier run to compare with.');
           return {};
         }
-        stream.markdown(fence(runDiffText(prev, ref.run, ctx)));
+        const both = scopedContext(services, [{ folderKey: ref.folderKey, run: prev }, ref], ctx);
+        say(fence(both.red.scrub(runDiffText(prev, ref.run, both.ctx))));
         return {};
       }
       case 'flow': {
         const name = request.prompt.replace(/\brun[:=]\s*\S+/, '').trim();
         if (!name) {
-          stream.markdown('Usage: `/flow <flow name or id>`, e.g. `/flow data/fetch/minute_candles`.');
+          say('Usage: `/flow <flow name or id>`, e.g. `/flow data/fetch/minute_candles`.');
           return {};
         }
         if (!findFlows(ref.run, name).length) {
-          stream.markdown(fence(flowEventsText(ref.run, name, ctx)));
+          say(fence(red.scrub(flowEventsText(ref.run, name, ctx))));
           return {};
         }
-        stream.progress(`Focusing on ${name}…`);
+        stream.progress('Focusing on the flow…');
         const files = await writeAskFiles(context, services, ref, name);
         stream.reference(files.ask);
-        await answer(request, stream, buildAskMd(ref.run, { ...ctx, flowId: name }), token);
+        await answer(request, stream, buildAskMd(ref.run, { ...ctx, flowId: name }), token, red);
         return {};
       }
       default: {
-        stream.progress(`Building the ask prompt for run ${ref.run.id}…`);
+        stream.progress('Building the ask prompt for the run…');
         const files = await writeAskFiles(context, services, ref);
         stream.reference(files.ask);
         const ask = buildAskMd(ref.run, ctx);
         const extra = request.command === 'ask' || !request.prompt.trim() ? '' : `\n\n## The user's question\n${fence(request.prompt)}`;
-        await answer(request, stream, ask + extra, token);
+        await answer(request, stream, ask + extra, token, red);
         return {};
       }
     }

@@ -45,7 +45,8 @@ describe('views: a summarised run in the Runs view', () => {
     const node = runNode(OLDEST);
     const item = tree.getTreeItem(node);
     assert.match(String(item.description), / · summarised$/);
-    const tip = (item.tooltip as { value: string }).value;
+    // Tooltip text is Markdown-escaped (forMarkdown): read it back as the rendered text.
+    const tip = (item.tooltip as { value: string }).value.replace(/\\(.)/g, '$1');
     assert.ok(tip.includes('- summarised: 44 events not kept in memory (flowlens.maxEventsPerSource = 100); flows, verdicts and counts are kept — open the trace file for the events'), tip);
 
     const kids = tree.getChildren(node);

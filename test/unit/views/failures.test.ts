@@ -86,6 +86,7 @@ function services(refs: { folderKey: string; run: Run }[]): TraceServices & { fi
   const s = {
     refs,
     allRuns: () => s.refs.slice(),
+    workspaces: new Map(),
     onDidChange: (l: (c: FlowlensChange) => void) => {
       listeners.push(l);
       return { dispose: () => undefined };
