@@ -3,10 +3,10 @@
  * either the stable `--json` document (docs/cli.md) or aligned, escaped, optionally coloured
  * tables. No trace logic here.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as data from './data';
 import { CliError } from './errors';
+import { safeWriteFile } from '../trace/ingress/safeWrite';
 import { bytes, esc, ms, painter, pct, table, toJson, useColor, type Cell, type Colour } from './output';
 
 export type CommandName = 'runs' | 'flows' | 'failures' | 'metrics' | 'validate' | 'stores' | 'diff' | 'export' | 'ask';
@@ -209,21 +209,23 @@ export async function runCommand(name: CommandName, path: string | undefined, op
       const run = data.selectOneRun(ws, opts.run ?? 'latest');
       if (opts.flow !== undefined) data.checkFlow(run, opts.flow);
       const text = data.askText(ws, run, { flow: opts.flow, budgetBytes: opts.budget, summary: opts.summary });
-      return emit(text, opts.out, io);
+      return emit(text, opts.out, io, true);
     }
   }
 }
 
-/** Print `text`, or write it to `out` and say so (one line). Exit 1 when the file cannot be written. */
-function emit(text: string, out: string | undefined, io: Io): void {
+/**
+ * Print `text`, or write it to `out` and say so (one line). Exit 1 when the file cannot be written.
+ * The write policy applies (`safeWriteFile`): the user named `out`, so it may replace any regular
+ * file, but never through a symbolic link and never into a folder that does not exist. Markdown
+ * (`ask`) carries Flowlens's own-file mark so the extension may regenerate it later.
+ */
+function emit(text: string, out: string | undefined, io: Io, markdown = false): void {
   if (out === undefined) return io.out(text);
   const file = path.resolve(out);
-  try {
-    fs.writeFileSync(file, text);
-  } catch (e) {
-    throw new CliError(`cannot write ${out}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  io.out(`wrote ${esc(file)} (${Buffer.byteLength(text)} bytes)
+  const r = safeWriteFile(file, text, { root: path.dirname(file), userChosen: true, owned: markdown, createRoot: false });
+  if (!r.ok) throw new CliError(`cannot write ${out}: ${r.message.startsWith(`${file}: `) ? r.message.slice(file.length + 2) : r.message}`);
+  io.out(`wrote ${esc(file)} (${r.bytes ?? Buffer.byteLength(text)} bytes)
 `);
 }
 

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RunBuilder } from '../trace/build';
 import type { Dialect, Malformed, Run, SourceLoc, TraceEvent } from '../trace/model';
+import { checkRegular, readText } from '../trace/ingress/safeFile';
 import { JsonlTail } from '../trace/sources/jsonl';
 import { detectFileDialect, normalizeEvent } from '../trace/sources/normalize';
 import { parseSummaryMd, recoverFlowNames } from '../trace/summaryMd';
@@ -34,7 +35,9 @@ export function readSingleFile(file: string, now = Date.now()): SingleFile {
     for (const [o, l] of pending) add(o, l);
     pending.length = 0;
   };
-  const tail = new JsonlTail(file);
+  // The user named this file: it may lie anywhere, but it is still opened under the ingress policy
+  // (a regular file only, non-blocking, no-follow).
+  const tail = new JsonlTail(file, { allowOutside: true });
   const res = tail.readSync((obj, loc) => {
     if (dialect) return add(obj, loc);
     pending.push([obj, loc]);
@@ -46,13 +49,17 @@ export function readSingleFile(file: string, now = Date.now()): SingleFile {
   const runs = builder.runs();
   const mtime = statMtime(file);
   const summaryFile = path.join(path.dirname(file), 'summary.md');
-  const ended = fs.existsSync(summaryFile);
+  // summary.md beside it must be a regular file in that same folder (not a link leading elsewhere).
+  const summaryOpts = { root: path.dirname(file), kind: 'summary' as const };
+  const ended = checkRegular(summaryFile, { ...summaryOpts, maxBytes: Number.POSITIVE_INFINITY }).ok;
   builder.finish({ now, mtimeOf: () => mtime, hasEnded: () => ended });
   // flowscribe 0.1 lines carry no flow name: recover names from summary.md beside it (§1a).
   if (ended) {
     for (const run of runs.filter(r => r.dialect === 'flowscribe-0.1')) {
       try {
-        const parsed = parseSummaryMd(fs.readFileSync(summaryFile, 'utf8'));
+        const read = readText(summaryFile, summaryOpts);
+        if (!read.ok) throw new Error(read.problem.message);
+        const parsed = parseSummaryMd(read.text);
         if (parsed.app && !run.app) run.app = parsed.app;
         const flows = [...run.flows.values()].map(f => ({ id: f.id, events: f.events.map(e => ({ type: e.type, step: e.step })) }));
         builder.setFlowNames(run.id, recoverFlowNames(flows, parsed.flows).names);

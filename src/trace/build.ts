@@ -305,13 +305,16 @@ export class RunBuilder {
     for (const run of this.byId.values()) {
       const st = this.state.get(run) as RunState;
       let status: RunStatus;
+      let endedBy: Run['endedBy'];
       if (st.sessionEnd) {
         status = this.endedStatus(run, st);
+        endedBy = 'session_end';
       } else {
         const mtime = opts.mtimeOf?.(run);
         const live = mtime !== undefined && opts.now - mtime <= window;
         if (run.dialect === 'flowscribe-0.1' && opts.hasEnded?.(run)) {
           status = st.failures > 0 ? 'failed' : 'ok';
+          endedBy = 'summary';
         } else if (live) {
           status = 'running';
         } else if (run.dialect === 'esper') {
@@ -324,6 +327,11 @@ export class RunBuilder {
           run.ended = ended;
           this.changes.runs.add(run.id);
         }
+      }
+      if (run.endedBy !== endedBy) {
+        if (endedBy) run.endedBy = endedBy;
+        else delete run.endedBy;
+        this.changes.runs.add(run.id);
       }
       this.applyStatus(run, st, status);
     }

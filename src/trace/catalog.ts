@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
 import { FAILURE_DOMAINS, type Run, type Severity } from './model';
+import { readText } from './ingress/safeFile';
 
 /** A located problem in a config file. `line`/`col` are 1-based. */
 export interface Problem {
@@ -626,7 +627,7 @@ export function parseFlows(text: string, file: string): FlowsFile & { problems: 
 export interface LoadCatalogOptions {
   /** Environment for `RA_*` overrides (pass `process.env`); none applied when absent. */
   env?: Record<string, string | undefined>;
-  /** File reader (tests); defaults to `fs.readFileSync(p, 'utf8')`. Throw ENOENT for missing. */
+  /** File reader (tests); defaults to the ingress policy's `readText` (kind `config`). Throw ENOENT for missing. */
   readFile?: (p: string) => string;
 }
 
@@ -645,11 +646,24 @@ function readFirst(root: string, name: string, read: (p: string) => string, prob
 }
 
 /**
+ * The default reader: the ingress policy for a YAML config (a regular file inside `root`, at most
+ * 4 MB, opened non-blocking — a FIFO, a link to /dev/zero or a 100 MB file is refused, not read).
+ * Throws ENOENT for a missing file and the policy's reason otherwise (located by `readFirst`).
+ */
+function readConfigFile(file: string, root: string): string {
+  const r = readText(file, { root, kind: 'config' });
+  if (r.ok) return r.text;
+  const err: NodeJS.ErrnoException = new Error(r.problem.message.startsWith(`${file}: `) ? r.problem.message.slice(file.length + 2) : r.problem.message);
+  if (r.problem.reason === 'missing') err.code = 'ENOENT';
+  throw err;
+}
+
+/**
  * Read `<root>/.autodev/ra.yaml` and `<root>/.autodev/flows.yaml` (else the same names at
  * `root`). Missing files give defaults and no problem. Never throws.
  */
 export function loadCatalog(root: string, opts: LoadCatalogOptions = {}): Catalog {
-  const read = opts.readFile ?? ((p: string) => fs.readFileSync(p, 'utf8'));
+  const read = opts.readFile ?? ((p: string) => readConfigFile(p, root));
   const problems: Problem[] = [];
   const raSrc = readFirst(root, 'ra.yaml', read, problems);
   const flowsSrc = readFirst(root, 'flows.yaml', read, problems);

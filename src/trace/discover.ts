@@ -9,10 +9,16 @@
  * the run folders of `.autodev/runs/` are looked up directly, and every `runs/` folder is read
  * newest first (by name: run ids start with a timestamp) up to `maxRunFolders` run folders in
  * all, with a message naming the folder and how many older run folders were not read.
+ *
+ * The ingress policy applies to what is found: a symbolic link (folder or file) whose real path
+ * leaves the workspace folder is not followed, and a trace file that is not a regular file (a
+ * FIFO, socket, device, or a link to one such as /dev/zero) is not listed — each with a note
+ * naming the entry (and where a link points) in `problems`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
+import { fileType, readBytes } from './ingress/safeFile';
 
 /**
  * What a discovered file is, by its place in the layout:
@@ -86,6 +92,17 @@ function isInside(root: string, p: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
+/** What a folder entry is, after following a link (never opened). */
+type Entry = { t: 'dir' } | { t: 'file' } | { t: 'special'; what: string } | { t: 'outside'; real: string; dir: boolean };
+
+function direntType(d: fs.Dirent): string {
+  if (d.isFIFO()) return 'a FIFO';
+  if (d.isSocket()) return 'a socket';
+  if (d.isCharacterDevice()) return 'a character device';
+  if (d.isBlockDevice()) return 'a block device';
+  return 'not a regular file';
+}
+
 function classify(rel: string[], name: string): Omit<DiscoveredSource, 'file'> | undefined {
   const parent = rel.length >= 2 ? rel[rel.length - 2] : '';
   const grand = rel.length >= 3 ? rel[rel.length - 3] : '';
@@ -114,6 +131,12 @@ export function discover(root: string, opts: DiscoverOptions = {}): Discovery {
   const maxEntries = opts.maxEntries ?? 20000;
   let runBudget = Math.max(0, Math.floor(opts.maxRunFolders ?? DEFAULT_MAX_RUN_FOLDERS));
   const problems: string[] = [];
+  const noted = new Set<string>();
+  const note = (text: string): void => {
+    if (noted.has(text)) return;
+    noted.add(text);
+    problems.push(text);
+  };
   const sources: DiscoveredSource[] = [];
   const seenFiles = new Set<string>();
   const globs = (opts.extraGlobs ?? []).filter((g) => g.trim() !== '');
@@ -137,6 +160,36 @@ export function discover(root: string, opts: DiscoverOptions = {}): Discovery {
   }
   const latestRunId = readLatest(absRoot, problems);
 
+  /** What `full` is once links are followed; a real path outside the root is `outside`. */
+  const resolveEntry = (full: string): Entry | undefined => {
+    const real = realpath(full);
+    if (real === undefined) return undefined; // dangling link or gone
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(real);
+    } catch {
+      return undefined;
+    }
+    if (!isInside(rootReal, real)) return { t: 'outside', real, dir: st.isDirectory() };
+    if (st.isDirectory()) return { t: 'dir' };
+    if (st.isFile()) return { t: 'file' };
+    return { t: 'special', what: fileType(st) };
+  };
+  const entryOf = (full: string, d: fs.Dirent): Entry | undefined => {
+    if (d.isSymbolicLink()) return resolveEntry(full);
+    if (d.isDirectory()) return { t: 'dir' };
+    if (d.isFile()) return { t: 'file' };
+    return { t: 'special', what: direntType(d) };
+  };
+  const wanted = (rel: string[], name: string): boolean => classify(rel, name) !== undefined || (extra !== undefined && extra(rel.join('/')));
+  const noteOutside = (full: string, real: string): void => note(`${full}: symbolic link to ${real}, outside the workspace folder; not read`);
+  /** A non-folder entry: listed when it is a regular file inside the root, else noted (if it would have been read). */
+  const addEntry = (full: string, rel: string[], name: string, e: Entry): void => {
+    if (e.t === 'file') return addFile(full, rel, name);
+    if (e.t === 'dir' || !wanted(rel, name)) return;
+    if (e.t === 'outside') noteOutside(full, e.real);
+    else note(`${full}: ${e.what}, not a regular file; not read`);
+  };
   const addFile = (full: string, rel: string[], name: string): void => {
     if (seenFiles.has(full)) return;
     const c = classify(rel, name);
@@ -144,15 +197,6 @@ export function discover(root: string, opts: DiscoverOptions = {}): Discovery {
     else if (extra && extra(rel.join('/'))) sources.push({ file: full, kind: SQLITE_EXT.test(name) ? 'sqlite' : 'jsonl' });
     else return;
     seenFiles.add(full);
-  };
-  const kindOf = (full: string, d: fs.Dirent): { isDir: boolean; isFile: boolean } | undefined => {
-    if (!d.isSymbolicLink()) return { isDir: d.isDirectory(), isFile: d.isFile() };
-    try {
-      const st = fs.statSync(full);
-      return { isDir: st.isDirectory(), isFile: st.isFile() };
-    } catch {
-      return undefined; // dangling link
-    }
   };
   const list = (dir: string): fs.Dirent[] | undefined => {
     try {
@@ -174,9 +218,11 @@ export function discover(root: string, opts: DiscoverOptions = {}): Discovery {
     const folders: { name: string; full: string; link: boolean }[] = [];
     for (const d of dirents) {
       const full = path.join(dir, d.name);
-      const k = kindOf(full, d);
-      if (k?.isDir) folders.push({ name: d.name, full, link: d.isSymbolicLink() });
-      else if (k?.isFile) addFile(full, [...rel, d.name], d.name);
+      const e = entryOf(full, d);
+      if (!e) continue;
+      if (e.t === 'dir') folders.push({ name: d.name, full, link: d.isSymbolicLink() });
+      else if (e.t === 'outside' && e.dir) noteOutside(full, e.real); // a run folder linked from elsewhere
+      else addEntry(full, [...rel, d.name], d.name, e);
     }
     folders.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
     const kept = folders.slice(0, runBudget);
@@ -202,17 +248,16 @@ export function discover(root: string, opts: DiscoverOptions = {}): Discovery {
       if (!inner) continue;
       for (const d of inner) {
         const full = path.join(f.full, d.name);
-        if (d.isSymbolicLink() || d.isDirectory()) {
-          if (runRel.length + 1 <= maxDepth && !SKIPPED_DIRS.has(d.name)) {
-            // Deeper than a run folder: an ordinary folder for the bounded walk.
-            const k = kindOf(full, d);
-            if (k?.isDir) (d.isSymbolicLink() ? linked : queue).push({ dir: full, rel: [...runRel, d.name] });
-            else if (k?.isFile) addFile(full, [...runRel, d.name], d.name);
-          } else if (d.isSymbolicLink()) {
-            const k = kindOf(full, d);
-            if (k?.isFile) addFile(full, [...runRel, d.name], d.name);
-          }
-        } else if (d.isFile()) addFile(full, [...runRel, d.name], d.name);
+        const childRel = [...runRel, d.name];
+        if (d.isDirectory() && !d.isSymbolicLink() && (runRel.length + 1 > maxDepth || SKIPPED_DIRS.has(d.name))) continue;
+        const e = entryOf(full, d);
+        if (!e) continue;
+        if (e.t === 'dir') {
+          // Deeper than a run folder: an ordinary folder for the bounded walk.
+          if (runRel.length + 1 <= maxDepth && !SKIPPED_DIRS.has(d.name)) (d.isSymbolicLink() ? linked : queue).push({ dir: full, rel: childRel });
+        } else if (e.t === 'outside' && e.dir) {
+          if (runRel.length + 1 <= maxDepth && !SKIPPED_DIRS.has(d.name)) noteOutside(full, e.real);
+        } else addEntry(full, childRel, d.name, e);
       }
     }
   };
@@ -221,16 +266,14 @@ export function discover(root: string, opts: DiscoverOptions = {}): Discovery {
   const autodev = path.join(absRoot, '.autodev');
   for (const name of ['trace.jsonl', 'trace.db']) {
     const full = path.join(autodev, name);
-    try {
-      if (fs.statSync(full).isFile()) addFile(full, ['.autodev', name], name);
-    } catch {
-      /* absent */
-    }
+    const e = resolveEntry(full);
+    if (e) addEntry(full, ['.autodev', name], name, e);
   }
   const autodevRuns = path.join(autodev, 'runs');
   if (maxDepth >= 3 && isDirectory(autodevRuns)) {
     const real = realpath(autodevRuns);
-    if (real !== undefined && isInside(rootReal, real) && !visited.has(real)) {
+    if (real !== undefined && !isInside(rootReal, real)) noteOutside(autodevRuns, real);
+    else if (real !== undefined && !visited.has(real)) {
       visited.add(real);
       readRuns(autodevRuns, ['.autodev', 'runs']);
     }
@@ -263,9 +306,13 @@ export function discover(root: string, opts: DiscoverOptions = {}): Discovery {
       const isLink = d.isSymbolicLink();
       // `.autodev/latest` is read as a pointer above, never walked.
       if (isLink && d.name === 'latest' && rel[rel.length - 1] === '.autodev') continue;
-      const k = kindOf(full, d);
+      const k = entryOf(full, d);
       if (!k) continue;
-      if (k.isDir) {
+      if (k.t === 'outside' && k.dir) {
+        if (!SKIPPED_DIRS.has(d.name) && rel.length + 1 <= maxDepth) noteOutside(full, k.real);
+        continue;
+      }
+      if (k.t === 'dir') {
         if (SKIPPED_DIRS.has(d.name) || rel.length + 1 > maxDepth) continue;
         // A `runs/` folder whose run folders are within the depth is read newest first.
         const runs = d.name === 'runs' && rel.length + 2 <= maxDepth;
@@ -277,8 +324,8 @@ export function discover(root: string, opts: DiscoverOptions = {}): Discovery {
         if (real === undefined || visited.has(real)) continue;
         visited.add(real);
         queue.push({ dir: full, rel: childRel, runs });
-      } else if (k.isFile) {
-        addFile(full, childRel, d.name);
+      } else {
+        addEntry(full, childRel, d.name, k);
       }
     }
   }
@@ -327,19 +374,13 @@ export function readLatest(root: string, problems: string[] = []): string | unde
       return undefined;
     }
   } else if (st.isFile()) {
-    try {
-      const fd = fs.openSync(latest, 'r');
-      try {
-        const buf = Buffer.alloc(Math.min(st.size, LATEST_MAX_BYTES));
-        const n = fs.readSync(fd, buf, 0, buf.length, 0);
-        target = buf.toString('utf8', 0, n).replace(/^\uFEFF/, '').trim();
-      } finally {
-        fs.closeSync(fd);
-      }
-    } catch (e) {
-      problems.push(`${latest}: cannot read (${errorText(e)})`);
+    // The ingress policy: a regular file inside the workspace, at most LATEST_MAX_BYTES.
+    const r = readBytes(latest, { root, kind: 'pointer', maxBytes: LATEST_MAX_BYTES });
+    if (!r.ok) {
+      problems.push(r.problem.message);
       return undefined;
     }
+    target = r.bytes.toString('utf8').replace(/^\uFEFF/, '').trim();
     if (target.includes('\n') || target === '') {
       problems.push(`${latest}: expected one run id or runs/<id>, found ${target === '' ? 'an empty file' : 'several lines'}`);
       return undefined;

@@ -154,6 +154,12 @@ export interface Run {
   started?: number;
   ended?: number;
   status: RunStatus;
+  /**
+   * How the run is known to have ended: its `session_end` was read, or (flowscribe 0.1) its
+   * `summary.md` appeared. Absent while running and for a run that merely stopped writing (a
+   * `crashed` run without `session_end`): no automatic write follows such a timeout.
+   */
+  endedBy?: 'session_end' | 'summary';
   /** All flows by flow_id. */
   flows: Map<string, FlowNode>;
   /** Flows without a known parent, in start order. */

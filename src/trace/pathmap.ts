@@ -2,9 +2,14 @@
  * Maps source paths written in a trace onto the workspace (formats.md §1a: flowscribe 0.1 writes
  * absolute paths of the machine that ran the app, e.g. `/srv/trader-ci/trader/premarket.py`).
  * Pure Node `fs`; synchronous with caches, so tree views can call it while rendering.
+ *
+ * The ingress policy applies: a path resolves only to a regular file whose real path lies inside
+ * the workspace root, or inside the target of a user path mapping (a trusted-only setting). A
+ * failure at `/etc/passwd`, `../../../etc/passwd` or a link in the workspace leading out of it
+ * resolves to nothing, so no view puts a diagnostic on it or opens it.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { checkRegular, isInside } from './ingress/safeFile';
 
 /** One prefix rewrite that was used, with how many distinct trace paths it resolved. */
 export interface PathMapping {
@@ -26,7 +31,10 @@ export interface ResolveResult {
 }
 
 export interface PathMapperOptions {
-  /** Existence check (tests may stub it); default: an existing regular file. */
+  /**
+   * Existence check (tests may stub it; containment is then checked on the paths as written);
+   * default: a regular file whose real path lies inside the allowed folder.
+   */
   isFile?: (p: string) => boolean;
 }
 
@@ -37,12 +45,9 @@ interface Rewrite {
   count: number;
 }
 
-function defaultIsFile(p: string): boolean {
-  try {
-    return fs.statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
-  } catch {
-    return false;
-  }
+/** A regular file whose real path lies inside `within` (never opened: realpath + stat). */
+function regularInside(p: string, within: string): boolean {
+  return checkRegular(p, { root: within, maxBytes: Number.POSITIVE_INFINITY }).ok;
 }
 
 /** Forward slashes, no `file://`, no trailing slash (but keep `/` and `C:/`). */
@@ -71,14 +76,14 @@ function hasPrefix(p: string, prefix: string): boolean {
  */
 export class PathMapper {
   private readonly root: string;
-  private readonly isFile: (p: string) => boolean;
+  private readonly isFile: ((p: string) => boolean) | undefined;
   private readonly user: Rewrite[];
   private readonly learned: Rewrite[] = [];
   private readonly cache = new Map<string, ResolveResult>();
 
   constructor(root: string, userMappings: Record<string, string> = {}, opts: PathMapperOptions = {}) {
     this.root = path.resolve(root);
-    this.isFile = opts.isFile ?? defaultIsFile;
+    this.isFile = opts.isFile;
     this.user = Object.entries(userMappings)
       .filter(([from]) => from.trim() !== '')
       .map(([from, to]) => ({
@@ -113,16 +118,20 @@ export class PathMapper {
     const tried: string[] = [];
     if (typeof file !== 'string' || file.trim() === '') return { tried };
     const p = normalise(file);
-    const check = (candidate: string): boolean => {
+    /** `candidate` exists as a regular file inside `within` (the root, or a user mapping's target). */
+    const check = (candidate: string, within: string = this.root): boolean => {
       tried.push(candidate);
-      return this.isFile(candidate);
+      // Outside as written: never looked at (no stat of /etc/passwd).
+      if (!isInside(within, path.resolve(candidate))) return false;
+      if (this.isFile) return this.isFile(candidate);
+      return regularInside(candidate, within);
     };
 
     for (const r of this.user) {
       if (!hasPrefix(p, r.from)) continue;
       const rest = p.slice(r.from.length).replace(/^\//, '');
       const candidate = path.join(r.to, rest);
-      if (check(candidate)) {
+      if (check(candidate, r.to)) {
         r.count++;
         return { path: candidate, tried };
       }

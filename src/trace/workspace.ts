@@ -16,6 +16,7 @@ import { loadCatalog, type Catalog } from './catalog';
 import { discover, type DiscoveredSource, type Discovery, type SourceKind } from './discover';
 import type { Dialect, Malformed, Run, TraceEvent } from './model';
 import { PathMapper } from './pathmap';
+import { readText } from './ingress/safeFile';
 import { JsonlTail } from './sources/jsonl';
 import { detectDialect, normalizeEvent } from './sources/normalize';
 import { parseSummaryMd, recoverFlowNames } from './summaryMd';
@@ -422,7 +423,7 @@ export class TraceWorkspace {
       case 'queue':
       case 'esper':
       case 'jsonl':
-        st.tail = new JsonlTail(src.file);
+        st.tail = new JsonlTail(src.file, { root: this.root });
         break;
       case 'summary-md':
         break; // read for 0.1 flow names, not events
@@ -889,11 +890,12 @@ export class TraceWorkspace {
     if (!summaryFile) {
       text = `${prefix}no summary.md (the run crashed or is still running); flows shown by short id`;
     } else {
-      let md = '';
-      try {
-        md = fs.readFileSync(summaryFile, 'utf8');
-      } catch {
-        md = '';
+      // The ingress policy: a regular file inside the workspace, at most the summary cap.
+      const read = readText(summaryFile, { root: this.root, kind: 'summary' });
+      const md = read.ok ? read.text : '';
+      if (!read.ok && read.problem.reason !== 'missing') {
+        const note = `summary.md ${read.problem.message.slice(read.problem.file.length + 2)}`;
+        if (!run.notes.includes(note)) run.notes.push(note);
       }
       const parsed = parseSummaryMd(md);
       if (parsed.app && !run.app) run.app = parsed.app;

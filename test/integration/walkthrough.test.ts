@@ -112,7 +112,8 @@ describe('walkthrough buttons (in-host)', () => {
     let files: { ask: vscode.Uri } | undefined;
     for (let i = 0; i < 3 && !files; i++) files = await withPicker<{ ask: vscode.Uri }>('flowlens.generateAskPrompt', 'workbench.action.acceptSelectedQuickOpenItem');
     assert.ok(files?.ask, 'ask.md written for the picked run');
-    assert.ok(fs.readFileSync(files.ask.fsPath, 'utf8').startsWith('# Flowlens ask: run'));
+    // Line 1 is Flowlens's own-file mark (an HTML comment), then the prompt.
+    assert.ok(fs.readFileSync(files.ask.fsPath, 'utf8').split('\n')[1].startsWith('# Flowlens ask: run'));
     let how: string | undefined;
     for (let i = 0; i < 3 && !how; i++) how = await withPicker<string>('flowlens.askCopilot', 'workbench.action.acceptSelectedQuickOpenItem');
     assert.ok(how === 'chat' || how === 'clipboard', `askCopilot ended with ${how}`);

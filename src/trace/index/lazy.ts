@@ -15,6 +15,7 @@ import type { Dialect, FlowNode, Malformed, Run, RunStatus, StepNode, TraceEvent
 import type { EventCounts } from '../model';
 import { parseJsonLine } from '../sources/jsonl';
 import { detectDialect, normalizeEvent } from '../sources/normalize';
+import { openRegular } from '../ingress/safeFile';
 
 /** An event in a lazy list: a record number of the list's store, or an event object. */
 export type EventItem = number | TraceEvent;
@@ -166,7 +167,10 @@ export class EventStore {
     const loc = { file: this.file, line, offset };
     try {
       if (this.fd === undefined) {
-        this.fd = fs.openSync(this.file, 'r');
+        // The ingress policy: a regular file only, opened non-blocking and without following a link.
+        const o = openRegular(this.file, { kind: 'trace' });
+        if (!o.ok) throw new Error(o.problem.message);
+        this.fd = o.file.fd;
         // Keep the file open for a burst of reads (a view expanding a flow), not for ever.
         this.closeTimer = setTimeout(() => this.close(), 2000);
         this.closeTimer.unref?.();

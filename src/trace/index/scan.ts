@@ -18,6 +18,14 @@ import { DEFAULT_MAX_LINE_BYTES, parseJsonLine } from '../sources/jsonl';
 import { detectDialect, normalizeEvent, parseSeverity, parseTags } from '../sources/normalize';
 import { parseTimestamp, TimestampReader } from '../time';
 import { FastLine, emptyFastFields, type FastFields } from './fastline';
+import { openRegular } from '../ingress/safeFile';
+
+/** Open a trace under the ingress policy (a regular file, non-blocking, no-follow); throws the located reason. */
+function openTrace(file: string): number {
+  const o = openRegular(file, { kind: 'trace' });
+  if (!o.ok) throw new Error(o.problem.message);
+  return o.file.fd;
+}
 
 /**
  * Off by default: exact (tests compare both paths) but, measured on the 1M-line bench file on a
@@ -278,7 +286,7 @@ export async function scanRange(
   const maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const strings = new Interner();
   const times = new TimestampReader();
-  const fd = fs.openSync(opts.file, 'r');
+  const fd = openTrace(opts.file);
   let g = new Growable(batchRecords);
   let lineNo = 0;
   const flush = async (): Promise<void> => {
@@ -488,7 +496,7 @@ export async function scanRange(
  */
 export function splitRanges(file: string, size: number, parts: number): { start: number; end: number }[] {
   const bounds = [0];
-  const fd = fs.openSync(file, 'r');
+  const fd = openTrace(file);
   try {
     const probe = Buffer.allocUnsafe(64 * 1024);
     for (let k = 1; k < parts; k++) {

@@ -36,6 +36,8 @@ export interface IngressProblem {
   file: string;
   reason: IngressReason;
   message: string;
+  /** `not-regular` only: what the file is instead (`a FIFO`, `a directory`, …). */
+  type?: string;
 }
 
 export interface IngressOptions {
@@ -68,16 +70,15 @@ const realRoots = new Map<string, string>();
 
 /** The real path of a root, cached (roots do not move while a workspace is open). */
 export function realRoot(root: string): string {
-  let r = realRoots.get(root);
-  if (r === undefined) {
-    try {
-      r = fs.realpathSync(root);
-    } catch {
-      r = path.resolve(root);
-    }
-    realRoots.set(root, r);
+  const r = realRoots.get(root);
+  if (r !== undefined) return r;
+  try {
+    const real = fs.realpathSync(root);
+    realRoots.set(root, real); // only a root that exists is cached
+    return real;
+  } catch {
+    return path.resolve(root);
   }
-  return r;
 }
 
 /** True when `p` is `root` or lies below it (both absolute, already resolved). */
@@ -119,7 +120,8 @@ function kindName(kind: FileKind): string {
   }
 }
 
-function fileType(st: fs.Stats): string {
+/** What a non-regular file is, for messages (`a FIFO`, `a character device`, …). */
+export function fileType(st: fs.Stats): string {
   if (st.isFIFO()) return 'a FIFO';
   if (st.isCharacterDevice()) return 'a character device';
   if (st.isBlockDevice()) return 'a block device';
@@ -151,7 +153,7 @@ export function checkRegular(file: string, opts: IngressOptions = {}): { ok: tru
   } catch (e) {
     return { ok: false, problem: { file, reason: 'io', message: `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})` } };
   }
-  if (!st.isFile()) return { ok: false, problem: { file, reason: 'not-regular', message: `${file}: not read — ${fileType(st)}, not a regular file` } };
+  if (!st.isFile()) return { ok: false, problem: { file, reason: 'not-regular', message: `${file}: not read — ${fileType(st)}, not a regular file`, type: fileType(st) } };
   const max = opts.maxBytes ?? CAPS[kind];
   if (st.size > max) {
     return { ok: false, problem: { file, reason: 'too-large', message: `${file}: not read — ${mb(st.size)} is over the ${mb(max)} limit for a ${what}` } };
@@ -189,7 +191,7 @@ export function openRegular(file: string, opts: IngressOptions = {}): OpenResult
       ok: false,
       problem: st.isFile()
         ? { file, reason: 'too-large', message: `${file}: not read — ${mb(st.size)} is over the ${mb(max)} limit for a ${kindName(opts.kind ?? 'other')}` }
-        : { file, reason: 'not-regular', message: `${file}: not read — ${fileType(st)}, not a regular file` },
+        : { file, reason: 'not-regular', message: `${file}: not read — ${fileType(st)}, not a regular file`, type: fileType(st) },
     };
   }
   return { ok: true, file: { fd, real: c.real, size: st.size, stat: st } };
@@ -244,7 +246,7 @@ export async function openRegularAsync(file: string, opts: IngressOptions = {}):
   const st = await fh.stat();
   if (!st.isFile()) {
     await fh.close();
-    return { ok: false, problem: { file, reason: 'not-regular', message: `${file}: not read — ${fileType(st)}, not a regular file` } };
+    return { ok: false, problem: { file, reason: 'not-regular', message: `${file}: not read — ${fileType(st)}, not a regular file`, type: fileType(st) } };
   }
   return { ok: true, fh, real: c.real, stat: st };
 }

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import type { Malformed, SourceLoc } from '../model';
+import { openRegular, openRegularAsync, type IngressProblem } from '../ingress/safeFile';
 
 /** Longest line accepted by default; longer lines are skipped and reported (§6: objects up to 16 MB occur). */
 export const DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -17,6 +18,10 @@ export interface JsonlTailOptions {
   maxLineBytes?: number;
   /** Bytes per `read` system call; also the initial buffer size. */
   chunkBytes?: number;
+  /** The workspace folder the file's real path must lie in (ingress policy); omitted: not checked. */
+  root?: string;
+  /** The user picked this file (or a trusted setting named it): it may lie outside `root`. */
+  allowOutside?: boolean;
 }
 
 export interface ReadOptions {
@@ -108,6 +113,8 @@ export class JsonlTail {
   readonly file: string;
   private readonly maxLineBytes: number;
   private readonly chunkBytes: number;
+  private readonly root: string | undefined;
+  private readonly allowOutside: boolean;
   private _offset = 0;
   private _lineNo = 0;
   private ident: { ino: number; dev: number } | undefined;
@@ -120,6 +127,8 @@ export class JsonlTail {
     this.file = file;
     this.maxLineBytes = Math.max(1, Math.floor(opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES));
     this.chunkBytes = Math.max(16, Math.floor(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES));
+    this.root = opts.root;
+    this.allowOutside = opts.allowOutside === true;
   }
 
   /** Byte offset of the first byte not yet consumed (start of a held-back partial line). */
@@ -169,18 +178,13 @@ export class JsonlTail {
   private async readNow(onRecord: OnRecord, opts: ReadOptions): Promise<TailResult> {
     let fh: fs.promises.FileHandle;
     let st: fs.Stats;
+    // The ingress policy: a regular file only (a FIFO named trace.jsonl never blocks: it is
+    // refused before and after a non-blocking, no-follow open), inside the root.
+    const o = await openRegularAsync(this.file, { root: this.root, allowOutside: this.allowOutside, kind: 'trace' });
+    if (!o.ok) return this.refused(o.problem);
+    fh = o.fh;
     try {
-      fh = await fs.promises.open(this.file, 'r');
-    } catch (e) {
-      return this.failed(e);
-    }
-    try {
-      try {
-        st = await fh.stat();
-      } catch (e) {
-        return this.failed(e);
-      }
-      if (!st.isFile()) return this.failed(undefined, 'not a regular file');
+      st = o.stat;
       const result = emptyResult(st.size);
       const gen = this.scan(st, onRecord, opts.final === true, result);
       let step = gen.next(0);
@@ -204,18 +208,11 @@ export class JsonlTail {
   readSync(onRecord: OnRecord, opts: ReadOptions = {}): TailResult {
     let fd: number;
     let st: fs.Stats;
+    const o = openRegular(this.file, { root: this.root, allowOutside: this.allowOutside, kind: 'trace' });
+    if (!o.ok) return this.refused(o.problem);
+    fd = o.file.fd;
     try {
-      fd = fs.openSync(this.file, 'r');
-    } catch (e) {
-      return this.failed(e);
-    }
-    try {
-      try {
-        st = fs.fstatSync(fd);
-      } catch (e) {
-        return this.failed(e);
-      }
-      if (!st.isFile()) return this.failed(undefined, 'not a regular file');
+      st = o.file.stat;
       const result = emptyResult(st.size);
       const gen = this.scan(st, onRecord, opts.final === true, result);
       let step = gen.next(0);
@@ -237,6 +234,16 @@ export class JsonlTail {
         // closing a read-only descriptor cannot lose data
       }
     }
+  }
+
+  /** A file the ingress policy did not open: the usual short texts, else the policy's own message. */
+  private refused(p: IngressProblem): TailResult {
+    const error =
+      p.reason === 'missing' ? 'file not found'
+      : p.reason === 'not-regular' ? (p.type && p.type !== 'a directory' ? `not a regular file (${p.type})` : 'not a regular file')
+      : p.reason === 'io' ? (/\((EACCES|EPERM)\)/.test(p.message) ? 'permission denied' : p.message)
+      : p.message;
+    return { ...emptyResult(0), error };
   }
 
   private failed(e: unknown, message?: string): TailResult {

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { OWN_MARK, stripOwnMark } from '../../../src/trace/ingress/safeWrite';
 
 const repo = path.resolve(__dirname, '../../../..');
 const cli = path.join(repo, 'dist', 'cli.js');
@@ -423,7 +424,10 @@ describe('flowlens diff / export / ask', function () {
       const r = run(['ask', demo, '--run', B7D2, '--out', file]);
       assert.equal(r.code, 0, r.err);
       assert.equal(r.out, `wrote ${file} (${fs.statSync(file).size} bytes)\n`);
-      assert.equal(fs.readFileSync(file, 'utf8'), ok(['ask', demo, '--run', B7D2]));
+      // The written file carries Flowlens's own-file mark (first line); the rest is the printed prompt.
+      const written = fs.readFileSync(file, 'utf8');
+      assert.ok(written.startsWith(`${OWN_MARK}\n`), 'ask.md written by the CLI starts with the own-file mark');
+      assert.equal(stripOwnMark(written), ok(['ask', demo, '--run', B7D2]));
     });
 
     it('errors: unknown flow or run exit 1; bad --budget, --summary with --flow, --run all exit 2', () => {
