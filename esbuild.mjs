@@ -31,6 +31,7 @@ const builds = [
 ];
 const optional = [
   ['src/trace/indexWorker.ts', 'dist', 'indexWorker'],
+  ['src/trace/sqlite/worker.ts', 'dist', 'sqliteWorker'],
 ];
 for (const [entry, outdir, name] of optional)
   if (existsSync(entry)) builds.push({ ...node, entryPoints: { [name]: entry }, outdir });

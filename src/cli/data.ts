@@ -50,7 +50,7 @@ export async function open(p: string | undefined): Promise<Loaded> {
   const st = fs.statSync(root);
   if (st.isDirectory()) {
     // trace.db run folders and stores are read like the extension reads them (sql.js, read-only).
-    const ws = new TraceWorkspace(root, { final: true, env: process.env, readers: sqliteReaders() });
+    const ws = new TraceWorkspace(root, { final: true, env: process.env, readers: sqliteReaders({ root }) });
     await ws.load({ final: true });
     return {
       root, base: root, runs: ws.runs(), malformed: ws.malformed(), envelopes: ws.envelopes,
@@ -303,6 +303,7 @@ function snake(v: unknown, key = ''): unknown {
 
 /** SQLite stores under the folder (or the file given), read through src/trace/sqlite/stores.ts. */
 export async function stores(root: string): Promise<StoreRow[]> {
+  // In a worker under a time/row/byte budget; a folder is the root every store must resolve inside.
   const reports = await readStores(root);
   return reports.map(r => ({
     path: r.path,

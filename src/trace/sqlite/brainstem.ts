@@ -57,7 +57,8 @@ const col = (t: TableInfo | undefined, c: string, alt = 'NULL'): string => (t?.c
 
 /** The named SQL queries of the brainstem rollup (the bench runs them on the sqlite3 CLI too). */
 export function brainstemQueries(tables: readonly TableInfo[], opts: { failureLimit?: number; topSignatures?: number } = {}): Record<string, string> {
-  const t = (n: string): TableInfo | undefined => tables.find((x) => x.name === n);
+  // Only real tables: a view by one of these names is never queried.
+  const t = (n: string): TableInfo | undefined => tables.find((x) => x.name === n && (x.type ?? 'table') === 'table');
   const raw = t('raw_envelopes');
   const sig = t('signatures');
   const cand = t('candidates');
@@ -79,16 +80,17 @@ export function brainstemQueries(tables: readonly TableInfo[], opts: { failureLi
 /** Counts by status and source, failures with reasons, top signatures, candidates by band (§5). */
 export function brainstemRollup(db: Database, tables: readonly TableInfo[], opts: { failureLimit?: number; topSignatures?: number } = {}): BrainstemRollup {
   const q = brainstemQueries(tables, opts);
-  const byStatus: Record<string, number> = {};
-  const bySource: Record<string, number> = {};
-  const bySourceStatus: Record<string, Record<string, number>> = {};
+  // Keys are store data (a source_type may be "__proto__"): null-prototype records.
+  const byStatus: Record<string, number> = Object.create(null);
+  const bySource: Record<string, number> = Object.create(null);
+  const bySourceStatus: Record<string, Record<string, number>> = Object.create(null);
   let envelopes = 0;
   for (const [src, status, n] of rows(db, q.byStatusSource)) {
     const s = str(src) ?? '';
     const st = str(status) ?? '';
     byStatus[st] = (byStatus[st] ?? 0) + num(n);
     bySource[s] = (bySource[s] ?? 0) + num(n);
-    (bySourceStatus[s] ??= {})[st] = num(n);
+    (bySourceStatus[s] ??= Object.create(null) as Record<string, number>)[st] = num(n);
     envelopes += num(n);
   }
   const failureReasons = rows(db, q.failureReasons).map(([status, reason, n]) => ({ status: str(status) ?? '', reason: str(reason), count: num(n) }));

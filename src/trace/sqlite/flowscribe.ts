@@ -110,7 +110,7 @@ export function readLegacyRows(db: Database, file: string, table: TableInfo): Fl
   const cols = table.columns.filter((c) => c.toLowerCase() !== 'id' && c.toLowerCase() !== 'rowid');
   each(db, `SELECT rowid, ${cols.map(ident).join(', ')} FROM events ORDER BY rowid`, (r) => {
     const line = num(r[0]);
-    const obj: Record<string, unknown> = {};
+    const obj: Record<string, unknown> = Object.create(null); // keyed by column names (store data)
     cols.forEach((c, i) => {
       const v = r[i + 1];
       if (v === null || v === undefined) return;

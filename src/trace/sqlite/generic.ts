@@ -39,6 +39,9 @@ export function mappingMatches(mapping: GenericMapping, path: string): boolean {
 /** The mapped columns that are missing from the table, or a table-level error. */
 export function checkMapping(file: string, mapping: GenericMapping, tables: readonly TableInfo[]): StoreError | undefined {
   const t = tables.find((x) => x.name === mapping.table) ?? tables.find((x) => x.name.toLowerCase() === mapping.table.toLowerCase());
+  if (t && (t.type ?? 'table') !== 'table') {
+    return { file, table: t.name, kind: 'not-a-table', message: `${file}: table ${t.name} is ${t.type === 'view' ? 'a view' : 'a virtual table'}, not read` };
+  }
   if (!t) {
     return { file, table: mapping.table, kind: 'unrecognised-schema', message: `${file}: mapped table "${mapping.table}" does not exist (tables: ${tables.map((x) => x.name).join(', ') || 'none'})` };
   }
@@ -88,7 +91,7 @@ export function readMapped(db: Database, file: string, mapping: GenericMapping, 
       ts: parseTimestamp(tsRaw),
       tsRaw: typeof tsRaw === 'string' || typeof tsRaw === 'number' ? tsRaw : undefined,
       tags: [],
-      extra: {},
+      extra: Object.create(null) as Record<string, unknown>, // keyed by column names (store data)
       src: { file, line },
     };
     const run = v(iRun) ?? v(iSess);

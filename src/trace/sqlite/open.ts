@@ -5,6 +5,7 @@
  * to the user's file: no `-shm`, no journal, no checkpoint.
  */
 import * as fs from 'node:fs';
+import { checkRegular, openRegular, type IngressProblem } from '../ingress/safeFile';
 import { getSqlJs, type Database } from './engine';
 import { applyWal, clearWalFlags, dbPageSize, isWalHeader, SQLITE_MAGIC, walCommittedBytes, type WalResult } from './wal';
 
@@ -20,7 +21,15 @@ export type StoreErrorKind =
   | 'locked'
   | 'unrecognised-schema'
   | 'too-large'
-  | 'io';
+  | 'io'
+  /** The db, its `-wal` or `-journal` is not a regular file (FIFO, device, socket): not read. */
+  | 'not-regular'
+  /** The db or a side file resolves outside the workspace folder: not read. */
+  | 'outside'
+  /** A view or virtual table where a table is expected: not read. */
+  | 'not-a-table'
+  /** Over the row / byte / time / memory budget of a read: stopped. */
+  | 'over-budget';
 
 /** A located, human-readable reason a store could not be read. Plain data, never thrown. */
 export interface StoreError {
@@ -33,6 +42,10 @@ export interface StoreError {
 export interface OpenOptions {
   /** Refuse files whose db + wal exceed this many bytes (default 512 MB). */
   memoryCapBytes?: number;
+  /** The workspace folder: the db, its `-wal` and `-journal` must resolve inside it (ingress policy). */
+  root?: string;
+  /** The user picked this store (or a trusted setting names it): it may lie outside `root`. */
+  allowOutside?: boolean;
   /** How many times to read again when the files change while being read (default 5). */
   retries?: number;
   /** Pause between attempts in ms (default 40). */
@@ -92,12 +105,57 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 type ReadResult = { ok: true; bytes: Buffer } | { ok: false; err: NodeJS.ErrnoException };
 
-function readBytes(p: string): ReadResult {
+/** SQLite's heap limit inside the engine (`PRAGMA hard_heap_limit`): a query that wants more fails. */
+export const SQLITE_HEAP_LIMIT_BYTES = 256 * 1024 * 1024;
+
+/** A located StoreError from an ingress problem (`side` names the side file it was about). */
+function ingressError(file: string, p: IngressProblem, side?: string): StoreError {
+  if (p.reason === 'missing') return { file, kind: 'io', message: `${p.file}: cannot read (ENOENT)` };
+  const kind: StoreErrorKind = p.reason === 'not-regular' ? 'not-regular' : p.reason === 'outside' ? 'outside' : p.reason === 'too-large' ? 'too-large' : 'io';
+  return { file, kind, message: side ? `${p.message}; store ${file} not read` : p.message };
+}
+
+/**
+ * A side file (`-wal`, `-journal`) under the ingress policy: absent is fine (no stat); present
+ * must be a regular file inside the root, else a located error and the store is not read.
+ */
+function sideFile(file: string, side: string, opts: OpenOptions, cap: number): { ok: true; stat?: fs.Stats } | { ok: false; error: StoreError } {
   try {
-    return { ok: true, bytes: fs.readFileSync(p) };
+    fs.lstatSync(side);
+  } catch {
+    return { ok: true };
+  }
+  const c = checkRegular(side, { root: opts.root, allowOutside: opts.allowOutside, kind: 'store-sidecar', maxBytes: cap });
+  if (!c.ok) return c.problem.reason === 'missing' ? { ok: true } : { ok: false, error: ingressError(file, c.problem, side) };
+  return { ok: true, stat: c.stat };
+}
+
+/** Read a whole side file (regular, non-blocking, at most `cap` bytes). */
+function readSide(p: string, opts: OpenOptions, cap: number): ReadResult {
+  const o = openRegular(p, { root: opts.root, allowOutside: opts.allowOutside, kind: 'store-sidecar', maxBytes: cap });
+  if (!o.ok) return { ok: false, err: Object.assign(new Error(o.problem.message), { code: o.problem.reason === 'missing' ? 'ENOENT' : 'EINVAL' }) };
+  const { fd, size } = o.file;
+  try {
+    const buf = Buffer.allocUnsafe(size);
+    let off = 0;
+    while (off < size) {
+      const n = fs.readSync(fd, buf, off, size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return { ok: true, bytes: off === size ? buf : buf.subarray(0, off) };
   } catch (e) {
     return { ok: false, err: e as NodeJS.ErrnoException };
+  } finally {
+    fs.closeSync(fd);
   }
+}
+
+/** Open the main file under the ingress policy (regular, non-blocking, no-follow on the real path). */
+function openMain(file: string, opts: OpenOptions): number {
+  const o = openRegular(file, { root: opts.root, allowOutside: opts.allowOutside, kind: 'store', maxBytes: Number.POSITIVE_INFINITY });
+  if (!o.ok) throw Object.assign(new Error(o.problem.message), { code: o.problem.reason === 'missing' ? 'ENOENT' : 'EINVAL' });
+  return o.file.fd;
 }
 
 /**
@@ -105,10 +163,10 @@ function readBytes(p: string): ReadResult {
  * past the file, so a WAL that grows the database is applied in place without a second copy.
  * Returns the bytes actually read as `length`.
  */
-function readInto(file: string, size: number, minLength: number): ReadResult {
+function readInto(file: string, size: number, minLength: number, opts: OpenOptions): ReadResult {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = openMain(file, opts);
     const buf = Buffer.allocUnsafe(Math.max(size, minLength));
     let off = 0;
     while (off < size) {
@@ -125,10 +183,10 @@ function readInto(file: string, size: number, minLength: number): ReadResult {
   }
 }
 
-function readHead(file: string): Buffer {
+function readHead(file: string, opts: OpenOptions): Buffer {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = openMain(file, opts);
     const b = Buffer.alloc(100);
     const n = fs.readSync(fd, b, 0, 100, 0);
     return b.subarray(0, n);
@@ -147,15 +205,10 @@ function ioError(file: string, e: NodeJS.ErrnoException): StoreError {
   return { file, kind: 'io', message: `${file}: cannot read (${code || e.message})` };
 }
 
-function hotJournal(file: string): boolean {
-  const fd = (() => {
-    try {
-      return fs.openSync(file + '-journal', 'r');
-    } catch {
-      return undefined;
-    }
-  })();
-  if (fd === undefined) return false;
+function hotJournal(file: string, opts: OpenOptions): boolean {
+  const o = openRegular(file + '-journal', { root: opts.root, allowOutside: opts.allowOutside, kind: 'store-sidecar', maxBytes: Number.POSITIVE_INFINITY });
+  if (!o.ok) return false; // absent; a non-regular journal was refused before reading
+  const fd = o.file.fd;
   try {
     const b = Buffer.alloc(8);
     const n = fs.readSync(fd, b, 0, 8, 0);
@@ -248,13 +301,18 @@ export async function openStore(file: string, opts: OpenOptions = {}): Promise<O
   let lastReason = '';
   for (let attempt = 1; attempt <= retries + 1; attempt++) {
     if (attempt > 1) await sleep(delay * (attempt - 1));
-    const st1 = statOrUndef(file);
-    if (!st1) {
-      const e = readBytes(file);
-      return { ok: false, error: ioError(file, e.ok ? ({ message: 'vanished' } as NodeJS.ErrnoException) : e.err) };
-    }
-    if (st1.isDirectory()) return { ok: false, error: { file, kind: 'io', message: `${file}: is a directory` } };
-    const wst1 = statOrUndef(walPath);
+    const st0 = statOrUndef(file);
+    if (st0?.isDirectory()) return { ok: false, error: { file, kind: 'io', message: `${file}: is a directory` } };
+    // The ingress policy first: the db, its -wal and its -journal must be regular files inside the
+    // workspace (a FIFO would block the read, a symlink to /dev/zero would never end).
+    const main = checkRegular(file, { root: opts.root, allowOutside: opts.allowOutside, kind: 'store', maxBytes: Number.POSITIVE_INFINITY });
+    if (!main.ok) return { ok: false, error: ingressError(file, main.problem) };
+    const st1 = main.stat;
+    const walSide = sideFile(file, walPath, opts, Number.POSITIVE_INFINITY);
+    if (!walSide.ok) return walSide;
+    const journalSide = sideFile(file, file + '-journal', opts, Number.POSITIVE_INFINITY);
+    if (!journalSide.ok) return journalSide;
+    const wst1 = walSide.stat;
     const sizeBytes = st1.size + (wst1?.size ?? 0);
     if (sizeBytes > cap) {
       return {
@@ -266,20 +324,20 @@ export async function openStore(file: string, opts: OpenOptions = {}): Promise<O
         },
       };
     }
-    if (hotJournal(file)) {
+    if (hotJournal(file, opts)) {
       lastReason = 'a writer is mid-transaction (hot rollback journal)';
       continue;
     }
     // The -wal first (small), so the main file is read once into a buffer the WAL fits in.
-    const head = readHead(file);
+    const head = readHead(file, opts);
     const wantWal = wst1 !== undefined && wst1.size > 0 && (isWalHeader(head) || st1.size === 0);
     let walBytes: Buffer | undefined;
     if (wantWal) {
-      const w = readBytes(walPath);
+      const w = readSide(walPath, opts, cap);
       if (w.ok) walBytes = w.bytes;
       else if (w.err.code !== 'ENOENT') return { ok: false, error: ioError(walPath, w.err) };
     }
-    const read = readInto(file, st1.size, walBytes ? walCommittedBytes(walBytes) : 0);
+    const read = readInto(file, st1.size, walBytes ? walCommittedBytes(walBytes) : 0, opts);
     if (!read.ok) {
       const err = ioError(file, read.err);
       if (err.kind === 'locked' && attempt <= retries) {
@@ -290,9 +348,9 @@ export async function openStore(file: string, opts: OpenOptions = {}): Promise<O
     }
     let bytes = read.bytes;
     // A checkpoint (or any write) between the two reads gives an inconsistent pair: read again.
-    const st2 = statOrUndef(file);
+    const st2 = statOrUndef(main.real);
     const wst2 = statOrUndef(walPath);
-    if (sigOf(st1) !== sigOf(st2) || sigOf(wst1) !== sigOf(wst2) || hotJournal(file)) {
+    if (sigOf(st1) !== sigOf(st2) || sigOf(wst1) !== sigOf(wst2) || hotJournal(file, opts)) {
       lastReason = 'the files changed while being read';
       continue;
     }
@@ -322,6 +380,9 @@ export async function openStore(file: string, opts: OpenOptions = {}): Promise<O
       // open). A plain Uint8Array here would be copied.
       db = new SQL.Database(image);
       db.exec('PRAGMA query_only = 1');
+      // SQLite's own allocations (page cache, sorter, a computed value) stay under this; a query
+      // that wants more fails with "out of memory" instead of growing the engine's heap.
+      db.exec(`PRAGMA hard_heap_limit = ${SQLITE_HEAP_LIMIT_BYTES}`);
       db.exec('SELECT count(*) FROM sqlite_master');
     } catch (e) {
       const err = engineError(file, e, db);

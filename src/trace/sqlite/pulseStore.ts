@@ -204,8 +204,9 @@ export function pulseStoreRollup(
       for (const r of part) all.push(r);
     }
   });
-  const byType: Record<string, number> = {};
-  const bySource: Record<string, number> = {};
+  // Keys are store data (an event type or source may be "__proto__"): null-prototype records.
+  const byType: Record<string, number> = Object.create(null);
+  const bySource: Record<string, number> = Object.create(null);
   const unsup = new Map<string, { type: string; version: number; count: number }>();
   const phases = new Map<string, PulsePhaseRollup>();
   const phase = (name: string): PulsePhaseRollup => {
@@ -213,7 +214,7 @@ export function pulseStoreRollup(
     if (!p) phases.set(name, (p = { phase: name, closes: 0, tasksDone: 0, taskCloses: 0 }));
     return p;
   };
-  const stopReasons: Record<string, number> = {};
+  const stopReasons: Record<string, number> = Object.create(null);
   let total = 0;
   let vt = 0;
   let vp = 0;
@@ -271,7 +272,7 @@ export function pulseStoreRollup(
   }
   const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
   const unsupported = [...unsup.values()].sort((a, b) => cmp(a.type, b.type) || a.version - b.version);
-  const byTarget: Record<string, PassRate> = {};
+  const byTarget: Record<string, PassRate> = Object.create(null);
   for (const [k, [t, p]] of targets) byTarget[k] = rate(t, p);
   const byDay = [...days].map(([day, [t, p]]) => ({ day, ...rate(t, p) })).sort((a, b) => cmp(a.day, b.day));
   const recent = rows(db, pulseQueries(hasSource, recentN, false, hasReceived).recent).reverse().map((r) => pulseRowEvent(file, r));

@@ -14,6 +14,7 @@ import type { SourceHandle, SourceReaderFactory, SourceReadResult } from '../wor
 import type { StoreKind } from './detect';
 import type { GenericMapping } from './generic';
 import { storeSignature } from './open';
+import type { SqlBudget } from './query';
 import { readFlowscribeDb, readStore } from './stores';
 
 export interface SqliteReaderOptions {
@@ -21,6 +22,10 @@ export interface SqliteReaderOptions {
   memoryCapBytes?: number;
   /** Generic mappings (`flowlens.sqlite.mappings`). */
   mappings?: readonly GenericMapping[];
+  /** The workspace folder: a store (or its `-wal` / `-journal`) resolving outside it is not read. */
+  root?: string;
+  /** Row / byte / time budget of each read (defaults in query.ts: 30 s, 256 MB, …). */
+  budget?: SqlBudget;
 }
 
 /** A handle that re-reads a database only when its signature changed. */
@@ -48,7 +53,8 @@ export const EVENT_KINDS: readonly StoreKind[] = ['flowscribe', 'flowscribe-lega
 
 /** Reader factories for `TraceWorkspace({readers})`. */
 export function sqliteReaders(opts: SqliteReaderOptions = {}): Partial<Record<SourceKind, SourceReaderFactory>> {
-  const open = { memoryCapBytes: opts.memoryCapBytes };
+  // Every read runs in the SQLite worker (stores.ts → pool.ts), never on the workspace's thread.
+  const open = { memoryCapBytes: opts.memoryCapBytes, root: opts.root, budget: opts.budget };
   return {
     'trace-db': (src) =>
       new DbHandle(src.file, async () => {

@@ -3,214 +3,99 @@
  * rows, WAL status and rollups), `readStores` (a file or a folder, for `flowlens stores`),
  * `readFlowscribeDb` (a run folder's `trace.db` → TraceEvents) and a plain-text formatter.
  * Never throws: failures are located {@link StoreError}s in `problems`.
+ *
+ * `readStore` and `readFlowscribeDb` run the read in a worker thread (pool.ts) under a wall-clock
+ * budget (default 30 s; `budget.timeMs`) and the row/byte budget of query.ts, so a hostile store
+ * cannot block the calling thread. `inProcess: true` (tests only) reads on the calling thread.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Malformed, TraceEvent } from '../model';
-import type { PulseRollup } from '../pulse';
-import { brainstemRollup, type BrainstemRollup } from './brainstem';
-import { detectKind, listTables, mainTable, type StoreKind, type TableInfo } from './detect';
-import { readLegacyRows, readSinkRows } from './flowscribe';
-import { checkMapping, mappingMatches, readMapped, type GenericMapping } from './generic';
-import { engineError, formatBytes, openStore, storeSignature, type OpenOptions, type StoreError } from './open';
-import { pulseStoreEvents, pulseStoreRollup } from './pulseStore';
-import { sovereigntyRollup, type SovereigntyOptions, type SovereigntyRollup } from './sovereignty';
+import { dict, queryStoreInProcess, readFlowscribeDbInProcess, readStoreInProcess, type FlowscribeDbResult, type QueryResult, type ReadStoreOptions, type StoreReport } from './core';
+import { formatBytes, storeSignature, type OpenOptions } from './open';
+import { findSqliteWorker, runInWorker } from './pool';
+import type { SqlBudget } from './query';
+import { checkRegular, READ_FLAGS } from '../ingress/safeFile';
 import { SQLITE_MAGIC } from './wal';
 
-export interface FlowscribeRollup {
-  events: number;
-  malformed: number;
-  byType: Record<string, number>;
-  runs: string[];
-  firstTs?: number;
-  lastTs?: number;
+export type { FlowscribeRollup, StoreRollups, StoreReport, ReadStoreOptions, FlowscribeDbResult, QueryResult } from './core';
+
+/** Where a read runs: in a worker (default) or, for unit tests of the core, on the calling thread. */
+export interface WorkerChoice {
+  /** Read on the calling thread (no time budget between rows … a stuck step blocks it). Tests only. */
+  inProcess?: boolean;
+  /** The bundled worker script (default: found next to this bundle, see pool.findSqliteWorker). */
+  workerScript?: string;
 }
 
-/** Rollups of a store; exactly one member is set, matching `kind`. */
-export interface StoreRollups {
-  pulse?: PulseRollup;
-  sovereignty?: SovereigntyRollup;
-  brainstem?: BrainstemRollup;
-  flowscribe?: FlowscribeRollup;
+/** Plain-data options for the worker (no functions, no class instances). */
+function jobOpts(opts: object): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(opts)) if (k !== 'inProcess' && k !== 'workerScript' && typeof v !== 'function' && v !== undefined) out[k] = v;
+  return out;
 }
 
-export interface StoreReport {
-  path: string;
-  /** Detected kind; undefined when the file could not be opened (see `problems`). */
-  kind?: StoreKind;
-  /** Rows of the main table (events / raw_envelopes / the mapped table; all tables for an unmapped generic store). */
-  rows: number;
-  walApplied: boolean;
-  wal?: { framesApplied: number; framesIgnored: number; commits: number; reason?: string };
-  /** Main file + `-wal` on disk. */
-  sizeBytes: number;
-  /** {@link storeSignature} at read time: re-read when it changes. */
-  signature: string;
-  tables?: TableInfo[];
-  rollups?: StoreRollups;
-  /** Trace events (flowscribe sink, Pulse rows, mapped generic tables) when `includeEvents`. */
-  events?: TraceEvent[];
-  malformed?: Malformed[];
-  /** The generic mapping used, if any. */
-  mapping?: GenericMapping;
-  problems: StoreError[];
-}
-
-export interface ReadStoreOptions extends OpenOptions {
-  /** Generic mappings (setting `flowlens.sqlite.mappings`); the first matching one is used. */
-  mappings?: readonly GenericMapping[];
-  /**
-   * Also return TraceEvents for sink / Pulse / mapped stores (default false); a list of kinds
-   * returns them only for stores of those kinds (a 1M-row Pulse store is ~1M events).
-   */
-  includeEvents?: boolean | readonly StoreKind[];
-  /**
-   * Compute the Pulse / sovereignty / brainstem rollups (default true). The workspace reader turns
-   * this off: those stores add no events, and a 1M-row Pulse rollup costs seconds of CPU on every
-   * change of the file; the `stores` command and the dashboard's store panels compute them.
-   */
-  rollups?: boolean;
-  /** At most this many events (newest kept) for mapped generic tables. */
-  maxEvents?: number;
-  /** Pulse `recent` size. */
-  recent?: number;
-  /** Sovereignty time window. */
-  window?: SovereigntyOptions;
-}
-
-function flowscribeRollup(events: readonly TraceEvent[], malformed: number): FlowscribeRollup {
-  const byType: Record<string, number> = {};
-  const runs = new Set<string>();
-  let firstTs: number | undefined;
-  let lastTs: number | undefined;
-  for (const e of events) {
-    byType[e.type] = (byType[e.type] ?? 0) + 1;
-    if (e.runId) runs.add(e.runId);
-    if (e.ts !== undefined) {
-      if (firstTs === undefined || e.ts < firstTs) firstTs = e.ts;
-      if (lastTs === undefined || e.ts > lastTs) lastTs = e.ts;
-    }
+/** A record that came back through structured clone, as a null-prototype record again. */
+function revive<T>(rec: Record<string, T> | undefined, deep = false): Record<string, T> | undefined {
+  if (!rec || typeof rec !== 'object') return rec;
+  const out = dict<T>();
+  for (const k of Object.keys(rec)) {
+    const v = rec[k];
+    out[k] = (deep ? revive(v as unknown as Record<string, unknown>) : v) as T;
   }
-  return { events: events.length, malformed, byType, runs: [...runs].sort(), firstTs, lastTs };
+  return out;
 }
 
-/** Read one store: open (WAL applied), detect its kind by schema, compute its rollups. */
-export async function readStore(file: string, opts: ReadStoreOptions = {}): Promise<StoreReport> {
-  const signature = storeSignature(file);
-  const opened = await openStore(file, opts);
-  if (!opened.ok) {
-    let sizeBytes = 0;
-    try {
-      sizeBytes = fs.statSync(file).size;
-    } catch {
-      // reported in problems
-    }
-    return { path: file, rows: 0, walApplied: false, sizeBytes, signature, problems: [opened.error] };
+function reviveReport(r: StoreReport): StoreReport {
+  const ro = r.rollups;
+  if (ro?.pulse) {
+    ro.pulse.byType = revive(ro.pulse.byType)!;
+    ro.pulse.bySource = revive(ro.pulse.bySource)!;
+    ro.pulse.stopReasons = revive(ro.pulse.stopReasons)!;
+    ro.pulse.verification.byTarget = revive(ro.pulse.verification.byTarget)!;
   }
-  const s = opened.store;
-  const report: StoreReport = {
-    path: file,
-    rows: 0,
-    walApplied: s.walApplied,
-    wal: s.wal,
-    sizeBytes: s.sizeBytes,
-    signature,
-    problems: [],
-  };
-  let table: string | undefined;
-  const wantEvents = (k: StoreKind): boolean => opts.includeEvents === true || (Array.isArray(opts.includeEvents) && opts.includeEvents.includes(k));
+  if (ro?.brainstem) {
+    ro.brainstem.byStatus = revive(ro.brainstem.byStatus)!;
+    ro.brainstem.bySource = revive(ro.brainstem.bySource)!;
+    ro.brainstem.bySourceStatus = revive(ro.brainstem.bySourceStatus, true)!;
+  }
+  if (ro?.flowscribe) ro.flowscribe.byType = revive(ro.flowscribe.byType)!;
+  return r;
+}
+
+/** Read one store (in a worker): open (WAL applied), detect its kind by schema, compute its rollups. */
+export async function readStore(file: string, opts: ReadStoreOptions & WorkerChoice = {}): Promise<StoreReport> {
+  const script = opts.inProcess ? undefined : findSqliteWorker(opts.workerScript);
+  if (!script) return readStoreInProcess(file, opts);
+  const r = await runInWorker(script, { op: 'readStore', file, opts: jobOpts(opts) }, { timeMs: opts.budget?.timeMs, memoryCapBytes: opts.memoryCapBytes });
+  if (r.ok) return reviveReport(r.value as StoreReport);
+  let sizeBytes = 0;
   try {
-    const tables = listTables(s.db, true);
-    const broken = tables.filter((t) => t.error !== undefined);
-    if (broken.length) {
-      const qc = engineError(file, new Error(broken[0].error), s.db, broken[0].name);
-      for (const t of broken) report.problems.push({ ...qc, table: t.name, message: t === broken[0] ? qc.message : `${file} (table ${t.name}): ${t.error}` });
-    }
-    const kind = detectKind(tables);
-    report.kind = kind;
-    report.tables = tables;
-    table = mainTable(kind);
-    const main = tables.find((t) => t.name === table);
-    report.rows = main?.rows ?? 0;
-    if (main?.error !== undefined) return report; // already reported, with quick_check
-    switch (kind) {
-      case 'flowscribe':
-      case 'flowscribe-legacy': {
-        const r = kind === 'flowscribe' ? readSinkRows(s.db, file) : readLegacyRows(s.db, file, main as TableInfo);
-        report.rollups = { flowscribe: flowscribeRollup(r.events, r.malformed.length) };
-        report.malformed = r.malformed;
-        if (wantEvents(kind)) report.events = r.events;
-        break;
-      }
-      case 'pulse':
-        if (opts.rollups !== false) report.rollups = { pulse: pulseStoreRollup(s.db, file, main, { recent: opts.recent }) };
-        if (wantEvents(kind)) report.events = pulseStoreEvents(s.db, file, main);
-        break;
-      case 'sovereignty':
-        if (opts.rollups !== false) report.rollups = { sovereignty: sovereigntyRollup(s.db, opts.window) };
-        break;
-      case 'brainstem':
-        if (opts.rollups !== false) report.rollups = { brainstem: brainstemRollup(s.db, tables) };
-        break;
-      case 'generic': {
-        const mapping = opts.mappings?.find((m) => mappingMatches(m, file));
-        if (!mapping) {
-          report.rows = tables.reduce((a, t) => a + (t.rows ?? 0), 0);
-          break;
-        }
-        report.mapping = mapping;
-        const bad = checkMapping(file, mapping, tables);
-        if (bad) {
-          report.problems.push(bad);
-          break;
-        }
-        const t = tables.find((x) => x.name.toLowerCase() === mapping.table.toLowerCase()) as TableInfo;
-        table = t.name;
-        report.rows = t.rows ?? 0;
-        const r = readMapped(s.db, file, mapping, t, opts.maxEvents);
-        report.malformed = r.malformed;
-        if (wantEvents(kind)) report.events = r.events;
-        break;
-      }
-    }
-  } catch (e) {
-    report.problems.push(engineError(file, e, s.db, table));
-  } finally {
-    s.close();
+    const st = fs.statSync(file);
+    if (st.isFile()) sizeBytes = st.size;
+  } catch {
+    // reported in problems
   }
-  return report;
+  return { path: file, rows: 0, walApplied: false, sizeBytes, signature: storeSignature(file), problems: [r.error] };
 }
 
 /**
- * A run folder's flowscribe `trace.db` (§2) as TraceEvents, like the JSONL reader gives.
- * A file that cannot be read, or is not a flowscribe sink, gives no events and an `error`.
+ * A run folder's flowscribe `trace.db` (§2) as TraceEvents (read in a worker), like the JSONL
+ * reader gives. A file that cannot be read, or is not a flowscribe sink, gives no events and an `error`.
  */
-export async function readFlowscribeDb(
-  file: string,
-  opts: OpenOptions = {},
-): Promise<{ events: TraceEvent[]; malformed: Malformed[]; error?: StoreError }> {
-  const opened = await openStore(file, opts);
-  if (!opened.ok) return { events: [], malformed: [], error: opened.error };
-  const s = opened.store;
-  try {
-    const tables = listTables(s.db);
-    const kind = detectKind(tables);
-    if (kind === 'flowscribe') return readSinkRows(s.db, file);
-    if (kind === 'flowscribe-legacy') return readLegacyRows(s.db, file, tables.find((t) => t.name === 'events') as TableInfo);
-    return {
-      events: [],
-      malformed: [],
-      error: {
-        file,
-        kind: 'unrecognised-schema',
-        message: `${file}: not a flowscribe sink (expected table events(id, event_type, event_data, created_at); found ${tables.map((t) => `${t.name}(${t.columns.join(', ')})`).join(', ') || 'no tables'})`,
-      },
-    };
-  } catch (e) {
-    return { events: [], malformed: [], error: engineError(file, e, s.db, 'events') };
-  } finally {
-    s.close();
-  }
+export async function readFlowscribeDb(file: string, opts: OpenOptions & { budget?: SqlBudget } & WorkerChoice = {}): Promise<FlowscribeDbResult> {
+  const script = opts.inProcess ? undefined : findSqliteWorker(opts.workerScript);
+  if (!script) return readFlowscribeDbInProcess(file, opts);
+  const r = await runInWorker(script, { op: 'readFlowscribeDb', file, opts: jobOpts(opts) }, { timeMs: opts.budget?.timeMs, memoryCapBytes: opts.memoryCapBytes });
+  if (r.ok) return r.value as FlowscribeDbResult;
+  return { events: [], malformed: [], error: r.error };
+}
+
+/** One read-only statement on a store, in the worker, its rows under the budget (tools and tests). */
+export async function queryStore(file: string, sql: string, opts: OpenOptions & { budget?: SqlBudget } & WorkerChoice = {}): Promise<QueryResult> {
+  const script = opts.inProcess ? undefined : findSqliteWorker(opts.workerScript);
+  if (!script) return queryStoreInProcess(file, sql, opts);
+  const r = await runInWorker(script, { op: 'query', file, sql, opts: jobOpts(opts) }, { timeMs: opts.budget?.timeMs, memoryCapBytes: opts.memoryCapBytes });
+  return r.ok ? (r.value as QueryResult) : { rows: [], problems: [r.error] };
 }
 
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'out', '.vscode-test']);
@@ -219,7 +104,10 @@ const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'out', '.vscode-test'
 export function looksLikeSqlite(file: string): boolean {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(file, 'r');
+    const c = checkRegular(file, { kind: 'store', maxBytes: Number.POSITIVE_INFINITY });
+    if (!c.ok) return false;
+    fd = fs.openSync(c.real, READ_FLAGS);
+    if (!fs.fstatSync(fd).isFile()) return false;
     const b = Buffer.alloc(16);
     return fs.readSync(fd, b, 0, 16, 0) === 16 && b.equals(SQLITE_MAGIC);
   } catch {
@@ -256,8 +144,11 @@ export function findStores(root: string, maxDepth = 6): string[] {
   return out;
 }
 
-/** `flowlens stores [PATH]`: one report per store in a file or folder (default: cwd). */
-export async function readStores(target: string, opts: ReadStoreOptions = {}): Promise<StoreReport[]> {
+/**
+ * `flowlens stores [PATH]`: one report per store in a file or folder (default: cwd). For a folder,
+ * it is the root every store (and side file) must resolve inside, unless `opts.root` says otherwise.
+ */
+export async function readStores(target: string, opts: ReadStoreOptions & WorkerChoice = {}): Promise<StoreReport[]> {
   let st: fs.Stats | undefined;
   try {
     st = fs.statSync(target);
@@ -268,8 +159,9 @@ export async function readStores(target: string, opts: ReadStoreOptions = {}): P
     return [{ path: target, rows: 0, walApplied: false, sizeBytes: 0, signature: '-|-', problems: [{ file: target, kind: 'io', message: `${target}: no such file or folder` }] }];
   }
   const files = st.isDirectory() ? findStores(target) : [target];
+  const o = st.isDirectory() && opts.root === undefined ? { ...opts, root: target } : opts;
   const out: StoreReport[] = [];
-  for (const f of files) out.push(await readStore(f, opts));
+  for (const f of files) out.push(await readStore(f, o));
   return out;
 }
 
@@ -317,7 +209,10 @@ export function formatStoreReports(reports: readonly StoreReport[]): string {
       lines.push(`  flowscribe events: ${f.events} (${f.malformed} malformed); ${top(f.byType)}`);
     }
     if (r.kind === 'generic' && !r.mapping) {
-      for (const t of r.tables ?? []) lines.push(`  table ${t.name}: ${t.rows ?? '?'} rows (${t.columns.join(', ')})`);
+      for (const t of r.tables ?? []) {
+        if (t.type === 'view' || t.type === 'virtual') lines.push(`  ${t.type === 'view' ? 'view' : 'virtual table'} ${t.name}: not read`);
+        else lines.push(`  table ${t.name}: ${t.rows ?? '?'} rows (${t.columns.join(', ')})`);
+      }
     }
   }
   return lines.join('\n');

@@ -146,7 +146,8 @@ export class DashboardPanel implements vscode.Disposable {
         const out: StoreReport[] = [];
         // trace.db sinks are runs (the Runs view reads them); only the store kinds with panels are kept.
         for (const f of findStores(root).filter((x) => path.basename(x) !== 'trace.db')) {
-          const r = await readStore(f);
+          // In the SQLite worker (never this thread), inside the workspace folder only.
+          const r = await readStore(f, { root });
           if (r.kind && PANEL_KINDS.has(r.kind)) out.push(r);
         }
         return out;
