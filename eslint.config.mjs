@@ -28,6 +28,22 @@ export default tseslint.config(
     },
   },
   {
+    // Issue 13 class 4: a record keyed by trace data (run ids, flow names, classes, tags, metric
+    // names, evidence keys) must not inherit from Object.prototype. Use a Map, or record() /
+    // setOwn() / bump() from src/trace/bounded.ts. test/unit/totality/protoKeys.test.ts walks the
+    // outputs with `__proto__`, `constructor`, `toString` as ids, classes and keys.
+    files: ['src/trace/**/*.ts', 'src/cli/**/*.ts', 'src/views/**/*.ts'],
+    ignores: ['src/trace/sqlite/**'],
+    rules: { 'no-restricted-syntax': ['error',
+      { selector: "VariableDeclarator[id.typeAnnotation.typeAnnotation.typeName.name='Record'][init.type='ObjectExpression'][init.properties.length=0]",
+        message: 'A data-keyed record must be a Map or record() (src/trace/bounded.ts), not {} (issue 13: __proto__/constructor keys).' },
+      { selector: "PropertyDefinition[typeAnnotation.typeAnnotation.typeName.name='Record'][value.type='ObjectExpression'][value.properties.length=0]",
+        message: 'A data-keyed record must be a Map or record() (src/trace/bounded.ts), not {} (issue 13: __proto__/constructor keys).' },
+      { selector: "TSAsExpression[expression.type='ObjectExpression'][expression.properties.length=0][typeAnnotation.typeName.name='Record']",
+        message: 'A data-keyed record must be a Map or record() (src/trace/bounded.ts), not {} as Record (issue 13).' },
+    ] },
+  },
+  {
     files: ['media/**/*.ts'],
     rules: { 'no-restricted-properties': ['error',
       { object: 'element', property: 'innerHTML', message: 'Trace data is untrusted: build DOM nodes with textContent.' }] },

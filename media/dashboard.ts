@@ -104,7 +104,8 @@ const fmtMs = (v: number | undefined | null): string => {
   return `${Math.round(v * 10) / 10} ms`;
 };
 const fmtPct = (v: number | undefined): string => (v === undefined ? '–' : `${Math.round(v * 1000) / 10}%`);
-const fmtTime = (ms: number | undefined): string => (ms === undefined ? '' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
+const fmtTime = (ms: number | undefined): string =>
+  ms === undefined ? '' : Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : 'invalid time';
 const baseName = (f: string): string => f.split(/[\\/]/).pop() ?? f;
 /** Short axis label of a run id: `20261118T140000Z-a1c3` → `11-18 a1c3`. */
 const runLabel = (id: string): string => {
@@ -253,6 +254,7 @@ function selectionKey(s: SelectionMsg): string {
 }
 
 function toLocalInput(ms: number): string {
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15 - 86_400_000) return '';
   const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
   return d.toISOString().slice(0, 16);
 }

@@ -21,6 +21,7 @@ import { CliError } from './errors';
 import { iso, toJson } from './output';
 import { readSingleFile } from './single';
 
+import { DEPTH_MARK, MAX_VALUE_DEPTH, record, recordOf, setOwn } from '../trace/bounded';
 /** The loaded PATH: a workspace folder or one file. */
 export interface Loaded {
   /** The folder, or the file given. */
@@ -115,6 +116,8 @@ export interface RunRow {
   malformed: number;
   /** The run's events were released to keep its source within `flowlens.maxEventsPerSource`. */
   summarised: boolean;
+  /** Lines kept with a located warning (e.g. `timestamp out of range`), listed in the document's `warnings`. */
+  warnings: number;
   /** How the cap applies to the run; null when every event is held (see docs/cli.md). */
   capped: { mode: 'summarised' | 'capped'; events_kept: number; events_not_kept: number; limit: number } | null;
 }
@@ -124,10 +127,19 @@ export function runRow(ws: Loaded, r: Run, opts: { redact: boolean }): RunRow {
   const id = identFor(ws, opts.redact);
   return {
     id: id(r.id), status: r.status, started: iso(r.started), ended: iso(r.ended), app: nullable(id, r.app), mode: nullable(id, r.mode),
-    dialect: r.dialect, sources: r.sources.map(id), flows: runFlowCounts(r), events: r.counts?.total ?? r.events.length, malformed: r.malformed.length,
+    dialect: r.dialect, sources: r.sources.map(id), flows: runFlowCounts(r), events: r.counts?.total ?? r.events.length, malformed: r.malformed.length, warnings: r.warnings?.length ?? 0,
     summarised: r.cap?.mode === 'summarised',
     capped: r.cap ? { mode: r.cap.mode, events_kept: r.cap.kept, events_not_kept: r.cap.notKept, limit: r.cap.limit } : null,
   };
+}
+
+/** Located warnings of the runs' kept lines (e.g. `timestamp out of range`), in run order. */
+export function warnings(ws: Loaded, runs: readonly Run[], opts: { redact: boolean } = { redact: true }): { run: string; file: string; line: number; reason: string }[] {
+  const red = redactorFor(ws, opts.redact);
+  const id = identFor(ws, opts.redact);
+  return runs.flatMap(r => (r.warnings ?? []).map(w => ({
+    run: id(r.id), file: red ? red.identifier(w.file) : w.file, line: w.line, reason: red ? red.string(w.reason) : w.reason,
+  })));
 }
 
 export function malformed(ws: Loaded): { file: string; line: number; reason: string }[] {
@@ -157,7 +169,7 @@ function flowRow(f: FlowRollup, id: Ident): FlowRow {
   return {
     name: id(f.flow), instances: f.instances, succeeded: f.succeeded, failed: f.failed, exceptions: f.exceptions, orphaned: f.orphaned,
     running: f.running, success_rate: num(f.successRate), p50_ms: num(f.p50Ms), p95_ms: num(f.p95Ms), max_ms: num(f.maxMs),
-    sla_p95_ms: num(f.slaP95Ms), sla_breached: f.slaBreached, failure_classes: { ...f.failureClasses },
+    sla_p95_ms: num(f.slaP95Ms), sla_breached: f.slaBreached, failure_classes: recordOf(f.failureClasses),
   };
 }
 
@@ -251,7 +263,7 @@ function pulseDoc(p: PulseRollup): PulseDoc {
     stop_reasons: p.stopReasons,
     verification: {
       overall: rate(p.verification.overall),
-      by_target: Object.fromEntries(Object.entries(p.verification.byTarget).map(([k, v]) => [k, rate(v)])),
+      by_target: recordOf(Object.entries(p.verification.byTarget).map(([k, v]) => [k, rate(v)] as const)),
       by_day: p.verification.byDay.map(d => ({ day: d.day, ...rate(d) })),
     },
     unsupported: p.unsupported.map(u => ({ type: u.type, version: u.version, count: u.count })),
@@ -289,14 +301,16 @@ export interface StoreRow {
 }
 
 /** camelCase keys → snake_case, epoch-ms times (`…At`, `…Ts`, `ts`) → ISO strings; for store rollups. */
-function snake(v: unknown, key = ''): unknown {
+function snake(v: unknown, key = '', depth = 0): unknown {
   if (typeof v === 'number' && /(?:At|Ts|^ts|Time)$/.test(key)) return iso(v);
-  if (Array.isArray(v)) return v.map(x => snake(x));
   if (v === null || typeof v !== 'object' || v instanceof Map || v instanceof Set) return v;
-  const out: Record<string, unknown> = {};
+  // Checked before descending (store values are data): deeper levels are cut, never recursed into.
+  if (depth >= MAX_VALUE_DEPTH) return DEPTH_MARK;
+  if (Array.isArray(v)) return v.map(x => snake(x, '', depth + 1));
+  const out = record<unknown>();
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
     if (x === undefined) continue;
-    out[k.replace(/[A-Z]/g, c => '_' + c.toLowerCase())] = snake(x, k);
+    setOwn(out, k.replace(/[A-Z]/g, c => '_' + c.toLowerCase()), snake(x, k, depth + 1));
   }
   return out;
 }

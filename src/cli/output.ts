@@ -3,6 +3,9 @@
  * tables, JSON that is safe to print. Pure formatting; no trace logic.
  */
 
+import { isoTime } from '../trace/time';
+import { boundedCopy } from '../trace/bounded';
+
 /**
  * Characters that can change what a terminal shows: C0 controls, DEL, C1 controls (incl. CSI
  * 0x9b), bidi overrides/isolates/marks, line/paragraph separators, zero-width joiners/BOM.
@@ -29,15 +32,20 @@ export function esc(v: unknown): string {
 
 function safeJson(v: unknown): string {
   try {
-    return JSON.stringify(v) ?? '';
+    return JSON.stringify(boundedCopy(v)) ?? '';
   } catch {
-    return String(v);
+    return '[unprintable]';
   }
 }
 
-/** JSON.stringify with the same invisible/bidi characters escaped as `\uXXXX` (still valid JSON, same values). */
+/**
+ * JSON.stringify with the same invisible/bidi characters escaped as `\uXXXX` (still valid JSON,
+ * same values). The value is first copied with a depth limit ({@link boundedCopy}: deeper
+ * levels print as `"[depth limit]"`), since `JSON.stringify` itself overflows the stack on
+ * evidence nested ~10,000 deep; Maps print as objects, `__proto__` keys as keys.
+ */
 export function toJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x), 2).replace(
+  return (JSON.stringify(boundedCopy(v), null, 2) ?? 'null').replace(
     /[\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g,
     ch => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'),
   );
@@ -45,7 +53,7 @@ export function toJson(v: unknown): string {
 
 /** ISO-8601 UTC string of an epoch-ms time, or null. */
 export function iso(ms: number | undefined): string | null {
-  return ms === undefined || !Number.isFinite(ms) ? null : new Date(ms).toISOString();
+  return isoTime(ms) ?? null;
 }
 
 /** Whether to colour stdout: a TTY, unless NO_COLOR; FORCE_COLOR (not 0/false) forces it on. */

@@ -29,6 +29,8 @@
  */
 import { FlowNode, Run, TraceEvent, Verdict } from './model';
 import { Redactor, RedactOptions, stripControl } from './egress/redact';
+import { boundedCopy, record } from './bounded';
+import { isoTime } from './time';
 
 /** Default ask.md size budget in bytes. */
 export const DEFAULT_ASK_BUDGET_BYTES = 12288;
@@ -109,21 +111,17 @@ export function cleanJson(red: Redactor, v: unknown): string {
   return neutralizeMarkdown(stripControl(JSON.stringify(sortKeys(red.value(v))) ?? 'null'));
 }
 
+/** Deepest evidence level kept in ask.md before `[depth limit]` (the Redactor cuts deeper still). */
+const ASK_VALUE_DEPTH = 32;
+
+/** A key-sorted, depth-limited copy (the limit is checked before descending: 100,000-deep evidence is fine). */
 function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) out[k] = sortKeys((v as Record<string, unknown>)[k]);
-    return out;
-  }
-  return v;
+  return boundedCopy(v, { maxDepth: ASK_VALUE_DEPTH, sortKeys: true });
 }
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 
-function iso(ms: number | undefined): string | undefined {
-  return ms === undefined || !Number.isFinite(ms) ? undefined : new Date(ms).toISOString();
-}
+const iso = isoTime;
 
 // ---------------------------------------------------------------------------------------------
 // Model extraction (pure, shared by ask.md and summary.md)
@@ -475,7 +473,7 @@ export function sketchLines(run: Run, red: Redactor, focus?: Set<string>): Sketc
 
 /** A compact, redacted JSON line for one event (fixed key order; evidence keys sorted). */
 export function eventLine(e: TraceEvent, red: Redactor, flowLabel: string | undefined, where: string | undefined): string {
-  const rec: Record<string, unknown> = {};
+  const rec = record<unknown>();
   rec.ts = iso(e.ts) ?? e.tsRaw;
   rec.type = e.type;
   if (flowLabel) rec.flow = flowLabel;

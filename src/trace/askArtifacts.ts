@@ -11,6 +11,7 @@ import { FlowNode, Run } from './model';
 import { Redactor, stripControl } from './egress/redact';
 import type { FlowRollup } from './rollup';
 
+import { isoTime } from './time';
 /** Options for {@link askContextFor}. */
 export interface AskContextOptions {
   /** Workspace root; resolved paths under it are shown relative to it. */
@@ -49,7 +50,7 @@ export function askContextFor(catalog: Catalog | undefined, opts: AskContextOpti
   return ctx;
 }
 
-const iso = (ms: number | undefined): string => (ms === undefined || !Number.isFinite(ms) ? '?' : new Date(ms).toISOString());
+const iso = (ms: number | undefined): string => isoTime(ms) ?? '?';
 
 function median(sorted: readonly number[]): number {
   const m = Math.floor(sorted.length / 2);

@@ -9,6 +9,8 @@
 import { EventStore, LazyFlowNode, LazyRun, NO_CHILDREN, countInto, shortFlowId, type EventItem } from './index/lazy';
 import { FlowNode, Malformed, Run, RunStatus, TraceEvent, VERDICT_TYPES, Verdict } from './model';
 import type { EventCounts } from './rollup';
+import { emptyEventCounts, setOwn } from './bounded';
+import { timestampProblem } from './time';
 
 /**
  * The fields of an event the builder reads. A {@link TraceEvent} has them all; the parallel index
@@ -150,6 +152,8 @@ export class RunBuilder {
   private lastState?: RunState;
   /** The flow of the previous event (a flow's events are usually close together). */
   private lastFlow?: FlowNode;
+  /** Warnings per run (also those beyond {@link MAX_WARNINGS_PER_RUN}, which are not listed). */
+  private readonly warningCounts = new WeakMap<Run, number>();
 
   constructor(opts: RunBuilderOptions = {}) {
     this.cap = opts.maxEventsPerRun && opts.maxEventsPerRun > 0 ? opts.maxEventsPerRun : Infinity;
@@ -206,7 +210,7 @@ export class RunBuilder {
     if (ts !== undefined) {
       if (run.started === undefined) run.started = ts;
       if (st.lastTs === undefined || ts > st.lastTs) st.lastTs = ts;
-    }
+    } else if ((event as Partial<TraceEvent>).tsRaw !== undefined) this.checkTimestamp(run, event as TraceEvent);
     const stored = (lazy ? run.items.length : run.events.length) < st.limit;
     if (stored) {
       if (lazy) run.items.push(item);
@@ -239,6 +243,25 @@ export class RunBuilder {
     if (flowId === undefined || flowId === '') return run;
     this.addToFlow(run, st, flowId, event, item, stored);
     return run;
+  }
+
+  /**
+   * An event whose timestamp was written but not read: a value outside the Date range (`1e16`)
+   * is kept and counted without a time, with a located warning on the run (and one run note).
+   */
+  private checkTimestamp(run: Run, event: TraceEvent): void {
+    const why = timestampProblem(event.tsRaw);
+    if (why === undefined) return;
+    const list = (run.warnings ??= []);
+    const n = (this.warningCounts.get(run) ?? 0) + 1;
+    this.warningCounts.set(run, n);
+    if (list.length < MAX_WARNINGS_PER_RUN) list.push({ file: event.src.file, line: event.src.line, reason: `${why} (${String(event.tsRaw).slice(0, 40)}); the event is kept without a time` });
+    const first = list[0];
+    const text = `${why}: ${n} line${n === 1 ? '' : 's'} kept without a time (first: ${first.file}:${first.line})`;
+    const i = run.notes.findIndex((x) => x.startsWith(`${why}: `));
+    if (i >= 0) run.notes[i] = text;
+    else run.notes.push(text);
+    this.changes.runs.add(run.id);
   }
 
   /** Record a malformed line that belongs to a run (per-run files). */
@@ -539,12 +562,12 @@ export class RunBuilder {
         lazyFlow.shared |= SHARED_CORRELATION;
       } else {
         for (const [k, v] of Object.entries(event.correlation)) {
-          if (k in flow.correlation) continue;
+          if (Object.prototype.hasOwnProperty.call(flow.correlation, k)) continue;
           if (lazyFlow && lazyFlow.shared & SHARED_CORRELATION) {
             flow.correlation = { ...flow.correlation };
             lazyFlow.shared &= ~SHARED_CORRELATION;
           }
-          flow.correlation[k] = v;
+          setOwn(flow.correlation, k, v);
         }
       }
     }
@@ -644,6 +667,9 @@ export class RunBuilder {
   }
 }
 
+/** Located warnings listed per run (more are counted in the run's note). */
+const MAX_WARNINGS_PER_RUN = 1000;
+
 function fmt(n: number): string {
   return n.toLocaleString('en-US');
 }
@@ -657,7 +683,7 @@ export function capNote(c: NonNullable<Run['cap']>): string {
 }
 
 function countAll(events: readonly TraceEvent[]): EventCounts {
-  const c: EventCounts = { total: 0, byType: {}, bySeverity: {}, byFailureClass: {}, byDomain: {} };
+  const c: EventCounts = emptyEventCounts();
   for (const e of events) countInto(c, e.type, e.severity, e.failureClass);
   return c;
 }

@@ -21,6 +21,7 @@ import picomatch from 'picomatch';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
 import { FAILURE_DOMAINS, type Run, type Severity } from './model';
 import { readText } from './ingress/safeFile';
+import { record } from './bounded';
 
 /** A located problem in a config file. `line`/`col` are 1-based. */
 export interface Problem {
@@ -149,7 +150,8 @@ function emptyProfile(name: string): FlowProfile {
 export function defaultRa(): RaConfig {
   return {
     enabled: true,
-    profiles: {},
+    // Null-prototype: profile and flow names are YAML data (`__proto__`, `constructor`).
+    profiles: record(),
     sinks: [],
     summaryMd: true,
     askMd: 'on_failure',
@@ -160,8 +162,8 @@ export function defaultRa(): RaConfig {
     allowRawPayloads: false,
     filters: emptyProfile('filters'),
     latencyBucketsMs: [...DEFAULT_LATENCY_BUCKETS_MS],
-    slaOverrides: {},
-    slaOverrideLocs: {},
+    slaOverrides: record(),
+    slaOverrideLocs: record(),
     rotateTrace: false,
   };
 }

@@ -17,6 +17,8 @@ import type { StoreReport } from './sqlite/stores';
 import { stripControl } from './egress/redact';
 import { bucketIndex } from './stats';
 
+import { isoTime } from './time';
+import { DEPTH_MARK, bump, record, safeStringify } from './bounded';
 export type * from './dashboardTypes';
 
 /** Which runs the dashboard summarises. A string other than `latest`/`all` is a run id (or unique prefix). */
@@ -78,7 +80,7 @@ function newest(ordered: Run[]): Run | undefined {
 }
 
 function iso(ms: number): string {
-  return Number.isFinite(ms) ? new Date(ms).toISOString().replace('.000Z', 'Z') : String(ms);
+  return isoTime(ms)?.replace('.000Z', 'Z') ?? 'invalid time';
 }
 
 function loc(inputs: DashboardInputs, file: string | undefined, line: number | undefined): Loc {
@@ -185,7 +187,7 @@ export function buildTimeline(inputs: DashboardInputs, run: Run, opts: { flowFil
 const fmtMs = (v: number | undefined): string => (v === undefined ? '–' : `${Math.round(v * 10) / 10} ms`);
 const short = (v: unknown): string => {
   if (v === undefined) return '∅';
-  const s = typeof v === 'string' ? v : JSON.stringify(v);
+  const s = typeof v === 'string' ? v : safeStringify(v, undefined, { maxDepth: 16, maxItems: 120 });
   return s.length > 120 ? s.slice(0, 119) + '…' : s;
 };
 
@@ -302,10 +304,10 @@ export function buildDashboardModel(inputs: DashboardInputs, selection: RunSelec
 
   // Failures by class and domain (from the rollups' failure classes).
   const kept = rollups.filter((r) => keep(r.flow));
-  const classCounts: Record<string, number> = {};
+  const classCounts: Record<string, number> = record();
   let unclassified = 0;
   for (const r of kept) {
-    for (const [c, n] of Object.entries(r.failureClasses)) classCounts[c] = (classCounts[c] ?? 0) + n;
+    for (const [c, n] of Object.entries(r.failureClasses)) bump(classCounts, c, n);
     unclassified += r.unclassifiedFailures;
   }
   const byClass = Object.entries(classCounts)
@@ -399,9 +401,10 @@ export function sanitizeModel<T>(value: T, red: TextScrubber, originals: Map<str
   };
   const walk = (v: unknown, depth: number): unknown => {
     if (typeof v === 'string') return text(v);
-    if (v === null || typeof v !== 'object' || depth > 64) return v;
+    if (v === null || typeof v !== 'object') return v;
+    if (depth > 64) return DEPTH_MARK;
     if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
-    const out: Record<string, unknown> = {};
+    const out = record<unknown>();
     for (const [k, x] of Object.entries(v)) out[text(k)] = walk(x, depth + 1);
     return out;
   };
@@ -412,9 +415,11 @@ export function sanitizeModel<T>(value: T, red: TextScrubber, originals: Map<str
 export function restoreOriginals<T>(value: T, originals: ReadonlyMap<string, string>): T {
   const walk = (v: unknown, depth: number): unknown => {
     if (typeof v === 'string') return originals.get(v) ?? v;
-    if (v === null || typeof v !== 'object' || depth > 64) return v;
+    if (v === null || typeof v !== 'object') return v;
+    // Checked before descending: a value nested deeper is cut, never passed on raw.
+    if (depth > 64) return DEPTH_MARK;
     if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
-    const out: Record<string, unknown> = {};
+    const out = record<unknown>();
     for (const [k, x] of Object.entries(v)) out[k] = walk(x, depth + 1);
     return out;
   };

@@ -6,6 +6,7 @@
 import type { FlowNode, Run, Verdict } from './model';
 import { flowRollupName } from './rollup';
 import { summarizeDurations } from './stats';
+import { getOwn, record, safeStringify } from './bounded';
 
 /** Default "slower" threshold: p95 grew by more than this percentage. */
 export const DEFAULT_SLOWER_THRESHOLD_PCT = 20;
@@ -105,7 +106,8 @@ function side(flows: FlowNode[]): FlowSide {
   };
 }
 
-const same = (x: unknown, y: unknown): boolean => JSON.stringify(x) === JSON.stringify(y);
+/** Equal as (depth-limited) JSON: evidence nested 100,000 deep compares without overflowing the stack. */
+const same = (x: unknown, y: unknown): boolean => x === y || safeStringify(x, undefined, {}, 'undefined') === safeStringify(y, undefined, {}, 'undefined');
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -118,10 +120,13 @@ export function evidenceChanges(a: FlowSide, b: FlowSide): EvidenceChange[] {
   if (a.failureClass !== b.failureClass) out.push({ key: 'failure_class', before: a.failureClass, after: b.failureClass });
   if (a.reason !== b.reason) out.push({ key: 'reason', before: a.reason, after: b.reason });
   if (isRecord(a.evidence) || isRecord(b.evidence)) {
-    const ea = isRecord(a.evidence) ? a.evidence : {};
-    const eb = isRecord(b.evidence) ? b.evidence : {};
+    const ea = isRecord(a.evidence) ? a.evidence : record<unknown>();
+    const eb = isRecord(b.evidence) ? b.evidence : record<unknown>();
+    // Own keys only: an evidence key `constructor` on one side is not Object on the other.
     for (const k of [...new Set([...Object.keys(ea), ...Object.keys(eb)])].sort()) {
-      if (!same(ea[k], eb[k])) out.push({ key: `evidence.${k}`, before: ea[k], after: eb[k] });
+      const x = getOwn(ea, k);
+      const y = getOwn(eb, k);
+      if (!same(x, y)) out.push({ key: `evidence.${k}`, before: x, after: y });
     }
   } else if (!same(a.evidence, b.evidence)) {
     out.push({ key: 'evidence', before: a.evidence, after: b.evidence });

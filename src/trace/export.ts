@@ -44,14 +44,19 @@ export interface ChromeTrace {
 export function flowsDepthFirst(run: Run): { flow: FlowNode; depth: number; root: FlowNode }[] {
   const out: { flow: FlowNode; depth: number; root: FlowNode }[] = [];
   const seen = new Set<string>();
-  const visit = (f: FlowNode, depth: number, root: FlowNode): void => {
-    if (seen.has(f.id)) return; // a cycle in parent ids must not loop forever
-    seen.add(f.id);
-    out.push({ flow: f, depth, root });
-    for (const c of f.children) visit(c, depth + 1, root);
+  // An explicit stack, not recursion: a parent chain 100,000 flows deep must not overflow.
+  const visit = (start: FlowNode, root: FlowNode): void => {
+    const stack: [FlowNode, number][] = [[start, 0]];
+    for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+      const [f, depth] = top;
+      if (seen.has(f.id)) continue; // a cycle in parent ids must not loop forever
+      seen.add(f.id);
+      out.push({ flow: f, depth, root });
+      for (let i = f.children.length - 1; i >= 0; i--) stack.push([f.children[i], depth + 1]);
+    }
   };
-  for (const r of run.roots) visit(r, 0, r);
-  for (const f of run.flows.values()) if (!seen.has(f.id)) visit(f, 0, f);
+  for (const r of run.roots) visit(r, r);
+  for (const f of run.flows.values()) if (!seen.has(f.id)) visit(f, f);
   return out;
 }
 

@@ -167,6 +167,11 @@ export interface Run {
   /** Events in file order. */
   events: TraceEvent[];
   malformed: Malformed[];
+  /**
+   * Lines read and kept whose value could not be used, located (e.g. `timestamp out of range`:
+   * the event is kept and counted, without a time). Absent when there are none.
+   */
+  warnings?: Malformed[];
   /** Human-readable facts about how the run was read (dedup, name recovery, capping). */
   notes: string[];
   /**

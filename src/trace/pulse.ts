@@ -17,6 +17,8 @@
  * - Events with no `source` count under {@link UNKNOWN_SOURCE}.
  */
 import type { TraceEvent } from './model';
+import { record } from './bounded';
+import { isoDay } from './time';
 
 /** `bySource` key for an event without a `source`. */
 export const UNKNOWN_SOURCE = 'unknown';
@@ -85,6 +87,7 @@ export interface PulseRollupOptions {
   recent?: number;
 }
 
+/** `rec` is a null-prototype record ({@link record}). */
 function bump(rec: Record<string, number>, key: string, by = 1): void {
   rec[key] = (rec[key] ?? 0) + by;
 }
@@ -104,9 +107,9 @@ function addPass(r: PassRate, passed: boolean): void {
   r.rate = r.passed / r.total;
 }
 
-/** UTC day `YYYY-MM-DD` of an epoch-ms time. */
+/** UTC day `YYYY-MM-DD` of an epoch-ms time; `"invalid time"` outside the Date range (total). */
 export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  return isoDay(ms) ?? 'invalid time';
 }
 
 /** True when the envelope version is one Flowlens can read (missing = 1). */
@@ -120,12 +123,13 @@ export function isSupportedVersion(version: number | undefined): boolean {
  */
 export function pulseRollup(events: readonly TraceEvent[], opts: PulseRollupOptions = {}): PulseRollup {
   const recentN = Math.max(0, Math.floor(opts.recent ?? DEFAULT_RECENT));
-  const byType: Record<string, number> = {};
-  const bySource: Record<string, number> = {};
+  // Null-prototype records: types, sources, stop reasons and targets are trace data (`__proto__`).
+  const byType: Record<string, number> = record();
+  const bySource: Record<string, number> = record();
   const phases = new Map<string, PulsePhaseRollup>();
-  const stopReasons: Record<string, number> = {};
+  const stopReasons: Record<string, number> = record();
   const overall: PassRate = { total: 0, passed: 0 };
-  const byTarget: Record<string, PassRate> = {};
+  const byTarget: Record<string, PassRate> = record();
   const byDay = new Map<string, DailyPassRate>();
   const unsupported = new Map<string, UnsupportedVersion>();
 

@@ -12,6 +12,7 @@
 import { slaFor, DEFAULT_LATENCY_BUCKETS_MS, type Catalog } from './catalog';
 import { failureDomain, type EventCounts, type FlowNode, type Run, type TraceEvent } from './model';
 import { indexedEventCounts } from './index/lazy';
+import { bump, emptyEventCounts, record } from './bounded';
 import { bucketIndex, FlowStatsAccumulator, latencyHistogram, summarizeDurations, type HistogramBucket } from './stats';
 
 export { pulseRollup, type PulseRollup } from './pulse';
@@ -117,7 +118,8 @@ class FlowTally {
   exceptions = 0;
   orphaned = 0;
   running = 0;
-  failureClasses: Record<string, number> = {};
+  /** By class (null-prototype: class names are trace data). */
+  failureClasses: Record<string, number> = record();
   unclassified = 0;
   first?: FailureRef;
   last?: FailureRef;
@@ -146,7 +148,7 @@ class FlowTally {
     }
     const ref = failureRef(flow, this.name);
     if (!ref) return;
-    if (ref.failureClass) this.failureClasses[ref.failureClass] = (this.failureClasses[ref.failureClass] ?? 0) + 1;
+    if (ref.failureClass) bump(this.failureClasses, ref.failureClass);
     else this.unclassified++;
     // Ordered by verdict time; equal times keep input order. A failure without a time never
     // displaces a timed one, and among untimed ones input order decides.
@@ -222,18 +224,15 @@ export function flowRollups(runs: readonly Run[], opts: RollupOptions = {}): Flo
 
 export type { EventCounts };
 
-function emptyCounts(): EventCounts {
-  return { total: 0, byType: {}, bySeverity: {}, byFailureClass: {}, byDomain: {} };
-}
+const emptyCounts = emptyEventCounts;
 
 function addEvent(c: EventCounts, e: TraceEvent): void {
   c.total++;
-  c.byType[e.type] = (c.byType[e.type] ?? 0) + 1;
-  if (e.severity) c.bySeverity[e.severity] = (c.bySeverity[e.severity] ?? 0) + 1;
+  bump(c.byType, e.type);
+  if (e.severity) bump(c.bySeverity, e.severity);
   if (e.failureClass) {
-    c.byFailureClass[e.failureClass] = (c.byFailureClass[e.failureClass] ?? 0) + 1;
-    const d = failureDomain(e.failureClass);
-    c.byDomain[d] = (c.byDomain[d] ?? 0) + 1;
+    bump(c.byFailureClass, e.failureClass);
+    bump(c.byDomain as Record<string, number>, failureDomain(e.failureClass));
   }
 }
 
@@ -247,7 +246,7 @@ export function countEvents(events: Iterable<TraceEvent>): EventCounts {
 /** Counts per run (keyed by run id) and over all the runs' stored events. */
 export function eventCounts(runs: readonly Run[]): { overall: EventCounts; byRun: Record<string, EventCounts> } {
   const overall = emptyCounts();
-  const byRun: Record<string, EventCounts> = {};
+  const byRun: Record<string, EventCounts> = record();
   for (const run of runs) {
     // An indexed (large) run keeps its counts as it is read: walking run.events would re-parse
     // every line from the file.
@@ -271,7 +270,7 @@ function mergeCounts(into: EventCounts, from: EventCounts): void {
   into.total += from.total;
   for (const k of ['byType', 'bySeverity', 'byFailureClass', 'byDomain'] as const) {
     const dst = into[k] as Record<string, number>;
-    for (const [key, n] of Object.entries(from[k] as Record<string, number>)) dst[key] = (dst[key] ?? 0) + n;
+    for (const [key, n] of Object.entries(from[k] as Record<string, number>)) bump(dst, key, n);
   }
 }
 

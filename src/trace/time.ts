@@ -6,6 +6,61 @@
 /** Epoch values below this are seconds, at or above it milliseconds (1e11 s ≈ year 5138). */
 const SECONDS_LIMIT = 1e11;
 
+/**
+ * The JS Date range: ±8.64e15 ms (±100,000,000 days) around 1970. A time outside it cannot be
+ * a `Date` (`toISOString` throws "Invalid time value"), so it is an unreadable timestamp.
+ */
+export const MAX_TIME_MS = 8.64e15;
+
+/** Why a located per-line warning is recorded for a timestamp that parses outside the Date range. */
+export const TIMESTAMP_OUT_OF_RANGE = 'timestamp out of range';
+
+/** `ms` is a finite epoch-ms time inside the Date range (formatting it cannot throw). */
+export function isValidTime(ms: unknown): ms is number {
+  return typeof ms === 'number' && ms >= -MAX_TIME_MS && ms <= MAX_TIME_MS;
+}
+
+/** ISO-8601 UTC text of an epoch-ms time; `undefined` when absent, not finite or out of range. Total. */
+export function isoTime(ms: number | undefined | null): string | undefined {
+  return isValidTime(ms) ? new Date(ms).toISOString() : undefined;
+}
+
+/**
+ * ISO-8601 UTC text for display: `fallback` ("invalid time") for a time that cannot be shown,
+ * `missing` (default "—") when there is none. Total: never throws.
+ */
+export function timeText(ms: number | undefined | null, fallback = 'invalid time', missing = '—'): string {
+  if (ms === undefined || ms === null) return missing;
+  return isoTime(ms) ?? fallback;
+}
+
+/** The UTC day (`YYYY-MM-DD`) of a time, or `undefined` when it cannot be shown. Total. */
+export function isoDay(ms: number | undefined | null): string | undefined {
+  return isoTime(ms)?.slice(0, 10);
+}
+
+/** A number, or numeric/ISO-looking text, with a far-out year (5+ digits): out of range, not garbage. */
+const EXPANDED_YEAR_RE = /^\s*[+-]?\d{5,}-\d{2}-\d{2}/;
+
+/**
+ * {@link TIMESTAMP_OUT_OF_RANGE} when `v` is a timestamp of a readable form whose value lies
+ * outside ±{@link MAX_TIME_MS} (an epoch number like `1e16` or `-1e17`, or an ISO date with a
+ * 5+ digit year like `275760-09-14T00:00:00.001Z`); else `undefined`. Only worth calling when
+ * {@link parseTimestamp} gave `undefined`.
+ */
+export function timestampProblem(v: unknown): string | undefined {
+  let n: number | undefined;
+  if (typeof v === 'number') n = v;
+  else if (typeof v === 'string') {
+    const s = v.trim();
+    if (NUMERIC_RE.test(s)) n = Number(s);
+    else if (EXPANDED_YEAR_RE.test(s)) return TIMESTAMP_OUT_OF_RANGE;
+  }
+  if (n === undefined || !Number.isFinite(n)) return undefined;
+  const ms = Math.abs(n) < SECONDS_LIMIT ? n * 1000 : n;
+  return isValidTime(ms) ? undefined : TIMESTAMP_OUT_OF_RANGE;
+}
+
 // YYYY-MM-DD[(T|t| )HH:MM[:SS[(.|,)fraction]]][Z|±HH[:MM]]
 const ISO_RE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?\s*(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?$/;
@@ -21,20 +76,21 @@ const NUMERIC_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  * milliseconds as a number or numeric string (`< 1e11` → seconds), and a `Date`.
  * Sub-millisecond precision is kept down to microseconds as a fractional millisecond
  * (`…00.214999Z` → `…214.999`); digits beyond microseconds are dropped.
+ * A value outside the Date range (±{@link MAX_TIME_MS}: `1e16`, `-1e17`, year 275760) is
+ * unreadable (`undefined`); {@link timestampProblem} says so for a located warning.
  */
 export function parseTimestamp(v: unknown): number | undefined {
+  let t: number | undefined;
   if (typeof v === 'number') return fromEpoch(v);
-  if (typeof v === 'string') return parseString(v);
-  if (v instanceof Date) {
-    const t = v.getTime();
-    return Number.isFinite(t) ? t : undefined;
-  }
-  return undefined;
+  if (typeof v === 'string') t = parseString(v);
+  else if (v instanceof Date) t = v.getTime();
+  return isValidTime(t) ? t : undefined;
 }
 
 function fromEpoch(n: number): number | undefined {
   if (!Number.isFinite(n)) return undefined;
-  return Math.abs(n) < SECONDS_LIMIT ? n * 1000 : n;
+  const ms = Math.abs(n) < SECONDS_LIMIT ? n * 1000 : n;
+  return ms >= -MAX_TIME_MS && ms <= MAX_TIME_MS ? ms : undefined;
 }
 
 function parseString(raw: string): number | undefined {

@@ -169,14 +169,28 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     };
     const out = new Set<string>();
     const self = new Set<string>();
-    const visit = (f: FlowNode): boolean => {
-      let any = matches(f);
-      if (any) self.add(f.id);
-      for (const c of f.children) if (visit(c)) any = true;
-      if (any) out.add(f.id);
-      return any;
-    };
-    for (const r of run.roots) visit(r);
+    // Iterative (pre-order list, then children before parents): a parent chain 100,000 flows
+    // deep must not overflow the stack.
+    const order: FlowNode[] = [];
+    const parentAt: number[] = [];
+    const seen = new Set<FlowNode>();
+    const stack: [FlowNode, number][] = run.roots.map((r): [FlowNode, number] => [r, -1]).reverse();
+    for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+      const [f, parent] = top;
+      if (seen.has(f)) continue;
+      seen.add(f);
+      const at = order.push(f) - 1;
+      parentAt.push(parent);
+      for (let i = f.children.length - 1; i >= 0; i--) stack.push([f.children[i], at]);
+    }
+    const hit = order.map(matches);
+    for (let i = 0; i < order.length; i++) if (hit[i]) self.add(order[i].id);
+    const any = [...hit];
+    for (let i = order.length - 1; i >= 0; i--) {
+      if (!any[i]) continue;
+      out.add(order[i].id);
+      if (parentAt[i] >= 0) any[parentAt[i]] = true;
+    }
     this.visibleCache.set(key, out);
     this.matchCache.set(key, self);
     return out;

@@ -4,10 +4,13 @@
  */
 import type { FlowNode, Run, TraceEvent, Verdict } from '../trace/model';
 import { stripControl } from '../trace/egress/redact';
+import { boundedCopy } from '../trace/bounded';
+import { isValidTime } from '../trace/time';
 
 /** "just now", "5 min ago", "2 h ago", "3 d ago" (and "in 2 h" for clocks that disagree). */
 export function relativeTime(ms: number | undefined, now = Date.now()): string {
   if (ms === undefined) return 'unknown time';
+  if (!isValidTime(ms) || !Number.isFinite(now)) return 'invalid time';
   const d = now - ms;
   const a = Math.abs(d);
   let s: string;
@@ -128,13 +131,21 @@ export function shortLoc(file: string | undefined, line: number | undefined): st
   return line !== undefined ? `${base}:${line}` : base;
 }
 
-/** JSON for tooltips: pretty, bounded, never throws (NaN, cycles, BigInt). */
+/** Levels of a value shown in a tooltip before `[depth limit]`. */
+const TOOLTIP_DEPTH = 12;
+/** Items per array / keys per object shown in a tooltip (the text is cut at `max` anyway). */
+const TOOLTIP_ITEMS = 200;
+
+/**
+ * JSON for tooltips: pretty, bounded, never throws (NaN, cycles, BigInt, evidence nested
+ * 100,000 deep: the depth limit is applied before descending, see src/trace/bounded.ts).
+ */
 export function safeJson(v: unknown, max = 1200): string {
   let s: string;
   try {
-    s = JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2) ?? String(v);
+    s = JSON.stringify(boundedCopy(v, { maxDepth: TOOLTIP_DEPTH, maxItems: TOOLTIP_ITEMS }), null, 2) ?? 'undefined';
   } catch {
-    s = String(v);
+    s = '[unprintable]';
   }
   return s.length > max ? s.slice(0, max) + '\n… (truncated)' : s;
 }

@@ -22,6 +22,9 @@ import {
 } from '../../src/trace/catalog';
 import { TraceWorkspace } from '../../src/trace/workspace';
 
+/** Data-keyed records are null-prototype objects (issue 13): compare their JSON shape. */
+const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
 const DEMO = path.resolve('test/fixtures/demo-app');
 const RA = path.join(DEMO, '.autodev', 'ra.yaml');
 const FLOWS = path.join(DEMO, '.autodev', 'flows.yaml');
@@ -53,7 +56,7 @@ describe('catalog: the demo-app fixture', () => {
     assert.equal(ra.allowRawPayloads, false);
     assert.deepEqual(ra.redactKeys, ['api_key', 'token', 'password', 'secret', 'auth', 'cookie', 'account_number']);
     assert.deepEqual(ra.latencyBucketsMs, [50, 200, 1000]);
-    assert.deepEqual(ra.slaOverrides, { 'orders/submit': 1000, 'data/fetch/minute_candles': 800 });
+    assert.deepEqual(plain(ra.slaOverrides), { 'orders/submit': 1000, 'data/fetch/minute_candles': 800 });
     assert.deepEqual(ra.slaOverrideLocs['orders/submit'], { file: RA, line: 43, col: 5 });
     assert.deepEqual(ra.sinks, [{ type: 'console' }, { type: 'jsonl', path: '.autodev/trace.jsonl' }]);
     assert.equal(ra.rotateTrace, true);
@@ -250,7 +253,7 @@ describe('catalog: ra.yaml validation', () => {
     assert.deepEqual(config.redactKeys, [...DEFAULT_REDACT_KEYS]);
     assert.equal(config.payloadLimit, 512);
     assert.deepEqual(config.latencyBucketsMs, [...DEFAULT_LATENCY_BUCKETS_MS]);
-    assert.deepEqual(config.slaOverrides, {});
+    assert.deepEqual(plain(config.slaOverrides), {});
   });
 
   it('warns about a newer config version but still reads it', () => {

@@ -6,6 +6,9 @@ import type { Run } from '../../src/trace/model';
 import { readStores } from '../../src/trace/sqlite/stores';
 import { TraceWorkspace } from '../../src/trace/workspace';
 
+/** Data-keyed records are null-prototype objects (issue 13): compare their JSON shape. */
+const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
 const DEMO = path.resolve('test/fixtures/demo-app');
 const STORES = path.resolve('test/fixtures/stores');
 const FETCH = 'data/fetch/minute_candles';
@@ -97,7 +100,7 @@ describe('dashboard model over the six v1 demo runs (worked out from scenarios/r
   it('one run (b7d2): event counts by type and severity, timeline nesting and times', () => {
     const m = buildDashboardModel(inputs, '20261119T140000Z-b7d2');
     // 28 lines: 8 flow_start, 6 success, 5 checkpoint, 5 metric, 1 failure, 1 exception, session start/end.
-    assert.deepEqual(m.events.runs, [{
+    assert.deepEqual(plain(m.events.runs), [{
       runId: '20261119T140000Z-b7d2', started: Date.parse('2026-11-19T09:00:00Z'), total: 28,
       byType: { session_start: 1, flow_start: 8, checkpoint: 5, success: 6, metric: 5, exception: 1, failure: 1, session_end: 1 },
       bySeverity: { critical: 1, error: 1 },

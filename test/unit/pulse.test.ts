@@ -5,6 +5,9 @@ import type { TraceEvent } from '../../src/trace/model';
 import { pulseRollup, UNKNOWN_SOURCE, utcDay } from '../../src/trace/pulse';
 import { TraceWorkspace } from '../../src/trace/workspace';
 
+/** Data-keyed records are null-prototype objects (issue 13): compare their JSON shape. */
+const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
 const STORES = path.resolve('test/fixtures/stores');
 
 /** A tiny envelope event (formats §3) without going through the normaliser. */
@@ -42,9 +45,9 @@ describe('pulseRollup over the .grain and .assay queue fixtures', () => {
   it('counts every complete line, by type and by source (the cut-off last lines are not events)', () => {
     // grain: 193 lines, the last cut off mid-write; assay: 49 lines, the last cut off (grep -c).
     assert.equal(r.total, 192 + 48);
-    assert.deepEqual(r.bySource, { grain: 192, assay: 48 });
+    assert.deepEqual(plain(r.bySource), { grain: 192, assay: 48 });
     // grep -o '"event_type": ...' | uniq -c, minus the cut-off task.close in each file.
-    assert.deepEqual(r.byType, {
+    assert.deepEqual(plain(r.byType), {
       'phase.close': 8,
       'suggest.accept': 29,
       'task.close': 88,
@@ -69,7 +72,7 @@ describe('pulseRollup over the .grain and .assay queue fixtures', () => {
   });
 
   it('counts stop reasons', () => {
-    assert.deepEqual(r.stopReasons, {
+    assert.deepEqual(plain(r.stopReasons), {
       clean_tree: 13,
       packet_required: 10,
       phase_boundary_review_close_required: 13,
@@ -81,7 +84,7 @@ describe('pulseRollup over the .grain and .assay queue fixtures', () => {
 
   it('computes verification pass rates overall, per target and per UTC day', () => {
     assert.deepEqual(r.verification.overall, { total: 48, passed: 35, rate: 35 / 48 });
-    assert.deepEqual(r.verification.byTarget, {
+    assert.deepEqual(plain(r.verification.byTarget), {
       grain: { total: 20, passed: 14, rate: 14 / 20 },
       pulse: { total: 11, passed: 7, rate: 7 / 11 },
       assay: { total: 17, passed: 14, rate: 14 / 17 },
@@ -135,7 +138,7 @@ describe('pulseRollup rules', () => {
       { type: 'phase.close', version: 3, count: 1 },
       { type: 'verification.completed', version: 2, count: 2 },
     ]);
-    assert.deepEqual(r.byType, { 'phase.close': 1, 'verification.completed': 2 });
+    assert.deepEqual(plain(r.byType), { 'phase.close': 1, 'verification.completed': 2 });
   });
 
   it('ignores payloads of the wrong shape without throwing, and buckets missing sources', () => {
@@ -149,11 +152,11 @@ describe('pulseRollup rules', () => {
       env('verification.completed', { passed: false }),
     ]);
     assert.deepEqual(r.phases, [{ phase: 'p', closes: 1, tasksDone: 0, taskCloses: 0 }]);
-    assert.deepEqual(r.stopReasons, {});
+    assert.deepEqual(plain(r.stopReasons), {});
     assert.deepEqual(r.verification.overall, { total: 1, passed: 0, rate: 0 });
-    assert.deepEqual(r.verification.byTarget, {});
+    assert.deepEqual(plain(r.verification.byTarget), {});
     assert.deepEqual(r.verification.byDay, []); // no time: left out of the daily series only
-    assert.deepEqual(r.bySource, { [UNKNOWN_SOURCE]: 7 });
+    assert.deepEqual(plain(r.bySource), { [UNKNOWN_SOURCE]: 7 });
   });
 
   it('sizes recent by option; events without a time sort first', () => {
@@ -177,7 +180,7 @@ describe('pulseRollup end to end over test/fixtures/stores (TraceWorkspace envel
     await ws.load({ final: true });
     const r = pulseRollup(ws.envelopes);
     assert.equal(r.total, 240);
-    assert.deepEqual(r.bySource, { grain: 192, assay: 48 });
+    assert.deepEqual(plain(r.bySource), { grain: 192, assay: 48 });
     assert.deepEqual(r.unsupported, [{ type: 'task.close', version: 2, count: 1 }]);
     assert.deepEqual(r.verification.overall, { total: 48, passed: 35, rate: 35 / 48 });
     assert.equal(r.phases.find((p) => p.phase === '31')?.tasksDone, 38);

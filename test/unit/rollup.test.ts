@@ -21,6 +21,9 @@ import {
 import { TraceWorkspace } from '../../src/trace/workspace';
 import { isIndexedRun } from '../../src/trace/index/lazy';
 
+/** Data-keyed records are null-prototype objects (issue 13): compare their JSON shape. */
+const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
 const DEMO = path.resolve('test/fixtures/demo-app');
 const catalog = loadCatalog(DEMO);
 
@@ -136,7 +139,7 @@ describe('rollup: per flow over the six demo runs (hand-built)', () => {
     assert.equal(r.maxMs, 950);
     assert.equal(r.slaP95Ms, 800); // ra.yaml sla_overrides
     assert.equal(r.slaBreached, true);
-    assert.deepEqual(r.failureClasses, { 'DATA.EMPTY': 1, 'DATA.INCOMPLETE': 1 });
+    assert.deepEqual(plain(r.failureClasses), { 'DATA.EMPTY': 1, 'DATA.INCOMPLETE': 1 });
     assert.equal(r.unclassifiedFailures, 0);
     assert.deepEqual(r.firstFailure, {
       runId: '20261119T140000Z-b7d2',
@@ -232,7 +235,7 @@ describe('rollup: edge cases', () => {
   it('returns nothing for no runs', () => {
     assert.deepEqual(flowRollups([]), []);
     assert.deepEqual(flowTrends([]), []);
-    assert.deepEqual(rollupRuns([]).counts, { total: 0, byType: {}, bySeverity: {}, byFailureClass: {}, byDomain: {} });
+    assert.deepEqual(plain(rollupRuns([]).counts), { total: 0, byType: {}, bySeverity: {}, byFailureClass: {}, byDomain: {} });
   });
 });
 
@@ -248,7 +251,7 @@ describe('rollup: event counts', () => {
   ];
 
   it('counts by type, severity, class and domain (unknown domains under OTHER)', () => {
-    assert.deepEqual(countEvents(events), {
+    assert.deepEqual(plain(countEvents(events)), {
       total: 7,
       byType: { flow_start: 1, checkpoint: 1, failure: 2, exception: 2, custom_type: 1 },
       bySeverity: { info: 1, error: 2, critical: 2 },
@@ -261,8 +264,8 @@ describe('rollup: event counts', () => {
     const runs = [run('a', 1, [], events.slice(0, 3)), run('b', 2, [], events.slice(3))];
     const { overall, byRun } = eventCounts(runs);
     assert.equal(overall.total, 7);
-    assert.deepEqual(byRun.a.byType, { flow_start: 1, checkpoint: 1, failure: 1 });
-    assert.deepEqual(byRun.b.byDomain, { DATA: 1, OTHER: 1 });
+    assert.deepEqual(plain(byRun.a.byType), { flow_start: 1, checkpoint: 1, failure: 1 });
+    assert.deepEqual(plain(byRun.b.byDomain), { DATA: 1, OTHER: 1 });
     const all = rollupRuns(runs);
     assert.equal(all.runCount, 2);
     assert.deepEqual(all.counts, overall);
@@ -424,7 +427,7 @@ describe('rollup: end to end over test/fixtures/demo-app (TraceWorkspace)', () =
     );
     const fetch = byName(rs, FETCH);
     assert.deepEqual([fetch.p50Ms, fetch.p95Ms, fetch.maxMs, fetch.slaP95Ms, fetch.slaBreached], [170, 950, 950, 800, true]);
-    assert.deepEqual(fetch.failureClasses, { 'DATA.EMPTY': 1, 'DATA.INCOMPLETE': 1 });
+    assert.deepEqual(plain(fetch.failureClasses), { 'DATA.EMPTY': 1, 'DATA.INCOMPLETE': 1 });
     assert.equal(fetch.firstFailure?.runId, '20261119T140000Z-b7d2');
     assert.equal(fetch.firstFailure?.flowId, 'f-0008');
     assert.equal(fetch.lastFailure?.runId, '20261120T140000Z-d9f1');
@@ -440,9 +443,9 @@ describe('rollup: end to end over test/fixtures/demo-app (TraceWorkspace)', () =
     const { overall } = eventCounts(v1);
     // grep -o '"event_type": ...' | sort | uniq -c over .autodev/trace.jsonl (194 lines)
     assert.equal(overall.total, 194);
-    assert.deepEqual(overall.byType, { session_start: 6, flow_start: 57, checkpoint: 32, metric: 38, success: 50, failure: 5, exception: 1, session_end: 5 });
-    assert.deepEqual(overall.bySeverity, { warning: 3, error: 2, critical: 1 }); // "warn" ×3 normalised
-    assert.deepEqual(overall.byDomain, { BUSINESS: 2, DATA: 3, EXTERNAL: 1 });
+    assert.deepEqual(plain(overall.byType), { session_start: 6, flow_start: 57, checkpoint: 32, metric: 38, success: 50, failure: 5, exception: 1, session_end: 5 });
+    assert.deepEqual(plain(overall.bySeverity), { warning: 3, error: 2, critical: 1 }); // "warn" ×3 normalised
+    assert.deepEqual(plain(overall.byDomain), { BUSINESS: 2, DATA: 3, EXTERNAL: 1 });
     assert.equal(Object.keys(overall.byFailureClass).length, 6);
   });
 });

@@ -24,6 +24,7 @@
  *
  * Everything here is pure: inputs are never mutated, no I/O, no clock.
  */
+import { setOwn } from '../bounded';
 
 /** The fixed marker that replaces a redacted value. */
 export const REDACTED = '[REDACTED]';
@@ -227,6 +228,9 @@ export class Redactor {
       }
       if (obj instanceof Date) return Number.isFinite(obj.getTime()) ? obj.toISOString() : 'Invalid Date';
       if (obj instanceof Map) return this.walk(Object.fromEntries(obj), depth, path);
+      // A plain object (callers compare it with literals); every key is set with setOwn, so
+      // `__proto__` stays a key and nothing reaches Object.prototype (issue 13 class 4).
+      // eslint-disable-next-line no-restricted-syntax
       const out: Record<string, unknown> = {};
       const keys = Object.keys(obj);
       const n = Math.min(keys.length, this.maxItems);
@@ -234,11 +238,11 @@ export class Redactor {
         const k = keys[i];
         const safeKey = this.string(k);
         if (this.isSensitiveKey(k)) {
-          out[safeKey] = REDACTED;
+          setOwn(out, safeKey, REDACTED);
           continue;
         }
         const r = this.walk((obj as Record<string, unknown>)[k], depth + 1, path);
-        if (r !== undefined) out[safeKey] = r;
+        if (r !== undefined) setOwn(out, safeKey, r); // `__proto__` stays a key (issue 13 class 4)
       }
       if (keys.length > n) out['…'] = `${keys.length - n} more keys`;
       return out;

@@ -15,7 +15,8 @@
  */
 import type { Severity } from '../model';
 import { parseSeverity, parseTags } from '../sources/normalize';
-import { parseTimestamp } from '../time';
+import { parseTimestamp, timestampProblem } from '../time';
+import { safeStringify } from '../bounded';
 
 /** The light fields, in the form scan.ts stores them. Reused between lines: copy what you keep. */
 export interface FastFields {
@@ -422,8 +423,12 @@ export class FastLine {
     if (tk === V_STRING) {
       if (this.vesc[F_TIMESTAMP]) return false;
       ts = this.timestamp(this.va[F_TIMESTAMP] + 1, this.vb[F_TIMESTAMP] - 1);
+      // Out of the Date range: not light (scan.ts keeps it raw, the run gets a located warning).
+      if (ts === undefined && timestampProblem(this.text.slice(this.va[F_TIMESTAMP] + 1, this.vb[F_TIMESTAMP] - 1)) !== undefined) return false;
     } else if (tk === V_NUMBER) {
-      ts = parseTimestamp(this.numberValue(this.va[F_TIMESTAMP], this.vb[F_TIMESTAMP]));
+      const n = this.numberValue(this.va[F_TIMESTAMP], this.vb[F_TIMESTAMP]);
+      ts = parseTimestamp(n);
+      if (ts === undefined && timestampProblem(n) !== undefined) return false;
     }
     out.ts = ts;
     let dur: number | undefined;
@@ -515,12 +520,12 @@ export class FastLine {
     return joined;
   }
 
-  /** `JSON.stringify` of the correlation object (cached by its raw text). */
+  /** `JSON.stringify` of the correlation object, depth-limited like scan.ts (cached by its raw text). */
   private correlation(): string {
     const raw = this.text.slice(this.va[F_CORRELATION], this.vb[F_CORRELATION]);
     let c = this.corrCache.get(raw);
     if (c === undefined) {
-      c = JSON.stringify(JSON.parse(raw));
+      c = safeStringify(JSON.parse(raw));
       if (this.corrCache.size >= CORR_CACHE_MAX) this.corrCache.clear();
       this.corrCache.set(raw, c);
     }

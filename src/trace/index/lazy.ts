@@ -16,6 +16,7 @@ import type { EventCounts } from '../model';
 import { parseJsonLine } from '../sources/jsonl';
 import { detectDialect, normalizeEvent } from '../sources/normalize';
 import { openRegular } from '../ingress/safeFile';
+import { bump, copyEventCounts, emptyEventCounts } from '../bounded';
 
 /** An event in a lazy list: a record number of the list's store, or an event object. */
 export type EventItem = number | TraceEvent;
@@ -320,7 +321,7 @@ export class LazyRun implements Run {
   malformed: Malformed[] = [];
   notes: string[] = [];
   /** Event counts over the stored events, kept as they are added (no parsing needed). */
-  readonly counts: EventCounts = { total: 0, byType: {}, bySeverity: {}, byFailureClass: {}, byDomain: {} };
+  readonly counts: EventCounts = emptyEventCounts();
   /** @internal The stored events, in file order. */
   items = new ItemList();
   readonly store: EventStore;
@@ -546,13 +547,12 @@ const DOMAINS = new Set(['SYSTEM', 'DATA', 'CONTRACT', 'EXTERNAL', 'BUSINESS']);
 /** Count one event into `c` exactly as rollup.ts `countEvents` does. */
 export function countInto(c: EventCounts, type: string, severity: string | undefined, failureClass: string | undefined): void {
   c.total++;
-  c.byType[type] = (c.byType[type] ?? 0) + 1;
-  if (severity) c.bySeverity[severity] = (c.bySeverity[severity] ?? 0) + 1;
+  bump(c.byType, type);
+  if (severity) bump(c.bySeverity, severity);
   if (failureClass) {
-    c.byFailureClass[failureClass] = (c.byFailureClass[failureClass] ?? 0) + 1;
+    bump(c.byFailureClass, failureClass);
     const d0 = failureClass.split('.', 1)[0].toUpperCase();
-    const d = (DOMAINS.has(d0) ? d0 : 'OTHER') as keyof EventCounts['byDomain'];
-    c.byDomain[d] = (c.byDomain[d] ?? 0) + 1;
+    bump(c.byDomain as Record<string, number>, DOMAINS.has(d0) ? d0 : 'OTHER');
   }
 }
 
@@ -569,5 +569,5 @@ export function isIndexedRun(run: Run): run is LazyRun {
 export function indexedEventCounts(run: Run): EventCounts | undefined {
   const c = run.counts;
   if (c === undefined) return undefined;
-  return { total: c.total, byType: { ...c.byType }, bySeverity: { ...c.bySeverity }, byFailureClass: { ...c.byFailureClass }, byDomain: { ...c.byDomain } };
+  return copyEventCounts(c);
 }

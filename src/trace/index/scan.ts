@@ -16,7 +16,8 @@ import * as fs from 'node:fs';
 import type { Severity } from '../model';
 import { DEFAULT_MAX_LINE_BYTES, parseJsonLine } from '../sources/jsonl';
 import { detectDialect, normalizeEvent, parseSeverity, parseTags } from '../sources/normalize';
-import { parseTimestamp, TimestampReader } from '../time';
+import { parseTimestamp, timestampProblem, TimestampReader } from '../time';
+import { safeStringify } from '../bounded';
 import { FastLine, emptyFastFields, type FastFields } from './fastline';
 import { openRegular } from '../ingress/safeFile';
 
@@ -386,7 +387,8 @@ export async function scanRange(
       return;
     }
     const ev = lightFields(obj, times) ?? normalizeEvent(obj, 'flowscribe-v1', { file: opts.file, line: lineNo, offset: off });
-    if (ev.type === 'session_start' || ev.type === 'session_end') {
+    // A timestamp out of the Date range: a raw record, so the run builder records its located warning.
+    if (ev.type === 'session_start' || ev.type === 'session_end' || (ev.ts === undefined && timestampProblem(obj.timestamp ?? obj.ts ?? obj.time) !== undefined)) {
       g.kind[i] = KIND_RAW;
       g.raws.push(obj);
       full();
@@ -401,7 +403,8 @@ export async function scanRange(
     g.step[i] = strings.idAt(5, ev.step);
     g.failureClass[i] = strings.idAt(6, ev.failureClass);
     g.tags[i] = ev.tags.length === 0 ? -1 : strings.idAt(7, ev.tags.length === 1 ? ev.tags[0] : ev.tags.join('\u0001'));
-    g.corr[i] = ev.correlation ? strings.id(JSON.stringify(ev.correlation)) : -1;
+    // Depth-limited (bounded.ts): a correlation nested 100,000 deep must not overflow the stack.
+    g.corr[i] = ev.correlation ? strings.id(safeStringify(ev.correlation)) : -1;
     g.ts[i] = ev.ts ?? NaN;
     g.dur[i] = ev.durationMs ?? NaN;
     g.sev[i] = severityCode(ev.severity);
