@@ -29,6 +29,7 @@
  */
 import { FlowNode, Run, TraceEvent, Verdict } from './model';
 import { Redactor, RedactOptions, stripControl } from './egress/redact';
+import { runRedactor } from './egress/secrets';
 import { boundedCopy, record } from './bounded';
 import { isoTime } from './time';
 
@@ -561,7 +562,7 @@ export function runHeader(run: Run, red: Redactor, verdicts?: Readonly<Record<Ve
  * See the module comment for the section order, safety and budget rules.
  */
 export function buildAskMd(run: Run, ctx: AskContext = {}): string {
-  const red = new Redactor(ctx);
+  const red = runRedactor(run, ctx);
   const budget = ctx.budgetBytes ?? DEFAULT_ASK_BUDGET_BYTES;
   const tailN = Math.max(0, Math.floor(ctx.traceTailEvents ?? DEFAULT_TRACE_TAIL_EVENTS));
   const focus = focusSet(run, ctx.flowId);

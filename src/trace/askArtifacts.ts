@@ -9,9 +9,10 @@ import { AskContext, AskFlowSpec, cleanJson, cleanText, code, collectIssues, cut
 import { Catalog, slaFor } from './catalog';
 import { FlowNode, Run } from './model';
 import { Redactor, stripControl } from './egress/redact';
+import { runRedactor, runsRedactor } from './egress/secrets';
 import type { FlowRollup } from './rollup';
-
 import { isoTime } from './time';
+
 /** Options for {@link askContextFor}. */
 export interface AskContextOptions {
   /** Workspace root; resolved paths under it are shown relative to it. */
@@ -66,7 +67,7 @@ const LIST_CAP = 20;
  * Redacted like ask.md; deterministic; lists capped at 20 entries.
  */
 export function buildSummaryMd(run: Run, ctx: AskContext = {}): string {
-  const red = new Redactor(ctx);
+  const red = runRedactor(run, ctx);
   const flows = flowsOf(run);
   const where = (file?: string, line?: number): string | undefined =>
     file ? `${ctx.resolvePath?.(file) ?? file}${line !== undefined ? `:${line}` : ''}` : undefined;
@@ -161,11 +162,15 @@ export function buildSummaryMd(run: Run, ctx: AskContext = {}): string {
 export interface CopilotInitOptions {
   /** Run the files were written for (shown; trace-derived, so rendered as code). */
   runId?: string;
+  /** That run: its id is then redacted run-scoped (egress/secrets.ts), with `redact`'s keys. */
+  run?: Run;
+  /** ra.yaml `privacy` (with `run`). */
+  redact?: AskContext;
 }
 
 /** copilot_init.md: how to use ask.md / summary.md with Copilot Chat and `@flowlens`. */
 export function buildCopilotInit(ctx: CopilotInitOptions = {}): string {
-  const red = new Redactor();
+  const red = ctx.run ? runRedactor(ctx.run, ctx.redact ?? {}) : new Redactor(ctx.redact ?? {});
   return [
     '# Using Flowlens files with Copilot',
     ctx.runId ? `These files describe run ${code(cleanText(red, ctx.runId))}.` : 'These files describe one recorded run of the app.',
@@ -203,7 +208,7 @@ export function runSummaryText(run: Run, ctx: AskContext = {}, capBytes = TOOL_O
  * line each: run, flow, flow_id, verdict, class, reason, at (mapped file:line), when.
  */
 export function failuresText(runs: readonly Run[], ctx: AskContext = {}, opts: { limit?: number; capBytes?: number } = {}): string {
-  const red = new Redactor(ctx);
+  const red = runsRedactor(runs, ctx);
   const limit = opts.limit ?? 50;
   const lines: string[] = [];
   let total = 0;
@@ -238,7 +243,7 @@ export function findFlows(run: Run, flowRef: string): FlowNode[] {
 
 /** One flow's events (by id, or every instance of a flow name) as redacted JSON lines, last `limit`. */
 export function flowEventsText(run: Run, flowRef: string, ctx: AskContext = {}, opts: { limit?: number; capBytes?: number } = {}): string {
-  const red = new Redactor(ctx);
+  const red = runRedactor(run, ctx);
   const flows = findFlows(run, flowRef);
   if (!flows.length) return `No flow ${JSON.stringify(red.string(flowRef).slice(0, 200))} in run ${cleanText(red, run.id)}.\n`;
   const events = flows.flatMap((f) => f.events);
@@ -275,7 +280,7 @@ export function rollupsText(rollups: readonly FlowRollup[], capBytes = TOOL_OUTP
  * failure classes that appeared or went away, and the run statuses.
  */
 export function runDiffText(prev: Run, cur: Run, ctx: AskContext = {}, capBytes = TOOL_OUTPUT_CAP_BYTES): string {
-  const red = new Redactor(ctx);
+  const red = runsRedactor([prev, cur], ctx);
   type Tally = { n: number; bad: number; classes: Set<string> };
   const tally = (run: Run): Map<string, Tally> => {
     const m = new Map<string, Tally>();

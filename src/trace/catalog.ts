@@ -18,7 +18,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
 import { FAILURE_DOMAINS, type Run, type Severity } from './model';
 import { readText } from './ingress/safeFile';
 import { record } from './bounded';
@@ -176,7 +176,18 @@ type Entry = { key: Node; value: Node | null };
 class Reader {
   readonly problems: Problem[] = [];
   readonly lc = new LineCounter();
+  private doc: Document | undefined;
   constructor(readonly file: string) {}
+
+  /** The node an alias points at (undefined when it does not resolve); any other node as it is. */
+  deref(node: Node | null): Node | null | undefined {
+    if (!node || !isAlias(node)) return node;
+    try {
+      return (this.doc ? (node.resolve(this.doc) as Node | undefined) : undefined) ?? undefined;
+    } catch {
+      return undefined;
+    }
+  }
 
   loc(node: Node | null | undefined, fallback?: Node | null): YamlLoc {
     const n = node?.range ? node : fallback?.range ? fallback : undefined;
@@ -199,6 +210,7 @@ class Reader {
     let doc;
     try {
       doc = parseDocument(text, { lineCounter: this.lc, prettyErrors: true });
+      this.doc = doc;
     } catch (e) {
       this.problems.push({ file: this.file, line: 1, col: 1, message: `cannot parse YAML: ${String(e)}`, severity: 'error' });
       return null;
@@ -370,12 +382,7 @@ export function parseRa(text: string, file: string): { config: RaConfig; problem
   }
 
   const priv = top.get('privacy');
-  const p = priv && r.map(priv.value, 'privacy', PRIVACY_KEYS, priv.key);
-  if (p) {
-    c.redactKeys = r.strList(p.get('redact_keys'), 'privacy.redact_keys')?.values ?? c.redactKeys;
-    c.payloadLimit = r.num(p.get('payload_limit'), 'privacy.payload_limit', { int: true, min: 0 }) ?? c.payloadLimit;
-    c.allowRawPayloads = r.bool(p.get('allow_raw_payloads'), 'privacy.allow_raw_payloads') ?? c.allowRawPayloads;
-  }
+  if (priv) readPrivacy(r, priv, c);
 
   const filters = top.get('filters');
   if (filters) c.filters = readProfile(r, 'filters', filters.value, 'filters', filters.key);
@@ -407,6 +414,84 @@ export function parseRa(text: string, file: string): { config: RaConfig; problem
     c.keepRuns = r.num(rm.get('keep_runs'), 'retention.keep_runs', { int: true, min: 0 });
   }
   return { config: c, problems: r.sorted() };
+}
+
+/**
+ * `privacy` fails closed (docs/security.md): an invalid value is a located error and redaction
+ * gets *more* keys, never fewer — `redact_keys` that is not a list of strings gives the default
+ * keys plus every word that can be salvaged (a string split on commas/whitespace, the string
+ * entries of a list or a mapping, the target of a YAML alias when it resolves); an invalid
+ * `payload_limit` gives the default; an `allow_raw_payloads` that is not a boolean gives false.
+ * Aliases are resolved for the other two (YAML allows them), and reported for `redact_keys`,
+ * which must be readable as written.
+ */
+function readPrivacy(r: Reader, priv: Entry, c: RaConfig): void {
+  const p = r.map(r.deref(priv.value) ?? priv.value, 'privacy', PRIVACY_KEYS, priv.key);
+  if (!p) return;
+  const keys = p.get('redact_keys');
+  if (keys) c.redactKeys = readRedactKeys(r, keys);
+  const deref = (e: Entry | undefined): Entry | undefined => (e && e.value && isAlias(e.value) ? { key: e.key, value: r.deref(e.value) ?? e.value } : e);
+  c.payloadLimit = r.num(deref(p.get('payload_limit')), 'privacy.payload_limit', { int: true, min: 0 }) ?? DEFAULT_PAYLOAD_LIMIT;
+  c.allowRawPayloads = r.bool(deref(p.get('allow_raw_payloads')), 'privacy.allow_raw_payloads') ?? false;
+}
+
+function readRedactKeys(r: Reader, e: Entry): string[] {
+  const where = 'privacy.redact_keys';
+  const closed = (words: readonly string[]): string[] => [...new Set([...DEFAULT_REDACT_KEYS, ...words])];
+  const split = (s: string): string[] => s.split(/[\s,;]+/).filter(Boolean);
+  const node = e.value;
+  if (node && isAlias(node)) {
+    const target = r.deref(node);
+    const words = target ? salvageWords(r, target) : [];
+    r.report('error', node, `${where} is a YAML alias; write the list out (using the default keys${words.length ? ` plus ${words.length} aliased key(s)` : ''})`, e.key);
+    return closed(words);
+  }
+  if (node === null || (isScalar(node) && node.value === null)) {
+    r.report('warning', node, `${where} is empty; the default keys still apply`, e.key);
+    return closed([]);
+  }
+  if (isScalar(node) && typeof node.value === 'string') {
+    const words = split(node.value);
+    r.report('error', node, `${where} must be a list of strings, not a string; using the default keys plus ${words.length} word(s) of it`, e.key);
+    return closed(words);
+  }
+  if (isSeq(node)) {
+    const values: string[] = [];
+    let bad = false;
+    for (const item of node.items as (Node | null)[]) {
+      const v = r.deref(item);
+      if (v && isScalar(v) && typeof v.value === 'string') values.push(v.value);
+      else {
+        bad = true;
+        r.report('error', item, `${where}: every entry must be a string (using the default keys plus the valid entries)`, node);
+      }
+    }
+    return bad ? closed(values) : values;
+  }
+  r.report('error', node, `${where} must be a list of strings; using the default keys${isMap(node) ? ' plus the words of this mapping' : ''}`, e.key);
+  return closed(node ? salvageWords(r, node) : []);
+}
+
+/** Every string in a YAML node (bounded), split into words: what a broken `redact_keys` meant. */
+function salvageWords(r: Reader, root: Node): string[] {
+  const out: string[] = [];
+  const stack: Array<[Node | null | undefined, number]> = [[root, 0]];
+  while (stack.length && out.length < 1000) {
+    const [raw, depth] = stack.pop()!;
+    const n = r.deref(raw ?? null);
+    if (!n || depth > 8) continue;
+    if (isScalar(n)) {
+      if (typeof n.value === 'string') out.push(...n.value.split(/[\s,;]+/).filter(Boolean));
+    } else if (isSeq(n)) {
+      for (const it of n.items as (Node | null)[]) stack.push([it, depth + 1]);
+    } else if (isMap(n)) {
+      for (const it of n.items as Pair<Node, Node | null>[]) {
+        stack.push([it.key, depth + 1]);
+        stack.push([it.value, depth + 1]);
+      }
+    }
+  }
+  return out;
 }
 
 /** The newest config version this reader knows (§1c). */

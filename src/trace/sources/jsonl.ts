@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import type { Malformed, SourceLoc } from '../model';
+import { jsonErrorReason } from './jsonError';
 import { openRegular, openRegularAsync, type IngressProblem } from '../ingress/safeFile';
 
 /** Longest line accepted by default; longer lines are skipped and reported (§6: objects up to 16 MB occur). */
@@ -474,7 +475,9 @@ function parseLenient(text: string, parseError: unknown): Parsed {
       }
     }
   }
-  const message = parseError instanceof Error ? parseError.message : String(parseError);
+  // Never V8's message: it quotes the line (`"password=hunter2" is not valid JSON`).
+  void parseError;
+  const message = jsonErrorReason(text);
   return { error: message.length > MAX_REASON ? message.slice(0, MAX_REASON) + '…' : message };
 }
 

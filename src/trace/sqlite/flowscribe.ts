@@ -6,6 +6,7 @@
  */
 import type { Dialect, Malformed, TraceEvent } from '../model';
 import { detectDialect, detectFileDialect, normalizeEvent } from '../sources/normalize';
+import { jsonErrorDetail } from '../sources/jsonError';
 import type { Database } from './engine';
 import { ident, type TableInfo } from './detect';
 import { parsePythonLiteral } from './pylit';
@@ -22,8 +23,9 @@ const SENTINEL = '\u0000flowlens-sqlite:';
 export function parseJsonLenient(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
   try {
     return { ok: true, value: JSON.parse(text) };
-  } catch (e) {
-    if (!/NaN|Infinity/.test(text)) return { ok: false, error: (e as Error).message };
+  } catch {
+    // Our wording, never V8's message: it quotes the text (a secret on a broken row would leak).
+    if (!/NaN|Infinity/.test(text)) return { ok: false, error: jsonErrorDetail(text) };
     let out = '';
     let inStr = false;
     for (let i = 0; i < text.length; i++) {
@@ -52,8 +54,8 @@ export function parseJsonLenient(text: string): { ok: true; value: unknown } | {
         typeof v === 'string' && v.startsWith(SENTINEL) ? Number(v.slice(SENTINEL.length)) : v,
       );
       return { ok: true, value };
-    } catch (e2) {
-      return { ok: false, error: (e2 as Error).message };
+    } catch {
+      return { ok: false, error: jsonErrorDetail(text) };
     }
   }
 }
