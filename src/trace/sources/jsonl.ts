@@ -177,15 +177,13 @@ export class JsonlTail {
   }
 
   private async readNow(onRecord: OnRecord, opts: ReadOptions): Promise<TailResult> {
-    let fh: fs.promises.FileHandle;
-    let st: fs.Stats;
     // The ingress policy: a regular file only (a FIFO named trace.jsonl never blocks: it is
     // refused before and after a non-blocking, no-follow open), inside the root.
     const o = await openRegularAsync(this.file, { root: this.root, allowOutside: this.allowOutside, kind: 'trace' });
     if (!o.ok) return this.refused(o.problem);
-    fh = o.fh;
+    const fh = o.fh;
     try {
-      st = o.stat;
+      const st = o.stat;
       const result = emptyResult(st.size);
       const gen = this.scan(st, onRecord, opts.final === true, result);
       let step = gen.next(0);
@@ -207,13 +205,11 @@ export class JsonlTail {
 
   /** Synchronous `read` (same semantics), for the CLI and tests. */
   readSync(onRecord: OnRecord, opts: ReadOptions = {}): TailResult {
-    let fd: number;
-    let st: fs.Stats;
     const o = openRegular(this.file, { root: this.root, allowOutside: this.allowOutside, kind: 'trace' });
     if (!o.ok) return this.refused(o.problem);
-    fd = o.file.fd;
+    const fd = o.file.fd;
     try {
-      st = o.file.stat;
+      const st = o.file.stat;
       const result = emptyResult(st.size);
       const gen = this.scan(st, onRecord, opts.final === true, result);
       let step = gen.next(0);
