@@ -43,6 +43,8 @@ export function registerAutoWrite(context: vscode.ExtensionContext, services: Fl
         void vscode.window
           .showInformationMessage(`Flowlens: run ${forNotification(ref.run.id, undefined, 120)} ended (${ref.run.status}); ask.md written.`, 'Open ask.md')
           .then((a) => (a ? vscode.window.showTextDocument(files.ask) : undefined));
+        // A write refused or redirected by the write policy (a link, a producer's own file): said once, located.
+        if (files.problems.length > 0) void vscode.window.showWarningMessage(`Flowlens: ${forNotification(files.problems[0], undefined, 400)}${files.problems.length > 1 ? ` (and ${files.problems.length - 1} more)` : ''}`);
       } catch (err) {
         // The error may quote a path from the trace: no link can form (forNotification).
         void vscode.window.showWarningMessage(`Flowlens: could not write ask.md for run ${forNotification(ref.run.id, undefined, 120)}: ${forNotification(err instanceof Error ? err.message : String(err))}`);
