@@ -152,6 +152,15 @@ export function addSecret(raw: string, out: Set<string>): void {
   if (bare !== t) add(bare);
   const scheme = SCHEME_RE.exec(t);
   if (scheme) add(t.slice(scheme[0].length));
+  // The same secret written URL-encoded (a query string) or JSON-escaped (a dump inside a string).
+  if (!/^[A-Za-z0-9_.~-]*$/.test(t)) {
+    try {
+      add(encodeURIComponent(t));
+    } catch {
+      // a lone surrogate: no URL form
+    }
+    add(JSON.stringify(t).slice(1, -1));
+  }
 }
 
 /**

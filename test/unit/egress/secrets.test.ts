@@ -223,3 +223,14 @@ describe('egress: run-scoped secrets (secrets.ts)', () => {
     });
   });
 });
+
+describe('egress: run-scoped secrets, encoded forms', () => {
+  it('scrubs a secret reused URL-encoded or JSON-escaped elsewhere in the run', () => {
+    const lines = baseLines();
+    (lines[2] as { evidence: Obj }).evidence = { password: 'p@ss w"rd/9' };
+    lines[5].reason = 'GET /login?u=bob&p=p%40ss%20w%22rd%2F9 failed';
+    (lines[7].exception as Obj).message = 'payload {"pw": "p@ss w\\"rd/9"}';
+    const out = outputs(build(lines));
+    for (const f of ['p%40ss%20w%22rd%2F9', 'p@ss w\\"rd/9', 'p@ss w"rd/9']) assert.ok(!out.includes(f), f);
+  });
+});
