@@ -11,17 +11,19 @@ import type { Malformed, Run, TraceEvent } from '../trace/model';
 import { PathMapper } from '../trace/pathmap';
 import { buildAskMd } from '../trace/ask';
 import { askContextFor, buildSummaryMd } from '../trace/askArtifacts';
-import { diffRuns, type EvidenceChange, type FlowDiffEntry, type FlowSide } from '../trace/diff';
+import { diffRuns, redactChange, type EvidenceChange, type FlowDiffEntry, type FlowSide } from '../trace/diff';
 import { redactChromeTrace, toChromeTrace, toMermaid } from '../trace/export';
-import { REDACTED, Redactor } from '../trace/egress/redact';
+import { REDACTED, Redactor, type RedactOptions } from '../trace/egress/redact';
+import { eventSecrets, runsRedactor } from '../trace/egress/secrets';
 import { eventCounts, failureEvents, flowRollups, latencyHistograms, previousRun, pulseRollup, runFlowCounts, type FlowRollup, type PulseRollup } from '../trace/rollup';
 import { readStores } from '../trace/sqlite/stores';
 import { TraceWorkspace } from '../trace/workspace';
+import { scrubDoc } from './egress';
 import { CliError } from './errors';
 import { iso, toJson } from './output';
+import { DEPTH_MARK, MAX_VALUE_DEPTH, record, recordOf, setOwn } from '../trace/bounded';
 import { readSingleFile } from './single';
 
-import { DEPTH_MARK, MAX_VALUE_DEPTH, record, recordOf, setOwn } from '../trace/bounded';
 /** The loaded PATH: a workspace folder or one file. */
 export interface Loaded {
   /** The folder, or the file given. */
@@ -114,10 +116,10 @@ export interface RunRow {
   /** Events read for the run (held in memory or not). */
   events: number;
   malformed: number;
-  /** The run's events were released to keep its source within `flowlens.maxEventsPerSource`. */
-  summarised: boolean;
   /** Lines kept with a located warning (e.g. `timestamp out of range`), listed in the document's `warnings`. */
   warnings: number;
+  /** The run's events were released to keep its source within `flowlens.maxEventsPerSource`. */
+  summarised: boolean;
   /** How the cap applies to the run; null when every event is held (see docs/cli.md). */
   capped: { mode: 'summarised' | 'capped'; events_kept: number; events_not_kept: number; limit: number } | null;
 }
@@ -133,6 +135,7 @@ export function runRow(ws: Loaded, r: Run, opts: { redact: boolean }): RunRow {
   };
 }
 
+/** Malformed lines: the reason can quote the line (V8's JSON error does), so it is redacted too. */
 /** Located warnings of the runs' kept lines (e.g. `timestamp out of range`), in run order. */
 export function warnings(ws: Loaded, runs: readonly Run[], opts: { redact: boolean } = { redact: true }): { run: string; file: string; line: number; reason: string }[] {
   const red = redactorFor(ws, opts.redact);
@@ -142,8 +145,9 @@ export function warnings(ws: Loaded, runs: readonly Run[], opts: { redact: boole
   })));
 }
 
-export function malformed(ws: Loaded): { file: string; line: number; reason: string }[] {
-  return ws.malformed.map(m => ({ file: m.file, line: m.line, reason: m.reason }));
+export function malformed(ws: Loaded, opts: { redact: boolean } = { redact: true }): { file: string; line: number; reason: string }[] {
+  const red = redactorFor(ws, opts.redact);
+  return ws.malformed.map(m => ({ file: red ? red.identifier(m.file) : m.file, line: m.line, reason: red ? red.string(m.reason) : m.reason }));
 }
 
 export interface FlowRow {
@@ -284,8 +288,10 @@ function problemRow(p: Problem): ProblemRow {
 }
 
 /** Catalog problems (ra.yaml / flows.yaml) plus the catalog checked against the traces. */
-export async function validate(ws: Loaded): Promise<{ problems: ProblemRow[]; errors: number; warnings: number; infos: number }> {
-  const problems = [...ws.catalog.problems, ...validateAgainstRuns(ws.catalog, ws.runs, ws.base)].map(problemRow);
+export async function validate(ws: Loaded, opts: { redact: boolean } = { redact: true }): Promise<{ problems: ProblemRow[]; errors: number; warnings: number; infos: number }> {
+  const red = redactorFor(ws, opts.redact);
+  const problems = [...ws.catalog.problems, ...validateAgainstRuns(ws.catalog, ws.runs, ws.base)].map(problemRow)
+    .map(p => (red ? { ...p, file: red.identifier(p.file), message: red.string(p.message) } : p));
   const n = (s: ProblemRow['severity']) => problems.filter(p => p.severity === s).length;
   return { problems, errors: n('error'), warnings: n('warning'), infos: n('info') };
 }
@@ -315,8 +321,11 @@ function snake(v: unknown, key = '', depth = 0): unknown {
   return out;
 }
 
-/** SQLite stores under the folder (or the file given), read through src/trace/sqlite/stores.ts. */
-export async function stores(root: string): Promise<StoreRow[]> {
+/**
+ * SQLite stores under the folder (or the file given), read through src/trace/sqlite/stores.ts;
+ * every row scrubbed with `red` ({@link storeRedactor} of the root, undefined for `--no-redact`).
+ */
+export async function stores(root: string, red: Redactor | undefined): Promise<StoreRow[]> {
   // In a worker under a time/row/byte budget; a folder is the root every store must resolve inside.
   const reports = await readStores(root);
   return reports.map(r => ({
@@ -327,7 +336,22 @@ export async function stores(root: string): Promise<StoreRow[]> {
     size_bytes: r.sizeBytes,
     rollups: r.rollups?.pulse ? { pulse: pulseDoc(r.rollups.pulse) } : snake(r.rollups ?? {}),
     problems: r.problems.map(p => ({ file: p.file, line: null, col: null, severity: 'error' as const, message: `${p.table ? `table ${p.table}: ` : ''}${p.message}` })),
-  }));
+  })).map(row => scrubDoc(row, red));
+}
+
+/**
+ * The redactor for store output: the default rules plus ra.yaml `privacy` of the workspace the
+ * stores are in (a store is not a run: no value-based secrets). Strings are not cut (store
+ * rollups are bounded by the store reader).
+ */
+export function storeRedactor(root: string): Redactor {
+  let base = root;
+  try {
+    base = fs.statSync(root).isDirectory() ? root : workspaceOf(root);
+  } catch {
+    base = path.dirname(root);
+  }
+  return new Redactor({ ...privacyOptions(loadCatalog(base, { env: process.env })), payloadLimit: 0 });
 }
 
 /** Maps an identifier (run id, app, mode, flow, step, file) for output. */
@@ -344,9 +368,31 @@ export function identFor(ws: Loaded, redact: boolean): Ident {
 
 const nullable = (id: Ident, s: string | undefined): string | null => (s === undefined ? null : id(s));
 
-/** The redactor for ra.yaml `privacy`, or undefined for `--no-redact`. */
-function redactorFor(ws: Loaded, redact: boolean): Redactor | undefined {
-  return redact ? new Redactor({ redactKeys: ws.catalog.ra.redactKeys, payloadLimit: ws.catalog.ra.payloadLimit }) : undefined;
+/** ra.yaml `privacy` as redaction options. */
+export function privacyOptions(catalog: Catalog): RedactOptions {
+  return { redactKeys: catalog.ra.redactKeys, payloadLimit: catalog.ra.payloadLimit };
+}
+
+const redactors = new WeakMap<Loaded, Redactor>();
+
+/**
+ * The one redactor for everything a command prints about the loaded traces, or undefined for
+ * `--no-redact`: run-scoped over every run loaded (egress/secrets.ts `runsRedactor`: a value
+ * redacted under a key anywhere — also in a Pulse envelope — is scrubbed from every string),
+ * with ra.yaml `privacy` (redact_keys, payload_limit). Built once per load.
+ */
+export function redactorFor(ws: Loaded, redact: boolean): Redactor | undefined {
+  if (!redact) return undefined;
+  let red = redactors.get(ws);
+  if (!red) {
+    const opts = privacyOptions(ws.catalog);
+    const envelopeSecrets = new Set<string>();
+    const base = new Redactor(opts);
+    for (const e of ws.envelopes) eventSecrets(e, base, envelopeSecrets);
+    red = runsRedactor(ws.runs, envelopeSecrets.size ? { ...opts, knownSecrets: envelopeSecrets } : opts);
+    redactors.set(ws, red);
+  }
+  return red;
 }
 
 /** `latest`, `previous` (the run before latest, same format) or a run id / unique prefix. Exit 1 when none. */
@@ -406,13 +452,9 @@ export function diff(ws: Loaded, a: Run, b: Run, opts: { thresholdPct?: number; 
     resolved_file: s.file ? nullable(id, ws.pathMap.resolve(s.file).path) : null, evidence: val(s.evidence),
   } : null;
   const change = (c: EvidenceChange): DiffEntryRow['changes'][number] => {
-    // An evidence key named like a secret (ra.yaml redact_keys) hides both values.
-    const sensitive = !!red && c.key.startsWith('evidence.') && red.isSensitiveKey(c.key.slice('evidence.'.length));
-    return {
-      key: red ? red.string(c.key) : c.key,
-      before: sensitive && c.before !== undefined ? REDACTED : val(c.before),
-      after: sensitive && c.after !== undefined ? REDACTED : val(c.after),
-    };
+    // An evidence key named like a secret (ra.yaml redact_keys) hides both values (diff.ts redactChange).
+    const r = red ? redactChange(c, red) : c;
+    return { key: r.key, before: r.before === undefined ? null : r.before, after: r.after === undefined ? null : r.after };
   };
   const entry = (e: FlowDiffEntry): DiffEntryRow => ({ flow: id(e.flow), before: sideRow(e.before), after: sideRow(e.after), changes: e.changes.map(change) });
   const d = diffRuns(a, b, { slowerThresholdPct: opts.thresholdPct });
@@ -433,7 +475,7 @@ export function exportRun(ws: Loaded, run: Run, format: 'chrome' | 'mermaid', op
   const red = redactorFor(ws, opts.redact);
   if (format === 'mermaid') return toMermaid(run, red ? { label: (t) => red.identifier(t) } : {});
   const trace = toChromeTrace(run);
-  return toJson(red ? redactChromeTrace(trace, red) : trace) + '\n';
+  return toJson(red ? scrubDoc(redactChromeTrace(trace, red), red) : trace) + '\n';
 }
 
 /** The flow a `--flow` value names in the run: a flow id, else a flow name. Exit 1 when neither. */
@@ -445,6 +487,18 @@ export function checkFlow(run: Run, ref: string): void {
 
 /** ask.md (or summary.md) of a run: redacted, deterministic; ask.md capped at `budgetBytes`. */
 export function askText(ws: Loaded, run: Run, opts: { flow?: string; budgetBytes?: number; summary?: boolean }): string {
+  const red = redactorFor(ws, true) as Redactor;
   const ctx = askContextFor(ws.catalog, { root: ws.base, resolve: f => ws.pathMap.resolve(f), flowId: opts.flow, budgetBytes: opts.budgetBytes });
-  return opts.summary ? buildSummaryMd(run, ctx) : buildAskMd(run, ctx);
+  // Value-based redaction inside ask.md / summary.md: every value redacted anywhere in the runs.
+  const known = [...(red.options.knownSecrets ?? [])];
+  if (known.length) ctx.knownSecrets = [...new Set([...(ctx.knownSecrets ?? []), ...known])];
+  const text = opts.summary ? buildSummaryMd(run, ctx) : buildAskMd(run, ctx);
+  return scrubKnown(text, known);
+}
+
+/** Every literal of `secrets` (4+ characters, longest first) in `text` replaced by `[REDACTED]`. */
+function scrubKnown(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of [...secrets].filter(x => x.length >= 4).sort((a, b) => b.length - a.length)) if (out.includes(s)) out = out.split(s).join(REDACTED);
+  return out;
 }

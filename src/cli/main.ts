@@ -101,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0) return 0;
       const first = (errLines.join('') || e.message).split('\n').find(l => l.trim()) ?? e.message;
-      process.stderr.write(`flowlens: ${first.replace(/^error:\s*/, '')}\n`);
+      process.stderr.write(`flowlens: ${esc(first.replace(/^error:\s*/, ''))}\n`);
       return 2;
     }
     if (e instanceof CliError) {
@@ -110,7 +110,8 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode;
     }
     const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`flowlens: internal error: ${msg.split('\n')[0]}\n`);
+    // runCommand has redacted the message (unless --no-redact); never print control characters raw.
+    process.stderr.write(`flowlens: internal error: ${esc(msg.split('\n')[0])}\n`);
     return 1;
   }
 }

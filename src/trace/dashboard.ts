@@ -5,7 +5,7 @@
  * Pure: no I/O, no vscode, never throws on odd input.
  */
 import { DEFAULT_LATENCY_BUCKETS_MS, type Catalog } from './catalog';
-import { diffRuns, type RunDiff, type SlowerEntry } from './diff';
+import { diffRuns, redactChange, type RunDiff, type SlowerEntry } from './diff';
 import { flowSpan, flowsDepthFirst } from './export';
 import type {
   DashboardModel, DiffModel, DiffRow, FailureChangeView, FailuresPanel, FailureView, FlowRow, LatencyPanel, Loc, StorePanel, TimelineModel, TimelineRow,
@@ -14,11 +14,12 @@ import { FAILURE_DOMAINS, failureDomain, type FailureDomain, type Run, type Trac
 import { indexedEventCounts } from './index/lazy';
 import { countEvents, flowRollupName, flowRollups, flowTrends, runsInTimeOrder, type FailureRef, type FlowRollup } from './rollup';
 import type { StoreReport } from './sqlite/stores';
-import { stripControl } from './egress/redact';
+import { Redactor, stripControl, type RedactOptions } from './egress/redact';
+import { runRedactor } from './egress/secrets';
 import { bucketIndex } from './stats';
-
 import { isoTime } from './time';
 import { DEPTH_MARK, bump, record, safeStringify } from './bounded';
+
 export type * from './dashboardTypes';
 
 /** Which runs the dashboard summarises. A string other than `latest`/`all` is a run id (or unique prefix). */
@@ -34,6 +35,34 @@ export interface DashboardInputs {
   resolvePath?: (file: string) => string | undefined;
   /** `readStores` results; panels are shown only for stores that exist. */
   stores?: readonly StoreReport[];
+  /**
+   * The redactor for every trace-derived text of the model (reasons, evidence, diff values, store
+   * problems); default {@link dashboardRedactor}. Pass the same one to {@link sanitizeModel}.
+   */
+  redactor?: Redactor;
+}
+
+/** ra.yaml `privacy` of the catalog as redaction options (defaults without a catalog). */
+export function privacyOptions(catalog: Catalog | undefined): RedactOptions {
+  return catalog ? { redactKeys: catalog.ra.redactKeys, payloadLimit: catalog.ra.payloadLimit } : {};
+}
+
+/**
+ * The dashboard's redactor: run-scoped over every run it can show (egress/secrets.ts — a value
+ * redacted under a key anywhere in those runs is scrubbed from every string), with ra.yaml's
+ * `redact_keys` and `payload_limit`. The same as `runsRedactor(runs, …)`, built from the per-run
+ * cache of `runRedactor` so a live update does not walk every event of every run again.
+ */
+export function dashboardRedactor(inputs: Pick<DashboardInputs, 'runs' | 'catalog'>): Redactor {
+  const opts = privacyOptions(inputs.catalog);
+  const secrets = new Set<string>();
+  for (const run of inputs.runs) for (const s of runRedactor(run, opts).options.knownSecrets ?? []) secrets.add(s);
+  return new Redactor(secrets.size ? { ...opts, knownSecrets: secrets } : opts);
+}
+
+/** The redactor of a model build: the one passed in, else {@link dashboardRedactor} of `runs`. */
+function redactorOf(inputs: DashboardInputs, runs: readonly Run[] = inputs.runs): Redactor {
+  return inputs.redactor ?? dashboardRedactor({ runs, catalog: inputs.catalog });
 }
 
 export interface DashboardOptions {
@@ -94,10 +123,12 @@ function loc(inputs: DashboardInputs, file: string | undefined, line: number | u
   return { file, line, resolvedPath };
 }
 
-function failureView(inputs: DashboardInputs, f: FailureRef | undefined): FailureView | undefined {
+function failureView(inputs: DashboardInputs, f: FailureRef | undefined, red: Redactor): FailureView | undefined {
   if (!f) return undefined;
-  return { runId: f.runId, flowId: f.flowId, verdict: f.verdict, failureClass: f.failureClass, reason: f.reason, ts: f.ts, ...loc(inputs, f.file, f.line) };
+  return { runId: f.runId, flowId: f.flowId, verdict: f.verdict, failureClass: f.failureClass, reason: reasonText(f.reason, red), ts: f.ts, ...loc(inputs, f.file, f.line) };
 }
+
+const reasonText = (s: string | undefined, red: Redactor): string | undefined => (s === undefined ? undefined : red.string(s));
 
 function topClasses(rec: Record<string, number>, n = 3): { failureClass: string; count: number }[] {
   return Object.entries(rec)
@@ -106,7 +137,7 @@ function topClasses(rec: Record<string, number>, n = 3): { failureClass: string;
     .map(([failureClass, count]) => ({ failureClass, count }));
 }
 
-function flowRow(inputs: DashboardInputs, r: FlowRollup): FlowRow {
+function flowRow(inputs: DashboardInputs, r: FlowRollup, red: Redactor): FlowRow {
   return {
     flow: r.flow,
     instances: r.instances,
@@ -122,7 +153,7 @@ function flowRow(inputs: DashboardInputs, r: FlowRollup): FlowRow {
     slaP95Ms: r.slaP95Ms,
     slaBreached: r.slaBreached,
     topFailureClasses: topClasses(r.failureClasses),
-    lastFailure: failureView(inputs, r.lastFailure),
+    lastFailure: failureView(inputs, r.lastFailure, red),
   };
 }
 
@@ -140,20 +171,24 @@ export function slaPosition(bounds: readonly number[], slaMs: number): number {
   return i - 0.5 + (hi > lo ? Math.min(1, Math.max(0, (slaMs - lo) / (hi - lo))) : 1);
 }
 
-function evidenceText(e: TraceEvent | undefined, max: number): string | undefined {
+/**
+ * Evidence as one string of at most `max` characters: redacted first (keys, values redacted
+ * elsewhere in the run, credential shapes), then cut — a cut before redaction could keep the
+ * start of a long secret whose `"key": "value"` pattern no longer matches once cut.
+ */
+function evidenceText(e: TraceEvent | undefined, max: number, red: Redactor): string | undefined {
   if (!e || e.evidence === undefined) return undefined;
-  let s: string;
-  try {
-    s = typeof e.evidence === 'string' ? e.evidence : JSON.stringify(e.evidence);
-  } catch {
-    s = String(e.evidence);
-  }
+  // Redactor.value is depth-limited (checked before it descends); then a depth- and width-limited
+  // stringify: evidence nested 100,000 deep must not overflow the stack.
+  const v = red.value(e.evidence);
+  const s = typeof v === 'string' ? v : safeStringify(v, undefined, { maxDepth: 16, maxItems: Math.max(8, max) });
   return s.length > max ? s.slice(0, Math.max(0, max - 1)) + '…' : s;
 }
 
 /** One run's flows as timeline rows: depth-first, children under their parent. */
 export function buildTimeline(inputs: DashboardInputs, run: Run, opts: { flowFilter?: string; evidenceChars?: number } = {}): TimelineModel {
   const max = opts.evidenceChars ?? 400;
+  const red = redactorOf(inputs, [run]);
   const order = flowsDepthFirst(run);
   let t0: number | undefined;
   const spans = order.map(({ flow }) => flowSpan(flow));
@@ -175,8 +210,8 @@ export function buildTimeline(inputs: DashboardInputs, run: Run, opts: { flowFil
       startMs: s && t0 !== undefined ? s.start - t0 : undefined,
       durMs: s ? s.end - s.start : undefined,
       failureClass: e?.failureClass,
-      reason: e?.reason ?? e?.exception?.message,
-      evidence: evidenceText(e, max),
+      reason: reasonText(e?.reason ?? e?.exception?.message, red),
+      evidence: evidenceText(e, max, red),
       step: last?.step,
       ...loc(inputs, last?.file, last?.line),
     });
@@ -194,6 +229,8 @@ const short = (v: unknown): string => {
 /** {@link diffRuns} flattened into rows for the diff table. */
 export function buildDiff(inputs: DashboardInputs, a: Run, b: Run, opts: { flowFilter?: string; slowerThresholdPct?: number } = {}): DiffModel {
   const d: RunDiff = diffRuns(a, b, { slowerThresholdPct: opts.slowerThresholdPct });
+  // ra.yaml's own redact_keys hide an evidence key's values; values redacted anywhere in either run are scrubbed.
+  const red = redactorOf(inputs, [a, b]);
   const rows: DiffRow[] = [];
   const keep = (flow: string): boolean => opts.flowFilter === undefined || flow === opts.flowFilter;
   const sideText = (s: RunDiff['new'][number]['before']): string | undefined =>
@@ -210,7 +247,7 @@ export function buildDiff(inputs: DashboardInputs, a: Run, b: Run, opts: { flowF
         changes:
           category === 'slower' && 'afterP95Ms' in e
             ? [`p95: ${fmtMs((e as SlowerEntry).beforeP95Ms)} → ${fmtMs((e as SlowerEntry).afterP95Ms)} (${Number.isFinite((e as SlowerEntry).changePct) ? `+${Math.round((e as SlowerEntry).changePct * 10) / 10}%` : 'from 0'})`]
-            : e.changes.map((c) => `${c.key}: ${short(c.before)} → ${short(c.after)}`),
+            : e.changes.map((c) => redactChange(c, red)).map((c) => `${c.key}: ${short(c.before)} → ${short(c.after)}`),
         ...loc(inputs, s?.file, s?.line),
       });
     }
@@ -235,11 +272,11 @@ function recordTable(title: string, head: [string, string], rec: Record<string, 
 }
 
 /** Panels for stores that were read (Pulse, sovereignty, brainstem, flowscribe sinks, others). */
-export function storePanels(stores: readonly StoreReport[]): StorePanel[] {
+export function storePanels(stores: readonly StoreReport[], red: Redactor = new Redactor()): StorePanel[] {
   const out: StorePanel[] = [];
   for (const s of stores) {
     const name = s.path.split(/[\\/]/).pop() ?? s.path;
-    const p: StorePanel = { path: s.path, name, kind: s.kind ?? 'unreadable', rows: s.rows, problems: s.problems.map((e) => e.message), stats: [], tables: [] };
+    const p: StorePanel = { path: s.path, name, kind: s.kind ?? 'unreadable', rows: s.rows, problems: s.problems.map((e) => red.string(e.message)), stats: [], tables: [] };
     const r = s.rollups;
     if (r?.pulse) {
       const v = r.pulse.verification;
@@ -281,6 +318,9 @@ export function storePanels(stores: readonly StoreReport[]): StorePanel[] {
  * but the flows table, which always lists every flow of the selection.
  */
 export function buildDashboardModel(inputs: DashboardInputs, selection: RunSelection, flowFilter?: string, opts: DashboardOptions = {}): DashboardModel {
+  // One redactor for the whole model: run-scoped over every run the dashboard can show.
+  const red = redactorOf(inputs);
+  inputs = { ...inputs, redactor: red };
   const { runs, sel } = selectRuns(inputs, selection);
   const allOrdered = runsInTimeOrder(inputs.runs);
   const ro = { catalog: inputs.catalog };
@@ -318,7 +358,7 @@ export function buildDashboardModel(inputs: DashboardInputs, selection: RunSelec
   const byDomain = [...domainCounts].filter(([d, n]) => d !== 'OTHER' || n > 0).map(([domain, count]) => ({ domain, count }));
   const firstLatest = kept
     .filter((r) => r.failed + r.exceptions > 0)
-    .map((r) => ({ flow: r.flow, count: r.failed + r.exceptions, first: failureView(inputs, r.firstFailure), latest: failureView(inputs, r.lastFailure) }));
+    .map((r) => ({ flow: r.flow, count: r.failed + r.exceptions, first: failureView(inputs, r.firstFailure, red), latest: failureView(inputs, r.lastFailure, red) }));
 
   // New / fixed / still failing: the newest selected run against the run before it.
   let changes: FailuresPanel['changes'];
@@ -330,7 +370,7 @@ export function buildDashboardModel(inputs: DashboardInputs, selection: RunSelec
     const view = (list: RunDiff['new']): FailureChangeView[] =>
       list.filter((e) => keep(e.flow)).map((e) => {
         const s = e.after && e.after.failing ? e.after : e.before ?? e.after;
-        return { flow: e.flow, failureClass: s?.failureClass, reason: s?.reason, before: e.before?.failing ?? 0, after: e.after?.failing ?? 0, ...loc(inputs, s?.file, s?.line) };
+        return { flow: e.flow, failureClass: s?.failureClass, reason: reasonText(s?.reason, red), before: e.before?.failing ?? 0, after: e.after?.failing ?? 0, ...loc(inputs, s?.file, s?.line) };
       });
     changes = { base: base.id, current: current.id, newlyFailing: view(d.newlyFailing), fixed: view(d.fixed), stillFailing: view(d.stillFailing) };
   }
@@ -366,7 +406,7 @@ export function buildDashboardModel(inputs: DashboardInputs, selection: RunSelec
       return { id: r.id, started: r.started, status: r.status, app: r.app, flows: r.flows.size, failing };
     }),
     flowFilter: filter,
-    flows: rollups.map((r) => flowRow(inputs, r)),
+    flows: rollups.map((r) => flowRow(inputs, r, red)),
     latency: { bucketsMs: bounds, flows: latency },
     failures: { total: byClass.reduce((n, c) => n + c.count, 0) + unclassified, unclassified, byClass, byDomain, firstLatest, changes },
     events: {
@@ -376,7 +416,7 @@ export function buildDashboardModel(inputs: DashboardInputs, selection: RunSelec
     },
     timeline,
     diff,
-    stores: storePanels(inputs.stores ?? []),
+    stores: storePanels(inputs.stores ?? [], red),
   };
 }
 
@@ -402,6 +442,7 @@ export function sanitizeModel<T>(value: T, red: TextScrubber, originals: Map<str
   const walk = (v: unknown, depth: number): unknown => {
     if (typeof v === 'string') return text(v);
     if (v === null || typeof v !== 'object') return v;
+    // Checked before descending: a value nested deeper is cut, never passed on raw.
     if (depth > 64) return DEPTH_MARK;
     if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
     const out = record<unknown>();
@@ -416,7 +457,6 @@ export function restoreOriginals<T>(value: T, originals: ReadonlyMap<string, str
   const walk = (v: unknown, depth: number): unknown => {
     if (typeof v === 'string') return originals.get(v) ?? v;
     if (v === null || typeof v !== 'object') return v;
-    // Checked before descending: a value nested deeper is cut, never passed on raw.
     if (depth > 64) return DEPTH_MARK;
     if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
     const out = record<unknown>();

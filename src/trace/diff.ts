@@ -134,6 +134,25 @@ export function evidenceChanges(a: FlowSide, b: FlowSide): EvidenceChange[] {
   return out;
 }
 
+/** What {@link redactChange} needs of a redactor (egress/redact.ts `Redactor` fits). */
+export interface ChangeRedactor {
+  isSensitiveKey(key: string): boolean;
+  identifier(s: string): string;
+  value(v: unknown): unknown;
+}
+
+/**
+ * One change made safe to show: the key scrubbed, both values deep-redacted, and both values
+ * `[REDACTED]` when the evidence key is sensitive (ra.yaml `redact_keys` included — pass the
+ * run-scoped redactor of egress/secrets.ts). `undefined` (absent on one side) stays undefined.
+ * Used by the CLI's `diff` and the dashboard's diff, so both hide the same values.
+ */
+export function redactChange(c: EvidenceChange, red: ChangeRedactor): EvidenceChange {
+  const sensitive = c.key.startsWith('evidence.') && red.isSensitiveKey(c.key.slice('evidence.'.length));
+  const val = (v: unknown): unknown => (v === undefined ? undefined : sensitive ? '[REDACTED]' : red.value(v));
+  return { key: red.identifier(c.key), before: val(c.before), after: val(c.after) };
+}
+
 /**
  * Compares run `b` with the base run `a`, per flow name. A flow name's representative instance
  * (whose evidence is compared) is its last failing instance, else its last instance.

@@ -1,9 +1,9 @@
 import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { buildDashboardModel, restoreOriginals, sanitizeModel, type DashboardInputs, type RunSelection } from '../../trace/dashboard';
+import { buildDashboardModel, dashboardRedactor, privacyOptions, restoreOriginals, sanitizeModel, type DashboardInputs, type RunSelection } from '../../trace/dashboard';
 import { redactChromeTrace, toChromeTrace, toMermaid } from '../../trace/export';
-import { Redactor } from '../../trace/egress/redact';
+import { runRedactor } from '../../trace/egress/secrets';
 import { findStores, readStore, type StoreReport } from '../../trace/sqlite/stores';
 import type { FlowlensServices } from '../services';
 import { isDashboardQuery, isWebviewMessage, type DashboardPanelState, type DashboardQuery, type HostMessage, type SelectionMsg, type WebviewMessage } from './protocol';
@@ -177,14 +177,13 @@ export class DashboardPanel implements vscode.Disposable {
     if (!this.ready) return;
     const { inputs, folder } = await this.inputs();
     const q = this.query;
-    const model = buildDashboardModel(inputs, toSelection(q.selection), q.flowFilter, { timelineRunId: q.timelineRunId, diff: q.diff });
+    // One redactor for the model and its sanitising: run-scoped over every run shown, ra.yaml keys.
+    const red = dashboardRedactor(inputs);
+    const model = buildDashboardModel({ ...inputs, redactor: red }, toSelection(q.selection), q.flowFilter, { timelineRunId: q.timelineRunId, diff: q.diff });
     const live = model.selection.runIds.some((id) => model.runs.find((r) => r.id === id)?.status === 'running');
     // The model never changes the flow filter the user asked for except when the flow is gone.
     const query: DashboardQuery = { ...q, flowFilter: model.flowFilter };
     // Trace text is untrusted: no control characters, no credentials, bounded length in the webview.
-    const key = this.folderKey();
-    const ra = key ? this.services.workspaces.get(key)?.catalog?.ra : undefined;
-    const red = new Redactor({ redactKeys: ra?.redactKeys, payloadLimit: ra?.payloadLimit });
     const originals = new Map<string, string>();
     const safe = sanitizeModel({ model, query, folder }, red, originals);
     this.originals = originals;
@@ -212,8 +211,8 @@ export class DashboardPanel implements vscode.Disposable {
     });
     if (!target) return;
     // Exports leave the editor: redact like ask.md and the CLI (ra.yaml privacy keys + credential shapes).
-    const ra = this.services.workspaces.get(ref.folderKey)?.catalog?.ra;
-    const red = new Redactor({ redactKeys: ra?.redactKeys, payloadLimit: ra?.payloadLimit });
+    // Run-scoped: a value redacted under a key anywhere in the run is scrubbed from every name and reason.
+    const red = runRedactor(ref.run, privacyOptions(this.services.workspaces.get(ref.folderKey)?.catalog));
     const text = format === 'chrome' ? JSON.stringify(redactChromeTrace(toChromeTrace(ref.run), red)) : toMermaid(ref.run, { label: (t) => red.identifier(t) });
     await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
     await this.post({ type: 'exported', format, path: target.fsPath });
