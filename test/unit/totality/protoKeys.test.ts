@@ -25,7 +25,9 @@ import { bump, boundedCopy, getOwn, record, safeStringify } from '../../../src/t
 import { runCommand, type CommandName, type CommonOptions } from '../../../src/cli/commands';
 import type { TraceEvent } from '../../../src/trace/model';
 
-const FIXTURE = path.resolve(__dirname, '../../../../test/fixtures/hostile/proto-keys');
+const SOURCE = path.resolve(__dirname, '../../../../test/fixtures/hostile/proto-keys');
+/** A temporary workspace whose .autodev/ holds the fixture's files (set in `before`). */
+let FIXTURE = '';
 const NAMES = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
 const NATIVE = /native code|function Object|\[object Object\]/;
 
@@ -61,10 +63,15 @@ describe('totality: prototype-named keys (issue 13 class 4)', function () {
 
   before(async () => {
     protoBefore = protoNames();
+    FIXTURE = fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-proto-ws-'));
+    fs.mkdirSync(path.join(FIXTURE, '.autodev'));
+    for (const f of ['trace.jsonl', 'flows.yaml', 'ra.yaml']) fs.copyFileSync(path.join(SOURCE, f), path.join(FIXTURE, '.autodev', f));
     ws = new TraceWorkspace(FIXTURE, { final: true, now: () => Date.parse('2030-01-01T00:00:00Z') });
     await ws.load({ final: true });
     runs = ws.runs();
   });
+
+  after(() => fs.rmSync(FIXTURE, { recursive: true, force: true }));
 
   afterEach(function () {
     assertClean(protoBefore, this.currentTest?.title ?? '');
@@ -72,10 +79,9 @@ describe('totality: prototype-named keys (issue 13 class 4)', function () {
 
   it('the committed fixture is what generate.js writes', () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-proto-'));
-    fs.copyFileSync(path.join(FIXTURE, 'generate.js'), path.join(tmp, 'generate.js'));
-    execFileSync(process.execPath, [path.join(tmp, 'generate.js')]);
+    execFileSync(process.execPath, [path.join(SOURCE, 'generate.js'), tmp]);
     for (const f of ['trace.jsonl', 'flows.yaml', 'ra.yaml']) {
-      assert.equal(fs.readFileSync(path.join(tmp, '.autodev', f), 'utf8'), fs.readFileSync(path.join(FIXTURE, '.autodev', f), 'utf8'), f);
+      assert.equal(fs.readFileSync(path.join(tmp, f), 'utf8'), fs.readFileSync(path.join(SOURCE, f), 'utf8'), f);
     }
     fs.rmSync(tmp, { recursive: true, force: true });
   });

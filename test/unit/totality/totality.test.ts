@@ -29,8 +29,12 @@ import { iso, toJson } from '../../../src/cli/output';
 import { relativeTime, runDescription, safeJson } from '../../../src/views/format';
 
 const REPO = path.resolve(__dirname, '../../../..');
-const FIXTURE = path.join(REPO, 'test/fixtures/hostile/totality');
+const SOURCE = path.join(REPO, 'test/fixtures/hostile/totality');
+/** The fixture copied into a temporary workspace's .autodev/ (test/fixtures/hostile is itself a workspace). */
+const FIXTURE = fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-totality-ws-'));
 const TRACE = path.join(FIXTURE, '.autodev', 'trace.jsonl');
+fs.mkdirSync(path.dirname(TRACE));
+fs.copyFileSync(path.join(SOURCE, 'trace.jsonl'), TRACE);
 const CLI = path.join(REPO, 'dist', 'cli.js');
 const OUT_OF_RANGE: unknown[] = [1e16, -1e17, MAX_TIME_MS + 1, -MAX_TIME_MS - 1, 1e300, '1e16', '-1e17', '275760-09-14T00:00:00.001Z', '+275760-09-13T00:00:00Z', '-271821-04-19T00:00:00Z'];
 
@@ -44,6 +48,7 @@ async function cli(root: string, name: CommandName, opts: CommonOptions): Promis
 
 describe('totality: timestamps outside the Date range (issue 13 class 6)', function () {
   this.timeout(60_000);
+  after(() => fs.rmSync(FIXTURE, { recursive: true, force: true }));
 
   it('parseTimestamp: out of range is unreadable; the edges of the range are read', () => {
     for (const v of OUT_OF_RANGE) {
@@ -82,9 +87,8 @@ describe('totality: timestamps outside the Date range (issue 13 class 6)', funct
 
   it('the committed fixture is what generate.js writes', () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-totality-'));
-    fs.copyFileSync(path.join(FIXTURE, 'generate.js'), path.join(tmp, 'generate.js'));
-    assert.equal(spawnSync(process.execPath, [path.join(tmp, 'generate.js')]).status, 0);
-    assert.equal(fs.readFileSync(path.join(tmp, '.autodev', 'trace.jsonl'), 'utf8'), fs.readFileSync(TRACE, 'utf8'));
+    assert.equal(spawnSync(process.execPath, [path.join(SOURCE, 'generate.js'), tmp]).status, 0);
+    assert.equal(fs.readFileSync(path.join(tmp, 'trace.jsonl'), 'utf8'), fs.readFileSync(path.join(SOURCE, 'trace.jsonl'), 'utf8'));
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
