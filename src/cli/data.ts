@@ -18,7 +18,7 @@ import { eventSecrets, runsRedactor } from '../trace/egress/secrets';
 import { eventCounts, failureEvents, flowRollups, latencyHistograms, previousRun, pulseRollup, runFlowCounts, type FlowRollup, type PulseRollup } from '../trace/rollup';
 import { readStores } from '../trace/sqlite/stores';
 import { TraceWorkspace } from '../trace/workspace';
-import { scrubDoc } from './egress';
+import { mermaidLabel, scrubDoc } from './egress';
 import { CliError } from './errors';
 import { iso, toJson } from './output';
 import { DEPTH_MARK, MAX_VALUE_DEPTH, record, recordOf, setOwn } from '../trace/bounded';
@@ -469,11 +469,12 @@ export function diff(ws: Loaded, a: Run, b: Run, opts: { thresholdPct?: number; 
 /**
  * One run exported for other tools: Chrome trace-event JSON (reasons redacted, credential-looking
  * names replaced, unless `redact` is false) or a Mermaid flowchart (labels are entity-escaped by
- * export.ts and carry no reasons; credential-looking names replaced unless `redact` is false).
+ * export.ts and carry no reasons; credential-looking names replaced unless `redact` is false;
+ * control, bidi and zero-width characters stripped either way).
  */
 export function exportRun(ws: Loaded, run: Run, format: 'chrome' | 'mermaid', opts: { redact: boolean }): string {
   const red = redactorFor(ws, opts.redact);
-  if (format === 'mermaid') return toMermaid(run, red ? { label: (t) => red.identifier(t) } : {});
+  if (format === 'mermaid') return toMermaid(run, { label: (t) => mermaidLabel(t, red) });
   const trace = toChromeTrace(run);
   return toJson(red ? scrubDoc(redactChromeTrace(trace, red), red) : trace) + '\n';
 }

@@ -9,7 +9,7 @@
  * `runsRedactor` over every run loaded, with ra.yaml `privacy`), so a value redacted under a key
  * anywhere is scrubbed from every string; for store output (no run), the default + ra.yaml rules.
  */
-import { REDACTED, type Redactor } from '../trace/egress/redact';
+import { REDACTED, stripControl, type Redactor } from '../trace/egress/redact';
 import { forTerminal } from '../trace/egress/surfaces';
 import { esc } from './output';
 
@@ -50,5 +50,27 @@ export function scrubDoc<T>(v: T, red: Redactor | undefined): T {
  * escaped (`\e[31m`), never raw.
  */
 export function termText(v: unknown, red: Redactor | undefined): string {
-  return red ? forTerminal(v, red) : esc(v);
+  if (!red) return esc(v);
+  // Whitespace is collapsed BEFORE redaction: a secret `a b` must not print from a reason `a\nb`
+  // (the document was already scrubbed with the text as written, for a secret `a\nb`).
+  return forTerminal(stripControl(plain(v)).replace(/\s+/g, ' '), red);
+}
+
+function plain(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) return '';
+  if (typeof v !== 'object') return String(v);
+  try {
+    return JSON.stringify(v) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * A Mermaid label (export): redacted as an identifier (unless `--no-redact`) and stripped of
+ * control, bidi and zero-width characters either way — export.ts would keep them as entities.
+ */
+export function mermaidLabel(t: string, red: Redactor | undefined): string {
+  return stripControl(red ? red.identifier(stripControl(t)) : t).replace(/\s+/g, ' ');
 }

@@ -3,7 +3,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { buildDashboardModel, dashboardRedactor, privacyOptions, restoreOriginals, sanitizeModel, type DashboardInputs, type RunSelection } from '../../trace/dashboard';
 import { redactChromeTrace, toChromeTrace, toMermaid } from '../../trace/export';
+import { stripControl } from '../../trace/egress/redact';
 import { runRedactor } from '../../trace/egress/secrets';
+import { forLabel, forNotification } from '../../trace/egress/surfaces';
 import { findStores, readStore, type StoreReport } from '../../trace/sqlite/stores';
 import type { FlowlensServices } from '../services';
 import { isDashboardQuery, isWebviewMessage, type DashboardPanelState, type DashboardQuery, type HostMessage, type SelectionMsg, type WebviewMessage } from './protocol';
@@ -198,7 +200,7 @@ export class DashboardPanel implements vscode.Disposable {
     const key = this.folderKey();
     const ref = this.services.findRun(runId, key);
     if (!ref) {
-      await this.post({ type: 'error', message: `Run ${runId} is no longer in the traces.` });
+      await this.post({ type: 'error', message: `Run ${forLabel(runId)} is no longer in the traces.` });
       return;
     }
     const folder = this.services.folder(ref.folderKey)?.uri;
@@ -213,10 +215,11 @@ export class DashboardPanel implements vscode.Disposable {
     // Exports leave the editor: redact like ask.md and the CLI (ra.yaml privacy keys + credential shapes).
     // Run-scoped: a value redacted under a key anywhere in the run is scrubbed from every name and reason.
     const red = runRedactor(ref.run, privacyOptions(this.services.workspaces.get(ref.folderKey)?.catalog));
-    const text = format === 'chrome' ? JSON.stringify(redactChromeTrace(toChromeTrace(ref.run), red)) : toMermaid(ref.run, { label: (t) => red.identifier(t) });
+    const text = format === 'chrome' ? JSON.stringify(redactChromeTrace(toChromeTrace(ref.run), red)) : toMermaid(ref.run, { label: (t) => stripControl(red.identifier(stripControl(t))).replace(/\s+/g, ' ') });
     await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
     await this.post({ type: 'exported', format, path: target.fsPath });
-    void vscode.window.showInformationMessage(`Flowlens: exported ${runId} to ${target.fsPath}.`);
+    // No trace text in a notification unless it cannot form a link (a run id `[x](command:…)`).
+    void vscode.window.showInformationMessage(`Flowlens: exported ${forNotification(runId, red)} to ${forNotification(target.fsPath)}.`);
   }
 
   private html(): string {

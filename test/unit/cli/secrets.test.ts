@@ -201,6 +201,26 @@ describe('CLI: no secret leaves any command unless --no-redact (hostile/secrets)
     assert.deepEqual(changes.find((c: { key: string }) => c.key === 'evidence.db_dsn'), { key: 'evidence.db_dsn', before: '[REDACTED]', after: '[REDACTED]' });
   });
 
+  it('human output collapses whitespace before redaction, and Mermaid labels carry no control characters', () => {
+    const f = path.join(tmp, 'ws-order.jsonl');
+    const ev = (o: object) => JSON.stringify({ v: 1, run_id: 'r-ws', timestamp: '2026-11-20T10:00:00Z', ...o });
+    fs.writeFileSync(f, [
+      ev({ event_type: 'session_start', app: 'x' }),
+      ev({ event_type: 'flow_start', flow: 'x\u202eevil\u202c\u200b\u001b[2J', flow_id: 'f1' }),
+      ev({ event_type: 'failure', flow: 'x\u202eevil\u202c\u200b\u001b[2J', flow_id: 'f1', failure_class: 'DATA.X', reason: 'pw was Zq03 two\nwords', evidence: { password: 'Zq03 two words' } }),
+      ev({ event_type: 'session_end', status: 'failed' }),
+    ].join('\n') + '\n');
+    const human = run(['failures', f]);
+    assert.equal(human.code, 0, human.err);
+    assert.ok(!/Zq03/.test(human.out), human.out);
+    assert.match(run(['failures', f, '--no-redact']).out, /Zq03 two\\nwords/);
+    const mmd = run(['export', f, '--format', 'mermaid']);
+    assert.equal(mmd.code, 0, mmd.err);
+    assert.ok(mmd.out.includes('"xevil - failed'), mmd.out);
+    assert.doesNotMatch(mmd.out, /#8238;|#8236;|#8203;|#27;/);
+    assert.doesNotMatch(run(['export', f, '--format', 'mermaid', '--no-redact']).out, /#8238;|#8236;|#8203;|#27;/);
+  });
+
   it('an error message quoting trace text is redacted too (a run id listed after an unknown --run)', () => {
     const r = run(['flows', ws, '--run', 'nope']);
     assert.equal(r.code, 1);
