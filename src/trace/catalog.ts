@@ -171,19 +171,201 @@ export function defaultRa(): RaConfig {
 // ---------------------------------------------------------------------------------------------
 // Located YAML reading
 
-type Entry = { key: Node; value: Node | null };
+/** A mapping entry; `others` are earlier entries with the same key (a duplicate key, reported). */
+type Entry = { key: Node; value: Node | null; others?: Entry[] };
+
+/**
+ * Budgets for a YAML config, checked on the raw text *before* `parseDocument` (docs/security.md,
+ * "YAML under a budget"). The yaml library's parse time and memory grow with nesting and node
+ * count (1 MB of `[` took 17 s / 1 GB; 80,000 `k: v` lines over 60 s), so a file over any of these
+ * is refused with a located problem and not parsed. Hand-written configs are a few KB.
+ */
+export const YAML_LIMITS = {
+  /** Characters (the ingress cap for configs is 4 MB; a catalog file is refused above this). */
+  maxChars: 1024 * 1024,
+  /** Nesting of block and flow collections together. */
+  maxDepth: 64,
+  /** Estimated nodes: lines, flow collections and entries, `-`/`?` items, quoted scalars, anchors and aliases. */
+  maxNodes: 10_000,
+  /** Node visits of any walk that follows aliases (an alias bomb expands to 10^9 nodes). */
+  maxVisits: 10_000,
+} as const;
+
+/**
+ * A linear pre-scan of YAML text: the offset and reason where a {@link YAML_LIMITS} budget is
+ * crossed, else undefined. Approximate by design (quotes, comments and block scalars are skipped;
+ * a `[`/`{` opens a flow collection inside one or at the start of a token) and never slower than
+ * one pass over the text.
+ */
+export function prescanYaml(text: string, limits: { maxChars: number; maxDepth: number; maxNodes: number } = YAML_LIMITS): { offset: number; message: string } | undefined {
+  if (text.length > limits.maxChars) {
+    return { offset: limits.maxChars, message: `${text.length} characters is over the ${limits.maxChars} limit for a Flowlens config; not read` };
+  }
+  const n = text.length;
+  const block: number[] = [];
+  let flow = 0;
+  let nodes = 0;
+  let i = 0;
+  let scalarParent = -1; // > -1: inside a block scalar whose parent line is indented this much
+  const tooDeep = (at: number): { offset: number; message: string } => ({ offset: at, message: `nesting deeper than ${limits.maxDepth} levels; not read` });
+  const tooMany = (at: number): { offset: number; message: string } => ({ offset: at, message: `more than ${limits.maxNodes} lines or YAML nodes; not read` });
+  const isSpace = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+  while (i < n) {
+    // Start of a line.
+    let j = i;
+    while (j < n && (text[j] === ' ' || (flow > 0 && text[j] === '\t'))) j++;
+    const indent = j - i;
+    const lineEnd = text.indexOf('\n', j) < 0 ? n : text.indexOf('\n', j);
+    const blank = j >= lineEnd || text[j] === '\r' || text[j] === '#';
+    // Every line counts (1 MB of blank lines took 2.4 s to parse).
+    if (++nodes > limits.maxNodes) return tooMany(j);
+    if (scalarParent >= 0) {
+      if (blank || indent > scalarParent) {
+        i = lineEnd + 1;
+        continue;
+      }
+      scalarParent = -1;
+    }
+    if (blank && flow === 0) {
+      i = lineEnd + 1;
+      continue;
+    }
+    if (flow === 0) {
+      while (block.length && block[block.length - 1] >= indent) block.pop();
+      block.push(indent);
+      while ((text[j] === '-' || text[j] === '?') && (j + 1 >= n || isSpace(text[j + 1]))) {
+        j++;
+        while (text[j] === ' ') j++;
+        if (++nodes > limits.maxNodes) return tooMany(j);
+        block.push(j - i);
+      }
+      if (block.length > limits.maxDepth) return tooDeep(j);
+    }
+    // The rest of the line (a flow collection or a quoted scalar may continue on later lines).
+    let tokenStart = true;
+    while (j < n && text[j] !== '\n') {
+      const c = text[j];
+      if (c === '#' && (j === i || isSpace(text[j - 1]))) {
+        j = text.indexOf('\n', j) < 0 ? n : text.indexOf('\n', j);
+        break;
+      }
+      if ((c === '"' || c === "'") && tokenStart) {
+        if (++nodes > limits.maxNodes) return tooMany(j);
+        for (j++; j < n; j++) {
+          if (text[j] === '\n' && ++nodes > limits.maxNodes) return tooMany(j);
+          if (c === '"' && text[j] === '\\') j++;
+          else if (text[j] === c) {
+            if (c === "'" && text[j + 1] === "'") j++;
+            else break;
+          }
+        }
+        j++;
+        tokenStart = false;
+        continue;
+      }
+      if ((c === '[' || c === '{') && (flow > 0 || tokenStart)) {
+        flow++;
+        if (++nodes > limits.maxNodes) return tooMany(j);
+        if (block.length + flow > limits.maxDepth) return tooDeep(j);
+      } else if ((c === ']' || c === '}') && flow > 0) flow--;
+      else if (c === ',' && flow > 0) {
+        if (++nodes > limits.maxNodes) return tooMany(j);
+      } else if ((c === '*' || c === '&') && tokenStart) {
+        if (++nodes > limits.maxNodes) return tooMany(j);
+      } else if ((c === '|' || c === '>') && tokenStart && flow === 0) {
+        let k = j + 1;
+        while (k < n && /[0-9+-]/.test(text[k])) k++;
+        if (k >= n || isSpace(text[k])) scalarParent = indent;
+      }
+      tokenStart = isSpace(c) || (flow > 0 && (c === '[' || c === '{' || c === ',' || c === ':'));
+      j++;
+    }
+    i = j + 1;
+  }
+  return undefined;
+}
+
+/**
+ * Words of every `redact_keys` written in raw YAML text (the value on its line and the lines
+ * indented under it): what a config meant when it cannot be parsed or was refused. Linear, bounded.
+ */
+export function salvageRedactKeysText(text: string, maxWords = 1000): string[] {
+  const out: string[] = [];
+  for (let at = text.indexOf('redact_keys'); at >= 0 && out.length < maxWords; at = text.indexOf('redact_keys', at + 1)) {
+    const lineStart = text.lastIndexOf('\n', at) + 1;
+    // Columns of leading white space, a tab counting as 8 (tab indentation is what broke the file).
+    const width = (ws: string): number => [...ws].reduce((w, ch) => w + (ch === '\t' ? 8 : 1), 0);
+    const indent = width(/^[ \t-]*/.exec(text.slice(lineStart, at))?.[0] ?? '');
+    let end = text.indexOf('\n', at);
+    let chunk = text.slice(at + 'redact_keys'.length, end < 0 ? text.length : end);
+    // Lines indented under it (a block list), at most 64 KB of them.
+    while (end >= 0 && end - at < 65536) {
+      const next = text.indexOf('\n', end + 1);
+      const line = text.slice(end + 1, next < 0 ? text.length : next);
+      const ind = width(/^[ \t]*/.exec(line)?.[0] ?? '');
+      if (line.trim() !== '' && (ind < indent || (ind === indent && !/^[ \t]*-/.test(line)))) break;
+      chunk += '\n' + line;
+      end = next;
+    }
+    for (const w of chunk.split(/[\s,;[\]{}'"]+/)) {
+      const word = w.replace(/^[:\-*&!#]+/, '').replace(/:+$/, '');
+      if (word && word !== 'redact_keys' && out.length < maxWords) out.push(word);
+    }
+  }
+  return out;
+}
 
 class Reader {
   readonly problems: Problem[] = [];
   readonly lc = new LineCounter();
+  /** True when the text was refused by the pre-scan or had YAML syntax errors. */
+  broken = false;
   private doc: Document | undefined;
+  private aliases: Map<Node, Node> | undefined;
   constructor(readonly file: string) {}
 
-  /** The node an alias points at (undefined when it does not resolve); any other node as it is. */
+  /**
+   * The node an alias points at (undefined when it does not resolve); any other node as it is.
+   * Resolved from an index built once per document (the library's `Alias.resolve(doc)` walks the
+   * whole document per call: quadratic over many aliases).
+   */
   deref(node: Node | null): Node | null | undefined {
     if (!node || !isAlias(node)) return node;
+    if (!this.aliases) this.aliases = this.indexAliases();
+    return this.aliases.get(node);
+  }
+
+  /** Alias → anchored node, in document order (the last anchor of that name before the alias). */
+  private indexAliases(): Map<Node, Node> {
+    const out = new Map<Node, Node>();
+    const anchors = new Map<string, Node>();
+    const stack: unknown[] = [this.doc?.contents];
+    // Bounded by the document itself (no alias is followed); depth is bounded by the pre-scan.
+    while (stack.length) {
+      const n = stack.pop();
+      if (!n || typeof n !== 'object') continue;
+      if (isAlias(n)) {
+        const t = anchors.get(n.source);
+        if (t) out.set(n, t);
+        continue;
+      }
+      const anchor = (n as { anchor?: string }).anchor;
+      if (anchor) anchors.set(anchor, n as Node);
+      if (isSeq(n)) for (let k = n.items.length - 1; k >= 0; k--) stack.push(n.items[k]);
+      else if (isMap(n)) {
+        for (let k = n.items.length - 1; k >= 0; k--) {
+          const pair = n.items[k] as Pair<unknown, unknown>;
+          stack.push(pair.value, pair.key);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** A node as plain data, aliases expanded under the library's `maxAliasCount`; undefined when over. */
+  toJS(node: Node): unknown {
     try {
-      return (this.doc ? (node.resolve(this.doc) as Node | undefined) : undefined) ?? undefined;
+      return this.doc ? node.toJS(this.doc, { maxAliasCount: 100 }) : undefined;
     } catch {
       return undefined;
     }
@@ -205,16 +387,31 @@ class Reader {
     return this.problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
   }
 
-  /** Parse; syntax errors and warnings become located problems. Returns the root node. */
+  /**
+   * Pre-scan ({@link prescanYaml}), then parse; syntax errors and warnings become located
+   * problems. Returns the root node (null when refused or empty).
+   */
   parse(text: string): Node | null {
+    const over = prescanYaml(text);
+    if (over) {
+      this.broken = true;
+      const before = text.slice(0, over.offset);
+      const line = (before.match(/\n/g)?.length ?? 0) + 1;
+      const col = over.offset - (before.lastIndexOf('\n') + 1) + 1;
+      this.problems.push({ file: this.file, line, col, message: over.message, severity: 'error' });
+      return null;
+    }
     let doc;
     try {
-      doc = parseDocument(text, { lineCounter: this.lc, prettyErrors: true });
+      // uniqueKeys: false — the library's duplicate check is quadratic per mapping; map() reports duplicates.
+      doc = parseDocument(text, { lineCounter: this.lc, prettyErrors: true, uniqueKeys: false });
       this.doc = doc;
     } catch (e) {
+      this.broken = true;
       this.problems.push({ file: this.file, line: 1, col: 1, message: `cannot parse YAML: ${String(e)}`, severity: 'error' });
       return null;
     }
+    if (doc.errors.length) this.broken = true;
     for (const [list, severity] of [
       [doc.errors, 'error'],
       [doc.warnings, 'warning'],
@@ -243,8 +440,15 @@ class Reader {
         this.report('error', key, `${where}: keys must be plain strings`);
         continue;
       }
-      if (known && !known.includes(name)) this.report('warning', key, `${where}: unknown key "${name}"`);
-      out.set(name, { key, value: item.value ?? null });
+      if (name === '<<') this.report('error', key, `${where}: YAML merge keys (<<) are not supported; write the keys out`);
+      else if (known && !known.includes(name)) this.report('warning', key, `${where}: unknown key "${name}"`);
+      const prev = out.get(name);
+      const entry: Entry = { key, value: item.value ?? null };
+      if (prev) {
+        this.report('error', key, `${where}: duplicate key "${name}" (first at line ${this.loc(prev.others?.[0]?.key ?? prev.key).line}); the last one is used`);
+        entry.others = [...(prev.others ?? []), { key: prev.key, value: prev.value }];
+      }
+      out.set(name, entry);
     }
     return out;
   }
@@ -340,7 +544,10 @@ export function parseRa(text: string, file: string): { config: RaConfig; problem
   const c = defaultRa();
   c.file = file;
   const top = r.map(r.parse(text), 'ra.yaml', RA_KEYS);
-  if (!top) return { config: c, problems: r.problems };
+  if (!top) {
+    failClosed(r, undefined, text, c);
+    return { config: c, problems: r.sorted() };
+  }
 
   c.version = r.num(top.get('version'), 'version', { int: true, min: 1 });
   warnNewer(r, top.get('version'), c.version, 'ra.yaml');
@@ -361,7 +568,9 @@ export function parseRa(text: string, file: string): { config: RaConfig; problem
     if (!isSeq(sinks.value)) r.report('error', sinks.value, 'sinks must be a list', sinks.key);
     else {
       for (const item of sinks.value.items as (Node | null)[]) {
-        if (item && isMap(item)) c.sinks.push(item.toJSON() as Record<string, unknown>);
+        const v = item && isMap(item) ? r.toJS(item) : undefined;
+        if (v && typeof v === 'object') c.sinks.push(v as Record<string, unknown>);
+        else if (item && isMap(item)) r.report('error', item, 'sinks: this entry expands too many YAML aliases; ignored', sinks.value);
         else r.report('error', item, 'sinks: every entry must be a mapping (type: ...)', sinks.value);
       }
     }
@@ -383,6 +592,7 @@ export function parseRa(text: string, file: string): { config: RaConfig; problem
 
   const priv = top.get('privacy');
   if (priv) readPrivacy(r, priv, c);
+  failClosed(r, top, text, c);
 
   const filters = top.get('filters');
   if (filters) c.filters = readProfile(r, 'filters', filters.value, 'filters', filters.key);
@@ -435,6 +645,36 @@ function readPrivacy(r: Reader, priv: Entry, c: RaConfig): void {
   c.allowRawPayloads = r.bool(deref(p.get('allow_raw_payloads')), 'privacy.allow_raw_payloads') ?? false;
 }
 
+/**
+ * The rest of "privacy fails closed": words from every privacy mapping the reader did not use —
+ * a duplicate `privacy:` or `redact_keys:` (the last one is read), a merge key `<<` (in `privacy`
+ * or at the top, unsupported), a file with YAML syntax errors or refused by the pre-scan (the
+ * `redact_keys` written in its text) — are added to the default keys and the keys read. Each of
+ * those is already a located error.
+ */
+function failClosed(r: Reader, top: Map<string, Entry> | undefined, text: string, c: RaConfig): void {
+  const extra: string[] = [];
+  let failed = r.broken;
+  const salvage = (n: Node | null): void => {
+    failed = true;
+    if (n) extra.push(...salvageWords(r, n));
+  };
+  const priv = top?.get('privacy');
+  for (const other of priv?.others ?? []) salvage(other.value);
+  const pv = priv && r.deref(priv.value);
+  if (pv && isMap(pv)) {
+    const items = pv.items as Pair<Node, Node | null>[];
+    const name = (it: Pair<Node, Node | null>): string | undefined => (isScalar(it.key) ? String(it.key.value) : undefined);
+    const twice = items.filter((it) => name(it) === 'redact_keys').length > 1;
+    for (const it of items) if (name(it) === '<<' || (twice && name(it) === 'redact_keys')) salvage(it.value);
+  }
+  const merge = top?.get('<<');
+  for (const e of merge ? [...(merge.others ?? []), merge] : []) salvage(e.value);
+  if (r.broken) extra.push(...salvageRedactKeysText(text));
+  if (!failed) return;
+  c.redactKeys = [...new Set([...DEFAULT_REDACT_KEYS, ...c.redactKeys, ...extra])];
+}
+
 function readRedactKeys(r: Reader, e: Entry): string[] {
   const where = 'privacy.redact_keys';
   const closed = (words: readonly string[]): string[] => [...new Set([...DEFAULT_REDACT_KEYS, ...words])];
@@ -463,6 +703,7 @@ function readRedactKeys(r: Reader, e: Entry): string[] {
       if (v && isScalar(v) && typeof v.value === 'string') values.push(v.value);
       else {
         bad = true;
+        if (item) values.push(...salvageWords(r, item));
         r.report('error', item, `${where}: every entry must be a string (using the default keys plus the valid entries)`, node);
       }
     }
@@ -472,26 +713,32 @@ function readRedactKeys(r: Reader, e: Entry): string[] {
   return closed(node ? salvageWords(r, node) : []);
 }
 
-/** Every string in a YAML node (bounded), split into words: what a broken `redact_keys` meant. */
+/**
+ * Every string in a YAML node, split into words: what a broken `redact_keys` meant. Follows
+ * aliases, so it is bounded in words (1000), depth (8) *and* node visits ({@link YAML_LIMITS}
+ * `maxVisits`): an alias bomb of 600 bytes names 10^9 nodes.
+ */
 function salvageWords(r: Reader, root: Node): string[] {
   const out: string[] = [];
   const stack: Array<[Node | null | undefined, number]> = [[root, 0]];
-  while (stack.length && out.length < 1000) {
+  let visits = 0;
+  while (stack.length && out.length < 1000 && visits++ < YAML_LIMITS.maxVisits) {
     const [raw, depth] = stack.pop()!;
     const n = r.deref(raw ?? null);
     if (!n || depth > 8) continue;
     if (isScalar(n)) {
-      if (typeof n.value === 'string') out.push(...n.value.split(/[\s,;]+/).filter(Boolean));
+      if (typeof n.value === 'string') out.push(...n.value.split(/[\s,;]+/).filter(Boolean).slice(0, 1000));
     } else if (isSeq(n)) {
-      for (const it of n.items as (Node | null)[]) stack.push([it, depth + 1]);
+      for (let k = n.items.length - 1; k >= 0; k--) stack.push([n.items[k] as Node | null, depth + 1]);
     } else if (isMap(n)) {
-      for (const it of n.items as Pair<Node, Node | null>[]) {
-        stack.push([it.key, depth + 1]);
+      for (let k = n.items.length - 1; k >= 0; k--) {
+        const it = n.items[k] as Pair<Node, Node | null>;
         stack.push([it.value, depth + 1]);
+        stack.push([it.key, depth + 1]);
       }
     }
   }
-  return out;
+  return out.slice(0, 1000);
 }
 
 /** The newest config version this reader knows (§1c). */

@@ -37,7 +37,7 @@ describe('egress: privacy config fails closed (catalog.ts)', () => {
       ['privacy:\n  redact_keys: *nothing\n', [], '2:16 error'],
       ['privacy:\n  redact_keys: 5\n', [], '2:16 error'],
       ['privacy:\n  redact_keys: {pin: iban}\n', ['pin', 'iban'], '2:16 error'],
-      ['privacy:\n  redact_keys: [pin, 3, {a: b}]\n', ['pin'], '2:22 error'],
+      ['privacy:\n  redact_keys: [pin, 3, {a: b}]\n', ['pin', 'a', 'b'], '2:22 error'],
       ['privacy:\n  redact_keys:\n', [], '2:15 warning'],
     ];
     for (const [text, extra, first] of cases) {
@@ -95,6 +95,49 @@ describe('egress: privacy config fails closed (catalog.ts)', () => {
       assert.match(md, /"pin":"\[REDACTED\]"/);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  describe('config that used to fail open: merge key, duplicate privacy, tab indentation', () => {
+    const RUN = (root: string): string => {
+      const b = new RunBuilder();
+      const lines = [
+        { v: 1, event_type: 'session_start', run_id: 'r-zq', timestamp: '2026-12-01T09:00:00Z', app: 'bank' },
+        { v: 1, event_type: 'flow_start', run_id: 'r-zq', timestamp: '2026-12-01T09:00:01Z', flow: 'atm/withdraw', flow_id: 'f-1' },
+        { v: 1, event_type: 'failure', run_id: 'r-zq', timestamp: '2026-12-01T09:00:02Z', flow: 'atm/withdraw', flow_id: 'f-1', failure_class: 'AUTH.DENIED', reason: 'denied', evidence: { zq_pin: 'Zq-918273', other_zq: 'Zq-554433', token: 'Zq-tok' } },
+      ];
+      lines.forEach((o, i) => b.add(normalizeEvent(o, 'flowscribe-v1', { file: 't.jsonl', line: i + 1 })));
+      b.finish({ now: Date.parse('2027-01-01T00:00:00Z'), hasEnded: () => true });
+      return buildAskMd(b.runs()[0], askContextFor(loadCatalog(root)));
+    };
+    // [name, ra.yaml, the located error (line:col and message), custom keys that must be redacted]
+    const cases: Array<[string, string, RegExp, string[]]> = [
+      ['a merge key in privacy', 'base: &b {redact_keys: [zq_pin, other_zq]}\nprivacy: {<<: *b}\n', /^2:\d+ error privacy: YAML merge keys \(<<\) are not supported/, ['zq_pin', 'other_zq']],
+      ['a merge key next to a valid list', 'base: &b {redact_keys: [zq_pin]}\nprivacy:\n  <<: *b\n  redact_keys: [other_zq]\n', /^3:3 error privacy: YAML merge keys/, ['zq_pin', 'other_zq']],
+      ['a merge key at the top', 'base: &b {privacy: {redact_keys: [zq_pin, other_zq]}}\n<<: *b\n', /^2:1 error ra\.yaml: YAML merge keys/, ['zq_pin', 'other_zq']],
+      ['a duplicate privacy mapping', 'privacy:\n  redact_keys: [zq_pin]\nprivacy:\n  redact_keys: [other_zq]\n', /^3:1 error ra\.yaml: duplicate key "privacy" \(first at line 1\)/, ['zq_pin', 'other_zq']],
+      ['a duplicate redact_keys', 'privacy:\n  redact_keys: [other_zq]\n  redact_keys: [zq_pin]\n', /^3:3 error privacy: duplicate key "redact_keys" \(first at line 2\)/, ['zq_pin', 'other_zq']],
+      ['tab indentation', 'privacy:\n\tredact_keys: [zq_pin, other_zq]\n', /^2:1 error YAML: Tabs are not allowed as indentation/, ['zq_pin', 'other_zq']],
+      ['tab indentation in a block list', 'privacy:\n  redact_keys:\n\t- zq_pin\n\t- other_zq\n', /^3:1 error YAML: Tabs are not allowed/, ['zq_pin', 'other_zq']],
+    ];
+    for (const [name, text, error, custom] of cases) {
+      it(`${name}: a located error, the defaults plus every salvaged key, and ask.md still redacts them`, () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-privacy-open-'));
+        try {
+          fs.mkdirSync(path.join(root, '.autodev'));
+          const file = path.join(root, '.autodev', 'ra.yaml');
+          fs.writeFileSync(file, text);
+          const catalog = loadCatalog(root);
+          const errors = catalog.problems.filter((p) => p.file === file && p.severity === 'error').map((p) => `${p.line}:${p.col} ${p.severity} ${p.message}`);
+          assert.ok(errors.some((e) => error.test(e)), `${name}: ${JSON.stringify(errors)}`);
+          for (const k of [...DEFAULT_REDACT_KEYS, ...custom]) assert.ok(catalog.ra.redactKeys.includes(k), `${name}: ${k} in ${JSON.stringify(catalog.ra.redactKeys)}`);
+          const md = RUN(root);
+          assert.ok(!/Zq-/.test(md), `${name}: a value leaked into ask.md:\n${md}`);
+          assert.match(md, /"zq_pin":"\[REDACTED\]"/);
+        } finally {
+          fs.rmSync(root, { recursive: true, force: true });
+        }
+      });
     }
   });
 });
