@@ -185,7 +185,7 @@ export const YAML_LIMITS = {
   maxChars: 1024 * 1024,
   /** Nesting of block and flow collections together. */
   maxDepth: 64,
-  /** Estimated nodes: lines, flow collections and entries, `-`/`?` items, quoted scalars, anchors and aliases. */
+  /** Estimated nodes: lines, flow collections and entries, `-`/`?` items, quoted scalars, tags, anchors and aliases. */
   maxNodes: 10_000,
   /** Node visits of any walk that follows aliases (an alias bomb expands to 10^9 nodes). */
   maxVisits: 10_000,
@@ -270,7 +270,7 @@ export function prescanYaml(text: string, limits: { maxChars: number; maxDepth: 
       } else if ((c === ']' || c === '}') && flow > 0) flow--;
       else if (c === ',' && flow > 0) {
         if (++nodes > limits.maxNodes) return tooMany(j);
-      } else if ((c === '*' || c === '&') && tokenStart) {
+      } else if ((c === '*' || c === '&' || c === '!') && tokenStart) {
         if (++nodes > limits.maxNodes) return tooMany(j);
       } else if ((c === '|' || c === '>') && tokenStart && flow === 0) {
         let k = j + 1;
@@ -315,11 +315,16 @@ export function salvageRedactKeysText(text: string, maxWords = 1000): string[] {
   return out;
 }
 
+/** Problems listed per config file (a generated file can have one per line; VS Code lists each). */
+export const MAX_PROBLEMS = 500;
+
 class Reader {
   readonly problems: Problem[] = [];
   readonly lc = new LineCounter();
   /** True when the text was refused by the pre-scan or had YAML syntax errors. */
   broken = false;
+  /** Node visits so far by walks that follow aliases, over the whole file ({@link YAML_LIMITS} `maxVisits`). */
+  visits = 0;
   private doc: Document | undefined;
   private aliases: Map<Node, Node> | undefined;
   constructor(readonly file: string) {}
@@ -378,8 +383,17 @@ class Reader {
   }
 
   report(severity: Problem['severity'], node: Node | null | undefined, message: string, fallback?: Node | null): void {
+    if (this.problems.length > MAX_PROBLEMS) return;
     const l = this.loc(node, fallback);
-    this.problems.push({ file: this.file, line: l.line, col: l.col, message, severity });
+    this.push({ file: this.file, line: l.line, col: l.col, message, severity });
+  }
+
+  /** Add a problem; past {@link MAX_PROBLEMS} one last "not listed" problem, then nothing. */
+  private push(p: Problem): void {
+    if (this.problems.length < MAX_PROBLEMS) this.problems.push(p);
+    else if (this.problems.length === MAX_PROBLEMS) {
+      this.problems.push({ ...p, severity: 'warning', message: `more than ${MAX_PROBLEMS} problems in this file; the rest are not listed` });
+    }
   }
 
   /** Problems in file order (stable). */
@@ -404,7 +418,8 @@ class Reader {
     let doc;
     try {
       // uniqueKeys: false — the library's duplicate check is quadratic per mapping; map() reports duplicates.
-      doc = parseDocument(text, { lineCounter: this.lc, prettyErrors: true, uniqueKeys: false });
+      // prettyErrors: false — its context snippets cost a third of the parse on a file of warnings; lines come from the LineCounter.
+      doc = parseDocument(text, { lineCounter: this.lc, prettyErrors: false, uniqueKeys: false });
       this.doc = doc;
     } catch (e) {
       this.broken = true;
@@ -419,7 +434,7 @@ class Reader {
       for (const err of list) {
         const p = err.linePos?.[0] ?? this.lc.linePos(err.pos[0]);
         const message = err.message.split('\n', 1)[0].replace(/ at line \d+, column \d+:?$/, '');
-        this.problems.push({ file: this.file, line: p.line, col: p.col, message: `YAML: ${message}`, severity });
+        this.push({ file: this.file, line: p.line, col: p.col, message: `YAML: ${message}`, severity });
       }
     }
     return (doc.contents as Node | null) ?? null;
@@ -446,7 +461,9 @@ class Reader {
       const entry: Entry = { key, value: item.value ?? null };
       if (prev) {
         this.report('error', key, `${where}: duplicate key "${name}" (first at line ${this.loc(prev.others?.[0]?.key ?? prev.key).line}); the last one is used`);
-        entry.others = [...(prev.others ?? []), { key: prev.key, value: prev.value }];
+        // One shared list (copying it per duplicate is quadratic over a file of 10,000 `<<:` lines).
+        entry.others = prev.others ?? [];
+        entry.others.push({ key: prev.key, value: prev.value });
       }
       out.set(name, entry);
     }
@@ -716,13 +733,12 @@ function readRedactKeys(r: Reader, e: Entry): string[] {
 /**
  * Every string in a YAML node, split into words: what a broken `redact_keys` meant. Follows
  * aliases, so it is bounded in words (1000), depth (8) *and* node visits ({@link YAML_LIMITS}
- * `maxVisits`): an alias bomb of 600 bytes names 10^9 nodes.
+ * `maxVisits`, shared by every walk over the file): an alias bomb of 600 bytes names 10^10 nodes.
  */
 function salvageWords(r: Reader, root: Node): string[] {
   const out: string[] = [];
   const stack: Array<[Node | null | undefined, number]> = [[root, 0]];
-  let visits = 0;
-  while (stack.length && out.length < 1000 && visits++ < YAML_LIMITS.maxVisits) {
+  while (stack.length && out.length < 1000 && r.visits++ < YAML_LIMITS.maxVisits) {
     const [raw, depth] = stack.pop()!;
     const n = r.deref(raw ?? null);
     if (!n || depth > 8) continue;

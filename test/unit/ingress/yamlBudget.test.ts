@@ -58,6 +58,7 @@ function nasty(seed: number): Case[] {
   both('long key', 'k'.repeat(n(2_000, 1_000_000)) + ': 1\n');
   both('many documents', '---\nversion: 1\n'.repeat(n(1_000, 60_000)));
   both('many keys', Array.from({ length: n(20_000, 80_000) }, (_, i) => `k${i}: v${i}`).join('\n'));
+  both('merge keys just under the node budget', Array.from({ length: YAML_LIMITS.maxNodes - 10 }, (_, i) => `<<: v${i}`).join('\n'));
   both('keys just under the node budget', Array.from({ length: YAML_LIMITS.maxNodes - 10 }, (_, i) => `k${i}: v${i}`).join('\n'));
   both('flow entries just under the node budget', 'a: [' + Array(YAML_LIMITS.maxNodes - 10).fill('x').join(',') + ']\n');
   both('quoted brackets', 'a: "' + '['.repeat(n(1_000, 500_000)) + '"\n');
@@ -78,6 +79,9 @@ function nasty(seed: number): Case[] {
     ['flow entry', 'flows', 'flows:\n  - *j\n  - {id: *j}\n'],
     ['code_refs and sla', 'flows', 'flows:\n  - id: f\n    code_refs: *j\n    sla: *j\n    tags: [*j]\n'],
     ['defaults', 'flows', 'defaults: *j\n'],
+    ['thousands of duplicate privacy keys', 'ra', 'privacy: *j\n'.repeat(3000)],
+    ['thousands of top-level merge keys', 'ra', '<<: *j\n'.repeat(3000)],
+    ['thousands of duplicate redact_keys', 'ra', 'privacy:\n' + '  redact_keys: *j\n'.repeat(3000)],
   ];
   for (const [where, file, tail] of bombs) out.push({ name: `alias bomb: ${where}`, file, text: BOMB + tail });
   return out;
