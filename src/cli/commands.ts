@@ -93,11 +93,17 @@ async function commandBody(name: CommandName, path: string | undefined, opts: Co
   const cellOf = (c: Cell): Cell =>
     typeof c === 'string' ? tx(c) : c !== null && typeof c === 'object' && typeof c.text !== 'number' ? { ...c, text: tx(c.text) } : c;
   const tbl = (headers: string[], rows: Cell[][]): string => table(headers, rows.map(r => r.map(cellOf)), paint);
+  // Source read errors (each names its file): a store over its row budget, a file that grew while
+  // being read, an unreadable source. Printed first, so "no runs found" never hides why.
+  const printProblems = (problems: readonly string[]): void => {
+    for (const p of problems) io.out(paint('yellow', `problem: ${tx(p)}\n`));
+  };
   switch (name) {
     case 'runs': {
       const ws = await load();
+      if (!opts.json) printProblems(ws.problems);
       const runs = data.selectRuns(ws, opts.run ?? 'all');
-      const d = doc({ root: ws.root, runs: runs.map(r => data.runRow(ws, r, { redact })), malformed: data.malformed(ws, { redact }), warnings: data.warnings(ws, runs, { redact }) });
+      const d = doc({ root: ws.root, runs: runs.map(r => data.runRow(ws, r, { redact })), malformed: data.malformed(ws, { redact }), warnings: data.warnings(ws, runs, { redact }), problems: ws.problems });
       if (opts.json) return io.out(toJson(d) + '\n');
       const { runs: rows, malformed } = d;
       if (!rows.length) io.out(`no runs found under ${tx(d.root)}\n`);
@@ -131,9 +137,11 @@ async function commandBody(name: CommandName, path: string | undefined, opts: Co
     }
     case 'failures': {
       const ws = await load();
+      // Before selecting runs: "no runs found" must not hide why.
+      if (!opts.json) printProblems(ws.problems);
       const sel = opts.run ?? 'latest';
       const runs = data.selectRuns(ws, sel);
-      const d = doc({ root: ws.root, run: runLabel(sel, runs, data.identFor(ws, redact)), failures: data.failureRows(ws, runs, { redact }) });
+      const d = doc({ root: ws.root, run: runLabel(sel, runs, data.identFor(ws, redact)), failures: data.failureRows(ws, runs, { redact }), problems: ws.problems });
       if (opts.json) return io.out(toJson(d) + '\n');
       const failures = d.failures;
       io.out(paint('dim', `run ${tx(d.run)}\n`));

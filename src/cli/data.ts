@@ -31,6 +31,8 @@ export interface Loaded {
   /** Newest first. */
   runs: Run[];
   malformed: Malformed[];
+  /** Source read errors and discovery problems (each names its file): a store over its row budget, an unreadable file. */
+  problems: string[];
   envelopes: TraceEvent[];
   catalog: Catalog;
   /** Where ra.yaml/flows.yaml and source files are looked up (the folder, or the file's workspace). */
@@ -56,7 +58,7 @@ export async function open(p: string | undefined): Promise<Loaded> {
     const ws = new TraceWorkspace(root, { final: true, env: process.env, readers: sqliteReaders({ root }) });
     await ws.load({ final: true });
     return {
-      root, base: root, runs: ws.runs(), malformed: ws.malformed(), envelopes: ws.envelopes,
+      root, base: root, runs: ws.runs(), malformed: ws.malformed(), problems: ws.problems(), envelopes: ws.envelopes,
       catalog: ws.catalog ?? loadCatalog(root, { env: process.env }), pathMap: ws.pathMap, latest: ws.getRun('latest'),
     };
   }
@@ -66,7 +68,7 @@ export async function open(p: string | undefined): Promise<Loaded> {
   const base = workspaceOf(root);
   const runs = [...s.runs].sort((a, b) => (b.started ?? -Infinity) - (a.started ?? -Infinity) || (a.id < b.id ? 1 : -1));
   return {
-    root, base, runs, malformed: s.malformed, envelopes: s.envelopes,
+    root, base, runs, malformed: s.malformed, problems: s.problems, envelopes: s.envelopes,
     catalog: loadCatalog(base, { env: process.env }), pathMap: new PathMapper(base),
   };
 }

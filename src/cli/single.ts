@@ -15,6 +15,8 @@ import { parseSummaryMd, recoverFlowNames } from '../trace/summaryMd';
 export interface SingleFile {
   runs: Run[];
   malformed: Malformed[];
+  /** Located problems of the read (the file grew while being read). */
+  problems: string[];
   envelopes: TraceEvent[];
 }
 
@@ -46,6 +48,10 @@ export function readSingleFile(file: string, now = Date.now()): SingleFile {
   if (!dialect) flush();
   const malformed = [...res.malformed];
   if (res.error) malformed.push({ file, line: 0, reason: res.error });
+  const problems: string[] = [];
+  if (res.grewBytes !== undefined) {
+    problems.push(`${file}: file grew while being read; ${res.grewBytes.toLocaleString('en-US')} byte${res.grewBytes === 1 ? '' : 's'} appended after the read started (at ${res.size.toLocaleString('en-US')} bytes) not read`);
+  }
   const runs = builder.runs();
   const mtime = statMtime(file);
   const summaryFile = path.join(path.dirname(file), 'summary.md');
@@ -69,7 +75,7 @@ export function readSingleFile(file: string, now = Date.now()): SingleFile {
     }
   }
   for (const m of malformed) if (runs.length === 1) builder.addMalformed(runs[0].id, m);
-  return { runs, malformed, envelopes };
+  return { runs, malformed, problems, envelopes };
 }
 
 function statMtime(file: string): number | undefined {

@@ -512,8 +512,13 @@ export class TraceWorkspace {
     let malformed: Malformed[] = [];
     const idx = this.opts.index;
     if (st.tail && stat && idx !== false && st.tail.offset === 0 && st.tail.lineNo === 0 && stat.size >= (idx?.minBytes ?? DEFAULT_INDEX_MIN_BYTES)) {
-      await this.indexSource(st, stat.size, final);
-      return;
+      // Never `final` here: a last line without a newline may still be being written (a file growing
+      // while it is read); the final tail read below decides, up to the size seen at the start.
+      await this.indexSource(st, stat.size, false);
+      if (!(final && st.pending > 0)) {
+        if (final) await this.noteGrowth(st, stat.size);
+        return;
+      }
     }
     if (st.tail) {
       const r = await st.tail.read(
@@ -522,12 +527,14 @@ export class TraceWorkspace {
           if (st.dialect === undefined && detectDialect(obj) !== undefined) st.dialect = dialect;
           events.push(normalizeEvent(obj, dialect, loc));
         },
-        { final },
+        // A one-shot (final) read stops at the size seen when it started; the live tail follows.
+        final && stat ? { final, upTo: stat.size } : { final },
       );
       reset = r.reset;
       malformed = r.malformed;
       st.pending = r.pendingBytes;
       st.error = r.error;
+      if (final && stat && r.error === undefined) await this.noteGrowth(st, stat.size);
       if (reset) st.warnings = 0;
       st.warnings += r.warnings.length;
     } else if (st.handle) {
@@ -657,6 +664,23 @@ export class TraceWorkspace {
   private afterAdd(st: SourceState, runId: string, run: Run): void {
     st.runIds.add(runId);
     if (st.src.kind === 'trace-run' && this.rollingCounts.has(runId) && run.primarySource === st.src.file) this.dupDirty.add(runId);
+  }
+
+  /**
+   * After a one-shot (final) read up to `size`: when the file is larger now, say so as the
+   * source's located problem (the bytes after `size` were not read; a later refresh reads them).
+   */
+  private async noteGrowth(st: SourceState, size: number): Promise<void> {
+    let now: number | undefined;
+    try {
+      now = (await fs.promises.stat(st.src.file)).size;
+    } catch {
+      now = undefined;
+    }
+    if (now !== undefined && now > size) {
+      const n = now - size;
+      st.error = `file grew while being read; ${n.toLocaleString('en-US')} byte${n === 1 ? '' : 's'} appended after the read started (at ${size.toLocaleString('en-US')} bytes) not read`;
+    }
   }
 
   /**

@@ -32,6 +32,13 @@ export interface ReadOptions {
    * (counted in `pendingBytes`) until its newline arrives.
    */
   final?: boolean;
+  /**
+   * Read at most up to this file size (a one-shot read passes the size seen when it started: a
+   * file that keeps growing never keeps it reading). With `final`, a last line that is still
+   * being written past this size is held back (`pendingBytes`), not reported as cut off, and
+   * `grewBytes` tells how much was appended after it.
+   */
+  upTo?: number;
 }
 
 /** Called once per JSON-object line, in file order. */
@@ -61,6 +68,8 @@ export interface TailResult {
   size: number;
   /** Set when the file could not be read at all (`file not found`, permission, a directory...). */
   error?: string;
+  /** `final` reads only: bytes appended after the size this call read up to (the file grew while being read). */
+  grewBytes?: number;
 }
 
 interface ReadReq {
@@ -184,7 +193,7 @@ export class JsonlTail {
     const fh = o.fh;
     try {
       const st = o.stat;
-      const result = emptyResult(st.size);
+      const result = emptyResult(bounded(st.size, opts.upTo));
       const gen = this.scan(st, onRecord, opts.final === true, result);
       let step = gen.next(0);
       while (!step.done) {
@@ -197,6 +206,7 @@ export class JsonlTail {
         }
         step = gen.next(n);
       }
+      if (opts.final === true) noteGrowth(step.value, await fh.stat().then((s) => s.size, () => undefined));
       return step.value;
     } finally {
       await fh.close().catch(() => undefined);
@@ -210,7 +220,7 @@ export class JsonlTail {
     const fd = o.file.fd;
     try {
       const st = o.file.stat;
-      const result = emptyResult(st.size);
+      const result = emptyResult(bounded(st.size, opts.upTo));
       const gen = this.scan(st, onRecord, opts.final === true, result);
       let step = gen.next(0);
       while (!step.done) {
@@ -222,6 +232,15 @@ export class JsonlTail {
           return { ...result, error: this.failed(e).error };
         }
         step = gen.next(n);
+      }
+      if (opts.final === true) {
+        let now: number | undefined;
+        try {
+          now = fs.fstatSync(fd).size;
+        } catch {
+          now = undefined;
+        }
+        noteGrowth(step.value, now);
       }
       return step.value;
     } finally {
@@ -261,10 +280,11 @@ export class JsonlTail {
    */
   private *scan(st: StatLike, onRecord: OnRecord, final: boolean, result: TailResult): Generator<ReadReq, TailResult, number> {
     const file = this.file;
-    const size = st.size;
+    // Up to the size the caller's read started with (result.size): never chase a growing file.
+    const size = Math.min(st.size, result.size);
 
     let replaced = this.ident !== undefined && (this.ident.ino !== st.ino || this.ident.dev !== st.dev);
-    if (!replaced && size < this._offset) replaced = true;
+    if (!replaced && st.size < this._offset) replaced = true;
     if (!replaced && this.afterNewline && this._offset > 0) {
       // Same inode and long enough, but rewritten in place (copytruncate + new writes)?
       const probe = Buffer.allocUnsafe(1);
@@ -367,9 +387,15 @@ export class JsonlTail {
       }
     }
 
-    // End of the data seen at the start of the call.
+    // End of the data seen at the start of the call. A final read whose last line has no newline
+    // yet: if the file has grown past `size`, that line is still being written, not cut off.
+    let last = final;
+    if (final && (skip || fill > 0)) {
+      const probe = Buffer.allocUnsafe(1);
+      if ((yield { buf: probe, off: 0, len: 1, pos: size }) === 1) last = false;
+    }
     if (skip) {
-      if (final) {
+      if (last) {
         lineNo++;
         result.malformed.push(tooLong(skip, true));
         skip = undefined;
@@ -379,7 +405,7 @@ export class JsonlTail {
         commit(pos, false);
       }
     } else if (fill > 0) {
-      if (final) {
+      if (last) {
         handleLine(buf, 0, fill, pos, true);
         commit(pos + fill, false);
       } else {
@@ -448,6 +474,16 @@ export function parseJsonLine(
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return { error: `not a JSON object (${jsonKind(v)})`, warnings };
   return { value: v as Record<string, unknown>, warnings };
+}
+
+/** `size`, or `upTo` when that is smaller. */
+function bounded(size: number, upTo: number | undefined): number {
+  return upTo !== undefined && upTo >= 0 && upTo < size ? upTo : size;
+}
+
+/** Sets `grewBytes` when the file is now larger than the size the read went up to. */
+function noteGrowth(r: TailResult, now: number | undefined): void {
+  if (r.error === undefined && now !== undefined && now > r.size) r.grewBytes = now - r.size;
 }
 
 function emptyResult(size: number): TailResult {

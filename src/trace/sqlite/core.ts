@@ -167,6 +167,7 @@ export async function readStoreInProcess(file: string, opts: ReadStoreOptions = 
           case 'flowscribe':
           case 'flowscribe-legacy': {
             const r = kind === 'flowscribe' ? readSinkRows(s.db, file) : readLegacyRows(s.db, file, main as TableInfo);
+            if (r.stopped !== undefined) report.problems.push({ file, table: 'events', kind: 'over-budget', message: `${file}: ${r.stopped}` });
             report.rollups = { flowscribe: flowscribeRollup(r.events, r.malformed.length) };
             report.malformed = r.malformed;
             if (wantEvents(kind)) report.events = r.events;
@@ -240,8 +241,13 @@ export async function readFlowscribeDbInProcess(file: string, opts: OpenOptions 
         if (view) return { events: [], malformed: [], error: { file, table: view.name, kind: 'not-a-table', message: notATableMessage(file, view) } };
         const tables = all.filter(isRealTable);
         const kind = detectKind(tables);
-        if (kind === 'flowscribe') return readSinkRows(s.db, file);
-        if (kind === 'flowscribe-legacy') return readLegacyRows(s.db, file, tables.find((t) => t.name === 'events') as TableInfo);
+        if (kind === 'flowscribe' || kind === 'flowscribe-legacy') {
+          // Over the budget, the rows read so far are kept and the stop is the located error.
+          const r = kind === 'flowscribe' ? readSinkRows(s.db, file) : readLegacyRows(s.db, file, tables.find((t) => t.name === 'events') as TableInfo);
+          const out: FlowscribeDbResult = { events: r.events, malformed: r.malformed };
+          if (r.stopped !== undefined) out.error = { file, table: 'events', kind: 'over-budget', message: `${file}: ${r.stopped}` };
+          return out;
+        }
         return {
           events: [],
           malformed: [],
@@ -255,6 +261,7 @@ export async function readFlowscribeDbInProcess(file: string, opts: OpenOptions 
       started,
     );
     if (notes.length && !value.error) value.error = { file, table: 'events', kind: 'over-budget', message: `${file}: ${notes.join('; ')}` };
+    else if (notes.length && value.error) value.error = { ...value.error, message: `${value.error.message}; ${notes.join('; ')}` };
     return value;
   } catch (e) {
     return { events: [], malformed: [], error: queryProblem(file, e, s.db, 'events') };

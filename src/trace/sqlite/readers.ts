@@ -48,6 +48,11 @@ class DbHandle implements SourceHandle {
   }
 }
 
+/** A store message without its leading `file: ` (the workspace names the file of a source's error itself). */
+function unprefixed(file: string, message: string): string {
+  return message.startsWith(`${file}: `) ? message.slice(file.length + 2) : message;
+}
+
 /** Store kinds whose rows become workspace trace events (the others keep their own rollups). */
 export const EVENT_KINDS: readonly StoreKind[] = ['flowscribe', 'flowscribe-legacy', 'generic'];
 
@@ -59,7 +64,8 @@ export function sqliteReaders(opts: SqliteReaderOptions = {}): Partial<Record<So
     'trace-db': (src) =>
       new DbHandle(src.file, async () => {
         const r = await readFlowscribeDb(src.file, open);
-        return { events: r.events, malformed: r.malformed, error: r.error?.message };
+        // Events read before a budget stop are kept; the stop is the source's located problem.
+        return { events: r.events, malformed: r.malformed, error: r.error ? unprefixed(src.file, r.error.message) : undefined };
       }),
     sqlite: (src) =>
       new DbHandle(src.file, async () => {
@@ -68,7 +74,7 @@ export function sqliteReaders(opts: SqliteReaderOptions = {}): Partial<Record<So
         // No Pulse / sovereignty / brainstem rollups here either: they add no events, and a big
         // store's rollup would cost seconds on every change (the stores view computes them).
         const rep = await readStore(src.file, { ...open, mappings: opts.mappings, includeEvents: EVENT_KINDS, rollups: false });
-        const error = rep.problems.length > 0 ? rep.problems.map((p) => p.message).join('; ') : undefined;
+        const error = rep.problems.length > 0 ? rep.problems.map((p) => unprefixed(src.file, p.message)).join('; ') : undefined;
         const events = rep.kind !== undefined && EVENT_KINDS.includes(rep.kind) ? rep.events ?? [] : [];
         return { events, malformed: rep.malformed ?? [], error };
       }),

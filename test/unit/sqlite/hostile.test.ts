@@ -133,7 +133,8 @@ describe('sqlite/hostile: SQL under a budget, off the calling thread (issue 13)'
       const file = at('big-value/trace.db');
       const r = await readStore(file, { budget: { maxValueBytes: 512 * 1024 * 1024, maxBytes: 8 * 1024 * 1024 } });
       assert.deepEqual(r.problems.map((p) => p.kind), ['over-budget']);
-      assert.equal(r.problems[0].message, `${file}: table events: values add up to more than 8 MB; stopped`);
+      // The rows read before the stop are kept (budget = stop reading more, not drop what was read).
+      assert.equal(r.problems[0].message, `${file}: table events: values add up to more than 8 MB; stopped; the 1 row read before that is kept`);
       const q = await queryStore(at('slow/slow.db'), 'SELECT x FROM t', { budget: { maxRows: 1000 } });
       assert.deepEqual(q.rows, []);
       assert.equal(q.problems[0].message, `${at('slow/slow.db')}: table t: more than 1,000 rows; stopped`);
