@@ -25,6 +25,8 @@ export const COMMANDS = {
   openLatestFailure: 'flowlens.openLatestFailure',
   openDemo: 'flowlens.openDemo',
   openSettings: 'flowlens.openSettings',
+  /** Reveals Output → Flowlens (problems found while reading traces). */
+  showLog: 'flowlens.showLog',
   // internal (item clicks and context menus)
   openLocation: 'flowlens.openLocation',
   showMoreItems: 'flowlens.showMoreItems',
@@ -51,6 +53,8 @@ export const CONTEXT = {
   loading: 'flowlens.loading',
   /** Indexing of some folder was cancelled: what is shown is partial. */
   indexStopped: 'flowlens.indexStopped',
+  /** Reading traces found problems (written to the Flowlens log). */
+  hasProblems: 'flowlens.hasProblems',
   failuresOnly: 'flowlens.failuresOnly',
   filterActive: 'flowlens.filterActive',
   followLatest: 'flowlens.followLatest',

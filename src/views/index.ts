@@ -8,6 +8,8 @@ import { FailureDecorations } from './decorations';
 import { FailureDiagnostics } from './diagnostics';
 import { EditorIndex } from './editorIndex';
 import { FailuresProvider } from './failures';
+import { CatalogDiagnostics } from './catalogDiagnostics';
+import { problemsText, registerLog, type FlowlensLog } from './log';
 import { createRunsView, FlowTreeProvider, type RunFilter, type TreeNode } from './flowTree';
 import { openLocation, type LocationArg } from './open';
 import { forNotification } from '../trace/egress/surfaces';
@@ -22,6 +24,8 @@ export interface ViewsApi {
   runsView: vscode.TreeView<TreeNode>;
   failuresProvider: FailuresProvider;
   statusBar: RunStatusBar;
+  /** Output → Flowlens: problems found while reading traces. */
+  log: FlowlensLog;
 }
 
 interface RevealArg { folderKey?: string; runId: string; flowId?: string }
@@ -31,7 +35,8 @@ interface RevealArg { folderKey?: string; runId: string; flowId?: string }
  * status bar and live watching. Traces load in the background (never in `activate` itself).
  */
 export function registerViews(context: vscode.ExtensionContext): ViewsApi {
-  const services = new TraceServices(context);
+  const log = registerLog(context);
+  const services = new TraceServices(context, log);
   const runsProvider = new FlowTreeProvider(services);
   const runsView = createRunsView(runsProvider);
   const failuresProvider = new FailuresProvider(services);
@@ -42,6 +47,7 @@ export function registerViews(context: vscode.ExtensionContext): ViewsApi {
   context.subscriptions.push(
     services, runsProvider, runsView, failuresProvider, failuresView, statusBar, index, codeLens,
     new FailureDiagnostics(services),
+    new CatalogDiagnostics(services),
     new FailureDecorations(index),
     new TraceWatcher(services),
     vscode.languages.registerCodeLensProvider({ scheme: 'file' }, codeLens),
@@ -60,6 +66,14 @@ export function registerViews(context: vscode.ExtensionContext): ViewsApi {
     if (node) void Promise.resolve(runsView.reveal(node, { select: true, focus: false, expand: 2 })).catch(() => undefined);
   };
   context.subscriptions.push(services.onDidChange(() => { statusBar.render(); setTimeout(followLatest, 50); }));
+  // Problems reading traces: counted in the Runs view and status bar, listed in the log (no trace text here).
+  const showProblems = () => {
+    const n = log.count();
+    runsView.message = n ? `${problemsText(n)} — Show Log: run "Flowlens: Show Log"` : undefined;
+    void vscode.commands.executeCommand('setContext', CONTEXT.hasProblems, n > 0);
+    statusBar.render();
+  };
+  context.subscriptions.push(log.onDidChangeCount(showProblems));
   const setFollow = (on: boolean) => {
     follow = on;
     lastLatest = undefined;
@@ -139,7 +153,7 @@ export function registerViews(context: vscode.ExtensionContext): ViewsApi {
   statusBar.render();
   const start = setTimeout(() => { services.reload(); statusBar.render(); }, 0);
   context.subscriptions.push({ dispose: () => clearTimeout(start) });
-  return { services, runsProvider, runsView, failuresProvider, statusBar };
+  return { services, runsProvider, runsView, failuresProvider, statusBar, log };
 }
 
 /** Tree elements of both views, or a plain `{runId, flowId}` from another feature. */

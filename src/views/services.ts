@@ -9,6 +9,7 @@ import { affects, readConfig, RELOAD_KEYS } from './config';
 import { CONTEXT, STATE_LOCATED_PREFIXES } from './constants';
 import { forNotification } from '../trace/egress/surfaces';
 import { realInside } from '../trace/ingress/safeFile';
+import type { FlowlensLog } from './log';
 
 /** A run together with the workspace folder it was read from. */
 export interface RunRef {
@@ -80,7 +81,11 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
   readonly onDidChange = this.emitter.event;
   readonly ready = new Promise<void>(r => (this.readyResolve = r));
 
-  constructor(private readonly context: vscode.ExtensionContext) {
+  /**
+   * `log` (Output → Flowlens) receives every problem of a folder after each load and refresh
+   * (src/views/log.ts); the Runs view and status bar show its count.
+   */
+  constructor(private readonly context: vscode.ExtensionContext, readonly log?: FlowlensLog) {
     this.disposables.push(
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.reload()),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.reload()),
@@ -108,6 +113,7 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
     this.stoppedKeys.clear();
     void vscode.commands.executeCommand('setContext', CONTEXT.indexStopped, false);
     for (const key of [...this.notes.keys()]) this.endNote(key);
+    this.log?.retain(folders.map(f => f.uri.toString()));
     for (const f of folders) {
       if (f.uri.scheme !== 'file') continue;
       const key = f.uri.toString();
@@ -121,11 +127,17 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
         for (const [id, n] of this.notes) if (n.folderKey === key) this.endNote(id);
       };
       loads.push(this.track(ws.load({ signal: abort.signal })).then(
-        () => { settle(); if (gen === this.generation) this.emitter.fire({ folderKey: key, runIds: [], structural: true }); },
+        () => {
+          settle();
+          if (gen !== this.generation) return;
+          this.log?.report(key, f.name, ws);
+          this.emitter.fire({ folderKey: key, runIds: [], structural: true });
+        },
         err => {
           settle();
           if (gen !== this.generation) return;
           if (err instanceof Error && err.name === 'AbortError') {
+            this.log?.report(key, f.name, ws);
             // Keep what was read; stop refreshing this folder until the user asks for a reload.
             this.stoppedKeys.add(key);
             this.updateContext();
@@ -135,7 +147,11 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
               `Flowlens stopped indexing ${forNotification(f.name)}: ${what}. Run "Flowlens: Refresh Traces" to read everything.`,
               'Read Everything',
             ).then(a => { if (a && this.stoppedKeys.has(key)) this.reload(); });
-          } else console.error(`flowlens: could not read traces in ${f.uri.fsPath}`, err);
+          } else {
+            console.error(`flowlens: could not read traces in ${f.uri.fsPath}`, err);
+            this.log?.failed(f.name, err);
+            this.log?.report(key, f.name, ws);
+          }
         }));
     }
     void Promise.all(loads).then(() => { if (gen === this.generation) this.readyResolve(); });
@@ -232,9 +248,11 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
         raw = await ws.refresh();
       } catch (err) {
         console.error('flowlens: refresh failed', err);
+        if (gen === this.generation) this.log?.failed(this.folders.get(key)?.name ?? key, err);
         return;
       }
       if (gen !== this.generation || this.map.get(key) !== ws) return;
+      this.log?.report(key, this.folders.get(key)?.name ?? key, ws);
       const change = normalizeChange(key, raw);
       if (change.structural) this.resolved.clear();
       this.updateContext();

@@ -5,6 +5,7 @@ import type { TraceServices } from './services';
 import { appendField, appendSafe, safeMarkdown } from './ui';
 import { forLabel } from '../trace/egress/surfaces';
 import { redactorFor } from './redaction';
+import { problemsText } from './log';
 
 /**
  * The one owner of Flowlens's status bar item (style.md habit 9): health of the latest run,
@@ -25,6 +26,7 @@ export class RunStatusBar implements vscode.Disposable {
   /** Re-reads the model; also called while the first load is in progress. */
   render(): void {
     const latest = this.services.latestRun();
+    const problems = this.services.log?.count() ?? 0;
     if (!latest) {
       this.item.command = COMMANDS.showFailures;
       if (this.services.stopped.size > 0 && !this.services.loading) {
@@ -32,6 +34,10 @@ export class RunStatusBar implements vscode.Disposable {
         this.show('$(warning) partial · no run read', 'Flowlens: indexing was cancelled before a run was read. Click to read everything (Flowlens: Refresh Traces).');
       } else if (this.services.loading) {
         this.show('$(sync~spin) Flowlens', 'Flowlens: reading traces…');
+      } else if (problems > 0) {
+        // Click shows the log: why the files found gave no run.
+        this.item.command = COMMANDS.showLog;
+        this.show(`$(warning) no run · ${problemsText(problems)}`, `Flowlens found no runs. ${problemsText(problems)} — click to Show Log.`);
       } else if ([...this.services.workspaces.values()].some(ws => safeSources(ws).length > 0)) {
         this.show('$(circle-slash) no trace', 'Flowlens found trace files but no runs in them.');
       } else {
@@ -57,6 +63,7 @@ export class RunStatusBar implements vscode.Disposable {
     if (run.app || run.mode) appendField(md, 'app', [run.app, run.mode].filter(Boolean).join(' · '), red);
     appendField(md, 'flows', `${c.flows}: ${c.succeeded} succeeded, ${c.failed} failed, ${c.exceptions} exceptions, ${c.orphaned} orphaned${c.running ? `, ${c.running} running` : ''}`);
     appendField(md, 'runs in workspace', String(this.services.allRuns().length));
+    if (problems > 0) md.appendMarkdown(`\n**${problemsText(problems)}** — Show Log: run "Flowlens: Show Log" (Output → Flowlens).\n`);
     if (this.services.stopped.size > 0) {
       // A cancelled index: what is shown is partial until the user reads everything again.
       text = `$(warning) partial · ${text}`;

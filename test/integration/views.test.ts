@@ -303,4 +303,18 @@ describe('views', function () {
     assert.match(api.statusBar.text, /\$\(pass\) 450 flows/);
     await vscode.commands.executeCommand(COMMANDS.unfollowLatestRun);
   });
+
+  it('counts a new problem reading traces once (Runs view message, Flowlens log) and Show Log reveals the log', async () => {
+    const before = api.log.count();
+    const dir = path.join(root, '.autodev', 'runs', '20200101T000000Z-broken');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'trace.jsonl'), '{"v":1, "password": "hunter2-Sekrit" broken\n');
+    await api.services.refresh();
+    await until('the problem is counted', () => api.log.count() === before + 1 || undefined, 20000);
+    assert.match(api.runsView.message ?? '', new RegExp(`^${before + 1} problems? reading traces — Show Log`));
+    assert.ok(!(api.runsView.message ?? '').includes('hunter2'));
+    await api.services.refresh();
+    assert.strictEqual(api.log.count(), before + 1, 'the same problem is counted once');
+    await vscode.commands.executeCommand(COMMANDS.showLog);
+  });
 });

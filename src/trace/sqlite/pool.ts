@@ -196,6 +196,7 @@ export async function runInWorker(script: string, job: SqliteJob, opts: WorkerRu
         w.off('message', onMessage);
         w.off('error', onError);
         w.off('exit', onExit);
+        w.off('messageerror', onMessageError);
         releaseSlot(slot, keep && !big);
         resolve(r);
       };
@@ -216,6 +217,11 @@ export async function runInWorker(script: string, job: SqliteJob, opts: WorkerRu
           false,
         );
       };
+      // A reply that cannot be deserialised on this side: the worker runs one job at a time, so it
+      // is this job's reply; the caller gets a located problem instead of waiting for the timeout.
+      const onMessageError = (e: Error): void => {
+        finish({ ok: false, error: { file, kind: 'io', message: `${file}: the SQLite worker's reply could not be read (${e?.message ?? 'messageerror'})` } }, false);
+      };
       const onExit = (code: number): void => {
         finish({ ok: false, error: { file, kind: 'io', message: `${file}: the SQLite worker stopped (exit code ${code})` } }, false);
       };
@@ -225,6 +231,7 @@ export async function runInWorker(script: string, job: SqliteJob, opts: WorkerRu
       w.on('message', onMessage);
       w.on('error', onError);
       w.on('exit', onExit);
+      w.on('messageerror', onMessageError);
       const msg: JobMessage = { ...job, id, wasm: locateWasm() };
       try {
         w.postMessage(msg);
