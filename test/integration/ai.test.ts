@@ -12,6 +12,7 @@ import type { AiApi } from '../../src/views/ai/index';
 import { AI_COMMANDS, PARTICIPANT_ID, TOOLS } from '../../src/views/ai/ids';
 import type { AskFiles } from '../../src/views/ai/prompt';
 import type { FlowlensServices } from '../../src/views/services';
+import { OWN_MARK, stripOwnMark } from '../../src/trace/ingress/safeWrite';
 
 const EXTENSION_ID = 'flowlens.flowlens';
 const SECRETS = ['sk-live-DO-NOT-LEAK', 'tok-123456', 'hunter2', 'DE89-3704-0044-0532-0130-00'];
@@ -68,7 +69,10 @@ describe('ai', function () {
   it('generateAskPrompt writes a redacted ask.md, summary.md and copilot_init.md for a run', async () => {
     const files = (await vscode.commands.executeCommand(AI_COMMANDS.generateAskPrompt, { runId: RUN, open: false })) as AskFiles;
     assert.ok(files?.ask, 'the command returns the written files');
-    const ask = await read(files.ask);
+    const written = await read(files.ask);
+    // Flowlens marks the files it writes (never replaces a file without the mark: issue 13).
+    assert.ok(written.startsWith(`${OWN_MARK}\n`), written.slice(0, 80));
+    const ask = stripOwnMark(written);
     assert.ok(ask.startsWith(`# Flowlens ask: run \`${RUN}\``), ask.slice(0, 80));
     for (const h of ['## Goal', '## Run', '## Flow sketch', '## Top issues', '## SLA breaches', '## Trace excerpt', '## The ask']) assert.ok(ask.includes(`\n${h}\n`), h);
     assert.ok(ask.includes('reason:      vendor returned 0 rows for NVDA'));
@@ -76,11 +80,11 @@ describe('ai', function () {
     assert.ok(Buffer.byteLength(ask) <= 12288);
     noSecrets(ask, 'ask.md');
     noSecrets(await read(files.summary), 'summary.md');
-    assert.ok((await read(files.copilotInit)).startsWith('# Using Flowlens files with Copilot'));
+    assert.ok(stripOwnMark(await read(files.copilotInit)).startsWith('# Using Flowlens files with Copilot'));
     // Issue: written to .autodev/ask.md and to the run folder (same bytes).
     assert.ok(files.ask.fsPath.endsWith(`${path.sep}.autodev${path.sep}ask.md`), files.ask.fsPath);
     const runCopy = vscode.Uri.file(path.join(path.dirname(files.ask.fsPath), 'runs', RUN, 'ask.md'));
-    assert.strictEqual(await read(runCopy), ask, 'the run folder holds the same ask.md');
+    assert.strictEqual(await read(runCopy), written, 'the run folder holds the same ask.md');
   });
 
   it('generateAskPrompt focuses on one flow when given flowId', async () => {

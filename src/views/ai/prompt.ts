@@ -4,7 +4,7 @@ import { buildCopilotInit, buildSummaryMd } from '../../trace/askArtifacts';
 import type { FlowlensServices, RunRef } from '../services';
 import { askContext, catalogOf, outputDirs, runsOf, safeName } from './context';
 import { CHAT_OPEN_COMMAND } from './ids';
-import { besideName, isOwnText, OWN_MARK, safeWriteBeside, type WriteResult } from '../../trace/ingress/safeWrite';
+import { besideName, isOwnText, OWN_MARK, safeWriteBeside, stripOwnMark, type WriteResult } from '../../trace/ingress/safeWrite';
 import { forLabel, forNotification, forPromptText } from '../../trace/egress/surfaces';
 import { redactorFor } from '../redaction';
 import { isoTime } from '../../trace/time';
@@ -177,7 +177,7 @@ export async function askCopilot(context: vscode.ExtensionContext, services: Flo
       // fall through
     }
   }
-  const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(files.ask));
+  const text = stripOwnMark(new TextDecoder().decode(await vscode.workspace.fs.readFile(files.ask)));
   await vscode.env.clipboard.writeText(text);
   void vscode.window.showInformationMessage('Flowlens: Copilot Chat is not available, so the ask prompt was copied to the clipboard.', 'Open ask.md').then((a) => {
     if (a) void vscode.window.showTextDocument(files.ask);
