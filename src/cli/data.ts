@@ -18,7 +18,7 @@ import { eventSecrets, runsRedactor } from '../trace/egress/secrets';
 import { eventCounts, failureEvents, flowRollups, latencyHistograms, previousRun, pulseRollup, runFlowCounts, type FlowRollup, type PulseRollup } from '../trace/rollup';
 import { readStores } from '../trace/sqlite/stores';
 import { TraceWorkspace } from '../trace/workspace';
-import { mermaidLabel, scrubDoc } from './egress';
+import { mermaidLabel, scrubDoc, storeScoped } from './egress';
 import { CliError } from './errors';
 import { iso, toJson } from './output';
 import { DEPTH_MARK, MAX_VALUE_DEPTH, record, recordOf, setOwn } from '../trace/bounded';
@@ -338,7 +338,8 @@ export async function stores(root: string, red: Redactor | undefined): Promise<S
     size_bytes: r.sizeBytes,
     rollups: r.rollups?.pulse ? { pulse: pulseDoc(r.rollups.pulse) } : snake(r.rollups ?? {}),
     problems: r.problems.map(p => ({ file: p.file, line: null, col: null, severity: 'error' as const, message: `${p.table ? `table ${p.table}: ` : ''}${p.message}` })),
-  })).map(row => scrubDoc(row, red));
+    // Store-scoped: a value redacted in one row is scrubbed from every string of the report (r10).
+  })).map((row, i) => scrubDoc(row, red && storeScoped(reports[i], red)));
 }
 
 /**

@@ -7,9 +7,12 @@
  *
  * Which redactor: for anything derived from runs, a run-scoped one (egress/secrets.ts
  * `runsRedactor` over every run loaded, with ra.yaml `privacy`), so a value redacted under a key
- * anywhere is scrubbed from every string; for store output (no run), the default + ra.yaml rules.
+ * anywhere is scrubbed from every string; for store output (no run), the default + ra.yaml rules
+ * made store-scoped by {@link storeScoped} (a value redacted in one row is scrubbed from every
+ * string of that store's report).
  */
-import { REDACTED, stripControl, type Redactor } from '../trace/egress/redact';
+import { REDACTED, Redactor, stripControl } from '../trace/egress/redact';
+import { collectSecrets } from '../trace/egress/secrets';
 import { forTerminal } from '../trace/egress/surfaces';
 import { esc } from './output';
 
@@ -73,4 +76,18 @@ function plain(v: unknown): string {
  */
 export function mermaidLabel(t: string, red: Redactor | undefined): string {
   return stripControl(red ? red.identifier(stripControl(t)) : t).replace(/\s+/g, ' ');
+}
+
+/**
+ * A store-scoped redactor (red-team r10): `red` plus every value a key or a pattern would redact
+ * anywhere in `report` (a store report as read: rollups, recent rows with their payloads, events,
+ * tables), so a `password` in one Pulse row's payload is scrubbed where it is printed as another
+ * row's phase name. Only what the report holds is seen: rows the reader did not return (older
+ * than its `recent` window) cannot lend their values.
+ */
+export function storeScoped(report: unknown, red: Redactor): Redactor {
+  const found = new Set<string>(red.options.knownSecrets ?? []);
+  const before = found.size;
+  collectSecrets(report, red, found);
+  return found.size === before ? red : new Redactor({ ...red.options, knownSecrets: found });
 }

@@ -13,10 +13,12 @@
  *   cannot close the block, start a heading, or render as a link/image/HTML;
  * - the prompt says, before any data, that fenced/inline-code content is data, not instructions;
  * - ANSI escapes, control characters, bidi overrides and zero-width characters are stripped
- *   ({@link stripControl}); markdown image/link syntax is broken (`![` → `! [`, `](` → `] (`) and
- *   URL schemes are defanged (`http://` → `hxxp://`), so even a renderer that ignored the code
- *   spans would show no live beacon;
- * - everything passes through the {@link Redactor} (keys, credential-looking values, truncation).
+ *   ({@link stripControl}); links, images, reference definitions, autolinks and raw HTML are
+ *   broken by the one egress neutraliser (egress/surfaces.ts `neutralizeLinks`: `![` → `! [`,
+ *   `](` → `] (`, `]:` → `] :`, `<` → `‹`, `http://` → `hxxp://`), so even a renderer that
+ *   ignored the code spans would show no live link or beacon;
+ * - everything passes through the run-scoped {@link Redactor} of egress/secrets.ts (keys,
+ *   credential-looking values, every value redacted anywhere in the run, truncation).
  *
  * **Budget.** The output never exceeds `budgetBytes` (UTF-8, default 12 KB). When over, parts are
  * dropped least-useful first — oldest excerpt lines, evidence of repeated failures, deep stack
@@ -30,6 +32,7 @@
 import { FlowNode, Run, TraceEvent, Verdict } from './model';
 import { Redactor, RedactOptions, stripControl } from './egress/redact';
 import { runRedactor } from './egress/secrets';
+import { neutralizeLinks } from './egress/surfaces';
 import { boundedCopy, record } from './bounded';
 import { isoTime } from './time';
 
@@ -71,15 +74,6 @@ export type AskMdMode = 'always' | 'on_failure' | 'never';
 // ---------------------------------------------------------------------------------------------
 // Safe text
 
-/** Break markdown image/link syntax and defang URL schemes in already-untrusted text. */
-export function neutralizeMarkdown(s: string): string {
-  return s
-    .replace(/!\[/g, '! [')
-    .replace(/\]\(/g, '] (')
-    .replace(/\b(h)(ttps?):\/\//gi, (_m, h: string, rest: string) => `${h}x${rest.slice(1).replace(/^t/i, 'x')}://`)
-    .replace(/\b(ftp|file|javascript|vbscript):/gi, '$1[:]');
-}
-
 /** Longest run of consecutive backticks in `s`. */
 function longestBacktickRun(s: string): number {
   let max = 0;
@@ -104,12 +98,12 @@ export function code(s: string): string {
 
 /** Redact, strip control characters and neutralise markdown in one untrusted string. */
 export function cleanText(red: Redactor, s: string): string {
-  return neutralizeMarkdown(red.string(stripControl(s)));
+  return neutralizeLinks(red.string(stripControl(s)));
 }
 
 /** Redact and clean a value, then JSON with sorted keys (compact). */
 export function cleanJson(red: Redactor, v: unknown): string {
-  return neutralizeMarkdown(stripControl(JSON.stringify(sortKeys(red.value(v))) ?? 'null'));
+  return neutralizeLinks(stripControl(JSON.stringify(sortKeys(red.value(v))) ?? 'null'));
 }
 
 /** Deepest evidence level kept in ask.md before `[depth limit]` (the Redactor cuts deeper still). */
@@ -495,7 +489,7 @@ export function eventLine(e: TraceEvent, red: Redactor, flowLabel: string | unde
     if (e.data !== undefined && !isEmptyObject(e.data)) rec.data = sortKeys(e.data);
     if (e.payload !== undefined && !isEmptyObject(e.payload)) rec.payload = sortKeys(e.payload);
   }
-  return neutralizeMarkdown(stripControl(JSON.stringify(red.value(rec))));
+  return neutralizeLinks(stripControl(JSON.stringify(red.value(rec))));
 }
 
 function isEmptyObject(v: unknown): boolean {

@@ -5,11 +5,12 @@
  * as ask.ts (trace text only inside code, redacted, control characters stripped).
  */
 import * as path from 'node:path';
-import { AskContext, AskFlowSpec, cleanJson, cleanText, code, collectIssues, cutToBytes, eventLine, fence, flowName, flowsOf, neutralizeMarkdown, runHeader, slaBreaches } from './ask';
+import { AskContext, AskFlowSpec, cleanJson, cleanText, code, collectIssues, cutToBytes, eventLine, fence, flowName, flowsOf, runHeader, slaBreaches } from './ask';
 import { Catalog, slaFor } from './catalog';
 import { FlowNode, Run } from './model';
 import { Redactor, stripControl } from './egress/redact';
 import { runRedactor, runsRedactor } from './egress/secrets';
+import { neutralizeLinks } from './egress/surfaces';
 import type { FlowRollup } from './rollup';
 import { isoTime } from './time';
 
@@ -227,7 +228,7 @@ export function failuresText(runs: readonly Run[], ctx: AskContext = {}, opts: {
       if (at) rec.at = at;
       const when = e?.ts ?? f.ended;
       if (when !== undefined) rec.when = iso(when);
-      lines.push(neutralizeMarkdown(stripControl(JSON.stringify(red.value(rec)))));
+      lines.push(neutralizeLinks(stripControl(JSON.stringify(red.value(rec)))));
     }
   }
   const head = total ? `${total} failure(s)${total > lines.length ? `, showing ${lines.length}` : ''}. ${DATA_NOTE}` : 'No failures.';
@@ -245,7 +246,7 @@ export function findFlows(run: Run, flowRef: string): FlowNode[] {
 export function flowEventsText(run: Run, flowRef: string, ctx: AskContext = {}, opts: { limit?: number; capBytes?: number } = {}): string {
   const red = runRedactor(run, ctx);
   const flows = findFlows(run, flowRef);
-  if (!flows.length) return `No flow ${JSON.stringify(red.string(flowRef).slice(0, 200))} in run ${cleanText(red, run.id)}.\n`;
+  if (!flows.length) return `No flow ${neutralizeLinks(JSON.stringify(red.string(stripControl(flowRef)).slice(0, 200)))} in run ${cleanText(red, run.id)}.\n`;
   const events = flows.flatMap((f) => f.events);
   const limit = opts.limit ?? 100;
   const shown = events.slice(-limit);

@@ -18,7 +18,14 @@
  *   presigned-URL signatures and credential query parameters (`X-Amz-Signature=`, `sig=`,
  *   `?key=`, `&access_token=`), IBAN-like account numbers, `mysql … -psecret` and argv lists
  *   (`['--password', 'x']`, `['-p', 'x']`, `--token x`), and `key=value` / `key: value` /
- *   `'key': 'value'` / `'key': b'value'` / `"key" => "value"` pairs whose key matches a redact key.
+ *   `'key': 'value'` / `'key': b'value'` / `"key" => "value"` pairs whose key matches a redact key
+ *   (also written with a space, `private key: …`, `secret key = …`; URL-encoded, `password%3D…`,
+ *   `%22token%22%3A%22…`; a YAML block scalar, `secret: |` then the indented lines), `curl -u
+ *   user:password`, Heroku `HRKU-` tokens.
+ * - **Prose is out of scope, on purpose.** "The password is hunter2", "use hunter2 as password"
+ *   have no key/separator shape; recognising them would need guessing which word is the secret
+ *   and would eat ordinary sentences. Such a value is scrubbed only when it is also redacted
+ *   somewhere in the run (run-scoped literals, egress/secrets.ts).
  * - **Known secrets.** `knownSecrets` (a run's values redacted elsewhere, egress/secrets.ts) are
  *   replaced as literals wherever they occur, by a hashed scan (no regex built from data).
  * - **Size.** Strings longer than `payloadLimit` characters are cut with a visible
@@ -171,7 +178,9 @@ export function addSecret(raw: string, out: Set<string>): void {
  * a pattern, it is still redacted there.)
  */
 export function isPlaceholderSecret(t: string): boolean {
-  if (t.length < MIN_KNOWN_SECRET || t.length > 4096 || t.includes(REDACTED)) return true;
+  // No upper bound: a 5,000-character token is as secret as a short one (red-team r1); long
+  // literals are matched by Literals without a quadratic compare.
+  if (t.length < MIN_KNOWN_SECRET || t.includes(REDACTED)) return true;
   if (t.length < MIN_NUMERIC_SECRET && /^\d+$/.test(t)) return true;
   return MASK_RE.test(t) || STOPWORDS.has(t.toLowerCase());
 }
@@ -198,7 +207,10 @@ function unescape(s: string): string {
  * Literal secrets found by a hashed scan: the first four code units of each position are hashed,
  * a 64 K-entry filter rejects most positions, the rest compare the candidates (longest first).
  * Linear in the text, whatever the number of literals (a regex alternation of thousands of
- * literals is not).
+ * literals is not). A candidate longer than {@link LONG_LITERAL} is not compared at every
+ * position whose head matches (`aaaa…b` against `aaaa…` would cost text × literal): its next
+ * occurrence is found once with `indexOf` and remembered for the rest of the scan, so each long
+ * literal costs at most one search per occurrence.
  */
 class Literals {
   private readonly byHead = new Map<number, string[]>();
@@ -222,13 +234,22 @@ class Literals {
     if (n < MIN_KNOWN_SECRET) return s;
     let out: string | undefined;
     let last = 0;
+    // Long literals: where each occurs next at or after the scan position (-1: nowhere).
+    let next: Map<string, number> | undefined;
+    const at = (c: string, i: number): boolean => {
+      if (c.length <= LONG_LITERAL) return s.startsWith(c, i);
+      next ??= new Map();
+      let p = next.get(c);
+      if (p === undefined || (p !== -1 && p < i)) next.set(c, (p = s.indexOf(c, i)));
+      return p === i;
+    };
     for (let i = 0; i + MIN_KNOWN_SECRET <= n; i++) {
       const h = hash4(s, i);
       if (this.filter[h & 0xffff] === 0) continue;
       const cands = this.byHead.get(h);
       if (cands === undefined) continue;
       for (const c of cands) {
-        if (c.length <= n - i && s.startsWith(c, i)) {
+        if (c.length <= n - i && at(c, i)) {
           out = (out ?? '') + s.slice(last, i) + REDACTED;
           last = i + c.length;
           i = last - 1;
@@ -239,6 +260,9 @@ class Literals {
     return out === undefined ? s : out + s.slice(last);
   }
 }
+
+/** Literals longer than this are located with `indexOf` (see {@link Literals}). */
+const LONG_LITERAL = 64;
 
 function hash4(s: string, i: number): number {
   return (Math.imul(Math.imul(Math.imul(s.charCodeAt(i), 31) + s.charCodeAt(i + 1), 31) + s.charCodeAt(i + 2), 31) + s.charCodeAt(i + 3)) | 0;
@@ -298,6 +322,8 @@ export class Redactor {
   /** {@link Redactor.string} of short strings: keys and values repeat across a run's events. */
   private readonly stringCache = new Map<string, string>();
   private readonly kvPattern: RegExp;
+  private readonly kvEncodedPattern: RegExp;
+  private readonly blockPattern: RegExp;
   private readonly flagPattern: RegExp;
   private readonly trigger: RegExp;
   readonly payloadLimit: number;
@@ -334,18 +360,20 @@ export class Redactor {
     };
     for (const k of keys) add(k, false);
     for (const k of EXACT_SENSITIVE_KEYS) add(k, true);
-    // In free text keys appear as written (`api_key`, `apiKey`, `API-KEY`): let `_`/`-` be optional.
+    // In free text keys appear as written (`api_key`, `apiKey`, `API-KEY`, `api key`): let the
+    // separator be `_`, `.`, `-`, one space or nothing.
     const alt = (ws: string[]): string =>
       [...new Set(ws.map((w) => stripControl(w).toLowerCase()))]
         .sort()
-        .map((w) => w.split(/[\s_.-]+/).filter(Boolean).map(escapeRe).join('[_.-]?'))
+        .map((w) => w.split(/[\s_.-]+/).filter(Boolean).map(escapeRe).join('[_. -]?'))
         .filter(Boolean)
         .join('|');
     const longAlt = alt(words);
     const exactAlt = alt(exactWords);
     // A long key may sit inside a longer one (`db_password_hash=`); a short one must be the whole
     // key (`pwd=` but not `cwd=`/`bypass=`), as for object keys.
-    const keyRe = [longAlt ? `[A-Za-z0-9_.-]{0,40}(?:${longAlt})[A-Za-z0-9_.-]{0,40}` : '', exactAlt ? `(?<![A-Za-z0-9_.-])(?:${exactAlt})` : '']
+    // A long key may also be followed by one more word (`secret key: …`, `auth token = …`).
+    const keyRe = [longAlt ? `[A-Za-z0-9_.-]{0,40}(?:${longAlt})[A-Za-z0-9_.-]{0,40}(?: (?:key|token|value|phrase|string|code))?` : '', exactAlt ? `(?<![A-Za-z0-9_.-])(?:${exactAlt})` : '']
       .filter(Boolean)
       .join('|');
     // key (optionally quoted) then `=`, `:`, `=>`, `:=`, `==` then a quoted value (also `b'…'`), a
@@ -353,9 +381,21 @@ export class Redactor {
     // non-nested quantifiers only (no catastrophic backtracking).
     this.kvPattern = new RegExp(
       `(\\\\?["']?)(${keyRe})\\1(\\s{0,3}(?:=>|:=|!={1,2}|={1,3}|:)\\s{0,3})` +
+        // not a YAML block indicator (`secret: |`): its value is on the next lines (blockPattern)
+        `(?![|>][-+]?[1-9]?[-+]?[ \\t]{0,40}(?:\\n|$))` +
         `(${QUOTED_VALUE}|\\{[^{}\\n]{0,2000}\\}|\\[[^\\[\\]\\n]{0,2000}\\]|(?:(?:${SCHEMES})\\s+)?(?:\\[REDACTED\\]|[^\\s"',;&})\\]]{1,2000}))`,
       'gi',
     );
+    // The same pair URL-encoded (`?next=%2Fa%3Fpassword%3Dx`, `%22password%22%3A%22x%22`): the
+    // separator is an encoded `=` or `:` (plain ones are kvPattern's), the value ends at an
+    // encoded or plain `&`, quote, comma, brace, bracket, semicolon or space.
+    this.kvEncodedPattern = new RegExp(
+      `(${keyRe})((?:%2[27])?\\s{0,3}(?:%3[Dd]|%3[Aa])(?:%2[027]|\\+){0,3})(\\[REDACTED\\]|(?:(?!%(?:2[02627Cc]|7[Dd]|5[Dd]|3[Bb]))[^&\\s#"'<>,;}\\]]){1,2000})`,
+      'gi',
+    );
+    // A YAML block scalar after a sensitive key: `secret: |` then the value on the indented lines
+    // that follow (each line is part of the secret).
+    this.blockPattern = new RegExp(`((?:${keyRe})["']?\\s{0,3}:[ \\t]{0,3}[|>][+-]?[1-9]?[+-]?[ \\t]{0,40}\\n)((?:[ \\t]+\\S[^\\n]*(?:\\n|$)){1,1000})`, 'gi');
     // A command-line flag then its value: `--password x`, `['--token', 'x']`, `"--api-key","x"`.
     const flagKey = [longAlt ? `[A-Za-z0-9_.-]{0,40}(?:${longAlt})[A-Za-z0-9_.-]{0,40}` : '', exactAlt ? `(?:${exactAlt})` : ''].filter(Boolean).join('|');
     this.flagPattern = new RegExp(
@@ -363,7 +403,7 @@ export class Redactor {
       'gi',
     );
     // Cheap test before looking for secrets in a string (egress/secrets.ts walks whole runs).
-    this.trigger = new RegExp(`${[longAlt, exactAlt].filter(Boolean).join('|')}|://|-p|sig|key=|code=|x-amz-|x-goog-|webhook|hooks\\.|BEGIN`, 'i');
+    this.trigger = new RegExp(`${[longAlt, exactAlt].filter(Boolean).join('|')}|://|-p|sig|key=|code=|x-amz-|x-goog-|webhook|hooks\\.|BEGIN|curl|%3[ad]`, 'i');
     this.payloadLimit = opts.payloadLimit === undefined || !Number.isFinite(opts.payloadLimit) ? DEFAULT_PAYLOAD_LIMIT : Math.floor(opts.payloadLimit);
     this.allowRawPayloads = opts.allowRawPayloads === true;
     this.maxDepth = opts.maxDepth ?? 12;
@@ -403,6 +443,28 @@ export class Redactor {
           };
     for (const re of VALUE_PATTERNS) out = out.replace(re, (_m, pre: string, secret: string) => take(pre, secret));
     out = out.replace(this.flagPattern, (_m, pre: string, _q: string, secret: string) => take(pre, secret));
+    // The two rarer shapes only where they can be (a newline; an encoded `=`/`:`): cheaper.
+    if (out.includes('\n')) out = out.replace(this.blockPattern, (_m, pre: string, block: string) => {
+      const indent = /^[ \t]+/.exec(block)?.[0] ?? '  ';
+      if (found !== undefined) {
+        addSecret(block, found);
+        for (const line of block.split('\n')) if (line.trim()) addSecret(line, found);
+      }
+      return `${pre}${indent}${REDACTED}${block.endsWith('\n') ? '\n' : ''}`;
+    });
+    if (/%3[ad]/i.test(out)) out = out.replace(this.kvEncodedPattern, (_m, key: string, sep: string, value: string) => {
+      if (found !== undefined) {
+        let plain = value;
+        try {
+          plain = decodeURIComponent(value.replace(/\+/g, ' '));
+        } catch {
+          // a malformed escape: the encoded form only
+        }
+        addSecret(value, found);
+        if (plain !== value) addSecret(plain, found);
+      }
+      return `${key}${sep}${REDACTED}`;
+    });
     out = out.replace(this.kvPattern, (_m, q: string, key: string, sep: string, value: string) => take(`${q}${key}${q}${sep}`, value));
     return out;
   }
@@ -471,9 +533,12 @@ export class Redactor {
   }
 
   private uncachedString(raw: string): string {
-    const s = stripControl(raw);
+    let s = stripControl(raw);
     const limit = this.payloadLimit;
     if (limit <= 0 || s.length <= limit) return this.scrub(s);
+    // Known secrets first, over the whole string: one longer than the window would otherwise be
+    // cut before it could match, and its head would be kept (red-team r1). Linear (Literals).
+    if (this.known) s = this.known.replace(s);
     // Scrub a window a little past the limit so a secret across the cut is still recognised.
     const head = this.scrub(s.slice(0, limit + 256));
     return truncateString(head, limit, s.length - head.length);
@@ -588,6 +653,7 @@ const VENDOR_TOKENS = [
   'xai-[A-Za-z0-9]{20,}', // xAI
   'glsa_[A-Za-z0-9_]{20,}', // Grafana
   'dapi[a-f0-9]{32}\\b', // Databricks
+  'HRKU-[A-Za-z0-9_-]{20,}', // Heroku API key
 ].join('|');
 
 /**
@@ -613,6 +679,8 @@ const VALUE_PATTERNS: readonly RegExp[] = [
   /(\b(?:x-amz-(?:signature|credential|security-token)|x-goog-(?:signature|credential)|signature|sig)\s{0,2}=\s{0,2})([^\s&;,"'<>#]{4,4000})/gi,
   // credential query parameters
   /([?&](?:key|api[_-]?key|apikey|access[_-]?token|id[_-]?token|refresh[_-]?token|auth[_-]?token|token|code|client[_-]?secret|secret|password|passwd|pwd|private[_-]?token|x-api-key|auth)=)([^&\s#"'<>]{1,4000})/gi,
+  // curl's user:password: `curl -u admin:pw`, `--user admin:pw`, `-uadmin:pw`, `--proxy-user a:pw`
+  /(\bcurl(?:\.exe)?(?![\w-])[^\n\r]{0,400}?\s(?:-u\s{0,3}|--(?:proxy-)?user(?:\s{1,3}|=))["']?[^\s:"']{0,200}:)([^\s"']{1,1000})/g,
   // mysql/psql-like command lines: `mysql -u root -psecret`, `mysql -p secret db`
   /(\b(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlsh|mysqlpump|mariadb|mariadb-dump|mariadb-admin|mycli|psql|pg_dump|pg_dumpall|pg_restore|pgcli|sshpass)(?:\.exe)?(?![\w-])[^\n\r]{0,400}?[\s'"]-p\s{0,3})([^\s'",\]\-][^\s'",\]]{0,1000})/g,
   // argv lists: `['-p', 'secret']`, `["-psecret"]`

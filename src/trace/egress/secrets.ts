@@ -10,7 +10,7 @@
  *   `password=hunter2x` in a reason, `'token': b'…'` in a repr, `postgres://:pw@host` in a step,
  *   `mysql -psecret` in an exception, `['--password', 'x']` in evidence, a key name holding one.
  *
- * {@link runRedactor} walks the run's events once (iterative, depth-limited; strings without a
+ * {@link runRedactor} walks the run's events once (iterative, any depth; strings without a
  * trigger word cost one regex test), then returns a {@link Redactor} that also scrubs those
  * literals. The walk is cached per run and redaction options; when the run gained events only the
  * new ones are walked.
@@ -18,8 +18,13 @@
 import type { Run, TraceEvent } from '../model';
 import { addSecret, Redactor, type RedactOptions } from './redact';
 
-/** How deep the secret walk descends into one event's values. */
-const MAX_DEPTH = 64;
+/**
+ * Values (containers and leaves) the secret walk visits in one {@link collectSecrets} call. No
+ * depth cut: the walk is iterative, so a `password` 5,000 levels deep is found like one at the top
+ * (red-team r2); the parsers bound nesting, and this bounds the work on any in-memory value (each
+ * object is visited once, so a parsed value needs as many visits as it has nodes).
+ */
+export const MAX_VISITS = 5_000_000;
 /** At most this many distinct secrets per run (beyond it, the key and shape rules still apply). */
 export const MAX_SECRETS = 100_000;
 /** Strings longer than this are searched in their first part only (a huge blob is no key pair). */
@@ -55,8 +60,8 @@ function baseFor(opts: RedactOptions, key: string): Redactor {
 
 /**
  * Add to `out` every secret in `root`: strings and numbers under a sensitive key (whole), and
- * what {@link Redactor.findSecrets} finds in every other string and key. Iterative, depth-limited,
- * cycle-safe; stops at {@link MAX_SECRETS}.
+ * what {@link Redactor.findSecrets} finds in every other string and key. Iterative (any depth),
+ * cycle-safe; stops at {@link MAX_SECRETS} secrets or {@link MAX_VISITS} visited values.
  */
 export function collectSecrets(root: unknown, red: Redactor, out: Set<string>): void {
   if (root === null || root === undefined) return;
@@ -65,11 +70,12 @@ export function collectSecrets(root: unknown, red: Redactor, out: Set<string>): 
     return;
   }
   if (typeof root !== 'object') return;
-  // Iterative walk: [value, depth, underSensitiveKey]
-  const stack: Array<[unknown, number, boolean]> = [[root, 0, false]];
+  // Iterative walk, any depth: [value, underSensitiveKey]
+  const stack: Array<[unknown, boolean]> = [[root, false]];
   const seen = new Set<object>();
-  while (stack.length && out.size < MAX_SECRETS) {
-    const [v, depth, sensitive] = stack.pop()!;
+  let visits = 0;
+  while (stack.length && out.size < MAX_SECRETS && visits++ < MAX_VISITS) {
+    const [v, sensitive] = stack.pop()!;
     if (v === null || v === undefined) continue;
     if (typeof v === 'string') {
       // A sensitive value is a secret whole, and so are the parts a pattern finds in it (the
@@ -82,23 +88,23 @@ export function collectSecrets(root: unknown, red: Redactor, out: Set<string>): 
       if (sensitive) addSecret(String(v), out);
       continue;
     }
-    if (typeof v !== 'object' || depth >= MAX_DEPTH || seen.has(v)) continue;
+    if (typeof v !== 'object' || seen.has(v)) continue;
     seen.add(v);
     if (Array.isArray(v)) {
       if (!sensitive) red.findArgvSecrets(v, out);
-      for (let i = 0; i < v.length; i++) stack.push([v[i], depth + 1, sensitive]);
+      for (let i = 0; i < v.length; i++) stack.push([v[i], sensitive]);
       continue;
     }
     if (v instanceof Map) {
       for (const [k, x] of v) {
         if (typeof k === 'string' && !sensitive) scan(k, red, out);
-        stack.push([x, depth + 1, sensitive || (typeof k === 'string' && red.isSensitiveKey(k))]);
+        stack.push([x, sensitive || (typeof k === 'string' && red.isSensitiveKey(k))]);
       }
       continue;
     }
     for (const k of Object.keys(v)) {
       if (!sensitive) scan(k, red, out);
-      stack.push([(v as Record<string, unknown>)[k], depth + 1, sensitive || red.isSensitiveKey(k)]);
+      stack.push([(v as Record<string, unknown>)[k], sensitive || red.isSensitiveKey(k)]);
     }
   }
 }

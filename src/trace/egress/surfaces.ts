@@ -15,7 +15,7 @@
  * | tree label/description, status bar, quick pick, CodeLens, diagnostic message | {@link forLabel} | one line, `$(` codicon syntax broken, length cap |
  * | notification message (`show*Message`) | {@link forNotification} | as a label, and `[`/`]` replaced so no `[text](command:…)` link can form |
  * | Markdown (tooltips, hovers, chat responses) | {@link forMarkdown} | every Markdown metacharacter backslash-escaped; `://` and scheme colons broken so no autolink forms; use with `isTrusted: false` |
- * | prompts and Markdown files (ask.md, chat queries) | {@link forPromptText} / {@link fenced} | links/images broken; blocks inside a fence longer than any backtick run |
+ * | prompts, Markdown files (ask.md, summary.md, copilot_init.md), LM tool results, chat queries | {@link forPromptText} / {@link neutralizeLinks} / {@link fenced} | links, images, reference definitions, autolinks and raw HTML broken; blocks inside a fence longer than any backtick run |
  * | terminal (CLI human output) | {@link forTerminal} | one line, no escape sequence |
  * | JSON (CLI `--json`, LM tool results, webview model) | {@link forJsonValue} | redacted deep copy with depth/size limits |
  */
@@ -86,9 +86,8 @@ export function forMarkdown(v: unknown, red: Redactor = DEFAULT, opts: { max?: n
 
 /**
  * Trace text inside a prompt or a Markdown file written for a model or a person (ask.md,
- * summary.md, a chat query): redacted, control characters stripped, Markdown images and links
- * broken (`![` → `! [`, `](` → `] (`), autolinks broken (`://` → `:/ /`), raw HTML tags made
- * visible (`<` → `‹`), one line unless `multiline`.
+ * summary.md, copilot_init.md, a chat query, an LM tool result): redacted, control characters
+ * stripped, then {@link neutralizeLinks}; one line unless `multiline`.
  */
 export function forPromptText(v: unknown, red: Redactor = DEFAULT, opts: { multiline?: boolean } = {}): string {
   let s = red.string(stripControl(text(v)));
@@ -96,15 +95,41 @@ export function forPromptText(v: unknown, red: Redactor = DEFAULT, opts: { multi
   return neutralizeLinks(s);
 }
 
-/** Break Markdown links, images, autolinks and HTML in already-redacted text. */
+/**
+ * THE link neutraliser for already-redacted text that lands in Markdown (every prompt, .md file
+ * and LM tool result; ask.ts and askArtifacts.ts use it): whatever renderer shows the text —
+ * CommonMark, GFM, with raw HTML on — no link, image or HTML element can form from it:
+ * - inline links and images: `![` → `! [`, `](` → `] (`;
+ * - reference links and reference definitions: `][` → `] [`, `]:` → `] :` (a `[1]: command:x`
+ *   line, at any indentation or inside a block quote, is no definition any more);
+ * - autolinks and raw HTML: `<` → `‹` (no `<command:x>`, `<img onerror>`, `<script>`), except
+ *   in Python's attribute-less pseudo-names (`<module>`, `<lambda>`, `<dictcomp>`, …: an
+ *   unknown element without attributes renders nothing and links nowhere); `>` alone opens
+ *   neither a tag nor a link and is kept (`=>`, `>=`);
+ * - bare URLs (GFM linkify): `http(s)://` → `hxxp(s)://`, any other `scheme://` → `scheme:/ /`,
+ *   `mailto:`/`javascript:`/`vbscript:`/`command:` → `mailto[:]` … (a bare domain or e-mail
+ *   address may still be linkified by a GFM renderer: a web or mail link, never a command).
+ * Idempotent, total, linear.
+ */
 export function neutralizeLinks(s: string): string {
   return s
     .replace(/!\[/g, '! [')
     .replace(/\]\(/g, '] (')
     .replace(/\]\[/g, '] [')
-    .replace(/:\/\//g, ':/ /')
-    .replace(/</g, '\u2039')
-    .replace(/>/g, '\u203a');
+    .replace(/\]:/g, (m: string, at: number, all: string) => (keptRedacted(all, at) ? m : '] :'))
+    .replace(/\b(h)(ttps?):\/\//gi, (_m, h: string, rest: string) => `${h}x${rest.slice(1).replace(/^t/i, 'x')}://`)
+    .replace(/\b(?!hx{2}ps?:)([a-z][a-z0-9+.-]{0,30}):\/\//gi, '$1:/ /')
+    .replace(/\b(mailto|javascript|vbscript|command):/gi, '$1[:]')
+    .replace(/<(?!(?:module|lambda|dictcomp|listcomp|setcomp|genexpr|string|stdin|locals|unknown)>)/g, '\u2039');
+}
+
+/**
+ * `[REDACTED]:` inside a word (`orders/[REDACTED]: 1 instance`) stays as written: only a `[` that
+ * starts a line (after indentation or `>`) can open a reference definition.
+ */
+function keptRedacted(all: string, at: number): boolean {
+  const start = at - 9; // '[REDACTED'.length
+  return start > 0 && all.startsWith('[REDACTED', start) && /[^\s>]/.test(all[start - 1]);
 }
 
 /**

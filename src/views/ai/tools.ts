@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { AskContext } from '../../trace/ask';
 import { failuresText, flowEventsText, rollupsText, runSummaryText } from '../../trace/askArtifacts';
 import type { Redactor } from '../../trace/egress/redact';
-import { forMarkdown } from '../../trace/egress/surfaces';
+import { forMarkdown, neutralizeLinks } from '../../trace/egress/surfaces';
 import { flowRollups } from '../../trace/rollup';
 import { redactorFor, redactorForRuns } from '../redaction';
 import type { FlowlensServices, RunRef } from '../services';
@@ -62,8 +62,10 @@ function scoped(services: FlowlensServices, refs: readonly RunRef[], ctx: AskCon
   return { red, ctx: { ...ctx, redactKeys: [...keys], knownSecrets: red.options.knownSecrets } };
 }
 
+// The texts are built link-free (askArtifacts.ts); the last scrub and neutraliser pass here is
+// idempotent and keeps any future builder from handing the chat a live link (red-team r9).
 const text = (red: Redactor, s: string): vscode.LanguageModelToolResult =>
-  new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(red.scrub(s))]);
+  new vscode.LanguageModelToolResult([new vscode.LanguageModelTextPart(neutralizeLinks(red.scrub(s)))]);
 
 /** What the chat shows while a tool runs: inert Markdown (the model may have copied trace text into the input). */
 function invocation(s: string): vscode.MarkdownString {

@@ -6,7 +6,8 @@
  */
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildAskMd, neutralizeMarkdown } from '../../../src/trace/ask';
+import { buildAskMd } from '../../../src/trace/ask';
+import { neutralizeLinks } from '../../../src/trace/egress/surfaces';
 import { buildCopilotInit, buildSummaryMd, failuresText, flowEventsText, runDiffText } from '../../../src/trace/askArtifacts';
 import { RunBuilder } from '../../../src/trace/build';
 import { isPlaceholderSecret, REDACTED } from '../../../src/trace/egress/redact';
@@ -55,7 +56,7 @@ function outputs(run: Run): string {
 
 /** The forms a leaked literal could take in an output (as is, JSON-escaped, markdown-neutralised). */
 function forms(s: string): string[] {
-  return [...new Set([s, JSON.stringify(s).slice(1, -1), neutralizeMarkdown(s), neutralizeMarkdown(JSON.stringify(s).slice(1, -1))])];
+  return [...new Set([s, JSON.stringify(s).slice(1, -1), neutralizeLinks(s), neutralizeLinks(JSON.stringify(s).slice(1, -1))])];
 }
 
 function assertAbsent(out: string, secret: string, where: string): void {

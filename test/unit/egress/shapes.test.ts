@@ -94,6 +94,20 @@ const POSITIVE: Array<[string, string, string]> = [
   ['cookie header', 'Cookie: sid=abc123; csrftoken=def456', `Cookie: ${R}`],
   ['PGPASSWORD', 'PGPASSWORD=xs3cretx psql -h db', `PGPASSWORD=${R} psql -h db`],
   ['MYSQL_PWD', 'export MYSQL_PWD=xs3cretx', `export MYSQL_PWD=${R}`],
+  // red-team r4: curl user:password, URL-encoded pairs, Heroku tokens, keys with a space, YAML blocks
+  ['curl -u', 'curl -u admin:Zq04curl https://api.example', `curl -u admin:${R} https://api.example`],
+  ['curl --user', "curl -s --user 'admin:Zq04curl' https://x", `curl -s --user 'admin:${R}' https://x`],
+  ['curl --user=', 'curl --user=admin:Zq04curl https://x', `curl --user=admin:${R} https://x`],
+  ['curl -uX', 'curl -uadmin:Zq04curl https://x', `curl -uadmin:${R} https://x`],
+  ['url-encoded pair', 'https://x/cb?next=%2Fa%3Fpassword%3DZq04enc&y=1', `https://x/cb?next=%2Fa%3Fpassword%3D${R}&y=1`],
+  ['url-encoded pair, encoded &', 'next=%2Fa%3Ftoken%3DZq04enc%26y%3D1', `next=%2Fa%3Ftoken%3D${R}%26y%3D1`],
+  ['url-encoded json', 'body=%7B%22password%22%3A%22Zq04enc%22%7D', `body=%7B%22password%22%3A%22${R}%22%7D`],
+  ['heroku', 'heroku HRKU-Zq04aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', `heroku ${R}`],
+  ['private key:', 'private key: Zq04pk', `private key: ${R}`],
+  ['api key =', 'api key = Zq04ak', `api key = ${R}`],
+  ['secret key:', 'secret key: Zq04sk', `secret key: ${R}`],
+  ['yaml block |', 'config:\nsecret: |\n  Zq04block\n  Zq04line2\nother: 1', `config:\nsecret: |\n  ${R}\nother: 1`],
+  ['yaml block >-', 'password: >-\n    Zq04folded', `password: >-\n    ${R}`],
 ];
 
 const NEGATIVE = [
@@ -127,6 +141,15 @@ const NEGATIVE = [
   'vendor returned 0 rows for NVDA',
   'https://hooks.slack.com/',
   'KeyError: \'ema_21\'',
+  // red-team r4 negatives: ordinary curl, encoded non-secrets, YAML blocks under other keys, prose
+  'curl -u admin https://api.example',
+  'curl -sS https://x/a:b',
+  'docker run -u 1000:1000 img',
+  'next=%2Fa%3Fpage%3D2',
+  'HRKU-short',
+  'description: |\n  fetch the candles\n  for one day',
+  'The password is rotated weekly',
+  'primary key: id',
 ];
 
 describe('egress: credential shapes (redact.ts)', () => {
@@ -138,6 +161,19 @@ describe('egress: credential shapes (redact.ts)', () => {
     for (const s of NEGATIVE) assert.equal(redactString(s), s, s);
     const red2 = new Redactor();
     for (const s of NEGATIVE) assert.equal(red2.identifier(s), s, s);
+  });
+
+  it('finds the secrets of the r4 shapes for run-wide scrubbing (decoded too)', () => {
+    const found = new Set<string>();
+    red.findSecrets('curl -u admin:Zq04curl https://x', found);
+    red.findSecrets('?next=%2Fa%3Fpassword%3DZq04%2Fenc', found);
+    red.findSecrets('secret: |\n  Zq04block\n', found);
+    for (const s of ['Zq04curl', 'Zq04%2Fenc', 'Zq04/enc', 'Zq04block']) assert.ok(found.has(s), `${s}: ${[...found].join(' | ')}`);
+  });
+
+  // Out of scope, on purpose (redact.ts): prose such as "The password is X" — no key/separator shape.
+  it('leaves prose about secrets alone (a documented limit)', () => {
+    assert.equal(red.string('The password is hunter2x'), 'The password is hunter2x');
   });
 
   it('redacts argv arrays in structured values (the argument of a sensitive flag, mysql -p)', () => {
@@ -236,6 +272,14 @@ describe('egress: credential shapes (redact.ts)', () => {
       quotedAt: (t) => [`password='p@${t} w'`, t],
       bearer: (t) => [`Authorization: Bearer ${t}`, t],
       pgpassword: (t) => [`PGPASSWORD=${t} psql`, t],
+      curlUser: (t) => [`curl -u admin:${t} https://x`, t],
+      curlLongUser: (t) => [`curl --user bob:${t}`, t],
+      urlEncoded: (t) => [`?next=%2Fa%3Fpassword%3D${t}%26x%3D1`, t],
+      urlEncodedJson: (t) => [`%22api_key%22%3A%22${t}%22`, t],
+      heroku: (t) => [`HRKU-${pad(t, 30)}`, pad(t, 30)],
+      spacedKey: (t) => [`private key: ${t}`, t],
+      spacedKey2: (t) => [`api key = ${t}`, t],
+      yamlBlock: (t) => [`secret: |\n  ${t}\n`, t],
     };
     const sep = fc.constantFrom(' ', '\n', '\t', ' | ', '; ', ' (', ') ', ': ');
 
