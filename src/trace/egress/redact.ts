@@ -465,7 +465,10 @@ export class Redactor {
       }
       return `${key}${sep}${REDACTED}`;
     });
-    out = out.replace(this.kvPattern, (_m, q: string, key: string, sep: string, value: string) => take(`${q}${key}${q}${sep}`, value));
+    out = out.replace(this.kvPattern, (_m, q: string, key: string, sep: string, value: string) => {
+      const pre = `${q}${key}${q}${sep}`;
+      return take(pre, value).slice(0, pre.length) + quotedLike(q, value);
+    });
     return out;
   }
 
@@ -621,6 +624,19 @@ export function truncateString(s: string, limit: number, alreadyCut = 0): string
   if (cut > 0 && c >= 0xd800 && c <= 0xdbff) cut--;
   const dropped = s.length - cut + alreadyCut;
   return dropped > 0 ? `${s.slice(0, cut)}… (truncated ${dropped} chars)` : s;
+}
+
+/**
+ * The marker in the quoting of the value it replaces, so redacted JSON stays JSON
+ * (`{"password":"x"}` → `{"password":"[REDACTED]"}`) and a repr stays a repr (`'pw': 'x'` →
+ * `'pw': '[REDACTED]'`). A JSON-quoted key (`"k":` / `\"k\":`) always gets a quoted marker, whatever
+ * the value was (a number, an object), so the text still parses.
+ */
+function quotedLike(keyQuote: string, value: string): string {
+  if (keyQuote === '"' || keyQuote === '\\"') return `${keyQuote}${REDACTED}${keyQuote}`;
+  const m = /^(b?)(\\?["'])/.exec(value);
+  if (m && value.length > m[0].length && value.endsWith(m[2])) return `${m[1]}${m[2]}${REDACTED}${m[2]}`;
+  return REDACTED;
 }
 
 function escapeRe(s: string): string {

@@ -40,8 +40,8 @@ describe('redact', () => {
   describe('credential-looking values', () => {
     const cases: Array<[string, string]> = [
       ['login failed: password=hunter2 for bob', 'login failed: password=[REDACTED] for bob'],
-      ["{'side': 'sell', 'password': 'hunter2', 'qty': 10}", "{'side': 'sell', 'password': [REDACTED], 'qty': 10}"],
-      ['{"token": "tok-123456"}', '{"token": [REDACTED]}'],
+      ["{'side': 'sell', 'password': 'hunter2', 'qty': 10}", "{'side': 'sell', 'password': '[REDACTED]', 'qty': 10}"],
+      ['{"token": "tok-123456"}', '{"token": "[REDACTED]"}'],
       ['GET /q?api_key=abc123&x=1', 'GET /q?api_key=[REDACTED]&x=1'],
       ['header Authorization: Bearer abc.def-ghi123 rejected', 'header Authorization: [REDACTED] rejected'],
       ['sent Bearer abcdefghijk', 'sent Bearer [REDACTED]'],
@@ -68,7 +68,7 @@ describe('redact', () => {
     });
 
     it('applies custom keys inside strings too', () => {
-      assert.equal(redactString("{'account_number': 'X-1'}", { redactKeys: ['account_number'] }), "{'account_number': [REDACTED]}");
+      assert.equal(redactString("{'account_number': 'X-1'}", { redactKeys: ['account_number'] }), "{'account_number': '[REDACTED]'}");
     });
   });
 
@@ -133,9 +133,17 @@ describe('redact', () => {
       assert.deepEqual(redactValue(ordinary), ordinary);
     });
 
+    it('keeps redacted JSON text parseable and a repr a repr: the marker takes the value\'s quotes', () => {
+      const json = redactString('{"password":"hunter2x","n":{"token":12345678},"s":"ok"}');
+      assert.deepEqual(JSON.parse(json), { password: REDACTED, n: { token: REDACTED }, s: 'ok' });
+      assert.equal(redactString('{\\"api_key\\":\\"k-123456\\"}'), `{\\"api_key\\":\\"${REDACTED}\\"}`);
+      assert.equal(redactString("{'pwd': b'x9y8z7'}"), `{'pwd': b'${REDACTED}'}`);
+      assert.equal(redactString('token=abc123def'), `token=${REDACTED}`);
+    });
+
     it('redacts them inside strings: key=value, JSON and Python-repr pairs', () => {
-      assert.equal(redactString("{'user': 'bob', 'passwd': 'c0rrectH0rse99'}"), `{'user': 'bob', 'passwd': ${REDACTED}}`);
-      assert.equal(redactString('{"pass": "x1y2", "passed": 3}'), `{"pass": ${REDACTED}, "passed": 3}`);
+      assert.equal(redactString("{'user': 'bob', 'passwd': 'c0rrectH0rse99'}"), `{'user': 'bob', 'passwd': '${REDACTED}'}`);
+      assert.equal(redactString('{"pass": "x1y2", "passed": 3}'), `{"pass": "${REDACTED}", "passed": 3}`);
       assert.equal(redactString('pwd=abc cwd=/x bypass=1 passed=2 PASSPHRASE: open sesame'), `pwd=${REDACTED} cwd=/x bypass=1 passed=2 PASSPHRASE: ${REDACTED} sesame`);
       assert.equal(redactString('private-key=MIIEow credentials=u:p'), `private-key=${REDACTED} credentials=${REDACTED}`);
     });

@@ -17,8 +17,8 @@ const POSITIVE: Array<[string, string, string]> = [
   ['url empty user redis', 'redis://:pw123456@cache:6379/0', `redis://:${R}@cache:6379/0`],
   ['url @ in password', 'postgres://app:p@ss@db.local/x', `postgres://app:${R}@db.local/x`],
   // byte reprs after a sensitive key
-  ['b-repr', "{'user': 'bob', 'password': b'hunter2'}", `{'user': 'bob', 'password': ${R}}`],
-  ['b-repr double', '{"token": b"tok-9f8e7d"}', `{"token": ${R}}`],
+  ['b-repr', "{'user': 'bob', 'password': b'hunter2'}", `{'user': 'bob', 'password': b'${R}'}`],
+  ['b-repr double', '{"token": b"tok-9f8e7d"}', `{"token": "${R}"}`],
   // argv lists and flags
   ['argv list', "cmd=['deploy', '--password', 'xs3cretx']", `cmd=['deploy', '--password', ${R}]`],
   ['argv list json', '["--token","xs3cretx"]', `["--token",${R}]`],
@@ -34,7 +34,7 @@ const POSITIVE: Array<[string, string, string]> = [
   ['azure AccountKey', 'DefaultEndpointsProtocol=https;AccountName=acc;AccountKey=abc+def/ghi==;EndpointSuffix=core.windows.net', `DefaultEndpointsProtocol=https;AccountName=acc;AccountKey=${R};EndpointSuffix=core.windows.net`],
   ['azure SAS url', 'https://acc.blob.core.windows.net/c/b?sv=2020-08-04&ss=b&sig=abcDEF%2B123%3D&se=2026', `https://acc.blob.core.windows.net/c/b?sv=2020-08-04&ss=b&sig=${R}&se=2026`],
   ['azure SharedAccessSignature', 'SharedAccessSignature=sv=2020-08-04&sig=XyZ123abc', `SharedAccessSignature=${R}&sig=${R}`],
-  ['gcp private_key', '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADAN\\n-----END PRIVATE KEY-----\\n", "client_email": "a@b.iam"}', `{"type": "service_account", "private_key": ${R}, "client_email": "a@b.iam"}`],
+  ['gcp private_key', '{"type": "service_account", "private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADAN\\n-----END PRIVATE KEY-----\\n", "client_email": "a@b.iam"}', `{"type": "service_account", "private_key": "${R}", "client_email": "a@b.iam"}`],
   ['aws secret', 'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', `aws_secret_access_key = ${R}`],
   // webhook URLs
   ['slack webhook', 'POST https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX failed', `POST https://hooks.slack.com/services/${R} failed`],
@@ -83,11 +83,11 @@ const POSITIVE: Array<[string, string, string]> = [
   ['&apikey=', 'https://x.example/api?a=1&apikey=abcdef123456', `https://x.example/api?a=1&apikey=${R}`],
   ['access_token=', 'callback?access_token=abcdef123456&state=1', `callback?access_token=${R}&state=1`],
   // Ruby / Perl hashes
-  ['=> quoted', '{"password" => "xs3cretx", "user" => "bob"}', `{"password" => ${R}, "user" => "bob"}`],
-  ['=> symbol', "{:password => 'xs3cretx'}", `{:password => ${R}}`],
+  ['=> quoted', '{"password" => "xs3cretx", "user" => "bob"}', `{"password" => "${R}", "user" => "bob"}`],
+  ['=> symbol', "{:password => 'xs3cretx'}", `{:password => '${R}'}`],
   // quoted passwords with spaces or @
-  ['quoted spaces', 'password: "correct horse battery" ok', `password: ${R} ok`],
-  ['quoted @', "password='p@ss word' ok", `password=${R} ok`],
+  ['quoted spaces', 'password: "correct horse battery" ok', `password: "${R}" ok`],
+  ['quoted @', "password='p@ss word' ok", `password='${R}' ok`],
   // headers and env assignments
   ['bearer header', 'Authorization: Bearer abc.def-ghi123 rejected', `Authorization: ${R} rejected`],
   ['digest header', 'Authorization: Digest username="bob", response="6629fae49393a05397450978507c4ef1"', `Authorization: ${R}`],
