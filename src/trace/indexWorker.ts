@@ -8,30 +8,13 @@
  * it has merged. Ranges are merged in file order, so without this a later range would queue its
  * whole output in memory while the main thread is still merging an earlier one.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { scanRange, type ScanBatch, type ScanOptions } from './index/scan';
-
-/**
- * Indexing is background work: lower this thread's priority so the extension host's own thread
- * (views, commands, the editor's extension API calls) wins the CPU while a big trace is indexed.
- * On Linux a thread is a task with its own id, and setpriority on that id affects only it; on
- * other systems (no /proc/thread-self) or when not allowed, the worker keeps normal priority.
- */
-function lowerPriority(): void {
-  try {
-    const tid = Number(path.basename(fs.readlinkSync('/proc/thread-self')));
-    if (Number.isInteger(tid) && tid > 0) os.setPriority(tid, 10);
-  } catch {
-    // not Linux, or not permitted: normal priority
-  }
-}
+import { lowerThreadPriority } from './threadPriority';
 
 const port = parentPort;
 if (port) {
-  lowerPriority();
+  lowerThreadPriority();
   const opts = workerData as ScanOptions & { window?: number };
   const window = Math.max(1, opts.window ?? Infinity);
   let inFlight = 0;

@@ -13,19 +13,9 @@ import * as path from 'node:path';
 import { buildDashboardModel, buildDiff, buildTimeline, dashboardRedactor, sanitizeModel, type DashboardInputs } from '../../src/trace/dashboard';
 import { readStores } from '../../src/trace/sqlite/stores';
 import { TraceWorkspace } from '../../src/trace/workspace';
+import { needles, type Secrets } from './hostileSecrets';
 
 const MAKE = path.resolve('test/fixtures/hostile/secrets/make.py');
-
-interface Secrets { run: Record<string, string>; store: Record<string, string> }
-
-function needles(s: Secrets): string[] {
-  const out: string[] = [];
-  for (const v of [...Object.values(s.run), ...Object.values(s.store)]) {
-    out.push(v, v.slice(0, 12), v.slice(-12));
-    for (let i = 0; i + 24 <= v.length; i += 50) out.push(v.slice(i, i + 24));
-  }
-  return [...new Set(out)];
-}
 
 describe('dashboard: no secret reaches the webview (hostile/secrets)', () => {
   let inputs: DashboardInputs;

@@ -5,27 +5,15 @@
  * `{id, ok: false, message}`. The parent owns the wall clock: it terminates this thread when a
  * read runs over its time budget.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { parentPort } from 'node:worker_threads';
 import { queryStoreInProcess, readFlowscribeDbInProcess, readStoreInProcess } from './core';
 import { setSqlWasmPath } from './engine';
 import type { JobMessage, JobReply } from './pool';
-
-/** Background work: lower this thread's priority (Linux; elsewhere it keeps normal priority). */
-function lowerPriority(): void {
-  try {
-    const tid = Number(path.basename(fs.readlinkSync('/proc/thread-self')));
-    if (Number.isInteger(tid) && tid > 0) os.setPriority(tid, 10);
-  } catch {
-    // not Linux, or not permitted
-  }
-}
+import { lowerThreadPriority } from '../threadPriority';
 
 const port = parentPort;
 if (port) {
-  lowerPriority();
+  lowerThreadPriority();
   let wasm: string | undefined;
   port.on('message', (m: JobMessage) => {
     void (async () => {

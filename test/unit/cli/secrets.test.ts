@@ -12,6 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { needles, type Secrets } from '../hostileSecrets';
 
 const repo = path.resolve(__dirname, '../../../..');
 const cli = path.join(repo, 'dist', 'cli.js');
@@ -50,18 +51,6 @@ async function runAll(jobs: string[][], width = 2): Promise<Res[]> {
   };
   await Promise.all(Array.from({ length: width }, worker));
   return res;
-}
-
-interface Secrets { run: Record<string, string>; store: Record<string, string> }
-
-/** Every secret, plus fragments of each (a cut secret leaks too): its start and, for long ones, windows through it. */
-function needles(s: Secrets): string[] {
-  const out: string[] = [];
-  for (const v of [...Object.values(s.run), ...Object.values(s.store)]) {
-    out.push(v, v.slice(0, 12), v.slice(-12));
-    for (let i = 0; i + 24 <= v.length; i += 50) out.push(v.slice(i, i + 24));
-  }
-  return [...new Set(out)];
 }
 
 function leaks(text: string, list: string[]): string[] {
