@@ -30,7 +30,8 @@ async function scrollTo(page, view, text, tries = 20) {
     await page.mouse.wheel(0, 120);
     await page.waitForTimeout(150);
   }
-  await target.waitFor({ timeout: 2000 });
+  // A loaded machine can render the expanded rows late: poll for them (not a sleep).
+  await target.waitFor({ timeout: 15000 });
   return target;
 }
 
