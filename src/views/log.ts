@@ -127,9 +127,13 @@ export class FlowlensLog implements vscode.Disposable {
     let written = 0;
     let fresh = 0;
     const name = forTerminal(folderName, red, 200);
+    // Counted (Runs view, status bar): warnings and errors. Notes (a skipped duplicate source, a
+    // disabled flow not seen) are logged but do not make a healthy workspace say "problems".
+    let counted = 0;
     for (const p of problems) {
       if (now.has(p.key)) continue;
       now.add(p.key);
+      if (p.level !== 'info') counted++;
       if (before.has(p.key)) continue;
       fresh++;
       if (written >= MAX_LINES_PER_REPORT) continue;
@@ -145,8 +149,8 @@ export class FlowlensLog implements vscode.Disposable {
     // Remember what is current: a problem that went away and comes back is logged again.
     this.logged.set(folderKey, now.size > MAX_REMEMBERED ? new Set([...now].slice(0, MAX_REMEMBERED)) : now);
     const prev = this.counts.get(folderKey);
-    this.counts.set(folderKey, now.size);
-    if (prev !== now.size) this.emitter.fire();
+    this.counts.set(folderKey, counted);
+    if (prev !== counted) this.emitter.fire();
     return fresh;
   }
 
