@@ -1,5 +1,5 @@
 // Build: extension + CLI + worker bundles (Node, CJS), webview scripts (browser IIFE),
-// tests and benchmarks; copies sql.js's wasm next to the bundles (style.md habit 13).
+// tests and benchmarks; copies sql.js's wasm next to the bundles (docs/style.md habit 13).
 import * as esbuild from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,4 +1,4 @@
-// Layering is enforced here, not by review (style.md habit 2): src/trace never imports
+// Layering is enforced here, not by review (docs/style.md habit 2): src/trace never imports
 // vscode nor src/views; the CLI only talks to src/trace.
 import tseslint from 'typescript-eslint';
 
@@ -22,7 +22,7 @@ export default tseslint.config(
     files: ['src/trace/**/*.ts', 'src/cli/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: [{ name: 'vscode', message: 'src/trace and src/cli are pure: no vscode import (style.md habit 2).' }],
+        paths: [{ name: 'vscode', message: 'src/trace and src/cli are pure: no vscode import (docs/style.md habit 2).' }],
         patterns: [{ group: ['**/views/**', '../views/*', '../../views/*'], message: 'src/trace must not depend on src/views.' }],
       }],
     },
@@ -42,6 +42,12 @@ export default tseslint.config(
       { selector: "TSAsExpression[expression.type='ObjectExpression'][expression.properties.length=0][typeAnnotation.typeName.name='Record']",
         message: 'A data-keyed record must be a Map or record() (src/trace/bounded.ts), not {} as Record (issue 13).' },
     ] },
+  },
+  {
+    // Users never see the console of the extension host: write to the Flowlens log
+    // (src/views/log.ts). Only the CLI prints.
+    files: ['src/trace/**/*.ts', 'src/views/**/*.ts', 'src/extension.ts'],
+    rules: { 'no-console': 'error' },
   },
   {
     files: ['media/**/*.ts'],

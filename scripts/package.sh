@@ -52,7 +52,7 @@ rm -f "$VSIX"
 (cd "$STAGE/ext" && "$ROOT/node_modules/.bin/vsce" package --no-dependencies --no-update-package-json \
   --baseContentUrl "$REPO/blob/HEAD" --baseImagesUrl "$REPO/raw/HEAD" -o "$VSIX" < /dev/null)
 
-# What ships: nothing a user does not need (style.md habit 14).
+# What ships: nothing a user does not need (docs/style.md habit 14).
 LIST=$(unzip -Z1 "$VSIX")
 BAD=$(grep -E '\.map$|\.ts$|(^|/)(src|test|tests|fixtures|out|node_modules|bench|examples|scripts|\.ci)/|\.vsix$|\.tgz$' <<<"$LIST" || true)
 if [ -n "$BAD" ]; then say "the .vsix ships files it must not:"; sed 's/^/  /' <<<"$BAD"; exit 1; fi

@@ -14,7 +14,7 @@ export interface FlowlensApi extends ViewsApi {
   activation: { loadMs?: number; activateMs: number };
 }
 
-/** Composition root: each feature registers itself (style.md habit 1). */
+/** Composition root: each feature registers itself (docs/style.md habit 1). */
 export function activate(context: vscode.ExtensionContext): FlowlensApi {
   const t0 = performance.now();
   const views = registerViews(context);

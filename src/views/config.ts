@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { GenericMapping } from '../trace/sqlite/generic';
 
-/** Mirrors `contributes.configuration` in package.json (style.md habit 11). */
+/** Mirrors `contributes.configuration` in package.json (docs/style.md habit 11). */
 export interface FlowlensConfig {
   /** Extra globs (relative to each workspace folder) read as trace files. Restricted. */
   traceGlobs: string[];

@@ -1,5 +1,5 @@
 /**
- * Every id the editor experience contributes, defined once (style.md habit 11). package.json
+ * Every id the editor experience contributes, defined once (docs/style.md habit 11). package.json
  * `contributes` uses the same strings; test/integration/views.test.ts checks they agree.
  */
 

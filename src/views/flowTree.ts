@@ -13,7 +13,7 @@ import { eventIcon, eventTooltip, flowTooltip, runIcon, runTooltip, safeMarkdown
 
 /**
  * Tree elements are small, stable records (ids only); getTreeItem reads the current model, so a
- * live append only has to fire onDidChangeTreeData for the run that changed (style.md habit 5).
+ * live append only has to fire onDidChangeTreeData for the run that changed (docs/style.md habit 5).
  */
 export type TreeNode =
   | { kind: 'folder'; id: string; folderKey: string; parent?: undefined }

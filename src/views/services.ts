@@ -56,6 +56,8 @@ export interface FlowlensServices {
   /** Maps a trace's file path onto this machine (Locate… answers, settings, then suffix match). */
   resolveFile(folderKey: string, file: string): Resolved;
   refresh(folderKey?: string): Promise<void>;
+  /** The Flowlens log (Output → Flowlens), where errors of Flowlens itself are written. */
+  readonly log?: FlowlensLog;
 }
 
 /** A trace file at least this big gets a progress notification (with Cancel) while it is indexed. */
@@ -148,7 +150,6 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
               'Read Everything',
             ).then(a => { if (a && this.stoppedKeys.has(key)) this.reload(); });
           } else {
-            console.error(`flowlens: could not read traces in ${f.uri.fsPath}`, err);
             this.log?.failed(f.name, err);
             this.log?.report(key, f.name, ws);
           }
@@ -247,7 +248,6 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
       try {
         raw = await ws.refresh();
       } catch (err) {
-        console.error('flowlens: refresh failed', err);
         if (gen === this.generation) this.log?.failed(this.folders.get(key)?.name ?? key, err);
         return;
       }

@@ -8,7 +8,7 @@ import { redactorFor } from './redaction';
 import { problemsText } from './log';
 
 /**
- * The one owner of Flowlens's status bar item (style.md habit 9): health of the latest run,
+ * The one owner of Flowlens's status bar item (docs/style.md habit 9): health of the latest run,
  * rendered from the model after every change; hidden when the workspace has no traces.
  */
 export class RunStatusBar implements vscode.Disposable {

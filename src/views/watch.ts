@@ -13,7 +13,7 @@ const DEBOUNCE_MS = 300;
 const LIVE_TICK_MS = 30_000;
 
 /**
- * One RelativePattern watcher per workspace folder (style.md habit 10); create, change and
+ * One RelativePattern watcher per workspace folder (docs/style.md habit 10); create, change and
  * delete feed one debounced `refresh()` of that folder's TraceWorkspace.
  */
 export class TraceWatcher implements vscode.Disposable {

@@ -143,8 +143,12 @@ export function fenced(body: string, lang = ''): string {
   return `${fence}${lang}\n${clean}\n${fence}`;
 }
 
-/** One line for the terminal (CLI human output): redacted, no escape sequence or control char. */
-export function forTerminal(v: unknown, red: Redactor | undefined = DEFAULT, max = Infinity): string {
+/**
+ * One line for the terminal (CLI human output) or the log channel: redacted (default rules when
+ * `red` is omitted; `null` keeps the text as written, for `--no-redact`), no escape sequence or
+ * control character.
+ */
+export function forTerminal(v: unknown, red: Redactor | null = DEFAULT, max = Infinity): string {
   const raw = stripControl(text(v));
   const s = (red ? red.identifier(raw) : raw).replace(/\s+/g, ' ').trim();
   return max === Infinity ? s : cap(s, max);

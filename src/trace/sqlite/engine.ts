@@ -1,5 +1,5 @@
 /**
- * The sql.js (WASM) engine: one lazily initialised instance per process (style.md habit 13).
+ * The sql.js (WASM) engine: one lazily initialised instance per process (docs/style.md habit 13).
  *
  * sql.js is bundled; its `sql-wasm.wasm` is copied next to the bundles by the build and handed
  * to sql.js as `wasmBinary`, so sql.js never goes looking for files itself.

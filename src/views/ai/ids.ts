@@ -1,5 +1,5 @@
 /**
- * Ids of the AI hand-off feature, defined once (style.md habit 11). package.json
+ * Ids of the AI hand-off feature, defined once (docs/style.md habit 11). package.json
  * `contributes.commands`, `chatParticipants` and `languageModelTools` use the same strings;
  * test/integration/ai.test.ts checks that they agree.
  */

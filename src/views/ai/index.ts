@@ -11,7 +11,7 @@ export { AI_COMMANDS, PARTICIPANT_ID, TOOLS } from './ids';
 /**
  * The AI hand-off: `flowlens.generateAskPrompt`, `flowlens.askCopilot`, the `@flowlens` chat
  * participant and the Flowlens language-model tools. Prompts themselves are pure functions in
- * src/trace/ask.ts (style.md habit 12); this layer only picks runs, writes files and opens chat.
+ * src/trace/ask.ts (docs/style.md habit 12); this layer only picks runs, writes files and opens chat.
  * Chat/LM APIs are guarded so the commands still work where chat is unavailable.
  */
 /** Handles for tests and other features (what got registered in this host). */
@@ -34,7 +34,7 @@ export function registerAi(context: vscode.ExtensionContext, services: FlowlensS
       api.participant = registerParticipant(context, services);
       context.subscriptions.push(api.participant);
     } catch (err) {
-      console.error('flowlens: chat participant not registered', err);
+      services.log?.error('the @flowlens chat participant could not be registered', err);
     }
   }
   if (typeof vscode.lm?.registerTool === 'function') {
@@ -42,7 +42,7 @@ export function registerAi(context: vscode.ExtensionContext, services: FlowlensS
       context.subscriptions.push(...registerTools(services));
       api.tools = Object.values(TOOLS);
     } catch (err) {
-      console.error('flowlens: language-model tools not registered', err);
+      services.log?.error('the Flowlens language-model tools could not be registered', err);
     }
   }
   return api;
