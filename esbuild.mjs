@@ -30,8 +30,8 @@ const builds = [
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
 ];
 const optional = [
-  ['src/trace/indexWorker.ts', 'dist', 'indexWorker'],
-  ['src/trace/sqlite/worker.ts', 'dist', 'sqliteWorker'],
+  ['src/core/read/index/worker.ts', 'dist', 'indexWorker'],
+  ['src/core/read/sqlite/worker.ts', 'dist', 'sqliteWorker'],
 ];
 for (const [entry, outdir, name] of optional)
   if (existsSync(entry)) builds.push({ ...node, entryPoints: { [name]: entry }, outdir });

@@ -1,5 +1,5 @@
-// Layering is enforced here, not by review (docs/style.md habit 2): src/trace never imports
-// vscode nor src/views; the CLI only talks to src/trace.
+// Layering is enforced here, not by review (docs/style.md habit 2): src/core never imports
+// vscode nor src/host; the CLI only talks to src/core.
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -18,35 +18,55 @@ export default tseslint.config(
       '@typescript-eslint/no-implied-eval': 'error',
     },
   },
-  {
-    files: ['src/trace/**/*.ts', 'src/cli/**/*.ts'],
+  // Floors of the pure core (docs/architecture.md): model <- read <- analyze <- render; each
+  // imports only its own floor and the ones below. No floor imports vscode, the host or the CLI.
+  // test/unit/architecture.test.ts checks the same graph by resolving every import.
+  ...[
+    ['model', ['read', 'analyze', 'render']],
+    ['read', ['analyze', 'render']],
+    ['analyze', ['render']],
+    ['render', []],
+  ].map(([floor, above]) => ({
+    files: [`src/core/${floor}/**/*.ts`],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: [{ name: 'vscode', message: 'src/trace and src/cli are pure: no vscode import (docs/style.md habit 2).' }],
-        patterns: [{ group: ['**/views/**', '../views/*', '../../views/*'], message: 'src/trace must not depend on src/views.' }],
+        paths: [{ name: 'vscode', message: 'src/core is pure: no vscode import (docs/style.md habit 2).' }],
+        patterns: [
+          { regex: '(^|/)(host|cli)(/|$)', message: 'src/core must not depend on src/host or src/cli.' },
+          ...(above.length ? [{ regex: `(^|/)(${above.join('|')})(/|$)`, message: `src/core/${floor} imports only downward (model <- read <- analyze <- render).` }] : []),
+        ],
+      }],
+    },
+  })),
+  {
+    files: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'vscode', message: 'The CLI is pure: no vscode import (docs/style.md habit 2).' }],
+        patterns: [{ regex: '(^|/)host(/|$)', message: 'The CLI talks to src/core only.' }],
       }],
     },
   },
   {
     // Issue 13 class 4: a record keyed by trace data (run ids, flow names, classes, tags, metric
     // names, evidence keys) must not inherit from Object.prototype. Use a Map, or record() /
-    // setOwn() / bump() from src/trace/bounded.ts. test/unit/totality/protoKeys.test.ts walks the
+    // setOwn() / bump() from src/core/model/bounded.ts. test/unit/totality/protoKeys.test.ts walks the
     // outputs with `__proto__`, `constructor`, `toString` as ids, classes and keys.
-    files: ['src/trace/**/*.ts', 'src/cli/**/*.ts', 'src/views/**/*.ts'],
-    ignores: ['src/trace/sqlite/**'],
+    files: ['src/core/**/*.ts', 'src/cli/**/*.ts', 'src/host/**/*.ts'],
+    ignores: ['src/core/read/sqlite/**'],
     rules: { 'no-restricted-syntax': ['error',
       { selector: "VariableDeclarator[id.typeAnnotation.typeAnnotation.typeName.name='Record'][init.type='ObjectExpression'][init.properties.length=0]",
-        message: 'A data-keyed record must be a Map or record() (src/trace/bounded.ts), not {} (issue 13: __proto__/constructor keys).' },
+        message: 'A data-keyed record must be a Map or record() (src/core/model/bounded.ts), not {} (issue 13: __proto__/constructor keys).' },
       { selector: "PropertyDefinition[typeAnnotation.typeAnnotation.typeName.name='Record'][value.type='ObjectExpression'][value.properties.length=0]",
-        message: 'A data-keyed record must be a Map or record() (src/trace/bounded.ts), not {} (issue 13: __proto__/constructor keys).' },
+        message: 'A data-keyed record must be a Map or record() (src/core/model/bounded.ts), not {} (issue 13: __proto__/constructor keys).' },
       { selector: "TSAsExpression[expression.type='ObjectExpression'][expression.properties.length=0][typeAnnotation.typeName.name='Record']",
-        message: 'A data-keyed record must be a Map or record() (src/trace/bounded.ts), not {} as Record (issue 13).' },
+        message: 'A data-keyed record must be a Map or record() (src/core/model/bounded.ts), not {} as Record (issue 13).' },
     ] },
   },
   {
     // Users never see the console of the extension host: write to the Flowlens log
-    // (src/views/log.ts). Only the CLI prints.
-    files: ['src/trace/**/*.ts', 'src/views/**/*.ts', 'src/extension.ts'],
+    // (src/host/log.ts). Only the CLI prints.
+    files: ['src/core/**/*.ts', 'src/host/**/*.ts', 'src/extension.ts'],
     rules: { 'no-console': 'error' },
   },
   {

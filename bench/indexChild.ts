@@ -8,11 +8,11 @@ import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { TraceWorkspace } from '../src/trace/workspace';
-import { buildAskMd } from '../src/trace/ask';
-import { slaFor } from '../src/trace/catalog';
-import type { Run } from '../src/trace/model';
-import { LiveRunRollup, rollupRuns } from '../src/trace/rollup';
+import { TraceWorkspace } from '../src/core/read/workspace';
+import { buildAskMd } from '../src/core/render/ask';
+import { slaFor } from '../src/core/read/catalog';
+import type { Run } from '../src/core/model/types';
+import { LiveRunRollup, rollupRuns } from '../src/core/analyze/rollup';
 import { liveLines, runWithFlows } from './gen';
 import { timeViews } from './views';
 import type { BenchRow, ChildReport } from './types';
@@ -134,7 +134,7 @@ async function viewBench(): Promise<BenchRow[]> {
   }
 }
 
-/** ask.md (src/trace/ask.ts buildAskMd) for the big run, with the catalog's redaction and SLAs. */
+/** ask.md (src/core/render/ask.ts buildAskMd) for the big run, with the catalog's redaction and SLAs. */
 function askBench(ws: TraceWorkspace, run: Run | undefined): BenchRow {
   if (!run) return { name: 'ask.md for the big run', measured: 'big run missing', pass: false };
   const cat = ws.catalog;

@@ -9,10 +9,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { getSqlJs } from '../src/trace/sqlite/engine';
-import { listTables } from '../src/trace/sqlite/detect';
-import { openStore, storeSignature } from '../src/trace/sqlite/open';
-import { PULSE_BOUNDS_SQL, pulseQueries, pulseRollupChunks, pulseStoreRollup, rowidChunks } from '../src/trace/sqlite/pulseStore';
+import { getSqlJs } from '../src/core/read/sqlite/engine';
+import { listTables } from '../src/core/read/sqlite/detect';
+import { openStore, storeSignature } from '../src/core/read/sqlite/open';
+import { PULSE_BOUNDS_SQL, pulseQueries, pulseRollupChunks, pulseStoreRollup, rowidChunks } from '../src/core/read/sqlite/pulseStore';
 
 export interface SqliteBenchRow {
   name: string;

@@ -1,12 +1,12 @@
 /**
- * View-function timings on the real providers (src/views) under a `vscode` stub: what the Runs
+ * View-function timings on the real providers (src/host) under a `vscode` stub: what the Runs
  * view does when a run with 10,000 flows is expanded, and the Failures view with 10,000 failures.
  */
 import './vscodeStub';
-import type { TraceWorkspace } from '../src/trace/workspace';
-import { FailuresProvider } from '../src/views/failures';
-import { FlowTreeProvider } from '../src/views/flowTree';
-import type { TraceServices } from '../src/views/services';
+import type { TraceWorkspace } from '../src/core/read/workspace';
+import { FailuresProvider } from '../src/host/failures/failuresView';
+import { FlowTreeProvider } from '../src/host/runs/runsView';
+import type { TraceServices } from '../src/host/services';
 import type { BenchRow } from './types';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];

@@ -1,13 +1,13 @@
 /**
- * The CLI commands: each asks `./data` (which asks `src/trace`) for plain rows, then prints
+ * The CLI commands: each asks `./data` (which asks `src/core`) for plain rows, then prints
  * either the stable `--json` document (docs/cli.md) or aligned, escaped, optionally coloured
  * tables. No trace logic here.
  */
 import * as path from 'node:path';
 import * as data from './data';
 import { CliError } from './errors';
-import { safeWriteFile } from '../trace/ingress/safeWrite';
-import { Redactor } from '../trace/egress/redact';
+import { safeWriteFile } from '../core/read/ingress/safeWrite';
+import { Redactor } from '../core/render/egress/redact';
 import { scrubDoc, termText } from './egress';
 import { bytes, esc, ms, painter, pct, table, toJson, useColor, type Cell, type Colour } from './output';
 

@@ -1,27 +1,27 @@
 /**
  * What the CLI asks of the trace core, as plain snake_case rows for `--json` (docs/cli.md).
- * Loading, counting, percentiles, validation and store reading all happen in `src/trace`; this
+ * Loading, counting, percentiles, validation and store reading all happen in `src/core`; this
  * module only selects runs, renames fields and converts times to ISO strings.
  */
-import { sqliteReaders } from '../trace/sqlite/readers';
+import { sqliteReaders } from '../core/read/sqlite/readers';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { loadCatalog, validateAgainstRuns, type Catalog, type Problem } from '../trace/catalog';
-import type { Malformed, Run, TraceEvent } from '../trace/model';
-import { PathMapper } from '../trace/pathmap';
-import { buildAskMd } from '../trace/ask';
-import { askContextFor, buildSummaryMd } from '../trace/askArtifacts';
-import { diffRuns, redactChange, type EvidenceChange, type FlowDiffEntry, type FlowSide } from '../trace/diff';
-import { redactChromeTrace, toChromeTrace, toMermaid } from '../trace/export';
-import { REDACTED, Redactor, type RedactOptions } from '../trace/egress/redact';
-import { eventSecrets, runsRedactor } from '../trace/egress/secrets';
-import { eventCounts, failureEvents, flowRollups, latencyHistograms, previousRun, pulseRollup, runFlowCounts, type FlowRollup, type PulseRollup } from '../trace/rollup';
-import { readStores } from '../trace/sqlite/stores';
-import { TraceWorkspace } from '../trace/workspace';
+import { loadCatalog, validateAgainstRuns, type Catalog, type Problem } from '../core/read/catalog';
+import type { Malformed, Run, TraceEvent } from '../core/model/types';
+import { PathMapper } from '../core/read/pathmap';
+import { buildAskMd } from '../core/render/ask';
+import { askContextFor, buildSummaryMd } from '../core/render/askArtifacts';
+import { diffRuns, redactChange, type EvidenceChange, type FlowDiffEntry, type FlowSide } from '../core/analyze/diff';
+import { redactChromeTrace, toChromeTrace, toMermaid } from '../core/render/export';
+import { REDACTED, Redactor, type RedactOptions } from '../core/render/egress/redact';
+import { eventSecrets, runsRedactor } from '../core/render/egress/secrets';
+import { eventCounts, failureEvents, flowRollups, latencyHistograms, previousRun, pulseRollup, runFlowCounts, type FlowRollup, type PulseRollup } from '../core/analyze/rollup';
+import { readStores } from '../core/read/sqlite/stores';
+import { TraceWorkspace } from '../core/read/workspace';
 import { mermaidLabel, scrubDoc, storeScoped } from './egress';
 import { CliError } from './errors';
 import { iso, toJson } from './output';
-import { DEPTH_MARK, MAX_VALUE_DEPTH, record, recordOf, setOwn } from '../trace/bounded';
+import { DEPTH_MARK, MAX_VALUE_DEPTH, record, recordOf, setOwn } from '../core/model/bounded';
 import { readSingleFile } from './single';
 
 /** The loaded PATH: a workspace folder or one file. */
@@ -324,7 +324,7 @@ function snake(v: unknown, key = '', depth = 0): unknown {
 }
 
 /**
- * SQLite stores under the folder (or the file given), read through src/trace/sqlite/stores.ts;
+ * SQLite stores under the folder (or the file given), read through src/core/read/sqlite/stores.ts;
  * every row scrubbed with `red` ({@link storeRedactor} of the root, undefined for `--no-redact`).
  */
 export async function stores(root: string, red: Redactor | undefined): Promise<StoreRow[]> {

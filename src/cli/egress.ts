@@ -11,9 +11,9 @@
  * made store-scoped by {@link storeScoped} (a value redacted in one row is scrubbed from every
  * string of that store's report).
  */
-import { REDACTED, Redactor, stripControl } from '../trace/egress/redact';
-import { collectSecrets } from '../trace/egress/secrets';
-import { forTerminal } from '../trace/egress/surfaces';
+import { REDACTED, Redactor, stripControl } from '../core/render/egress/redact';
+import { collectSecrets } from '../core/render/egress/secrets';
+import { forTerminal } from '../core/render/egress/surfaces';
 import { esc } from './output';
 
 /** Deeper than this a document holds nothing the CLI prints (evidence is already depth-limited). */

@@ -1,5 +1,5 @@
 /**
- * `flowlens` — headless command-line view of flow traces. A thin shell over `src/trace`: it
+ * `flowlens` — headless command-line view of flow traces. A thin shell over `src/core`: it
  * parses arguments (commander), asks the trace core, and prints tables or `--json`.
  * Exit codes: 0 ok, 1 something asked for does not exist (or an internal error), 2 usage error.
  */

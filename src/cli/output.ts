@@ -3,8 +3,8 @@
  * tables, JSON that is safe to print. Pure formatting; no trace logic.
  */
 
-import { isoTime } from '../trace/time';
-import { boundedCopy } from '../trace/bounded';
+import { isoTime } from '../core/model/time';
+import { boundedCopy } from '../core/model/bounded';
 
 /**
  * Characters that can change what a terminal shows: C0 controls, DEL, C1 controls (incl. CSI

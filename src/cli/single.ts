@@ -4,12 +4,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RunBuilder } from '../trace/build';
-import type { Dialect, Malformed, Run, SourceLoc, TraceEvent } from '../trace/model';
-import { checkRegular, readText } from '../trace/ingress/safeFile';
-import { JsonlTail } from '../trace/sources/jsonl';
-import { detectFileDialect, normalizeEvent } from '../trace/sources/normalize';
-import { parseSummaryMd, recoverFlowNames } from '../trace/summaryMd';
+import { RunBuilder } from '../core/model/build';
+import type { Dialect, Malformed, Run, SourceLoc, TraceEvent } from '../core/model/types';
+import { checkRegular, readText } from '../core/read/ingress/safeFile';
+import { JsonlTail } from '../core/read/sources/jsonl';
+import { detectFileDialect, normalizeEvent } from '../core/read/sources/normalize';
+import { parseSummaryMd, recoverFlowNames } from '../core/read/summaryMd';
 
 /** Runs, malformed lines and envelope events read from one file. */
 export interface SingleFile {

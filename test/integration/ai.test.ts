@@ -8,11 +8,11 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { AiApi } from '../../src/views/ai/index';
-import { AI_COMMANDS, PARTICIPANT_ID, TOOLS } from '../../src/views/ai/ids';
-import type { AskFiles } from '../../src/views/ai/prompt';
-import type { FlowlensServices } from '../../src/views/services';
-import { OWN_MARK, stripOwnMark } from '../../src/trace/ingress/safeWrite';
+import type { AiApi } from '../../src/host/chat/index';
+import { AI_COMMANDS, PARTICIPANT_ID, TOOLS } from '../../src/host/chat/ids';
+import type { AskFiles } from '../../src/host/chat/prompt';
+import type { FlowlensServices } from '../../src/host/services';
+import { OWN_MARK, stripOwnMark } from '../../src/core/read/ingress/safeWrite';
 
 const EXTENSION_ID = 'flowlens.flowlens';
 const SECRETS = ['sk-live-DO-NOT-LEAK', 'tok-123456', 'hunter2', 'DE89-3704-0044-0532-0130-00'];

@@ -19,10 +19,10 @@ import * as fs from 'fs';
 import { createRequire } from 'module';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { FailureNode } from '../../src/views/failures';
-import type { TreeNode } from '../../src/views/flowTree';
+import type { FailureNode } from '../../src/host/failures/failuresView';
+import type { TreeNode } from '../../src/host/runs/runsView';
 import type { FlowlensApi } from '../../src/extension';
-import { DIAGNOSTIC_SOURCE, GENERATE_ASK_PROMPT } from '../../src/views/constants';
+import { DIAGNOSTIC_SOURCE, GENERATE_ASK_PROMPT } from '../../src/host/constants';
 
 const EXTENSION_ID = 'flowlens.flowlens';
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));

@@ -7,8 +7,8 @@ import * as assert from 'assert';
 import { createRequire } from 'module';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { ViewsApi } from '../../src/views/index';
-import { COMMANDS, GENERATE_ASK_PROMPT } from '../../src/views/constants';
+import type { ViewsApi } from '../../src/host/index';
+import { COMMANDS, GENERATE_ASK_PROMPT } from '../../src/host/constants';
 
 const EXTENSION_ID = 'flowlens.flowlens';
 // The module objects themselves (what the extension's bundle gets from require), not the bundler's

@@ -9,10 +9,10 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { FailureNode } from '../../src/views/failures';
-import type { TreeNode } from '../../src/views/flowTree';
-import type { ViewsApi } from '../../src/views/index';
-import { COMMANDS, INTERNAL_COMMANDS, VIEWS } from '../../src/views/constants';
+import type { FailureNode } from '../../src/host/failures/failuresView';
+import type { TreeNode } from '../../src/host/runs/runsView';
+import type { ViewsApi } from '../../src/host/index';
+import { COMMANDS, INTERNAL_COMMANDS, VIEWS } from '../../src/host/constants';
 
 const EXTENSION_ID = 'flowlens.flowlens';
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));

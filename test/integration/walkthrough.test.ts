@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { ViewsApi } from '../../src/views/index';
+import type { ViewsApi } from '../../src/host/index';
 
 const EXTENSION_ID = 'flowlens.flowlens';
 

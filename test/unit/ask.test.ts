@@ -1,15 +1,15 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_ASK_BUDGET_BYTES, buildAskMd, code, fence, shouldWriteAsk } from '../../src/trace/ask';
-import { askContextFor, buildCopilotInit, buildSummaryMd, failuresText, flowEventsText, rollupsText, runDiffText } from '../../src/trace/askArtifacts';
-import { flowRollups } from '../../src/trace/rollup';
-import { RunBuilder } from '../../src/trace/build';
-import { loadCatalog } from '../../src/trace/catalog';
-import { FlowNode, Run, TraceEvent } from '../../src/trace/model';
-import { PathMapper } from '../../src/trace/pathmap';
-import { detectFileDialect, normalizeEvent } from '../../src/trace/sources/normalize';
-import { TraceWorkspace } from '../../src/trace/workspace';
+import { DEFAULT_ASK_BUDGET_BYTES, buildAskMd, code, fence, shouldWriteAsk } from '../../src/core/render/ask';
+import { askContextFor, buildCopilotInit, buildSummaryMd, failuresText, flowEventsText, rollupsText, runDiffText } from '../../src/core/render/askArtifacts';
+import { flowRollups } from '../../src/core/analyze/rollup';
+import { RunBuilder } from '../../src/core/model/build';
+import { loadCatalog } from '../../src/core/read/catalog';
+import { FlowNode, Run, TraceEvent } from '../../src/core/model/types';
+import { PathMapper } from '../../src/core/read/pathmap';
+import { detectFileDialect, normalizeEvent } from '../../src/core/read/sources/normalize';
+import { TraceWorkspace } from '../../src/core/read/workspace';
 
 const ROOT = path.resolve(__dirname, '../../../test/fixtures/demo-app');
 const V1 = ['20261118T140000Z-a1c3', '20261119T140000Z-b7d2', '20261119T190000Z-c4e8', '20261120T140000Z-d9f1', '20261121T140000Z-e2a6', '20261122T140000Z-f5b0'];

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { DEFAULT_LIVE_WINDOW_MS, RunBuilder, flowKey, mapSessionStatus, parseFlowKey, shortId } from '../../src/trace/build';
-import type { TraceEvent } from '../../src/trace/model';
+import { DEFAULT_LIVE_WINDOW_MS, RunBuilder, flowKey, mapSessionStatus, parseFlowKey, shortId } from '../../src/core/model/build';
+import type { TraceEvent } from '../../src/core/model/types';
 
 /** Data-keyed records are null-prototype objects (issue 13): compare their JSON shape. */
 const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;

@@ -6,12 +6,12 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildAskMd } from '../../src/trace/ask';
-import { capNote } from '../../src/trace/build';
-import type { Run } from '../../src/trace/model';
-import { eventCounts, failureEvents, flowRollups, runFlowCounts } from '../../src/trace/rollup';
-import { TraceWorkspace, type WorkspaceOptions } from '../../src/trace/workspace';
-import { indexedEventCounts } from '../../src/trace/index/lazy';
+import { buildAskMd } from '../../src/core/render/ask';
+import { capNote } from '../../src/core/model/build';
+import type { Run } from '../../src/core/model/types';
+import { eventCounts, failureEvents, flowRollups, runFlowCounts } from '../../src/core/analyze/rollup';
+import { TraceWorkspace, type WorkspaceOptions } from '../../src/core/read/workspace';
+import { indexedEventCounts } from '../../src/core/read/index/lazy';
 
 const ROLLING = path.resolve('test/fixtures/demo-app/.autodev/trace.jsonl');
 const LATER = Date.UTC(2030, 0, 1);

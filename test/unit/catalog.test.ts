@@ -19,8 +19,8 @@ import {
   validateAgainstTraces,
   type FlowProfile,
   type Problem,
-} from '../../src/trace/catalog';
-import { TraceWorkspace } from '../../src/trace/workspace';
+} from '../../src/core/read/catalog';
+import { TraceWorkspace } from '../../src/core/read/workspace';
 
 /** Data-keyed records are null-prototype objects (issue 13): compare their JSON shape. */
 const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;

@@ -1,10 +1,10 @@
-import { Redactor } from '../../src/trace/egress/redact';
+import { Redactor } from '../../src/core/render/egress/redact';
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import { buildDashboardModel, restoreOriginals, sanitizeModel, slaPosition, storePanels, type DashboardInputs } from '../../src/trace/dashboard';
-import type { Run } from '../../src/trace/model';
-import { readStores } from '../../src/trace/sqlite/stores';
-import { TraceWorkspace } from '../../src/trace/workspace';
+import { buildDashboardModel, restoreOriginals, sanitizeModel, slaPosition, storePanels, type DashboardInputs } from '../../src/core/render/dashboard';
+import type { Run } from '../../src/core/model/types';
+import { readStores } from '../../src/core/read/sqlite/stores';
+import { TraceWorkspace } from '../../src/core/read/workspace';
 
 /** Data-keyed records are null-prototype objects (issue 13): compare their JSON shape. */
 const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;

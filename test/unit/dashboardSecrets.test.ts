@@ -10,9 +10,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildDashboardModel, buildDiff, buildTimeline, dashboardRedactor, sanitizeModel, type DashboardInputs } from '../../src/trace/dashboard';
-import { readStores } from '../../src/trace/sqlite/stores';
-import { TraceWorkspace } from '../../src/trace/workspace';
+import { buildDashboardModel, buildDiff, buildTimeline, dashboardRedactor, sanitizeModel, type DashboardInputs } from '../../src/core/render/dashboard';
+import { readStores } from '../../src/core/read/sqlite/stores';
+import { TraceWorkspace } from '../../src/core/read/workspace';
 import { needles, type Secrets } from './hostileSecrets';
 
 const MAKE = path.resolve('test/fixtures/hostile/secrets/make.py');

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import { diffRuns } from '../../src/trace/diff';
-import type { FlowNode, Run, TraceEvent, Verdict } from '../../src/trace/model';
-import { TraceWorkspace } from '../../src/trace/workspace';
+import { diffRuns } from '../../src/core/analyze/diff';
+import type { FlowNode, Run, TraceEvent, Verdict } from '../../src/core/model/types';
+import { TraceWorkspace } from '../../src/core/read/workspace';
 
 const DEMO = path.resolve('test/fixtures/demo-app');
 

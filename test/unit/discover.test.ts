@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { discover, readLatest } from '../../src/trace/discover';
+import { discover, readLatest } from '../../src/core/read/discover';
 
 const DEMO = path.resolve('test/fixtures/demo-app');
 const STORES = path.resolve('test/fixtures/stores');

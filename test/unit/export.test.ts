@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import { mermaidEscape, redactChromeTrace, toChromeTrace, toMermaid } from '../../src/trace/export';
-import { Redactor } from '../../src/trace/egress/redact';
-import type { FlowNode, Run, Verdict } from '../../src/trace/model';
-import { TraceWorkspace } from '../../src/trace/workspace';
+import { mermaidEscape, redactChromeTrace, toChromeTrace, toMermaid } from '../../src/core/render/export';
+import { Redactor } from '../../src/core/render/egress/redact';
+import type { FlowNode, Run, Verdict } from '../../src/core/model/types';
+import { TraceWorkspace } from '../../src/core/read/workspace';
 
 const DEMO = path.resolve('test/fixtures/demo-app');
 const HOSTILE = '<img src=x onerror=alert(1)>';

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import { PathMapper } from '../../src/trace/pathmap';
+import { PathMapper } from '../../src/core/read/pathmap';
 
 const ROOT = path.resolve('test/fixtures/demo-app');
 const at = (...p: string[]): string => path.join(ROOT, ...p);

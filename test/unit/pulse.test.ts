@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TraceEvent } from '../../src/trace/model';
-import { pulseRollup, UNKNOWN_SOURCE, utcDay } from '../../src/trace/pulse';
-import { TraceWorkspace } from '../../src/trace/workspace';
+import type { TraceEvent } from '../../src/core/model/types';
+import { pulseRollup, UNKNOWN_SOURCE, utcDay } from '../../src/core/model/pulse';
+import { TraceWorkspace } from '../../src/core/read/workspace';
 
 /** Data-keyed records are null-prototype objects (issue 13): compare their JSON shape. */
 const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
-import { loadCatalog } from '../../src/trace/catalog';
-import type { FlowNode, Run, TraceEvent, Verdict } from '../../src/trace/model';
+import { loadCatalog } from '../../src/core/read/catalog';
+import type { FlowNode, Run, TraceEvent, Verdict } from '../../src/core/model/types';
 import {
   countEvents,
   eventCounts,
@@ -17,9 +17,9 @@ import {
   runsInTimeOrder,
   UNNAMED_FLOW,
   type FlowRollup,
-} from '../../src/trace/rollup';
-import { TraceWorkspace } from '../../src/trace/workspace';
-import { isIndexedRun } from '../../src/trace/index/lazy';
+} from '../../src/core/analyze/rollup';
+import { TraceWorkspace } from '../../src/core/read/workspace';
+import { isIndexedRun } from '../../src/core/read/index/lazy';
 
 /** Data-keyed records are null-prototype objects (issue 13): compare their JSON shape. */
 const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;

@@ -9,7 +9,7 @@ import {
   nearestRankSorted,
   sortedCopy,
   summarizeDurations,
-} from '../../src/trace/stats';
+} from '../../src/core/analyze/stats';
 
 // data/fetch/minute_candles verdict duration_ms over the six v1 runs (grep '"success"\|"failure"').
 const FETCH_MS = [120, 180, 210, 150, 160, 690, 950, 170, 200, 130, 140, 760, 110, 125, 175];

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseSummaryMd, recoverFlowNames, type FlowEventSequence } from '../../src/trace/summaryMd';
+import { parseSummaryMd, recoverFlowNames, type FlowEventSequence } from '../../src/core/read/summaryMd';
 
 const RUNS = path.resolve('test/fixtures/demo-app/runs');
 

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { parseTimestamp, TimestampReader } from '../../src/trace/time';
+import { parseTimestamp, TimestampReader } from '../../src/core/model/time';
 
 /** 2026-11-18T09:00:00Z in epoch seconds (python: datetime(2026,11,18,9,tzinfo=utc).timestamp()). */
 const T0_S = 1794992400;

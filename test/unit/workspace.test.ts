@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { flowKey } from '../../src/trace/build';
-import type { FlowNode, Run, TraceEvent } from '../../src/trace/model';
-import { TraceWorkspace } from '../../src/trace/workspace';
+import { flowKey } from '../../src/core/model/build';
+import type { FlowNode, Run, TraceEvent } from '../../src/core/model/types';
+import { TraceWorkspace } from '../../src/core/read/workspace';
 
 const DEMO = path.resolve('test/fixtures/demo-app');
 const STORES = path.resolve('test/fixtures/stores');

@@ -16,12 +16,12 @@ import * as fs from 'fs';
 import { createRequire } from 'module';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { TraceWorkspace } from '../../../src/trace/workspace';
-import { GENERATE_ASK_PROMPT } from '../../../src/views/constants';
-import { readConfig } from '../../../src/views/config';
-import type { TreeNode } from '../../../src/views/flowTree';
-import type { FailureNode } from '../../../src/views/failures';
-import type { ViewsApi } from '../../../src/views/index';
+import { TraceWorkspace } from '../../../src/core/read/workspace';
+import { GENERATE_ASK_PROMPT } from '../../../src/host/constants';
+import { readConfig } from '../../../src/host/config';
+import type { TreeNode } from '../../../src/host/runs/runsView';
+import type { FailureNode } from '../../../src/host/failures/failuresView';
+import type { ViewsApi } from '../../../src/host/index';
 
 const EXTENSION_ID = 'flowlens.flowlens';
 const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { OWN_MARK, stripOwnMark } from '../../../src/trace/ingress/safeWrite';
+import { OWN_MARK, stripOwnMark } from '../../../src/core/read/ingress/safeWrite';
 
 const repo = path.resolve(__dirname, '../../../..');
 const cli = path.join(repo, 'dist', 'cli.js');

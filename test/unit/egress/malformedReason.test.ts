@@ -1,5 +1,5 @@
 /**
- * Malformed-line reasons never quote the line (src/trace/sources/jsonError.ts): V8's JSON.parse
+ * Malformed-line reasons never quote the line (src/core/read/sources/jsonError.ts): V8's JSON.parse
  * messages contain the input (`Unexpected token 'p', "password=hunter2" is not valid JSON`), and
  * a reason is shown in the Problems view, the CLI and summaries. Every reader that turns a parse
  * error into a reason — the JSONL tail, the index scan, the lazy event store, the SQLite sink
@@ -10,10 +10,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { scanRange, type ScanBatch } from '../../../src/trace/index/scan';
-import { findJsonError, jsonErrorReason } from '../../../src/trace/sources/jsonError';
-import { JsonlTail } from '../../../src/trace/sources/jsonl';
-import { parseJsonLenient } from '../../../src/trace/sqlite/flowscribe';
+import { scanRange, type ScanBatch } from '../../../src/core/read/index/scan';
+import { findJsonError, jsonErrorReason } from '../../../src/core/read/sources/jsonError';
+import { JsonlTail } from '../../../src/core/read/sources/jsonl';
+import { parseJsonLenient } from '../../../src/core/read/sqlite/flowscribe';
 
 const SECRET = 'hunter2-Sup3r';
 const BAD_LINES = [

@@ -1,5 +1,5 @@
 /**
- * ra.yaml `privacy` fails closed (src/trace/catalog.ts readPrivacy): an invalid `redact_keys`,
+ * ra.yaml `privacy` fails closed (src/core/read/catalog.ts readPrivacy): an invalid `redact_keys`,
  * `payload_limit` or `allow_raw_payloads` is a located problem (file:line:col) and redaction gets
  * the defaults plus whatever words could be salvaged — never fewer keys, never raw payloads.
  */
@@ -7,12 +7,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildAskMd } from '../../../src/trace/ask';
-import { askContextFor } from '../../../src/trace/askArtifacts';
-import { RunBuilder } from '../../../src/trace/build';
-import { DEFAULT_REDACT_KEYS, loadCatalog, parseRa } from '../../../src/trace/catalog';
-import { Redactor, REDACTED } from '../../../src/trace/egress/redact';
-import { normalizeEvent } from '../../../src/trace/sources/normalize';
+import { buildAskMd } from '../../../src/core/render/ask';
+import { askContextFor } from '../../../src/core/render/askArtifacts';
+import { RunBuilder } from '../../../src/core/model/build';
+import { DEFAULT_REDACT_KEYS, loadCatalog, parseRa } from '../../../src/core/read/catalog';
+import { Redactor, REDACTED } from '../../../src/core/render/egress/redact';
+import { normalizeEvent } from '../../../src/core/read/sources/normalize';
 
 const at = (problems: { line?: number; col?: number; severity: string; message: string }[]): string[] =>
   problems.filter((p) => /privacy/.test(p.message)).map((p) => `${p.line}:${p.col} ${p.severity}`);

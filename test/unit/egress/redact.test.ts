@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { REDACTED, Redactor, hasControl, isSensitiveKey, redactIdentifier, redactString, redactValue, stripControl, truncateString } from '../../../src/trace/egress/redact';
+import { REDACTED, Redactor, hasControl, isSensitiveKey, redactIdentifier, redactString, redactValue, stripControl, truncateString } from '../../../src/core/render/egress/redact';
 
 describe('redact', () => {
   describe('keys', () => {

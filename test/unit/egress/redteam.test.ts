@@ -10,14 +10,14 @@
  */
 import * as assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { buildAskMd } from '../../../src/trace/ask';
-import { buildCopilotInit, buildSummaryMd, failuresText, flowEventsText, runSummaryText } from '../../../src/trace/askArtifacts';
-import { RunBuilder } from '../../../src/trace/build';
-import { Redactor, REDACTED } from '../../../src/trace/egress/redact';
-import { collectSecrets, runRedactor } from '../../../src/trace/egress/secrets';
-import { forPromptText, neutralizeLinks } from '../../../src/trace/egress/surfaces';
-import type { Run } from '../../../src/trace/model';
-import { normalizeEvent } from '../../../src/trace/sources/normalize';
+import { buildAskMd } from '../../../src/core/render/ask';
+import { buildCopilotInit, buildSummaryMd, failuresText, flowEventsText, runSummaryText } from '../../../src/core/render/askArtifacts';
+import { RunBuilder } from '../../../src/core/model/build';
+import { Redactor, REDACTED } from '../../../src/core/render/egress/redact';
+import { collectSecrets, runRedactor } from '../../../src/core/render/egress/secrets';
+import { forPromptText, neutralizeLinks } from '../../../src/core/render/egress/surfaces';
+import type { Run } from '../../../src/core/model/types';
+import { normalizeEvent } from '../../../src/core/read/sources/normalize';
 
 type Obj = Record<string, unknown>;
 interface Md { render(s: string): string }

@@ -1,19 +1,19 @@
 /**
- * Run-scoped redaction (src/trace/egress/secrets.ts): a value redacted anywhere in a run is
+ * Run-scoped redaction (src/core/render/egress/secrets.ts): a value redacted anywhere in a run is
  * scrubbed from every string of that run's output — ask.md, summary.md, the flow-events and
  * failures texts, and Redactor.value of its events. Runs are built the way Flowlens builds them:
  * v1 JSON lines → normalizeEvent → RunBuilder.
  */
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildAskMd } from '../../../src/trace/ask';
-import { neutralizeLinks } from '../../../src/trace/egress/surfaces';
-import { buildCopilotInit, buildSummaryMd, failuresText, flowEventsText, runDiffText } from '../../../src/trace/askArtifacts';
-import { RunBuilder } from '../../../src/trace/build';
-import { isPlaceholderSecret, REDACTED } from '../../../src/trace/egress/redact';
-import { collectSecrets, runRedactor, runsRedactor } from '../../../src/trace/egress/secrets';
-import type { Run } from '../../../src/trace/model';
-import { normalizeEvent } from '../../../src/trace/sources/normalize';
+import { buildAskMd } from '../../../src/core/render/ask';
+import { neutralizeLinks } from '../../../src/core/render/egress/surfaces';
+import { buildCopilotInit, buildSummaryMd, failuresText, flowEventsText, runDiffText } from '../../../src/core/render/askArtifacts';
+import { RunBuilder } from '../../../src/core/model/build';
+import { isPlaceholderSecret, REDACTED } from '../../../src/core/render/egress/redact';
+import { collectSecrets, runRedactor, runsRedactor } from '../../../src/core/render/egress/secrets';
+import type { Run } from '../../../src/core/model/types';
+import { normalizeEvent } from '../../../src/core/read/sources/normalize';
 
 type Obj = Record<string, unknown>;
 const RUN = '20261201T090000Z-s1';

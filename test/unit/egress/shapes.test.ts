@@ -1,11 +1,11 @@
 /**
- * Credential shapes recognised by src/trace/egress/redact.ts in any string, each with positive
+ * Credential shapes recognised by src/core/render/egress/redact.ts in any string, each with positive
  * cases (what must go) and negative ones (ordinary text that must survive), plus a property test:
  * generated credentials in every shape, embedded in random text, are never output.
  */
 import * as assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { REDACTED, Redactor, redactString, redactValue } from '../../../src/trace/egress/redact';
+import { REDACTED, Redactor, redactString, redactValue } from '../../../src/core/render/egress/redact';
 
 const R = REDACTED;
 const red = new Redactor({ payloadLimit: 0 });

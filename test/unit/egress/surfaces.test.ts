@@ -1,12 +1,12 @@
-// The egress functions themselves (src/trace/egress/surfaces.ts), surface by surface, on
+// The egress functions themselves (src/core/render/egress/surfaces.ts), surface by surface, on
 // generated hostile text: each property is what the surface must guarantee, checked against the
 // surface's own rules (VS Code's notification link syntax, a real Markdown renderer), never
 // against the function's own output.
 import * as assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import fc from 'fast-check';
-import { Redactor } from '../../../src/trace/egress/redact';
-import { fenced, forLabel, forMarkdown, forNotification, forPromptText, forTerminal } from '../../../src/trace/egress/surfaces';
+import { Redactor } from '../../../src/core/render/egress/redact';
+import { fenced, forLabel, forMarkdown, forNotification, forPromptText, forTerminal } from '../../../src/core/render/egress/surfaces';
 
 type Md = { render(s: string): string };
 const MarkdownIt = createRequire(__filename)('markdown-it') as new (o?: Record<string, unknown>) => Md;

@@ -2,12 +2,12 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EventStore, LazyRun, indexedEventCounts, isIndexedRun } from '../../../src/trace/index/lazy';
-import { findWorkerScript, indexFileParallel } from '../../../src/trace/index/parallel';
-import { KIND_LIGHT, scanRange, splitRanges, type ScanBatch } from '../../../src/trace/index/scan';
-import type { FlowNode, Run, TraceEvent } from '../../../src/trace/model';
-import { countEvents } from '../../../src/trace/rollup';
-import { TraceWorkspace, type WorkspaceOptions } from '../../../src/trace/workspace';
+import { EventStore, LazyRun, indexedEventCounts, isIndexedRun } from '../../../src/core/read/index/lazy';
+import { findWorkerScript, indexFileParallel } from '../../../src/core/read/index/parallel';
+import { KIND_LIGHT, scanRange, splitRanges, type ScanBatch } from '../../../src/core/read/index/scan';
+import type { FlowNode, Run, TraceEvent } from '../../../src/core/model/types';
+import { countEvents } from '../../../src/core/analyze/rollup';
+import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
 
 const DEMO = path.resolve('test/fixtures/demo-app');
 const LATER = Date.UTC(2030, 0, 1);

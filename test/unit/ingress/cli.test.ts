@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OWN_MARK } from '../../../src/trace/ingress/safeWrite';
+import { OWN_MARK } from '../../../src/core/read/ingress/safeWrite';
 import { GOOD_RUN, hostileWorkspace, mkfifo, rmrf, tmpDir, type Hostile, type Variant } from './hostile';
 
 const CLI = path.resolve('dist', 'cli.js');

@@ -1,11 +1,11 @@
-// The one safe reader (src/trace/ingress/safeFile.ts) on real files: a FIFO, a link to /dev/zero,
+// The one safe reader (src/core/read/ingress/safeFile.ts) on real files: a FIFO, a link to /dev/zero,
 // a socket, a link leading out of the root, a 100 MB sparse flows.yaml, a normal file. Each hostile
 // case must come back at once as a located problem (the mocha timeout is the hang guard: a FIFO
 // opened without O_NONBLOCK would block this thread for ever).
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CAPS, checkRegular, openRegular, openRegularAsync, readBytes, readText, realInside } from '../../../src/trace/ingress/safeFile';
+import { CAPS, checkRegular, openRegular, openRegularAsync, readBytes, readText, realInside } from '../../../src/core/read/ingress/safeFile';
 import { BIG, mkfifo, mksocket, rmrf, sparse, tmpDir } from './hostile';
 
 describe('ingress: safeFile on real hostile files', () => {

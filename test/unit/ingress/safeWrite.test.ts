@@ -1,10 +1,10 @@
-// The one safe writer (src/trace/ingress/safeWrite.ts) on real files: a planted symlink at the
+// The one safe writer (src/core/read/ingress/safeWrite.ts) on real files: a planted symlink at the
 // target (the outside file must stay byte-identical), a file Flowlens did not write (a producer's
 // summary.md), a folder symlink leading outside, and replacing its own file.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { besideName, isOwnText, OWN_MARK, safeWriteBeside, safeWriteFile, stripOwnMark } from '../../../src/trace/ingress/safeWrite';
+import { besideName, isOwnText, OWN_MARK, safeWriteBeside, safeWriteFile, stripOwnMark } from '../../../src/core/read/ingress/safeWrite';
 import { mkfifo, rmrf, tmpDir } from './hostile';
 
 describe('ingress: safeWrite on real hostile targets', () => {

@@ -1,4 +1,4 @@
-// ra.yaml / flows.yaml under a budget (src/trace/catalog.ts prescanYaml, YAML_LIMITS): generated
+// ra.yaml / flows.yaml under a budget (src/core/read/catalog.ts prescanYaml, YAML_LIMITS): generated
 // nasty YAML — deep flow and block nesting, alias bombs in every section, many anchors/aliases,
 // huge scalars, long keys, many documents, many keys — each parses to a config with a located
 // problem, and the process CPU time it took stays bounded (CPU time, not wall clock: it does not
@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DEFAULT_REDACT_KEYS, loadCatalog, parseFlows, parseRa, prescanYaml, YAML_LIMITS, type Problem } from '../../../src/trace/catalog';
+import { DEFAULT_REDACT_KEYS, loadCatalog, parseFlows, parseRa, prescanYaml, YAML_LIMITS, type Problem } from '../../../src/core/read/catalog';
 
 const CLI = path.resolve('dist', 'cli.js');
 /** Per case, generous: the worst measured case takes ~0.5 s on a 2-core box. */

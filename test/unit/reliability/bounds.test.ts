@@ -8,10 +8,10 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_MAX_RUN_FOLDERS } from '../../../src/trace/discover';
-import { JsonlTail } from '../../../src/trace/sources/jsonl';
-import { readStore } from '../../../src/trace/sqlite/stores';
-import { TraceWorkspace } from '../../../src/trace/workspace';
+import { DEFAULT_MAX_RUN_FOLDERS } from '../../../src/core/read/discover';
+import { JsonlTail } from '../../../src/core/read/sources/jsonl';
+import { readStore } from '../../../src/core/read/sqlite/stores';
+import { TraceWorkspace } from '../../../src/core/read/workspace';
 import { noHang, rssGrowthMB, size, startClock, tmpDir } from './helpers';
 
 const GB = 1024 * 1024 * 1024;

@@ -20,9 +20,9 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { JsonlTail } from '../../../src/trace/sources/jsonl';
-import { TraceWorkspace } from '../../../src/trace/workspace';
-import type { Malformed } from '../../../src/trace/model';
+import { JsonlTail } from '../../../src/core/read/sources/jsonl';
+import { TraceWorkspace } from '../../../src/core/read/workspace';
+import type { Malformed } from '../../../src/core/model/types';
 import { JsonProc, REPO, prng, randInt, size, sleep, tmpDir } from './helpers';
 
 const WRITER = path.join(REPO, 'test', 'stress', 'writer.js');

@@ -14,12 +14,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { RunBuilder } from '../../../src/trace/build';
-import type { Dialect, Malformed } from '../../../src/trace/model';
-import { JsonlTail } from '../../../src/trace/sources/jsonl';
-import { detectDialect, normalizeEvent } from '../../../src/trace/sources/normalize';
-import { readStore } from '../../../src/trace/sqlite/stores';
-import { TraceWorkspace } from '../../../src/trace/workspace';
+import { RunBuilder } from '../../../src/core/model/build';
+import type { Dialect, Malformed } from '../../../src/core/model/types';
+import { JsonlTail } from '../../../src/core/read/sources/jsonl';
+import { detectDialect, normalizeEvent } from '../../../src/core/read/sources/normalize';
+import { readStore } from '../../../src/core/read/sqlite/stores';
+import { TraceWorkspace } from '../../../src/core/read/workspace';
 import { FIXTURES, noHang, prng, randInt, size, startClock, tmpDir } from './helpers';
 
 const PER_INPUT_MS = 2000;

@@ -1,7 +1,7 @@
 /**
  * Hostile strings and credential shapes (test/fixtures/hostile/corpus.json) placed in every field
  * of a v1 trace (test/fixtures/hostile/generate.js → .autodev/trace.jsonl), read by the CLI
- * (dist/cli.js — run `npm run build` first) and by ask.md (src/trace/ask.ts):
+ * (dist/cli.js — run `npm run build` first) and by ask.md (src/core/render/ask.ts):
  * - human CLI output carries no raw ESC, C0/C1 control, bidi or zero-width character;
  * - `--json` output carries none of the credential values (unless `--no-redact`);
  * - ask.md carries none of the credential values, no live markdown image/link to the trace's URLs,
@@ -12,9 +12,9 @@ import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { buildAskMd } from '../../../src/trace/ask';
-import { Redactor } from '../../../src/trace/egress/redact';
-import { TraceWorkspace } from '../../../src/trace/workspace';
+import { buildAskMd } from '../../../src/core/render/ask';
+import { Redactor } from '../../../src/core/render/egress/redact';
+import { TraceWorkspace } from '../../../src/core/read/workspace';
 import { REPO, tmpDir } from './helpers';
 
 const HOSTILE = path.join(REPO, 'test', 'fixtures', 'hostile');

@@ -10,8 +10,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openStore, quickCheck } from '../../../src/trace/sqlite/open';
-import { readStore } from '../../../src/trace/sqlite/stores';
+import { openStore, quickCheck } from '../../../src/core/read/sqlite/open';
+import { readStore } from '../../../src/core/read/sqlite/stores';
 import { JsonProc, size, sleep, tmpDir } from './helpers';
 
 const READS = size(100, 400);

@@ -7,11 +7,11 @@ import * as assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DEPTH_MARK } from '../../../src/trace/bounded';
-import { JsonlTail } from '../../../src/trace/sources/jsonl';
-import { parseJsonLenient } from '../../../src/trace/sqlite/flowscribe';
-import { sqliteReaders } from '../../../src/trace/sqlite/readers';
-import { TraceWorkspace } from '../../../src/trace/workspace';
+import { DEPTH_MARK } from '../../../src/core/model/bounded';
+import { JsonlTail } from '../../../src/core/read/sources/jsonl';
+import { parseJsonLenient } from '../../../src/core/read/sqlite/flowscribe';
+import { sqliteReaders } from '../../../src/core/read/sqlite/readers';
+import { TraceWorkspace } from '../../../src/core/read/workspace';
 import { REPO, tmpDir } from './helpers';
 
 const CLI = path.join(REPO, 'dist', 'cli.js');

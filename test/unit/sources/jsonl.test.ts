@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { JsonlTail, type TailResult } from '../../../src/trace/sources/jsonl';
-import type { Malformed, SourceLoc } from '../../../src/trace/model';
+import { JsonlTail, type TailResult } from '../../../src/core/read/sources/jsonl';
+import type { Malformed, SourceLoc } from '../../../src/core/model/types';
 
 /** The repo root, found from the (bundled or source) test location. */
 function repoRoot(): string {

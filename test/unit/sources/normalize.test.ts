@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { detectDialect, detectFileDialect, FileNormalizer, normalizeEvent, parseSeverity, parseTags } from '../../../src/trace/sources/normalize';
-import type { Dialect, SourceLoc, TraceEvent } from '../../../src/trace/model';
+import { detectDialect, detectFileDialect, FileNormalizer, normalizeEvent, parseSeverity, parseTags } from '../../../src/core/read/sources/normalize';
+import type { Dialect, SourceLoc, TraceEvent } from '../../../src/core/model/types';
 
 function repoRoot(): string {
   let dir = __dirname;

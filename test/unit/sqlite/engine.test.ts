@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { getSqlJs, locateWasm, setSqlWasmPath, wasmCandidates } from '../../../src/trace/sqlite/engine';
+import { getSqlJs, locateWasm, setSqlWasmPath, wasmCandidates } from '../../../src/core/read/sqlite/engine';
 import { py, tmpDir } from './helpers';
 
 describe('sqlite/engine', () => {

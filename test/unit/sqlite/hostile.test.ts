@@ -9,10 +9,10 @@ import { strict as assert } from 'node:assert';
 import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TraceWorkspace } from '../../../src/trace/workspace';
-import { endIdleWorkers, findSqliteWorker, workerCount } from '../../../src/trace/sqlite/pool';
-import { sqliteReaders } from '../../../src/trace/sqlite/readers';
-import { formatStoreReports, queryStore, readFlowscribeDb, readStore, readStores, type StoreReport } from '../../../src/trace/sqlite/stores';
+import { TraceWorkspace } from '../../../src/core/read/workspace';
+import { endIdleWorkers, findSqliteWorker, workerCount } from '../../../src/core/read/sqlite/pool';
+import { sqliteReaders } from '../../../src/core/read/sqlite/readers';
+import { formatStoreReports, queryStore, readFlowscribeDb, readStore, readStores, type StoreReport } from '../../../src/core/read/sqlite/stores';
 import { rssGrowthMB } from '../reliability/helpers';
 import { FIXTURES, REPO, tmpDir } from './helpers';
 

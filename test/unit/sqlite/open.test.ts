@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openStore, storeSignature, type StoreErrorKind } from '../../../src/trace/sqlite/open';
-import { readFlowscribeDb, readStore } from '../../../src/trace/sqlite/stores';
+import { openStore, storeSignature, type StoreErrorKind } from '../../../src/core/read/sqlite/open';
+import { readFlowscribeDb, readStore } from '../../../src/core/read/sqlite/stores';
 import { py, PyProc, snapshot, tmpDir } from './helpers';
 
 const MAKE_DB = String.raw`

@@ -3,12 +3,12 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { listTables } from '../../../src/trace/sqlite/detect';
-import { openStore, type OpenedStore } from '../../../src/trace/sqlite/open';
-import { pulseQueries, pulseRollupChunks, pulseStoreRollup, rowidChunks, type RowidRange } from '../../../src/trace/sqlite/pulseStore';
-import { readStore } from '../../../src/trace/sqlite/stores';
-import { sqliteReaders } from '../../../src/trace/sqlite/readers';
-import { TraceWorkspace } from '../../../src/trace/workspace';
+import { listTables } from '../../../src/core/read/sqlite/detect';
+import { openStore, type OpenedStore } from '../../../src/core/read/sqlite/open';
+import { pulseQueries, pulseRollupChunks, pulseStoreRollup, rowidChunks, type RowidRange } from '../../../src/core/read/sqlite/pulseStore';
+import { readStore } from '../../../src/core/read/sqlite/stores';
+import { sqliteReaders } from '../../../src/core/read/sqlite/readers';
+import { TraceWorkspace } from '../../../src/core/read/workspace';
 import { FIXTURES, py, tmpDir } from './helpers';
 
 const STORES = path.join(FIXTURES, 'stores');

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { parsePythonLiteral } from '../../../src/trace/sqlite/pylit';
+import { parsePythonLiteral } from '../../../src/core/read/sqlite/pylit';
 import { py } from './helpers';
 
 describe('sqlite/pylit: safe Python-literal parser', () => {

@@ -5,9 +5,9 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { sqliteReaders } from '../../../src/trace/sqlite/readers';
-import { readStore } from '../../../src/trace/sqlite/stores';
-import { TraceWorkspace } from '../../../src/trace/workspace';
+import { sqliteReaders } from '../../../src/core/read/sqlite/readers';
+import { readStore } from '../../../src/core/read/sqlite/stores';
+import { TraceWorkspace } from '../../../src/core/read/workspace';
 
 const FIX = path.resolve(__dirname, '../../../../test/fixtures');
 const LATER = () => Date.parse('2030-01-01T00:00:00Z');

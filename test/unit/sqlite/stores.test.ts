@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pulseRollup } from '../../../src/trace/pulse';
-import { readFlowscribeDb, readStore, readStores, formatStoreReports } from '../../../src/trace/sqlite/stores';
+import { pulseRollup } from '../../../src/core/model/pulse';
+import { readFlowscribeDb, readStore, readStores, formatStoreReports } from '../../../src/core/read/sqlite/stores';
 import { cli, copyStore, FIXTURES, py, snapshot, tmpDir } from './helpers';
 
 const STORES = path.join(FIXTURES, 'stores');

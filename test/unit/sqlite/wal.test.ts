@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { applyWal, isWalHeader } from '../../../src/trace/sqlite/wal';
-import { openStore } from '../../../src/trace/sqlite/open';
+import { applyWal, isWalHeader } from '../../../src/core/read/sqlite/wal';
+import { openStore } from '../../../src/core/read/sqlite/open';
 import { cli, py, PyProc, snapshot, tmpDir } from './helpers';
 
 /**

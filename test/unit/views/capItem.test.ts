@@ -6,10 +6,10 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { TraceWorkspace } from '../../../src/trace/workspace';
-import { COMMANDS } from '../../../src/views/constants';
-import { FlowTreeProvider, type TreeNode } from '../../../src/views/flowTree';
-import type { TraceServices } from '../../../src/views/services';
+import { TraceWorkspace } from '../../../src/core/read/workspace';
+import { COMMANDS } from '../../../src/host/constants';
+import { FlowTreeProvider, type TreeNode } from '../../../src/host/runs/runsView';
+import type { TraceServices } from '../../../src/host/services';
 
 const ROLLING = path.resolve('test/fixtures/demo-app/.autodev/trace.jsonl');
 const OLDEST = '20261118T140000Z-a1c3';

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { isDashboardQuery, isHostMessage, isWebviewMessage } from '../../../src/views/dashboard/protocol';
+import { isDashboardQuery, isHostMessage, isWebviewMessage } from '../../../src/host/dashboard/protocol';
 
 describe('dashboard protocol guards', () => {
   it('accepts every well-formed webview message', () => {

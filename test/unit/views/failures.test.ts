@@ -3,9 +3,9 @@
 // per-run caches must follow change events.
 import '../../../bench/vscodeStub';
 import { strict as assert } from 'node:assert';
-import type { FlowNode, Run, TraceEvent } from '../../../src/trace/model';
-import { PAGE_SIZE } from '../../../src/views/constants';
-import { failureSummary } from '../../../src/views/format';
+import type { FlowNode, Run, TraceEvent } from '../../../src/core/model/types';
+import { PAGE_SIZE } from '../../../src/host/constants';
+import { failureSummary } from '../../../src/host/format';
 import {
   collectFailures,
   FailuresProvider,
@@ -13,8 +13,8 @@ import {
   type FailureNode,
   type GroupBy,
   type Occurrence,
-} from '../../../src/views/failures';
-import type { FlowlensChange, TraceServices } from '../../../src/views/services';
+} from '../../../src/host/failures/failuresView';
+import type { FlowlensChange, TraceServices } from '../../../src/host/services';
 
 // ---- a reference: the listing as one stable sort of every failure, then one fold of them all ----
 

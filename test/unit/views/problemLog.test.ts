@@ -11,14 +11,14 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { sqliteReaders } from '../../../src/trace/sqlite/readers';
-import { TraceWorkspace } from '../../../src/trace/workspace';
-import { configDiagnostics } from '../../../src/views/catalogDiagnostics';
-import { COMMANDS } from '../../../src/views/constants';
-import { FlowlensLog, MAX_LINES_PER_REPORT, registerLog, type LogSink } from '../../../src/views/log';
-import { redactorFor } from '../../../src/views/redaction';
-import { RunStatusBar } from '../../../src/views/statusBar';
-import type { TraceServices } from '../../../src/views/services';
+import { sqliteReaders } from '../../../src/core/read/sqlite/readers';
+import { TraceWorkspace } from '../../../src/core/read/workspace';
+import { configDiagnostics } from '../../../src/host/editor/catalogDiagnostics';
+import { COMMANDS } from '../../../src/host/constants';
+import { FlowlensLog, MAX_LINES_PER_REPORT, registerLog, type LogSink } from '../../../src/host/log';
+import { redactorFor } from '../../../src/host/redaction';
+import { RunStatusBar } from '../../../src/host/statusBar/statusBar';
+import type { TraceServices } from '../../../src/host/services';
 
 const SECRET = 'hunter2-Sekrit-5531';
 /** A numeric secret (redacted under `password` in the run) that is also an out-of-range timestamp. */

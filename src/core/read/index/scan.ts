@@ -1,0 +1,479 @@
+/**
+ * Scans a byte range of a JSONL trace into compact records (the parallel index's unit of work).
+ * Runs inside a worker thread (src/core/read/index/worker.ts) or, without workers, on the calling
+ * thread in slices. Every line is read by {@link parseJsonLine}, so it accepts exactly the lines
+ * {@link JsonlTail} accepts.
+ *
+ * A flowscribe v1 line that parsed cleanly becomes a *light* record: the handful of fields the
+ * run/flow model needs (type, time, run, flow, parent, duration, severity, failure class,
+ * interned tags and correlation) plus its byte offset and length, so the full event can be
+ * parsed again on demand. Any other line (session events, other dialects, lines with warnings)
+ * becomes a *raw* record carrying the parsed object; the main thread handles it exactly as the
+ * sequential reader does.
+ */
+import { isAscii } from 'node:buffer';
+import * as fs from 'node:fs';
+import type { Severity } from '../../model/types';
+import { DEFAULT_MAX_LINE_BYTES, parseJsonLine } from '../sources/jsonl';
+import { detectDialect, normalizeEvent, parseSeverity, parseTags } from '../sources/normalize';
+import { parseTimestamp, timestampProblem, TimestampReader } from '../../model/time';
+import { safeStringify } from '../../model/bounded';
+import { openRegular } from '../ingress/safeFile';
+
+/** Open a trace under the ingress policy (a regular file, non-blocking, no-follow); throws the located reason. */
+function openTrace(file: string): number {
+  const o = openRegular(file, { kind: 'trace' });
+  if (!o.ok) throw new Error(o.problem.message);
+  return o.file.fd;
+}
+
+/** Record kinds. */
+export const KIND_LIGHT = 0;
+export const KIND_RAW = 1;
+
+const SEVERITY_CODES: readonly (Severity | undefined)[] = [undefined, 'debug', 'info', 'warning', 'error', 'critical'];
+
+export function severityCode(s: Severity | undefined): number {
+  return s === undefined ? 0 : SEVERITY_CODES.indexOf(s);
+}
+
+export function severityOf(code: number): Severity | undefined {
+  return SEVERITY_CODES[code];
+}
+
+/**
+ * One batch of records, in file order. Typed arrays are transferred (not copied) from workers.
+ * String fields are ids into the batch's own string table `strings` (each batch starts a new
+ * table, so a worker holds only one batch's strings, not every flow id of its range). -1 = absent.
+ */
+export interface ScanBatch {
+  n: number;
+  /** Byte offset of each line's first byte, and its length without the newline. */
+  offset: Float64Array;
+  len: Uint32Array;
+  /** 1-based line number within the scanned range. */
+  line: Uint32Array;
+  kind: Uint8Array;
+  type: Int32Array;
+  run: Int32Array;
+  flow: Int32Array;
+  flowId: Int32Array;
+  parent: Int32Array;
+  step: Int32Array;
+  failureClass: Int32Array;
+  /** Tags joined by U+0001 (interned); -1 = no tags. */
+  tags: Int32Array;
+  /** JSON text of `correlation` (interned); -1 = none. */
+  corr: Int32Array;
+  ts: Float64Array;
+  dur: Float64Array;
+  sev: Uint8Array;
+  /** Parsed objects of the raw records, in order. */
+  raws: Record<string, unknown>[];
+  strings: string[];
+  /** Rejected lines and kept-with-warning lines, `line` within the range. */
+  malformed: { line: number; reason: string }[];
+  warnings: { line: number; reason: string }[];
+}
+
+/** What the scan of a range ends with. */
+export interface ScanSummary {
+  /** Lines consumed (blank and malformed ones included). */
+  lines: number;
+  /** Offset just after the last line consumed. */
+  end: number;
+}
+
+export interface ScanOptions {
+  file: string;
+  /** Range to scan: `start` is the first byte of a line; `end` is just after a newline, or the file end. */
+  start: number;
+  end: number;
+  /** The range ends at the file end without a newline and the file is complete: read the last line. */
+  final: boolean;
+  batchRecords?: number;
+  chunkBytes?: number;
+  maxLineBytes?: number;
+}
+
+class Growable {
+  n = 0;
+  readonly offset: Float64Array;
+  readonly len: Uint32Array;
+  readonly line: Uint32Array;
+  readonly kind: Uint8Array;
+  readonly type: Int32Array;
+  readonly run: Int32Array;
+  readonly flow: Int32Array;
+  readonly flowId: Int32Array;
+  readonly parent: Int32Array;
+  readonly step: Int32Array;
+  readonly failureClass: Int32Array;
+  readonly tags: Int32Array;
+  readonly corr: Int32Array;
+  readonly ts: Float64Array;
+  readonly dur: Float64Array;
+  readonly sev: Uint8Array;
+  raws: Record<string, unknown>[] = [];
+  malformed: { line: number; reason: string }[] = [];
+  warnings: { line: number; reason: string }[] = [];
+  constructor(readonly cap: number) {
+    this.offset = new Float64Array(cap);
+    this.len = new Uint32Array(cap);
+    this.line = new Uint32Array(cap);
+    this.kind = new Uint8Array(cap);
+    this.type = new Int32Array(cap);
+    this.run = new Int32Array(cap);
+    this.flow = new Int32Array(cap);
+    this.flowId = new Int32Array(cap);
+    this.parent = new Int32Array(cap);
+    this.step = new Int32Array(cap);
+    this.failureClass = new Int32Array(cap);
+    this.tags = new Int32Array(cap);
+    this.corr = new Int32Array(cap);
+    this.ts = new Float64Array(cap);
+    this.dur = new Float64Array(cap);
+    this.sev = new Uint8Array(cap);
+  }
+  toBatch(strings: string[]): ScanBatch {
+    const n = this.n;
+    const cut = <T extends { subarray(a: number, b: number): T; slice(a: number, b: number): T }>(a: T): T => (n === this.cap ? a : a.slice(0, n));
+    return {
+      n,
+      offset: cut(this.offset),
+      len: cut(this.len),
+      line: cut(this.line),
+      kind: cut(this.kind),
+      type: cut(this.type),
+      run: cut(this.run),
+      flow: cut(this.flow),
+      flowId: cut(this.flowId),
+      parent: cut(this.parent),
+      step: cut(this.step),
+      failureClass: cut(this.failureClass),
+      tags: cut(this.tags),
+      corr: cut(this.corr),
+      ts: cut(this.ts),
+      dur: cut(this.dur),
+      sev: cut(this.sev),
+      raws: this.raws,
+      strings,
+      malformed: this.malformed,
+      warnings: this.warnings,
+    };
+  }
+}
+
+/** Interns the strings of one batch; `take()` returns its table and starts the next batch's. */
+class Interner {
+  private ids = new Map<string, number>();
+  private fresh: string[] = [];
+  private readonly lastS: (string | undefined)[] = [];
+  private readonly lastId: number[] = [];
+  /** `id` with a one-entry cache per field (`slot`): types, runs, flow names repeat line after line. */
+  idAt(slot: number, s: string | undefined): number {
+    if (s === undefined) return -1;
+    if (this.lastS[slot] === s) return this.lastId[slot];
+    const id = this.id(s);
+    this.lastS[slot] = s;
+    this.lastId[slot] = id;
+    return id;
+  }
+  id(s: string | undefined): number {
+    if (s === undefined) return -1;
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.fresh.length;
+      this.ids.set(s, id);
+      this.fresh.push(s);
+    }
+    return id;
+  }
+  take(): string[] {
+    const f = this.fresh;
+    this.fresh = [];
+    this.ids = new Map();
+    this.lastS.length = 0;
+    this.lastId.length = 0;
+    return f;
+  }
+}
+
+/** The fields of a light record, as `normalizeEvent(obj, 'flowscribe-v1')` would set them. */
+interface Light {
+  type: string;
+  runId?: string;
+  flow?: string;
+  flowId?: string;
+  parentFlowId?: string;
+  step?: string;
+  failureClass?: string;
+  tags: string[];
+  correlation?: Record<string, unknown>;
+  ts?: number;
+  durationMs?: number;
+  severity?: Severity;
+}
+
+const idStr = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
+
+/**
+ * The light fields of a v1 object without building the whole event (no `extra`): the same
+ * values `normalizeEvent` gives for canonical keys. `undefined` when an alias is present.
+ */
+export function lightFields(o: Record<string, unknown>, times?: TimestampReader): Light | undefined {
+  // A §1b alias of a light field is present: the full normaliser decides. Property loads, not
+  // hasOwnProperty: `o` comes from JSON.parse (no undefined values, and no alias is an
+  // Object.prototype member), and loads are cached per shape.
+  if (
+    o.type !== undefined || o.session_id !== undefined || o.ts !== undefined || o.time !== undefined || o.flow_name !== undefined ||
+    o.parent !== undefined || o.class !== undefined || o.error_class !== undefined || o.latency_ms !== undefined || o.elapsed_ms !== undefined
+  ) {
+    return undefined;
+  }
+  const t = o.event_type;
+  const ts = o.timestamp;
+  const c = o.correlation;
+  const d = o.duration_ms;
+  return {
+    type: typeof t === 'string' && t !== '' ? t : 'unknown',
+    runId: idStr(o.run_id),
+    flow: typeof o.flow === 'string' ? o.flow : undefined,
+    flowId: idStr(o.flow_id),
+    parentFlowId: idStr(o.parent_flow_id),
+    step: idStr(o.step),
+    failureClass: typeof o.failure_class === 'string' ? o.failure_class : undefined,
+    tags: (o.tags === undefined ? undefined : parseTags(o.tags)) ?? [],
+    correlation: typeof c === 'object' && c !== null && !Array.isArray(c) ? (c as Record<string, unknown>) : undefined,
+    ts: typeof ts === 'string' || typeof ts === 'number' ? (times ? times.read(ts) : parseTimestamp(ts)) : undefined,
+    durationMs: typeof d === 'number' && Number.isFinite(d) ? d : undefined,
+    severity: parseSeverity(o.severity),
+  };
+}
+
+/**
+ * Scans `[start, end)` of a file, calling `emit` with batches in file order; returns the line
+ * count. Synchronous; `shouldYield` lets a same-thread caller pause between batches (it is called
+ * after each emitted batch and may return a promise to wait on).
+ */
+export async function scanRange(
+  opts: ScanOptions,
+  emit: (b: ScanBatch) => void,
+  shouldYield?: () => Promise<void> | undefined,
+): Promise<ScanSummary> {
+  const batchRecords = opts.batchRecords ?? 16384;
+  // Under V8's external-string threshold (~1 MiB): a region's latin1 string then lives in the
+  // worker's young generation instead of as external memory, which forced a full GC every few
+  // regions (measured: half the worker's mark-compacts, ~10 MB of peak RSS).
+  const chunk = opts.chunkBytes ?? 1_000_000;
+  const maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+  const strings = new Interner();
+  const times = new TimestampReader();
+  const fd = openTrace(opts.file);
+  let g = new Growable(batchRecords);
+  let lineNo = 0;
+  const flush = async (): Promise<void> => {
+    await drainReady();
+    emit(g.toBatch(strings.take()));
+    g = new Growable(batchRecords);
+    const p = shouldYield?.();
+    if (p) await p;
+  };
+  const handle = (buf: Buffer, s: number, e: number, off: number, cutOff: boolean): void => {
+    lineNo++;
+    const r = parseJsonLine(buf, s, e, off, cutOff, maxLine);
+    if (r === undefined) return;
+    if (r.warnings) for (const reason of r.warnings) g.warnings.push({ line: lineNo, reason });
+    if (r.value === undefined) {
+      g.malformed.push({ line: lineNo, reason: r.error as string });
+      return;
+    }
+    record(r.value, e - s, off, r.warnings !== undefined);
+  };
+  /**
+   * Lines of an all-ASCII region: one string for the region (as a plain JSON.parse pass does),
+   * no per-line decoding. Anything unusual (CR, blank, a parse error, not an object, too long)
+   * goes through `handle`, so the result is the same.
+   */
+  const handleAscii = (buf: Buffer, from: number, to: number, pos: number): void => {
+    const text = buf.toString('latin1', from, to);
+    let ls = 0;
+    for (;;) {
+      const nl = text.indexOf('\n', ls);
+      if (nl < 0) break;
+      const len = nl - ls;
+      const c0 = text.charCodeAt(ls);
+      let v: unknown;
+      if (len > 0 && len <= maxLine && c0 === 0x7b && text.charCodeAt(nl - 1) !== 0x0d) {
+        try {
+          v = JSON.parse(text.slice(ls, nl));
+        } catch {
+          v = undefined;
+        }
+      }
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+        lineNo++;
+        record(v as Record<string, unknown>, len, pos + from + ls, false);
+      } else handle(buf, from + ls, from + nl, pos + from + ls, false);
+      ls = nl + 1;
+    }
+  };
+  /** After each record: a batch that reached `batchRecords` goes to `ready` (raw records too). */
+  const full = (): void => {
+    if (g.n === batchRecords) {
+      ready.push(g.toBatch(strings.take()));
+      g = new Growable(batchRecords);
+    }
+  };
+  const record = (obj: Record<string, unknown>, byteLen: number, off: number, warned: boolean): void => {
+    const i = g.n++;
+    g.offset[i] = off;
+    g.len[i] = byteLen;
+    g.line[i] = lineNo;
+    const type = obj.event_type ?? obj.type;
+    if (warned || (obj.v !== 1 && detectDialect(obj) !== 'flowscribe-v1') || type === 'session_start' || type === 'session_end') {
+      g.kind[i] = KIND_RAW;
+      g.raws.push(obj);
+      full();
+      return;
+    }
+    const ev = lightFields(obj, times) ?? normalizeEvent(obj, 'flowscribe-v1', { file: opts.file, line: lineNo, offset: off });
+    // A timestamp out of the Date range: a raw record, so the run builder records its located warning.
+    if (ev.type === 'session_start' || ev.type === 'session_end' || (ev.ts === undefined && timestampProblem(obj.timestamp ?? obj.ts ?? obj.time) !== undefined)) {
+      g.kind[i] = KIND_RAW;
+      g.raws.push(obj);
+      full();
+      return;
+    }
+    g.kind[i] = KIND_LIGHT;
+    g.type[i] = strings.idAt(0, ev.type);
+    g.run[i] = strings.idAt(1, ev.runId);
+    g.flow[i] = strings.idAt(2, ev.flow);
+    g.flowId[i] = strings.idAt(3, ev.flowId);
+    g.parent[i] = strings.idAt(4, ev.parentFlowId);
+    g.step[i] = strings.idAt(5, ev.step);
+    g.failureClass[i] = strings.idAt(6, ev.failureClass);
+    g.tags[i] = ev.tags.length === 0 ? -1 : strings.idAt(7, ev.tags.length === 1 ? ev.tags[0] : ev.tags.join('\u0001'));
+    // Depth-limited (bounded.ts): a correlation nested 100,000 deep must not overflow the stack.
+    g.corr[i] = ev.correlation ? strings.id(safeStringify(ev.correlation)) : -1;
+    g.ts[i] = ev.ts ?? NaN;
+    g.dur[i] = ev.durationMs ?? NaN;
+    g.sev[i] = severityCode(ev.severity);
+    full();
+  };
+  const ready: ScanBatch[] = [];
+  const drainReady = async (): Promise<void> => {
+    while (ready.length > 0) {
+      emit(ready.shift() as ScanBatch);
+      const p = shouldYield?.();
+      if (p) await p;
+    }
+  };
+  try {
+    let buf = Buffer.allocUnsafe(Math.min(chunk, Math.max(16, opts.end - opts.start + 1)));
+    let pos = opts.start; // file position of buf[0]
+    let fill = 0;
+    /** A line longer than maxLine being skipped without buffering (as JsonlTail does). */
+    let skip: { line: number; bytes: number } | undefined;
+    const tooLong = (bytes: number, cutOff: boolean): string =>
+      `line too long: ${bytes} bytes (limit ${maxLine}); skipped` + (cutOff ? ', and cut off (no newline at end of final file)' : '');
+    while (pos + fill < opts.end) {
+      if (fill === buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(buf.length * 2, maxLine + 1));
+        buf.copy(bigger, 0, 0, fill);
+        buf = bigger;
+      }
+      const n = fs.readSync(fd, buf, fill, Math.min(buf.length - fill, opts.end - pos - fill), pos + fill);
+      if (n <= 0) break;
+      const from = fill;
+      fill += n;
+      let ls = 0;
+      if (skip) {
+        const nl = buf.indexOf(10, from);
+        if (nl === -1 || nl >= fill) {
+          skip.bytes += fill;
+          pos += fill;
+          fill = 0;
+          continue;
+        }
+        skip.bytes += nl;
+        g.malformed.push({ line: skip.line, reason: tooLong(skip.bytes, false) });
+        skip = undefined;
+        ls = nl + 1;
+      }
+      const lastNl = buf.lastIndexOf(10, fill - 1);
+      if (lastNl >= ls && (pos > 0 || ls > 0 || buf[0] !== 0xef) && isAscii(buf.subarray(ls, lastNl + 1))) {
+        handleAscii(buf, ls, lastNl + 1, pos);
+        ls = lastNl + 1;
+        await drainReady();
+      } else {
+        for (let nl = buf.indexOf(10, Math.max(from, ls)); nl !== -1 && nl < fill; nl = buf.indexOf(10, ls)) {
+          handle(buf, ls, nl, pos + ls, false);
+          ls = nl + 1;
+          await drainReady();
+        }
+      }
+      if (ls > 0) {
+        buf.copy(buf, 0, ls, fill);
+        pos += ls;
+        fill -= ls;
+      }
+      if (fill > maxLine) {
+        lineNo++;
+        skip = { line: lineNo, bytes: fill };
+        pos += fill;
+        fill = 0;
+      }
+    }
+    if (skip) {
+      // Only the last range can end without a newline.
+      if (opts.final) g.malformed.push({ line: skip.line, reason: tooLong(skip.bytes, true) });
+      else {
+        lineNo--;
+        pos -= skip.bytes;
+      }
+    } else if (fill > 0 && opts.final) {
+      handle(buf, 0, fill, pos, true);
+      pos += fill;
+      fill = 0;
+    }
+    await flush();
+    return { lines: lineNo, end: pos };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Splits `[0, size)` into up to `parts` ranges whose boundaries sit just after a newline.
+ * Ranges may be fewer than `parts` (a line longer than 1 MiB at a boundary drops it).
+ */
+export function splitRanges(file: string, size: number, parts: number): { start: number; end: number }[] {
+  const bounds = [0];
+  const fd = openTrace(file);
+  try {
+    const probe = Buffer.allocUnsafe(64 * 1024);
+    for (let k = 1; k < parts; k++) {
+      let at = Math.max(bounds[bounds.length - 1], Math.floor((size * k) / parts));
+      let found = -1;
+      // Look for the next newline within 1 MiB; past that, drop the boundary (fewer ranges).
+      const limit = Math.min(size, at + (1 << 20));
+      while (at < limit && found < 0) {
+        const n = fs.readSync(fd, probe, 0, probe.length, at);
+        if (n <= 0) break;
+        const i = probe.indexOf(10);
+        if (i >= 0 && i < n) found = at + i + 1;
+        else at += n;
+      }
+      if (found < 0 || found >= size) break;
+      if (found > bounds[bounds.length - 1]) bounds.push(found);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  bounds.push(size);
+  const out: { start: number; end: number }[] = [];
+  for (let i = 0; i + 1 < bounds.length; i++) if (bounds[i + 1] > bounds[i]) out.push({ start: bounds[i], end: bounds[i + 1] });
+  return out;
+}

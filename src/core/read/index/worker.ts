@@ -1,0 +1,46 @@
+/**
+ * Worker-thread entry of the parallel index (bundled to dist/indexWorker.js by esbuild.mjs).
+ * Scans the byte range given in `workerData` ({@link ScanOptions}) and posts
+ * `{type: 'batch', batch}` messages (typed arrays transferred, not copied), then
+ * `{type: 'done', summary}` or `{type: 'error', message}`.
+ *
+ * Back-pressure: at most `window` batches are in flight; the parent posts `'ack'` for each batch
+ * it has merged. Ranges are merged in file order, so without this a later range would queue its
+ * whole output in memory while the main thread is still merging an earlier one.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { scanRange, type ScanBatch, type ScanOptions } from './scan';
+import { lowerThreadPriority } from '../threadPriority';
+
+const port = parentPort;
+if (port) {
+  lowerThreadPriority();
+  const opts = workerData as ScanOptions & { window?: number };
+  const window = Math.max(1, opts.window ?? Infinity);
+  let inFlight = 0;
+  let resume: (() => void) | undefined;
+  port.on('message', (m: unknown) => {
+    if (m !== 'ack') return;
+    inFlight--;
+    if (resume && inFlight < window) {
+      const r = resume;
+      resume = undefined;
+      r();
+    }
+  });
+  const transfer = (b: ScanBatch): ArrayBuffer[] =>
+    [b.offset, b.len, b.line, b.kind, b.type, b.run, b.flow, b.flowId, b.parent, b.step, b.failureClass, b.tags, b.corr, b.ts, b.dur, b.sev].map(
+      (a) => a.buffer as ArrayBuffer,
+    );
+  scanRange(
+    opts,
+    (batch) => {
+      inFlight++;
+      port.postMessage({ type: 'batch', batch }, transfer(batch));
+    },
+    () => (inFlight >= window ? new Promise<void>((r) => (resume = r)) : undefined),
+  ).then(
+    (summary) => port.postMessage({ type: 'done', summary }),
+    (e: unknown) => port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) }),
+  );
+}

@@ -1,0 +1,69 @@
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { AskContext } from '../../core/render/ask';
+import { askContextFor } from '../../core/render/askArtifacts';
+import type { Catalog } from '../../core/read/catalog';
+import type { Run } from '../../core/model/types';
+import type { FlowlensServices, RunRef } from '../services';
+
+/** The catalog of a folder's TraceWorkspace, read structurally (the workspace owns it). */
+export function catalogOf(services: FlowlensServices, folderKey: string): Catalog | undefined {
+  const ws = services.workspaces.get(folderKey) as unknown as { catalog?: Catalog } | undefined;
+  return ws?.catalog;
+}
+
+/** An AskContext for one folder: ra.yaml/flows.yaml from its catalog, paths mapped by the services. */
+export function askContext(services: FlowlensServices, folderKey: string, extra: { flowId?: string; budgetBytes?: number } = {}): AskContext {
+  const folder = services.folder(folderKey);
+  return askContextFor(catalogOf(services, folderKey), {
+    root: folder?.uri.fsPath,
+    resolve: (file) => ({ path: services.resolveFile(folderKey, file).uri?.fsPath }),
+    ...extra,
+  });
+}
+
+/** Runs of a folder (or all), newest first. */
+export function runsOf(services: FlowlensServices, folderKey?: string): RunRef[] {
+  return services.allRuns().filter((r) => !folderKey || r.folderKey === folderKey);
+}
+
+/** A run by id, else the latest (optionally in one folder). */
+export function runOrLatest(services: FlowlensServices, runId?: string, folderKey?: string): RunRef | undefined {
+  return runId ? services.findRun(runId, folderKey) : services.latestRun(folderKey);
+}
+
+/** The run started just before `run` in the same folder (for `/diff`). */
+export function previousRun(services: FlowlensServices, ref: RunRef): Run | undefined {
+  const runs = runsOf(services, ref.folderKey)
+    .map((r) => r.run)
+    .filter((r) => r !== ref.run && (r.started ?? -Infinity) <= (ref.run.started ?? Infinity))
+    .sort((a, b) => (b.started ?? -Infinity) - (a.started ?? -Infinity));
+  return runs[0];
+}
+
+/** A file-name-safe form of an id. */
+export function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80) || '_';
+}
+
+/**
+ * Where generated files go (issue "AI hand-off": `.autodev/ask.md` and the run folder).
+ * - Trusted workspace: `<folder>/.autodev/` and, for a flowscribe v1 run read from
+ *   `.autodev/runs/<id>/`, that run folder too. flowscribe 0.1 run folders (`runs/<ts>/`) are
+ *   never written: they hold the producer's own summary.md/ask.md, which we must not overwrite.
+ * - Restricted mode (untrusted workspace) or no folder: the extension's workspace storage only,
+ *   so Flowlens never modifies an untrusted workspace.
+ * The first directory is the primary one (opened and attached to chat).
+ */
+export function outputDirs(context: vscode.ExtensionContext, services: FlowlensServices, ref: RunRef): vscode.Uri[] {
+  const folder = services.folder(ref.folderKey);
+  if (!folder || !vscode.workspace.isTrusted) {
+    const base = context.storageUri ?? context.globalStorageUri;
+    return [vscode.Uri.joinPath(base, 'ask', safeName(ref.run.id))];
+  }
+  const dirs = [vscode.Uri.joinPath(folder.uri, '.autodev')];
+  const runDir = path.dirname(ref.run.primarySource);
+  const isV1RunFolder = path.basename(path.dirname(runDir)) === 'runs' && path.basename(path.dirname(path.dirname(runDir))) === '.autodev';
+  if (ref.run.dialect === 'flowscribe-v1' && isV1RunFolder) dirs.push(vscode.Uri.file(runDir));
+  return dirs;
+}

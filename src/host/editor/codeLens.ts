@@ -1,0 +1,39 @@
+import * as vscode from 'vscode';
+import { readConfig } from '../config';
+import { COMMANDS } from '../constants';
+import { lensTitle, type EditorIndex } from './editorIndex';
+import { forLabel } from '../../core/render/egress/surfaces';
+
+/**
+ * CodeLens above traced lines (where a flow starts) and on line 1 of flows.yaml `code_refs`
+ * targets: "orders/submit · 3 runs · 1 failed · p95 1.8 s ▲ SLA 1000". Click reveals the newest
+ * instance in the Runs view. Toggle: `flowlens.codeLens.enabled`.
+ */
+export class FlowCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.emitter.event;
+  private readonly disposables: vscode.Disposable[] = [this.emitter];
+
+  constructor(private readonly index: EditorIndex) {
+    this.disposables.push(
+      index.onDidChange(() => this.emitter.fire()),
+      vscode.workspace.onDidChangeConfiguration(e => { if (e.affectsConfiguration('flowlens.codeLens.enabled')) this.emitter.fire(); }),
+    );
+  }
+
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    if (!readConfig()['codeLens.enabled']) return [];
+    return this.index.lensesFor(doc.uri)
+      .filter(a => a.zeroBasedLine < doc.lineCount)
+      .sort((a, b) => a.zeroBasedLine - b.zeroBasedLine || Number(b.codeRef) - Number(a.codeRef))
+      .map(a => new vscode.CodeLens(new vscode.Range(a.zeroBasedLine, 0, a.zeroBasedLine, 0), {
+        // Trace text must not inject `$(icon)` syntax or control characters into the title (forLabel).
+        title: `$(pulse) ${forLabel(lensTitle(a.stats))}`,
+        tooltip: forLabel(a.codeRef ? `Listed in flows.yaml code_refs for ${a.stats.name}` : `Flow ${a.stats.name} is traced here`),
+        command: COMMANDS.revealInRuns,
+        arguments: [a.stats.latest],
+      }));
+  }
+
+  dispose(): void { for (const d of this.disposables) d.dispose(); }
+}

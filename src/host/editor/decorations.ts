@@ -1,0 +1,55 @@
+import * as vscode from 'vscode';
+import { readConfig } from '../config';
+import type { EditorIndex } from './editorIndex';
+import { forLabel, forMarkdown } from '../../core/render/egress/surfaces';
+import { safeMarkdown } from '../ui';
+
+/**
+ * Inline after-text ("✗ DATA.EMPTY · vendor returned 0 rows") on lines where the latest run
+ * failed, plus an overview-ruler mark. Toggle: `flowlens.decorations.enabled`.
+ */
+export class FailureDecorations implements vscode.Disposable {
+  private readonly type = vscode.window.createTextEditorDecorationType({
+    isWholeLine: true,
+    overviewRulerColor: new vscode.ThemeColor('testing.iconFailed'),
+    overviewRulerLane: vscode.OverviewRulerLane.Right,
+    after: {
+      color: new vscode.ThemeColor('testing.iconFailed'),
+      margin: '0 0 0 2em',
+      fontStyle: 'italic',
+    },
+  });
+  private readonly disposables: vscode.Disposable[] = [this.type];
+
+  constructor(private readonly index: EditorIndex) {
+    this.disposables.push(
+      index.onDidChange(() => this.updateAll()),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.updateAll()),
+      vscode.workspace.onDidChangeConfiguration(e => { if (e.affectsConfiguration('flowlens.decorations.enabled')) this.updateAll(); }),
+    );
+    this.updateAll();
+  }
+
+  updateAll(): void {
+    const on = readConfig()['decorations.enabled'];
+    for (const editor of vscode.window.visibleTextEditors) {
+      if (!on || editor.document.uri.scheme !== 'file') { editor.setDecorations(this.type, []); continue; }
+      const opts: vscode.DecorationOptions[] = [];
+      for (const f of this.index.failuresFor(editor.document.uri)) {
+        if (f.zeroBasedLine >= editor.document.lineCount) continue;
+        const hover = safeMarkdown();
+        hover.appendMarkdown('**Flowlens** — ');
+        // f.text and f.runLabel are already redacted with the run's redactor (editorIndex.ts).
+        hover.appendMarkdown(forMarkdown(`${f.verdict} in run ${f.runLabel}: ${f.text}`));
+        opts.push({
+          range: new vscode.Range(f.zeroBasedLine, 0, f.zeroBasedLine, 0),
+          hoverMessage: hover,
+          renderOptions: { after: { contentText: `✗ ${forLabel(f.text, undefined, 90)}` } },
+        });
+      }
+      editor.setDecorations(this.type, opts);
+    }
+  }
+
+  dispose(): void { for (const d of this.disposables) d.dispose(); }
+}

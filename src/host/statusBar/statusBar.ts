@@ -1,0 +1,100 @@
+import * as vscode from 'vscode';
+import { COMMANDS } from '../constants';
+import { plural, relativeTime, runCounts } from '../format';
+import type { TraceServices } from '../services';
+import { appendField, appendSafe, safeMarkdown } from '../ui';
+import { forLabel } from '../../core/render/egress/surfaces';
+import { redactorFor } from '../redaction';
+import { problemsText } from '../log';
+
+/**
+ * The one owner of Flowlens's status bar item (docs/style.md habit 9): health of the latest run,
+ * rendered from the model after every change; hidden when the workspace has no traces.
+ */
+export class RunStatusBar implements vscode.Disposable {
+  private readonly item = vscode.window.createStatusBarItem('flowlens.status', vscode.StatusBarAlignment.Left, 50);
+  private readonly disposables: vscode.Disposable[] = [this.item];
+  private shown = false;
+
+  constructor(private readonly services: TraceServices) {
+    this.item.name = 'Flowlens';
+    this.item.command = COMMANDS.showFailures;
+    this.disposables.push(services.onDidChange(() => this.render()));
+    this.render();
+  }
+
+  /** Re-reads the model; also called while the first load is in progress. */
+  render(): void {
+    const latest = this.services.latestRun();
+    const problems = this.services.log?.count() ?? 0;
+    if (!latest) {
+      this.item.command = COMMANDS.showFailures;
+      if (this.services.stopped.size > 0 && !this.services.loading) {
+        this.item.command = COMMANDS.refreshRuns;
+        this.show('$(warning) partial · no run read', 'Flowlens: indexing was cancelled before a run was read. Click to read everything (Flowlens: Refresh Traces).');
+      } else if (this.services.loading) {
+        this.show('$(sync~spin) Flowlens', 'Flowlens: reading traces…');
+      } else if (problems > 0) {
+        // Click shows the log: why the files found gave no run.
+        this.item.command = COMMANDS.showLog;
+        this.show(`$(warning) no run · ${problemsText(problems)}`, `Flowlens found no runs. ${problemsText(problems)} — click to Show Log.`);
+      } else if ([...this.services.workspaces.values()].some(ws => safeSources(ws).length > 0)) {
+        this.show('$(circle-slash) no trace', 'Flowlens found trace files but no runs in them.');
+      } else {
+        this.item.hide();
+        this.shown = false;
+      }
+      return;
+    }
+    const { run } = latest;
+    const c = runCounts(run);
+    const bad = c.failed + c.exceptions;
+    let text: string;
+    if (bad) text = `$(error) ${bad} failed${run.status === 'running' ? ' · running' : ''}`;
+    else if (run.status === 'running') text = `$(sync~spin) running · ${plural(c.flows, 'flow')}`;
+    else if (run.status === 'crashed') text = `$(flame) crashed`;
+    else text = `$(pass) ${plural(c.flows, 'flow')}`;
+    const red = redactorFor(this.services.workspaces.get(latest.folderKey)?.catalog, run);
+    const md = safeMarkdown();
+    md.appendMarkdown('**Flowlens — latest run** ');
+    appendSafe(md, run.id, red, 200);
+    md.appendMarkdown('\n\n');
+    appendField(md, 'status', `${run.status}, ${relativeTime(run.started)}`, red);
+    if (run.app || run.mode) appendField(md, 'app', [run.app, run.mode].filter(Boolean).join(' · '), red);
+    appendField(md, 'flows', `${c.flows}: ${c.succeeded} succeeded, ${c.failed} failed, ${c.exceptions} exceptions, ${c.orphaned} orphaned${c.running ? `, ${c.running} running` : ''}`);
+    appendField(md, 'runs in workspace', String(this.services.allRuns().length));
+    if (problems > 0) md.appendMarkdown(`\n**${problemsText(problems)}** — Show Log: run "Flowlens: Show Log" (Output → Flowlens).\n`);
+    if (this.services.stopped.size > 0) {
+      // A cancelled index: what is shown is partial until the user reads everything again.
+      text = `$(warning) partial · ${text}`;
+      md.appendMarkdown('\n**Indexing was cancelled**: runs show what was read so far. Click to read everything (Flowlens: Refresh Traces).');
+      this.item.command = COMMANDS.refreshRuns;
+    } else {
+      md.appendMarkdown('\nClick to show failures.');
+      this.item.command = COMMANDS.showFailures;
+    }
+    this.show(text, md);
+    this.item.accessibilityInformation = { label: `Flowlens latest run ${forLabel(run.id, red, 200)}: ${text.replace(/\$\([^)]*\)\s*/g, '')}` };
+  }
+
+  /** What the item shows now (tests read it). */
+  get text(): string { return this.item.text; }
+  get visible(): boolean { return this.shown; }
+
+  private show(text: string, tooltip: string | vscode.MarkdownString): void {
+    this.item.text = text;
+    this.item.tooltip = tooltip;
+    this.item.show();
+    this.shown = true;
+  }
+
+  dispose(): void { for (const d of this.disposables) d.dispose(); }
+}
+
+function safeSources(ws: { sources(): unknown[] }): unknown[] {
+  try {
+    return ws.sources();
+  } catch {
+    return [];
+  }
+}
