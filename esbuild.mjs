@@ -1,4 +1,4 @@
-// Build: extension + CLI + worker bundles (Node, CJS), webview scripts (browser IIFE),
+// Build: extension + CLI + worker bundles (Node, CJS), the webview bundle (browser IIFE),
 // tests and benchmarks; copies sql.js's wasm next to the bundles (docs/style.md habit 13).
 import * as esbuild from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
@@ -36,10 +36,11 @@ const optional = [
 for (const [entry, outdir, name] of optional)
   if (existsSync(entry)) builds.push({ ...node, entryPoints: { [name]: entry }, outdir });
 
-const media = files('media', /\.ts$/).filter(f => !f.endsWith('.d.ts') && !f.includes('/lib/'));
-if (media.length) builds.push({
+// The webview: one entry, one bundle dist/media/dashboard.js (the name src/host/dashboard/panel.ts
+// loads); the other media/dashboard/*.ts files are its modules, not entries.
+builds.push({
   bundle: true, platform: 'browser', format: 'iife', target: 'es2022', sourcemap: false,
-  minify: production, entryPoints: media, outdir: 'dist/media', logLevel: 'warning',
+  minify: production, entryPoints: { dashboard: 'media/dashboard/main.ts' }, outdir: 'dist/media', logLevel: 'warning',
 });
 
 if (!production) {

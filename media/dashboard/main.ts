@@ -13,7 +13,7 @@ import {
   type HostMessage,
   type SelectionMsg,
   type WebviewMessage,
-} from '../src/views/dashboard/protocol';
+} from '../../src/host/dashboard/protocol';
 
 type Model = DashboardModel;
 type FlowRow = Model['flows'][number];
