@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { registerViews, type ViewsApi } from './host';
-import { registerAi, type AiApi } from './host/chat';
-import { registerDashboard, type DashboardApi } from './host/dashboard';
+import { registerAi, type AiApi } from './host/chat/register';
+import { registerDashboard, type DashboardApi } from './host/dashboard/register';
 
 /** What `activate` returns: each feature's handles (tests and other extensions use `services`). */
 export interface FlowlensApi extends ViewsApi {

@@ -6,7 +6,7 @@ import { FlowCodeLensProvider } from './editor/codeLens';
 import { COMMANDS, CONTEXT, GENERATE_ASK_PROMPT, VIEWS } from './constants';
 import { FailureDecorations } from './editor/decorations';
 import { FailureDiagnostics } from './failures/diagnostics';
-import { EditorIndex } from './editor/editorIndex';
+import { TraceLocations } from './editor/traceLocations';
 import { FailuresProvider } from './failures/failuresView';
 import { CatalogDiagnostics } from './editor/catalogDiagnostics';
 import { problemsText, registerLog, type FlowlensLog } from './log';
@@ -42,7 +42,7 @@ export function registerViews(context: vscode.ExtensionContext): ViewsApi {
   const failuresProvider = new FailuresProvider(services);
   const failuresView = vscode.window.createTreeView(VIEWS.failures, { treeDataProvider: failuresProvider, showCollapseAll: true });
   const statusBar = new RunStatusBar(services);
-  const index = new EditorIndex(services);
+  const index = new TraceLocations(services);
   const codeLens = new FlowCodeLensProvider(index);
   context.subscriptions.push(
     services, runsProvider, runsView, failuresProvider, failuresView, statusBar, index, codeLens,

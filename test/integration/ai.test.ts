@@ -8,7 +8,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { AiApi } from '../../src/host/chat/index';
+import type { AiApi } from '../../src/host/chat/register';
 import { AI_COMMANDS, PARTICIPANT_ID, TOOLS } from '../../src/host/chat/ids';
 import type { AskFiles } from '../../src/host/chat/prompt';
 import type { FlowlensServices } from '../../src/host/services';

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { readConfig } from '../config';
 import { COMMANDS } from '../constants';
-import { lensTitle, type EditorIndex } from './editorIndex';
+import { lensTitle, type TraceLocations } from './traceLocations';
 import { forLabel } from '../../core/render/egress/surfaces';
 
 /**
@@ -14,7 +14,7 @@ export class FlowCodeLensProvider implements vscode.CodeLensProvider, vscode.Dis
   readonly onDidChangeCodeLenses = this.emitter.event;
   private readonly disposables: vscode.Disposable[] = [this.emitter];
 
-  constructor(private readonly index: EditorIndex) {
+  constructor(private readonly index: TraceLocations) {
     this.disposables.push(
       index.onDidChange(() => this.emitter.fire()),
       vscode.workspace.onDidChangeConfiguration(e => { if (e.affectsConfiguration('flowlens.codeLens.enabled')) this.emitter.fire(); }),

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { readConfig } from '../config';
-import type { EditorIndex } from './editorIndex';
+import type { TraceLocations } from './traceLocations';
 import { forLabel, forMarkdown } from '../../core/render/egress/surfaces';
 import { safeMarkdown } from '../ui';
 
@@ -21,7 +21,7 @@ export class FailureDecorations implements vscode.Disposable {
   });
   private readonly disposables: vscode.Disposable[] = [this.type];
 
-  constructor(private readonly index: EditorIndex) {
+  constructor(private readonly index: TraceLocations) {
     this.disposables.push(
       index.onDidChange(() => this.updateAll()),
       vscode.window.onDidChangeVisibleTextEditors(() => this.updateAll()),
@@ -39,7 +39,7 @@ export class FailureDecorations implements vscode.Disposable {
         if (f.zeroBasedLine >= editor.document.lineCount) continue;
         const hover = safeMarkdown();
         hover.appendMarkdown('**Flowlens** — ');
-        // f.text and f.runLabel are already redacted with the run's redactor (editorIndex.ts).
+        // f.text and f.runLabel are already redacted with the run's redactor (traceLocations.ts).
         hover.appendMarkdown(forMarkdown(`${f.verdict} in run ${f.runLabel}: ${f.text}`));
         opts.push({
           range: new vscode.Range(f.zeroBasedLine, 0, f.zeroBasedLine, 0),

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FlowNode, TraceEvent } from '../../core/model/types';
 import { flowRollups } from '../../core/analyze/rollup';
+import { runFailures } from '../../core/analyze/queries';
 import { codeRefIndex, flowInfo } from './catalogInfo';
 import { forLabel } from '../../core/render/egress/surfaces';
 import { realInside } from '../../core/read/ingress/safeFile';
@@ -46,7 +47,7 @@ export interface LensAnchor {
  * File-keyed index for the editor features (decorations, CodeLens), rebuilt lazily after each
  * trace change so the editor providers never walk runs on every keystroke.
  */
-export class EditorIndex implements vscode.Disposable {
+export class TraceLocations implements vscode.Disposable {
   private failures: Map<string, LineFailure[]> | undefined;
   private lenses: Map<string, LensAnchor[]> | undefined;
   private readonly emitter = new vscode.EventEmitter<void>();
@@ -79,14 +80,15 @@ export class EditorIndex implements vscode.Disposable {
       const ref = this.services.latestRun(folderKey);
       if (!ref) continue;
       const red = redactorFor(this.services.workspaces.get(folderKey)?.catalog, ref.run);
-      for (const f of ref.run.flows.values()) {
-        const e = f.verdictEvent;
-        if ((f.verdict !== 'failed' && f.verdict !== 'exception') || !e?.file) continue;
+      // The failures of the run as every surface lists them (analyze/queries.ts).
+      for (const { flow: f, event: e } of runFailures(ref.run)) {
+        if (!e.file) continue;
         const at = this.services.resolveFile(folderKey, e.file);
         const uri = at.uri;
         if (!uri || !at.inside) continue;
+        const verdict = f ? (f.verdict === 'exception' ? 'exception' : 'failed') : e.type === 'exception' ? 'exception' : 'failed';
         const list = out.get(uri.toString()) ?? [];
-        list.push({ zeroBasedLine: zeroBasedLine(e.line), text: forLabel(failureSummary(e), red, 1000), verdict: f.verdict, folderKey, runId: ref.run.id, runLabel: forLabel(ref.run.id, red), flowId: f.id });
+        list.push({ zeroBasedLine: zeroBasedLine(e.line), text: forLabel(failureSummary(e), red, 1000), verdict, folderKey, runId: ref.run.id, runLabel: forLabel(ref.run.id, red), flowId: f?.id ?? '' });
         out.set(uri.toString(), list);
       }
     }
@@ -101,7 +103,7 @@ export class EditorIndex implements vscode.Disposable {
       out.set(uri.toString(), list);
     };
     for (const [folderKey, ws] of this.services.workspaces) {
-      const stats = new Map<string, FlowStats & { durations: number[]; runIds: Set<string> }>();
+      const stats = new Map<string, FlowStats & { runIds: Set<string> }>();
       const starts = new Map<string, { uri: vscode.Uri; line?: number; isStart: boolean }>();
       const runs = ws.runs();
       for (const run of runs) {
@@ -109,14 +111,12 @@ export class EditorIndex implements vscode.Disposable {
           if (!f.name) continue;
           let s = stats.get(f.name);
           if (!s) {
-            s = { name: f.name, runs: 0, instances: 0, failed: 0, durations: [], runIds: new Set(), latest: { folderKey, runId: run.id, flowId: f.id },
+            s = { name: f.name, runs: 0, instances: 0, failed: 0, runIds: new Set(), latest: { folderKey, runId: run.id, flowId: f.id },
               slaP95Ms: flowInfo(ws.catalog, f.name).slaP95Ms };
             stats.set(f.name, s);
           }
           s.instances++;
           s.runIds.add(run.id);
-          if (f.verdict === 'failed' || f.verdict === 'exception') s.failed++;
-          if (f.durationMs !== undefined) s.durations.push(f.durationMs);
           const at = firstLocated(f);
           if (!at?.file) continue;
           // One anchor per flow name and file: a v1 flow_start wins over the first event of a
@@ -141,7 +141,7 @@ export class EditorIndex implements vscode.Disposable {
           s.p95Ms = r.p95Ms;
           s.slaP95Ms = r.slaP95Ms;
           s.failed = r.failed + r.exceptions;
-        } else s.p95Ms = percentile(s.durations, 0.95);
+        }
       }
       for (const [key, at] of starts) {
         const s = stats.get(key.split('\u0000')[0]);
@@ -166,13 +166,6 @@ export class EditorIndex implements vscode.Disposable {
 
 function firstLocated(f: FlowNode): TraceEvent | undefined {
   return f.events.find(e => e.type === 'flow_start' && e.file) ?? f.events.find(e => e.file);
-}
-
-/** Nearest-rank percentile; undefined for no data. */
-export function percentile(values: number[], p: number): number | undefined {
-  if (!values.length) return undefined;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))];
 }
 
 /** "orders/submit · 3 runs · 1 failed · p95 1.8 s ▲ SLA 1000". */
