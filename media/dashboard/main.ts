@@ -1,33 +1,16 @@
 /**
- * Flowlens dashboard webview. Draws the DashboardModel the host computes (src/trace/dashboard.ts)
+ * Flowlens dashboard webview. Draws the DashboardModel the host computes (src/core/render/dashboard.ts)
  * and adds no business logic: it sorts, filters by the selected flow (by asking the host), and
  * formats. DOM is built with createElement/textContent only — trace data is never parsed as
  * HTML. Colours come from --vscode-* variables, read at draw time and re-read on theme change.
  */
 import Chart from 'chart.js/auto';
 import type { ChartConfiguration, Plugin } from 'chart.js';
-import {
-  isHostMessage,
-  type DashboardModel,
-  type DashboardQuery,
-  type HostMessage,
-  type SelectionMsg,
-  type WebviewMessage,
-} from '../../src/host/dashboard/protocol';
-
-type Model = DashboardModel;
-type FlowRow = Model['flows'][number];
-type TimelineRow = NonNullable<Model['timeline']>['rows'][number];
-type Loc = { file?: string; line?: number; resolvedPath?: string };
-
-interface VsCodeApi {
-  postMessage(msg: WebviewMessage): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+import { button, h, icon, type Child } from './dom';
+import { fmtMs, fmtPct, fmtTime, locText, runLabel, toLocalInput } from './format';
+import { persist, post, savedState } from './messaging';
+import { readPalette, seriesColors, verdictColor, type Palette } from './theme';
+import { isHostMessage, type DashboardQuery, type FlowRow, type HostMessage, type Loc, type Model, type SelectionMsg, type TimelineRow } from './types';
 
 // ---------------------------------------------------------------- state (kept across reloads)
 
@@ -40,7 +23,7 @@ interface ViewState {
   timelineSelected?: string;
 }
 
-const saved = vscode.getState() as Partial<ViewState> | undefined;
+const saved = savedState() as Partial<ViewState> | undefined;
 const state: ViewState = {
   query: saved?.query,
   sort: saved?.sort ?? { key: 'flow', dir: 1 },
@@ -53,11 +36,8 @@ function save(): void {
   if (saveTimer !== undefined) return;
   saveTimer = window.setTimeout(() => {
     saveTimer = undefined;
-    vscode.setState(state);
+    persist(state);
   }, 100);
-}
-function post(msg: WebviewMessage): void {
-  vscode.postMessage(msg);
 }
 
 let model: Model | undefined;
@@ -65,54 +45,7 @@ let query: DashboardQuery = state.query ?? { selection: { kind: 'latest' } };
 let loading = true;
 let live = false;
 
-// ---------------------------------------------------------------- DOM helpers (no innerHTML)
-
-type Child = Node | string | number | undefined | null | false;
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | number | boolean | undefined> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === undefined || v === false) continue;
-    if (k === 'class') el.className = String(v);
-    else el.setAttribute(k, v === true ? '' : String(v));
-  }
-  append(el, children);
-  return el;
-}
-function append(el: Element, children: Child[]): void {
-  for (const c of children) {
-    if (c === undefined || c === null || c === false) continue;
-    el.append(typeof c === 'number' ? String(c) : c);
-  }
-}
-function icon(name: string): HTMLElement {
-  return h('span', { class: `codicon codicon-${name}`, 'aria-hidden': 'true' });
-}
-/** A focusable button; Enter and Space activate it (native button behaviour). */
-function button(label: Child[], onClick: (ev: MouseEvent) => void, attrs: Record<string, string | boolean | undefined> = {}): HTMLButtonElement {
-  const b = h('button', { type: 'button', ...attrs }, ...label);
-  b.addEventListener('click', (ev) => {
-    ev.stopPropagation();
-    onClick(ev);
-  });
-  return b;
-}
-
-const fmtMs = (v: number | undefined | null): string => {
-  if (v === undefined || v === null || !Number.isFinite(v)) return '–';
-  if (v >= 10_000) return `${(v / 1000).toFixed(1)} s`;
-  if (v >= 1000) return `${(v / 1000).toFixed(2)} s`;
-  return `${Math.round(v * 10) / 10} ms`;
-};
-const fmtPct = (v: number | undefined): string => (v === undefined ? '–' : `${Math.round(v * 1000) / 10}%`);
-const fmtTime = (ms: number | undefined): string =>
-  ms === undefined ? '' : Number.isFinite(ms) && Math.abs(ms) <= 8.64e15 ? new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z') : 'invalid time';
-const baseName = (f: string): string => f.split(/[\\/]/).pop() ?? f;
-/** Short axis label of a run id: `20261118T140000Z-a1c3` → `11-18 a1c3`. */
-const runLabel = (id: string): string => {
-  const m = /^\d{4}(\d{2})(\d{2})T\d{6}Z?-(.+)$/.exec(id);
-  return m ? `${m[1]}-${m[2]} ${m[3]}` : id.length > 14 ? `${id.slice(0, 6)}…${id.slice(-6)}` : id;
-};
-const locText = (l: Loc): string => (l.file ? `${baseName(l.file)}${l.line ? `:${l.line}` : ''}` : '');
+// ---------------------------------------------------------------- links to code
 
 function locButton(l: Loc, label?: string): HTMLElement | string {
   if (!l.file) return '';
@@ -121,48 +54,7 @@ function locButton(l: Loc, label?: string): HTMLElement | string {
   return button([icon('go-to-file'), ' ', text], () => post({ type: 'openLocation', file: l.file as string, line: l.line }), { class: 'link', title, 'aria-label': title });
 }
 
-// ---------------------------------------------------------------- theme colours
-
-function cssVar(name: string, fallback: string): string {
-  const v = getComputedStyle(document.body).getPropertyValue(name).trim();
-  return v || fallback;
-}
-interface Palette {
-  fg: string;
-  muted: string;
-  grid: string;
-  green: string;
-  red: string;
-  orange: string;
-  yellow: string;
-  blue: string;
-  purple: string;
-  bg: string;
-  selection: string;
-  hover: string;
-  font: string;
-}
 let palette: Palette;
-function readPalette(): Palette {
-  return {
-    fg: cssVar('--vscode-foreground', '#cccccc'),
-    muted: cssVar('--vscode-descriptionForeground', '#999999'),
-    grid: cssVar('--vscode-editorWidget-border', cssVar('--vscode-panel-border', '#444444')),
-    green: cssVar('--vscode-charts-green', '#89d185'),
-    red: cssVar('--vscode-charts-red', '#f14c4c'),
-    orange: cssVar('--vscode-charts-orange', '#d18616'),
-    yellow: cssVar('--vscode-charts-yellow', '#cca700'),
-    blue: cssVar('--vscode-charts-blue', '#3794ff'),
-    purple: cssVar('--vscode-charts-purple', '#b180d7'),
-    bg: cssVar('--vscode-editor-background', '#1e1e1e'),
-    selection: cssVar('--vscode-list-activeSelectionBackground', '#04395e'),
-    hover: cssVar('--vscode-list-hoverBackground', '#2a2d2e'),
-    font: cssVar('--vscode-font-family', 'sans-serif'),
-  };
-}
-const verdictColor = (v: string): string =>
-  v === 'succeeded' ? palette.green : v === 'failed' ? palette.red : v === 'exception' ? palette.orange : v === 'orphaned' ? palette.purple : palette.blue;
-const seriesColors = (): string[] => [palette.blue, palette.orange, palette.green, palette.purple, palette.yellow, palette.red, palette.fg, palette.muted];
 
 // ---------------------------------------------------------------- skeleton
 
@@ -251,12 +143,6 @@ function exportRun(format: 'chrome' | 'mermaid'): void {
 
 function selectionKey(s: SelectionMsg): string {
   return s.kind;
-}
-
-function toLocalInput(ms: number): string {
-  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15 - 86_400_000) return '';
-  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
-  return d.toISOString().slice(0, 16);
 }
 
 function fillRunSelect(sel: HTMLSelectElement, m: Model, value: string | undefined, placeholder?: string): void {
@@ -571,7 +457,7 @@ function renderFailures(m: Model): void {
     }));
     chartIn(domainBox, 'failures:domain', () => ({
       type: 'bar',
-      data: { labels: f.byDomain.map((d) => d.domain), datasets: [{ label: 'failures', data: f.byDomain.map((d) => d.count), backgroundColor: f.byDomain.map((_, i) => seriesColors()[i % 8]), borderRadius: 2 }] },
+      data: { labels: f.byDomain.map((d) => d.domain), datasets: [{ label: 'failures', data: f.byDomain.map((d) => d.count), backgroundColor: f.byDomain.map((_, i) => seriesColors(palette)[i % 8]), borderRadius: 2 }] },
       options: baseOptions(),
     }));
   });
@@ -601,7 +487,7 @@ function renderEvents(m: Model): void {
   queueMicrotask(() => {
     chartIn(typeBox, 'events:type', () => ({
       type: 'bar',
-      data: { labels, datasets: e.types.map((t, i) => ({ label: t, data: e.runs.map((r) => r.byType[t] ?? 0), backgroundColor: seriesColors()[i % 8] })) },
+      data: { labels, datasets: e.types.map((t, i) => ({ label: t, data: e.runs.map((r) => r.byType[t] ?? 0), backgroundColor: seriesColors(palette)[i % 8] })) },
       options: baseOptions({ stacked: true, legend: true }),
     }));
     chartIn(sevBox, 'events:severity', () => ({
@@ -705,7 +591,7 @@ function drawTimeline(): void {
     if (r.startMs !== undefined) {
       const x = barX + (r.startMs / span) * barW;
       const bw = Math.max(2, ((r.durMs ?? 0) / span) * barW);
-      ctx.fillStyle = verdictColor(r.verdict);
+      ctx.fillStyle = verdictColor(palette, r.verdict);
       ctx.globalAlpha = r.verdict === 'running' || r.verdict === 'orphaned' ? 0.6 : 0.9;
       ctx.fillRect(x, y + 5, bw, ROW - 10);
       ctx.globalAlpha = 1;

@@ -1,0 +1,38 @@
+/**
+ * DOM helpers. Nodes are built with createElement, attributes and text nodes only: trace data is
+ * never parsed as HTML (no innerHTML / outerHTML / insertAdjacentHTML anywhere in the webview).
+ */
+
+export type Child = Node | string | number | undefined | null | false;
+
+export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | number | boolean | undefined> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    if (k === 'class') el.className = String(v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(el, children);
+  return el;
+}
+
+export function append(el: Element, children: Child[]): void {
+  for (const c of children) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(typeof c === 'number' ? String(c) : c);
+  }
+}
+
+export function icon(name: string): HTMLElement {
+  return h('span', { class: `codicon codicon-${name}`, 'aria-hidden': 'true' });
+}
+
+/** A focusable button; Enter and Space activate it (native button behaviour). */
+export function button(label: Child[], onClick: (ev: MouseEvent) => void, attrs: Record<string, string | boolean | undefined> = {}): HTMLButtonElement {
+  const b = h('button', { type: 'button', ...attrs }, ...label);
+  b.addEventListener('click', (ev) => {
+    ev.stopPropagation();
+    onClick(ev);
+  });
+  return b;
+}

@@ -1,0 +1,34 @@
+/**
+ * The only place that talks to VS Code: acquireVsCodeApi (callable once per webview), posting
+ * WebviewMessages, the view state VS Code keeps across reloads, and receiving HostMessages
+ * (checked with isHostMessage before anything reads them).
+ */
+import { isHostMessage, type HostMessage, type WebviewMessage } from './types';
+
+interface VsCodeApi {
+  postMessage(msg: WebviewMessage): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+
+export function post(msg: WebviewMessage): void {
+  vscode.postMessage(msg);
+}
+
+/** The view state saved by an earlier load of this panel, if any (not trusted: fields are optional). */
+export function savedState(): unknown {
+  return vscode.getState();
+}
+
+export function persist(state: unknown): void {
+  vscode.setState(state);
+}
+
+export function onHostMessage(handler: (msg: HostMessage) => void): void {
+  window.addEventListener('message', (e: MessageEvent) => {
+    if (isHostMessage(e.data)) handler(e.data);
+  });
+}
