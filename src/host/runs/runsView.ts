@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import type { FlowNode, Run, StepNode, TraceEvent, Verdict } from '../../core/model/types';
 import { flowInfo } from '../editor/catalogInfo';
-import { COMMANDS, CONTEXT, ITEM, PAGE_SIZE, VIEWS } from '../constants';
+import { COMMANDS } from '../commands';
+import { CONTEXT, ITEM, PAGE_SIZE, VIEWS } from '../constants';
 import { duration, eventLabel, failureSummary, flowDuration, isFailure, oneLine, plural, runDescription, shortLoc } from '../format';
 import { safeItem, appendSafe, type TooltipText } from '../ui';
 import { openCommand } from '../open';

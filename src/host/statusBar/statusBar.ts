@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { COMMANDS } from '../constants';
+import { COMMANDS } from '../commands';
 import { plural, relativeTime, runCounts } from '../format';
 import type { TraceServices } from '../services';
 import { appendField, appendSafe, safeMarkdown } from '../ui';

@@ -36,7 +36,7 @@ describe('sqlite pool: a reply that cannot be deserialised', function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-messageerror-'));
     const esbuild = createRequire(path.join(REPO, 'package.json'))('esbuild') as typeof import('esbuild');
     esbuild.buildSync({
-      entryPoints: [path.join(REPO, 'src', 'trace', 'sqlite', 'pool.ts')],
+      entryPoints: [path.join(REPO, 'src', 'core', 'read', 'sqlite', 'pool.ts')],
       bundle: true, platform: 'node', format: 'cjs', outfile: path.join(dir, 'pool.js'), logLevel: 'error',
     });
     fs.writeFileSync(path.join(dir, 'worker.js'), WORKER);
