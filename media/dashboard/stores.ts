@@ -1,0 +1,26 @@
+/** Stores: a card per Pulse, sovereignty or brainstem SQLite store (problems, stats, first 50 rows of each table). */
+import { h, icon } from './dom';
+import type { Model, Section } from './types';
+import { section } from './widgets';
+
+export function createStores(): Section {
+  const sec = section('stores', 'Stores', 'Pulse, sovereignty and brainstem SQLite stores in this workspace');
+
+  function render(m: Model): void {
+    if (!m.stores.length) {
+      sec.body.replaceChildren(h('p', { class: 'calm' }, icon('database'), ' No Pulse, sovereignty or brainstem stores in this workspace. Add one with the flowlens.extraStores setting.'));
+      return;
+    }
+    sec.body.replaceChildren(h('div', { class: 'card-grid wide' }, ...m.stores.map((s) => h('div', { class: 'card store' },
+      h('h3', { title: s.path }, icon('database'), ` ${s.name} `, h('span', { class: 'badge' }, s.kind)),
+      s.problems.length ? h('ul', { class: 'problems' }, ...s.problems.map((p) => h('li', {}, icon('warning'), ' ', p))) : '',
+      h('dl', { class: 'stats' }, ...s.stats.flatMap((x) => [h('dt', {}, x.label), h('dd', {}, x.value)])),
+      ...s.tables.map((t) => h('details', { open: s.tables.indexOf(t) < 2 },
+        h('summary', {}, t.title),
+        h('div', { class: 'table-wrap' }, h('table', { class: 'grid compact' },
+          h('thead', {}, h('tr', {}, ...t.columns.map((c, i) => h('th', { scope: 'col', class: i > 0 && typeof t.rows[0]?.[i] === 'number' ? 'num' : undefined }, c)))),
+          h('tbody', {}, ...t.rows.slice(0, 50).map((row) => h('tr', {}, ...row.map((v) => h('td', { class: typeof v === 'number' ? 'num' : undefined }, v)))))))))))));
+  }
+
+  return { el: sec.el, render };
+}
