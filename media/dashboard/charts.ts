@@ -1,7 +1,8 @@
 /**
- * Chart.js: one chart per key, created into a fixed-height box or updated in place, dropped when
- * its canvas left the page, redrawn from its config on a theme change; the shared axis/legend
- * options in theme colours, and the dashed SLA line plugin.
+ * Chart.js for the dashboard: one chart per key, created or updated in place, pruned when its
+ * canvas leaves the page, redrawn on a theme change. Charts go into fixed-height boxes (nothing
+ * jumps); baseOptions gives the shared axes and legend in theme colours; slaLinePlugin draws the
+ * dashed SLA line.
  */
 import Chart from 'chart.js/auto';
 import type { ChartConfiguration, Plugin } from 'chart.js';

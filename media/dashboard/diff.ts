@@ -1,6 +1,7 @@
 /**
- * Run diff: pick a base and a compared run (by default the run before the latest, and the latest),
- * then a summary by category and one row per changed flow (new, gone, newly failing, fixed, slower).
+ * Run diff section: a base and a compared run, a summary by category, and one row per changed flow
+ * (new, gone, newly failing, fixed, slower). The pickers default to the run before the latest and
+ * the latest.
  */
 import { button, h, icon } from './dom';
 import { state } from './state';

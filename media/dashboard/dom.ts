@@ -1,6 +1,6 @@
 /**
- * DOM helpers. Nodes are built with createElement, attributes and text nodes only: trace data is
- * never parsed as HTML (no innerHTML / outerHTML / insertAdjacentHTML anywhere in the webview).
+ * DOM helpers that build nodes from createElement, attributes and text only: trace data never goes
+ * through an HTML parser. No innerHTML, outerHTML or insertAdjacentHTML anywhere in the webview.
  */
 
 export type Child = Node | string | number | undefined | null | false;

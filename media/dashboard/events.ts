@@ -1,4 +1,4 @@
-/** Events: stacked counts per run by event type and by severity. */
+/** Events section: stacked counts per run by event type and by severity. */
 import { baseOptions, chartIn } from './charts';
 import { h } from './dom';
 import { runLabel } from './format';

@@ -1,6 +1,7 @@
 /**
- * Failures: charts by failure class and by domain, what changed against the previous run (new,
- * fixed, still failing) and the first and latest failure per flow, each with a link to the code.
+ * Failures section: charts by failure class and by domain, what changed against the previous run,
+ * and the first and latest failure per flow. Changes are new, fixed and still failing; every
+ * failure links to its code.
  */
 import { baseOptions, chartIn } from './charts';
 import { h, icon, type Child } from './dom';

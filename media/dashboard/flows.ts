@@ -1,5 +1,5 @@
 /**
- * Flows: one row per flow name over the selected runs (instances, success, p50/p95/max against the
+ * Flows section: one row per flow name over the selected runs (instances, success, p50/p95/max against the
  * SLA, top failure classes, last failure). Columns sort by click or Enter/Space; a row click or
  * Enter/Space focuses the page on that flow (or clears the focus).
  */

@@ -1,6 +1,6 @@
 /**
- * Latency: a card per flow with its p95 against the SLA, a histogram on the ra.yaml latency
- * buckets with the SLA line, and the p95 per run (points above the SLA in red).
+ * Latency section: a card per flow with its p95 against the SLA, a histogram on the ra.yaml
+ * latency buckets with the SLA line, and the p95 per run. Points above the SLA are red.
  */
 import type { ChartConfiguration } from 'chart.js';
 import { baseOptions, chartIn, slaLinePlugin } from './charts';

@@ -1,13 +1,14 @@
 /**
- * Flowlens dashboard webview: the entry (bundled as dist/media/dashboard.js). Draws the
- * DashboardModel the host computes (src/core/render/dashboard.ts) and adds no business logic: it
- * sorts, filters by the selected flow (by asking the host), and formats. DOM is built with
- * createElement/textContent only (dom.ts) — trace data is never parsed as HTML. Colours come from
- * --vscode-* variables (theme.ts), read at draw time and re-read on theme change.
+ * The dashboard webview's entry (dist/media/dashboard.js): builds the page from the section
+ * modules, draws each model the host sends, and wires the window. The model is the
+ * DashboardModel the host computes (src/core/render/dashboard.ts); the webview adds no business
+ * logic: it sorts, filters by the selected flow (by asking the host), and formats. DOM is built
+ * with createElement/textContent only (dom.ts) — trace data is never parsed as HTML. Colours come
+ * from --vscode-* variables (theme.ts), read at draw time and re-read on theme change.
  *
- * This file builds the page from its sections (header.ts, then flows, latency, failures, events,
- * timeline, diff, stores — one module each), draws each host model, and wires the window. All
- * mutable state is in state.ts; all traffic with VS Code goes through messaging.ts.
+ * Sections, in page order: header.ts, then flows, latency, failures, events, timeline, diff,
+ * stores (one module each). All mutable state is in state.ts; all traffic with VS Code goes
+ * through messaging.ts.
  */
 import { pruneCharts, redrawCharts } from './charts';
 import { createDiff } from './diff';

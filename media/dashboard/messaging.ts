@@ -1,7 +1,7 @@
 /**
- * The only place that talks to VS Code: acquireVsCodeApi (callable once per webview), posting
- * WebviewMessages, the view state VS Code keeps across reloads, and receiving HostMessages
- * (checked with isHostMessage before anything reads them).
+ * The only place that talks to VS Code: acquireVsCodeApi, posting messages, the view state kept
+ * across reloads, and host messages checked with isHostMessage. acquireVsCodeApi may be called
+ * once per webview, so it is called here, once.
  */
 import { isHostMessage, type HostMessage, type WebviewMessage } from './types';
 

@@ -1,4 +1,4 @@
-/** Stores: a card per Pulse, sovereignty or brainstem SQLite store (problems, stats, first 50 rows of each table). */
+/** Stores section: a card per Pulse, sovereignty or brainstem SQLite store (problems, stats, first 50 rows of each table). */
 import { h, icon } from './dom';
 import type { Model, Section } from './types';
 import { section } from './widgets';

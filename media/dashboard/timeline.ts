@@ -1,6 +1,6 @@
 /**
- * Run timeline: one row per flow of one run, nested by parent, drawn on its own canvas and
- * virtualised (only the visible rows are drawn; a spacer gives the scroll height). Hover shows the
+ * Run timeline section: one row per flow of one run, nested by parent, on its own virtualised
+ * canvas. Only the visible rows are drawn (a spacer gives the scroll height). Hover shows the
  * evidence, a click or Enter opens the code, arrow/Page/Home/End keys move the selection (announced
  * to screen readers). The head picks the run and exports it (Chrome trace, Mermaid).
  */
