@@ -6,6 +6,7 @@
 //       node test/e2e/codeserver.js version
 //       node test/e2e/codeserver.js serve NAME PORT FOLDER [VSIX]
 //                                    fresh profile NAME (+ VSIX installed), serve FOLDER until killed
+// @ts-check
 'use strict';
 const fs = require('fs');
 const net = require('net');
@@ -29,6 +30,11 @@ function installed() {
   return fs.existsSync(BIN) && spawnSync(BIN, ['--version'], { encoding: 'utf8' }).status === 0;
 }
 
+/**
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {import('child_process').SpawnSyncOptions} [opts]
+ */
 function run(cmd, args, opts) {
   const r = spawnSync(cmd, args, { stdio: 'inherit', ...opts });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal})`);
@@ -64,7 +70,11 @@ function ensureInstalled() {
   }
 }
 
-/** A fresh profile folder (user data, extensions, XDG dirs) under .ci/work/<name>; `settings` override SETTINGS. */
+/**
+ * A fresh profile folder (user data, extensions, XDG dirs) under .ci/work/<name>; `settings` override SETTINGS.
+ * @param {string} name
+ * @param {Record<string, unknown>} [settings]
+ */
 function profile(name, settings) {
   const dir = path.join(WORK, name);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -73,16 +83,25 @@ function profile(name, settings) {
   return dir;
 }
 
+/** @param {string} dir */
 function profileArgs(dir) {
   return ['--user-data-dir', path.join(dir, 'udd'), '--extensions-dir', path.join(dir, 'exts')];
 }
 
+/**
+ * @param {string} dir
+ * @param {Record<string, string>} [extra]
+ */
 function profileEnv(dir, extra) {
   // code-server writes ~/.config/code-server/config.yaml unless XDG dirs point elsewhere.
   return { ...process.env, XDG_CONFIG_HOME: path.join(dir, 'xdg'), XDG_DATA_HOME: path.join(dir, 'xdg'), ...extra };
 }
 
-/** Installs a .vsix into the profile (what a user's "Install from VSIX" does). */
+/**
+ * Installs a .vsix into the profile (what a user's "Install from VSIX" does).
+ * @param {string} dir
+ * @param {string} vsix
+ */
 function installVsix(dir, vsix) {
   const r = spawnSync(BIN, [...profileArgs(dir), '--install-extension', vsix, '--force'],
     { env: profileEnv(dir), encoding: 'utf8' });
@@ -91,15 +110,21 @@ function installVsix(dir, vsix) {
   return list.stdout.trim().split('\n').filter(Boolean);
 }
 
+/** @returns {Promise<number>} */
 function freePort() {
   return new Promise((resolve, reject) => {
     const s = net.createServer();
     s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+    s.listen(0, '127.0.0.1', () => { const { port } = /** @type {import('net').AddressInfo} */ (s.address()); s.close(() => resolve(port)); });
   });
 }
 
+/** @type {Set<number>} */
 const live = new Set();
+/**
+ * @param {number} pid
+ * @param {NodeJS.Signals} signal
+ */
 function killGroup(pid, signal) {
   try { process.kill(-pid, signal); } catch { /* already gone */ }
 }
@@ -113,6 +138,8 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
  * keeps Workspace Trust on (no --disable-workspace-trust; pair it with `settings`
  * {'security.workspace.trust.enabled': true}: a new folder then opens in restricted mode).
  * Returns {port, url, dir, pid, extensions, stop(), done (resolves with the exit code)}.
+ * @param {{name?: string, port?: number, vsix?: string, env?: Record<string, string>, folder?: string,
+ *   trust?: boolean, settings?: Record<string, unknown>, timeoutMs?: number}} [opts]
  */
 async function start({ name, port, vsix, env, folder, trust, settings, timeoutMs = 30000 } = {}) {
   ensureInstalled();
@@ -124,21 +151,26 @@ async function start({ name, port, vsix, env, folder, trust, settings, timeoutMs
     '--disable-update-check', ...(trust ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override',
     ...profileArgs(dir), ...(folder ? [folder] : [])], { env: profileEnv(dir, env), stdio: ['ignore', log, log], detached: true });
   fs.closeSync(log);
-  live.add(proc.pid);
-  let exited = null;
+  const pid = proc.pid;
+  if (pid === undefined) throw new Error(`code-server did not start (log: ${path.join(dir, 'cs.log')})`);
+  live.add(pid);
+  /** @type {number | null | undefined} the exit code once exited (null: killed by a signal) */
+  let exited;
+  /** @type {Promise<number | null>} */
   const done = new Promise(resolve => proc.on('exit', code => { exited = code; resolve(code); }));
   const url = `http://127.0.0.1:${port}`;
   const stop = async () => {
-    if (!live.has(proc.pid)) return;
-    killGroup(proc.pid, 'SIGTERM');
-    for (let i = 0; i < 20 && exited === null; i++) await new Promise(r => setTimeout(r, 100));
-    killGroup(proc.pid, 'SIGKILL');
-    live.delete(proc.pid);
+    if (!live.has(pid)) return;
+    killGroup(pid, 'SIGTERM');
+    // Polls the exit (up to 2 s) before the group is killed outright.
+    for (let i = 0; i < 20 && exited === undefined; i++) await new Promise(r => setTimeout(r, 100));
+    killGroup(pid, 'SIGKILL');
+    live.delete(pid);
   };
   const t0 = Date.now();
   while (Date.now() - t0 < timeoutMs) {
-    if (exited !== null) break;
-    try { if ((await fetch(`${url}/healthz`)).ok) return { port, url, dir, pid: proc.pid, extensions, stop, done }; } catch { /* not yet */ }
+    if (exited !== undefined) break;
+    try { if ((await fetch(`${url}/healthz`)).ok) return { port, url, dir, pid, extensions, stop, done }; } catch { /* not yet */ }
     await new Promise(r => setTimeout(r, 150));
   }
   await stop();
@@ -153,11 +185,17 @@ if (require.main === module) {
   try {
     if (cmd === 'install') { ensureInstalled(); console.log('code-server', spawnSync(BIN, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]); }
     else if (cmd === 'version') process.stdout.write(spawnSync(BIN, ['--version'], { encoding: 'utf8' }).stdout);
-    else if (cmd === 'serve') serve(...process.argv.slice(3)).catch(e => { console.error(e.message); process.exit(1); });
+    else if (cmd === 'serve') serve(process.argv[3], process.argv[4], process.argv[5], process.argv[6]).catch(e => { console.error(e.message); process.exit(1); });
     else { console.error('usage: codeserver.js install|version|serve NAME PORT FOLDER [VSIX]'); process.exit(2); }
-  } catch (e) { console.error(e.message); process.exit(1); }
+  } catch (e) { console.error(e instanceof Error ? e.message : e); process.exit(1); }
 }
 
+/**
+ * @param {string} name
+ * @param {string} port
+ * @param {string} folder
+ * @param {string} [vsix]
+ */
 async function serve(name, port, folder, vsix) {
   const srv = await start({ name, port: +port || undefined, folder: path.resolve(folder), vsix: vsix || undefined });
   if (srv.extensions.length) console.log('installed:', srv.extensions.join(', '));

@@ -6,12 +6,14 @@
 // trace text (no img/script/svg/iframe/a/…, no on* handler, no javascript: URL), no dialog
 // fired, hostile strings are shown as text, and no credential of the corpus appears in the
 // webview's text or attributes. Screenshot: test-results/screenshots/dashboard-hostile.png.
+// @ts-check
 'use strict';
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { test, runCommand, screenshot, ROOT } = require('./lib');
+const { test, screenshot, ROOT, settle, stableBox, openDashboard } = require('./lib');
 
+/** @type {{corpus(): {kind: 'hostile' | 'credentials', id: string, text: string, secret?: string}[], traceText(): string}} */
 const gen = require(path.join(ROOT, 'test', 'fixtures', 'hostile', 'generate.js'));
 const corpus = gen.corpus();
 
@@ -24,41 +26,22 @@ function hostileApp() {
   return dir;
 }
 
-/** The dashboard's document: the webview is an iframe (active-frame) inside an iframe. */
-async function dashboardFrame(page) {
-  for (let i = 0; i < 60; i++) {
-    for (const f of page.frames()) {
-      if (await f.locator('#root[data-flowlens="dashboard"]').count().catch(() => 0)) return f;
-    }
-    await page.waitForTimeout(500);
-  }
-  throw new Error('dashboard webview frame not found');
-}
-
-async function openDashboard(page) {
-  for (let i = 0; ; i++) {   // the command appears once the extension has activated
-    try {
-      await runCommand(page, 'Flowlens: Open Dashboard', { timeoutMs: 5000 });
-      break;
-    } catch (e) {
-      await page.keyboard.press('Escape');
-      if (i > 8) throw e;
-      await page.waitForTimeout(1500);
-    }
-  }
-  const frame = await dashboardFrame(page);
-  await frame.locator('table.flows-table').waitFor({ timeout: 30000 });
-  return frame;
-}
-
 /** Elements the dashboard never builds itself; any of them in #root came from trace text. */
 const FORBIDDEN = ['img', 'script', 'svg', 'iframe', 'object', 'embed', 'style', 'link', 'meta', 'base', 'form', 'a', 'b', 'details', 'video', 'audio', 'math'];
 
-/** What the webview's DOM holds: tag counts, suspicious attributes, scripts, text and attribute values. */
+/**
+ * What the webview's DOM holds: tag counts, suspicious attributes, scripts, text and attribute
+ * values. Runs inside the webview (frame.evaluate).
+ * @param {string[]} forbidden
+ */
 function inspectDom(forbidden) {
   const root = document.getElementById('root');
+  if (!root) throw new Error('no #root in the webview');
+  /** @type {Record<string, number>} */
   const tags = {};
+  /** @type {string[]} */
   const badAttrs = [];
+  /** @type {string[]} */
   const attrText = [];
   for (const el of root.querySelectorAll('*')) {
     const t = el.tagName.toLowerCase();
@@ -69,19 +52,20 @@ function inspectDom(forbidden) {
       if (/^(href|src|action|formaction|xlink:href|srcdoc)$/i.test(a.name)) badAttrs.push(`${t}[${a.name}=${a.value.slice(0, 60)}]`);
     }
   }
-  const scripts = [...document.querySelectorAll('script')].map((s) => ({ src: s.getAttribute('src') || '', nonce: s.nonce ? 'yes' : '', inline: s.textContent.slice(0, 300), inRoot: root.contains(s) }));
+  const scripts = [...document.querySelectorAll('script')].map((s) => ({ src: s.getAttribute('src') || '', nonce: s.nonce ? 'yes' : '', inline: (s.textContent ?? '').slice(0, 300), inRoot: root.contains(s) }));
   // <select> options are text too (run ids), and what a screen reader reads.
   return {
     forbiddenFound: forbidden.filter((t) => tags[t]),
     tags,
     badAttrs,
     scripts,
-    text: root.textContent,
+    text: root.textContent ?? '',
     attrText: attrText.join('\n'),
   };
 }
 
 test('dashboard: hostile trace text (corpus) renders as inert text, credentials not shown', { name: 'dashboard-hostile', timeoutMs: 240000, workspace: hostileApp(), viewport: { width: 1600, height: 1000 } }, async (page, ctx) => {
+  /** @type {string[]} */
   const dialogs = [];
   page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
   const frame = await openDashboard(page);
@@ -94,15 +78,15 @@ test('dashboard: hostile trace text (corpus) renders as inert text, credentials 
   const scroll = frame.locator('#timeline .timeline-scroll');
   let tipText = '';
   if (await scroll.count()) {
-    const box = await scroll.boundingBox();
+    const box = await stableBox(scroll);
     await page.mouse.move(box.x + box.width * 0.6, box.y + 24 + 11);
     const tip = frame.locator('#timeline .tooltip');
-    if (await tip.isVisible().catch(() => false)) tipText = (await tip.textContent()) || '';
+    // The tooltip follows the pointer on the next frame; a row without evidence shows none.
+    if (await tip.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false)) tipText = (await tip.textContent()) || '';
   }
-  await page.waitForTimeout(500);
 
   await frame.locator('#root').evaluate((el) => el.scrollIntoView());
-  await page.waitForTimeout(300);
+  await settle(frame);
   await screenshot(page, 'dashboard-hostile');
   const dom = await frame.evaluate(inspectDom, FORBIDDEN);
   // A 10 kB value (corpus "very-long") must not take over the page: tallest table row / card.
@@ -134,7 +118,7 @@ test('dashboard: hostile trace text (corpus) renders as inert text, credentials 
   // generate.js also writes each text as a key over itself (`evidence: {[t]: t}`): a text that is
   // itself a sensitive key (it holds `cookie`, `token`, …) makes its own value a secret of the run,
   // so run-scoped redaction (docs/security.md) rightly shows `[REDACTED]` for it everywhere.
-  const sensitive = (t) => /apikey|token|password|secret|auth|cookie|passwd|passphrase|credential|privatekey|accesskey|signingkey|encryptionkey/.test(t.toLowerCase().replace(/[\s_.-]+/g, ''));
+  const sensitive = (/** @type {string} */ t) => /apikey|token|password|secret|auth|cookie|passwd|passphrase|credential|privatekey|accesskey|signingkey|encryptionkey/.test(t.toLowerCase().replace(/[\s_.-]+/g, ''));
   const missing = printable.filter((e) => !dom.text.includes(sensitive(e.text) ? `hostile/${e.id}/[REDACTED]` : `hostile/${e.id}/${e.text}`)).map((e) => e.id);
   assert.deepStrictEqual(missing, [], 'hostile flow names shown verbatim as text');
   for (const e of corpus.filter((x) => x.kind === 'hostile')) {
@@ -146,7 +130,7 @@ test('dashboard: hostile trace text (corpus) renders as inert text, credentials 
     (dom.text.includes(e.secret) || dom.attrText.includes(e.secret) || tipText.includes(e.secret))).map((e) => e.id);
 
   await frame.locator('#failures').evaluate((el) => el.scrollIntoView());
-  await page.waitForTimeout(300);
+  await settle(frame);
   await screenshot(page, 'dashboard-hostile-failures');
   // Reported together (docs/reliability.md, Known problems 7–9).
   const problems = [];

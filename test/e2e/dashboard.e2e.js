@@ -4,11 +4,15 @@
 // that looks like HTML rendered as text. Screenshots: test-results/screenshots/dashboard-*.png.
 //
 // FLOWLENS_DEV_EXT=<folder> loads the extension from another folder (default: this repo).
+// @ts-check
 'use strict';
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { test, runCommand, screenshot, ROOT, DEMO } = require('./lib');
+const { test, runCommand, screenshot, ROOT, DEMO, until, settle, stableBox, dashboardFrame, openDashboard, recordWebviewStates } = require('./lib');
+
+/** @typedef {import('playwright-core').Page} Page */
+/** @typedef {import('playwright-core').Frame} Frame */
 
 const FETCH = 'data/fetch/minute_candles';
 const XSS = '<img src=x onerror=alert(1)>';
@@ -26,7 +30,11 @@ function v1Demo() {
   return dir;
 }
 
-/** flow_start lines of `flow` in every .autodev/runs/<id>/trace.jsonl of a workspace. */
+/**
+ * flow_start lines of `flow` in every .autodev/runs/<id>/trace.jsonl of a workspace.
+ * @param {string} workspace
+ * @param {string} flow
+ */
 function countFlowStarts(workspace, flow) {
   const runs = path.join(workspace, '.autodev', 'runs');
   let n = 0;
@@ -40,10 +48,14 @@ function countFlowStarts(workspace, flow) {
   return n;
 }
 
-/** Appends a failure for the live run's open MSFT fetch (f-0006), as the traced app would. */
+/**
+ * Appends a failure for the live run's open MSFT fetch (f-0006), as the traced app would.
+ * @param {string} workspace
+ */
 function failLiveRun(workspace) {
   const runs = path.join(workspace, '.autodev', 'runs');
   const id = fs.readdirSync(runs).find((n) => n.endsWith('-live'));
+  if (!id) throw new Error(`no live run in ${runs}`);
   const line = JSON.stringify({
     v: 1, event_type: 'failure', run_id: id, timestamp: new Date().toISOString(), flow: FETCH,
     flow_id: 'f-0006', step: 'validate', tags: ['MSFT'], failure_class: 'DATA.EMPTY', severity: 'error',
@@ -54,34 +66,13 @@ function failLiveRun(workspace) {
   fs.appendFileSync(path.join(workspace, '.autodev', 'trace.jsonl'), line);
 }
 
-/** The dashboard's document: the webview is an iframe (active-frame) inside an iframe. */
-async function dashboardFrame(page) {
-  for (let i = 0; i < 60; i++) {
-    for (const f of page.frames()) {
-      if (await f.locator('#root[data-flowlens="dashboard"]').count().catch(() => 0)) return f;
-    }
-    await page.waitForTimeout(500);
-  }
-  throw new Error('dashboard webview frame not found');
-}
-
-async function openDashboard(page) {
-  // The command appears once the extension has activated (workspaceContains:.autodev/...).
-  for (let i = 0; ; i++) {
-    try {
-      await runCommand(page, 'Flowlens: Open Dashboard', { timeoutMs: 5000 });
-      break;
-    } catch (e) {
-      await page.keyboard.press('Escape');
-      if (i > 8) throw e;
-      await page.waitForTimeout(1500);
-    }
-  }
-  const frame = await dashboardFrame(page);
-  await frame.locator('table.flows-table').waitFor({ timeout: 30000 });
-  return frame;
-}
-
+/**
+ * Picks a color theme and waits until the webview has redrawn in it.
+ * @param {Page} page
+ * @param {Frame} frame the dashboard's document
+ * @param {string} label
+ * @param {string} bodyClass
+ */
 async function setTheme(page, frame, label, bodyClass) {
   await runCommand(page, 'Preferences: Color Theme');
   const input = page.locator('.quick-input-widget .quick-input-box input');
@@ -91,10 +82,15 @@ async function setTheme(page, frame, label, bodyClass) {
   await row.click();
   await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 5000 }).catch(() => {});
   await frame.waitForFunction((c) => document.body.classList.contains(c), bodyClass, { timeout: 10000 });
-  await page.waitForTimeout(400);   // charts redraw on the body class change
+  // Charts redraw in the body-class observer, the timeline on the next animation frame.
+  await settle(frame);
 }
 
-/** The cells of a flows-table row as text. */
+/**
+ * The cells of a flows-table row as text.
+ * @param {Frame} frame
+ * @param {string} flow
+ */
 async function rowCells(frame, flow) {
   const row = frame.locator(`table.flows-table tr[data-flow="${flow}"]`);
   await row.waitFor({ timeout: 10000 });
@@ -120,7 +116,7 @@ test('dashboard: flows table, filter, themes, timeline, diff', { name: 'dashboar
   assert.match(cells[7], /DATA\.EMPTY 1/);
   assert.match(cells[7], /DATA\.INCOMPLETE 1/);
   assert.match(cells[8], /fetcher\.py:19/);
-  await page.waitForTimeout(500);
+  await settle(frame);
   await screenshot(page, 'dashboard-all-dark');
 
   // Sorting by p95 (descending on first activation) puts orders/submit (6 s timeout) first.
@@ -144,10 +140,10 @@ test('dashboard: flows table, filter, themes, timeline, diff', { name: 'dashboar
   await frame.locator('#latency .card h3', { hasText: FETCH }).waitFor();
   assert.strictEqual(await frame.locator('#latency .card').count(), 1);
   await frame.locator('#latency').scrollIntoViewIfNeeded();
-  await page.waitForTimeout(400);
+  await settle(frame);
   await screenshot(page, 'dashboard-filtered-latency');
   await frame.locator('#failures').scrollIntoViewIfNeeded();
-  await page.waitForTimeout(300);
+  await settle(frame);
   await screenshot(page, 'dashboard-failures');
   await frame.getByRole('button', { name: 'Clear the flow filter' }).click();
   await frame.locator('.chip').waitFor({ state: 'detached', timeout: 10000 });
@@ -164,13 +160,12 @@ test('dashboard: flows table, filter, themes, timeline, diff', { name: 'dashboar
   await frame.locator('#timeline select').selectOption('20261119T140000Z-b7d2');
   await frame.locator('#timeline .timeline-scroll[data-run="20261119T140000Z-b7d2"]').waitFor({ timeout: 10000 });
   await frame.locator('#timeline').scrollIntoViewIfNeeded();
-  await page.waitForTimeout(300);
-  const box = await frame.locator('#timeline .timeline-scroll').boundingBox();
+  const box = await stableBox(frame.locator('#timeline .timeline-scroll'));
   const y = box.y + 24 + 7 * 22 + 11;
   await page.mouse.move(box.x + box.width * 0.6, y);
   const tip = frame.locator('#timeline .tooltip');
   await tip.waitFor({ state: 'visible', timeout: 5000 });
-  const tipText = await tip.textContent();
+  const tipText = (await tip.textContent()) ?? '';
   console.log(`       timeline tooltip: ${JSON.stringify(tipText)}`);
   assert.match(tipText, /vendor returned 0 rows for NVDA/);
   assert.match(tipText, /"rows":0/);
@@ -200,7 +195,7 @@ test('dashboard: flows table, filter, themes, timeline, diff', { name: 'dashboar
   assert.match(diff[1], /^newly failing indicators\/ema\/compute/);
   assert.match(diff[2], /^slower data\/fetch\/minute_candles/);
   await frame2.locator('#diff').scrollIntoViewIfNeeded();
-  await page.waitForTimeout(300);
+  await settle(frame2);
   await screenshot(page, 'dashboard-diff');
   await frame2.locator('#stores').scrollIntoViewIfNeeded();
   await screenshot(page, 'dashboard-bottom');
@@ -208,30 +203,33 @@ test('dashboard: flows table, filter, themes, timeline, diff', { name: 'dashboar
   // 200% zoom (the browser build has no window zoom: half the CSS viewport lays out the same as
   // 200% of the full one): the toolbar and tables wrap instead of clipping.
   await page.setViewportSize({ width: 800, height: 500 });
-  await page.waitForTimeout(800);
+  // The workbench lays out again and the webview follows: wait until the webview is narrower.
+  await until(() => frame2.evaluate(() => document.documentElement.clientWidth < 800), { what: 'the webview to narrow to the 800 px window' });
+  await stableBox(frame2.locator('#flows'));
   await frame2.locator('#flows').scrollIntoViewIfNeeded();
-  await page.waitForTimeout(300);
+  await settle(frame2);
   await screenshot(page, 'dashboard-zoom');
   assert.deepStrictEqual(ctx.errors, []);
 });
 
 test('dashboard: trace text that looks like HTML renders as text', { name: 'dashboard-xss', timeoutMs: 180000, workspace: path.join(ROOT, 'test', 'fixtures', 'xss'), devExt }, async (page) => {
+  /** @type {string[]} */
   const dialogs = [];
   page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
   const frame = await openDashboard(page);
   await frame.locator(`table.flows-table tr[data-flow="${XSS}"]`).waitFor({ timeout: 15000 });
-  const text = await frame.locator('#root').textContent();
+  const text = (await frame.locator('#root').textContent()) ?? '';
   assert.ok(text.includes(XSS), 'the flow name is shown as text');
   assert.ok(text.includes(`reason ${XSS}`), 'the reason is shown as text');
   assert.ok(text.includes(`DATA.${XSS}`), 'the failure class is shown as text');
   assert.strictEqual(await frame.locator('img').count(), 0, 'no <img> element was created');
   // The evidence key, in the timeline tooltip (row 2: the child flow).
   await frame.locator('#timeline').scrollIntoViewIfNeeded();
-  const box = await frame.locator('#timeline .timeline-scroll').boundingBox();
+  const box = await stableBox(frame.locator('#timeline .timeline-scroll'));
   await page.mouse.move(box.x + box.width * 0.6, box.y + 24 + 22 + 11);
   const tip = frame.locator('#timeline .tooltip');
   await tip.waitFor({ state: 'visible', timeout: 5000 });
-  assert.ok((await tip.textContent()).includes(`{"${XSS}":"value ${XSS}","rows":0}`));
+  assert.ok(((await tip.textContent()) ?? '').includes(`{"${XSS}":"value ${XSS}","rows":0}`));
   assert.strictEqual(await frame.locator('img').count(), 0);
   await screenshot(page, 'dashboard-xss');
   assert.deepStrictEqual(dialogs, [], 'no dialog fired');
@@ -247,7 +245,8 @@ function bigRun() {
   fs.mkdirSync(path.join(dir, '.autodev'), { recursive: true });
   const runId = '20261120T080000Z-big1';
   const t0 = Date.parse('2026-11-20T08:00:00Z');
-  const ts = (ms) => new Date(t0 + ms).toISOString();
+  const ts = (/** @type {number} */ ms) => new Date(t0 + ms).toISOString();
+  /** @type {object[]} */
   const lines = [{ v: 1, event_type: 'session_start', run_id: runId, timestamp: ts(0), app: 'big' }];
   let n = 0;
   for (let b = 0; b < 50; b++) {
@@ -285,19 +284,20 @@ test('dashboard: the timeline of a 5,000-flow run stays readable', { name: 'dash
   // Jump to the last batch with the keyboard (End) and hover a failing child there.
   await scroll.focus();
   await page.keyboard.press('End');
-  await page.waitForTimeout(300);
   const tip = frame.locator('#timeline .tooltip');
   await tip.waitFor({ state: 'visible', timeout: 5000 });
-  // The last row is the 99th child of the 50th batch: {batch: 49, item: 98}.
-  assert.match(await tip.textContent(), /"batch":49,"item":98/);
+  // The last row is the 99th child of the 50th batch: {batch: 49, item: 98}. The keyboard tooltip
+  // may still show the row focus started on: wait for it to follow End (the assert reports it).
+  await tip.filter({ hasText: '"batch":49,"item":98' }).waitFor({ timeout: 5000 }).catch(() => {});
+  assert.match((await tip.textContent()) ?? '', /"batch":49,"item":98/);
   await page.keyboard.press('ArrowUp');
   await page.keyboard.press('ArrowUp');
   await page.keyboard.press('ArrowUp');
   await page.keyboard.press('ArrowUp');
   await page.keyboard.press('ArrowUp');
   // Five rows up: item 93.
-  assert.match(await tip.textContent(), /"batch":49,"item":93/);
-  await page.waitForTimeout(300);
+  assert.match((await tip.textContent()) ?? '', /"batch":49,"item":93/);
+  await settle(frame);
   await screenshot(page, 'dashboard-big-timeline');
   const cells = await rowCells(frame, 'batch/run');
   assert.strictEqual(cells[1], '50');
@@ -305,11 +305,14 @@ test('dashboard: the timeline of a 5,000-flow run stays readable', { name: 'dash
 
 test('dashboard: survives a window reload with its selection', { name: 'dashboard-reload', timeoutMs: 180000, workspace: v1Demo(), devExt }, async (page) => {
   let frame = await openDashboard(page);
+  const savedStates = await recordWebviewStates(frame);
   await frame.getByRole('button', { name: 'All runs' }).click();
   await frame.locator('.selection-label', { hasText: 'All runs' }).waitFor({ timeout: 15000 });
   await frame.locator(`table.flows-table tr[data-flow="${FETCH}"]`).click();
   await frame.locator('.chip', { hasText: FETCH }).waitFor({ timeout: 10000 });
-  await page.waitForTimeout(1000);   // the webview saves its state (debounced)
+  // The webview saves its state debounced: wait until the saved state holds all runs and the filter.
+  await until(async () => (await savedStates()).some((s) => s.includes('"kind":"all"') && s.includes(`"flowFilter":"${FETCH}"`)),
+    { what: 'the dashboard to save its selection and filter' });
   // An orderly reload (the workbench flushes editor state first), as a user's "Reload Window".
   await Promise.all([page.waitForNavigation({ timeout: 60000 }), runCommand(page, 'Developer: Reload Window')]);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });

@@ -2,11 +2,12 @@
 // the .vsix installed, the demo workspace), opens it once in headless chromium, waits for the
 // Flowlens container, saves test-results/screenshots/demo.png, and exits 0 when all that worked.
 //   node test/e2e/demo-check.js FOLDER VSIX [PORT]
+// @ts-check
 'use strict';
 const path = require('path');
 const cs = require('./codeserver');
 const { launch, openWorkbench, waitForWorkbench } = require('./workbench');
-const { PKG, openContainer, screenshot } = require('./lib');
+const { PKG, openContainer, screenshot, settle, unhover } = require('./lib');
 
 (async () => {
   const [folder, vsix, port] = process.argv.slice(2);
@@ -26,10 +27,9 @@ const { PKG, openContainer, screenshot } = require('./lib');
       // The demo works when its trees show the demo's runs (not a welcome or "Reading traces…").
       await page.locator('.sidebar .monaco-list-row').first().waitFor({ timeout: 90000 })
         .catch(async e => { await screenshot(page, 'demo-fail'); throw new Error('the Flowlens views show no rows: ' + e.message); });
-      await page.waitForTimeout(1000);
+      await settle(page);
     }
-    await page.mouse.move(900, 600);
-    await page.waitForTimeout(800);        // let the activity-bar hover fade
+    await unhover(page, 900, 600);         // let the activity-bar hover fade
     const file = await screenshot(page, 'demo');
     console.log(`screenshot: ${path.relative(process.cwd(), file)}`);
   } finally {

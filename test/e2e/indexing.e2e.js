@@ -3,24 +3,28 @@
 // can be cancelled). Clicking Cancel stops it, says so (a toast with "Read Everything", and
 // "partial" in the status bar), and keeps what was read; the toast's button or "Flowlens: Refresh
 // Traces" reads everything again and the notification goes away when it is done.
+// @ts-check
 'use strict';
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const cs = require('./codeserver');
-const { test, openContainer, runCommand, screenshot, notifications } = require('./lib');
+const { test, openContainer, runCommand, screenshot, notifications, unhover } = require('./lib');
 
 const RUN = '20261122T090000Z-big';
 
-/** A v1 rolling trace of `flows` flows (flow_start, checkpoint, success|failure): ~265 bytes a line. */
+/**
+ * A v1 rolling trace of `flows` flows (flow_start, checkpoint, success|failure): ~265 bytes a line.
+ * @param {number} flows
+ */
 function bigWorkspace(flows) {
   const dir = path.join(cs.WORK, 'ws', `indexing-${process.pid}`, 'big-trace');
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, '.autodev'), { recursive: true });
   const file = path.join(dir, '.autodev', 'trace.jsonl');
   const t0 = Date.UTC(2026, 10, 22, 9);
-  const iso = ms => new Date(ms).toISOString().replace('Z', '000Z');
-  const line = o => JSON.stringify(o).replace(/,"/g, ', "').replace(/":/g, '": ') + '\n';
+  const iso = (/** @type {number} */ ms) => new Date(ms).toISOString().replace('Z', '000Z');
+  const line = (/** @type {object} */ o) => JSON.stringify(o).replace(/,"/g, ', "').replace(/":/g, '": ') + '\n';
   fs.writeFileSync(file, line({ v: 1, event_type: 'session_start', run_id: RUN, timestamp: iso(t0), app: 'trader', mode: 'bench' }));
   const tickers = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'GOOG'];
   let chunk = '';
@@ -86,7 +90,6 @@ test('indexing: a big trace shows a cancellable progress notification; Refresh r
   assert.deepStrictEqual(after, [], 'unexpected Flowlens notifications: ' + after.join(' | '));
   await partial.waitFor({ state: 'hidden', timeout: 15000 });
   await runRow.waitFor({ timeout: 30000 });
-  await page.mouse.move(900, 600);
-  await page.waitForTimeout(500);
+  await unhover(page, 900, 600);
   await screenshot(page, 'indexing-done');
 });

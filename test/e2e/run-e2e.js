@@ -3,6 +3,7 @@
 //   node test/e2e/run-e2e.js                         extension loaded from source
 //   E2E_VSIX=flowlens.vsix node test/e2e/run-e2e.js  extension installed from a packaged .vsix
 //   E2E_GREP=smoke node test/e2e/run-e2e.js          only tests whose name contains "smoke"
+// @ts-check
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -11,7 +12,13 @@ const lib = require('./lib');
 const TEST_TIMEOUT = +(process.env.E2E_TEST_TIMEOUT_MS || 120000);
 const LABEL = process.env.E2E_LABEL || (process.env.E2E_VSIX ? 'e2e (installed .vsix)' : 'e2e');
 
+/**
+ * @param {Promise<unknown>} promise
+ * @param {number} ms
+ * @param {string} what
+ */
 function withTimeout(promise, ms, what) {
+  /** @type {NodeJS.Timeout | undefined} */
   let timer;
   return Promise.race([promise.finally(() => clearTimeout(timer)),
     new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms / 1000}s`)), ms); })]);
@@ -35,7 +42,7 @@ function withTimeout(promise, ms, what) {
       console.log(`  ok   ${t.name} (${((Date.now() - s) / 1000).toFixed(1)}s)`);
     } catch (e) {
       failed++;
-      console.log(`  FAIL ${t.name} (${((Date.now() - s) / 1000).toFixed(1)}s)\n       ${String(e && e.stack || e).split('\n').slice(0, 6).join('\n       ')}`);
+      console.log(`  FAIL ${t.name} (${((Date.now() - s) / 1000).toFixed(1)}s)\n       ${String(e instanceof Error && e.stack || e).split('\n').slice(0, 6).join('\n       ')}`);
     }
   }
   await lib.shutdown();

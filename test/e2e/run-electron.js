@@ -2,6 +2,7 @@
 // It downloads VS Code from Microsoft's update server, so it cannot run in this project's CI
 // (npm registry and Debian packages only); use it on a machine that can. `npm run build` first.
 //   node test/e2e/run-electron.js            (VSCODE_VERSION=1.100.3 by default)
+// @ts-check
 'use strict';
 const fs = require('fs');
 const path = require('path');

@@ -6,6 +6,7 @@
 // FLOWLENS_TESTS_DIR=<dir> runs the separate suite test/integration/<dir>/ instead (its own
 // index.ts; the default suite skips such folders); its optional suite.js exports
 // {name, trust, settings, prepare(workspace)} for the code-server profile and the scratch workspace.
+// @ts-check
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -26,6 +27,7 @@ const NAME = suite.name || (SUITE_DIR ? `integration-${SUITE_DIR}` : 'integratio
   const results = path.join(cs.WORK, `${NAME}-results.json`);
   fs.mkdirSync(cs.WORK, { recursive: true });
   fs.rmSync(results, { force: true });
+  /** @type {Record<string, string>} */
   const env = { FLOWLENS_RESULTS: results };
   if (process.env.FLOWLENS_GREP) env.FLOWLENS_GREP = process.env.FLOWLENS_GREP;
   // The main suite writes the activation timing here; `npm run bench` prints it (issue #7, target 6).
@@ -34,13 +36,17 @@ const NAME = suite.name || (SUITE_DIR ? `integration-${SUITE_DIR}` : 'integratio
   const workspace = scratchWorkspace(NAME);
   if (suite.prepare) suite.prepare(workspace);
   const browser = await launch();
+  /** @type {number | 'timeout' | undefined} */
   let code;
+  /** @type {string[]} */
   const consoleLog = [];
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 860 } });
-    let done;
+    /** @type {(code: number) => void} */
+    let done = () => {};
+    /** @type {Promise<number>} */
     const exited = new Promise(r => (done = r));
-    await page.exposeFunction('codeAutomationExit', c => done(c));
+    await page.exposeFunction('codeAutomationExit', (/** @type {number} */ c) => done(c));
     // The extension host's console (mocha's spec reporter included) is forwarded to the page's.
     page.on('console', m => {
       const line = `[${m.type()}] ${m.text().slice(0, 2000)}`;
@@ -48,7 +54,7 @@ const NAME = suite.name || (SUITE_DIR ? `integration-${SUITE_DIR}` : 'integratio
       if (process.env.VERBOSE) console.log('   ' + line.slice(0, 500));
     });
     await openWorkbench(page, { port: srv.port, folder: workspace, devExt: cs.ROOT, testsPath: TESTS });
-    code = await Promise.race([exited, new Promise(r => setTimeout(() => r('timeout'), TIMEOUT))]);
+    code = await Promise.race([exited, new Promise(/** @param {(v: 'timeout') => void} r */ r => setTimeout(() => r('timeout'), TIMEOUT))]);
     if (code !== 0) await screenshot(page, `${NAME}-fail`).catch(() => {});
     fs.writeFileSync(path.join(cs.WORK, `${NAME}-console.log`), consoleLog.join('\n') + '\n');
   } finally {

@@ -1,8 +1,9 @@
 // Smoke: the demo workspace opens in a real VS Code with Flowlens loaded, the extension is
 // running, and its activity-bar container (when contributed) or its commands are visible.
+// @ts-check
 'use strict';
 const assert = require('assert');
-const { test, PKG, openContainer, paletteCommands, runCommand, screenshot, notifications } = require('./lib');
+const { test, PKG, openContainer, paletteCommands, runCommand, screenshot, notifications, settle, unhover } = require('./lib');
 
 const contributes = PKG.contributes || {};
 const container = (contributes.viewsContainers?.activitybar || []).find(c => /^Flowlens/.test(c.title));
@@ -32,7 +33,7 @@ test('smoke: demo workspace opens with Flowlens running', async (page, ctx) => {
       await page.locator('.pane-header', { hasText: v.name }).first().waitFor({ timeout: 30000 });
     // The demo workspace has traces, so the container shows tree rows, not a welcome view.
     await page.locator('.sidebar .monaco-list-row').first().waitFor({ timeout: 90000 });
-    await page.waitForTimeout(1000);
+    await settle(page);
     console.log(`       ${ctx.elapsed()} container "${container.title}" shows ${views.length} view(s) with rows`);
   } else if (commandTitles.length) {
     const shown = await paletteCommands(page, 'Flowlens:');
@@ -43,7 +44,6 @@ test('smoke: demo workspace opens with Flowlens running', async (page, ctx) => {
   }
   const errors = (await notifications(page)).filter(m => /flowlens/i.test(m));
   assert.deepStrictEqual(errors, [], 'Flowlens notifications: ' + errors.join(' | '));
-  await page.mouse.move(900, 600);            // no hover tooltip in the picture
-  await page.waitForTimeout(800);
+  await unhover(page, 900, 600);              // no hover tooltip in the picture
   await screenshot(page, `smoke-${ctx.mode}`);
 });

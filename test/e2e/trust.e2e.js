@@ -11,12 +11,15 @@
 // `touch <BARRIER>` is typed into the terminal; once BARRIER exists, anything sent to that
 // terminal before it has run too. The failure's tooltip (hover) renders no command link either.
 // Screenshots: test-results/screenshots/trust-cannot-find.png, trust-tooltip.png.
+// @ts-check
 'use strict';
 const assert = require('assert');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { test, openContainer, runCommand, screenshot, ROOT } = require('./lib');
+const { test, openContainer, runCommand, screenshot, ROOT, row, until } = require('./lib');
+
+/** @typedef {import('playwright-core').Page} Page */
 
 const RUN = '20261206T120000Z-trust';
 const CLASS = 'TRUST.LINK';
@@ -42,7 +45,7 @@ function trustApp() {
   fs.mkdirSync(path.join(dir, '.autodev'), { recursive: true });
   fs.mkdirSync(path.join(dir, '.vscode'), { recursive: true });
   let s = 0;
-  const ev = (type, more) => JSON.stringify({ v: 1, event_type: type, run_id: RUN, timestamp: new Date(Date.UTC(2026, 11, 6, 12, 0, s++)).toISOString(), ...more });
+  const ev = (/** @type {string} */ type, /** @type {object} */ more) => JSON.stringify({ v: 1, event_type: type, run_id: RUN, timestamp: new Date(Date.UTC(2026, 11, 6, 12, 0, s++)).toISOString(), ...more });
   fs.writeFileSync(path.join(dir, '.autodev', 'trace.jsonl'), [
     ev('session_start', { app: 'trust-app' }),
     ev('flow_start', { flow: FLOW, flow_id: 't-1', step: 'fetch', file: FILE, line: 3 }),
@@ -54,28 +57,19 @@ function trustApp() {
   return dir;
 }
 
-/** Polls `fn` until it returns truthy; throws with `what` after timeoutMs. */
-async function until(what, fn, timeoutMs = 15000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 100));
-  }
-}
-
-function row(page, view, text) {
-  const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: view }) });
-  return pane.locator('.monaco-list-row', { hasText: text }).first();
-}
-
-/** Terminals open in the panel (the tabs list is always shown, see trustApp). */
+/**
+ * Terminals open in the panel (the tabs list is always shown, see trustApp).
+ * @param {Page} page
+ */
 function terminalCount(page) {
   return page.locator('.terminal-tabs-entry').count();
 }
 
-/** Types a shell line into the active terminal (focused through the palette). */
+/**
+ * Types a shell line into the active terminal (focused through the palette).
+ * @param {Page} page
+ * @param {string} line
+ */
 async function typeInTerminal(page, line) {
   await runCommand(page, 'Terminal: Focus Terminal');
   await page.locator('.terminal-wrapper.active .xterm-helper-textarea, .xterm-helper-textarea').first().focus();
@@ -83,8 +77,13 @@ async function typeInTerminal(page, line) {
   await page.keyboard.press('Enter');
 }
 
-/** What a rendered element offers as a link: every <a> (href and data-href), and anything with a command: URL. */
+/**
+ * What a rendered element offers as a link: every <a> (href and data-href), and anything with a
+ * command: URL. Runs in the page (locator.evaluate).
+ * @param {Element} root
+ */
 function linksIn(root) {
+  /** @type {{tag: string, href: string, dataHref: string, text: string}[]} */
   const out = [];
   for (const el of root.querySelectorAll('a, [href], [data-href]')) {
     out.push({ tag: el.tagName.toLowerCase(), href: el.getAttribute('href') || '', dataHref: el.getAttribute('data-href') || '', text: (el.textContent || '').slice(0, 80) });
@@ -108,7 +107,7 @@ test('trust: a command: link in a trace never runs from the "cannot find" notifi
   }
   await page.locator('.terminal-wrapper .xterm').first().waitFor({ timeout: 30000 });
   await typeInTerminal(page, `touch ${CONTROL}`);
-  await until('the control file typed into the terminal', () => fs.existsSync(CONTROL), 30000);
+  await until(() => fs.existsSync(CONTROL), { timeout: 30000, what: 'the control file typed into the terminal' });
   const terminalsBefore = await terminalCount(page);
   console.log(`       control: the terminal ran \`touch\` (${terminalsBefore} terminal tab(s))`);
   assert.ok(terminalsBefore >= 1, 'the terminal tab is listed (else "no new terminal" could not fail)');
@@ -171,7 +170,7 @@ test('trust: a command: link in a trace never runs from the "cannot find" notifi
 
   // Barrier: what the terminal was sent before this line has run once BARRIER exists.
   await typeInTerminal(page, `touch ${BARRIER}`);
-  await until('the barrier file typed into the terminal', () => fs.existsSync(BARRIER), 30000);
+  await until(() => fs.existsSync(BARRIER), { timeout: 30000, what: 'the barrier file typed into the terminal' });
   const terminalsAfter = await terminalCount(page);
   console.log(`       after the clicks: SENTINEL ${fs.existsSync(SENTINEL) ? 'CREATED' : 'absent'}, ${terminalsAfter} terminal tab(s)`);
   if (fs.existsSync(SENTINEL)) problems.push(`a click in the toast ran the trace's sendSequence: ${SENTINEL} exists`);
@@ -187,6 +186,7 @@ test('trust: a command: link in a trace never runs from the "cannot find" notifi
   // The hover shows after a delay while the pointer rests on the row: rest there, poll, retry.
   for (let attempt = 1; ; attempt++) {
     const box = await again.boundingBox();
+    if (!box) throw new Error('the failure row has no box (not rendered)');
     await page.mouse.move(box.x + 60, box.y + box.height / 2, { steps: 3 });
     if (await hover.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false)) break;
     if (attempt >= 4) throw new Error('the failure\'s tooltip did not show on hover');

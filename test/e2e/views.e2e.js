@@ -1,46 +1,59 @@
 // What a person sees: the Flowlens container on the demo workspace, a failing run expanded, a
 // failure clicked open at its source line, the status bar, a palette command, Problems and the
 // editor decorations. Screenshots of each view land in test-results/screenshots/views-*.png.
+// @ts-check
 'use strict';
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { test, openContainer, runCommand, screenshot, statusBarItem } = require('./lib');
+const { test, openContainer, runCommand, screenshot, statusBarItem, row, settle, unhover: unhoverAt } = require('./lib');
 
-/** A row of the tree under the view pane titled `view` whose text contains `text`. */
-function row(page, view, text) {
-  const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: view }) });
-  return pane.locator('.monaco-list-row', { hasText: text }).first();
+/** @typedef {import('playwright-core').Page} Page */
+
+/**
+ * Moves the mouse off the trees so no hover tooltip covers a screenshot.
+ * @param {Page} page
+ */
+function unhover(page) {
+  return unhoverAt(page, 1000, 820);
 }
 
-/** Scrolls the (virtualised) tree of `view` until a row with `text` is rendered. */
-/** Moves the mouse off the trees so no hover tooltip covers a screenshot. */
-async function unhover(page) {
-  await page.mouse.move(1000, 820);
-  await page.waitForTimeout(200);
-}
-
+/**
+ * Scrolls the (virtualised) tree of `view` until a row with `text` is rendered.
+ * @param {Page} page
+ * @param {string} view
+ * @param {string | RegExp} text
+ */
 async function scrollTo(page, view, text, tries = 20) {
   const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: view }) });
   const target = row(page, view, text);
   for (let i = 0; i < tries; i++) {
     if (await target.isVisible()) return target;
     const box = await pane.locator('.monaco-list').first().boundingBox();
+    if (!box) break;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.wheel(0, 120);
-    await page.waitForTimeout(150);
+    await settle(page);       // the list renders the scrolled rows on the next frame
   }
   // A loaded machine can render the expanded rows late: poll for them (not a sleep).
   await target.waitFor({ timeout: 15000 });
   return target;
 }
 
+/**
+ * @param {Page} page
+ * @param {string} view
+ */
 async function rowTexts(page, view) {
   const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: view }) });
   return (await pane.locator('.monaco-list-row').allInnerTexts()).map(s => s.replace(/\s+/g, ' ').trim());
 }
 
-/** Drags the sidebar's edge so descriptions are readable in the screenshots. */
+/**
+ * Drags the sidebar's edge so descriptions are readable in the screenshots.
+ * @param {Page} page
+ * @param {number} width
+ */
 async function widenSidebar(page, width) {
   const side = await page.locator('.part.sidebar').boundingBox();
   if (!side || side.width >= width) return;
@@ -51,10 +64,14 @@ async function widenSidebar(page, width) {
   await page.mouse.up();
 }
 
-/** Appends a failure for the live run's open MSFT fetch, as the traced app would. */
+/**
+ * Appends a failure for the live run's open MSFT fetch, as the traced app would.
+ * @param {string} workspace
+ */
 function failLiveRun(workspace) {
   const runs = path.join(workspace, '.autodev', 'runs');
   const id = fs.readdirSync(runs).find(n => n.endsWith('-live'));
+  if (!id) throw new Error(`no live run in ${runs}`);
   const line = JSON.stringify({
     v: 1, event_type: 'failure', run_id: id, timestamp: new Date().toISOString(), flow: 'data/fetch/minute_candles',
     flow_id: 'f-0006', step: 'validate', tags: ['MSFT'], failure_class: 'DATA.EMPTY', severity: 'error',
@@ -85,7 +102,6 @@ test('views: runs, failures, jump to code, status bar, palette, problems', { nam
   await prep.waitFor({ timeout: 10000 });
   await prep.locator('.monaco-tl-twistie').click();
   await scrollTo(page, 'Runs', 'vendor returned 0 rows for NVDA');
-  await page.waitForTimeout(400);
   await unhover(page);
   await screenshot(page, 'views-runs');
 
@@ -99,7 +115,9 @@ test('views: runs, failures, jump to code, status bar, palette, problems', { nam
   const lineNo = (await activeLine.innerText()).trim();
   console.log(`       clicked failure → fetcher.py, active line ${lineNo}`);
   assert.strictEqual(lineNo, '15');
-  await page.waitForTimeout(800);     // CodeLens and decorations render asynchronously
+  // CodeLens renders asynchronously (the inline failure note only comes with the live failure below).
+  const editor = page.locator('.editor-group-container.active');
+  await editor.locator('.codelens-decoration').first().waitFor({ state: 'attached', timeout: 15000 });
   await unhover(page);
   await screenshot(page, 'views-failure-opened');
 
@@ -116,8 +134,9 @@ test('views: runs, failures, jump to code, status bar, palette, problems', { nam
   // The inline decoration (CSS ::after, so not DOM text) sits after the line's end: wrap lines
   // so the screenshot shows it.
   await runCommand(page, 'View: Toggle Word Wrap');
-  await page.waitForTimeout(600);
-  await unhover(page);
+  // The note is an `after` decoration of the latest run's failure lines (CSS content, not text).
+  await editor.locator('.view-line [class*="TextEditorDecorationType"]').first().waitFor({ state: 'attached', timeout: 15000 });
+  await unhover(page);      // settles too: the editor lays out the wrapped lines on the next frame
   await screenshot(page, 'views-live-failure');
 
   // A command from the palette: regroup failures by class.
@@ -125,17 +144,20 @@ test('views: runs, failures, jump to code, status bar, palette, problems', { nam
   await row(page, 'Failures', 'DATA.MISSING_COLUMN').waitFor({ timeout: 10000 });
   const kerr = await scrollTo(page, 'Failures', /KeyError: 'ema_21'.*indicators\.py:22/);
   await kerr.click();
-  await page.keyboard.press('ArrowRight');      // expand: the exception's stack frames
+  // The click opens indicators.py and the editor takes the focus (a key press would race it):
+  // once it has, expand the exception's stack frames with the twistie.
+  await page.locator('.tab.active', { hasText: 'indicators.py' }).waitFor({ timeout: 15000 });
+  if ((await kerr.getAttribute('aria-expanded')) !== 'true') await kerr.locator('.monaco-tl-twistie').click();
   await scrollTo(page, 'Failures', '<dictcomp>');
-  await page.waitForTimeout(300);
   await unhover(page);
   await screenshot(page, 'views-failures-by-class');
 
   // Failures only + Problems panel.
   await runCommand(page, 'Flowlens: Show Failures Only');
-  await page.waitForTimeout(500);
+  // The Runs view's title then offers the way back (its `flowlens.failuresOnly` context key is set).
+  await page.locator('.pane-header .action-label[aria-label^="Show All Flows"]').first().waitFor({ state: 'attached', timeout: 10000 });
   await runCommand(page, 'View: Focus Problems (Errors, Warnings, Infos)').catch(() => runCommand(page, 'View: Toggle Problems (Errors, Warnings, Infos)'));
-  await page.waitForTimeout(800);
+  await page.locator('.markers-panel .monaco-list-row').first().waitFor({ timeout: 10000 });
   await unhover(page);
   await screenshot(page, 'views-problems');
 });

@@ -4,19 +4,28 @@
 // the committed images/walkthrough/<image>.png that the walkthrough shows (1280×800 window,
 // cropped to the part the step is about):
 //   WALKTHROUGH_UPDATE=1 node test/e2e/run-e2e.js test/e2e/walkthrough.e2e.js
+// @ts-check
 'use strict';
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { test, PKG, ROOT, SHOTS, openContainer, runCommand, palette, screenshot } = require('./lib');
+const { test, PKG, ROOT, SHOTS, openContainer, runCommand, palette, screenshot, row, until, settle, unhover, stableBox, dashboardFrame } = require('./lib');
+
+/** @typedef {import('playwright-core').Page} Page */
+/** @typedef {{x: number, y: number, width: number, height: number}} Clip */
+/** @typedef {{id: string, description: string, media: {image: string}}} Step */
 
 const UPDATE = process.env.WALKTHROUGH_UPDATE === '1';
 /** Step ids to leave out while a feature is being built (WALKTHROUGH_SKIP=readDashboard). */
 const SKIP = new Set((process.env.WALKTHROUGH_SKIP || '').split(',').filter(Boolean));
 const WALKTHROUGH = (PKG.contributes.walkthroughs || []).find(w => w.id === 'flowlens.gettingStarted');
+/** @type {Record<string, Step>} */
 const STEP = Object.fromEntries((WALKTHROUGH?.steps || []).map(s => [s.id, s]));
 
-/** The command ids a step's description links to, in order. */
+/**
+ * The command ids a step's description links to, in order.
+ * @param {Step} step
+ */
 function links(step) {
   return [...step.description.matchAll(/\(command:([\w.-]+)[^)]*\)/g)].map(m => m[1]);
 }
@@ -24,13 +33,15 @@ function links(step) {
 /**
  * Saves the step's picture: test-results/screenshots/walkthrough-<name>.png always, and the
  * committed media file when updating. `clip` is a box in the 1280×800 window.
+ * @param {Page} page
+ * @param {string} stepId
+ * @param {Clip} clip
  */
 async function stepShot(page, stepId, clip) {
   const rel = STEP[stepId].media.image;
   const file = path.join(SHOTS, `walkthrough-${path.basename(rel)}`);
   fs.mkdirSync(SHOTS, { recursive: true });
-  await page.mouse.move(1270, 790);            // no hover tooltip in the picture
-  await page.waitForTimeout(300);
+  await unhover(page, 1270, 790);              // no hover tooltip in the picture
   await page.screenshot({ path: file, clip });
   if (UPDATE) fs.copyFileSync(file, path.join(ROOT, rel));
   const kb = Math.round(fs.statSync(file).size / 1024);
@@ -38,13 +49,11 @@ async function stepShot(page, stepId, clip) {
   assert.ok(kb <= 150, `${rel} is ${kb} KB; keep walkthrough images ≤ 150 KB`);
 }
 
-/** A row of the tree under the view pane titled `view` whose text contains `text`. */
-function row(page, view, text) {
-  const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: view }) });
-  return pane.locator('.monaco-list-row', { hasText: text }).first();
-}
-
-/** Drags the sidebar's edge so run and flow descriptions are readable. */
+/**
+ * Drags the sidebar's edge so run and flow descriptions are readable.
+ * @param {Page} page
+ * @param {number} width
+ */
 async function widenSidebar(page, width) {
   const side = await page.locator('.part.sidebar').boundingBox();
   if (!side || side.width >= width) return;
@@ -55,23 +64,35 @@ async function widenSidebar(page, width) {
   await page.mouse.up();
 }
 
-/** The box of a workbench part (e.g. '.part.sidebar', '.part.editor'), as a screenshot clip. */
+/**
+ * The box of a workbench part (e.g. '.part.sidebar', '.part.editor'), as a screenshot clip.
+ * @param {Page} page
+ * @param {string} selector
+ * @returns {Promise<Clip>}
+ */
 async function box(page, selector) {
   const b = await page.locator(selector).first().boundingBox();
   assert.ok(b, `${selector} is not on screen`);
   return { x: Math.floor(b.x), y: Math.floor(b.y), width: Math.ceil(b.width), height: Math.ceil(b.height) };
 }
 
-/** Activity bar + side bar + status bar, below the title bar. */
+/**
+ * Activity bar + side bar + status bar, below the title bar.
+ * @param {Page} page
+ */
 async function sideBar(page) {
   const side = await box(page, '.part.sidebar');
   return { x: 0, y: side.y, width: side.x + side.width, height: 800 - side.y };
 }
 
-/** Appends a failure for the live run's open MSFT fetch, as the traced app would (cf. views.e2e.js). */
+/**
+ * Appends a failure for the live run's open MSFT fetch, as the traced app would (cf. views.e2e.js).
+ * @param {string} workspace
+ */
 function failLiveRun(workspace) {
   const runs = path.join(workspace, '.autodev', 'runs');
   const id = fs.readdirSync(runs).find(n => n.endsWith('-live'));
+  if (!id) throw new Error(`no live run in ${runs}`);
   const line = JSON.stringify({
     v: 1, event_type: 'failure', run_id: id, timestamp: new Date().toISOString(), flow: 'data/fetch/minute_candles',
     flow_id: 'f-0006', step: 'validate', tags: ['MSFT'], failure_class: 'DATA.EMPTY', severity: 'error',
@@ -82,17 +103,11 @@ function failLiveRun(workspace) {
   fs.appendFileSync(path.join(workspace, '.autodev', 'trace.jsonl'), line);
 }
 
-/** The dashboard webview's document (cf. dashboard.e2e.js). */
-async function dashboardFrame(page) {
-  for (let i = 0; i < 60; i++) {
-    for (const f of page.frames())
-      if (await f.locator('#root[data-flowlens="dashboard"]').count().catch(() => 0)) return f;
-    await page.waitForTimeout(500);
-  }
-  throw new Error('dashboard webview frame not found');
-}
-
-/** Picks the run whose id contains `runText` in the "which run?" quick pick, if it appears. */
+/**
+ * Picks the run whose id contains `runText` in the "which run?" quick pick, if it appears.
+ * @param {Page} page
+ * @param {string} runText
+ */
 async function pickRun(page, runText) {
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: 15000 });
@@ -114,7 +129,6 @@ test('walkthrough: every step works on the demo workspace; pictures for each ste
   await widenSidebar(page, 520);
   await row(page, 'Runs', '-live').waitFor({ timeout: 60000 });
   await row(page, 'Runs', '20261119T140000Z-b7d2').waitFor({ timeout: 15000 });
-  await page.waitForTimeout(500);
   await stepShot(page, 'findTraces', await sideBar(page));
 
   // 2. Explore runs and flows: expand the failing b7d2 run and its root flow (Failures folded
@@ -132,7 +146,6 @@ test('walkthrough: every step works on the demo workspace; pictures for each ste
   await failing.waitFor({ timeout: 10000 });
   await failing.locator('.monaco-tl-twistie').click();
   await row(page, 'Runs', 'vendor returned 0 rows for NVDA').waitFor({ timeout: 10000 }).catch(() => undefined);
-  await page.waitForTimeout(500);
   await stepShot(page, 'exploreFlows', await sideBar(page));
   await runCommand(page, 'Flowlens: Show Failures Only');   // the step's first button
   await runCommand(page, 'Flowlens: Show All Flows');
@@ -151,7 +164,8 @@ test('walkthrough: every step works on the demo workspace; pictures for each ste
   await runCommand(page, 'View: Toggle Word Wrap');     // the inline note sits after the line's end
   // The note is an `after` decoration (CSS content, not text): wait for its decoration class.
   await page.locator('.editor-group-container.active .view-line [class*="TextEditorDecorationType"]').first().waitFor({ state: 'attached', timeout: 15000 });
-  await page.waitForTimeout(1200);            // CodeLens renders after the decorations
+  // CodeLens renders after the decorations.
+  await page.locator('.editor-group-container.active .codelens-decoration').first().waitFor({ state: 'attached', timeout: 15000 });
   await stepShot(page, 'jumpToFailure', await box(page, '.part.editor'));
 
   // 4. Read the dashboard: the webview panel (its document is an iframe inside an iframe).
@@ -161,7 +175,11 @@ test('walkthrough: every step works on the demo workspace; pictures for each ste
     await dash.locator('table.flows-table').waitFor({ timeout: 30000 });
     await runCommand(page, 'View: Close Primary Side Bar').catch(() => undefined);
     await runCommand(page, 'View: Close Other Editors in Group').catch(() => undefined);
-    await page.waitForTimeout(2500);            // charts draw after their data arrives
+    // The charts draw once their data arrives (the table above shows it has) and again when the
+    // webview is resized by closing the side bar: wait for its layout to stop moving, then a frame.
+    await dash.locator('#latency canvas').first().waitFor({ state: 'attached', timeout: 15000 });
+    await stableBox(dash.locator('#root'));
+    await settle(dash);
     await stepShot(page, 'readDashboard', await box(page, '.part.editor'));
     await runCommand(page, 'View: Close Editor').catch(() => undefined);
     await runCommand(page, 'View: Toggle Primary Side Bar Visibility').catch(() => undefined);
@@ -172,7 +190,8 @@ test('walkthrough: every step works on the demo workspace; pictures for each ste
   await pickRun(page, '20261119T140000Z-b7d2');
   await page.locator('.tab.active', { hasText: 'ask.md' }).waitFor({ timeout: 20000 });
   await runCommand(page, 'View: Close Primary Side Bar').catch(() => undefined);
-  await page.waitForTimeout(800);
+  await page.locator('.part.sidebar').waitFor({ state: 'hidden', timeout: 10000 });
+  await stableBox(page.locator('.part.editor'));
   const ed = await box(page, '.part.editor');
   await stepShot(page, 'generateAsk', { x: ed.x, y: ed.y, width: Math.min(1280 - ed.x, 900), height: 620 });
 
@@ -180,15 +199,24 @@ test('walkthrough: every step works on the demo workspace; pictures for each ste
   // no Copilot, so the picture is what Copilot is handed: the end of ask.md, with the ask itself.
   await runCommand(page, 'Flowlens: Ask Copilot');
   await pickRun(page, '20261119T140000Z-b7d2');
-  await page.waitForTimeout(2000);
-  const chat = await page.locator('.interactive-session').first().isVisible().catch(() => false);
-  const toast = await page.locator('.notification-toast', { hasText: /Flowlens/ }).first().isVisible().catch(() => false);
+  // Either the chat view opens or a notification says the prompt was copied (prompt.ts askCopilot).
+  const chatView = page.locator('.interactive-session').first();
+  const copied = page.locator('.notification-toast', { hasText: /Flowlens/ }).first();
+  await until(async () => (await chatView.isVisible()) || (await copied.isVisible()), { timeout: 15000, what: 'a chat view or a notification' })
+    .catch(() => undefined);
+  const chat = await chatView.isVisible().catch(() => false);
+  const toast = await copied.isVisible().catch(() => false);
   console.log(`       Ask Copilot: ${chat ? 'chat opened' : toast ? 'prompt copied, notification shown' : 'no chat view or notification in this host'}`);
   await page.keyboard.press('Escape');
   await page.locator('.tab', { hasText: 'ask.md' }).first().click();
   await page.locator('.editor-group-container.active .monaco-editor').first().click({ position: { x: 300, y: 200 } });
+  // Control+End moves the cursor to the last line: the status bar's "Ln N, Col M" follows.
+  const cursor = page.locator('.statusbar-item[id="status.editor.selection"]');
+  const cursorBefore = await cursor.innerText().catch(() => '');
   await page.keyboard.press('Control+End');
-  await page.waitForTimeout(800);
+  await until(async () => (await cursor.innerText().catch(() => cursorBefore)) !== cursorBefore, { timeout: 10000, what: 'the cursor to move to the end of ask.md' })
+    .catch(() => undefined);
+  await settle(page);
   const ed2 = await box(page, '.part.editor');
   await stepShot(page, 'askCopilot', { x: ed2.x, y: ed2.y, width: Math.min(1280 - ed2.x, 900), height: 620 });
 
@@ -197,6 +225,9 @@ test('walkthrough: every step works on the demo workspace; pictures for each ste
   await page.keyboard.press('Enter');
   await pickRun(page, 'Get started with Flowlens');
   await page.locator('.gettingStartedContainer', { hasText: 'Find your traces' }).first().waitFor({ timeout: 20000 });
-  await page.waitForTimeout(1500);
+  // The step's picture is loaded and the page has slid into place.
+  await page.waitForFunction(() => [...document.querySelectorAll('.gettingStartedContainer img')]
+    .every(img => img instanceof HTMLImageElement && img.complete), undefined, { timeout: 15000 });
+  await settle(page);
   await screenshot(page, 'walkthrough-page');
 });
