@@ -1,12 +1,35 @@
-import * as vscode from 'vscode';
-import { registerViews, type ViewsApi } from './host';
-import { registerAi, type AiApi } from './host/chat/register';
-import { registerDashboard, type DashboardApi } from './host/dashboard/register';
+import type * as vscode from 'vscode';
+import * as chat from './host/chat/register';
+import * as dashboard from './host/dashboard/register';
+import * as demo from './host/demo/register';
+import * as editor from './host/editor/register';
+import * as failures from './host/failures/register';
+import { toDisposable } from './host/lifecycle';
+import { registerLog, type FlowlensLog } from './host/log';
+import { registerOpenLocation } from './host/open';
+import * as runs from './host/runs/register';
+import { TraceServices, type FlowlensServices } from './host/services';
+import * as statusBar from './host/statusBar/register';
+import { TraceWatcher } from './host/watch';
 
-/** What `activate` returns: each feature's handles (tests and other extensions use `services`). */
+/** The shared services and the handles of the editor features (tests and other extensions use them). */
+export interface ViewsApi {
+  services: FlowlensServices;
+  runsProvider: runs.RunsApi['runsProvider'];
+  runsView: runs.RunsApi['runsView'];
+  failuresProvider: failures.FailuresApi['failuresProvider'];
+  statusBar: statusBar.StatusBarApi['statusBar'];
+  /** Output → Flowlens: problems found while reading traces. */
+  log: FlowlensLog;
+}
+
+export type { AiApi } from './host/chat/register';
+export type { DashboardApi } from './host/dashboard/register';
+
+/** What `activate` returns: each feature's handles. */
 export interface FlowlensApi extends ViewsApi {
-  ai: AiApi;
-  dashboard: DashboardApi;
+  ai: chat.AiApi;
+  dashboard: dashboard.DashboardApi;
   /**
    * How long activation took before any trace was read (traces load after `activate` returns):
    * `loadMs` = evaluating the bundle, `activateMs` = this function. Reported by the in-host suite.
@@ -14,15 +37,44 @@ export interface FlowlensApi extends ViewsApi {
   activation: { loadMs?: number; activateMs: number };
 }
 
-/** Composition root: each feature registers itself (docs/style.md habit 1). */
+/**
+ * The composition root, and nothing else: it owns the log and the services (one TraceWorkspace per
+ * folder, kept live by the watcher) and lets each feature register itself. Each feature folder of
+ * src/host has a `register(ctx, services)` returning its disposables (docs/decisions.md, "Host by
+ * feature"); every command id is in src/host/commands.ts.
+ */
 export function activate(context: vscode.ExtensionContext): FlowlensApi {
   const t0 = performance.now();
-  const views = registerViews(context);
-  const ai = registerAi(context, views.services);
-  const dashboard = registerDashboard(context, views.services);
-  const start = (globalThis as { __flowlensLoadStart?: number }).__flowlensLoadStart;
-  const activation = { loadMs: start !== undefined ? loadedAt - start : undefined, activateMs: performance.now() - t0 };
-  return { ...views, ai, dashboard, activation };
+  const log = registerLog(context); // Output → Flowlens and flowlens.showLog
+  const services = new TraceServices(context, log);
+  context.subscriptions.push(services, new TraceWatcher(services), registerOpenLocation(services));
+
+  const runsFeature = runs.register(context, services);
+  const failuresFeature = failures.register(context, services);
+  const statusBarFeature = statusBar.register(context, services);
+  const editorFeature = editor.register(context, services);
+  const chatFeature = chat.register(context, services);
+  const dashboardFeature = dashboard.register(context, services);
+  const demoFeature = demo.register(context, services);
+  context.subscriptions.push(...runsFeature, ...failuresFeature, ...statusBarFeature, ...editorFeature, ...chatFeature, ...dashboardFeature, ...demoFeature);
+
+  // Reading traces never happens inside activate(): discovery and parsing start on the next turn
+  // of the event loop, with progress in the status bar.
+  const start = setTimeout(() => { services.reload(); statusBarFeature.statusBar.render(); }, 0);
+  context.subscriptions.push(toDisposable(() => clearTimeout(start)));
+
+  const loadStart = (globalThis as { __flowlensLoadStart?: number }).__flowlensLoadStart;
+  return {
+    services,
+    log,
+    runsProvider: runsFeature.runsProvider,
+    runsView: runsFeature.runsView,
+    failuresProvider: failuresFeature.failuresProvider,
+    statusBar: statusBarFeature.statusBar,
+    ai: chatFeature.ai,
+    dashboard: dashboardFeature.dashboard,
+    activation: { loadMs: loadStart !== undefined ? loadedAt - loadStart : undefined, activateMs: performance.now() - t0 },
+  };
 }
 
 /** When the bundle finished evaluating (the last module body to run). */

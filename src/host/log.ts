@@ -16,7 +16,7 @@ import type { Catalog } from '../core/read/catalog';
 import { forTerminal } from '../core/render/egress/surfaces';
 import type { Redactor } from '../core/render/egress/redact';
 import type { TraceWorkspace } from '../core/read/workspace';
-import { COMMANDS } from './constants';
+import { COMMANDS } from './commands';
 import { redactorForRuns } from './redaction';
 
 /** Lines written per folder and refresh before a "… N more" line. */

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { COMMANDS } from './constants';
+import { COMMANDS } from './commands';
 import { forLabel, forNotification } from '../core/render/egress/surfaces';
 import { checkRegular, realInside } from '../core/read/ingress/safeFile';
 import type { TraceServices } from './services';
@@ -15,6 +15,14 @@ export interface LocationArg {
 /** The `command` a tree item uses to open a trace location. */
 export function openCommand(arg: LocationArg, title = 'Open Source'): vscode.Command {
   return { command: COMMANDS.openLocation, title, arguments: [arg] };
+}
+
+/**
+ * Registers `flowlens.openLocation`: every click on a run event, a failure, a stack frame, a
+ * CodeLens code_ref or a dashboard row that opens the editor goes through {@link openLocation}.
+ */
+export function registerOpenLocation(services: TraceServices): vscode.Disposable {
+  return vscode.commands.registerCommand(COMMANDS.openLocation, (arg: LocationArg) => openLocation(services, arg));
 }
 
 /** 1-based trace line → 0-based editor position at the edge (architecture.md conventions). Total: any value. */

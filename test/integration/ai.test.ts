@@ -9,7 +9,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { AiApi } from '../../src/host/chat/register';
-import { AI_COMMANDS, PARTICIPANT_ID, TOOLS } from '../../src/host/chat/ids';
+import { COMMANDS } from '../../src/host/commands';
+import { PARTICIPANT_ID, TOOLS } from '../../src/host/chat/ids';
 import type { AskFiles } from '../../src/host/chat/prompt';
 import type { FlowlensServices } from '../../src/host/services';
 import { OWN_MARK, stripOwnMark } from '../../src/core/read/ingress/safeWrite';
@@ -50,7 +51,7 @@ describe('ai', function () {
     const pkg = JSON.parse(fs.readFileSync(path.join(ext.extensionPath, 'package.json'), 'utf8'));
     const declared = new Set<string>(pkg.contributes.commands.map((c: { command: string }) => c.command));
     const registered = new Set(await vscode.commands.getCommands(true));
-    for (const c of Object.values(AI_COMMANDS)) {
+    for (const c of [COMMANDS.generateAskPrompt, COMMANDS.askCopilot]) {
       assert.ok(declared.has(c), `${c} missing from package.json`);
       assert.ok(registered.has(c), `${c} not registered`);
     }
@@ -67,7 +68,7 @@ describe('ai', function () {
   });
 
   it('generateAskPrompt writes a redacted ask.md, summary.md and copilot_init.md for a run', async () => {
-    const files = (await vscode.commands.executeCommand(AI_COMMANDS.generateAskPrompt, { runId: RUN, open: false })) as AskFiles;
+    const files = (await vscode.commands.executeCommand(COMMANDS.generateAskPrompt, { runId: RUN, open: false })) as AskFiles;
     assert.ok(files?.ask, 'the command returns the written files');
     const written = await read(files.ask);
     // Flowlens marks the files it writes (never replaces a file without the mark: issue 13).
@@ -88,7 +89,7 @@ describe('ai', function () {
   });
 
   it('generateAskPrompt focuses on one flow when given flowId', async () => {
-    const files = (await vscode.commands.executeCommand(AI_COMMANDS.generateAskPrompt, { runId: RUN, flowId: 'f-0008', open: false })) as AskFiles;
+    const files = (await vscode.commands.executeCommand(COMMANDS.generateAskPrompt, { runId: RUN, flowId: 'f-0008', open: false })) as AskFiles;
     const ask = await read(files.ask);
     assert.ok(ask.includes('`data/fetch/minute_candles` failed'));
     assert.ok(!ask.includes('### 1. `indicators/ema/compute`'), 'other flows\' issues are left out');
@@ -98,14 +99,14 @@ describe('ai', function () {
     const runs = api.services.allRuns();
     assert.ok(runs.some((r) => r.run.dialect === 'flowscribe-0.1'), 'the 0.1 runs are loaded');
     for (const r of runs) {
-      const files = (await vscode.commands.executeCommand(AI_COMMANDS.generateAskPrompt, { runId: r.run.id, folderKey: r.folderKey, open: false })) as AskFiles;
+      const files = (await vscode.commands.executeCommand(COMMANDS.generateAskPrompt, { runId: r.run.id, folderKey: r.folderKey, open: false })) as AskFiles;
       noSecrets(await read(files.ask), `ask.md of ${r.run.id}`);
       noSecrets(await read(files.summary), `summary.md of ${r.run.id}`);
     }
   });
 
   it('askCopilot opens chat with the file, or copies the prompt and says so', async () => {
-    const how = await vscode.commands.executeCommand<string>(AI_COMMANDS.askCopilot, { runId: RUN });
+    const how = await vscode.commands.executeCommand<string>(COMMANDS.askCopilot, { runId: RUN });
     assert.ok(how === 'chat' || how === 'clipboard', String(how));
     if (how === 'clipboard') {
       const clip = await vscode.env.clipboard.readText();

@@ -23,19 +23,9 @@ import type { FailureNode } from '../../src/host/failures/failuresView';
 import type { TreeNode } from '../../src/host/runs/runsView';
 import type { FlowlensApi } from '../../src/extension';
 import { DIAGNOSTIC_SOURCE, GENERATE_ASK_PROMPT } from '../../src/host/constants';
+import { until } from '../support/until';
 
 const EXTENSION_ID = 'flowlens.flowlens';
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** Characters that change what an editor shows (controls, bidi, zero-width, line separators). */
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
@@ -208,10 +198,10 @@ describe('hostile workspace (every surface)', function () {
 
     await api.services.refresh(folderKey);
     hostileIds = new Set([...corpus.map(e => `run-${e.id}-${e.text}`), CODE_RUN, LINK_RUN, SECRET_RUN]);
-    await until('the hostile runs to load', () => {
+    await until(() => {
       const ws = api.services.workspaces.get(folderKey);
       return !api.services.loading && ws && ws.runs().filter(r => hostileIds.has(r.id)).length === hostileIds.size;
-    }, 120000);
+    }, { timeout: 120000, what: 'the hostile runs to load' });
 
     // Every notification the extension asks for is recorded and answered "dismissed" (a modal
     // "Open anyway?" too), so nothing waits on a person. The test's `vscode` is the extension's
@@ -239,10 +229,10 @@ describe('hostile workspace (every surface)', function () {
     }
     // The next test files count the demo runs: re-read every folder and wait for it.
     (api.services as unknown as { reload(): void }).reload();
-    await until('the demo folder to reload', () => {
+    await until(() => {
       const ws = api.services.workspaces.get(folderKey);
       return !api.services.loading && ws && ws.runs().length > 0 && !ws.runs().some(r => hostileIds.has(r.id));
-    }, 120000);
+    }, { timeout: 120000, what: 'the demo folder to reload' });
   });
 
   it('reads every hostile run', () => {
@@ -327,13 +317,12 @@ describe('hostile workspace (every surface)', function () {
     const uri = vscode.Uri.file(path.join(folder, APP));
     await vscode.workspace.openTextDocument(uri);
     let got: vscode.CodeLens[] = [];
-    const t0 = Date.now();
-    while (Date.now() - t0 < 30000) {
+    // Until most corpus lines have their lens (or 30 s); the assertions below judge what came.
+    await until(async () => {
       got = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 1000)) ?? [];
       got = got.filter(l => l.command?.command?.startsWith('flowlens.'));
-      if (got.length >= corpus.length / 2) break;
-      await sleep(200);
-    }
+      return got.length >= corpus.length / 2;
+    }, { timeout: 30000, interval: 200, what: 'Flowlens CodeLens on most corpus lines' }).catch(() => undefined);
     assert.ok(got.length > 0, 'no Flowlens CodeLens on hostile_app.py');
     const bad: string[] = [];
     for (const l of got) {
@@ -346,10 +335,10 @@ describe('hostile workspace (every surface)', function () {
 
   it('diagnostics: messages without control characters, only on files inside the workspace', async () => {
     const appPy = vscode.Uri.file(path.join(folder, APP)).toString();
-    const all = await until('Flowlens diagnostics on hostile_app.py', () => {
+    const all = await until(() => {
       const d = vscode.languages.getDiagnostics().map(([u, ds]) => [u, ds.filter(x => x.source === DIAGNOSTIC_SOURCE)] as const).filter(([, ds]) => ds.length);
       return d.some(([u]) => u.toString() === appPy) && d;
-    });
+    }, { what: 'Flowlens diagnostics on hostile_app.py' });
     const roots = (vscode.workspace.workspaceFolders ?? []).map(f => f.uri.fsPath + path.sep);
     const bad: string[] = [];
     for (const [uri, ds] of all) {
@@ -428,7 +417,7 @@ describe('hostile workspace (every surface)', function () {
     for (const f of OUTSIDE_FILES) assert.ok(files.has(f), `control: the run has a failure at ${f}`);
     // Wait until Problems shows the run at all (its in-workspace failures), then look everywhere.
     const appPy = vscode.Uri.file(path.join(folder, APP)).toString();
-    await until('Flowlens diagnostics on hostile_app.py', () => vscode.languages.getDiagnostics().some(([u, ds]) => u.toString() === appPy && ds.some(d => d.source === DIAGNOSTIC_SOURCE)));
+    await until(() => vscode.languages.getDiagnostics().some(([u, ds]) => u.toString() === appPy && ds.some(d => d.source === DIAGNOSTIC_SOURCE)), { what: 'Flowlens diagnostics on hostile_app.py' });
     const roots = (vscode.workspace.workspaceFolders ?? []).map(f => f.uri.fsPath + path.sep);
     const outside = vscode.languages.getDiagnostics()
       .filter(([u, ds]) => ds.some(d => d.source === DIAGNOSTIC_SOURCE) && (u.scheme !== 'file' || !roots.some(r => u.fsPath.startsWith(r))))
@@ -503,16 +492,16 @@ describe('hostile workspace (every surface)', function () {
       { v: 1, event_type: 'flow_start', run_id: LIVE_RUN, timestamp: at(), flow: `live/${LINK}`, flow_id: 'l-1' },
     ].map(o => JSON.stringify(o)).join('\n') + '\n');
     await api.services.refresh(folderKey);
-    await until('the live run to show as running', () => api.services.findRun(LIVE_RUN, folderKey)?.run.status === 'running');
+    await until(() => api.services.findRun(LIVE_RUN, folderKey)?.run.status === 'running', { what: 'the live run to show as running' });
     const mark = shown.length;
     fs.appendFileSync(trace, [
       { v: 1, event_type: 'failure', run_id: LIVE_RUN, timestamp: at(), flow: `live/${LINK}`, flow_id: 'l-1', failure_class: 'TRUST.LINK', reason: `vendor said ${LINK}`, file: LINK, line: 1 },
       { v: 1, event_type: 'session_end', run_id: LIVE_RUN, timestamp: at(), status: 'failed' },
     ].map(o => JSON.stringify(o)).join('\n') + '\n');
     await api.services.refresh(folderKey);
-    await until('the live run to end', () => api.services.findRun(LIVE_RUN, folderKey)?.run.status === 'failed');
+    await until(() => api.services.findRun(LIVE_RUN, folderKey)?.run.status === 'failed', { what: 'the live run to end' });
     // ask_md: on_failure (the default) writes ask.md when a watched run ends, and says so.
-    const notes = await until('the run-ended notification', () => shown.length > mark && shown.slice(mark), 30000);
+    const notes = await until(() => shown.length > mark && shown.slice(mark), { timeout: 30000, what: 'the run-ended notification' });
     console.log(`      ${notes.map(n => `${n.kind}: ${n.message.slice(0, 120)}`).join(' | ')}`);
     const bad = notes.flatMap(notificationProblems);
     assert.deepStrictEqual(bad, [], summarise(bad));

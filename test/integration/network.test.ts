@@ -7,8 +7,8 @@ import * as assert from 'assert';
 import { createRequire } from 'module';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { ViewsApi } from '../../src/host/index';
-import { COMMANDS, GENERATE_ASK_PROMPT } from '../../src/host/constants';
+import type { ViewsApi } from '../../src/extension';
+import { COMMANDS } from '../../src/host/commands';
 
 const EXTENSION_ID = 'flowlens.flowlens';
 // The module objects themselves (what the extension's bundle gets from require), not the bundler's
@@ -87,7 +87,7 @@ describe('network guard', function () {
     await vscode.commands.executeCommand(COMMANDS.refreshRuns);
     const latest = api.services.latestRun();
     assert.ok(latest, 'a run to ask about');
-    await vscode.commands.executeCommand(GENERATE_ASK_PROMPT, { runId: latest.run.id, folderKey: latest.folderKey, open: false });
+    await vscode.commands.executeCommand(COMMANDS.generateAskPrompt, { runId: latest.run.id, folderKey: latest.folderKey, open: false });
     const all = await vscode.commands.getCommands(true);
     if (all.includes('flowlens.openDashboard')) {
       await vscode.commands.executeCommand('flowlens.openDashboard');

@@ -13,19 +13,9 @@ import type { FailureNode } from '../../src/host/failures/failuresView';
 import type { TreeNode } from '../../src/host/runs/runsView';
 import type { ViewsApi } from '../../src/host/index';
 import { COMMANDS, INTERNAL_COMMANDS, VIEWS } from '../../src/host/constants';
+import { until } from '../support/until';
 
 const EXTENSION_ID = 'flowlens.flowlens';
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 15000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 function label(item: vscode.TreeItem): string {
   return typeof item.label === 'string' ? item.label : item.label?.label ?? '';
@@ -135,10 +125,10 @@ describe('views', function () {
     const cmd = empty.item.command!;
     assert.strictEqual(cmd.command, COMMANDS.openLocation);
     await vscode.commands.executeCommand(cmd.command, ...(cmd.arguments ?? []));
-    const ed = await until('editor on fetcher.py', () => {
+    const ed = await until(() => {
       const e = vscode.window.activeTextEditor;
       return e && e.document.uri.fsPath.endsWith(path.join('trader', 'data', 'fetcher.py')) ? e : undefined;
-    });
+    }, { what: 'editor on fetcher.py' });
     assert.strictEqual(ed.document.uri.fsPath, path.join(root, 'trader', 'data', 'fetcher.py'));
     assert.strictEqual(ed.selection.start.line, 14, 'line 15 (1-based) is selected');
     assert.match(ed.document.lineAt(14).text, /DATA\.EMPTY/);
@@ -197,7 +187,7 @@ describe('views', function () {
     const ref = api.services.allRuns().find(r => r.run.id.includes('b7d2') && r.run.dialect === 'flowscribe-v1')!;
     const flow = [...ref.run.flows.values()].find(f => f.verdict === 'exception')!;
     await vscode.commands.executeCommand(COMMANDS.revealInRuns, { runId: ref.run.id, flowId: flow.id });
-    await until('selection', () => api.runsView.selection.length > 0 || undefined);
+    await until(() => api.runsView.selection.length > 0 || undefined, { what: 'selection' });
     const sel = api.runsView.selection[0];
     assert.strictEqual(sel.kind, 'flow');
     assert.strictEqual(sel.kind === 'flow' && sel.flowId, flow.id);
@@ -222,14 +212,14 @@ describe('views', function () {
     fs.appendFileSync(path.join(runDir, 'trace.jsonl'), line);
     fs.appendFileSync(path.join(root, '.autodev', 'trace.jsonl'), line);
     // The watcher (debounced) refreshes the workspace: no reload, no command.
-    await until('status bar shows the failure', () => /\$\(error\) 1 failed/.test(api.statusBar.text) || undefined, 20000);
+    await until(() => /\$\(error\) 1 failed/.test(api.statusBar.text) || undefined, { timeout: 20000, what: 'status bar shows the failure' });
     const after = api.runsProvider.getTreeItem(runNode(id => id === live.run.id));
     assert.match(String(after.description), /1 failed/);
     const uri = vscode.Uri.file(path.join(root, 'trader', 'data', 'fetcher.py'));
-    const diags = await until('diagnostic on fetcher.py', () => {
+    const diags = await until(() => {
       const d = vscode.languages.getDiagnostics(uri).filter(x => x.source === 'flowlens');
       return d.length ? d : undefined;
-    });
+    }, { what: 'diagnostic on fetcher.py' });
     assert.strictEqual(diags[0].range.start.line, 14);
     assert.strictEqual(diags[0].severity, vscode.DiagnosticSeverity.Error);
     assert.strictEqual(String(typeof diags[0].code === 'object' ? diags[0].code.value : diags[0].code), 'DATA.EMPTY');
@@ -240,9 +230,9 @@ describe('views', function () {
     const cfg = vscode.workspace.getConfiguration('flowlens');
     await cfg.update('diagnostics.enabled', false, vscode.ConfigurationTarget.Workspace);
     const uri = vscode.Uri.file(path.join(root, 'trader', 'data', 'fetcher.py'));
-    await until('diagnostics cleared', () => vscode.languages.getDiagnostics(uri).filter(x => x.source === 'flowlens').length === 0 || undefined);
+    await until(() => vscode.languages.getDiagnostics(uri).filter(x => x.source === 'flowlens').length === 0 || undefined, { what: 'diagnostics cleared' });
     await cfg.update('diagnostics.enabled', undefined, vscode.ConfigurationTarget.Workspace);
-    await until('diagnostics back', () => vscode.languages.getDiagnostics(uri).filter(x => x.source === 'flowlens').length > 0 || undefined);
+    await until(() => vscode.languages.getDiagnostics(uri).filter(x => x.source === 'flowlens').length > 0 || undefined, { what: 'diagnostics back' });
   });
 
   it('puts CodeLens above traced lines and code_refs targets', async () => {
@@ -278,8 +268,8 @@ describe('views', function () {
     lines.push(ev(1000, { event_type: 'session_end', status: 'ok', flows_started: 450, flows_ended: 450 }));
     fs.writeFileSync(path.join(dir, 'trace.jsonl'), lines.join('\n') + '\n');
     fs.writeFileSync(path.join(root, '.autodev', 'latest'), `runs/${id}`);
-    await until('the new run', () => api.services.findRun(id), 20000);
-    await until('the new run is latest', () => api.services.latestRun()?.run.id === id || undefined, 20000);
+    await until(() => api.services.findRun(id), { timeout: 20000, what: 'the new run' });
+    await until(() => api.services.latestRun()?.run.id === id || undefined, { timeout: 20000, what: 'the new run is latest' });
     const node = runNode(x => x === id);
     let kids = api.runsProvider.getChildren(node);
     assert.strictEqual(kids.length, 201);
@@ -296,10 +286,10 @@ describe('views', function () {
     assert.strictEqual(runNode(x => x === id), node);
     // Follow latest: the new run is revealed and selected.
     await vscode.commands.executeCommand(`${VIEWS.runs}.focus`);
-    await until('follow selects the newest run', () => {
+    await until(() => {
       const sel = api.runsView.selection[0];
       return (sel?.kind === 'run' && sel.runId === id) || undefined;
-    }, 20000);
+    }, { timeout: 20000, what: 'follow selects the newest run' });
     assert.match(api.statusBar.text, /\$\(pass\) 450 flows/);
     await vscode.commands.executeCommand(COMMANDS.unfollowLatestRun);
   });
@@ -310,7 +300,7 @@ describe('views', function () {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'trace.jsonl'), '{"v":1, "password": "hunter2-Sekrit" broken\n');
     await api.services.refresh();
-    await until('the problem is counted', () => api.log.count() === before + 1 || undefined, 20000);
+    await until(() => api.log.count() === before + 1 || undefined, { timeout: 20000, what: 'the problem is counted' });
     assert.match(api.runsView.message ?? '', new RegExp(`^${before + 1} problems? reading traces — Show Log`));
     assert.ok(!(api.runsView.message ?? '').includes('hunter2'));
     await api.services.refresh();

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ViewsApi } from '../../src/host/index';
+import { until } from '../support/until';
 
 const EXTENSION_ID = 'flowlens.flowlens';
 
@@ -18,12 +19,6 @@ function stepCommands(pkg: { contributes: { walkthroughs: { steps: Step[] }[] } 
     for (const s of w.steps) out.set(s.id, [...s.description.matchAll(/\(command:([\w.]+)[^)]*\)/g)].map((m) => m[1]));
   }
   return out;
-}
-
-/** Waits until `ok()` holds (the workbench updates views and tabs asynchronously). */
-async function until(ok: () => boolean, ms = 10_000): Promise<boolean> {
-  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (ok()) return true;
-  return ok();
 }
 
 /**
@@ -63,7 +58,8 @@ describe('walkthrough buttons (in-host)', () => {
 
   it('find traces: the Flowlens container and settings open', async () => {
     await vscode.commands.executeCommand('workbench.view.extension.flowlens');
-    assert.ok(await until(() => api.runsView.visible), 'the Runs view is visible');
+    // The workbench updates views and tabs asynchronously.
+    await until(() => api.runsView.visible, { timeout: 10_000, what: 'the Runs view to be visible' });
     await vscode.commands.executeCommand('flowlens.openSettings');
   });
 
@@ -104,7 +100,7 @@ describe('walkthrough buttons (in-host)', () => {
   it('read the dashboard: the panel opens', async () => {
     await vscode.commands.executeCommand('flowlens.openDashboard');
     const tabs = (): string[] => vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => t.label));
-    assert.ok(await until(() => tabs().some((l) => l.includes('Dashboard'))), tabs().join(', '));
+    await until(() => tabs().some((l) => l.includes('Dashboard')), { timeout: 10_000, what: () => `a Dashboard tab (tabs: ${tabs().join(', ')})` });
   });
 
   it('generate an ask prompt and hand it to Copilot: the run picker answers and ask.md is written', async () => {

@@ -3,8 +3,7 @@ import { buildAskMd } from '../../core/render/ask';
 import { buildCopilotInit, buildSummaryMd } from '../../core/render/askArtifacts';
 import type { FlowlensServices, RunRef } from '../services';
 import { askContext, catalogOf, outputDirs, runsOf, safeName } from './context';
-import { CHAT_OPEN_COMMAND } from './ids';
-import { besideName, isOwnText, OWN_MARK, safeWriteBeside, stripOwnMark, type WriteResult } from '../../core/read/ingress/safeWrite';
+import { besideName, isOwnText, OWN_MARK, safeWriteBeside, type WriteResult } from '../../core/read/ingress/safeWrite';
 import { forLabel, forNotification, forPromptText } from '../../core/render/egress/surfaces';
 import { redactorFor } from '../redaction';
 import { isoTime } from '../../core/model/time';
@@ -32,7 +31,8 @@ export interface AskFiles {
   problems: string[];
 }
 
-function asArgs(v: unknown): AskArgs {
+/** Validated command arguments (anything else is dropped). */
+export function asArgs(v: unknown): AskArgs {
   if (!v || typeof v !== 'object') return {};
   const o = v as Record<string, unknown>;
   const str = (x: unknown): string | undefined => (typeof x === 'string' && x.length > 0 && x.length <= 500 ? x : undefined);
@@ -143,44 +143,4 @@ async function writeOwned(root: vscode.Uri, target: vscode.Uri, text: string): P
   } catch (e) {
     return { ok: false, file: target.path, reason: 'io', message: `${target.path}: not written (${e instanceof Error ? e.message : String(e)})` };
   }
-}
-
-/** `flowlens.generateAskPrompt`: returns the written files (undefined when cancelled). */
-export async function generateAskPrompt(context: vscode.ExtensionContext, services: FlowlensServices, raw: unknown): Promise<AskFiles | undefined> {
-  const args = asArgs(raw);
-  const ref = await pickRun(services, args);
-  if (!ref) return undefined;
-  const files = await writeAskFiles(context, services, ref, args.flowId);
-  // A refused or redirected write is said once (paths escaped: no link can form).
-  if (files.problems.length > 0) void vscode.window.showWarningMessage(`Flowlens: ${forNotification(files.problems[0], undefined, 400)}${files.problems.length > 1 ? ` (and ${files.problems.length - 1} more)` : ''}`);
-  if (args.open !== false) await vscode.window.showTextDocument(files.ask, { preview: true });
-  return files;
-}
-
-/**
- * `flowlens.askCopilot`: generate, then open Copilot Chat with ask.md attached when the chat
- * command exists; otherwise copy the prompt to the clipboard and say so.
- */
-export async function askCopilot(context: vscode.ExtensionContext, services: FlowlensServices, raw: unknown): Promise<'chat' | 'clipboard' | undefined> {
-  const args = { ...asArgs(raw), open: false };
-  const files = await generateAskPrompt(context, services, args);
-  if (!files) return undefined;
-  const commands = await vscode.commands.getCommands(true);
-  const query = askQuery(files.runId);
-  if (commands.includes(CHAT_OPEN_COMMAND)) {
-    try {
-      // `attachFiles` is accepted by the chat view's open action (IChatViewOpenOptions); the
-      // argument shape is not public API, so failures fall back to the clipboard.
-      await vscode.commands.executeCommand(CHAT_OPEN_COMMAND, { query, isPartialQuery: true, attachFiles: [files.ask] });
-      return 'chat';
-    } catch {
-      // fall through
-    }
-  }
-  const text = stripOwnMark(new TextDecoder().decode(await vscode.workspace.fs.readFile(files.ask)));
-  await vscode.env.clipboard.writeText(text);
-  void vscode.window.showInformationMessage('Flowlens: Copilot Chat is not available, so the ask prompt was copied to the clipboard.', 'Open ask.md').then((a) => {
-    if (a) void vscode.window.showTextDocument(files.ask);
-  });
-  return 'clipboard';
 }

@@ -1,19 +1,14 @@
 import * as vscode from 'vscode';
+import { COMMANDS } from '../commands';
+import { registered, type Registered } from '../lifecycle';
 import type { FlowlensServices } from '../services';
-import { AI_COMMANDS, TOOLS } from './ids';
-import { registerParticipant } from './participant';
-import { askCopilot, generateAskPrompt } from './prompt';
-import { registerTools } from './tools';
+import { askCopilot } from './askCopilot';
 import { registerAutoWrite } from './autoWrite';
+import { generateAskPrompt } from './generateAskPrompt';
+import { TOOLS } from './ids';
+import { registerParticipant } from './participant';
+import { registerTools } from './tools';
 
-export { AI_COMMANDS, PARTICIPANT_ID, TOOLS } from './ids';
-
-/**
- * The AI hand-off: `flowlens.generateAskPrompt`, `flowlens.askCopilot`, the `@flowlens` chat
- * participant and the Flowlens language-model tools. Prompts themselves are pure functions in
- * src/core/render/ask.ts (docs/style.md habit 12); this layer only picks runs, writes files and opens chat.
- * Chat/LM APIs are guarded so the commands still work where chat is unavailable.
- */
 /** Handles for tests and other features (what got registered in this host). */
 export interface AiApi {
   participant?: vscode.ChatParticipant;
@@ -21,29 +16,36 @@ export interface AiApi {
   tools: string[];
 }
 
-export function registerAi(context: vscode.ExtensionContext, services: FlowlensServices): AiApi {
-  const api: AiApi = { tools: [] };
-  context.subscriptions.push(
-    vscode.commands.registerCommand(AI_COMMANDS.generateAskPrompt, (args?: unknown) => generateAskPrompt(context, services, args)),
-    vscode.commands.registerCommand(AI_COMMANDS.askCopilot, (args?: unknown) => askCopilot(context, services, args)),
+/**
+ * The AI hand-off: `flowlens.generateAskPrompt` (generateAskPrompt.ts), `flowlens.askCopilot`
+ * (askCopilot.ts), ask.md written when a run ends (autoWrite.ts), the `@flowlens` chat
+ * participant and the Flowlens language-model tools. Prompts themselves are pure functions in
+ * src/core/render/ask.ts; this layer only picks runs, writes files and opens chat. Chat/LM APIs
+ * are guarded so the commands still work where chat is unavailable.
+ */
+export function register(context: vscode.ExtensionContext, services: FlowlensServices): Registered<{ ai: AiApi }> {
+  const ai: AiApi = { tools: [] };
+  const disposables: vscode.Disposable[] = [
+    vscode.commands.registerCommand(COMMANDS.generateAskPrompt, (args?: unknown) => generateAskPrompt(context, services, args)),
+    vscode.commands.registerCommand(COMMANDS.askCopilot, (args?: unknown) => askCopilot(context, services, args)),
     registerAutoWrite(context, services),
-  );
+  ];
   // Why guarded: hosts without chat (e.g. some forks, code-server builds) may lack these namespaces.
   if (typeof vscode.chat?.createChatParticipant === 'function') {
     try {
-      api.participant = registerParticipant(context, services);
-      context.subscriptions.push(api.participant);
+      ai.participant = registerParticipant(context, services);
+      disposables.push(ai.participant);
     } catch (err) {
       services.log?.error('the @flowlens chat participant could not be registered', err);
     }
   }
   if (typeof vscode.lm?.registerTool === 'function') {
     try {
-      context.subscriptions.push(...registerTools(services));
-      api.tools = Object.values(TOOLS);
+      disposables.push(...registerTools(services));
+      ai.tools = Object.values(TOOLS);
     } catch (err) {
       services.log?.error('the Flowlens language-model tools could not be registered', err);
     }
   }
-  return api;
+  return registered(disposables, { ai });
 }

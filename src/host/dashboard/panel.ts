@@ -45,6 +45,7 @@ export class DashboardPanel implements vscode.Disposable {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stores = new Map<string, Promise<StoreReport[]>>();
   private query: DashboardQuery;
+  private posted = 0;
 
   /** Opens the dashboard, or reveals the open one. */
   static show(context: vscode.ExtensionContext, services: FlowlensServices, query?: DashboardQuery): DashboardPanel {
@@ -92,6 +93,11 @@ export class DashboardPanel implements vscode.Disposable {
   /** Current query (tests read it). */
   get currentQuery(): DashboardQuery {
     return this.query;
+  }
+
+  /** Models posted to the webview so far (tests wait on it instead of on the clock). */
+  get modelsPosted(): number {
+    return this.posted;
   }
 
   setQuery(q: DashboardQuery): void {
@@ -190,6 +196,7 @@ export class DashboardPanel implements vscode.Disposable {
     const safe = sanitizeModel({ model, query, folder }, red, originals);
     this.originals = originals;
     await this.post({ type: 'model', model: safe.model, query: safe.query, folder: safe.folder, loading: this.services.loading, live });
+    this.posted++;
   }
 
   private post(msg: HostMessage): Thenable<boolean> {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { readConfig } from '../config';
-import { COMMANDS } from '../constants';
+import { COMMANDS } from '../commands';
 import { lensTitle, type TraceLocations } from './traceLocations';
 import { forLabel } from '../../core/render/egress/surfaces';
 

@@ -22,9 +22,9 @@ import { readConfig } from '../../../src/host/config';
 import type { TreeNode } from '../../../src/host/runs/runsView';
 import type { FailureNode } from '../../../src/host/failures/failuresView';
 import type { ViewsApi } from '../../../src/host/index';
+import { until } from '../../support/until';
 
 const EXTENSION_ID = 'flowlens.flowlens';
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
 
 interface Suite {
   EXTRA_RUN: string; EXTRA_TRACE: string; TRACE_GLOBS: string[]; MAPPED_FROM: string; OUTSIDE: string;
@@ -37,16 +37,6 @@ interface Suite {
 /** Markdown source as read: backslash escapes undone, appendText's `&nbsp;` back to spaces. */
 function readable(md: string): string {
   return md.replace(/&nbsp;/g, ' ').replace(/\\([!-/:-@[-`{-~])/g, '$1');
-}
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 30000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 function isInside(root: string, p: string): boolean {
@@ -103,11 +93,11 @@ describe('restricted mode (untrusted workspace)', function () {
   });
 
   it('activates on its own (workspaceContains) despite the restricted mode', async () => {
-    await until('the extension to activate', () => ext.isActive, 30000);
+    await until(() => ext.isActive, { timeout: 30000, what: 'the extension to activate' });
     api = ext.exports;
     assert.ok(api?.services, 'activate() exported the services');
     await api.services.ready;
-    await until('the first load', () => !api.services.loading && api.services.workspaces.get(folderKey), 60000);
+    await until(() => !api.services.loading && api.services.workspaces.get(folderKey), { timeout: 60000, what: 'the first load' });
   });
 
   it('shows the standard traces: the demo runs are read and listed in the Runs view', () => {
@@ -215,7 +205,7 @@ describe('restricted mode (untrusted workspace)', function () {
     const answered = await Promise.race([vscode.commands.executeCommand('flowlens.refreshRuns').then(() => 'answered' as const), guard]);
     clearTimeout(timer);
     assert.strictEqual(answered, 'answered', 'flowlens.refreshRuns did not return within the hang guard');
-    await until('the refresh to finish', () => !api.services.loading, 60000);
+    await until(() => !api.services.loading, { timeout: 60000, what: 'the refresh to finish' });
     const ws = api.services.workspaces.get(folderKey)!;
     assert.ok(ws.getRun('20261119T140000Z-b7d2'), 'the standard runs are still listed after the refresh');
     console.log(`      catalog: ${JSON.stringify((ws.catalog as unknown as { problems?: unknown[] } | undefined)?.problems?.slice?.(0, 4) ?? null).slice(0, 400)}`);

@@ -1,7 +1,7 @@
 // The Runs view for a run over flowlens.maxEventsPerSource: "summarised" on the run, a first child
 // row "N events not kept in memory" that opens the trace file, the note in the run's tooltip.
 // Real data (the demo-app rolling file) through TraceWorkspace, under the bench's `vscode` stub.
-import '../../../bench/vscodeStub';
+import '../../support/vscodeStub';
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';

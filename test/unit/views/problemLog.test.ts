@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { sqliteReaders } from '../../../src/core/read/sqlite/readers';
 import { TraceWorkspace } from '../../../src/core/read/workspace';
 import { configDiagnostics } from '../../../src/host/editor/catalogDiagnostics';
-import { COMMANDS } from '../../../src/host/constants';
+import { COMMANDS } from '../../../src/host/commands';
 import { FlowlensLog, MAX_LINES_PER_REPORT, registerLog, type LogSink } from '../../../src/host/log';
 import { redactorFor } from '../../../src/host/redaction';
 import { RunStatusBar } from '../../../src/host/statusBar/statusBar';

@@ -1,0 +1,23 @@
+import * as vscode from 'vscode';
+import { registered, type Registered } from '../lifecycle';
+import type { TraceServices } from '../services';
+import { CatalogDiagnostics } from './catalogDiagnostics';
+import { FlowCodeLensProvider } from './codeLens';
+import { FailureDecorations } from './decorations';
+import { TraceLocations } from './traceLocations';
+
+/**
+ * Editor adornments: inline failure decorations, flow CodeLens, and ra.yaml / flows.yaml problems
+ * as diagnostics. Decorations and CodeLens read one file-keyed index of the traces (traceLocations.ts).
+ */
+export function register(_context: vscode.ExtensionContext, services: TraceServices): Registered {
+  const index = new TraceLocations(services);
+  const codeLens = new FlowCodeLensProvider(index);
+  return registered([
+    index,
+    codeLens,
+    vscode.languages.registerCodeLensProvider({ scheme: 'file' }, codeLens),
+    new FailureDecorations(index),
+    new CatalogDiagnostics(services),
+  ], {});
+}

@@ -1,0 +1,55 @@
+import * as vscode from 'vscode';
+import { BUILTIN_COMMANDS } from '../../commands';
+import { CONTEXT, STATE_FOLLOW_LATEST } from '../../constants';
+import { Disposable, toDisposable } from '../../lifecycle';
+import type { TraceServices } from '../../services';
+import type { FlowTreeProvider, TreeNode } from '../runsView';
+
+/**
+ * `flowlens.followLatestRun` / `flowlens.unfollowLatestRun`: while on, the newest run is revealed
+ * and expanded in the Runs view whenever one appears. Remembered per workspace.
+ */
+export class FollowLatestRun extends Disposable {
+  private on = false;
+  /** `folderKey|runId` of the run revealed last. */
+  private last: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly services: TraceServices,
+    private readonly provider: FlowTreeProvider,
+    private readonly view: vscode.TreeView<TreeNode>,
+  ) {
+    super();
+    // After the Runs view has taken the change in (its own onDidChange listener runs first).
+    this._register(services.onDidChange(() => {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.reveal(), 50);
+    }));
+    this._register(toDisposable(() => clearTimeout(this.timer)));
+    this.set(context.workspaceState.get<boolean>(STATE_FOLLOW_LATEST, false));
+  }
+
+  get following(): boolean {
+    return this.on;
+  }
+
+  set(on: boolean): void {
+    this.on = on;
+    this.last = undefined;
+    void vscode.commands.executeCommand(BUILTIN_COMMANDS.setContext, CONTEXT.followLatest, on);
+    void this.context.workspaceState.update(STATE_FOLLOW_LATEST, on);
+    this.reveal();
+  }
+
+  private reveal(): void {
+    const latest = this.services.latestRun();
+    if (!this.on || !latest) return;
+    const key = `${latest.folderKey}|${latest.run.id}`;
+    if (key === this.last && this.view.visible) return;
+    this.last = key;
+    const node = this.provider.nodeFor(latest.folderKey, latest.run.id);
+    if (node) void Promise.resolve(this.view.reveal(node, { select: true, focus: false, expand: 2 })).catch(() => undefined);
+  }
+}
