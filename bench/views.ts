@@ -2,7 +2,7 @@
  * View-function timings on the real providers (src/host) under a `vscode` stub: what the Runs
  * view does when a run with 10,000 flows is expanded, and the Failures view with 10,000 failures.
  */
-import './vscodeStub';
+import '../test/support/vscodeStub';
 import type { TraceWorkspace } from '../src/core/read/workspace';
 import { FailuresProvider } from '../src/host/failures/failuresView';
 import { FlowTreeProvider } from '../src/host/runs/runsView';

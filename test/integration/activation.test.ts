@@ -4,6 +4,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { until } from '../support/until';
 
 const EXTENSION_ID = 'flowlens.flowlens';
 
@@ -32,8 +33,8 @@ describe('activation', () => {
     // activationEvents are workspaceContains:*, so the host starts the extension without help;
     // the test run may begin a moment before activation finishes, hence the short wait.
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
-    for (let i = 0; i < 150 && !ext.isActive; i++) await new Promise(r => setTimeout(r, 100));
-    assert.strictEqual(ext.isActive, true, 'not activated by workspaceContains within 15 s');
+    await until(() => ext.isActive, { timeout: 15000, what: 'activation by workspaceContains' });
+    assert.strictEqual(ext.isActive, true);
   });
 
   it('activate() resolves without throwing', async () => {
@@ -42,7 +43,9 @@ describe('activation', () => {
     assert.strictEqual(ext.isActive, true);
   });
 
-  it('reports how long activation took before any trace was read (issue #7: ≤ 50 ms)', async () => {
+  // Timing is not asserted here (a loaded machine is not a slow extension): `npm run bench` prints
+  // the figure this test writes and holds it to its target (issue #7: ≤ 50 ms).
+  it('returns its activation timing (bundle load and activate(), before any trace is read) and writes it for the bench', async () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     const api = (await ext.activate()) as { activation?: { loadMs?: number; activateMs: number } };
     const a = api.activation;

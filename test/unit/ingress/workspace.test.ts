@@ -3,7 +3,7 @@
 // mocha timeout is the hang guard — a FIFO read without O_NONBLOCK blocks for ever, /dev/zero or a
 // 100 MB flows.yaml read whole takes GBs), report a located problem naming the file, and still
 // read everything else.
-import '../../../bench/vscodeStub';
+import '../../support/vscodeStub';
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,7 +1,7 @@
 // The Failures view's provider under the bench's `vscode` stub: the listing (groups, folds, order,
 // which groups start expanded, paging) must be what one sort + fold of every failure gives, and
 // per-run caches must follow change events.
-import '../../../bench/vscodeStub';
+import '../../support/vscodeStub';
 import { strict as assert } from 'node:assert';
 import type { FlowNode, Run, TraceEvent } from '../../../src/core/model/types';
 import { PAGE_SIZE } from '../../../src/host/constants';

@@ -1,8 +1,8 @@
-// What the trust-surface tests need beyond bench/vscodeStub.ts: recorders for notifications,
+// What the trust-surface tests need beyond test/support/vscodeStub.ts: recorders for notifications,
 // quick picks and opened documents, the chat and LM classes, a settable trust flag and settings.
-// Import right after bench/vscodeStub and before any src module (esbuild evaluates imports in
+// Import right after test/support/vscodeStub and before any src module (esbuild evaluates imports in
 // order, and a src module's `import * as vscode` copies the stub's keys when it is evaluated).
-import '../../../bench/vscodeStub';
+import '../../support/vscodeStub';
 import { createRequire } from 'node:module';
 
 /** The stub module itself (a Proxy over a plain object: assignments land on the object). */

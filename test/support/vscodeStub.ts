@@ -1,6 +1,8 @@
 /**
- * A minimal stand-in for the `vscode` module so the bench can time the real tree providers'
- * getChildren/getTreeItem in plain Node. Only what the providers touch; everything else is a no-op.
+ * A minimal stand-in for the `vscode` module so the bench (bench/views.ts) can time the real tree
+ * providers' getChildren/getTreeItem in plain Node, and the unit tests can run host code without
+ * VS Code. Import it before any module that imports `vscode`. Only what the providers touch;
+ * everything else is a no-op. Shared test support lives in test/support/ (see also until.ts).
  */
 import Module from 'node:module';
 
