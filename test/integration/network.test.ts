@@ -7,8 +7,9 @@ import * as assert from 'assert';
 import { createRequire } from 'module';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { ViewsApi } from '../../src/extension';
+import type { FlowlensApi } from '../../src/extension';
 import { COMMANDS } from '../../src/host/commands';
+import { until } from '../support/until';
 
 const EXTENSION_ID = 'flowlens.flowlens';
 // The module objects themselves (what the extension's bundle gets from require), not the bundler's
@@ -60,10 +61,10 @@ const fromFlowlens = () => calls.filter(c => isOurs(c.stack));
 
 describe('network guard', function () {
   this.timeout(120000);
-  let api: ViewsApi;
+  let api: FlowlensApi;
 
   before(async () => {
-    api = (await vscode.extensions.getExtension(EXTENSION_ID)!.activate()) as ViewsApi;
+    api = (await vscode.extensions.getExtension(EXTENSION_ID)!.activate()) as FlowlensApi;
     await api.services.ready;
   });
 
@@ -78,10 +79,9 @@ describe('network guard', function () {
   });
 
   it('re-reading every folder and running the main commands opens no socket and resolves no name', async () => {
-    const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
     // A full reload: every TraceWorkspace is recreated and read from scratch, then tailed.
     (api.services as unknown as { reload(): void }).reload();
-    for (let i = 0; i < 600 && api.services.loading; i++) await sleep(100);
+    await until(() => !api.services.loading, { timeout: 60000, what: 'the reload to finish' });
     await api.services.refresh();
     for (const key of api.services.workspaces.keys()) await api.services.refresh(key);
     await vscode.commands.executeCommand(COMMANDS.refreshRuns);
@@ -91,10 +91,13 @@ describe('network guard', function () {
     const all = await vscode.commands.getCommands(true);
     if (all.includes('flowlens.openDashboard')) {
       await vscode.commands.executeCommand('flowlens.openDashboard');
-      await sleep(2000); // the panel posts its first data after `ready`
+      // The panel reads the stores and posts its first model once the webview says `ready`:
+      // everything the dashboard does has run when that model is out.
+      await until(() => (api.dashboard.current?.modelsPosted ?? 0) > 0, { timeout: 60000, what: 'the dashboard to post its first model' });
     }
     await vscode.commands.executeCommand(COMMANDS.showFailures);
-    await sleep(500);
+    // What the focused Failures view asks for, done here so it has surely run before the check.
+    for (const node of api.failuresProvider.getChildren()) api.failuresProvider.getTreeItem(node);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     const bad = fromFlowlens();
     assert.deepStrictEqual(bad.map(c => `${c.api}\n${c.stack.split('\n').slice(1, 8).join('\n')}`), []);
