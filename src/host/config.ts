@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { GenericMapping } from '../core/read/sqlite/generic';
+import { disposeAll, toDisposable } from './lifecycle';
 
 /** Mirrors `contributes.configuration` in package.json (docs/style.md habit 11). */
 export interface FlowlensConfig {
@@ -99,7 +100,7 @@ export function onSettingsChange(keys: ReadonlyArray<keyof FlowlensConfig>, fn: 
   const ws = vscode.workspace as Partial<typeof vscode.workspace>;
   if (typeof ws.onDidChangeConfiguration === 'function') subs.push(ws.onDidChangeConfiguration((e) => { if (affects(e, keys)) fn(); }));
   if (typeof ws.onDidGrantWorkspaceTrust === 'function') subs.push(ws.onDidGrantWorkspaceTrust(fn));
-  return { dispose: () => { for (const d of subs) d.dispose(); } };
+  return toDisposable(() => disposeAll(subs));
 }
 
 /** True when the change touches one of `keys` under `flowlens.`. */

@@ -47,10 +47,12 @@ export abstract class Disposable implements IDisposable {
     return this._isDisposed;
   }
 
-  /** Takes ownership of `value` (released with this object) and returns it. */
-  protected _register<T extends IDisposable>(value: T): T {
-    if (this._isDisposed) value.dispose();
-    else this._disposables.push(value);
+  /** Takes ownership of `value` (and of `more`): released with this object. Returns `value`. */
+  protected _register<T extends IDisposable>(value: T, ...more: IDisposable[]): T {
+    for (const d of [value, ...more]) {
+      if (this._isDisposed) d.dispose();
+      else this._disposables.push(d);
+    }
     return value;
   }
 

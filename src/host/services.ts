@@ -9,6 +9,7 @@ import { affects, readConfig, RELOAD_KEYS } from './config';
 import { CONTEXT, STATE_LOCATED_PREFIXES } from './constants';
 import { forNotification } from '../core/render/egress/surfaces';
 import { realInside } from '../core/read/ingress/safeFile';
+import { Disposable } from './lifecycle';
 import type { FlowlensLog } from './log';
 
 /** A run together with the workspace folder it was read from. */
@@ -64,11 +65,10 @@ export interface FlowlensServices {
 export const NOTIFY_INDEX_BYTES = 32 * 1024 * 1024;
 
 /** Owns the TraceWorkspaces: creates them per folder, loads in the background, refreshes on demand. */
-export class TraceServices implements FlowlensServices, vscode.Disposable {
+export class TraceServices extends Disposable implements FlowlensServices {
   private readonly map = new Map<string, TraceWorkspace>();
   private readonly folders = new Map<string, vscode.WorkspaceFolder>();
-  private readonly emitter = new vscode.EventEmitter<FlowlensChange>();
-  private readonly disposables: vscode.Disposable[] = [this.emitter];
+  private readonly emitter = this._register(new vscode.EventEmitter<FlowlensChange>());
   private pending = 0;
   /** Resolutions by folder + trace path; few distinct paths, looked up per flow and event. */
   private readonly resolved = new Map<string, Resolved>();
@@ -88,7 +88,8 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
    * (src/host/log.ts); the Runs view and status bar show its count.
    */
   constructor(private readonly context: vscode.ExtensionContext, readonly log?: FlowlensLog) {
-    this.disposables.push(
+    super();
+    this._register(
       vscode.workspace.onDidChangeWorkspaceFolders(() => this.reload()),
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.reload()),
       vscode.workspace.onDidChangeConfiguration(e => { if (affects(e, RELOAD_KEYS)) this.reload(); }),
@@ -347,9 +348,9 @@ export class TraceServices implements FlowlensServices, vscode.Disposable {
     this.resolved.clear();
   }
 
-  dispose(): void {
+  override dispose(): void {
     this.generation++;
-    for (const d of this.disposables) d.dispose();
+    super.dispose();
     this.map.clear();
   }
 }

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { disposeAll } from './lifecycle';
 import type { TraceServices } from './services';
 
 /**
@@ -36,8 +37,7 @@ export class TraceWatcher implements vscode.Disposable {
   }
 
   private rewatch(): void {
-    for (const w of this.watchers) w.dispose();
-    this.watchers = [];
+    disposeAll(this.watchers);
     for (const folder of vscode.workspace.workspaceFolders ?? []) {
       const key = folder.uri.toString();
       const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, WATCH_GLOB));
@@ -63,7 +63,7 @@ export class TraceWatcher implements vscode.Disposable {
   dispose(): void {
     clearInterval(this.tick);
     this.sub.dispose();
-    for (const w of this.watchers) w.dispose();
+    disposeAll(this.watchers);
     for (const t of this.timers.values()) clearTimeout(t);
   }
 }

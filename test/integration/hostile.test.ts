@@ -22,7 +22,8 @@ import * as vscode from 'vscode';
 import type { FailureNode } from '../../src/host/failures/failuresView';
 import type { TreeNode } from '../../src/host/runs/runsView';
 import type { FlowlensApi } from '../../src/extension';
-import { DIAGNOSTIC_SOURCE, GENERATE_ASK_PROMPT } from '../../src/host/constants';
+import { COMMANDS } from '../../src/host/commands';
+import { DIAGNOSTIC_SOURCE } from '../../src/host/constants';
 import { until } from '../support/until';
 
 const EXTENSION_ID = 'flowlens.flowlens';
@@ -359,7 +360,7 @@ describe('hostile workspace (every surface)', function () {
     for (const c of creds) {
       const run = ws.runs().find(r => r.id === `run-${c.id}-${c.text}`);
       assert.ok(run, `run for ${c.id}`);
-      const files = await vscode.commands.executeCommand<{ ask: vscode.Uri; summary: vscode.Uri } | undefined>(GENERATE_ASK_PROMPT, { runId: run.id, folderKey, open: false });
+      const files = await vscode.commands.executeCommand<{ ask: vscode.Uri; summary: vscode.Uri } | undefined>(COMMANDS.generateAskPrompt, { runId: run.id, folderKey, open: false });
       assert.ok(files, `no ask.md for ${c.id}`);
       for (const f of [files.ask, files.summary]) {
         const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(f));
@@ -369,7 +370,7 @@ describe('hostile workspace (every surface)', function () {
       }
     }
     // The code run holds every credential at once.
-    const files = await vscode.commands.executeCommand<{ ask: vscode.Uri } | undefined>(GENERATE_ASK_PROMPT, { runId: CODE_RUN, folderKey, open: false });
+    const files = await vscode.commands.executeCommand<{ ask: vscode.Uri } | undefined>(COMMANDS.generateAskPrompt, { runId: CODE_RUN, folderKey, open: false });
     const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(files!.ask));
     for (const c of creds) if (text.includes(c.secret!)) bad.push(`${CODE_RUN}: the ${c.id} secret is in ask.md`);
     assert.deepStrictEqual(bad, [], summarise(bad));

@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { ViewsApi } from '../../src/host/index';
+import type { ViewsApi } from '../../src/extension';
 import { until } from '../support/until';
 
 const EXTENSION_ID = 'flowlens.flowlens';

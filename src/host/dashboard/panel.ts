@@ -7,6 +7,8 @@ import { stripControl } from '../../core/render/egress/redact';
 import { runRedactor } from '../../core/render/egress/secrets';
 import { forLabel, forNotification } from '../../core/render/egress/surfaces';
 import { findStores, readStore, type StoreReport } from '../../core/read/sqlite/stores';
+import { COMMANDS } from '../commands';
+import { disposeAll } from '../lifecycle';
 import type { FlowlensServices } from '../services';
 import { isDashboardQuery, isWebviewMessage, type DashboardPanelState, type DashboardQuery, type HostMessage, type SelectionMsg, type WebviewMessage } from './protocol';
 
@@ -133,7 +135,7 @@ export class DashboardPanel implements vscode.Disposable {
         break;
       case 'openLocation': {
         const folderKey = this.folderKey();
-        if (folderKey) await vscode.commands.executeCommand('flowlens.openLocation', { folderKey, file: m.file, line: m.line });
+        if (folderKey) await vscode.commands.executeCommand(COMMANDS.openLocation, { folderKey, file: m.file, line: m.line });
         break;
       }
       case 'export':
@@ -261,7 +263,7 @@ export class DashboardPanel implements vscode.Disposable {
     if (DashboardPanel.current === this) DashboardPanel.current = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.panel.dispose();
-    while (this.disposables.length) this.disposables.pop()?.dispose();
+    disposeAll(this.disposables);
   }
 }
 

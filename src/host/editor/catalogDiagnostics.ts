@@ -4,6 +4,7 @@ import { forLabel } from '../../core/render/egress/surfaces';
 import type { Redactor } from '../../core/render/egress/redact';
 import { realInside } from '../../core/read/ingress/safeFile';
 import { DIAGNOSTIC_SOURCE } from '../constants';
+import { Disposable } from '../lifecycle';
 import { redactorFor } from '../redaction';
 import type { TraceServices } from '../services';
 
@@ -38,12 +39,12 @@ export function configDiagnostics(root: string, catalog: Catalog | undefined, re
 const SEVERITY = { error: 0, warning: 1, info: 2 } as const;
 
 /** Problems panel entries for ra.yaml / flows.yaml, refreshed after every (re)load. */
-export class CatalogDiagnostics implements vscode.Disposable {
-  private readonly collection = vscode.languages.createDiagnosticCollection(`${DIAGNOSTIC_SOURCE}.config`);
-  private readonly disposables: vscode.Disposable[] = [this.collection];
+export class CatalogDiagnostics extends Disposable {
+  private readonly collection = this._register(vscode.languages.createDiagnosticCollection(`${DIAGNOSTIC_SOURCE}.config`));
 
   constructor(private readonly services: TraceServices) {
-    this.disposables.push(services.onDidChange(() => this.update()));
+    super();
+    this._register(services.onDidChange(() => this.update()));
   }
 
   update(): void {
@@ -61,6 +62,4 @@ export class CatalogDiagnostics implements vscode.Disposable {
     }
     for (const [file, diags] of byFile) this.collection.set(vscode.Uri.file(file), diags);
   }
-
-  dispose(): void { for (const d of this.disposables) d.dispose(); }
 }

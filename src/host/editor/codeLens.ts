@@ -3,22 +3,21 @@ import { readConfig } from '../config';
 import { COMMANDS } from '../commands';
 import { lensTitle, type TraceLocations } from './traceLocations';
 import { forLabel } from '../../core/render/egress/surfaces';
+import { Disposable } from '../lifecycle';
 
 /**
  * CodeLens above traced lines (where a flow starts) and on line 1 of flows.yaml `code_refs`
  * targets: "orders/submit · 3 runs · 1 failed · p95 1.8 s ▲ SLA 1000". Click reveals the newest
  * instance in the Runs view. Toggle: `flowlens.codeLens.enabled`.
  */
-export class FlowCodeLensProvider implements vscode.CodeLensProvider, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<void>();
+export class FlowCodeLensProvider extends Disposable implements vscode.CodeLensProvider {
+  private readonly emitter = this._register(new vscode.EventEmitter<void>());
   readonly onDidChangeCodeLenses = this.emitter.event;
-  private readonly disposables: vscode.Disposable[] = [this.emitter];
 
   constructor(private readonly index: TraceLocations) {
-    this.disposables.push(
-      index.onDidChange(() => this.emitter.fire()),
-      vscode.workspace.onDidChangeConfiguration(e => { if (e.affectsConfiguration('flowlens.codeLens.enabled')) this.emitter.fire(); }),
-    );
+    super();
+    this._register(index.onDidChange(() => this.emitter.fire()));
+    this._register(vscode.workspace.onDidChangeConfiguration(e => { if (e.affectsConfiguration('flowlens.codeLens.enabled')) this.emitter.fire(); }));
   }
 
   provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
@@ -34,6 +33,4 @@ export class FlowCodeLensProvider implements vscode.CodeLensProvider, vscode.Dis
         arguments: [a.stats.latest],
       }));
   }
-
-  dispose(): void { for (const d of this.disposables) d.dispose(); }
 }

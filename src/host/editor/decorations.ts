@@ -2,14 +2,15 @@ import * as vscode from 'vscode';
 import { readConfig } from '../config';
 import type { TraceLocations } from './traceLocations';
 import { forLabel, forMarkdown } from '../../core/render/egress/surfaces';
+import { Disposable } from '../lifecycle';
 import { safeMarkdown } from '../ui';
 
 /**
  * Inline after-text ("✗ DATA.EMPTY · vendor returned 0 rows") on lines where the latest run
  * failed, plus an overview-ruler mark. Toggle: `flowlens.decorations.enabled`.
  */
-export class FailureDecorations implements vscode.Disposable {
-  private readonly type = vscode.window.createTextEditorDecorationType({
+export class FailureDecorations extends Disposable {
+  private readonly type = this._register(vscode.window.createTextEditorDecorationType({
     isWholeLine: true,
     overviewRulerColor: new vscode.ThemeColor('testing.iconFailed'),
     overviewRulerLane: vscode.OverviewRulerLane.Right,
@@ -18,15 +19,13 @@ export class FailureDecorations implements vscode.Disposable {
       margin: '0 0 0 2em',
       fontStyle: 'italic',
     },
-  });
-  private readonly disposables: vscode.Disposable[] = [this.type];
+  }));
 
   constructor(private readonly index: TraceLocations) {
-    this.disposables.push(
-      index.onDidChange(() => this.updateAll()),
-      vscode.window.onDidChangeVisibleTextEditors(() => this.updateAll()),
-      vscode.workspace.onDidChangeConfiguration(e => { if (e.affectsConfiguration('flowlens.decorations.enabled')) this.updateAll(); }),
-    );
+    super();
+    this._register(index.onDidChange(() => this.updateAll()));
+    this._register(vscode.window.onDidChangeVisibleTextEditors(() => this.updateAll()));
+    this._register(vscode.workspace.onDidChangeConfiguration(e => { if (e.affectsConfiguration('flowlens.decorations.enabled')) this.updateAll(); }));
     this.updateAll();
   }
 
@@ -50,6 +49,4 @@ export class FailureDecorations implements vscode.Disposable {
       editor.setDecorations(this.type, opts);
     }
   }
-
-  dispose(): void { for (const d of this.disposables) d.dispose(); }
 }

@@ -8,6 +8,7 @@ import { forLabel } from '../../core/render/egress/surfaces';
 import { realInside } from '../../core/read/ingress/safeFile';
 import { duration, failureSummary } from '../format';
 import { zeroBasedLine } from '../open';
+import { Disposable } from '../lifecycle';
 import { redactorFor } from '../redaction';
 import type { TraceServices } from '../services';
 
@@ -47,22 +48,20 @@ export interface LensAnchor {
  * File-keyed index for the editor features (decorations, CodeLens), rebuilt lazily after each
  * trace change so the editor providers never walk runs on every keystroke.
  */
-export class TraceLocations implements vscode.Disposable {
+export class TraceLocations extends Disposable {
   private failures: Map<string, LineFailure[]> | undefined;
   private lenses: Map<string, LensAnchor[]> | undefined;
-  private readonly emitter = new vscode.EventEmitter<void>();
+  private readonly emitter = this._register(new vscode.EventEmitter<void>());
   readonly onDidChange = this.emitter.event;
-  private readonly sub: vscode.Disposable;
 
   constructor(private readonly services: TraceServices) {
-    this.sub = services.onDidChange(() => {
+    super();
+    this._register(services.onDidChange(() => {
       this.failures = undefined;
       this.lenses = undefined;
       this.emitter.fire();
-    });
+    }));
   }
-
-  dispose(): void { this.sub.dispose(); this.emitter.dispose(); }
 
   failuresFor(uri: vscode.Uri): LineFailure[] {
     if (!this.failures) this.failures = this.buildFailures();

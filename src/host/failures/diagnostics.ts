@@ -5,6 +5,7 @@ import { DIAGNOSTIC_SOURCE } from '../constants';
 import { forLabel } from '../../core/render/egress/surfaces';
 import { failureSummary } from '../format';
 import { zeroBasedLine } from '../open';
+import { Disposable } from '../lifecycle';
 import { redactorFor } from '../redaction';
 import type { TraceServices } from '../services';
 
@@ -12,15 +13,13 @@ import type { TraceServices } from '../services';
  * Problems panel: the failures of each folder's latest run as diagnostics at file:line. Cleared
  * when that run is gone or has no failures, or when `flowlens.diagnostics.enabled` is off.
  */
-export class FailureDiagnostics implements vscode.Disposable {
-  private readonly collection = vscode.languages.createDiagnosticCollection(DIAGNOSTIC_SOURCE);
-  private readonly disposables: vscode.Disposable[] = [this.collection];
+export class FailureDiagnostics extends Disposable {
+  private readonly collection = this._register(vscode.languages.createDiagnosticCollection(DIAGNOSTIC_SOURCE));
 
   constructor(private readonly services: TraceServices) {
-    this.disposables.push(
-      services.onDidChange(() => this.update()),
-      vscode.workspace.onDidChangeConfiguration(e => { if (e.affectsConfiguration('flowlens.diagnostics.enabled')) this.update(); }),
-    );
+    super();
+    this._register(services.onDidChange(() => this.update()));
+    this._register(vscode.workspace.onDidChangeConfiguration(e => { if (e.affectsConfiguration('flowlens.diagnostics.enabled')) this.update(); }));
   }
 
   update(): void {
@@ -66,6 +65,4 @@ export class FailureDiagnostics implements vscode.Disposable {
       entry.diags.push(d);
     }
   }
-
-  dispose(): void { for (const d of this.disposables) d.dispose(); }
 }

@@ -5,6 +5,7 @@ import { failureSummary, oneLine, plural, relativeTime, safeJson, shortLoc } fro
 import { safeItem, appendJson, appendSafe, type TooltipText } from '../ui';
 import { openCommand } from '../open';
 import { onSettingsChange, readConfig } from '../config';
+import { Disposable } from '../lifecycle';
 import { redactorFor } from '../redaction';
 import type { Redactor } from '../../core/render/egress/redact';
 import type { TraceServices } from '../services';
@@ -157,19 +158,19 @@ class FailureGroup {
 }
 
 /** The Failures view: failures and exceptions grouped by flow or by failure class. */
-export class FailuresProvider implements vscode.TreeDataProvider<FailureNode>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<FailureNode | undefined | void>();
+export class FailuresProvider extends Disposable implements vscode.TreeDataProvider<FailureNode> {
+  private readonly emitter = this._register(new vscode.EventEmitter<FailureNode | undefined | void>());
   readonly onDidChangeTreeData = this.emitter.event;
   private groupBy: GroupBy = 'flow';
   private cache: FailureNode[] | undefined;
   /** Per run (`folderKey\0runId`): its failures, newest first; dropped when the run changes. */
   private readonly runCache = new Map<string, { run: Run; occs: Occurrence[] }>();
-  private readonly disposables: vscode.Disposable[] = [this.emitter];
   /** `flowlens.tooltips.showRawEvidence` (trust-aware, see config.ts). */
   private rawEvidence = readConfig()['tooltips.showRawEvidence'];
 
   constructor(private readonly services: TraceServices) {
-    this.disposables.push(services.onDidChange(change => {
+    super();
+    this._register(services.onDidChange(change => {
       if (change.structural) this.runCache.clear();
       else for (const id of change.runIds) this.runCache.delete(`${change.folderKey}\u0000${id}`);
       this.cache = undefined;
@@ -181,7 +182,6 @@ export class FailuresProvider implements vscode.TreeDataProvider<FailureNode>, v
     void vscode.commands.executeCommand('setContext', CONTEXT.failuresGroupBy, this.groupBy);
   }
 
-  dispose(): void { for (const d of this.disposables) d.dispose(); }
 
   get grouping(): GroupBy { return this.groupBy; }
 

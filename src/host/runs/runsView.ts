@@ -7,6 +7,7 @@ import { duration, eventLabel, failureSummary, flowDuration, isFailure, oneLine,
 import { safeItem, appendSafe, type TooltipText } from '../ui';
 import { openCommand } from '../open';
 import { onSettingsChange, readConfig } from '../config';
+import { Disposable } from '../lifecycle';
 import { redactorFor } from '../redaction';
 import type { Redactor } from '../../core/render/egress/redact';
 import type { FlowlensChange, TraceServices } from '../services';
@@ -37,8 +38,8 @@ export interface RunFilter {
 
 const EMPTY_FILTER: RunFilter = { text: '', statuses: [], tag: '' };
 
-export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
-  private readonly emitter = new vscode.EventEmitter<TreeNode | undefined | void>();
+export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvider<TreeNode> {
+  private readonly emitter = this._register(new vscode.EventEmitter<TreeNode | undefined | void>());
   readonly onDidChangeTreeData = this.emitter.event;
   private readonly nodes = new Map<string, TreeNode>();
   private readonly limits = new Map<string, number>();
@@ -47,12 +48,12 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
   private readonly matchCache = new Map<string, Set<string>>();
   private filter: RunFilter = EMPTY_FILTER;
   private failuresOnly = false;
-  private readonly disposables: vscode.Disposable[] = [this.emitter];
   /** `flowlens.tooltips.showRawEvidence` (trust-aware, see config.ts). */
   private rawEvidence = readConfig()['tooltips.showRawEvidence'];
 
   constructor(private readonly services: TraceServices) {
-    this.disposables.push(
+    super();
+    this._register(
       services.onDidChange(c => this.onChange(c)),
       onSettingsChange(['tooltips.showRawEvidence'], () => {
         this.rawEvidence = readConfig()['tooltips.showRawEvidence'];
@@ -71,7 +72,6 @@ export class FlowTreeProvider implements vscode.TreeDataProvider<TreeNode>, vsco
     return { red: this.redactor(folderKey, runId), raw: this.rawEvidence };
   }
 
-  dispose(): void { for (const d of this.disposables) d.dispose(); }
 
   // ---- state -------------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ import { plural, relativeTime, runCounts } from '../format';
 import type { TraceServices } from '../services';
 import { appendField, appendSafe, safeMarkdown } from '../ui';
 import { forLabel } from '../../core/render/egress/surfaces';
+import { Disposable } from '../lifecycle';
 import { redactorFor } from '../redaction';
 import { problemsText } from '../log';
 
@@ -11,15 +12,15 @@ import { problemsText } from '../log';
  * The one owner of Flowlens's status bar item (docs/style.md habit 9): health of the latest run,
  * rendered from the model after every change; hidden when the workspace has no traces.
  */
-export class RunStatusBar implements vscode.Disposable {
-  private readonly item = vscode.window.createStatusBarItem('flowlens.status', vscode.StatusBarAlignment.Left, 50);
-  private readonly disposables: vscode.Disposable[] = [this.item];
+export class RunStatusBar extends Disposable {
+  private readonly item = this._register(vscode.window.createStatusBarItem('flowlens.status', vscode.StatusBarAlignment.Left, 50));
   private shown = false;
 
   constructor(private readonly services: TraceServices) {
+    super();
     this.item.name = 'Flowlens';
     this.item.command = COMMANDS.showFailures;
-    this.disposables.push(services.onDidChange(() => this.render()));
+    this._register(services.onDidChange(() => this.render()));
     this.render();
   }
 
@@ -88,7 +89,6 @@ export class RunStatusBar implements vscode.Disposable {
     this.shown = true;
   }
 
-  dispose(): void { for (const d of this.disposables) d.dispose(); }
 }
 
 function safeSources(ws: { sources(): unknown[] }): unknown[] {

@@ -17,11 +17,11 @@ import { createRequire } from 'module';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { TraceWorkspace } from '../../../src/core/read/workspace';
-import { GENERATE_ASK_PROMPT } from '../../../src/host/constants';
+import { COMMANDS } from '../../../src/host/commands';
 import { readConfig } from '../../../src/host/config';
 import type { TreeNode } from '../../../src/host/runs/runsView';
 import type { FailureNode } from '../../../src/host/failures/failuresView';
-import type { ViewsApi } from '../../../src/host/index';
+import type { ViewsApi } from '../../../src/extension';
 import { until } from '../../support/until';
 
 const EXTENSION_ID = 'flowlens.flowlens';
@@ -224,7 +224,7 @@ describe('restricted mode (untrusted workspace)', function () {
     const before = snapshot(root);
     const runId = '20261119T140000Z-b7d2';
     const files = await vscode.commands.executeCommand<{ ask: vscode.Uri; summary?: vscode.Uri } | undefined>(
-      GENERATE_ASK_PROMPT, { runId, folderKey, open: false });
+      COMMANDS.generateAskPrompt, { runId, folderKey, open: false });
     assert.ok(files?.ask, 'the command returned the files it wrote');
     const written = Object.values(files).filter((u): u is vscode.Uri => u instanceof vscode.Uri);
     for (const u of written) {

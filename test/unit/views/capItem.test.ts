@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TraceWorkspace } from '../../../src/core/read/workspace';
-import { COMMANDS } from '../../../src/host/constants';
+import { COMMANDS } from '../../../src/host/commands';
 import { FlowTreeProvider, type TreeNode } from '../../../src/host/runs/runsView';
 import type { TraceServices } from '../../../src/host/services';
 
