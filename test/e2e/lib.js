@@ -424,9 +424,11 @@ async function openDashboard(page) {
 }
 
 /**
- * Records the view state a webview saves (`vscode.setState`, which its script sends to the
- * webview host frame as a `do-update-state` message). Returns a function giving the states
- * recorded so far, newest last, as the JSON text the webview sent.
+ * Records the view state a webview saves (`vscode.setState`). VS Code's webview host frame
+ * (webview/browser/pre/index.html) forwards it to the workbench as a `do-update-state` message
+ * on a MessagePort; the host frame's MessagePort.prototype.postMessage is wrapped to see it.
+ * Returns a function giving the states recorded so far, newest last, as the JSON text the
+ * webview saved.
  * @param {Frame} frame the webview's document (see dashboardFrame)
  * @returns {Promise<() => Promise<string[]>>}
  */
@@ -437,9 +439,13 @@ async function recordWebviewStates(frame) {
     const w = /** @type {Window & {__flowlensStates?: string[]}} */ (window);
     if (w.__flowlensStates) return;
     const states = w.__flowlensStates = /** @type {string[]} */ ([]);
-    window.addEventListener('message', (e) => {
-      if (e.data && e.data.command === 'do-update-state') states.push(String(e.data.data));
-    });
+    const post = MessagePort.prototype.postMessage;
+    /** @type {(this: MessagePort, message: any, ...rest: any[]) => void} */
+    const recording = function (message, ...rest) {
+      if (message && message.channel === 'do-update-state') states.push(String(message.data));
+      return post.apply(this, /** @type {any} */ ([message, ...rest]));
+    };
+    MessagePort.prototype.postMessage = recording;
   });
   return () => host.evaluate(() => /** @type {Window & {__flowlensStates?: string[]}} */ (window).__flowlensStates || []);
 }

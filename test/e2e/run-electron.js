@@ -29,4 +29,4 @@ const { ROOT, WORK } = require('./codeserver');
   const r = fs.existsSync(results) ? JSON.parse(fs.readFileSync(results, 'utf8')) : { passes: [], failures: [{ title: 'no results' }] };
   console.log(`integration (electron): ${r.passes.length} passed, ${r.failures.length} failed`);
   process.exit(code || r.failures.length ? 1 : 0);
-})();
+})().catch(e => { console.error(e); process.exit(1); });
