@@ -79,6 +79,15 @@ export function buildProgram(onRun: (name: CommandName, path: string | undefined
       if (opts.summary && (opts.flow !== undefined || opts.budget !== undefined)) throw new CliError('--summary takes no --flow or --budget (summary.md covers the whole run)', 2);
       return onRun('ask', path, opts);
     });
+  // A server, not a report: it reads the folder until the client closes stdin (docs/ai.md).
+  // Loaded on demand, so the other commands do not pay for the MCP SDK at start-up.
+  program.command('mcp').description('serve the traces of a folder to AI agents over MCP (stdio): runs, failures, flow events, rollups, diff, ask.md, search; read-only, redacted, size-capped (docs/ai.md)')
+    .option('--root <dir>', 'the folder to serve; nothing outside it is read (default: current directory)')
+    .exitOverride()
+    .action(async (opts: { root?: string }) => {
+      const { runMcp } = await import('./mcp/server');
+      await runMcp({ root: opts.root, version: version() });
+    });
   return program;
 }
 
