@@ -15,7 +15,8 @@ import { diffRuns, redactChange, type EvidenceChange, type FlowDiffEntry, type F
 import { redactChromeTrace, toChromeTrace, toMermaid } from '../core/render/export';
 import { REDACTED, Redactor, type RedactOptions } from '../core/render/egress/redact';
 import { eventSecrets, runsRedactor } from '../core/render/egress/secrets';
-import { eventCounts, failureEvents, flowRollups, latencyHistograms, previousRun, pulseRollup, runFlowCounts, type FlowRollup, type PulseRollup } from '../core/analyze/rollup';
+import { eventCounts, flowRollups, latencyHistograms, pulseRollup, type FlowRollup, type PulseRollup } from '../core/analyze/rollup';
+import { failures, runStatus, selectRuns as select, verdictCounts } from '../core/analyze/queries';
 import { readStores } from '../core/read/sqlite/stores';
 import { TraceWorkspace } from '../core/read/workspace';
 import { mermaidLabel, scrubDoc, storeScoped } from './egress';
@@ -86,23 +87,17 @@ function workspaceOf(file: string): string {
   return path.dirname(file);
 }
 
-/** Runs for `--run`: an id (or unique prefix), `latest` or `all` (newest first). Exit 1 for an unknown id. */
+/**
+ * Runs for `--run` (newest first), by the one selector grammar of src/core/analyze/queries.ts:
+ * a run id, `all`, `latest`, `previous`, `@N` or a unique prefix. Exit 1 when none matches.
+ */
 export function selectRuns(ws: Loaded, sel: string): Run[] {
   const runs = ws.runs;
-  if (sel === 'all') return runs;
-  if (sel === 'latest') {
-    const r = ws.latest ?? runs[0];
-    if (!r) throw new CliError(`no runs found in ${ws.root}`);
-    return [r];
-  }
-  const exact = runs.find(x => x.id === sel);
-  const prefixed = runs.filter(x => x.id.startsWith(sel));
-  const r = exact ?? (prefixed.length === 1 ? prefixed[0] : undefined);
-  if (!r) {
-    const known = runs.slice(0, 5).map(x => x.id).join(', ');
-    throw new CliError(`no run '${sel}'${prefixed.length > 1 ? ' (ambiguous prefix)' : ''} in ${ws.root}${known ? ` (newest: ${known}${runs.length > 5 ? ', …' : ''})` : ''}`);
-  }
-  return [r];
+  const s = select(runs, sel, { latestId: ws.latest?.id });
+  if (s.miss === undefined) return s.runs;
+  if (!runs.length) throw new CliError(`no runs found in ${ws.root}`);
+  const known = runs.slice(0, 5).map(x => x.id).join(', ');
+  throw new CliError(`${s.miss} in ${ws.root} (newest: ${known}${runs.length > 5 ? ', …' : ''})`);
 }
 
 export interface RunRow {
@@ -130,8 +125,8 @@ export interface RunRow {
 export function runRow(ws: Loaded, r: Run, opts: { redact: boolean }): RunRow {
   const id = identFor(ws, opts.redact);
   return {
-    id: id(r.id), status: r.status, started: iso(r.started), ended: iso(r.ended), app: nullable(id, r.app), mode: nullable(id, r.mode),
-    dialect: r.dialect, sources: r.sources.map(id), flows: runFlowCounts(r), events: r.counts?.total ?? r.events.length, malformed: r.malformed.length, warnings: r.warnings?.length ?? 0,
+    id: id(r.id), status: runStatus(r), started: iso(r.started), ended: iso(r.ended), app: nullable(id, r.app), mode: nullable(id, r.mode),
+    dialect: r.dialect, sources: r.sources.map(id), flows: verdictCounts(r.flows.values()), events: r.counts?.total ?? r.events.length, malformed: r.malformed.length, warnings: r.warnings?.length ?? 0,
     summarised: r.cap?.mode === 'summarised',
     capped: r.cap ? { mode: r.cap.mode, events_kept: r.cap.kept, events_not_kept: r.cap.notKept, limit: r.cap.limit } : null,
   };
@@ -200,12 +195,14 @@ export interface FailureRow {
   evidence: unknown;
 }
 
-/** Every failure and exception event of the runs, oldest first (events without a time last, in file order). */
+/**
+ * The failures of the runs (src/core/analyze/queries.ts `failures`: failing flows' verdicts and
+ * failure events outside flows), oldest first (events without a time last, in run and flow order).
+ */
 export function failureRows(ws: Loaded, runs: Run[], opts: { redact: boolean }): FailureRow[] {
   const red = redactorFor(ws, opts.redact);
   const id = identFor(ws, opts.redact);
-  return failureEvents(runs).map(({ run, event: e }) => {
-    const flow = e.flowId !== undefined ? run.flows.get(e.flowId) : undefined;
+  return failures(runs, 'oldest').map(({ run, flow, event: e }) => {
     const reason = e.reason ?? e.exception?.message;
     return {
       run: id(run.id),
@@ -398,15 +395,9 @@ export function redactorFor(ws: Loaded, redact: boolean): Redactor | undefined {
   return red;
 }
 
-/** `latest`, `previous` (the run before latest, same format) or a run id / unique prefix. Exit 1 when none. */
+/** One run by the selector grammar ({@link selectRuns}; `previous` = the run before latest, same dialect). Exit 1 when none. */
 export function selectOneRun(ws: Loaded, sel: string): Run {
-  if (sel === 'all') throw new CliError(`this command compares or reads one run; '--run all' is not supported`, 2);
-  if (sel === 'previous') {
-    const latest = selectRuns(ws, 'latest')[0];
-    const prev = previousRun(ws.runs, latest);
-    if (!prev) throw new CliError(`no run before the latest run '${latest.id}' in ${ws.root}`);
-    return prev;
-  }
+  if (sel === 'all' && !ws.runs.some(r => r.id === 'all')) throw new CliError(`this command compares or reads one run; '--run all' is not supported`, 2);
   return selectRuns(ws, sel)[0];
 }
 

@@ -6,6 +6,7 @@ import type { FlowNode, Run, TraceEvent, Verdict } from '../core/model/types';
 import { stripControl } from '../core/render/egress/redact';
 import { boundedCopy } from '../core/model/bounded';
 import { isValidTime } from '../core/model/time';
+import { runStatus, verdictCounts } from '../core/analyze/queries';
 
 /** "just now", "5 min ago", "2 h ago", "3 d ago" (and "in 2 h" for clocks that disagree). */
 export function relativeTime(ms: number | undefined, now = Date.now()): string {
@@ -30,41 +31,19 @@ export function duration(ms: number | undefined): string {
   return `${m} min ${Math.round((ms - m * 60_000) / 1000)} s`;
 }
 
-/** Verdict counts for a run. */
-export interface RunCounts {
-  flows: number;
-  succeeded: number;
-  failed: number;
-  exceptions: number;
-  orphaned: number;
-  running: number;
-}
-
-export function runCounts(run: Run): RunCounts {
-  const c: RunCounts = { flows: 0, succeeded: 0, failed: 0, exceptions: 0, orphaned: 0, running: 0 };
-  for (const f of run.flows.values()) {
-    c.flows++;
-    if (f.verdict === 'succeeded') c.succeeded++;
-    else if (f.verdict === 'failed') c.failed++;
-    else if (f.verdict === 'exception') c.exceptions++;
-    else if (f.verdict === 'orphaned') c.orphaned++;
-    else c.running++;
-  }
-  return c;
-}
-
 /** "trader · dev · 12 flows · 2 failed · 1 exception". */
 export function runDescription(run: Run, now = Date.now()): string {
-  const c = runCounts(run);
+  const c = verdictCounts(run.flows.values());
+  const status = runStatus(run);
   const parts = [relativeTime(run.started, now)];
   if (run.app) parts.push(run.app);
   if (run.mode) parts.push(run.mode);
-  parts.push(plural(c.flows, 'flow'));
+  parts.push(plural(c.total, 'flow'));
   if (c.failed) parts.push(`${c.failed} failed`);
   if (c.exceptions) parts.push(plural(c.exceptions, 'exception'));
   if (c.orphaned) parts.push(`${c.orphaned} orphaned`);
-  if (run.status === 'running') parts.push('running');
-  else if (run.status === 'crashed') parts.push('crashed');
+  if (status === 'running') parts.push('running');
+  else if (status === 'crashed') parts.push('crashed');
   return parts.join(' · ');
 }
 

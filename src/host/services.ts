@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Run } from '../core/model/types';
+import { selectRun } from '../core/analyze/queries';
 import type { IndexProgress } from '../core/read/index/parallel';
 import { TraceWorkspace, type WorkspaceChange, type WorkspaceOptions } from '../core/read/workspace';
 import { affects, readConfig, RELOAD_KEYS } from './config';
@@ -53,6 +54,7 @@ export interface FlowlensServices {
   allRuns(): RunRef[];
   /** The newest run of one folder, or across all folders. */
   latestRun(folderKey?: string): RunRef | undefined;
+  /** A run by the one selector grammar (analyze/queries.ts `selectRun`): id, `latest`, `previous`, `@N`, unique prefix. */
   findRun(runId: string, folderKey?: string): RunRef | undefined;
   /** Maps a trace's file path onto this machine (Locate… answers, settings, then suffix match). */
   resolveFile(folderKey: string, file: string): Resolved;
@@ -277,13 +279,23 @@ export class TraceServices extends Disposable implements FlowlensServices {
     return best;
   }
 
+  /**
+   * A run by the selector grammar of src/core/analyze/queries.ts (`selectRun`: a run id, `latest`,
+   * `previous`, `@N` or a unique prefix), in one folder or across folders: an exact id is taken
+   * from the first folder that has it; `latest` is the newest folder's latest; anything else must
+   * name one run in exactly one folder.
+   */
   findRun(runId: string, folderKey?: string): RunRef | undefined {
+    const hits: RunRef[] = [];
     for (const [key, ws] of this.map) {
       if (folderKey && key !== folderKey) continue;
-      const run = ws.runs().find(r => r.id === runId);
-      if (run) return { folderKey: key, run };
+      const run = selectRun(ws.runs(), runId, { latestId: ws.latestRun()?.id });
+      if (!run) continue;
+      if (run.id === runId) return { folderKey: key, run };
+      hits.push({ folderKey: key, run });
     }
-    return undefined;
+    if (runId === 'latest' && hits.length > 1) return this.latestRun(folderKey);
+    return hits.length === 1 ? hits[0] : undefined;
   }
 
   resolveFile(folderKey: string, file: string): Resolved {

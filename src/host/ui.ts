@@ -2,7 +2,8 @@ import * as vscode from 'vscode';
 import type { FlowNode, Run, RunStatus, TraceEvent, Verdict } from '../core/model/types';
 import { Redactor, stripControl } from '../core/render/egress/redact';
 import { forLabel, forMarkdown } from '../core/render/egress/surfaces';
-import { duration, failureSummary, runCounts, safeJson, shortLoc } from './format';
+import { duration, failureSummary, safeJson, shortLoc } from './format';
+import { runStatus, verdictCounts } from '../core/analyze/queries';
 import { timeText } from '../core/model/time';
 
 /** Codicon + theme colour per verdict (colours follow the Testing view so themes agree). */
@@ -17,11 +18,11 @@ export function verdictIcon(v: Verdict): vscode.ThemeIcon {
 }
 
 export function runIcon(run: Run): vscode.ThemeIcon {
-  const s: RunStatus = run.status;
+  // The one run status (analyze/queries.ts runStatus): the CLI, quick pick and dashboard say the same.
+  const s: RunStatus = runStatus(run);
   if (s === 'running') return new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue'));
   if (s === 'crashed') return new vscode.ThemeIcon('flame', new vscode.ThemeColor('testing.iconErrored'));
-  const c = runCounts(run);
-  if (s === 'failed' || c.failed || c.exceptions) return new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
+  if (s === 'failed') return new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
   return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
 }
 
@@ -137,11 +138,11 @@ export function eventTooltip(e: TraceEvent, t: TooltipText = DEFAULT_TEXT): vsco
 
 export function runTooltip(run: Run, red: Redactor = DEFAULT_TEXT.red): vscode.MarkdownString {
   const md = safeMarkdown();
-  const c = runCounts(run);
+  const c = verdictCounts(run.flows.values());
   md.appendMarkdown('**run** ');
   appendSafe(md, run.id, red, 300);
   md.appendMarkdown('\n\n');
-  appendField(md, 'status', run.status, red);
+  appendField(md, 'status', runStatus(run), red);
   if (run.started !== undefined) appendField(md, 'started', timeText(run.started), red);
   if (run.started !== undefined && run.ended !== undefined) appendField(md, 'took', duration(run.ended - run.started), red);
   if (run.app) appendField(md, 'app', run.app, red);
@@ -149,7 +150,7 @@ export function runTooltip(run: Run, red: Redactor = DEFAULT_TEXT.red): vscode.M
   if (run.tags.length) appendField(md, 'tags', run.tags.join(', '), red);
   if (run.gitSha) appendField(md, 'git', run.gitSha, red);
   if (run.host) appendField(md, 'host', run.host, red);
-  appendField(md, 'flows', `${c.flows} — ${c.succeeded} succeeded, ${c.failed} failed, ${c.exceptions} exceptions, ${c.orphaned} orphaned${c.running ? `, ${c.running} running` : ''}`, red);
+  appendField(md, 'flows', `${c.total} — ${c.succeeded} succeeded, ${c.failed} failed, ${c.exceptions} exceptions, ${c.orphaned} orphaned${c.running ? `, ${c.running} running` : ''}`, red);
   appendField(md, 'source', run.primarySource, red);
   if (run.malformed.length) appendField(md, 'unreadable lines', String(run.malformed.length), red);
   // The cap note (flowlens.maxEventsPerSource) first: it says why events are missing.

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { buildAskMd } from '../../src/core/render/ask';
 import { capNote } from '../../src/core/model/build';
 import type { Run } from '../../src/core/model/types';
-import { eventCounts, failureEvents, flowRollups, runFlowCounts } from '../../src/core/analyze/rollup';
+import { eventCounts, flowRollups } from '../../src/core/analyze/rollup';
+import { failures, verdictCounts } from '../../src/core/analyze/queries';
 import { TraceWorkspace, type WorkspaceOptions } from '../../src/core/read/workspace';
 import { indexedEventCounts } from '../../src/core/read/index/lazy';
 
@@ -50,7 +51,7 @@ function facts(run: Run) {
     children: f.children.map((c) => c.id), correlation: f.correlation, tags: f.tags,
     verdictEvent: f.verdictEvent ? { type: f.verdictEvent.type, line: f.verdictEvent.src.line, reason: f.verdictEvent.reason } : undefined,
   }));
-  return { status: run.status, started: run.started, ended: run.ended, roots: run.roots.map((f) => f.id), flows, flowCounts: runFlowCounts(run), counts: eventCounts([run]).byRun[run.id] };
+  return { status: run.status, started: run.started, ended: run.ended, roots: run.roots.map((f) => f.id), flows, flowCounts: verdictCounts(run.flows.values()), counts: eventCounts([run]).byRun[run.id] };
 }
 
 const note = (notKept: number, limit: number) =>
@@ -96,7 +97,7 @@ for (const mode of ['plain', 'indexed'] as const) {
       assert.deepEqual(verdictFailures(ws), verdictFailures(full));
       // Newest-run failure events are unchanged.
       const whole = new Set(ids.slice(3));
-      const kept = (w: TraceWorkspace) => failureEvents(w.runs().filter((r) => whole.has(r.id))).map((x) => `${x.run.id}:${x.event.src.line}`);
+      const kept = (w: TraceWorkspace) => failures(w.runs().filter((r) => whole.has(r.id)), 'oldest').map((x) => `${x.run.id}:${x.event.src.line}`);
       assert.deepEqual(kept(ws), kept(full));
       // ask.md of a summarised run still names its failing flow and says why events are missing.
       const a1 = ws.getRun(ids[0]) as Run;

@@ -5,21 +5,17 @@ import type { FlowNode, Run, TraceEvent, Verdict } from '../../src/core/model/ty
 import {
   countEvents,
   eventCounts,
-  failureEvents,
   FlowRollupAccumulator,
   flowRollups,
   LiveRunRollup,
   flowTrends,
   latencyHistograms,
-  previousRun,
   rollupRuns,
-  runFlowCounts,
   runsInTimeOrder,
   UNNAMED_FLOW,
   type FlowRollup,
 } from '../../src/core/analyze/rollup';
 import { TraceWorkspace } from '../../src/core/read/workspace';
-import { isIndexedRun } from '../../src/core/read/index/lazy';
 
 /** Data-keyed records are null-prototype objects (issue 13): compare their JSON shape. */
 const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
@@ -450,71 +446,5 @@ describe('rollup: end to end over test/fixtures/demo-app (TraceWorkspace)', () =
   });
 });
 
-describe('rollup: run flow counts, failure events, previous run', () => {
-  it('counts one run\'s flow instances by verdict', () => {
-    // d9f1 above: 3 fetch (1 failed) + 2 orders (1 failed)
-    assert.deepEqual(runFlowCounts(RUNS[0]), { total: 5, succeeded: 3, failed: 2, exceptions: 0, orphaned: 0, running: 0 });
-    // e2a6: 5 ok + 1 orphaned
-    assert.deepEqual(runFlowCounts(RUNS[4]), { total: 6, succeeded: 5, failed: 0, exceptions: 0, orphaned: 1, running: 0 });
-    const mixed = run('m', 1, [{ name: 'a', verdict: 'running' }, { verdict: 'exception' }, { name: 'b', verdict: 'failed' }]);
-    assert.deepEqual(runFlowCounts(mixed), { total: 3, succeeded: 0, failed: 1, exceptions: 1, orphaned: 0, running: 1 });
-    assert.deepEqual(runFlowCounts(run('empty', 1, [])), { total: 0, succeeded: 0, failed: 0, exceptions: 0, orphaned: 0, running: 0 });
-  });
-
-  it('equals the per-name rollups of the run added up', () => {
-    for (const r of RUNS) {
-      const sum = { total: 0, succeeded: 0, failed: 0, exceptions: 0, orphaned: 0, running: 0 };
-      for (const f of flowRollups([r])) {
-        sum.total += f.instances;
-        sum.succeeded += f.succeeded;
-        sum.failed += f.failed;
-        sum.exceptions += f.exceptions;
-        sum.orphaned += f.orphaned;
-        sum.running += f.running;
-      }
-      assert.deepEqual(runFlowCounts(r), sum, r.id);
-    }
-  });
-
-  it('lists failure and exception events oldest first, untimed last, ties in input order', () => {
-    const a = run('a', 1, [], [
-      ev('failure', { reason: 'a-untimed' }),
-      ev('failure', { reason: 'a-30', ts: 30 }),
-      ev('checkpoint', { ts: 1 }),
-      ev('exception', { reason: 'a-10', ts: 10 }),
-    ]);
-    const b = run('b', 2, [], [ev('failure', { reason: 'b-30', ts: 30 }), ev('success', { ts: 5 }), ev('exception', { reason: 'b-untimed' })]);
-    const got = failureEvents([a, b]).map((x) => `${x.run.id}:${x.event.reason}`);
-    assert.deepEqual(got, ['a:a-10', 'a:a-30', 'b:b-30', 'a:a-untimed', 'b:b-untimed']);
-    assert.deepEqual(failureEvents([b, a]).map((x) => x.event.reason), ['a-10', 'b-30', 'a-30', 'b-untimed', 'a-untimed']);
-    assert.deepEqual(failureEvents([]), []);
-  });
-
-  it('lists the failures of indexed runs (events parsed on access) as of the sequential reader', async () => {
-    const seq = new TraceWorkspace(DEMO, { index: false, final: true });
-    await seq.load({ final: true });
-    const par = new TraceWorkspace(DEMO, { index: { minBytes: 0, workers: 0 }, final: true });
-    await par.load({ final: true });
-    assert.ok(par.runs().some((r) => isIndexedRun(r)), 'the demo was indexed');
-    const key = (x: { run: Run; event: TraceEvent }) => `${x.run.id}|${x.event.type}|${x.event.ts}|${x.event.src?.line}|${x.event.reason ?? x.event.exception?.type}`;
-    const want = failureEvents(seq.runs()).map(key);
-    assert.ok(want.length > 2);
-    assert.deepEqual(failureEvents(par.runs()).map(key), want);
-    // One run at a time, and runs without failures (skipped by their counts) give nothing.
-    for (const r of par.runs()) {
-      const s = seq.getRun(r.id) as Run;
-      assert.deepEqual(failureEvents([r]).map(key), failureEvents([s]).map(key), r.id);
-    }
-  });
-
-  it('finds the previous run of the same dialect in time order', () => {
-    // RUNS is out of time order: a1c3 (18th) < b7d2 (19th 09:00) < c4e8 (19th 14:00) < d9f1 < e2a6 < f5b0
-    const byId = (id: string): Run => RUNS.find((r) => r.id.endsWith(id)) as Run;
-    assert.equal(previousRun(RUNS, byId('f5b0'))?.id, '20261121T140000Z-e2a6');
-    assert.equal(previousRun(RUNS, byId('c4e8'))?.id, '20261119T140000Z-b7d2');
-    assert.equal(previousRun(RUNS, byId('a1c3')), undefined);
-    const old01: Run = { ...run('runs/x', T('2026-11-21T12:00:00Z'), []), dialect: 'flowscribe-0.1' };
-    assert.equal(previousRun([...RUNS, old01], byId('f5b0'))?.id, '20261121T140000Z-e2a6', 'skips the 0.1 run');
-    assert.equal(previousRun(RUNS, old01), undefined, 'not among the runs');
-  });
-});
+// Run flow counts, failure events and the previous run moved with their definitions to
+// src/core/analyze/queries.ts: test/unit/queries.test.ts.

@@ -1,6 +1,7 @@
 /**
- * Order statistics for durations: exact nearest-rank percentiles (the default for batch
- * rollups), a latency histogram on fixed bounds, and {@link FlowStatsAccumulator}, an
+ * Order statistics for durations: **the** percentile of Flowlens — exact nearest rank
+ * ({@link nearestRank}; every p50/p95 the CLI, views, CodeLens, dashboard, chat and ask.md show
+ * comes from it, through `rollup.ts`, `diff.ts` or directly), a latency histogram on fixed bounds, and {@link FlowStatsAccumulator}, an
  * incremental log-bucketed sketch for the live path with a stated relative error bound.
  * Pure; no I/O.
  */
@@ -9,16 +10,19 @@
  * Nearest-rank percentile of an ascending-sorted array: the ⌈q·n⌉-th smallest value (1-based,
  * clamped to [1, n]); `q` in [0, 1]. Undefined for an empty array.
  */
-export function nearestRankSorted(sorted: readonly number[], q: number): number | undefined {
+export function nearestRankSorted(sorted: ArrayLike<number>, q: number): number | undefined {
   const n = sorted.length;
   if (n === 0) return undefined;
   const rank = Math.min(n, Math.max(1, Math.ceil(q * n)));
   return sorted[rank - 1];
 }
 
-/** Nearest-rank percentile of unsorted values (copies and sorts; see {@link nearestRankSorted}). */
+/**
+ * Nearest-rank percentile of unsorted values (copies and sorts; see {@link nearestRankSorted}).
+ * Non-finite values (an unknown duration) are left out.
+ */
 export function nearestRank(values: readonly number[], q: number): number | undefined {
-  return nearestRankSorted(sortedCopy(values), q);
+  return nearestRankSorted(sortedCopy(values.filter((v) => Number.isFinite(v))), q);
 }
 
 /** Ascending numeric copy (never the default string sort). */

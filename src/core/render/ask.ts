@@ -35,6 +35,8 @@ import { runRedactor } from './egress/secrets';
 import { neutralizeLinks } from './egress/surfaces';
 import { boundedCopy, record } from '../model/bounded';
 import { isoTime } from '../model/time';
+import { nearestRankSorted } from '../analyze/stats';
+import { runStatus } from '../analyze/queries';
 
 /** Default ask.md size budget in bytes. */
 export const DEFAULT_ASK_BUDGET_BYTES = 12288;
@@ -224,11 +226,6 @@ function issuesOf(problems: FlowNode[]): Issue[] {
   return out;
 }
 
-/** Nearest-rank percentile of ascending-sorted values. */
-function percentile(sorted: ArrayLike<number>, p: number): number {
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 /** One flow name whose p95 duration in this run is over its SLA. */
 export interface SlaBreach {
   name: string;
@@ -251,8 +248,8 @@ function breachesOf(durations: Map<string, number[] | null>, slaOf: (name: strin
     if (!list) continue;
     const sla = slaOf(name) as number;
     const d = Float64Array.from(list).sort();
-    const p95 = percentile(d, 95);
-    if (p95 > sla) {
+    const p95 = nearestRankSorted(d, 0.95);
+    if (p95 !== undefined && p95 > sla) {
       let over = 0;
       for (const x of d) if (x > sla) over++;
       out.push({ name, slaP95Ms: sla, p95Ms: p95, maxMs: d[d.length - 1], count: d.length, overCount: over });
@@ -524,7 +521,8 @@ export function shouldWriteAsk(askMd: AskMdMode | string | undefined, run: Run):
 
 /** A failed/crashed run, or any failed, exception or orphaned flow. */
 export function runHasProblems(run: Run): boolean {
-  if (run.status === 'failed' || run.status === 'crashed') return true;
+  const status = runStatus(run);
+  if (status === 'failed' || status === 'crashed') return true;
   for (const f of run.flows.values()) if (f.verdict === 'failed' || f.verdict === 'exception' || f.verdict === 'orphaned') return true;
   return false;
 }
@@ -542,7 +540,7 @@ export function runHeader(run: Run, red: Redactor, verdicts?: Readonly<Record<Ve
     ['git sha', run.gitSha],
     ['start', iso(run.started)],
     ['end', iso(run.ended)],
-    ['status', run.status],
+    ['status', runStatus(run)],
     ['flows', `${flows.size} (${n('succeeded')} succeeded, ${n('failed')} failed, ${n('exception')} exception, ${n('orphaned')} orphaned, ${n('running')} running)`],
   ];
   return rows

@@ -12,6 +12,7 @@ import { Redactor, stripControl } from './egress/redact';
 import { runRedactor, runsRedactor } from './egress/secrets';
 import { neutralizeLinks } from './egress/surfaces';
 import type { FlowRollup } from '../analyze/rollup';
+import { failures, runStatus } from '../analyze/queries';
 import { isoTime } from '../model/time';
 
 /** Options for {@link askContextFor}. */
@@ -205,31 +206,29 @@ export function runSummaryText(run: Run, ctx: AskContext = {}, capBytes = TOOL_O
 }
 
 /**
- * Failures (failed and exception flows) of the given runs, newest run first, as one compact JSON
- * line each: run, flow, flow_id, verdict, class, reason, at (mapped file:line), when.
+ * The failures of the given runs (analyze/queries.ts `failures`, order `newest`, as the Failures
+ * view lists them: newest run first, newest failure first), as one compact JSON line each: run,
+ * flow, flow_id, verdict, class, reason, at (mapped file:line), when.
  */
 export function failuresText(runs: readonly Run[], ctx: AskContext = {}, opts: { limit?: number; capBytes?: number } = {}): string {
   const red = runsRedactor(runs, ctx);
   const limit = opts.limit ?? 50;
   const lines: string[] = [];
   let total = 0;
-  const ordered = [...runs].sort((a, b) => (b.started ?? -Infinity) - (a.started ?? -Infinity) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  for (const run of ordered) {
-    for (const f of flowsOf(run)) {
-      if (f.verdict !== 'failed' && f.verdict !== 'exception') continue;
-      total++;
-      if (lines.length >= limit) continue;
-      const e = f.verdictEvent;
-      const at = e?.file ? `${ctx.resolvePath?.(e.file) ?? e.file}${e.line !== undefined ? `:${e.line}` : ''}` : undefined;
-      const rec: Record<string, unknown> = { run: run.id, flow: flowName(f), flow_id: f.id, verdict: f.verdict };
-      if (e?.failureClass) rec.class = e.failureClass;
-      const reason = e?.reason ?? e?.exception?.message;
-      if (reason) rec.reason = reason;
-      if (at) rec.at = at;
-      const when = e?.ts ?? f.ended;
-      if (when !== undefined) rec.when = iso(when);
-      lines.push(neutralizeLinks(stripControl(JSON.stringify(red.value(rec)))));
-    }
+  for (const { run, flow: f, event: e } of failures(runs, 'newest')) {
+    total++;
+    if (lines.length >= limit) continue;
+    const at = e.file ? `${ctx.resolvePath?.(e.file) ?? e.file}${e.line !== undefined ? `:${e.line}` : ''}` : undefined;
+    const rec: Record<string, unknown> = {
+      run: run.id, flow: f ? flowName(f) : e.flow ?? null, flow_id: f?.id ?? null, verdict: f?.verdict ?? (e.type === 'exception' ? 'exception' : 'failed'),
+    };
+    if (e.failureClass) rec.class = e.failureClass;
+    const reason = e.reason ?? e.exception?.message;
+    if (reason) rec.reason = reason;
+    if (at) rec.at = at;
+    const when = e.ts ?? f?.ended;
+    if (when !== undefined) rec.when = iso(when);
+    lines.push(neutralizeLinks(stripControl(JSON.stringify(red.value(rec)))));
   }
   const head = total ? `${total} failure(s)${total > lines.length ? `, showing ${lines.length}` : ''}. ${DATA_NOTE}` : 'No failures.';
   return cutToBytes(lines.length ? `${head}\n${lines.join('\n')}\n` : `${head}\n`, opts.capBytes ?? TOOL_OUTPUT_CAP_BYTES);
@@ -297,7 +296,7 @@ export function runDiffText(prev: Run, cur: Run, ctx: AskContext = {}, capBytes 
   };
   const a = tally(prev);
   const b = tally(cur);
-  const lines: string[] = [`${prev.id} (${prev.status}) → ${cur.id} (${cur.status})`];
+  const lines: string[] = [`${prev.id} (${runStatus(prev)}) → ${cur.id} (${runStatus(cur)})`];
   for (const name of [...new Set([...a.keys(), ...b.keys()])].sort()) {
     const x = a.get(name) ?? { n: 0, bad: 0, classes: new Set<string>() };
     const y = b.get(name) ?? { n: 0, bad: 0, classes: new Set<string>() };

@@ -10,13 +10,14 @@ import { flowSpan, flowsDepthFirst } from './export';
 import type {
   DashboardModel, DiffModel, DiffRow, FailureChangeView, FailuresPanel, FailureView, FlowRow, LatencyPanel, Loc, StorePanel, TimelineModel, TimelineRow,
 } from './dashboardTypes';
-import { FAILURE_DOMAINS, failureDomain, type FailureDomain, type Run, type TraceEvent, type Verdict } from '../model/types';
+import { FAILURE_DOMAINS, failureDomain, type FailureDomain, type Run, type TraceEvent } from '../model/types';
 import { indexedEventCounts } from '../read/index/lazy';
 import { countEvents, flowRollupName, flowRollups, flowTrends, runsInTimeOrder, type FailureRef, type FlowRollup } from '../analyze/rollup';
 import type { StoreReport } from '../read/sqlite/stores';
 import { Redactor, stripControl, type RedactOptions } from './egress/redact';
 import { runRedactor } from './egress/secrets';
 import { bucketIndex } from '../analyze/stats';
+import { previousRun, runsNewestFirst, runStatus, selectRun, verdictCounts } from '../analyze/queries';
 import { isoTime } from '../model/time';
 import { DEPTH_MARK, bump, record, safeStringify } from '../model/bounded';
 
@@ -76,36 +77,25 @@ export interface DashboardOptions {
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-const isFailing = (v: Verdict): boolean => v === 'failed' || v === 'exception';
 
-/** The runs a selection stands for, and how to name it. */
+/**
+ * The runs a selection stands for (oldest first), and how to name it. A string is read by the one
+ * selector grammar of analyze/queries.ts (`latest`, `previous`, `all`, `@N`, a run id or a unique
+ * prefix), as the CLI's `--run` and the chat's `run:` read it.
+ */
 export function selectRuns(inputs: DashboardInputs, selection: RunSelection): { runs: Run[]; sel: DashboardModel['selection'] } {
   const all = runsInTimeOrder(inputs.runs);
-  if (selection === 'all') return { runs: all, sel: { kind: 'all', label: `All runs (${all.length})`, runIds: all.map((r) => r.id) } };
+  const exact = typeof selection === 'string' && inputs.runs.some((r) => r.id === selection);
+  if (selection === 'all' && !exact) return { runs: all, sel: { kind: 'all', label: `All runs (${all.length})`, runIds: all.map((r) => r.id) } };
   if (typeof selection === 'object' && selection !== null) {
     const { from, to } = selection;
     const runs = all.filter((r) => r.started !== undefined && r.started >= from && r.started <= to);
     return { runs, sel: { kind: 'window', label: `Runs from ${iso(from)} to ${iso(to)} (${runs.length})`, runIds: runs.map((r) => r.id), from, to } };
   }
-  let run: Run | undefined;
-  if (selection === 'latest') {
-    run = (inputs.latestRunId !== undefined ? all.find((r) => r.id === inputs.latestRunId) : undefined) ?? newest(all);
-  } else {
-    run = all.find((r) => r.id === selection);
-    if (!run && selection) {
-      const m = all.filter((r) => r.id.startsWith(String(selection)));
-      if (m.length === 1) run = m[0];
-    }
-  }
+  const run = selectRun(inputs.runs, String(selection), { latestId: inputs.latestRunId });
   if (!run) return { runs: [], sel: { kind: 'none', label: selection === 'latest' ? 'No runs' : `Run ${String(selection)} not found`, runIds: [] } };
-  const kind = selection === 'latest' ? 'latest' : 'run';
+  const kind = selection === 'latest' && !exact ? 'latest' : 'run';
   return { runs: [run], sel: { kind, label: kind === 'latest' ? `Latest run ${run.id}` : `Run ${run.id}`, runIds: [run.id] } };
-}
-
-function newest(ordered: Run[]): Run | undefined {
-  // runsInTimeOrder puts runs without a start last; the newest is the last one with a start.
-  const timed = ordered.filter((r) => r.started !== undefined);
-  return timed.length ? timed[timed.length - 1] : ordered[ordered.length - 1];
 }
 
 function iso(ms: number): string {
@@ -360,12 +350,12 @@ export function buildDashboardModel(inputs: DashboardInputs, selection: RunSelec
     .filter((r) => r.failed + r.exceptions > 0)
     .map((r) => ({ flow: r.flow, count: r.failed + r.exceptions, first: failureView(inputs, r.firstFailure, red), latest: failureView(inputs, r.lastFailure, red) }));
 
-  // New / fixed / still failing: the newest selected run against the run before it.
+  // New / fixed / still failing: the newest selected run against the run before it (queries.ts
+  // previousRun: same dialect — a 0.1 recording is not compared with its v1 twin).
   let changes: FailuresPanel['changes'];
   const current = runs[runs.length - 1];
-  const ci = current ? allOrdered.indexOf(current) : -1;
-  if (current && ci > 0) {
-    const base = allOrdered[ci - 1];
+  const base = current ? previousRun(inputs.runs, current) : undefined;
+  if (current && base) {
     const d = diffRuns(base, current, { slowerThresholdPct: opts.slowerThresholdPct });
     const view = (list: RunDiff['new']): FailureChangeView[] =>
       list.filter((e) => keep(e.flow)).map((e) => {
@@ -400,10 +390,9 @@ export function buildDashboardModel(inputs: DashboardInputs, selection: RunSelec
 
   return {
     selection: sel,
-    runs: [...allOrdered].reverse().map((r) => {
-      let failing = 0;
-      for (const f of r.flows.values()) if (isFailing(f.verdict)) failing++;
-      return { id: r.id, started: r.started, status: r.status, app: r.app, flows: r.flows.size, failing };
+    runs: runsNewestFirst(inputs.runs).map((r) => {
+      const c = verdictCounts(r.flows.values());
+      return { id: r.id, started: r.started, status: runStatus(r), app: r.app, flows: c.total, failing: c.failed + c.exceptions };
     }),
     flowFilter: filter,
     flows: rollups.map((r) => flowRow(inputs, r, red)),

@@ -4,6 +4,7 @@ import type { AskContext } from '../../core/render/ask';
 import { askContextFor } from '../../core/render/askArtifacts';
 import type { Catalog } from '../../core/read/catalog';
 import type { Run } from '../../core/model/types';
+import { previousRun as previousRunOf } from '../../core/analyze/queries';
 import type { FlowlensServices, RunRef } from '../services';
 
 /** The catalog of a folder's TraceWorkspace, read structurally (the workspace owns it). */
@@ -27,18 +28,17 @@ export function runsOf(services: FlowlensServices, folderKey?: string): RunRef[]
   return services.allRuns().filter((r) => !folderKey || r.folderKey === folderKey);
 }
 
-/** A run by id, else the latest (optionally in one folder). */
+/**
+ * The run a selector names (the one grammar of analyze/queries.ts: id, `latest`, `previous`, `@N`,
+ * unique prefix — as the CLI's `--run`), else the latest (optionally in one folder).
+ */
 export function runOrLatest(services: FlowlensServices, runId?: string, folderKey?: string): RunRef | undefined {
   return runId ? services.findRun(runId, folderKey) : services.latestRun(folderKey);
 }
 
-/** The run started just before `run` in the same folder (for `/diff`). */
+/** The run before `ref` in its folder (analyze/queries.ts `previousRun`: same dialect, started before it), for `/diff`. */
 export function previousRun(services: FlowlensServices, ref: RunRef): Run | undefined {
-  const runs = runsOf(services, ref.folderKey)
-    .map((r) => r.run)
-    .filter((r) => r !== ref.run && (r.started ?? -Infinity) <= (ref.run.started ?? Infinity))
-    .sort((a, b) => (b.started ?? -Infinity) - (a.started ?? -Infinity));
-  return runs[0];
+  return previousRunOf(runsOf(services, ref.folderKey).map((r) => r.run), ref.run);
 }
 
 /** A file-name-safe form of an id. */

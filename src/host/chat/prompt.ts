@@ -7,6 +7,7 @@ import { besideName, isOwnText, OWN_MARK, safeWriteBeside, type WriteResult } fr
 import { forLabel, forNotification, forPromptText } from '../../core/render/egress/surfaces';
 import { redactorFor } from '../redaction';
 import { isoTime } from '../../core/model/time';
+import { runStatus } from '../../core/analyze/queries';
 
 /** Arguments of `flowlens.generateAskPrompt` / `flowlens.askCopilot` (from tree menus or tests). */
 export interface AskArgs {
@@ -69,7 +70,7 @@ export async function pickRun(services: FlowlensServices, args: AskArgs): Promis
     const folder = services.workspaces.size > 1 ? services.folder(r.folderKey)?.name : undefined;
     return {
       label: forLabel(r.run.id, red),
-      description: forLabel([r.run.status, r.run.app, isoTime(r.run.started)].filter(Boolean).join(' · '), red),
+      description: forLabel([runStatus(r.run), r.run.app, isoTime(r.run.started)].filter(Boolean).join(' · '), red),
       detail: folder === undefined ? undefined : forLabel(folder),
       ref: r,
     };

@@ -9,6 +9,7 @@ import { Disposable } from '../lifecycle';
 import { redactorFor } from '../redaction';
 import type { Redactor } from '../../core/render/egress/redact';
 import type { TraceServices } from '../services';
+import { orderFailuresBy, runFailures as failuresOfRun } from '../../core/analyze/queries';
 import { appendField, safeMarkdown, verdictIcon } from '../ui';
 
 /** One failed or exception verdict somewhere in the workspace. */
@@ -38,51 +39,27 @@ export type FailureNode =
 
 export type GroupBy = 'flow' | 'class';
 
-/** Collects failures/exceptions from every run, newest run first, folded by class+reason+place. */
+/**
+ * Every failure of every run (src/core/analyze/queries.ts `failures`, order `newest`): newest run
+ * first, runs sharing a start time merged by event time, newest event first.
+ */
 export function collectFailures(services: TraceServices): Occurrence[] {
   return mergeRuns(services.allRuns().map(({ folderKey, run }) => ({ run, occs: runFailures(folderKey, run) })));
 }
 
-/** Failed/exception verdicts of one run in flow order, then stably newest event first. */
+/** The failures of one run (queries.ts `runFailures`: failing flows' verdicts, then failures outside flows) as rows. */
 export function runFailures(folderKey: string, run: Run): Occurrence[] {
-  const out: Occurrence[] = [];
-  for (const f of run.flows.values()) {
-    if (f.verdict !== 'failed' && f.verdict !== 'exception') continue;
-    const event = f.verdictEvent;
-    if (!event) continue;
-    out.push({ folderKey, runId: run.id, runStarted: run.started, flowId: f.id, flowName: f.displayName, event });
-  }
-  return out.sort((a, b) => (b.event.ts ?? 0) - (a.event.ts ?? 0));
+  return failuresOfRun(run).map(({ flow, event }) => ({
+    folderKey, runId: run.id, runStarted: run.started, flowId: flow?.id ?? '', flowName: flow?.displayName ?? NO_FLOW, event,
+  }));
 }
 
-/**
- * Per-run lists (each from {@link runFailures}, in `allRuns` order) merged as one stable sort of
- * their concatenation by run start (newest first), then event time (newest first) would order
- * them: runs that started at different times do not interleave, so only runs sharing a start
- * time are merged by event time.
- */
+/** The group name of a failure outside any flow. */
+const NO_FLOW = '(no flow)';
+
+/** Per-run lists (each from {@link runFailures}, in `allRuns` order) in the `newest` order of queries.ts. */
 function mergeRuns(lists: { run: Run; occs: Occurrence[] }[]): Occurrence[] {
-  const byStart = new Map<number, Occurrence[][]>();
-  for (const { run, occs } of lists) {
-    if (!occs.length) continue;
-    const k = run.started ?? 0;
-    const same = byStart.get(k);
-    if (same) same.push(occs);
-    else byStart.set(k, [occs]);
-  }
-  const starts = [...byStart.keys()].sort((a, b) => b - a);
-  const out: Occurrence[] = [];
-  for (const k of starts) {
-    const same = byStart.get(k) as Occurrence[][];
-    if (same.length === 1) {
-      for (const o of same[0]) out.push(o);
-      continue;
-    }
-    const all: Occurrence[] = [];
-    for (const occs of same) for (const o of occs) all.push(o);
-    for (const o of all.sort((a, b) => (b.event.ts ?? 0) - (a.event.ts ?? 0))) out.push(o);
-  }
-  return out;
+  return orderFailuresBy(lists.map((l) => l.occs), 'newest', (o) => o.runStarted, (o) => o.event.ts);
 }
 
 /** The group a failure falls in: its flow, or its class (exception type for unclassified exceptions). */

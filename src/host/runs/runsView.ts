@@ -136,8 +136,10 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
 
   // ---- model access ------------------------------------------------------------------------
 
+  /** The run of a tree node: its exact id (a node of a removed run finds nothing, never a namesake by prefix). */
   private run(folderKey: string, runId: string): Run | undefined {
-    return this.services.workspaces.get(folderKey)?.getRun(runId) ?? this.services.findRun(runId, folderKey)?.run;
+    const run = this.services.workspaces.get(folderKey)?.getRun(runId);
+    return run?.id === runId ? run : undefined;
   }
 
   private flow(n: { folderKey: string; runId: string; flowId: string }): FlowNode | undefined {

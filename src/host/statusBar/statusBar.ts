@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { COMMANDS } from '../commands';
-import { plural, relativeTime, runCounts } from '../format';
+import { plural, relativeTime } from '../format';
+import { runStatus, verdictCounts } from '../../core/analyze/queries';
 import type { TraceServices } from '../services';
 import { appendField, appendSafe, safeMarkdown } from '../ui';
 import { forLabel } from '../../core/render/egress/surfaces';
@@ -48,21 +49,24 @@ export class RunStatusBar extends Disposable {
       return;
     }
     const { run } = latest;
-    const c = runCounts(run);
+    // Counts and status as every surface shows them (analyze/queries.ts).
+    const c = verdictCounts(run.flows.values());
+    const status = runStatus(run);
     const bad = c.failed + c.exceptions;
     let text: string;
-    if (bad) text = `$(error) ${bad} failed${run.status === 'running' ? ' · running' : ''}`;
-    else if (run.status === 'running') text = `$(sync~spin) running · ${plural(c.flows, 'flow')}`;
-    else if (run.status === 'crashed') text = `$(flame) crashed`;
-    else text = `$(pass) ${plural(c.flows, 'flow')}`;
+    if (bad) text = `$(error) ${bad} failed${status === 'running' ? ' · running' : ''}`;
+    else if (status === 'running') text = `$(sync~spin) running · ${plural(c.total, 'flow')}`;
+    else if (status === 'crashed') text = `$(flame) crashed`;
+    else if (status === 'failed') text = `$(error) failed · ${plural(c.total, 'flow')}`;
+    else text = `$(pass) ${plural(c.total, 'flow')}`;
     const red = redactorFor(this.services.workspaces.get(latest.folderKey)?.catalog, run);
     const md = safeMarkdown();
     md.appendMarkdown('**Flowlens — latest run** ');
     appendSafe(md, run.id, red, 200);
     md.appendMarkdown('\n\n');
-    appendField(md, 'status', `${run.status}, ${relativeTime(run.started)}`, red);
+    appendField(md, 'status', `${status}, ${relativeTime(run.started)}`, red);
     if (run.app || run.mode) appendField(md, 'app', [run.app, run.mode].filter(Boolean).join(' · '), red);
-    appendField(md, 'flows', `${c.flows}: ${c.succeeded} succeeded, ${c.failed} failed, ${c.exceptions} exceptions, ${c.orphaned} orphaned${c.running ? `, ${c.running} running` : ''}`);
+    appendField(md, 'flows', `${c.total}: ${c.succeeded} succeeded, ${c.failed} failed, ${c.exceptions} exceptions, ${c.orphaned} orphaned${c.running ? `, ${c.running} running` : ''}`);
     appendField(md, 'runs in workspace', String(this.services.allRuns().length));
     if (problems > 0) md.appendMarkdown(`\n**${problemsText(problems)}** — Show Log: run "Flowlens: Show Log" (Output → Flowlens).\n`);
     if (this.services.stopped.size > 0) {
