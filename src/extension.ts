@@ -1,3 +1,4 @@
+// The composition root: creates the log and the services, then lets each feature of src/host register itself.
 import type * as vscode from 'vscode';
 import * as chat from './host/chat/register';
 import * as dashboard from './host/dashboard/register';

@@ -1,3 +1,4 @@
+// Where a click opens the editor: `flowlens.openLocation` and openLocation(), for every item, link and chart row.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { COMMANDS } from './commands';

@@ -1,3 +1,4 @@
+// `flowlens.askCopilot`: generate the ask prompt and open Copilot Chat with it.
 import * as vscode from 'vscode';
 import { stripOwnMark } from '../../core/read/ingress/safeWrite';
 import { BUILTIN_COMMANDS } from '../commands';

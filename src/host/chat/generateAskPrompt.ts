@@ -1,3 +1,4 @@
+// `flowlens.generateAskPrompt`: write ask.md, summary.md and copilot_init.md for a run.
 import * as vscode from 'vscode';
 import { forNotification } from '../../core/render/egress/surfaces';
 import type { FlowlensServices } from '../services';

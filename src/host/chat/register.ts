@@ -1,3 +1,4 @@
+// The AI hand-off feature: registers the ask commands, the @flowlens participant and the LM tools.
 import * as vscode from 'vscode';
 import { COMMANDS } from '../commands';
 import { registered, type Registered } from '../lifecycle';

@@ -1,3 +1,4 @@
+// The dashboard feature: registers `flowlens.openDashboard` and the panel serializer.
 import * as vscode from 'vscode';
 import { COMMANDS } from '../commands';
 import { registered, toDisposable, type Registered } from '../lifecycle';

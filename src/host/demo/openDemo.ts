@@ -1,3 +1,4 @@
+// `flowlens.openDemo`: open a fresh copy of the bundled demo workspace.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';

@@ -1,3 +1,4 @@
+// The getting-started feature: registers the commands the welcome views and walkthrough link to.
 import * as vscode from 'vscode';
 import { BUILTIN_COMMANDS, COMMANDS } from '../commands';
 import { registered, type Registered } from '../lifecycle';

@@ -1,3 +1,4 @@
+// The editor adornments feature: registers decorations, CodeLens and ra.yaml/flows.yaml diagnostics.
 import * as vscode from 'vscode';
 import { registered, type Registered } from '../lifecycle';
 import type { TraceServices } from '../services';

@@ -1,3 +1,4 @@
+// The Failures feature: registers the Failures view, failure diagnostics and their commands.
 import * as vscode from 'vscode';
 import { COMMANDS } from '../commands';
 import { VIEWS } from '../constants';

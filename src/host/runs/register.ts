@@ -1,3 +1,4 @@
+// The Runs feature: registers the Runs view (runsView.ts) and its commands.
 import * as vscode from 'vscode';
 import { BUILTIN_COMMANDS, COMMANDS } from '../commands';
 import { CONTEXT } from '../constants';

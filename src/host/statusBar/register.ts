@@ -1,3 +1,4 @@
+// The status bar feature: registers the one Flowlens status bar item.
 import type * as vscode from 'vscode';
 import { registered, type Registered } from '../lifecycle';
 import type { TraceServices } from '../services';

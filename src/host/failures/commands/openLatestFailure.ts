@@ -1,3 +1,4 @@
+// `flowlens.openLatestFailure`: open the newest failure's file:line.
 import * as vscode from 'vscode';
 import { openLocation } from '../../open';
 import type { TraceServices } from '../../services';

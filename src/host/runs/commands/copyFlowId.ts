@@ -1,3 +1,4 @@
+// `flowlens.copyFlowId`: copy a flow's name and id.
 import * as vscode from 'vscode';
 import type { TraceServices } from '../../services';
 import { toRunFlow, type ItemArg } from '../itemArg';

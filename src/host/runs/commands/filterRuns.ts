@@ -1,3 +1,4 @@
+// `flowlens.filterRuns`: the Runs view's filter box and its `status:` / `tag:` parser.
 import * as vscode from 'vscode';
 import type { Verdict } from '../../../core/model/types';
 import type { FlowTreeProvider, RunFilter } from '../runsView';

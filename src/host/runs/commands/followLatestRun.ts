@@ -1,3 +1,4 @@
+// `flowlens.followLatestRun` / `flowlens.unfollowLatestRun`: reveal the newest run as it appears.
 import * as vscode from 'vscode';
 import { BUILTIN_COMMANDS } from '../../commands';
 import { CONTEXT, STATE_FOLLOW_LATEST } from '../../constants';

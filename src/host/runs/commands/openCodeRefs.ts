@@ -1,3 +1,4 @@
+// `flowlens.openCodeRefs`: open a flow's flows.yaml code_refs.
 import * as vscode from 'vscode';
 import { openLocation } from '../../open';
 import type { TraceServices } from '../../services';

@@ -1,3 +1,4 @@
+// `flowlens.revealInRuns`: select a run or flow in the Runs view.
 import type * as vscode from 'vscode';
 import type { TraceServices } from '../../services';
 import { toRunFlow, type ItemArg, type RunFlowArg } from '../itemArg';
