@@ -109,6 +109,7 @@ tier typecheck npx tsc --noEmit -p .
 if [ -n "$(find media -name '*.ts' ! -name '*.d.ts' 2>/dev/null | head -1)" ]; then
   tier typecheck-media npx tsc --noEmit -p media
 fi
+tier typecheck-e2e npx tsc -p test/e2e
 tier lint npm run -s lint
 # The README settings table is generated from package.json: fail when it is stale (issue 9).
 tier docs node scripts/settings-table.mjs --check

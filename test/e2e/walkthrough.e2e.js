@@ -199,10 +199,11 @@ test('walkthrough: every step works on the demo workspace; pictures for each ste
   // no Copilot, so the picture is what Copilot is handed: the end of ask.md, with the ask itself.
   await runCommand(page, 'Flowlens: Ask Copilot');
   await pickRun(page, '20261119T140000Z-b7d2');
-  // Either the chat view opens or a notification says the prompt was copied (prompt.ts askCopilot).
+  // Either the chat view opens or a notification says the prompt was copied (prompt.ts askCopilot);
+  // code-server may show neither on screen (its chat command exists but opens no chat view here).
   const chatView = page.locator('.interactive-session').first();
   const copied = page.locator('.notification-toast', { hasText: /Flowlens/ }).first();
-  await until(async () => (await chatView.isVisible()) || (await copied.isVisible()), { timeout: 15000, what: 'a chat view or a notification' })
+  await until(async () => (await chatView.isVisible()) || (await copied.isVisible()), { timeout: 5000, what: 'a chat view or a notification' })
     .catch(() => undefined);
   const chat = await chatView.isVisible().catch(() => false);
   const toast = await copied.isVisible().catch(() => false);
