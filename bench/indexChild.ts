@@ -12,7 +12,7 @@ import { TraceWorkspace } from '../src/core/read/workspace';
 import { buildAskMd } from '../src/core/render/ask';
 import { slaFor } from '../src/core/read/catalog';
 import type { Run } from '../src/core/model/types';
-import { LiveRunRollup, rollupRuns } from '../src/core/analyze/rollup';
+import { rollupRuns } from '../src/core/analyze/rollup';
 import { liveLines, runWithFlows } from './gen';
 import { timeViews } from './views';
 import type { BenchRow, ChildReport } from './types';
@@ -60,15 +60,8 @@ async function main(): Promise<void> {
     const events = runs.reduce((n, r) => n + r.events.length, 0);
     const malformed = ws.malformed().length;
 
-    // (3) live tail: 1,000 appended lines per repetition, refresh() + the live rollups of the
-    // changed runs (LiveRunRollup: the flows that settled and the appended events, p95 from the
-    // FlowStatsAccumulator sketch), as the views' live path does.
-    const live = new Map<string, LiveRunRollup>();
-    for (const r of runs) {
-      const lr = new LiveRunRollup({ catalog: ws.catalog });
-      lr.absorb(r);
-      live.set(r.id, lr);
-    }
+    // (3) live tail: 1,000 appended lines per repetition, refresh() + the rollups of the runs it
+    // reports changed (exact percentiles and the runs' kept counts), as the views' live path does.
     const reps = quick ? 10 : 20;
     const all = liveLines(liveId, reps * 1000, seed + 1, Date.UTC(2026, 10, 21, 14));
     const times: number[] = [];
@@ -78,23 +71,8 @@ async function main(): Promise<void> {
       const t = performance.now();
       const change = await ws.refresh();
       const tr = performance.now();
-      const flowIds = new Map<string, string[]>();
-      for (const key of change.flows) {
-        const at = key.indexOf('\u0000');
-        const runId = key.slice(0, at);
-        const list = flowIds.get(runId);
-        if (list) list.push(key.slice(at + 1));
-        else flowIds.set(runId, [key.slice(at + 1)]);
-      }
-      for (const id of change.runs) {
-        const r = ws.getRun(id);
-        if (!r) continue;
-        let lr = live.get(id);
-        if (!lr) live.set(id, (lr = new LiveRunRollup({ catalog: ws.catalog })));
-        lr.absorb(r, flowIds.get(id) ?? []);
-        lr.rollups();
-        lr.eventCounts();
-      }
+      const changed = [...change.runs].map((id) => ws.getRun(id)).filter((r): r is Run => r !== undefined);
+      for (const r of changed) rollupRuns([r], { catalog: ws.catalog });
       const end = performance.now();
       rollupTimes.push(end - tr);
       times.push(end - t);
@@ -103,7 +81,7 @@ async function main(): Promise<void> {
     const liveEvents = ws.getRun(liveId)?.events.length ?? 0;
     const tail = {
       reps, medianMs: median(times), minMs: Math.min(...times), maxMs: Math.max(...times),
-      note: `workspace of ${events} events; live run has ${liveEvents} events after ${reps} appends; rollups of the changed runs absorbed incrementally (LiveRunRollup: FlowRollupAccumulator, p95 within 1%), median ${median(rollupTimes).toFixed(2)} ms of the total (the rest is refresh())`,
+      note: `workspace of ${events} events; live run has ${liveEvents} events after ${reps} appends; rollups of the changed runs (rollupRuns: exact percentiles, kept counts), median ${median(rollupTimes).toFixed(2)} ms of the total (the rest is refresh())`,
     };
 
     // (4) views

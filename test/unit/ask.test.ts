@@ -71,7 +71,7 @@ function flow(id: string, name: string, verdict: FlowNode['verdict'], events: Tr
 }
 function makeRun(flows: FlowNode[]): Run {
   const map = new Map(flows.map((f) => [f.id, f]));
-  for (const f of flows) if (f.parentId) map.get(f.parentId)?.children.push(f);
+  for (const f of flows) if (f.parentId) (map.get(f.parentId)?.children as FlowNode[] | undefined)?.push(f);
   return {
     id: 'r1',
     dialect: 'flowscribe-v1',
@@ -81,7 +81,7 @@ function makeRun(flows: FlowNode[]): Run {
     status: 'failed',
     flows: map,
     roots: flows.filter((f) => !f.parentId),
-    events: flows.flatMap((f) => f.events),
+    events: flows.flatMap((f) => [...f.events]),
     malformed: [],
     notes: [],
   };

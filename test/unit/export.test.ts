@@ -10,7 +10,7 @@ const HOSTILE = '<img src=x onerror=alert(1)>';
 
 function node(id: string, name: string, verdict: Verdict, parent?: FlowNode): FlowNode {
   const f: FlowNode = { id, name, displayName: name, runId: 'r', parentId: parent?.id, children: [], events: [], steps: [], verdict, correlation: {}, tags: [], started: 1000, ended: 1010, durationMs: 10 };
-  parent?.children.push(f);
+  (parent?.children as FlowNode[] | undefined)?.push(f);
   return f;
 }
 

@@ -5,9 +5,7 @@ import type { FlowNode, Run, TraceEvent, Verdict } from '../../src/core/model/ty
 import {
   countEvents,
   eventCounts,
-  FlowRollupAccumulator,
   flowRollups,
-  LiveRunRollup,
   flowTrends,
   latencyHistograms,
   rollupRuns,
@@ -326,69 +324,6 @@ describe('rollup: histograms and trends', () => {
         [0, undefined, undefined, false],
       ],
     );
-  });
-});
-
-describe('rollup: FlowRollupAccumulator (live path)', () => {
-  it('matches the batch counts and stays within 1% on percentiles', () => {
-    const acc = new FlowRollupAccumulator({ catalog });
-    for (const r of runsInTimeOrder(RUNS)) for (const f of r.flows.values()) acc.add(f);
-    const live = acc.rollups();
-    const batch = flowRollups(RUNS, { catalog });
-    assert.equal(live.length, batch.length);
-    live.forEach((l, i) => {
-      const b = batch[i];
-      assert.equal(l.approximate, true);
-      assert.deepEqual(
-        [l.flow, l.instances, l.succeeded, l.failed, l.orphaned, l.successRate, l.maxMs, l.failureClasses, l.histogram, l.firstFailure, l.lastFailure],
-        [b.flow, b.instances, b.succeeded, b.failed, b.orphaned, b.successRate, b.maxMs, b.failureClasses, b.histogram, b.firstFailure, b.lastFailure],
-      );
-      for (const k of ['p50Ms', 'p95Ms'] as const) {
-        const exact = b[k] as number;
-        assert.ok(Math.abs((l[k] as number) - exact) <= 0.01 * exact + 1e-9, `${l.flow} ${k}: ${l[k]} vs ${exact}`);
-      }
-      assert.equal(l.slaBreached, b.slaBreached);
-    });
-  });
-
-  it('absorbs batches of 1,000 flows on top of 5,000 and keeps exact instance counts', () => {
-    // Speed is measured by `npm run bench`, never asserted here.
-    const acc = new FlowRollupAccumulator({ catalog });
-    const warm = run('w', 1, Array.from({ length: 5000 }, (_, i) => ok(i % 2 ? FETCH : ORDERS, 50 + (i % 997))));
-    for (const f of warm.flows.values()) acc.add(f);
-    for (let k = 0; k < 3; k++) {
-      const batch = [...run(`b${k}`, 2, Array.from({ length: 1000 }, (_, i) => ok(i % 3 ? FETCH : ORDERS, 10 + ((i * 37) % 3000)))).flows.values()];
-      for (const f of batch) acc.add(f);
-      const rs = acc.rollups();
-      assert.equal(rs.reduce((s, r) => s + r.instances, 0), 6000 + 1000 * k);
-    }
-  });
-});
-
-describe('rollup: LiveRunRollup (live tail)', () => {
-  it('absorbing a run in appended slices gives the batch counts and percentiles within 1%', () => {
-    const fx = run('live', 1, Array.from({ length: 300 }, (_, i) => (i % 7 === 0 ? { name: FETCH, verdict: 'failed' as Verdict, ms: 20 + i, cls: 'DATA.EMPTY', ts: 1000 + i } : ok(i % 2 ? FETCH : ORDERS, 10 + ((i * 37) % 900)))));
-    const flows = [...fx.flows.values()];
-    // Grow a copy of the run slice by slice, as a tail would.
-    const grown: Run = { ...fx, flows: new Map(), events: [] };
-    const live = new LiveRunRollup({ catalog });
-    for (let at = 0; at < flows.length; at += 64) {
-      const slice = flows.slice(at, at + 64);
-      for (const f of slice) grown.flows.set(f.id, f);
-      grown.events.push(...slice.flatMap((f) => f.events));
-      live.absorb(grown, slice.map((f) => f.id));
-    }
-    live.absorb(grown, []);
-    const batch = rollupRuns([grown], { catalog });
-    assert.deepEqual(live.eventCounts(), batch.counts);
-    const rs = live.rollups();
-    assert.deepEqual(rs.map((r) => [r.flow, r.instances, r.succeeded, r.failed, r.failureClasses]), batch.flows.map((r) => [r.flow, r.instances, r.succeeded, r.failed, r.failureClasses]));
-    rs.forEach((l, i) => {
-      for (const k of ['p50Ms', 'p95Ms'] as const) {
-        const exact = batch.flows[i][k] as number;
-        assert.ok(Math.abs((l[k] as number) - exact) <= 0.01 * exact + 1e-9, `${l.flow} ${k}: ${l[k]} vs ${exact}`);
-      }
-    });
   });
 });
 

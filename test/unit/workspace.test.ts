@@ -183,7 +183,7 @@ describe('workspace: the demo-app fixture', function () {
     const nvda = [...(b7d2?.flows.values() ?? [])][7];
     assert.equal(nvda.verdict, 'failed');
     assert.equal(nvda.verdictEvent?.failureClass, 'DATA.EMPTY'); // evidence.cls
-    assert.equal(b7d2?.events[0].runId, 'runs/20261119T140000Z-b7d2');
+    assert.equal(b7d2?.events.at(0)?.runId, 'runs/20261119T140000Z-b7d2');
 
     const crashed = ws.getRun('runs/20261121T140000Z-e2a6');
     assert.equal(crashed?.flows.size, 13);
@@ -202,7 +202,7 @@ describe('workspace: the demo-app fixture', function () {
   });
 
   it('maps the 0.1 absolute paths (/srv/trader-ci/...) onto the fixture', () => {
-    const ev = ws.getRun('runs/20261119T140000Z-b7d2')?.events[0] as TraceEvent;
+    const ev = ws.getRun('runs/20261119T140000Z-b7d2')?.events.at(0) as TraceEvent;
     assert.equal(ev.file, '/srv/trader-ci/trader/premarket.py');
     assert.equal(ws.pathMap.resolve(ev.file).path, path.join(DEMO, 'trader', 'premarket.py'));
     assert.deepEqual(

@@ -4,16 +4,16 @@
  * histograms on ra.yaml `latency_buckets_ms`, and run-to-run trends. Pulse rollups live in
  * `pulse.ts` (re-exported here).
  *
- * Batch rollups use exact nearest-rank percentiles (`stats.ts`). For the live path,
- * {@link FlowRollupAccumulator} absorbs settled flows one at a time with the bounded-error
- * sketch of {@link FlowStatsAccumulator}. Output is camelCase; the CLI maps it to snake_case.
+ * Rollups use exact nearest-rank percentiles (`stats.ts`), batch and live alike (a live refresh
+ * rolls up the changed runs again). Event counts are counted once, by the run builder
+ * (`run.counts`, model/counts.ts). Output is camelCase; the CLI maps it to snake_case.
  * Pure: no I/O, never throws on odd input.
  */
 import { slaFor, DEFAULT_LATENCY_BUCKETS_MS, type Catalog } from '../read/catalog';
-import { failureDomain, type EventCounts, type FlowNode, type Run, type TraceEvent } from '../model/types';
-import { indexedEventCounts } from '../read/index/lazy';
-import { bump, emptyEventCounts, record } from '../model/bounded';
-import { bucketIndex, FlowStatsAccumulator, latencyHistogram, summarizeDurations, type HistogramBucket } from './stats';
+import type { EventCounts, FlowNode, Run, TraceEvent } from '../model/types';
+import { bump, record } from '../model/bounded';
+import { countEvents, emptyEventCounts, mergeCounts, runCounts } from '../model/counts';
+import { latencyHistogram, summarizeDurations, type HistogramBucket } from './stats';
 
 export { pulseRollup, type PulseRollup } from '../model/pulse';
 
@@ -69,8 +69,6 @@ export interface FlowRollup {
   lastFailure?: FailureRef;
   /** Durations in the latency buckets. */
   histogram: HistogramBucket[];
-  /** True when percentiles come from the bounded-error sketch (live path), not exact ranks. */
-  approximate?: boolean;
 }
 
 /** Options for the run rollups. */
@@ -223,55 +221,18 @@ export function flowRollups(runs: readonly Run[], opts: RollupOptions = {}): Flo
 }
 
 export type { EventCounts };
+export { countEvents };
 
-const emptyCounts = emptyEventCounts;
-
-function addEvent(c: EventCounts, e: TraceEvent): void {
-  c.total++;
-  bump(c.byType, e.type);
-  if (e.severity) bump(c.bySeverity, e.severity);
-  if (e.failureClass) {
-    bump(c.byFailureClass, e.failureClass);
-    bump(c.byDomain as Record<string, number>, failureDomain(e.failureClass));
-  }
-}
-
-/** Counts over any events. */
-export function countEvents(events: Iterable<TraceEvent>): EventCounts {
-  const c = emptyCounts();
-  for (const e of events) addEvent(c, e);
-  return c;
-}
-
-/** Counts per run (keyed by run id) and over all the runs' stored events. */
+/** Counts per run (keyed by run id, every event read: `run.counts`) and over all of them. */
 export function eventCounts(runs: readonly Run[]): { overall: EventCounts; byRun: Record<string, EventCounts> } {
-  const overall = emptyCounts();
+  const overall = emptyEventCounts();
   const byRun: Record<string, EventCounts> = record();
   for (const run of runs) {
-    // An indexed (large) run keeps its counts as it is read: walking run.events would re-parse
-    // every line from the file.
-    const indexed = indexedEventCounts(run);
-    if (indexed) {
-      byRun[run.id] = indexed;
-      mergeCounts(overall, indexed);
-      continue;
-    }
-    const c = (byRun[run.id] ??= emptyCounts());
-    for (const e of run.events) {
-      addEvent(c, e);
-      addEvent(overall, e);
-    }
+    const c = runCounts(run);
+    byRun[run.id] = c;
+    mergeCounts(overall, c);
   }
   return { overall, byRun };
-}
-
-/** Adds `from` into `into` (every field). */
-function mergeCounts(into: EventCounts, from: EventCounts): void {
-  into.total += from.total;
-  for (const k of ['byType', 'bySeverity', 'byFailureClass', 'byDomain'] as const) {
-    const dst = into[k] as Record<string, number>;
-    for (const [key, n] of Object.entries(from[k] as Record<string, number>)) bump(dst, key, n);
-  }
 }
 
 /** One flow's latency histogram (the CLI's `latency[]` entry). */
@@ -374,92 +335,4 @@ export interface RunsRollup {
 export function rollupRuns(runs: readonly Run[], opts: RollupOptions = {}): RunsRollup {
   const { overall, byRun } = eventCounts(runs);
   return { runCount: runs.length, flows: flowRollups(runs, opts), counts: overall, countsByRun: byRun };
-}
-
-/**
- * Incremental per-flow rollups for the live path. Call {@link add} once per flow instance when
- * it settles (or to count a running/orphaned one; do not add the same instance twice). `add`
- * is O(1) amortised (no re-sorting); {@link rollups} reads percentiles from
- * {@link FlowStatsAccumulator} (relative error ≤ its α, default 1%) and marks them `approximate`.
- */
-export class FlowRollupAccumulator {
-  private readonly tallies = new Map<string, { t: FlowTally; d: FlowStatsAccumulator; h: number[] }>();
-  private readonly buckets: readonly number[];
-
-  constructor(private readonly opts: RollupOptions & { relativeError?: number } = {}) {
-    this.buckets = bucketsOf(opts);
-  }
-
-  add(flow: FlowNode): void {
-    const name = flowRollupName(flow);
-    let s = this.tallies.get(name);
-    if (!s) this.tallies.set(name, (s = { t: new FlowTally(name), d: new FlowStatsAccumulator(this.opts.relativeError), h: new Array<number>(this.buckets.length + 1).fill(0) }));
-    s.t.add(flow);
-    if (hasDuration(flow)) {
-      s.d.add(flow.durationMs);
-      s.h[bucketIndex(this.buckets, flow.durationMs)]++;
-    }
-  }
-
-  /** Current rollups, sorted by flow name. */
-  rollups(): FlowRollup[] {
-    return [...this.tallies.values()]
-      .sort((a, b) => (a.t.name < b.t.name ? -1 : a.t.name > b.t.name ? 1 : 0))
-      .map(({ t, d, h }) => {
-        const sla = this.opts.catalog ? slaFor(this.opts.catalog, t.name) : undefined;
-        const hist = h.map((count, i) => ({ leMs: i < this.buckets.length ? this.buckets[i] : null, count }));
-        return { ...t.toRollup(d.summary(), hist, sla), approximate: true };
-      });
-  }
-}
-
-/**
- * Live rollups of one run for the tail path: {@link absorb} after each refresh adds the flows
- * that settled since the last call to a {@link FlowRollupAccumulator} (p50/p95 within its relative
- * error α, default 1%, marked `approximate`; no re-sorting) and counts only the appended events.
- * A flow is counted once, with the verdict it first settled with; running flows are not counted
- * until they settle. If the run's events shrink (a source was re-read), the counts start over.
- */
-export class LiveRunRollup {
-  private acc: FlowRollupAccumulator;
-  private readonly settled = new Set<string>();
-  private counted = 0;
-  private counts = emptyCounts();
-
-  constructor(private readonly opts: RollupOptions & { relativeError?: number } = {}) {
-    this.acc = new FlowRollupAccumulator(opts);
-  }
-
-  /** Absorb what changed: `flowIds` = ids of the run's flows that changed (default: every flow). */
-  absorb(run: Run, flowIds?: Iterable<string>): void {
-    const events = run.events;
-    if (events.length < this.counted) {
-      this.acc = new FlowRollupAccumulator(this.opts);
-      this.settled.clear();
-      this.counted = 0;
-      this.counts = emptyCounts();
-      flowIds = undefined;
-    }
-    for (const id of flowIds ?? run.flows.keys()) {
-      if (this.settled.has(id)) continue;
-      const f = run.flows.get(id);
-      if (!f || f.verdict === 'running') continue;
-      this.settled.add(id);
-      this.acc.add(f);
-    }
-    const indexed = indexedEventCounts(run);
-    if (indexed) this.counts = indexed;
-    else for (let i = this.counted; i < events.length; i++) addEvent(this.counts, events[i]);
-    this.counted = events.length;
-  }
-
-  /** Current per-flow rollups (approximate percentiles), sorted by flow name. */
-  rollups(): FlowRollup[] {
-    return this.acc.rollups();
-  }
-
-  /** Event counts of the events absorbed so far. */
-  eventCounts(): EventCounts {
-    return this.counts;
-  }
 }

@@ -10,8 +10,6 @@
  *   is `JSON.stringify` of that copy (`JSON.stringify` itself overflows at ~10,000 levels).
  */
 
-import type { EventCounts } from './types';
-
 /** Depth kept in JSON surfaces (CLI `--json`, webview model, exports) before `[depth limit]`. */
 export const MAX_VALUE_DEPTH = 64;
 /** What a value deeper than the limit becomes. */
@@ -132,20 +130,4 @@ export function safeStringify(v: unknown, space?: number, opts: BoundedCopyOptio
   } catch {
     return fallback;
   }
-}
-
-/** Empty {@link EventCounts} whose records have no prototype (types, classes are trace data). */
-export function emptyEventCounts(): EventCounts {
-  return { total: 0, byType: record(), bySeverity: record(), byFailureClass: record(), byDomain: record() };
-}
-
-/** A copy of {@link EventCounts} (null-prototype records). */
-export function copyEventCounts(c: EventCounts): EventCounts {
-  return {
-    total: c.total,
-    byType: recordOf(c.byType),
-    bySeverity: recordOf(c.bySeverity),
-    byFailureClass: recordOf(c.byFailureClass),
-    byDomain: recordOf(c.byDomain as Record<string, number>),
-  };
 }

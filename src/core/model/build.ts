@@ -5,11 +5,16 @@
  * lines and only the touched runs/flows change. `finish()` decides what depends on the clock and
  * on the file system (running vs crashed vs ended, running vs orphaned flows); `takeChanges()`
  * tells views which runs and flows to refresh.
+ *
+ * Every event a run holds is a record of the run's event storage (storage.ts): in memory for a
+ * trace read line by line, the file itself for the cold index. The builder works on records and
+ * never asks which storage it has; `run.events` and each flow's `events` read the storage.
  */
-import { EventStore, LazyFlowNode, LazyRun, NO_CHILDREN, countInto, shortFlowId, type EventItem } from '../read/index/lazy';
 import { FlowNode, Malformed, Run, RunStatus, TraceEvent, VERDICT_TYPES, Verdict } from './types';
-import type { EventCounts } from '../analyze/rollup';
-import { emptyEventCounts, setOwn } from './bounded';
+import { setOwn } from './bounded';
+import { countInto, emptyEventCounts } from './counts';
+import { StoredFlow, shortFlowId } from './flow';
+import { EventList, MemoryEvents, type EventStorage } from './storage';
 import { timestampProblem } from './time';
 
 /**
@@ -21,12 +26,9 @@ export type EventFields = Pick<
   'dialect' | 'type' | 'ts' | 'runId' | 'flow' | 'flowId' | 'parentFlowId' | 'correlation' | 'tags' | 'severity' | 'failureClass' | 'durationMs'
 > &
   Partial<Pick<TraceEvent, 'app' | 'mode' | 'gitSha' | 'host' | 'status' | 'src'>> & {
-    /** Interned key of `tags` (the index's), to skip merging a tag set already merged. */
+    /** Interned key of `tags` (the index's). Unused by the builder: interned tag sets are compared by identity. */
     tagsKey?: number;
   };
-
-const SHARED_TAGS = 1;
-const SHARED_CORRELATION = 2;
 
 /** Default live window: a run without an end whose source changed this recently is `running`. */
 export const DEFAULT_LIVE_WINDOW_MS = 10 * 60 * 1000;
@@ -105,8 +107,13 @@ interface RunState {
   /** esper events with severity error/critical. */
   errors: number;
   total: number;
-  open: Set<FlowNode>;
-  pendingChildren: Map<string, FlowNode[]>;
+  /** Where the run's events are held, and the run's list of them (`run.events`). */
+  storage: EventStorage;
+  list: EventList;
+  /** `run.flows`, typed as the builder made them. */
+  flows: Map<string, StoredFlow>;
+  open: Set<StoredFlow>;
+  pendingChildren: Map<string, StoredFlow[]>;
   /** Events this run may hold in `events`: the cap, 0 once summarised. */
   limit: number;
   /** Events read and not held (beyond `limit`, or released by summarising). */
@@ -114,14 +121,30 @@ interface RunState {
 }
 
 /**
- * Append `child` to `parent.children`. Small lists are replaced by an exact-size copy (a pushed-to
- * array reserves room for 17), so the ~150k parents of a big trace with 1–3 children stay small;
- * the shared empty list of an indexed flow is never written to.
+ * A flow's correlation with the keys of an event's added (the first value of a key wins). The
+ * flow's object is shared (the first event's, or the index's interned one) and never written to:
+ * a new key makes a copy.
  */
-function addChild(parent: FlowNode, child: FlowNode): void {
-  const c = parent.children;
-  if (c === NO_CHILDREN || c.length < 4) parent.children = c.length === 0 ? [child] : [...c, child];
-  else c.push(child);
+function mergeCorrelation(into: Readonly<Record<string, unknown>>, from: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  if (into === from) return into;
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(from)) {
+    if (Object.prototype.hasOwnProperty.call(into, k)) continue;
+    if (out === undefined) {
+      if (Object.keys(into).length === 0) return from;
+      out = { ...into };
+    }
+    setOwn(out, k, from[k]);
+  }
+  return out ?? into;
+}
+
+/** A flow's tags with an event's added; shared like {@link mergeCorrelation}. */
+function mergeTags(into: readonly string[], from: readonly string[]): readonly string[] {
+  if (into.length === 0) return from;
+  let out: string[] | undefined;
+  for (const t of from) if (!into.includes(t)) (out ??= [...into]).push(t);
+  return out ?? into;
 }
 
 function verdictOf(type: string): Verdict {
@@ -151,7 +174,7 @@ export class RunBuilder {
   private lastRun?: Run;
   private lastState?: RunState;
   /** The flow of the previous event (a flow's events are usually close together). */
-  private lastFlow?: FlowNode;
+  private lastFlow?: StoredFlow;
   /** Warnings per run (also those beyond {@link MAX_WARNINGS_PER_RUN}, which are not listed). */
   private readonly warningCounts = new WeakMap<Run, number>();
 
@@ -176,28 +199,25 @@ export class RunBuilder {
    * Add one event. `runId` overrides `event.runId`; `source` is the file it came from (defaults
    * to `event.src.file`). Returns the run it went to.
    */
-  add(event: TraceEvent, runId?: string, source?: string, store?: EventStore): Run {
-    return this.addItem(event, event, runId ?? event.runId ?? '(no run id)', source ?? event.src.file, store);
+  add(event: TraceEvent, runId?: string, source?: string, storage?: EventStorage): Run {
+    return this.addItem(event, -1, undefined, event, runId ?? event.runId ?? '(no run id)', source ?? event.src.file, storage);
   }
 
   /**
-   * Add one event known by its fields and its record in `store` (the parallel index): the run is
-   * a {@link LazyRun} whose events are parsed from the file when read. Same semantics as `add`.
+   * Add one event known by its fields and its record `ref` in `storage` (the cold index's
+   * {@link import('./storage').FileEvents}): a new run keeps its events there. Same semantics as `add`.
    */
-  addIndexed(fields: EventFields, ref: number, store: EventStore, runId: string, source: string): Run {
-    return this.addItem(fields, ref, runId, source, store);
+  addIndexed(fields: EventFields, ref: number, storage: EventStorage, runId: string, source: string): Run {
+    return this.addItem(fields, ref, storage, undefined, runId, source, storage);
   }
 
-  private addItem(event: EventFields, item: EventItem, id: string, source: string, store: EventStore | undefined): Run {
+  /**
+   * One event: its fields, and either its record `ref` in `from` or the event object `full`.
+   * A new run keeps its events in `storage` (else in memory).
+   */
+  private addItem(event: EventFields, ref: number, from: EventStorage | undefined, full: TraceEvent | undefined, id: string, source: string, storage: EventStorage | undefined): Run {
     const last = this.lastRun;
-    const run = last !== undefined && last.id === id ? last : this.ensureRun(id, event.dialect, source, store);
-    const lazy = run instanceof LazyRun;
-    if (!lazy && typeof item === 'number') {
-      // An indexed event for a run built from objects (another source made it): parse it now.
-      const full = (store as EventStore).get(item, id);
-      item = full;
-      event = full;
-    }
+    const run = last !== undefined && last.id === id ? last : this.ensureRun(id, event.dialect, source, storage);
     let st = this.lastState as RunState;
     if (run !== last) {
       st = this.state.get(run) as RunState;
@@ -205,19 +225,26 @@ export class RunBuilder {
       this.lastState = st;
       this.changes.runs.add(id);
     }
+    // The event's record in the run's storage (-1 = not filed yet: filed when a list holds it).
+    let own = from === st.storage ? ref : -1;
+    if (own < 0 && full === undefined && from !== undefined) {
+      // A record of another storage (another source made the run): read the event now.
+      full = from.event(ref, id);
+      event = full;
+    }
     st.total++;
     const ts = event.ts;
     if (ts !== undefined) {
       if (run.started === undefined) run.started = ts;
       if (st.lastTs === undefined || ts > st.lastTs) st.lastTs = ts;
     } else if ((event as Partial<TraceEvent>).tsRaw !== undefined) this.checkTimestamp(run, event as TraceEvent);
-    const stored = (lazy ? run.items.length : run.events.length) < st.limit;
+    const stored = st.list.length < st.limit;
     if (stored) {
-      if (lazy) run.items.push(item);
-      else run.events.push(item as TraceEvent);
-    } else if (st.notKept++ === 0 || !lazy) this.notKept(run, event, lazy);
-    // An indexed run counts every event, held or not (plain runs count in notKept once capped).
-    if (lazy) countInto(run.counts, event.type, event.severity, event.failureClass);
+      if (own < 0) own = st.storage.keep(full as TraceEvent);
+      st.list.push(own);
+    } else if (st.notKept++ === 0) this.capped.add(run);
+    // Every event is counted, held or not.
+    countInto(run.counts as NonNullable<Run['counts']>, event.type, event.severity, event.failureClass);
 
     switch (event.type) {
       case 'session_start':
@@ -241,7 +268,7 @@ export class RunBuilder {
 
     const flowId = event.flowId ?? event.flow;
     if (flowId === undefined || flowId === '') return run;
-    this.addToFlow(run, st, flowId, event, item, stored);
+    this.addToFlow(run, st, flowId, event, own, full, stored);
     return run;
   }
 
@@ -363,7 +390,7 @@ export class RunBuilder {
 
   /** Events a run holds in `events` now. */
   storedEvents(run: Run): number {
-    return run instanceof LazyRun ? run.items.length : run.events.length;
+    return this.state.get(run)?.list.length ?? run.events.length;
   }
 
   /**
@@ -405,17 +432,18 @@ export class RunBuilder {
     const run = this.byId.get(id);
     if (!run) return 0;
     const st = this.state.get(run) as RunState;
-    const released = this.storedEvents(run);
-    if (!(run instanceof LazyRun) && run.counts === undefined) run.counts = countAll(run.events);
+    const list = st.list;
+    const released = list.length;
     st.limit = 0;
     st.notKept += released;
-    run.events = [];
-    for (const f of run.flows.values()) {
-      if (f instanceof LazyFlowNode) f.release();
-      else {
-        f.events = [];
-        f.steps = [];
-      }
+    // Records no list holds any more are let go (the verdict events stay).
+    const verdicts = new Set<number>();
+    for (const f of st.flows.values()) if (f.verdictRecord >= 0) verdicts.add(f.verdictRecord);
+    for (let i = 0; i < list.length; i++) if (!verdicts.has(list.refAt(i))) st.storage.release(list.refAt(i));
+    list.clear();
+    for (const f of st.flows.values()) {
+      for (const r of f.records()) if (!verdicts.has(r)) st.storage.release(r);
+      f.release();
       this.flowChanged(f);
     }
     this.capped.add(run);
@@ -449,24 +477,28 @@ export class RunBuilder {
     return c;
   }
 
-  private ensureRun(id: string, dialect: Run['dialect'], source: string, store?: EventStore): Run {
+  private ensureRun(id: string, dialect: Run['dialect'], source: string, given: EventStorage | undefined): Run {
     let run = this.byId.get(id);
     if (run) return run;
-    run = store ? new LazyRun(id, dialect, source, store) : {
+    const storage = given ?? new MemoryEvents();
+    const list = new EventList(storage, id, false);
+    const flows = new Map<string, StoredFlow>();
+    run = {
       id,
       dialect,
       sources: [source],
       primarySource: source,
       tags: [],
       status: 'running',
-      flows: new Map(),
+      flows,
       roots: [],
-      events: [],
+      events: list,
       malformed: [],
       notes: [],
+      counts: emptyEventCounts(),
     };
     this.byId.set(id, run);
-    this.state.set(run, { failures: 0, errors: 0, total: 0, open: new Set(), pendingChildren: new Map(), limit: this.cap, notKept: 0 });
+    this.state.set(run, { failures: 0, errors: 0, total: 0, storage, list, flows, open: new Set(), pendingChildren: new Map(), limit: this.cap, notKept: 0 });
     // Removed and re-created in one batch (a source was reset): report it as changed.
     if (!this.changes.removed.delete(id)) this.changes.added.add(id);
     return run;
@@ -497,32 +529,21 @@ export class RunBuilder {
     }
   }
 
-  private addToFlow(run: Run, st: RunState, flowId: string, event: EventFields, item: EventItem, stored: boolean): void {
+  private addToFlow(run: Run, st: RunState, flowId: string, event: EventFields, own: number, full: TraceEvent | undefined, stored: boolean): void {
     const lf = this.lastFlow;
-    let flow = lf !== undefined && lf.id === flowId && lf.runId === run.id ? lf : run.flows.get(flowId);
+    let flow = lf !== undefined && lf.id === flowId && lf.runId === run.id ? lf : st.flows.get(flowId);
     const isNew = !flow;
     if (!flow) {
       const verdict: Verdict = st.sessionEnd || run.status !== 'running' ? 'orphaned' : 'running';
-      flow = run instanceof LazyRun ? new LazyFlowNode(run.store, flowId, event.flow, run.id, verdict) : {
-        id: flowId,
-        name: event.flow,
-        displayName: event.flow ?? shortId(flowId),
-        runId: run.id,
-        children: [],
-        events: [],
-        steps: [],
-        verdict,
-        correlation: {},
-        tags: [],
-      };
-      run.flows.set(flowId, flow);
+      flow = new StoredFlow(st.storage, flowId, event.flow, run.id, verdict);
+      st.flows.set(flowId, flow);
       st.open.add(flow);
       const parentId = event.parentFlowId !== flowId ? event.parentFlowId : undefined;
-      const parent = parentId !== undefined ? run.flows.get(parentId) : undefined;
+      const parent = parentId !== undefined ? st.flows.get(parentId) : undefined;
       if (parent) {
         // The common case (parent started first): append without touching `roots`.
         flow.parentId = parentId;
-        addChild(parent, flow);
+        parent.addChild(flow);
         this.flowChanged(parent);
       } else {
         run.roots.push(flow);
@@ -536,13 +557,13 @@ export class RunBuilder {
       const waiting = st.pendingChildren.get(flowId);
       if (waiting) {
         st.pendingChildren.delete(flowId);
-        for (const child of waiting) this.attach(run, flow, child);
+        for (const child of waiting) this.attach(run, st, flow, child);
       }
     }
     if (flow.parentId === undefined && event.parentFlowId !== undefined && event.parentFlowId !== flowId) {
       flow.parentId = event.parentFlowId;
-      const parent = run.flows.get(event.parentFlowId);
-      if (parent) this.attach(run, parent, flow);
+      const parent = st.flows.get(event.parentFlowId);
+      if (parent) this.attach(run, st, parent, flow);
       else {
         const list = st.pendingChildren.get(event.parentFlowId) ?? [];
         list.push(flow);
@@ -554,59 +575,19 @@ export class RunBuilder {
       flow.displayName = event.flow;
     }
     if (flow.started === undefined && event.ts !== undefined) flow.started = event.ts;
-    const lazyFlow = flow instanceof LazyFlowNode ? flow : undefined;
-    if (event.correlation) {
-      if (lazyFlow && isNew && typeof item === 'number') {
-        // Indexed: the first correlation is shared with other flows (interned) until it changes.
-        flow.correlation = event.correlation;
-        lazyFlow.shared |= SHARED_CORRELATION;
-      } else {
-        for (const [k, v] of Object.entries(event.correlation)) {
-          if (Object.prototype.hasOwnProperty.call(flow.correlation, k)) continue;
-          if (lazyFlow && lazyFlow.shared & SHARED_CORRELATION) {
-            flow.correlation = { ...flow.correlation };
-            lazyFlow.shared &= ~SHARED_CORRELATION;
-          }
-          setOwn(flow.correlation, k, v);
-        }
-      }
-    }
-    if (lazyFlow) {
-      if (event.tagsKey === undefined || lazyFlow.lastTags !== event.tagsKey) {
-        if (event.tagsKey !== undefined && lazyFlow.lastTags === -1 && flow.tags.length === 0) {
-          // Indexed: tag sets are interned; share the first until another one adds a tag.
-          flow.tags = event.tags;
-          lazyFlow.shared |= SHARED_TAGS;
-        } else {
-          for (const t of event.tags) {
-            if (flow.tags.includes(t)) continue;
-            if (lazyFlow.shared & SHARED_TAGS) {
-              flow.tags = [...flow.tags];
-              lazyFlow.shared &= ~SHARED_TAGS;
-            }
-            flow.tags.push(t);
-          }
-        }
-        if (event.tagsKey !== undefined) lazyFlow.lastTags = event.tagsKey;
-      }
-    } else for (const t of event.tags) if (!flow.tags.includes(t)) flow.tags.push(t);
+    if (event.correlation) flow.correlation = mergeCorrelation(flow.correlation, event.correlation);
+    const tags = event.tags;
+    if (tags.length > 0 && tags !== flow.tags) flow.tags = mergeTags(flow.tags, tags);
 
     const isVerdict = VERDICT_TYPES.has(event.type);
-    if (lazyFlow) {
-      if (stored || isNew || isVerdict) lazyFlow.push(item);
-    } else if (stored || isNew || isVerdict) {
-      const event = item as TraceEvent;
-      flow.events.push(event);
-      const stepName = event.step ?? '';
-      const last = flow.steps[flow.steps.length - 1];
-      if (last && last.name === stepName) last.events.push(event);
-      else flow.steps.push({ name: stepName, events: [event] });
+    if (stored || isNew || isVerdict) {
+      if (own < 0) own = st.storage.keep(full as TraceEvent);
+      flow.push(own);
     }
     if (isVerdict) {
       // The last verdict wins (a retried flow may fail, then succeed).
       flow.verdict = verdictOf(event.type);
-      if (lazyFlow) lazyFlow.setVerdictItem(item);
-      else flow.verdictEvent = item as TraceEvent;
+      flow.verdictRecord = own;
       flow.ended = event.ts;
       flow.durationMs =
         event.durationMs ?? (event.ts !== undefined && flow.started !== undefined ? event.ts - flow.started : undefined);
@@ -617,35 +598,16 @@ export class RunBuilder {
   }
 
   /** Make `child` a child of `parent` (and no longer a root); refuses to create a cycle. */
-  private attach(run: Run, parent: FlowNode, child: FlowNode): void {
+  private attach(run: Run, st: RunState, parent: StoredFlow, child: StoredFlow): void {
     const seen = new Set<FlowNode>();
-    for (let p: FlowNode | undefined = parent; p && !seen.has(p); p = p.parentId ? run.flows.get(p.parentId) : undefined) {
+    for (let p: StoredFlow | undefined = parent; p && !seen.has(p); p = p.parentId ? st.flows.get(p.parentId) : undefined) {
       if (p === child) return;
       seen.add(p);
     }
-    if (!parent.children.includes(child)) addChild(parent, child);
+    if (!parent.children.includes(child)) parent.addChild(child);
     const i = run.roots.indexOf(child);
     if (i >= 0) run.roots.splice(i, 1);
     this.flowChanged(parent);
-  }
-
-  /**
-   * An event beyond the run's limit: called for the first one (the run becomes capped; a plain
-   * run starts keeping counts) and for every one of a plain run (counted here; indexed runs count
-   * every event in addItem). No note is written per event: {@link settleCaps} does it in a batch.
-   */
-  private notKept(run: Run, event: EventFields, lazy: boolean): void {
-    if (lazy) {
-      this.capped.add(run);
-      return;
-    }
-    let c = run.counts;
-    if (c === undefined) {
-      // Every earlier event is held (this is the first one beyond the limit).
-      this.capped.add(run);
-      c = run.counts = countAll(run.events);
-    }
-    countInto(c, event.type, event.severity, event.failureClass);
   }
 
   /** Bring `run.cap` and the cap note of every capped run up to date (after a read, in `finish`). */
@@ -680,10 +642,4 @@ export function capNote(c: NonNullable<Run['cap']>): string {
   return c.mode === 'summarised'
     ? `summarised: ${fmt(c.notKept)} event${c.notKept === 1 ? '' : 's'} not kept in memory (${setting}); flows, verdicts and counts are kept — open the trace file for the events`
     : `capped: the first ${fmt(c.kept)} of ${fmt(c.total)} events are kept in memory, ${fmt(c.notKept)} not (${setting}); flows keep their verdicts and counts cover every event — open the trace file for the rest`;
-}
-
-function countAll(events: readonly TraceEvent[]): EventCounts {
-  const c: EventCounts = emptyEventCounts();
-  for (const e of events) countInto(c, e.type, e.severity, e.failureClass);
-  return c;
 }

@@ -109,10 +109,30 @@ export const VERDICT_TYPES: ReadonlySet<string> = new Set(['success', 'failure',
 export const FAILURE_DOMAINS = ['SYSTEM', 'DATA', 'CONTRACT', 'EXTERNAL', 'BUSINESS'] as const;
 export type FailureDomain = (typeof FAILURE_DOMAINS)[number] | 'OTHER';
 
+/**
+ * The events of a run or a flow, in file order, read-only. A plain array is one; the run builder
+ * gives an {@link import('./storage').EventList} whose events are read from the run's event
+ * storage when touched (a large indexed file is not held in memory). Index with `at(i)`.
+ */
+export interface EventSeq extends Iterable<TraceEvent> {
+  readonly length: number;
+  at(i: number): TraceEvent | undefined;
+  slice(start?: number, end?: number): TraceEvent[];
+  filter(pred: (e: TraceEvent, i: number) => unknown): TraceEvent[];
+  find(pred: (e: TraceEvent, i: number) => unknown): TraceEvent | undefined;
+  findIndex(pred: (e: TraceEvent, i: number) => unknown): number;
+  some(pred: (e: TraceEvent, i: number) => unknown): boolean;
+  every(pred: (e: TraceEvent, i: number) => unknown): boolean;
+  map<U>(fn: (e: TraceEvent, i: number) => U): U[];
+  forEach(fn: (e: TraceEvent, i: number) => void): void;
+  indexOf(e: TraceEvent): number;
+  includes(e: TraceEvent): boolean;
+}
+
 /** A named point inside a flow: consecutive events with the same `step`. */
 export interface StepNode {
   name: string;
-  events: TraceEvent[];
+  events: readonly TraceEvent[];
 }
 
 /** One flow instance (one `flow_id`) inside a run. */
@@ -124,9 +144,10 @@ export interface FlowNode {
   displayName: string;
   runId: string;
   parentId?: string;
-  children: FlowNode[];
-  events: TraceEvent[];
-  steps: StepNode[];
+  children: readonly FlowNode[];
+  /** The flow's held events (see {@link RunCap}: a capped run's flows hold their first and verdict events). */
+  events: EventSeq;
+  steps: readonly StepNode[];
   verdict: Verdict;
   verdictEvent?: TraceEvent;
   /** First event time (epoch ms). */
@@ -135,8 +156,8 @@ export interface FlowNode {
   ended?: number;
   /** The verdict's `duration_ms`, else verdict time − first event time. */
   durationMs?: number;
-  correlation: Record<string, unknown>;
-  tags: string[];
+  correlation: Readonly<Record<string, unknown>>;
+  tags: readonly string[];
 }
 
 /** One run: a session of the traced app. */
@@ -164,8 +185,8 @@ export interface Run {
   flows: Map<string, FlowNode>;
   /** Flows without a known parent, in start order. */
   roots: FlowNode[];
-  /** Events in file order. */
-  events: TraceEvent[];
+  /** Events in file order (those held: see {@link cap}). */
+  events: EventSeq;
   malformed: Malformed[];
   /**
    * Lines read and kept whose value could not be used, located (e.g. `timestamp out of range`:
@@ -180,8 +201,8 @@ export interface Run {
    */
   cap?: RunCap;
   /**
-   * Counts of every event read for the run, kept as events are added: always for indexed runs,
-   * and for runs with a {@link cap} (whose `events` no longer hold them all).
+   * Counts of every event read for the run, held or not ({@link cap}), kept by the run builder as
+   * events are added (model/counts.ts). Absent only on runs made by hand (tests): count `events`.
    */
   counts?: EventCounts;
 }

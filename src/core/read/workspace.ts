@@ -9,7 +9,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RunBuilder, DEFAULT_LIVE_WINDOW_MS, type EventFields } from '../model/build';
-import { EventStore } from './index/lazy';
+import { openFileEvents } from './index/fileEvents';
+import type { FileEvents } from '../model/storage';
 import { indexFileParallel, type IndexProgress } from './index/parallel';
 import { KIND_LIGHT, severityOf, type ScanBatch } from './index/scan';
 import { loadCatalog, type Catalog } from './catalog';
@@ -144,7 +145,7 @@ interface SourceState {
   /** Runs that got events from this source. */
   runIds: Set<string>;
   /** Records of the parallel index (events parsed on demand). */
-  store?: EventStore;
+  store?: FileEvents;
 }
 
 function posix(p: string): string {
@@ -589,7 +590,7 @@ export class TraceWorkspace {
   }
 
   /** `route` for a light record of the parallel index (a v1 event known by its fields). */
-  private routeIndexed(st: SourceState, fields: EventFields, ref: number, store: EventStore): void {
+  private routeIndexed(st: SourceState, fields: EventFields, ref: number, store: FileEvents): void {
     // Consecutive events of one run (the common case) reuse the previous resolution: the same
     // run, skip and rename decisions, with the rolling count kept exact.
     const last = this.lastRoute;
@@ -694,7 +695,7 @@ export class TraceWorkspace {
     const file = st.src.file;
     const idx = this.opts.index || {};
     st.store?.close();
-    const store = new EventStore(file);
+    const store = openFileEvents(file);
     st.store = store;
     const malformed: Malformed[] = [];
     let warnings = 0;

@@ -217,7 +217,7 @@ function issuesOf(problems: FlowNode[]): Issue[] {
         kind: f.verdict === 'exception' ? 'exception' : f.verdict === 'orphaned' ? 'orphaned' : 'failed',
         role,
         count: list.length,
-        event: f.verdictEvent ?? f.events[f.events.length - 1],
+        event: f.verdictEvent ?? f.events.at(-1),
       });
       if (list.length === 1) out.push(mk(list[0], 'only'));
       else out.push(mk(list[0], 'first'), mk(list[list.length - 1], 'latest'));

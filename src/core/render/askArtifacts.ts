@@ -146,7 +146,7 @@ export function buildSummaryMd(run: Run, ctx: AskContext = {}): string {
             orphans
               .slice(0, LIST_CAP)
               .map((f) => {
-                const last = f.events[f.events.length - 1];
+                const last = f.events.at(-1);
                 const corr = Object.keys(f.correlation).length ? ' ' + cleanJson(red, f.correlation) : '';
                 return `${cleanText(red, flowName(f))} (${cleanText(red, f.id)})${corr}; last event ${cleanText(red, last?.type ?? '?')} at ${cleanText(red, where(last?.file, last?.line) ?? '?')}`;
               })
@@ -246,7 +246,7 @@ export function flowEventsText(run: Run, flowRef: string, ctx: AskContext = {}, 
   const red = runRedactor(run, ctx);
   const flows = findFlows(run, flowRef);
   if (!flows.length) return `No flow ${neutralizeLinks(JSON.stringify(red.string(stripControl(flowRef)).slice(0, 200)))} in run ${cleanText(red, run.id)}.\n`;
-  const events = flows.flatMap((f) => f.events);
+  const events = flows.flatMap((f) => [...f.events]);
   const limit = opts.limit ?? 100;
   const shown = events.slice(-limit);
   const where = (file?: string, line?: number): string | undefined => (file ? `${ctx.resolvePath?.(file) ?? file}${line !== undefined ? `:${line}` : ''}` : undefined);

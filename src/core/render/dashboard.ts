@@ -11,7 +11,7 @@ import type {
   DashboardModel, DiffModel, DiffRow, FailureChangeView, FailuresPanel, FailureView, FlowRow, LatencyPanel, Loc, StorePanel, TimelineModel, TimelineRow,
 } from './dashboardTypes';
 import { FAILURE_DOMAINS, failureDomain, type FailureDomain, type Run, type TraceEvent } from '../model/types';
-import { indexedEventCounts } from '../read/index/lazy';
+import { runCounts } from '../model/counts';
 import { countEvents, flowRollupName, flowRollups, flowTrends, runsInTimeOrder, type FailureRef, type FlowRollup } from '../analyze/rollup';
 import type { StoreReport } from '../read/sqlite/stores';
 import { Redactor, stripControl, type RedactOptions } from './egress/redact';
@@ -190,7 +190,7 @@ export function buildTimeline(inputs: DashboardInputs, run: Run, opts: { flowFil
     if (s && t0 !== undefined) spanMs = Math.max(spanMs, s.end - t0);
     if (opts.flowFilter !== undefined && flowRollupName(flow) !== opts.flowFilter) return;
     const e = flow.verdictEvent;
-    const last = e ?? flow.events[flow.events.length - 1];
+    const last = e ?? flow.events.at(-1);
     rows.push({
       id: flow.id,
       name: flow.displayName,
@@ -369,8 +369,8 @@ export function buildDashboardModel(inputs: DashboardInputs, selection: RunSelec
   const types = new Set<string>();
   const severities = new Set<string>();
   const eventRuns = runs.map((run) => {
-    // Counts kept by the run (indexed, or summarised / capped: events not all held) cover every event.
-    const c = filter === undefined ? indexedEventCounts(run) ?? countEvents(run.events) : countEvents(run.events.filter((e) => e.flow === filter));
+    // The run's counts cover every event read, also those not held (a capped or summarised run).
+    const c = filter === undefined ? runCounts(run) : countEvents(run.events.filter((e) => e.flow === filter));
     for (const t of Object.keys(c.byType)) types.add(t);
     for (const s of Object.keys(c.bySeverity)) severities.add(s);
     return { runId: run.id, started: run.started, total: c.total, byType: c.byType, bySeverity: c.bySeverity };

@@ -439,7 +439,7 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
 
   private eventItem(node: Extract<TreeNode, { kind: 'event' }>): vscode.TreeItem {
     const f = this.flow(node);
-    const e = f?.events[node.index];
+    const e = f?.events.at(node.index);
     const item = new vscode.TreeItem(e ? oneLine(eventLabel(e), 100) : '(event)', vscode.TreeItemCollapsibleState.None);
     item.id = node.id;
     item.contextValue = ITEM.event;

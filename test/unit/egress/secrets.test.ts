@@ -38,11 +38,15 @@ function baseLines(): Obj[] {
   ];
 }
 
+/** The builder of each run {@link build} made (a test grows a run as a live tail does). */
+const builders = new WeakMap<Run, RunBuilder>();
 function build(lines: Obj[]): Run {
   const b = new RunBuilder();
   lines.forEach((o, i) => b.add(normalizeEvent(JSON.parse(JSON.stringify(o)) as Obj, 'flowscribe-v1', { file: 't.jsonl', line: i + 1 })));
   b.finish({ now: Date.parse('2027-01-01T00:00:00Z'), hasEnded: () => true });
-  return b.runs()[0];
+  const run = b.runs()[0];
+  builders.set(run, b);
+  return run;
 }
 
 /** Every output of a run that leaves Flowlens as text. */
@@ -175,7 +179,7 @@ describe('egress: run-scoped secrets (secrets.ts)', () => {
     assert.equal(runRedactor(run), a, 'cached');
     assert.notEqual(runRedactor(run, { redactKeys: ['ticker'] }), a, 'per options');
     // The run grows (a live tail): the new event's secret is found, the old ones kept.
-    run.events.push(normalizeEvent({ v: 1, event_type: 'checkpoint', run_id: RUN, timestamp: at(), flow_id: 'f-1', evidence: { token: 'late-T0ken-99' } }, 'flowscribe-v1', { file: 't.jsonl', line: 99 }));
+    builders.get(run)?.add(normalizeEvent({ v: 1, event_type: 'checkpoint', run_id: RUN, timestamp: at(), flow_id: 'f-1', evidence: { token: 'late-T0ken-99' } }, 'flowscribe-v1', { file: 't.jsonl', line: 99 }));
     const b = runRedactor(run);
     assert.notEqual(b, a);
     assert.equal(b.string('x late-T0ken-99 Zq9-secret-77 y'), `x ${REDACTED} ${REDACTED} y`);

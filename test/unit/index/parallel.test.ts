@@ -2,11 +2,13 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EventStore, LazyRun, indexedEventCounts, isIndexedRun } from '../../../src/core/read/index/lazy';
+import { openFileEvents } from '../../../src/core/read/index/fileEvents';
+import { EventList, MemoryEvents } from '../../../src/core/model/storage';
+import { isFileBacked } from '../../support/storage';
 import { findWorkerScript, indexFileParallel } from '../../../src/core/read/index/parallel';
 import { KIND_LIGHT, scanRange, splitRanges, type ScanBatch } from '../../../src/core/read/index/scan';
 import type { FlowNode, Run, TraceEvent } from '../../../src/core/model/types';
-import { countEvents } from '../../../src/core/analyze/rollup';
+import { countEvents } from '../../../src/core/model/counts';
 import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
 
 const DEMO = path.resolve('test/fixtures/demo-app');
@@ -111,7 +113,7 @@ describe('index: parallel index gives the same model as the sequential reader', 
 
   it('the demo-app fixture (v1, 0.1, envelopes, esper), indexed on the calling thread', async () => {
     const [seq, par] = await loadBoth(DEMO, { minBytes: 0, workers: 0 }, { final: true });
-    assert.ok(par.runs().some(isIndexedRun));
+    assert.ok(par.runs().some(isFileBacked));
     assert.deepEqual(snapshot(par), snapshot(seq));
   });
 
@@ -122,7 +124,7 @@ describe('index: parallel index gives the same model as the sequential reader', 
       fs.writeFileSync(path.join(root, '.autodev', 'trace.jsonl'), hostileRolling(3000) + '{"v": 1, "run_id": "r1", "event_type": "log"');
       for (const final of [false, true]) {
         const [seq, par] = await loadBoth(root, { minBytes: 0, workers: 0 }, { final });
-        assert.ok(par.runs().every(isIndexedRun));
+        assert.ok(par.runs().every(isFileBacked));
         assert.deepEqual(snapshot(par), snapshot(seq), `same thread, final ${final}`);
         if (!fs.existsSync(WORKER)) continue;
         const [, w] = await loadBoth(root, { minBytes: 0, workers: 3, workerScript: WORKER }, { final });
@@ -155,31 +157,58 @@ describe('index: parallel index gives the same model as the sequential reader', 
     }
   });
 
-  it('event counts of an indexed run need no parsing and equal countEvents(run.events)', async () => {
-    const [, par] = await loadBoth(DEMO, { minBytes: 0, workers: 0 }, { final: true });
-    for (const run of par.runs()) {
-      const c = indexedEventCounts(run);
-      if (!isIndexedRun(run)) continue;
-      assert.deepEqual(c, countEvents(run.events), run.id);
-    }
+  it('event counts of a run (indexed or not) are kept as it is built and equal countEvents(run.events)', async () => {
+    const [seq, par] = await loadBoth(DEMO, { minBytes: 0, workers: 0 }, { final: true });
+    for (const run of [...par.runs(), ...seq.runs()]) assert.deepEqual(run.counts, countEvents(run.events), run.id);
   });
 
   it('run.events reads only what it touches; an event read twice from a flow is the same object', async () => {
     const [, par] = await loadBoth(DEMO, { minBytes: 0, workers: 0 }, { final: true });
-    const run = par.runs().find((r): r is LazyRun => r instanceof LazyRun && r.flows.size > 0) as LazyRun;
+    const run = par.runs().find((r) => isFileBacked(r) && r.flows.size > 0) as Run;
     assert.ok(run);
     const n = run.events.length;
-    assert.equal(n, run.items.length);
     const last = run.events.slice(-2);
     assert.equal(last.length, 2);
-    assert.deepEqual(run.events[n - 1], last[1]);
+    assert.deepEqual(run.events.at(n - 1), last[1]);
+    assert.deepEqual(run.events.at(-1), last[1]);
     const f = [...run.flows.values()][0];
-    const e = f.events[0];
+    const e = f.events.at(0) as TraceEvent;
+    assert.equal(f.events.at(0), e, 'the same object while held');
     assert.equal(f.events.indexOf(e), 0);
     assert.equal(f.steps[0].events[0], e);
     assert.equal(f.verdictEvent === undefined || f.events.includes(f.verdictEvent), true);
-    assert.ok(Array.isArray(run.events));
+    assert.deepEqual([...run.events].length, n);
     assert.ok(run.events.some((x) => x.src.line === e.src.line));
+    assert.deepEqual(JSON.parse(JSON.stringify(run.events)).length, n, 'serialises as an array');
+  });
+});
+
+describe('event storage: one list over memory and file', () => {
+  it('an EventList reads the same events from MemoryEvents and FileEvents', () => {
+    const root = tmpdir();
+    try {
+      const file = path.join(root, 't.jsonl');
+      const lines = ['{"v": 1, "run_id": "r", "event_type": "log", "step": "a"}', '{"v": 1, "run_id": "r", "event_type": "failure", "failure_class": "DATA.EMPTY"}'];
+      fs.writeFileSync(file, lines.join('\n') + '\n');
+      const fileStore = openFileEvents(file);
+      const mem = new MemoryEvents();
+      const a = new EventList(fileStore, 'r', true);
+      const b = new EventList(mem, 'r', true);
+      let offset = 0;
+      lines.forEach((l, i) => {
+        a.push(fileStore.add(offset, Buffer.byteLength(l), i + 1));
+        b.push(mem.keep(fileStore.event(i, 'r')));
+        offset += Buffer.byteLength(l) + 1;
+      });
+      assert.deepEqual(a.map((e) => e.type), ['log', 'failure']);
+      assert.deepEqual(b.slice(), a.slice());
+      assert.deepEqual(countEvents(a), countEvents(b));
+      assert.equal(a.at(5), undefined);
+      assert.equal(b.find((e) => e.type === 'failure')?.failureClass, 'DATA.EMPTY');
+      fileStore.close();
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 
@@ -324,16 +353,16 @@ describe('index: byte ranges', () => {
     }
   });
 
-  it('an EventStore reports an unreadable event instead of throwing when the file changed', () => {
+  it('a file-backed event storage reports an unreadable event instead of throwing when the file changed', () => {
     const root = tmpdir();
     try {
       const file = path.join(root, 't.jsonl');
       fs.writeFileSync(file, '{"v": 1, "run_id": "r", "event_type": "log"}\n');
-      const store = new EventStore(file);
+      const store = openFileEvents(file);
       const ref = store.add(0, 44, 1);
-      assert.equal(store.get(ref).type, 'log');
+      assert.equal(store.event(ref, 'r').type, 'log');
       const other = store.add(1000, 10, 2);
-      assert.equal(store.get(other).type, 'unknown');
+      assert.equal(store.event(other, 'r').type, 'unknown');
       store.close();
     } finally {
       fs.rmSync(root, { recursive: true, force: true });

@@ -69,7 +69,7 @@ describe('sqlite/hostile: SQL under a budget, off the calling thread (issue 13)'
       const root = path.join(dir, 'recursive-view');
       const ws = new TraceWorkspace(root, { final: true, readers: sqliteReaders({ root }) });
       await ws.load({ final: true });
-      assert.deepEqual(ws.runs().flatMap((x) => x.events), []);
+      assert.deepEqual(ws.runs().flatMap((x) => [...x.events]), []);
     });
 
     it('views returning a 1e9-byte zeroblob / printf value are never read (bounded RSS)', async () => {

@@ -167,7 +167,7 @@ function secretsOf(run: Run, opts: RedactOptions, key: string): RunSecrets {
     byOpts.set(key, rs);
   }
   for (let i = rs.walked; i < n && rs.secrets.size < MAX_SECRETS; i++) {
-    const e = events[i];
+    const e = events.at(i);
     if (e) eventSecrets(e, base, rs.secrets);
   }
   rs.walked = n;
