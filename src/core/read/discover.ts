@@ -46,6 +46,11 @@ export interface DiscoveredSource {
 export interface Discovery {
   /** Sorted by path. */
   sources: DiscoveredSource[];
+  /**
+   * v1 run folders (`.autodev/runs/<id>/`) not listed in `sources` that still stand for their id
+   * ({@link discoverFile}: the one file read is named like one of them).
+   */
+  runFolders?: string[];
   /** From `.autodev/latest` (a symlink to `runs/<id>`, or a text file holding `<id>` or `runs/<id>`). */
   latestRunId?: string;
   /** Human-readable, each naming the file concerned. */
@@ -342,6 +347,56 @@ export function discover(root: string, opts: DiscoverOptions = {}): Discovery {
 
   sources.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { sources, latestRunId, problems };
+}
+
+/**
+ * One file the user named (the CLI's PATH), listed as {@link discover} lists it when it walks
+ * `root`: its kind and run hint by its place in the layout (a file in no known place is `jsonl`,
+ * or `sqlite` by its extension), the `summary.md` beside it (0.1 flow names, §1a), and in
+ * `runFolders` the v1 run folder named like its run folder — so a 0.1 run gets the id it gets
+ * when the whole folder is read (`runs/<id>` when `.autodev/runs/<id>/` exists). No walk.
+ */
+export function discoverFile(root: string, file: string): Discovery {
+  const absRoot = path.resolve(root);
+  const abs = path.resolve(file);
+  const name = path.basename(abs);
+  const relPath = path.relative(absRoot, abs);
+  const rel = isInside(absRoot, abs) ? relPath.split(path.sep) : [name];
+  const c = classify(rel, name) ?? { kind: SQLITE_EXT.test(name) ? 'sqlite' : 'jsonl' };
+  const sources: DiscoveredSource[] = [{ file: abs, ...c }];
+  const summary = path.join(path.dirname(abs), 'summary.md');
+  if (c.kind !== 'summary-md' && isFile(summary)) sources.push({ file: summary, kind: 'summary-md', runHint: path.basename(path.dirname(abs)) });
+  const runFolders: string[] = [];
+  const hint = c.runHint;
+  if (hint !== undefined && !(rel.length >= 3 && rel[0] === '.autodev' && rel[1] === 'runs')) {
+    if (isDirectory(path.join(absRoot, '.autodev', 'runs', hint))) runFolders.push(hint);
+  }
+  sources.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return { sources, runFolders, problems: [] };
+}
+
+/**
+ * The workspace folder a trace file belongs to: the nearest ancestor (up to 6 levels) holding
+ * `.autodev/`, else the file's folder. Its ra.yaml/flows.yaml and path mapping apply.
+ */
+export function workspaceOf(file: string): string {
+  let dir = path.dirname(path.resolve(file));
+  for (let i = 0; i < 6; i++) {
+    if (isDirectory(path.join(dir, '.autodev'))) return dir;
+    if (path.basename(dir) === '.autodev') return path.dirname(dir);
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return path.dirname(path.resolve(file));
+}
+
+function isFile(p: string): boolean {
+  try {
+    return fs.lstatSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function isDirectory(p: string): boolean {

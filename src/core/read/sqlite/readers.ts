@@ -10,7 +10,7 @@
  */
 import type { SourceKind } from '../discover';
 import type { Malformed } from '../../model/types';
-import type { SourceHandle, SourceReaderFactory, SourceReadResult } from '../workspace';
+import type { SourceHandle, SourceReaderFactory, SourceReadResult } from '../workspace/seam';
 import type { StoreKind } from './detect';
 import type { GenericMapping } from './generic';
 import { storeSignature } from './open';

@@ -1,0 +1,165 @@
+/**
+ * Run identity and dedup: which run an event belongs to.
+ *
+ * v1 → `run_id`; flowscribe 0.1 → the run folder name (`runs/<id>/`), or the folder path relative
+ * to the root when that name is already a v1 run id or another folder's name; esper-lite → the
+ * `telemetry_*` folder name; other JSONL → `run_id`, else the file path. A v1 run that has its own
+ * folder (`.autodev/runs/<id>/`) is shown from there: its copy in the rolling file is skipped and
+ * noted ("also in"). Grain/Assay envelopes are not runs: they go to `ReadState.envelopes`.
+ */
+import * as path from 'node:path';
+import type { Dialect, Run, TraceEvent } from '../../model/types';
+import type { ReadState, SourceState } from './state';
+
+export class RunIdentity {
+  /** Run ids that have a `.autodev/runs/<id>/` file (or came from one): the rolling copy is skipped. */
+  private readonly folderRunIds = new Set<string>();
+  /** Lines per run seen in the rolling file(s), for dedup notes. */
+  private readonly rollingCounts = new Map<string, { file: string; count: number }>();
+  /** Last run appended to each rolling file: only that one can still be live. */
+  private readonly rollingLast = new Map<string, string>();
+  /** Runs whose "also in the rolling file" note needs updating after this read. */
+  private readonly dupDirty = new Set<string>();
+
+  constructor(private readonly s: ReadState) {}
+
+  /** Send one event to its run (or to the envelopes). */
+  route(st: SourceState, ev: TraceEvent): void {
+    if (ev.dialect === 'envelope') {
+      if (ev.source === undefined && st.src.producer) ev.source = st.src.producer;
+      this.s.envelopes.push(ev);
+      this.s.envelopesChanged = true;
+      return;
+    }
+    const r = this.resolve(st, ev.dialect, ev.runId);
+    if (ev.runId === undefined || r.renamed) ev.runId = r.runId;
+    if (r.skip) return;
+    const run = this.s.builder.add(ev, r.runId, st.src.file, st.store);
+    this.afterAdd(st, r.runId, run);
+  }
+
+  /**
+   * The run an event of `st` goes to; `skip` = it is the rolling copy of a run read from its own
+   * folder; `renamed` = another producer owns the id, so the run is `<id>@<file>`.
+   */
+  resolve(st: SourceState, dialect: Dialect, evRunId: string | undefined): { runId: string; skip?: boolean; renamed?: boolean } {
+    const file = st.src.file;
+    const builder = this.s.builder;
+    let runId: string;
+    if (dialect === 'flowscribe-0.1' || dialect === 'esper') {
+      runId = this.folderRunId(st);
+    } else {
+      runId = evRunId ?? (st.src.runHint !== undefined ? this.folderRunId(st) : this.s.rel(file));
+    }
+    if (st.src.kind === 'trace-rolling') {
+      let c = this.rollingCounts.get(runId);
+      if (!c) this.rollingCounts.set(runId, (c = { file, count: 0 }));
+      c.count++;
+      this.rollingLast.set(file, runId);
+      if (this.folderRunIds.has(runId)) {
+        this.dupDirty.add(runId);
+        return { runId, skip: true };
+      }
+    } else if (st.src.kind === 'trace-run' && dialect === 'flowscribe-v1') {
+      this.claim(runId);
+    }
+    let existing = builder.getRun(runId);
+    let renamed = false;
+    if (existing && existing.dialect !== dialect && existing.primarySource !== file) {
+      // Another producer already owns this id (e.g. a 0.1 folder named like a v1 run that exists
+      // only in the rolling file): keep the two apart rather than mixing their events.
+      runId = `${runId}@${this.s.rel(file)}`;
+      renamed = true;
+      existing = builder.getRun(runId);
+    }
+    if (existing && existing.primarySource !== file && !existing.sources.includes(file)) existing.sources.push(file);
+    return { runId, renamed };
+  }
+
+  /** The rolling-file line count of a run, shared with the index merge (it counts runs of lines at once). */
+  rollingCount(st: SourceState, runId: string): { count: number } | undefined {
+    return st.src.kind === 'trace-rolling' ? this.rollingCounts.get(runId) : undefined;
+  }
+
+  /** Bookkeeping after `st` added an event to `run`. */
+  afterAdd(st: SourceState, runId: string, run: Run): void {
+    st.runIds.add(runId);
+    if (st.src.kind === 'trace-run' && this.rollingCounts.has(runId) && run.primarySource === st.src.file) this.dupDirty.add(runId);
+  }
+
+  /** A v1 run folder `.autodev/runs/<id>/` stands for `id`: its rolling copy is skipped from now on. */
+  claim(id: string): void {
+    if (this.folderRunIds.has(id)) return;
+    this.folderRunIds.add(id);
+    // Built from the rolling file before its folder appeared: rebuild from the folder.
+    const run = this.s.builder.getRun(id);
+    if (run && this.s.states.get(run.primarySource)?.src.kind === 'trace-rolling') this.s.builder.removeRun(id);
+  }
+
+  /**
+   * A run folder vanished: its copy in the rolling file (if any) must be shown again. Returns the
+   * rolling source to re-read from the start (the caller drops and restarts it).
+   */
+  release(id: string, st: SourceState): SourceState | undefined {
+    if (st.src.kind !== 'trace-run' || !this.folderRunIds.has(id)) return undefined;
+    this.folderRunIds.delete(id);
+    const count = this.rollingCounts.get(id);
+    const rolling = count && this.s.states.get(count.file);
+    return rolling && rolling.tail ? rolling : undefined;
+  }
+
+  /** A rolling file was dropped: forget its counts. */
+  forgetRolling(file: string): void {
+    for (const [id, c] of [...this.rollingCounts]) if (c.file === file) this.rollingCounts.delete(id);
+    this.rollingLast.delete(file);
+  }
+
+  /** The run last appended to a rolling file (only that one can still be live). */
+  lastInRolling(file: string): string | undefined {
+    return this.rollingLast.get(file);
+  }
+
+  /** Update the "also in the rolling file" notes of the runs that need it. */
+  noteDuplicates(): void {
+    for (const id of this.dupDirty) this.noteDuplicate(id);
+    this.dupDirty.clear();
+  }
+
+  private noteDuplicate(runId: string): void {
+    const run = this.s.builder.getRun(runId);
+    const c = this.rollingCounts.get(runId);
+    if (!run || !c) return;
+    if (!run.sources.includes(c.file)) run.sources.push(c.file);
+    const prefix = `also in ${this.s.rel(c.file)} `;
+    const text = `${prefix}(${c.count} line${c.count === 1 ? '' : 's'}); showing ${this.s.rel(run.primarySource)}`;
+    const i = run.notes.findIndex((n) => n.startsWith(prefix));
+    if (i >= 0) {
+      if (run.notes[i] === text) return;
+      run.notes[i] = text;
+    } else run.notes.push(text);
+    this.s.builder.touch(runId);
+  }
+
+  /**
+   * Run id for a folder-defined run (0.1 `runs/<id>/`, esper `telemetry_*`): the folder name,
+   * unless a v1 run folder or another source already stands for that name — then the folder path
+   * relative to the root, so both runs stay visible and distinct.
+   */
+  private folderRunId(st: SourceState): string {
+    if (st.folderRunId !== undefined) return st.folderRunId;
+    const dir = path.dirname(st.src.file);
+    const name = st.src.runHint ?? path.basename(dir);
+    let taken = this.folderRunIds.has(name);
+    if (!taken) {
+      for (const other of this.s.states.values()) {
+        if (other === st || other.folderRunId !== name) continue;
+        taken = true;
+        break;
+      }
+    }
+    const existing = this.s.builder.getRun(name);
+    if (existing && existing.primarySource !== st.src.file) taken = true;
+    st.folderRunId = taken ? this.s.rel(dir) || name : name;
+    return st.folderRunId;
+  }
+}

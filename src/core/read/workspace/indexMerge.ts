@@ -1,0 +1,187 @@
+/**
+ * The index merge hot loop: a large JSONL source read from the start is scanned by worker threads
+ * (src/core/read/index/parallel.ts) into compact records, merged here into the run builder in file
+ * order, a batch at a time, yielding between slices so the extension host is never blocked for
+ * long. The tail then continues from where the index stopped.
+ *
+ * Moved verbatim from workspace.ts (issue 14); the file-backed event storage
+ * (index/fileEvents.ts `openFileEvents`, model/storage.ts `FileEvents`) and
+ * `RunBuilder.addIndexed` are the storage seam's (see docs/decisions.md).
+ */
+import type { EventFields } from '../../model/build';
+import type { Malformed } from '../../model/types';
+import { openFileEvents } from '../index/fileEvents';
+import { indexFileParallel } from '../index/parallel';
+import { KIND_LIGHT, severityOf, type ScanBatch } from '../index/scan';
+import type { JsonlTail } from '../sources/jsonl';
+import { detectDialect, normalizeEvent } from '../sources/normalize';
+import type { RunIdentity } from './identity';
+import { defaultDialect, type ReadState, type SourceState } from './state';
+
+/**
+ * Longest stretch (ms) the index merges records before yielding to the event loop. Small, because
+ * on two cores the worker and the GC's helper threads also preempt this thread, and a GC pause can
+ * land inside a slice: 8 ms kept every event-loop stall of a 1M-line index under ~40 ms (20 ms let
+ * them reach 50-65 ms); yielding costs microseconds.
+ */
+const INDEX_SLICE_MS = 8;
+
+/** What the index read; the caller keeps the malformed lines and counts. */
+export interface IndexResult {
+  count: number;
+  warnings: number;
+  malformed: Malformed[];
+}
+
+/**
+ * Read `st` (a JSONL source at offset 0, `size` bytes) with the parallel index. Sets the tail's
+ * resume point and `st.pending`; never `final` (see readSource).
+ */
+export async function indexSource(s: ReadState, identity: RunIdentity, st: SourceState, size: number): Promise<IndexResult> {
+  const tail = st.tail as JsonlTail;
+  const file = st.src.file;
+  const idx = s.opts.index || {};
+  st.store?.close();
+  const store = openFileEvents(file);
+  st.store = store;
+  const malformed: Malformed[] = [];
+  let warnings = 0;
+  let count = 0;
+  const fallback = defaultDialect(st.src.kind);
+  const tagCache = s.tagSets;
+  const corrCache = new Map<string, Record<string, unknown>>();
+  const builder = s.builder;
+  /** The previous light record's run resolution (consecutive events of one run reuse it). */
+  let lastRoute: { in: string | undefined; runId: string; skip: boolean; rolling?: { count: number } } | undefined;
+  /** `identity.route` for a light record of the parallel index (a v1 event known by its fields). */
+  const routeIndexed = (fields: EventFields, ref: number): void => {
+    // Consecutive events of one run (the common case) reuse the previous resolution: the same
+    // run, skip and rename decisions, with the rolling count kept exact.
+    const last = lastRoute;
+    if (last !== undefined && last.in === fields.runId) {
+      if (last.rolling) last.rolling.count++;
+      if (last.skip) return;
+      builder.addIndexed(fields, ref, store, last.runId, file);
+      return;
+    }
+    const r = identity.resolve(st, fields.dialect, fields.runId);
+    const rolling = identity.rollingCount(st, r.runId);
+    lastRoute = { in: fields.runId, runId: r.runId, skip: r.skip === true, rolling };
+    if (r.skip) return;
+    const run = builder.addIndexed(fields, ref, store, r.runId, file);
+    identity.afterAdd(st, r.runId, run);
+  };
+  // The number fields start as a small integer, then undefined: their representation is
+  // "tagged" from the start. Otherwise optimised code for the loop below, which had seen only
+  // heap numbers stored there, deopts on the first integral duration (a small integer read from
+  // a Float64Array), and V8 re-optimised and deopted it hundreds of times per 1M lines (~3 s of
+  // background compile CPU on top of the index).
+  const fields: EventFields & { tags: string[] } = { dialect: 'flowscribe-v1', type: '', tags: [], ts: 0, durationMs: 0 };
+  fields.ts = undefined;
+  fields.durationMs = undefined;
+  const noTags: string[] = [];
+  // Per batch: tag sets and correlations by the batch's string id (an array index, not a hash).
+  let tablesOf: readonly string[] | undefined;
+  let tagById: ({ tags: string[]; id: number } | undefined)[] = [];
+  let corrById: (Record<string, unknown> | undefined)[] = [];
+  /** Raw records of the current batch merged so far. */
+  let rawAt = 0;
+  /**
+   * Merge records `[from, n)` of a batch until `deadline` (performance.now()); returns where it
+   * stopped. Synchronous and free of `await`, so the hot loop is optimised as one function.
+   */
+  const mergeSlice = (b: ScanBatch, strings: readonly string[], lineBase: number, from: number, deadline: number): number => {
+    const { n, kind, line: lines, offset: offsets, len, type, run, flow, flowId, parent, failureClass, sev, ts: tss, dur, tags, corr, raws } = b;
+    let raw = rawAt;
+    let i = from;
+    for (; i < n; i++) {
+      if ((i & 1023) === 1023 && performance.now() > deadline) break;
+      const line = lineBase + lines[i];
+      const offset = offsets[i];
+      count++;
+      if (kind[i] !== KIND_LIGHT) {
+        const obj = raws[raw++];
+        const detected = detectDialect(obj);
+        const dialect = detected ?? st.dialect ?? fallback;
+        if (st.dialect === undefined && detected !== undefined) st.dialect = dialect;
+        lastRoute = undefined;
+        identity.route(st, normalizeEvent(obj, dialect, { file, line, offset }));
+        continue;
+      }
+      if (st.dialect === undefined) st.dialect = 'flowscribe-v1';
+      const ref = store.add(offset, len[i], line);
+      fields.type = strings[type[i]];
+      const r = run[i];
+      fields.runId = r < 0 ? undefined : strings[r];
+      const f = flow[i];
+      fields.flow = f < 0 ? undefined : strings[f];
+      const fi = flowId[i];
+      fields.flowId = fi < 0 ? undefined : strings[fi];
+      const p = parent[i];
+      fields.parentFlowId = p < 0 ? undefined : strings[p];
+      const fc = failureClass[i];
+      fields.failureClass = fc < 0 ? undefined : strings[fc];
+      fields.severity = severityOf(sev[i]);
+      const ts = tss[i];
+      fields.ts = ts === ts ? ts : undefined;
+      const d = dur[i];
+      fields.durationMs = d === d ? d : undefined;
+      const tk = tags[i];
+      if (tk < 0) {
+        fields.tags = noTags;
+        fields.tagsKey = undefined;
+      } else {
+        let t = tagById[tk];
+        if (t === undefined) {
+          const key = strings[tk];
+          t = tagCache.get(key);
+          if (!t) tagCache.set(key, (t = { tags: key.split('\u0001'), id: tagCache.size }));
+          tagById[tk] = t;
+        }
+        fields.tags = t.tags;
+        fields.tagsKey = t.id;
+      }
+      const ck = corr[i];
+      if (ck < 0) fields.correlation = undefined;
+      else {
+        let c = corrById[ck];
+        if (c === undefined) {
+          const key = strings[ck];
+          c = corrCache.get(key);
+          if (!c) corrCache.set(key, (c = JSON.parse(key) as Record<string, unknown>));
+          corrById[ck] = c;
+        }
+        fields.correlation = c;
+      }
+      routeIndexed(fields, ref);
+    }
+    rawAt = raw;
+    return i;
+  };
+  const onBatch = async (b: ScanBatch, strings: readonly string[], lineBase: number): Promise<void> => {
+    if (store.size === 0 && b.n > 0) {
+      // Size the records from the first batch's average line length (+10%).
+      const bytes = b.offset[b.n - 1] + b.len[b.n - 1] - b.offset[0] + 1;
+      store.reserve(Math.ceil((size / Math.max(1, bytes / b.n)) * 1.1));
+    }
+    if (strings !== tablesOf) {
+      tablesOf = strings;
+      tagById = [];
+      corrById = [];
+    }
+    rawAt = 0;
+    for (let i = 0; i < b.n; ) {
+      // Keep the extension host responsive: never hold the thread for long while merging.
+      i = mergeSlice(b, strings, lineBase, i, performance.now() + INDEX_SLICE_MS);
+      if (i < b.n) await new Promise<void>((r) => setImmediate(r));
+    }
+    for (const m of b.malformed) malformed.push({ file, line: lineBase + m.line, reason: m.reason });
+    warnings += b.warnings.length;
+  };
+  const sum = await indexFileParallel({
+    file, size, final: false, workers: idx.workers, workerScript: idx.workerScript, onProgress: idx.onProgress, signal: s.signal, onBatch,
+  });
+  tail.resumeAt(sum.end, sum.lines);
+  st.pending = size - sum.end;
+  return { count, warnings, malformed };
+}

@@ -1,0 +1,79 @@
+/** The public shapes of `TraceWorkspace`: its options, what a refresh changed, what a source gave. */
+import type { Dialect } from '../../model/types';
+import type { IndexProgress } from '../index/parallel';
+import type { SourceKind } from '../discover';
+import type { SourceReaderFactory } from './seam';
+
+export interface WorkspaceOptions {
+  /** Extra trace files, globs relative to the root (picomatch). */
+  extraGlobs?: string[];
+  /** User path mappings `{fromPrefix: toPrefix}`; they win over suffix matching. */
+  pathMappings?: Record<string, string>;
+  /** A run without an end whose source changed this recently is `running` (default 10 min). */
+  liveWindowMs?: number;
+  /** Clock (tests). Default `Date.now`. */
+  now?: () => number;
+  /**
+   * Events held in memory per source (a trace file or store; setting `flowlens.maxEventsPerSource`).
+   * After each read of a source whose runs hold more, its oldest runs are summarised (events
+   * released; flows, verdicts and counts kept; `run.cap` and a note say so); a run that alone is
+   * over it keeps its first events. Default unlimited. See docs/decisions.md.
+   */
+  maxEventsPerSource?: number;
+  /**
+   * Files are complete (CLI): a last line without newline is read, and reported malformed when
+   * cut off. Live callers leave it false so a half-written line waits for its newline.
+   */
+  final?: boolean;
+  /** Readers for sources that are not JSONL, by kind (the SQLite seam, ./seam.ts). */
+  readers?: Partial<Record<SourceKind, SourceReaderFactory>>;
+  /** Discovery bounds. */
+  maxDepth?: number;
+  maxEntries?: number;
+  /** Run folders (`…/runs/<id>/`) read in all, newest first (discover.ts; default 5,000). */
+  maxRunFolders?: number;
+  /** Environment for `RA_*` catalog overrides. */
+  env?: Record<string, string | undefined>;
+  /**
+   * The parallel index (src/core/read/index): a JSONL source read from the start that is at least
+   * `minBytes` long (default 32 MiB) is scanned by worker threads into compact records; its
+   * events are parsed again from the file when read (`run.events`, `flow.events`). `false` = off.
+   */
+  index?: false | { minBytes?: number; workers?: number; workerScript?: string; onProgress?: (p: IndexProgress) => void };
+}
+
+/** Default size from which a JSONL source is read by the parallel index. */
+export const DEFAULT_INDEX_MIN_BYTES = 32 * 1024 * 1024;
+
+/** What one `refresh()` changed. Flow entries are `flowKey(runId, flowId)` (see build.ts). */
+export interface WorkspaceChange {
+  /** Runs whose content, status or notes changed (added ones included). */
+  runs: Set<string>;
+  flows: Set<string>;
+  added: string[];
+  removed: string[];
+  /** Envelope events were added or dropped. */
+  envelopes: boolean;
+  /** Sources appeared or disappeared. */
+  sources: boolean;
+  /** ra.yaml / flows.yaml were re-read. */
+  catalog: boolean;
+}
+
+/** One discovered source and how reading it went. */
+export interface SourceInfo {
+  file: string;
+  kind: SourceKind;
+  runHint?: string;
+  producer?: string;
+  dialect?: Dialect;
+  /** Events read. */
+  events: number;
+  /** Malformed lines/rows. */
+  malformed: number;
+  /** Lines kept with a warning (invalid UTF-8, NaN tokens). */
+  warnings: number;
+  error?: string;
+  /** Why a source is listed but not read (e.g. a `trace.db` beside its `trace.jsonl`). */
+  skipped?: string;
+}

@@ -1,0 +1,236 @@
+/**
+ * Source lifecycle: open a discovered source (a JSONL tail or a registered reader), read what it
+ * appended since the last read, forget what it gave when it vanishes or is replaced.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Malformed, TraceEvent } from '../../model/types';
+import type { DiscoveredSource, SourceKind } from '../discover';
+import { JsonlTail } from '../sources/jsonl';
+import { detectDialect, normalizeEvent } from '../sources/normalize';
+import type { RunIdentity } from './identity';
+import { indexSource } from './indexMerge';
+import { DEFAULT_INDEX_MIN_BYTES, type SourceInfo } from './options';
+import { defaultDialect, posix, type ReadState, type SourceState } from './state';
+
+const MAX_MALFORMED_PER_SOURCE = 1000;
+
+/** A v1 run folder's own trace file (`.autodev/runs/<id>/trace.jsonl`). */
+export const AUTODEV_RUN = /(^|\/)\.autodev\/runs\/[^/]+\/trace\.jsonl$/;
+const KIND_ORDER: SourceKind[] = ['trace-rolling', 'trace-run', 'esper', 'jsonl', 'trace-db', 'sqlite', 'queue', 'summary-md'];
+
+/**
+ * Read order: v1 run folders first (so their rolling copies are recognised), then the rolling
+ * file (so v1 ids are claimed before 0.1/esper folder names), then the rest.
+ */
+export function readOrder(src: DiscoveredSource): number {
+  if (src.kind === 'trace-run' && AUTODEV_RUN.test(posix(src.file))) return -1;
+  return KIND_ORDER.indexOf(src.kind);
+}
+
+/** Sources in read order (see {@link readOrder}), then by path. */
+export function inReadOrder(states: Iterable<SourceState>): SourceState[] {
+  return [...states].sort((a, b) => readOrder(a.src) - readOrder(b.src) || (a.src.file < b.src.file ? -1 : 1));
+}
+
+/**
+ * Open one source. `all` is every discovered source (a `trace.db` beside its `trace.jsonl` is
+ * skipped); `allowOutside` is for a file the user named (the CLI's one-file PATH).
+ */
+export function openSource(s: ReadState, src: DiscoveredSource, all: readonly DiscoveredSource[], allowOutside = false): SourceState {
+  const st: SourceState = { src, events: 0, malformed: [], malformedCount: 0, warnings: 0, pending: 0, runIds: new Set() };
+  const factory = s.opts.readers?.[src.kind];
+  switch (src.kind) {
+    case 'trace-rolling':
+    case 'trace-run':
+    case 'queue':
+    case 'esper':
+    case 'jsonl':
+      st.tail = new JsonlTail(src.file, { root: s.root, allowOutside });
+      break;
+    case 'summary-md':
+      break; // read for 0.1 flow names, not events
+    case 'trace-db': {
+      const jsonl = path.join(path.dirname(src.file), 'trace.jsonl');
+      if (all.some((x) => x.file === jsonl)) st.skipped = 'trace.jsonl in the same folder is read instead';
+      else if (factory) st.handle = factory(src);
+      else st.skipped = 'no SQLite reader registered';
+      break;
+    }
+    case 'sqlite':
+      if (factory) st.handle = factory(src);
+      else st.skipped = 'no SQLite reader registered';
+      break;
+  }
+  if (factory && !st.handle && !st.tail && !st.skipped) st.skipped = 'not recognised by its reader';
+  return st;
+}
+
+/** Forget everything a source contributed (it vanished or was replaced). */
+export function dropSource(s: ReadState, identity: RunIdentity, st: SourceState): void {
+  const file = st.src.file;
+  for (const id of st.runIds) {
+    const run = s.builder.getRun(id);
+    if (!run) continue;
+    if (run.primarySource === file) {
+      s.builder.removeRun(id);
+      const rolling = identity.release(id, st);
+      if (rolling) restartSource(s, identity, rolling);
+    } else if (run.sources.includes(file)) {
+      run.sources = run.sources.filter((x) => x !== file);
+      run.notes = run.notes.filter((n) => !n.startsWith(`also in ${s.rel(file)} `));
+      s.builder.touch(id);
+    }
+  }
+  st.runIds.clear();
+  if (st.src.kind === 'trace-rolling') identity.forgetRolling(file);
+  const before = s.envelopes.length;
+  s.envelopes = s.envelopes.filter((e) => e.src.file !== file);
+  if (s.envelopes.length !== before) s.envelopesChanged = true;
+}
+
+/** Re-read a JSONL source from the start; runs it already owns are rebuilt identically. */
+function restartSource(s: ReadState, identity: RunIdentity, st: SourceState): void {
+  st.tail?.restart();
+  dropSource(s, identity, st);
+  st.events = 0;
+  st.malformed = [];
+  st.malformedCount = 0;
+  st.size = undefined;
+}
+
+/**
+ * Read what a source appended since its last read (nothing when its size, mtime and inode are
+ * unchanged). A large JSONL source read from the start goes through the parallel index.
+ */
+export async function readSource(s: ReadState, identity: RunIdentity, st: SourceState, final: boolean): Promise<void> {
+  if (!st.tail && !st.handle) return;
+  let stat: fs.Stats | undefined;
+  try {
+    stat = await fs.promises.stat(st.src.file);
+  } catch {
+    stat = undefined;
+  }
+  if (stat && st.size === stat.size && st.mtime === stat.mtimeMs && st.ino === stat.ino && !(final && st.pending > 0)) return;
+  if (stat) {
+    st.size = stat.size;
+    st.mtime = stat.mtimeMs;
+    st.ino = stat.ino;
+  }
+  const events: TraceEvent[] = [];
+  let reset = false;
+  let malformed: Malformed[] = [];
+  const idx = s.opts.index;
+  if (st.tail && stat && idx !== false && st.tail.offset === 0 && st.tail.lineNo === 0 && stat.size >= (idx?.minBytes ?? DEFAULT_INDEX_MIN_BYTES)) {
+    // Never `final` here: a last line without a newline may still be being written (a file growing
+    // while it is read); the final tail read below decides, up to the size seen at the start.
+    const r = await indexSource(s, identity, st, stat.size);
+    st.error = undefined;
+    st.warnings += r.warnings;
+    st.events += r.count;
+    keepMalformed(s, st, r.malformed);
+    if (!(final && st.pending > 0)) {
+      if (final) await noteGrowth(st, stat.size);
+      return;
+    }
+  }
+  if (st.tail) {
+    const r = await st.tail.read(
+      (obj, loc) => {
+        const dialect = detectDialect(obj) ?? st.dialect ?? defaultDialect(st.src.kind);
+        if (st.dialect === undefined && detectDialect(obj) !== undefined) st.dialect = dialect;
+        events.push(normalizeEvent(obj, dialect, loc));
+      },
+      // A one-shot (final) read stops at the size seen when it started; the live tail follows.
+      final && stat ? { final, upTo: stat.size } : { final },
+    );
+    reset = r.reset;
+    malformed = r.malformed;
+    st.pending = r.pendingBytes;
+    st.error = r.error;
+    if (final && stat && r.error === undefined) await noteGrowth(st, stat.size);
+    if (reset) st.warnings = 0;
+    st.warnings += r.warnings.length;
+  } else if (st.handle) {
+    try {
+      const r = await st.handle.read((ev) => events.push(ev), { final });
+      reset = r.reset === true;
+      malformed = r.malformed;
+      st.error = r.error;
+    } catch (e) {
+      st.error = `cannot read: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+  if (reset) {
+    dropSource(s, identity, st);
+    st.events = 0;
+    st.malformed = [];
+    st.malformedCount = 0;
+    st.store?.close();
+    st.store = undefined;
+  }
+  for (const ev of events) identity.route(st, ev);
+  st.events += events.length;
+  keepMalformed(s, st, malformed);
+}
+
+/** Keep up to MAX_MALFORMED_PER_SOURCE malformed lines of a source, attached to its run when it has one. */
+function keepMalformed(s: ReadState, st: SourceState, malformed: Malformed[]): void {
+  if (malformed.length === 0) return;
+  st.malformedCount += malformed.length;
+  const room = MAX_MALFORMED_PER_SOURCE - st.malformed.length;
+  const kept = room > 0 ? malformed.slice(0, room) : [];
+  st.malformed.push(...kept);
+  const owner = sourceRunId(st);
+  if (owner !== undefined) for (const m of kept) s.builder.addMalformed(owner, m);
+}
+
+/** The run a per-run source stands for (to attach its malformed lines). */
+function sourceRunId(st: SourceState): string | undefined {
+  if (st.src.kind === 'trace-rolling' || st.src.kind === 'queue' || st.src.kind === 'sqlite') return undefined;
+  if (st.runIds.size === 1) return [...st.runIds][0];
+  return st.folderRunId ?? st.src.runHint;
+}
+
+/**
+ * After a one-shot (final) read up to `size`: when the file is larger now, say so as the
+ * source's located problem (the bytes after `size` were not read; a later refresh reads them).
+ */
+async function noteGrowth(st: SourceState, size: number): Promise<void> {
+  let now: number | undefined;
+  try {
+    now = (await fs.promises.stat(st.src.file)).size;
+  } catch {
+    now = undefined;
+  }
+  if (now !== undefined && now > size) {
+    const n = now - size;
+    st.error = `file grew while being read; ${n.toLocaleString('en-US')} byte${n === 1 ? '' : 's'} appended after the read started (at ${size.toLocaleString('en-US')} bytes) not read`;
+  }
+}
+
+/** A source as the public {@link SourceInfo}. */
+export function sourceInfo(st: SourceState): SourceInfo {
+  return {
+    file: st.src.file,
+    kind: st.src.kind,
+    runHint: st.src.runHint,
+    producer: st.src.producer,
+    dialect: st.dialect,
+    events: st.events,
+    malformed: st.malformedCount,
+    warnings: st.warnings,
+    error: st.error,
+    skipped: st.skipped,
+  };
+}
+
+/** A source's read errors and malformed overflow, each naming its file. */
+export function sourceProblems(st: SourceState): string[] {
+  const out: string[] = [];
+  if (st.error) out.push(`${st.src.file}: ${st.error}`);
+  if (st.malformedCount > st.malformed.length) {
+    out.push(`${st.src.file}: ${st.malformedCount} malformed lines; the first ${st.malformed.length} are listed`);
+  }
+  return out;
+}
