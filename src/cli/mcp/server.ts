@@ -80,7 +80,14 @@ export class McpScope {
       const ws = new TraceWorkspace(this.root, { env: process.env, readers: sqliteReaders({ root: this.root }) });
       this.ws = ws;
       this.ready = ws.load();
-      await this.ready;
+      try {
+        await this.ready;
+      } catch (e) {
+        // The next call starts over instead of failing on the same rejected load forever.
+        this.ws = undefined;
+        this.ready = undefined;
+        throw e;
+      }
     } else {
       await this.ready;
       await this.ws.refresh();

@@ -278,13 +278,28 @@ export const TOOLS: ToolDef[] = [
       const ref = str(args.flow) as string;
       const flows = flowsByRef(ctx, run, ref);
       if (!flows.length) throw new CliError(`no flow '${ref}' in run ${run.id} (give a flow id or a flow name; search finds them)`);
-      const events = flows.flatMap((f) => [...f.events]);
-      const p = page(events, args, 100);
+      // One page read across the instances (EventSeq.slice): an indexed flow parses only the events shown.
+      const offset = int(args.offset, 0);
+      const limit = int(args.limit, 100);
+      const total = flows.reduce((n, f) => n + f.events.length, 0);
+      const items: TraceEvent[] = [];
+      let skip = offset;
+      for (const f of flows) {
+        const n = f.events.length;
+        if (skip >= n) {
+          skip -= n;
+          continue;
+        }
+        items.push(...f.events.slice(skip, skip + (limit - items.length)));
+        skip = 0;
+        if (items.length >= limit) break;
+      }
+      const p = { items, offset };
       return paged({
         run: run.id,
         flow: ref,
         instances: flows.map((f) => ({ flow_id: f.id, name: flowName(f), verdict: f.verdict, started: iso(f.started), ended: iso(f.ended), duration_ms: orNull(f.durationMs) })),
-      }, 'events', events.length, { items: p.items.map((e, i) => eventItem(ctx, run, e, p.offset + i)), offset: p.offset });
+      }, 'events', total, { items: p.items.map((e, i) => eventItem(ctx, run, e, p.offset + i)), offset: p.offset });
     },
   },
   {

@@ -201,6 +201,15 @@ describe('flowlens mcp (MCP SDK client over stdio)', function () {
         assert.equal(p.next_offset, 2);
         assert.match(p.truncated, /^truncated: \d+ more; call again with offset=2$/);
       }
+      // A flow name: every instance, paged across them in order.
+      const byName = await callJson(s, 'flow_events', { run: B7D2, flow: 'data/fetch/minute_candles', limit: 500 });
+      assert.ok(byName.instances.length >= 2, JSON.stringify(byName.instances));
+      assert.equal(byName.events.length, byName.total);
+      const firstLen = byName.events.filter((e: any) => e.flow_id === byName.instances[0].flow_id).length;
+      for (const k of [firstLen - 1, firstLen, byName.total - 1]) {
+        const one = await callJson(s, 'flow_events', { run: B7D2, flow: 'data/fetch/minute_candles', offset: k, limit: 1 });
+        assert.deepEqual(one.events, [byName.events[k]], `offset ${k}`);
+      }
       const miss = await call(s, 'flow_events', { run: B7D2, flow: 'no/such/flow' });
       assert.equal(miss.isError, true);
       assert.match(miss.text, /no flow 'no\/such\/flow' in run 20261119T140000Z-b7d2/);
