@@ -18,12 +18,12 @@ import { eventSecrets, runsRedactor } from '../core/render/egress/secrets';
 import { eventCounts, flowRollups, latencyHistograms, pulseRollup, type FlowRollup, type PulseRollup } from '../core/analyze/rollup';
 import { failures, runStatus, selectRuns as select, verdictCounts } from '../core/analyze/queries';
 import { readStores } from '../core/read/sqlite/stores';
+import { workspaceOf } from '../core/read/discover';
 import { TraceWorkspace } from '../core/read/workspace';
 import { mermaidLabel, scrubDoc, storeScoped } from './egress';
 import { CliError } from './errors';
 import { iso, toJson } from './output';
 import { DEPTH_MARK, MAX_VALUE_DEPTH, record, recordOf, setOwn } from '../core/model/bounded';
-import { readSingleFile } from './single';
 
 /** The loaded PATH: a workspace folder or one file. */
 export interface Loaded {
@@ -54,37 +54,18 @@ export function existing(p: string | undefined): string {
 export async function open(p: string | undefined): Promise<Loaded> {
   const root = existing(p);
   const st = fs.statSync(root);
-  if (st.isDirectory()) {
-    // trace.db run folders and stores are read like the extension reads them (sql.js, read-only).
-    const ws = new TraceWorkspace(root, { final: true, env: process.env, readers: sqliteReaders({ root }) });
-    await ws.load({ final: true });
-    return {
-      root, base: root, runs: ws.runs(), malformed: ws.malformed(), problems: ws.problems(), envelopes: ws.envelopes,
-      catalog: ws.catalog ?? loadCatalog(root, { env: process.env }), pathMap: ws.pathMap, latest: ws.getRun('latest'),
-    };
-  }
-  if (!st.isFile()) throw new CliError(`not a file or folder: ${p ?? root}`);
-  // TraceWorkspace reads folders only: a single file is read with the same core pieces (single.ts).
-  const s = readSingleFile(root);
-  const base = workspaceOf(root);
-  const runs = [...s.runs].sort((a, b) => (b.started ?? -Infinity) - (a.started ?? -Infinity) || (a.id < b.id ? 1 : -1));
+  if (!st.isDirectory() && !st.isFile()) throw new CliError(`not a file or folder: ${p ?? root}`);
+  // One pipeline for a folder and for one file: TraceWorkspace.forFile reads the file as it is
+  // read with its folder (same run ids, dialects, 0.1 flow names, cold index for a big file).
+  // trace.db run folders and stores are read like the extension reads them (sql.js, read-only).
+  const base = st.isDirectory() ? root : workspaceOf(root);
+  const opts = { final: true, env: process.env, readers: sqliteReaders({ root: base }) };
+  const ws = st.isDirectory() ? new TraceWorkspace(root, opts) : TraceWorkspace.forFile(root, opts);
+  await ws.load({ final: true });
   return {
-    root, base, runs, malformed: s.malformed, problems: s.problems, envelopes: s.envelopes,
-    catalog: loadCatalog(base, { env: process.env }), pathMap: new PathMapper(base),
+    root, base, runs: ws.runs(), malformed: ws.malformed(), problems: ws.problems(), envelopes: ws.envelopes,
+    catalog: ws.catalog ?? loadCatalog(base, { env: process.env }), pathMap: ws.pathMap, latest: ws.getRun('latest'),
   };
-}
-
-/** The workspace a trace file belongs to: the nearest ancestor holding `.autodev/`, else its folder. */
-function workspaceOf(file: string): string {
-  let dir = path.dirname(file);
-  for (let i = 0; i < 6; i++) {
-    if (fs.existsSync(path.join(dir, '.autodev')) && fs.statSync(path.join(dir, '.autodev')).isDirectory()) return dir;
-    if (path.basename(dir) === '.autodev') return path.dirname(dir);
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return path.dirname(file);
 }
 
 /**

@@ -154,8 +154,9 @@ describe('flowlens CLI', function () {
     });
     it('reads a single flowscribe 0.1 file, naming flows from the summary.md beside it', () => {
       const j = json(['flows', path.join(demo, 'runs', B7D2, 'trace.jsonl')]);
-      // run id = the folder name; names from summary.md (same eight flows as the v1 run)
-      assert.equal(j.run, B7D2);
+      // The same run id as when the folder is read: the v1 run folder .autodev/runs/<id>/ owns
+      // the bare name, so the 0.1 run is runs/<id>; names from summary.md (same eight flows as the v1 run)
+      assert.equal(j.run, `runs/${B7D2}`);
       const f = new Map<string, any>(j.flows.map((x: any) => [x.name, x]));
       assert.equal(f.get('data/fetch/minute_candles').instances, 3);
       assert.equal(f.get('data/fetch/minute_candles').failed, 1);
