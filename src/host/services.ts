@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { Run } from '../core/model/types';
 import { selectRun } from '../core/analyze/queries';
 import type { IndexProgress } from '../core/read/index/parallel';
-import { TraceWorkspace, type WorkspaceChange, type WorkspaceOptions } from '../core/read/workspace';
+import { TraceWorkspace, type FileChange, type WorkspaceChange, type WorkspaceOptions } from '../core/read/workspace';
 import { affects, readConfig, RELOAD_KEYS } from './config';
 import { CONTEXT, STATE_LOCATED_PREFIXES } from './constants';
 import { forNotification } from '../core/render/egress/surfaces';
@@ -58,7 +58,11 @@ export interface FlowlensServices {
   findRun(runId: string, folderKey?: string): RunRef | undefined;
   /** Maps a trace's file path onto this machine (Locate… answers, settings, then suffix match). */
   resolveFile(folderKey: string, file: string): Resolved;
-  refresh(folderKey?: string): Promise<void>;
+  /**
+   * Re-read a folder (or every folder). `changed` = the file events a watcher saw (watch.ts):
+   * known files are tailed without walking the folder; without it the folder is walked again.
+   */
+  refresh(folderKey?: string, changed?: readonly FileChange[]): Promise<void>;
   /** The Flowlens log (Output → Flowlens), where errors of Flowlens itself are written. */
   readonly log?: FlowlensLog;
 }
@@ -240,7 +244,7 @@ export class TraceServices extends Disposable implements FlowlensServices {
     void vscode.commands.executeCommand('setContext', CONTEXT.indexStopped, this.stoppedKeys.size > 0);
   }
 
-  async refresh(folderKey?: string): Promise<void> {
+  async refresh(folderKey?: string, changed?: readonly FileChange[]): Promise<void> {
     const keys = folderKey ? [folderKey] : [...this.map.keys()];
     await Promise.all(keys.map(async key => {
       const ws = this.map.get(key);
@@ -249,7 +253,7 @@ export class TraceServices extends Disposable implements FlowlensServices {
       const gen = this.generation;
       let raw: WorkspaceChange;
       try {
-        raw = await ws.refresh();
+        raw = await ws.refresh({ changed: folderKey ? changed : undefined });
       } catch (err) {
         if (gen === this.generation) this.log?.failed(this.folders.get(key)?.name ?? key, err);
         return;

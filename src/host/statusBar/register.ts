@@ -13,6 +13,5 @@ export interface StatusBarApi {
 export function register(_context: vscode.ExtensionContext, services: TraceServices): Registered<StatusBarApi> {
   const statusBar = new RunStatusBar(services);
   const disposables: vscode.Disposable[] = [statusBar];
-  if (services.log) disposables.push(services.log.onDidChangeCount(() => statusBar.render()));
   return registered(disposables, { statusBar });
 }

@@ -16,17 +16,34 @@ import { problemsText } from '../log';
 export class RunStatusBar extends Disposable {
   private readonly item = this._register(vscode.window.createStatusBarItem('flowlens.status', vscode.StatusBarAlignment.Left, 50));
   private shown = false;
+  private queued = false;
+  /** How often the item was drawn (tests: one render per change). */
+  renders = 0;
 
   constructor(private readonly services: TraceServices) {
     super();
     this.item.name = 'Flowlens';
     this.item.command = COMMANDS.showFailures;
-    this._register(services.onDidChange(() => this.render()));
+    // A refresh reports its problems to the log (a count event) and then announces the change, in
+    // the same turn: both ask for a render, and the item is drawn once.
+    this._register(services.onDidChange(() => this.requestRender()));
+    if (services.log) this._register(services.log.onDidChangeCount(() => this.requestRender()));
     this.render();
+  }
+
+  /** Render once at the end of the current turn, however many changes asked for it. */
+  requestRender(): void {
+    if (this.queued) return;
+    this.queued = true;
+    queueMicrotask(() => {
+      this.queued = false;
+      if (!this.isDisposed) this.render();
+    });
   }
 
   /** Re-reads the model; also called while the first load is in progress. */
   render(): void {
+    this.renders++;
     const latest = this.services.latestRun();
     const problems = this.services.log?.count() ?? 0;
     if (!latest) {

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { BUILTIN_COMMANDS } from '../../commands';
 import { CONTEXT, STATE_FOLLOW_LATEST } from '../../constants';
-import { Disposable, toDisposable } from '../../lifecycle';
+import { Disposable } from '../../lifecycle';
 import type { TraceServices } from '../../services';
 import type { FlowTreeProvider, TreeNode } from '../runsView';
 
@@ -14,7 +14,6 @@ export class FollowLatestRun extends Disposable {
   private on = false;
   /** `folderKey|runId` of the run revealed last. */
   private last: string | undefined;
-  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -23,12 +22,9 @@ export class FollowLatestRun extends Disposable {
     private readonly view: vscode.TreeView<TreeNode>,
   ) {
     super();
-    // After the Runs view has taken the change in (its own onDidChange listener runs first).
-    this._register(services.onDidChange(() => {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.reveal(), 50);
-    }));
-    this._register(toDisposable(() => clearTimeout(this.timer)));
+    // On the refresh event itself: the Runs view's own onDidChange listener was registered first
+    // (runs/register.ts creates the provider before this), so it has taken the change in.
+    this._register(services.onDidChange(() => this.reveal()));
     this.set(context.workspaceState.get<boolean>(STATE_FOLLOW_LATEST, false));
   }
 
