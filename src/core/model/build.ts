@@ -10,7 +10,7 @@
  * trace read line by line, the file itself for the cold index. The builder works on records and
  * never asks which storage it has; `run.events` and each flow's `events` read the storage.
  */
-import { FlowNode, Malformed, Run, RunStatus, TraceEvent, VERDICT_TYPES, Verdict } from './types';
+import { EventCounts, FlowNode, Malformed, Run, RunStatus, TraceEvent, VERDICT_TYPES, Verdict } from './types';
 import { setOwn } from './bounded';
 import { countInto, emptyEventCounts } from './counts';
 import { StoredFlow, shortFlowId } from './flow';
@@ -112,6 +112,8 @@ interface RunState {
   list: EventList;
   /** `run.flows`, typed as the builder made them. */
   flows: Map<string, StoredFlow>;
+  /** `run.counts`: every event read, held or not. */
+  counts: EventCounts;
   open: Set<StoredFlow>;
   pendingChildren: Map<string, StoredFlow[]>;
   /** Events this run may hold in `events`: the cap, 0 once summarised. */
@@ -244,7 +246,7 @@ export class RunBuilder {
       st.list.push(own);
     } else if (st.notKept++ === 0) this.capped.add(run);
     // Every event is counted, held or not.
-    countInto(run.counts as NonNullable<Run['counts']>, event.type, event.severity, event.failureClass);
+    countInto(st.counts, event.type, event.severity, event.failureClass);
 
     switch (event.type) {
       case 'session_start':
@@ -483,6 +485,7 @@ export class RunBuilder {
     const storage = given ?? new MemoryEvents();
     const list = new EventList(storage, id, false);
     const flows = new Map<string, StoredFlow>();
+    const counts = emptyEventCounts();
     run = {
       id,
       dialect,
@@ -495,10 +498,10 @@ export class RunBuilder {
       events: list,
       malformed: [],
       notes: [],
-      counts: emptyEventCounts(),
+      counts,
     };
     this.byId.set(id, run);
-    this.state.set(run, { failures: 0, errors: 0, total: 0, storage, list, flows, open: new Set(), pendingChildren: new Map(), limit: this.cap, notKept: 0 });
+    this.state.set(run, { failures: 0, errors: 0, total: 0, storage, list, flows, counts, open: new Set(), pendingChildren: new Map(), limit: this.cap, notKept: 0 });
     // Removed and re-created in one batch (a source was reset): report it as changed.
     if (!this.changes.removed.delete(id)) this.changes.added.add(id);
     return run;
