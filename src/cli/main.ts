@@ -23,7 +23,8 @@ const COMMANDS: { name: CommandName; summary: string; run: boolean }[] = [
 ];
 
 const PATH_HELP = 'workspace folder or a single trace file (default: current directory)';
-const RUN_HELP = "run id (or unique prefix), 'latest' or 'previous' (the run before latest)";
+/** The one selector grammar (src/core/analyze/queries.ts selectRuns), for every --run and diff argument. */
+const RUN_HELP = "run id or unique prefix, 'latest', 'previous' (the run before latest, same dialect) or '@N' (N-th newest, @0 = newest)";
 
 /** A number option parser: `kind` checks the value; anything else is a usage error (exit 2). */
 function numberArg(name: string, ok: (n: number) => boolean, what: string): (v: string) => number {
@@ -47,7 +48,7 @@ export function buildProgram(onRun: (name: CommandName, path: string | undefined
       .option('--json', 'machine-readable output (schema: docs/cli.md)')
       .option('--no-redact', 'print evidence, reasons and credential-looking identifiers as written')
       .exitOverride();
-    if (c.run) cmd.addOption(new Option('--run <id>', "run id, 'latest' or 'all'").default(undefined, c.name === 'runs' ? 'all' : 'latest'));
+    if (c.run) cmd.addOption(new Option('--run <id>', `${RUN_HELP}, or 'all'`).default(undefined, c.name === 'runs' ? 'all' : 'latest'));
     cmd.action(async (path: string | undefined, opts: CommonOptions) => onRun(c.name, path, opts));
   }
   program.command('diff').description('compare run B with base run A: flows new, gone, newly failing, fixed, slower; with the evidence that changed')

@@ -124,9 +124,10 @@ describe('ai', function () {
   it('tool: failures', async () => {
     const out = await invoke(TOOLS.failures, { runId: RUN });
     const lines = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+    // Newest failure first, as the Failures view lists them (analyze/queries.ts failures 'newest').
     assert.deepStrictEqual(lines.map((l) => [l.flow_id, l.class, l.at]), [
-      ['f-0007', 'DATA.MISSING_COLUMN', 'trader/indicators.py:22'],
       ['f-0008', 'DATA.EMPTY', 'trader/data/fetcher.py:15'],
+      ['f-0007', 'DATA.MISSING_COLUMN', 'trader/indicators.py:22'],
     ]);
     noSecrets(await invoke(TOOLS.failures, {}), TOOLS.failures);
   });

@@ -420,10 +420,11 @@ describe('ask', () => {
     });
 
     it('diffs two runs per flow name', () => {
+      // c4e8's session_end says ok over a failed flow: failed (analyze/queries.ts runStatus, issue 16).
       assert.equal(
         runDiffText(v1('20261119T140000Z-b7d2'), v1('20261119T190000Z-c4e8')),
         `${NOTE}\n` +
-          '20261119T140000Z-b7d2 (failed) → 20261119T190000Z-c4e8 (ok)\n' +
+          '20261119T140000Z-b7d2 (failed) → 20261119T190000Z-c4e8 (failed)\n' +
           'agent/decision/evaluate: 1→3 instance(s), 0→1 not ok; new BUSINESS.NO_ACTION\n' +
           'data/fetch/minute_candles: 3→3 instance(s), 1→0 not ok; gone DATA.EMPTY\n' +
           'indicators/ema/compute: 2→3 instance(s), 1→0 not ok; gone DATA.MISSING_COLUMN\n' +

@@ -14,6 +14,7 @@ import type { EventCounts, FlowNode, Run, TraceEvent } from '../model/types';
 import { bump, record } from '../model/bounded';
 import { countEvents, emptyEventCounts, mergeCounts, runCounts } from '../model/counts';
 import { latencyHistogram, summarizeDurations, type HistogramBucket } from './stats';
+import type { FailureRef, FlowRollup } from './flowRollup';
 
 export { pulseRollup, type PulseRollup } from '../model/pulse';
 
@@ -25,51 +26,7 @@ export function flowRollupName(flow: FlowNode): string {
   return flow.name ?? UNNAMED_FLOW;
 }
 
-/** A failed or exception flow instance, for "first/last failure". */
-export interface FailureRef {
-  runId: string;
-  flowId: string;
-  flow: string;
-  verdict: 'failed' | 'exception';
-  failureClass?: string;
-  reason?: string;
-  /** Source file and 1-based line as written in the verdict event. */
-  file?: string;
-  line?: number;
-  /** Verdict time, epoch ms. */
-  ts?: number;
-}
-
-/** Everything known about one flow name over a set of runs. */
-export interface FlowRollup {
-  flow: string;
-  instances: number;
-  succeeded: number;
-  failed: number;
-  exceptions: number;
-  orphaned: number;
-  running: number;
-  /** succeeded ÷ (succeeded + failed + exceptions); undefined when that is 0. */
-  successRate?: number;
-  /** Number of instances with a duration (the percentiles' n). */
-  durationCount: number;
-  /** Nearest-rank percentiles of the instances' `durationMs`. */
-  p50Ms?: number;
-  p95Ms?: number;
-  maxMs?: number;
-  /** {@link slaFor}: ra.yaml `sla_overrides`, else flows.yaml `sla.p95_ms`. */
-  slaP95Ms?: number;
-  /** p95Ms > slaP95Ms (false when either is unknown). */
-  slaBreached: boolean;
-  /** Failure class → count, over failed and exception instances that give one. */
-  failureClasses: Record<string, number>;
-  /** Failed/exception instances without a failure class. */
-  unclassifiedFailures: number;
-  firstFailure?: FailureRef;
-  lastFailure?: FailureRef;
-  /** Durations in the latency buckets. */
-  histogram: HistogramBucket[];
-}
+export type { FailureRef, FlowRollup } from './flowRollup';
 
 /** Options for the run rollups. */
 export interface RollupOptions {
@@ -257,18 +214,10 @@ export function latencyHistograms(runs: readonly Run[], opts: RollupOptions = {}
 }
 
 /** One run's point on a flow's trend. */
-export interface TrendPoint {
+export interface TrendPoint extends Pick<FlowRollup, 'instances' | 'succeeded' | 'failed' | 'exceptions' | 'successRate' | 'p50Ms' | 'p95Ms' | 'slaBreached'> {
   runId: string;
   /** Run start, epoch ms. */
   started?: number;
-  instances: number;
-  succeeded: number;
-  failed: number;
-  exceptions: number;
-  successRate?: number;
-  p50Ms?: number;
-  p95Ms?: number;
-  slaBreached: boolean;
 }
 
 /** A flow's run-to-run trend; `points` has one entry per run, in run time order. */
@@ -336,3 +285,5 @@ export function rollupRuns(runs: readonly Run[], opts: RollupOptions = {}): Runs
   const { overall, byRun } = eventCounts(runs);
   return { runCount: runs.length, flows: flowRollups(runs, opts), counts: overall, countsByRun: byRun };
 }
+
+

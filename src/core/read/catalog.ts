@@ -22,6 +22,8 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
 import { FAILURE_DOMAINS, type Run, type Severity } from '../model/types';
 import { readText } from './ingress/safeFile';
 import { record } from '../model/bounded';
+// The one severity reader: ra.yaml reads severities as trace events do.
+import { parseSeverity } from './sources/normalize';
 
 /** A located problem in a config file. `line`/`col` are 1-based. */
 export interface Problem {
@@ -122,20 +124,14 @@ export interface Catalog {
   problems: Problem[];
 }
 
+/** ra.yaml defaults (formats.md §1c), defined once: `privacy.redact_keys` (egress/redact.ts uses them too). */
 export const DEFAULT_REDACT_KEYS: readonly string[] = ['api_key', 'token', 'password', 'secret', 'auth', 'cookie'];
 export const DEFAULT_LATENCY_BUCKETS_MS: readonly number[] = [50, 100, 250, 500, 1000, 2500, 5000];
 export const DEFAULT_TRACE_TAIL_EVENTS = 50;
+/** ra.yaml has no documented default for `payload_limit`; 512 characters is flowscribe's. */
 export const DEFAULT_PAYLOAD_LIMIT = 512;
 
 const SEVERITY_ORDER: Record<Severity, number> = { debug: 0, info: 1, warning: 2, error: 3, critical: 4 };
-
-/** `warn` → `warning`; anything unknown → undefined. */
-export function parseSeverity(v: unknown): Severity | undefined {
-  if (typeof v !== 'string') return undefined;
-  const s = v.trim().toLowerCase();
-  if (s === 'warn') return 'warning';
-  return s in SEVERITY_ORDER ? (s as Severity) : undefined;
-}
 
 /** True when `sev` is at least `min` (an event without a severity passes). */
 export function severityAtLeast(sev: Severity | undefined, min: Severity | undefined): boolean {

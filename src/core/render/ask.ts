@@ -35,13 +35,12 @@ import { runRedactor } from './egress/secrets';
 import { neutralizeLinks } from './egress/surfaces';
 import { boundedCopy, record } from '../model/bounded';
 import { isoTime } from '../model/time';
+import { DEFAULT_TRACE_TAIL_EVENTS } from '../read/catalog';
 import { nearestRankSorted } from '../analyze/stats';
 import { runStatus } from '../analyze/queries';
 
 /** Default ask.md size budget in bytes. */
 export const DEFAULT_ASK_BUDGET_BYTES = 12288;
-/** Default number of trailing events in the excerpt (ra.yaml `artifacts.trace_tail_events`). */
-export const DEFAULT_TRACE_TAIL_EVENTS = 50;
 
 /** What ask.md needs from flows.yaml for one flow (a structural subset of catalog's FlowSpec). */
 export interface AskFlowSpec {
@@ -118,7 +117,6 @@ function sortKeys(v: unknown): unknown {
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 
-const iso = isoTime;
 
 // ---------------------------------------------------------------------------------------------
 // Model extraction (pure, shared by ask.md and summary.md)
@@ -466,7 +464,7 @@ export function sketchLines(run: Run, red: Redactor, focus?: Set<string>): Sketc
 /** A compact, redacted JSON line for one event (fixed key order; evidence keys sorted). */
 export function eventLine(e: TraceEvent, red: Redactor, flowLabel: string | undefined, where: string | undefined): string {
   const rec = record<unknown>();
-  rec.ts = iso(e.ts) ?? e.tsRaw;
+  rec.ts = isoTime(e.ts) ?? e.tsRaw;
   rec.type = e.type;
   if (flowLabel) rec.flow = flowLabel;
   if (e.flowId) rec.flow_id = e.flowId;
@@ -538,8 +536,8 @@ export function runHeader(run: Run, red: Redactor, verdicts?: Readonly<Record<Ve
     ['mode', run.mode],
     ['tags', run.tags.length ? run.tags.join(', ') : undefined],
     ['git sha', run.gitSha],
-    ['start', iso(run.started)],
-    ['end', iso(run.ended)],
+    ['start', isoTime(run.started)],
+    ['end', isoTime(run.ended)],
     ['status', runStatus(run)],
     ['flows', `${flows.size} (${n('succeeded')} succeeded, ${n('failed')} failed, ${n('exception')} exception, ${n('orphaned')} orphaned, ${n('running')} running)`],
   ];
@@ -659,7 +657,7 @@ export function buildAskMd(run: Run, ctx: AskContext = {}): string {
           ['at', where(e?.file, e?.line)],
           ['function', e?.function],
           ['step', e?.step],
-          ['when', iso(e?.ts ?? is.flow.ended ?? is.flow.started)],
+          ['when', isoTime(e?.ts ?? is.flow.ended ?? is.flow.started)],
           ['duration', is.flow.durationMs !== undefined ? `${is.flow.durationMs} ms` : undefined],
           ['correlation', Object.keys(is.flow.correlation).length ? cleanJ(is.flow.correlation) : undefined],
         ];

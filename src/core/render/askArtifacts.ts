@@ -53,7 +53,6 @@ export function askContextFor(catalog: Catalog | undefined, opts: AskContextOpti
   return ctx;
 }
 
-const iso = (ms: number | undefined): string => isoTime(ms) ?? '?';
 
 function median(sorted: readonly number[]): number {
   const m = Math.floor(sorted.length / 2);
@@ -116,7 +115,7 @@ export function buildSummaryMd(run: Run, ctx: AskContext = {}): string {
       .filter((x): x is string => !!x)
       .map((x) => cleanText(red, x))
       .join(' — ');
-    fl.push(`- ${code(cleanText(red, is.name))} (${role}, at ${iso(e?.ts ?? is.flow.ended)}): ${code(detail || 'no detail')}`);
+    fl.push(`- ${code(cleanText(red, is.name))} (${role}, at ${isoTime(e?.ts ?? is.flow.ended) ?? '?'}): ${code(detail || 'no detail')}`);
   }
   if (issues.length > LIST_CAP) fl.push(`- … ${issues.length - LIST_CAP} more`);
   parts.push(fl.join('\n'));
@@ -227,7 +226,7 @@ export function failuresText(runs: readonly Run[], ctx: AskContext = {}, opts: {
     if (reason) rec.reason = reason;
     if (at) rec.at = at;
     const when = e.ts ?? f?.ended;
-    if (when !== undefined) rec.when = iso(when);
+    if (when !== undefined) rec.when = isoTime(when) ?? '?';
     lines.push(neutralizeLinks(stripControl(JSON.stringify(red.value(rec)))));
   }
   const head = total ? `${total} failure(s)${total > lines.length ? `, showing ${lines.length}` : ''}. ${DATA_NOTE}` : 'No failures.';

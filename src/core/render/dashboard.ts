@@ -90,16 +90,12 @@ export function selectRuns(inputs: DashboardInputs, selection: RunSelection): { 
   if (typeof selection === 'object' && selection !== null) {
     const { from, to } = selection;
     const runs = all.filter((r) => r.started !== undefined && r.started >= from && r.started <= to);
-    return { runs, sel: { kind: 'window', label: `Runs from ${iso(from)} to ${iso(to)} (${runs.length})`, runIds: runs.map((r) => r.id), from, to } };
+    return { runs, sel: { kind: 'window', label: `Runs from ${isoTime(from) ?? 'invalid time'} to ${isoTime(to) ?? 'invalid time'} (${runs.length})`, runIds: runs.map((r) => r.id), from, to } };
   }
   const run = selectRun(inputs.runs, String(selection), { latestId: inputs.latestRunId });
   if (!run) return { runs: [], sel: { kind: 'none', label: selection === 'latest' ? 'No runs' : `Run ${String(selection)} not found`, runIds: [] } };
   const kind = selection === 'latest' && !exact ? 'latest' : 'run';
   return { runs: [run], sel: { kind, label: kind === 'latest' ? `Latest run ${run.id}` : `Run ${run.id}`, runIds: [run.id] } };
-}
-
-function iso(ms: number): string {
-  return isoTime(ms)?.replace('.000Z', 'Z') ?? 'invalid time';
 }
 
 function loc(inputs: DashboardInputs, file: string | undefined, line: number | undefined): Loc {

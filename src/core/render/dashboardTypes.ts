@@ -1,10 +1,11 @@
 /**
  * The dashboard's view-model types: plain JSON shared by the host (src/core/render/dashboard.ts
  * builds it) and the webview (media/dashboard.ts draws it, through
- * src/host/dashboard/protocol.ts). Types only; imports nothing but model.ts, so the webview's
- * DOM-only type check can read it.
+ * src/host/dashboard/protocol.ts). Types only; imports nothing but model/types.ts and
+ * analyze/flowRollup.ts (types too), so the webview's DOM-only type check can read it.
  */
 import type { FailureDomain, RunStatus, Verdict } from '../model/types';
+import type { FlowRollup } from '../analyze/flowRollup';
 
 /** A run in the run selector. */
 export interface RunOption {
@@ -33,21 +34,9 @@ export interface FailureView extends Loc {
   ts?: number;
 }
 
-export interface FlowRow {
-  flow: string;
-  instances: number;
-  succeeded: number;
-  failed: number;
-  exceptions: number;
-  orphaned: number;
-  running: number;
-  /** 0..1; undefined when nothing settled. */
-  successRate?: number;
-  p50Ms?: number;
-  p95Ms?: number;
-  maxMs?: number;
-  slaP95Ms?: number;
-  slaBreached: boolean;
+/** A row of the flows table: the flow's rollup (analyze/flowRollup.ts, defined once) without its lists. */
+export interface FlowRow
+  extends Pick<FlowRollup, 'flow' | 'instances' | 'succeeded' | 'failed' | 'exceptions' | 'orphaned' | 'running' | 'successRate' | 'p50Ms' | 'p95Ms' | 'maxMs' | 'slaP95Ms' | 'slaBreached'> {
   /** Up to three, most frequent first (ties by name). */
   topFailureClasses: { failureClass: string; count: number }[];
   lastFailure?: FailureView;

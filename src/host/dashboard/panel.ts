@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { buildDashboardModel, dashboardRedactor, privacyOptions, restoreOriginals, sanitizeModel, type DashboardInputs, type RunSelection } from '../../core/render/dashboard';
+import { buildDashboardModel, dashboardRedactor, privacyOptions, restoreOriginals, sanitizeModel, type DashboardInputs, type DashboardModel, type RunSelection } from '../../core/render/dashboard';
 import { redactChromeTrace, toChromeTrace, toMermaid } from '../../core/render/export';
 import { stripControl } from '../../core/render/egress/redact';
 import { runRedactor } from '../../core/render/egress/secrets';
@@ -48,6 +48,7 @@ export class DashboardPanel implements vscode.Disposable {
   private stores = new Map<string, Promise<StoreReport[]>>();
   private query: DashboardQuery;
   private posted = 0;
+  private last: DashboardModel | undefined;
 
   /** Opens the dashboard, or reveals the open one. */
   static show(context: vscode.ExtensionContext, services: FlowlensServices, query?: DashboardQuery): DashboardPanel {
@@ -100,6 +101,11 @@ export class DashboardPanel implements vscode.Disposable {
   /** Models posted to the webview so far (tests wait on it instead of on the clock). */
   get modelsPosted(): number {
     return this.posted;
+  }
+
+  /** The model last posted to the webview, as sent (the cross-surface test compares it with the CLI, trees and chat). */
+  get lastModel(): DashboardModel | undefined {
+    return this.last;
   }
 
   setQuery(q: DashboardQuery): void {
@@ -198,6 +204,7 @@ export class DashboardPanel implements vscode.Disposable {
     const safe = sanitizeModel({ model, query, folder }, red, originals);
     this.originals = originals;
     await this.post({ type: 'model', model: safe.model, query: safe.query, folder: safe.folder, loading: this.services.loading, live });
+    this.last = safe.model;
     this.posted++;
   }
 

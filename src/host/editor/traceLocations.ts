@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FlowNode, TraceEvent } from '../../core/model/types';
-import { flowRollups } from '../../core/analyze/rollup';
+import { flowRollups, type FlowRollup } from '../../core/analyze/rollup';
 import { runFailures } from '../../core/analyze/queries';
 import { codeRefIndex, flowInfo } from './catalogInfo';
 import { forLabel } from '../../core/render/egress/surfaces';
@@ -25,14 +25,12 @@ export interface LineFailure {
   flowId: string;
 }
 
-/** Per flow name, across all runs of a folder. */
-export interface FlowStats {
+/** Per flow name, across all runs of a folder: the flow's rollup (analyze/flowRollup.ts) as a lens shows it. */
+export interface FlowStats extends Pick<FlowRollup, 'instances' | 'p95Ms' | 'slaP95Ms'> {
   name: string;
   runs: number;
-  instances: number;
+  /** Failed and exception instances. */
   failed: number;
-  p95Ms?: number;
-  slaP95Ms?: number;
   /** Newest instance, for "reveal". */
   latest: { folderKey: string; runId: string; flowId: string };
 }

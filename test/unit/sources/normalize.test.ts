@@ -430,6 +430,10 @@ describe('parseTags / parseSeverity', () => {
     assert.equal(parseSeverity('debug'), 'debug');
     assert.equal(parseSeverity('loud'), undefined);
     assert.equal(parseSeverity(3), undefined);
+    // One reader for traces and ra.yaml (catalog.ts uses it): spaces and aliases alike.
+    assert.equal(parseSeverity(' Warn '), 'warning');
+    assert.equal(parseSeverity('ERR'), 'error');
+    assert.equal(parseSeverity('notice'), 'info');
   });
 });
 

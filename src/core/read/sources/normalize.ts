@@ -131,9 +131,13 @@ const SEVERITIES = new Map<string, Severity>([
   ['fatal', 'critical'],
 ]);
 
-/** `severity` in any case; `warn` → `warning`, `fatal` → `critical`. */
+/**
+ * The one severity reader (trace events, the cold index, ra.yaml `min_severity` and
+ * `RA_MIN_SEVERITY`): any case, surrounding spaces ignored; `warn` → `warning`, `err` → `error`,
+ * `fatal`/`crit` → `critical`, `trace` → `debug`, `notice` → `info`; anything else undefined.
+ */
 export function parseSeverity(v: unknown): Severity | undefined {
-  return typeof v === 'string' ? SEVERITIES.get(v.toLowerCase()) : undefined;
+  return typeof v === 'string' ? SEVERITIES.get(v.trim().toLowerCase()) : undefined;
 }
 
 function parseFrame(f: unknown): StackFrame | undefined {

@@ -40,12 +40,12 @@
  * literal, so no input backtracks catastrophically.
  */
 import { setOwn } from '../../model/bounded';
+// ra.yaml `privacy` defaults are defined once, with the ra.yaml reader.
+import { DEFAULT_PAYLOAD_LIMIT, DEFAULT_REDACT_KEYS } from '../../read/catalog';
 
 /** The fixed marker that replaces a redacted value. */
 export const REDACTED = '[REDACTED]';
 
-/** ra.yaml `privacy.redact_keys` defaults (formats.md §1c). */
-export const DEFAULT_REDACT_KEYS: readonly string[] = ['api_key', 'token', 'password', 'secret', 'auth', 'cookie'];
 
 /**
  * Further credential words always redacted, like the defaults (a key *containing* one matches):
@@ -74,8 +74,6 @@ export const EXTRA_SENSITIVE_KEYS: readonly string[] = [
  */
 export const EXACT_SENSITIVE_KEYS: readonly string[] = ['pass', 'pwd', 'pw', 'dsn'];
 
-/** ra.yaml has no documented default for `payload_limit`; 512 characters is flowscribe's. */
-export const DEFAULT_PAYLOAD_LIMIT = 512;
 
 /** Options; every field has a safe default. */
 export interface RedactOptions {
