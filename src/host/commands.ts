@@ -83,4 +83,8 @@ export const BUILTIN_COMMANDS = {
   openSettings: 'workbench.action.openSettings',
   openFolder: 'vscode.openFolder',
   setContext: 'setContext',
+  /** Selects a file in the Explorer view (workspace files). */
+  revealInExplorer: 'revealInExplorer',
+  /** Shows a file in the OS file manager (files outside the workspace). */
+  revealFileInOS: 'revealFileInOS',
 } as const;

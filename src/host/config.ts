@@ -22,6 +22,8 @@ export interface FlowlensConfig {
   maxRunFolders: number;
   /** Show events' evidence and data unredacted in tooltips (this machine only). Restricted. */
   'tooltips.showRawEvidence': boolean;
+  /** Write only ask.md (no summary.md, no copilot_init.md) for Generate Ask Prompt / Ask Copilot. */
+  'ask.writeOnlyAskMd': boolean;
 }
 
 export const SECTION = 'flowlens';
@@ -56,6 +58,7 @@ const DEFAULTS: FlowlensConfig = {
   liveWindowMinutes: 10,
   maxRunFolders: 5000,
   'tooltips.showRawEvidence': false,
+  'ask.writeOnlyAskMd': false,
 };
 
 /** The defaults (package.json `default`s), for tests and callers that need one value. */

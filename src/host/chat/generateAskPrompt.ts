@@ -1,21 +1,55 @@
-// `flowlens.generateAskPrompt`: write ask.md, summary.md and copilot_init.md for a run.
+// `flowlens.generateAskPrompt`: write ask.md (+ summary.md and copilot_init.md unless
+// flowlens.ask.writeOnlyAskMd) for a run, and say exactly what was written where.
 import * as vscode from 'vscode';
+import { describeWritten } from '../../core/render/askFiles';
 import { forNotification } from '../../core/render/egress/surfaces';
+import { BUILTIN_COMMANDS } from '../commands';
 import type { FlowlensServices } from '../services';
 import { asArgs, pickRun, writeAskFiles, type AskFiles } from './prompt';
 
+/** What the command returns: the written files and the message it showed (tests read it). */
+export interface GeneratedAsk extends AskFiles {
+  /** "Flowlens: wrote ask.md, summary.md and copilot_init.md to .autodev/ …" (already escaped). */
+  message: string;
+}
+
+/** Options of {@link generateAskPrompt} that only callers inside the extension pass. */
+export interface GenerateOptions {
+  /** Show the "wrote … to …" message (default true; Ask Copilot gives its own feedback). */
+  announce?: boolean;
+}
+
 /**
- * `flowlens.generateAskPrompt`: picks the run (args, or a quick pick), writes ask.md, summary.md
- * and copilot_init.md, and opens ask.md unless `open: false`. Returns the written files
- * (undefined when cancelled).
+ * `flowlens.generateAskPrompt`: picks the run (args, or a quick pick), writes the ask files,
+ * opens ask.md unless `open: false`, and shows one message naming every file and folder written,
+ * with *Open ask.md* and *Reveal in Explorer*. Returns the written files (undefined when cancelled).
  */
-export async function generateAskPrompt(context: vscode.ExtensionContext, services: FlowlensServices, raw: unknown): Promise<AskFiles | undefined> {
+export async function generateAskPrompt(context: vscode.ExtensionContext, services: FlowlensServices, raw: unknown, opts: GenerateOptions = {}): Promise<GeneratedAsk | undefined> {
   const args = asArgs(raw);
   const ref = await pickRun(services, args);
   if (!ref) return undefined;
   const files = await writeAskFiles(context, services, ref, args.flowId);
   // A refused or redirected write is said once (paths escaped: no link can form).
   if (files.problems.length > 0) void vscode.window.showWarningMessage(`Flowlens: ${forNotification(files.problems[0], undefined, 400)}${files.problems.length > 1 ? ` (and ${files.problems.length - 1} more)` : ''}`);
+  const root = services.folder(ref.folderKey)?.uri;
+  const message = `Flowlens: ${forNotification(describeWritten(files.written.map((u) => u.fsPath), root?.fsPath), undefined, 600)}.`;
   if (args.open !== false) await vscode.window.showTextDocument(files.ask, { preview: true });
-  return files;
+  if (opts.announce !== false) void announce(message, files.ask, root);
+  return { ...files, message };
+}
+
+const OPEN = 'Open ask.md';
+const REVEAL = 'Reveal in Explorer';
+
+/** The message with its actions: open the ask file, or show it in the Explorer (or the OS's file manager outside the workspace). */
+async function announce(message: string, ask: vscode.Uri, root: vscode.Uri | undefined): Promise<void> {
+  const action = await vscode.window.showInformationMessage(message, OPEN, REVEAL);
+  if (action === OPEN) await vscode.window.showTextDocument(ask);
+  else if (action === REVEAL) await revealFile(ask, root);
+}
+
+/** Reveal a written file: the Explorer when it is inside the workspace folder, else the OS file manager. */
+export async function revealFile(file: vscode.Uri, root: vscode.Uri | undefined): Promise<void> {
+  const inside = root !== undefined && file.scheme === root.scheme && (file.path + '/').startsWith(root.path.replace(/\/?$/, '/'));
+  await vscode.commands.executeCommand(inside ? BUILTIN_COMMANDS.revealInExplorer : BUILTIN_COMMANDS.revealFileInOS, file);
 }

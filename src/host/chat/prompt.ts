@@ -8,6 +8,8 @@ import { forLabel, forNotification, forPromptText } from '../../core/render/egre
 import { redactorFor } from '../redaction';
 import { isoTime } from '../../core/model/time';
 import { runStatus } from '../../core/analyze/queries';
+import { askFileNames } from '../../core/render/askFiles';
+import { readConfig } from '../config';
 
 /** Arguments of `flowlens.generateAskPrompt` / `flowlens.askCopilot` (from tree menus or tests). */
 export interface AskArgs {
@@ -25,6 +27,8 @@ export interface AskFiles {
   copilotInit: vscode.Uri;
   runId: string;
   flowId?: string;
+  /** Every file written, in every output folder (what the command's message lists). */
+  written: vscode.Uri[];
   /**
    * Writes refused or redirected by the write policy, one located sentence each (raw paths: pass
    * them through `forNotification` before showing). Empty when every file went where asked.
@@ -80,7 +84,8 @@ export async function pickRun(services: FlowlensServices, args: AskArgs): Promis
 }
 
 /**
- * Write ask.md, summary.md and copilot_init.md for a run into every output directory
+ * Write ask.md, summary.md and copilot_init.md (ask.md alone with `flowlens.ask.writeOnlyAskMd`)
+ * for a run into every output directory
  * (see `outputDirs`). A flow-focused prompt is written as `ask-<flow>.md` beside ask.md so the
  * whole-run prompt is never replaced by a narrower one. Returns the primary directory's files.
  *
@@ -95,9 +100,13 @@ export async function writeAskFiles(context: vscode.ExtensionContext, services: 
   const askText = buildAskMd(ref.run, ctx);
   const summaryText = buildSummaryMd(ref.run, ctx);
   const initText = buildCopilotInit({ runId: ref.run.id });
+  // Setting flowlens.ask.writeOnlyAskMd: ask.md alone (askFiles.ts names what is written).
+  const [askName, ...others] = askFileNames({ flowFile: flowId ? safeName(flowId) : undefined, onlyAsk: readConfig(services.folder(ref.folderKey)?.uri)['ask.writeOnlyAskMd'] });
+  const texts = new Map([['summary.md', summaryText], ['copilot_init.md', initText]]);
   const folder = services.folder(ref.folderKey);
   const root = folder && vscode.workspace.isTrusted ? folder.uri : (context.storageUri ?? context.globalStorageUri);
   const written: AskFiles[] = [];
+  const all: vscode.Uri[] = [];
   const problems: string[] = [];
   for (const dir of outputDirs(context, services, ref)) {
     const put = async (name: string, text: string): Promise<vscode.Uri | undefined> => {
@@ -105,12 +114,14 @@ export async function writeAskFiles(context: vscode.ExtensionContext, services: 
       const r = await writeOwned(root, target, text);
       if (!r.ok) problems.push(r.message);
       else if (r.instead) problems.push(`${r.instead}: not replaced (Flowlens did not write it); written as ${r.file} instead`);
-      return r.ok ? vscode.Uri.file(r.file).with({ scheme: target.scheme, authority: target.authority }) : undefined;
+      const uri = r.ok ? vscode.Uri.file(r.file).with({ scheme: target.scheme, authority: target.authority }) : undefined;
+      if (uri) all.push(uri);
+      return uri;
     };
-    const ask = await put(flowId ? `ask-${safeName(flowId)}.md` : 'ask.md', askText);
-    const summary = await put('summary.md', summaryText);
-    const copilotInit = await put('copilot_init.md', initText);
-    if (ask) written.push({ ask, summary: summary ?? ask, copilotInit: copilotInit ?? ask, runId: ref.run.id, flowId, problems });
+    const ask = await put(askName, askText);
+    const out = new Map<string, vscode.Uri | undefined>();
+    for (const name of others) out.set(name, await put(name, texts.get(name) ?? ''));
+    if (ask) written.push({ ask, summary: out.get('summary.md') ?? ask, copilotInit: out.get('copilot_init.md') ?? ask, runId: ref.run.id, flowId, written: all, problems });
   }
   if (written.length === 0) throw new Error(problems[0] ?? 'no output folder');
   return written[0];
