@@ -2,22 +2,17 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import {
-  activeProfile,
   applyEnv,
   catalogOf,
   defaultRa,
   DEFAULT_LATENCY_BUCKETS_MS,
   DEFAULT_REDACT_KEYS,
-  flowMatches,
   loadCatalog,
   parseFlows,
   parseRa,
-  severityAtLeast,
   slaFor,
-  tagsAndSeverityMatch,
   validateAgainstRuns,
   validateAgainstTraces,
-  type FlowProfile,
   type Problem,
 } from '../../src/core/read/catalog';
 import { TraceWorkspace } from '../../src/core/read/workspace';
@@ -31,10 +26,6 @@ const FLOWS = path.join(DEMO, '.autodev', 'flows.yaml');
 
 /** `line:col severity message-fragment` for compact comparisons. */
 const brief = (ps: Problem[]): string[] => ps.map((p) => `${p.line}:${p.col} ${p.severity} ${p.message}`);
-
-function profile(over: Partial<FlowProfile>): FlowProfile {
-  return { name: 'p', includeFlows: [], excludeFlows: [], includeTags: [], excludeTags: [], ...over };
-}
 
 describe('catalog: the demo-app fixture', () => {
   const c = loadCatalog(DEMO);
@@ -65,7 +56,7 @@ describe('catalog: the demo-app fixture', () => {
     assert.deepEqual(ra.filters.minSeverity, 'info');
     assert.deepEqual(Object.keys(ra.profiles), ['critical', 'all']);
     assert.deepEqual(ra.profiles.critical.excludeFlows, ['**/debug/**']);
-    assert.equal(activeProfile(c)?.name, 'critical');
+    assert.equal(ra.profile, 'critical');
   });
 
   it('reads flows.yaml with defaults applied and each flow located at its id', () => {
@@ -370,38 +361,18 @@ describe('catalog: RA_* environment overrides', () => {
 
   it('is applied by loadCatalog when env is passed', () => {
     const c = loadCatalog(DEMO, { env: { RA_PROFILE: 'all', RA_TRACE_TAIL_EVENTS: '5' } });
-    assert.equal(activeProfile(c)?.name, 'all');
+    assert.equal(c.ra.profile, 'all');
     assert.equal(c.ra.traceTailEvents, 5);
   });
 });
 
 describe('catalog: profiles and filters', () => {
-  it('matches flows by include/exclude globs, excludes winning', () => {
+  // Profiles configure the producer (what flowscribe writes); Flowlens reads and validates them
+  // but never filters traces by them (the matchers were deleted, docs/decisions.md issue 14).
+  it('reads include/exclude globs, tags and minimum severity per profile', () => {
     const crit = loadCatalog(DEMO).ra.profiles.critical;
-    assert.equal(flowMatches(crit, 'data/fetch/minute_candles'), true);
-    assert.equal(flowMatches(crit, 'orders/submit'), true);
-    assert.equal(flowMatches(crit, 'reports/eod/publish'), false);
-    assert.equal(flowMatches(crit, 'data/debug/probe'), false);
-    assert.equal(flowMatches(crit, 'data'), true); // picomatch: `**` also matches zero segments
-    assert.equal(flowMatches(crit, 'database/x'), false);
-  });
-
-  it('treats no include globs and no profile as everything', () => {
-    assert.equal(flowMatches(undefined, 'x'), true);
-    assert.equal(flowMatches(profile({}), 'any/thing'), true);
-    assert.equal(flowMatches(profile({ excludeFlows: ['a/*'] }), 'a/b'), false);
-    assert.equal(flowMatches(profile({ excludeFlows: ['a/*'] }), 'a/b/c'), true);
-  });
-
-  it('filters on tags and minimum severity', () => {
-    const p = profile({ includeTags: ['prod'], excludeTags: ['noisy'], minSeverity: 'warning' });
-    assert.equal(tagsAndSeverityMatch(p, ['prod'], 'error'), true);
-    assert.equal(tagsAndSeverityMatch(p, ['prod'], 'info'), false);
-    assert.equal(tagsAndSeverityMatch(p, ['dev'], 'error'), false);
-    assert.equal(tagsAndSeverityMatch(p, ['prod', 'noisy'], 'error'), false);
-    assert.equal(tagsAndSeverityMatch(p, ['prod']), true);
-    assert.equal(severityAtLeast('critical', 'error'), true);
-    assert.equal(severityAtLeast('debug', 'info'), false);
+    assert.deepEqual(crit.excludeFlows, ['**/debug/**']);
+    assert.equal(crit.name, 'critical');
   });
 });
 

@@ -17,7 +17,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import picomatch from 'picomatch';
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
 import { FAILURE_DOMAINS, type Run, type Severity } from '../model/types';
 import { readText } from './ingress/safeFile';
@@ -43,7 +42,11 @@ export interface YamlLoc {
 
 export type AskMdMode = 'always' | 'on_failure' | 'never';
 
-/** A flow/tag/severity filter: a `profiles.<name>` entry or the top-level `filters`. */
+/**
+ * A flow/tag/severity filter: a `profiles.<name>` entry or the top-level `filters`. Read and
+ * validated (located problems) because it configures the producer — what flowscribe writes —
+ * not what Flowlens shows: Flowlens never filters traces by it (docs/decisions.md, issue 14).
+ */
 export interface FlowProfile {
   name: string;
   /** Globs (picomatch); empty = every flow. */
@@ -130,13 +133,6 @@ export const DEFAULT_LATENCY_BUCKETS_MS: readonly number[] = [50, 100, 250, 500,
 export const DEFAULT_TRACE_TAIL_EVENTS = 50;
 /** ra.yaml has no documented default for `payload_limit`; 512 characters is flowscribe's. */
 export const DEFAULT_PAYLOAD_LIMIT = 512;
-
-const SEVERITY_ORDER: Record<Severity, number> = { debug: 0, info: 1, warning: 2, error: 3, critical: 4 };
-
-/** True when `sev` is at least `min` (an event without a severity passes). */
-export function severityAtLeast(sev: Severity | undefined, min: Severity | undefined): boolean {
-  return !min || !sev || SEVERITY_ORDER[sev] >= SEVERITY_ORDER[min];
-}
 
 function emptyProfile(name: string): FlowProfile {
   return { name, includeFlows: [], excludeFlows: [], includeTags: [], excludeTags: [] };
@@ -1047,47 +1043,6 @@ export function slaFor(catalog: Catalog, flowName: string): number | undefined {
   return Object.prototype.hasOwnProperty.call(catalog.ra.slaOverrides, flowName)
     ? catalog.ra.slaOverrides[flowName]
     : catalog.flowsById.get(flowName)?.slaP95Ms;
-}
-
-/** The active profile (`profile` / `RA_PROFILE`), when it names a defined one. */
-export function activeProfile(catalog: Catalog): FlowProfile | undefined {
-  const name = catalog.ra.profile;
-  return name !== undefined && Object.prototype.hasOwnProperty.call(catalog.ra.profiles, name) ? catalog.ra.profiles[name] : undefined;
-}
-
-const matcherCache = new WeakMap<FlowProfile, (flow: string) => boolean>();
-
-function compile(globs: string[]): ((s: string) => boolean) | undefined {
-  if (globs.length === 0) return undefined;
-  try {
-    return picomatch(globs, { dot: true });
-  } catch {
-    return () => false;
-  }
-}
-
-/**
- * Whether a flow name passes a profile's include/exclude globs (picomatch; `data/**` matches
- * every flow under `data/`). No include globs = every flow; excludes win. No profile = true.
- */
-export function flowMatches(profile: FlowProfile | undefined, flowName: string): boolean {
-  if (!profile) return true;
-  let m = matcherCache.get(profile);
-  if (!m) {
-    const inc = compile(profile.includeFlows);
-    const exc = compile(profile.excludeFlows);
-    m = (f: string) => (!inc || inc(f)) && !(exc && exc(f));
-    matcherCache.set(profile, m);
-  }
-  return m(flowName);
-}
-
-/** Whether tags and severity pass a profile's `include_tags`/`exclude_tags`/`min_severity`. */
-export function tagsAndSeverityMatch(profile: FlowProfile | undefined, tags: readonly string[], severity?: Severity): boolean {
-  if (!profile) return true;
-  if (profile.includeTags.length && !tags.some((t) => profile.includeTags.includes(t))) return false;
-  if (profile.excludeTags.some((t) => tags.includes(t))) return false;
-  return severityAtLeast(severity, profile.minSeverity);
 }
 
 /**

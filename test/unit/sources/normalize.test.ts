@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { detectDialect, detectFileDialect, FileNormalizer, normalizeEvent, parseSeverity, parseTags } from '../../../src/core/read/sources/normalize';
+import { detectDialect, detectFileDialect, normalizeEvent, parseSeverity, parseTags } from '../../../src/core/read/sources/normalize';
 import type { Dialect, SourceLoc, TraceEvent } from '../../../src/core/model/types';
 
 function repoRoot(): string {
@@ -434,34 +434,5 @@ describe('parseTags / parseSeverity', () => {
     assert.equal(parseSeverity(' Warn '), 'warning');
     assert.equal(parseSeverity('ERR'), 'error');
     assert.equal(parseSeverity('notice'), 'info');
-  });
-});
-
-describe('FileNormalizer', () => {
-  it('an unrecognised object takes the majority dialect so far, else generic', () => {
-    const fn = new FileNormalizer();
-    assert.equal(fn.normalize({ event_type: 'x' }, loc(1)).dialect, 'generic');
-    assert.equal(fn.dialect, undefined);
-    assert.equal(fn.normalize(objects(V01)[0], loc(2)).dialect, 'flowscribe-0.1');
-    const ev = fn.normalize({ event_type: 'checkpoint', flow_id: 'u' }, loc(3));
-    assert.equal(ev.dialect, 'flowscribe-0.1');
-    assert.equal(fn.dialect, 'flowscribe-0.1');
-    fn.reset();
-    assert.equal(fn.dialect, undefined);
-  });
-
-  it('each recognised object keeps its own dialect; a fixed dialect overrides detection', () => {
-    const fn = new FileNormalizer();
-    assert.equal(fn.normalize(objects(ESPER)[0], loc()).dialect, 'esper');
-    assert.equal(fn.normalize(objects(V1)[0], loc()).dialect, 'flowscribe-v1');
-    const fixed = new FileNormalizer('generic');
-    assert.equal(fixed.normalize(objects(V1)[0], loc()).dialect, 'generic');
-    assert.equal(fixed.dialect, 'generic');
-  });
-
-  it('reads the whole v1 fixture as 194 v1 events', () => {
-    const fn = new FileNormalizer();
-    const evs = objects(V1).map((o, i) => fn.normalize(o, loc(i + 1)));
-    assert.equal(evs.filter((e) => e.dialect === 'flowscribe-v1').length, 194);
   });
 });
