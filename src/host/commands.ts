@@ -45,6 +45,8 @@ export const COMMANDS = {
   openDemo: 'flowlens.openDemo',
   /** demo/register.ts */
   openSettings: 'flowlens.openSettings',
+  /** demo/register.ts — docs/producing-traces.md (shipped in the .vsix) in the Markdown preview. */
+  openProducingTraces: 'flowlens.openProducingTraces',
   // The host itself (src/host/log.ts)
   /** log.ts — reveals Output → Flowlens (problems found while reading traces). */
   showLog: 'flowlens.showLog',
@@ -87,4 +89,6 @@ export const BUILTIN_COMMANDS = {
   revealInExplorer: 'revealInExplorer',
   /** Shows a file in the OS file manager (files outside the workspace). */
   revealFileInOS: 'revealFileInOS',
+  /** The built-in Markdown extension's preview. */
+  markdownPreview: 'markdown.showPreview',
 } as const;

@@ -5,6 +5,7 @@
 import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { until } from '../support/until';
 import { COMMANDS } from '../../src/host/commands';
 import type { GeneratedAsk } from '../../src/host/chat/generateAskPrompt';
 import type { FlowlensServices } from '../../src/host/services';
@@ -52,5 +53,12 @@ describe('issue16 polish', function () {
     } finally {
       await conf.update('ask.writeOnlyAskMd', undefined, vscode.ConfigurationTarget.Workspace);
     }
+  });
+
+  it('How to Produce Traces opens the shipped guide rendered', async () => {
+    await vscode.commands.executeCommand(COMMANDS.openProducingTraces);
+    const tab = (): vscode.Tab | undefined => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label.includes('producing-traces.md'));
+    await until(() => tab() !== undefined, { what: 'a tab showing producing-traces.md' });
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 });
