@@ -1,12 +1,13 @@
 import * as crypto from 'node:crypto';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { buildDashboardModel, dashboardRedactor, privacyOptions, restoreOriginals, sanitizeModel, type DashboardInputs, type DashboardModel, type RunSelection } from '../../core/render/dashboard';
 import { redactChromeTrace, toChromeTrace, toMermaid } from '../../core/render/export';
 import { stripControl } from '../../core/render/egress/redact';
 import { runRedactor } from '../../core/render/egress/secrets';
 import { forLabel, forNotification } from '../../core/render/egress/surfaces';
-import { findStores, readStore, type StoreReport } from '../../core/read/sqlite/stores';
+import { readStore, type StoreReport } from '../../core/read/sqlite/stores';
+import type { TraceWorkspace } from '../../core/read/workspace';
+import { readConfig } from '../config';
 import { COMMANDS } from '../commands';
 import { disposeAll } from '../lifecycle';
 import type { FlowlensServices } from '../services';
@@ -155,15 +156,21 @@ export class DashboardPanel implements vscode.Disposable {
     return this.services.latestRun()?.folderKey ?? [...this.services.workspaces.keys()][0];
   }
 
-  private readStores(folderKey: string, root: string): Promise<StoreReport[]> {
+  private readStores(folderKey: string, ws: TraceWorkspace): Promise<StoreReport[]> {
     let p = this.stores.get(folderKey);
     if (!p) {
       p = (async () => {
         const out: StoreReport[] = [];
-        // trace.db sinks are runs (the Runs view reads them); only the store kinds with panels are kept.
-        for (const f of findStores(root).filter((x) => path.basename(x) !== 'trace.db')) {
+        // The stores the folder's TraceWorkspace discovered (one walk, its bounds and
+        // flowlens.extraStores), read under the flowlens.sqlite.* settings like every other
+        // store. trace.db sinks are runs (kind trace-db, read by the workspace); only the store
+        // kinds with panels are kept.
+        const folder = this.services.folder(folderKey);
+        const c = folder ? readConfig(folder) : undefined;
+        const opts = { root: ws.root, memoryCapBytes: c ? c['sqlite.memoryCapMB'] * 1024 * 1024 : undefined, mappings: c?.['sqlite.mappings'] };
+        for (const s of ws.sources().filter((x) => x.kind === 'sqlite')) {
           // In the SQLite worker (never this thread), inside the workspace folder only.
-          const r = await readStore(f, { root });
+          const r = await readStore(s.file, opts);
           if (r.kind && PANEL_KINDS.has(r.kind)) out.push(r);
         }
         return out;
@@ -182,7 +189,7 @@ export class DashboardPanel implements vscode.Disposable {
       if (!cache.has(file)) cache.set(file, this.services.resolveFile(key, file).uri?.fsPath);
       return cache.get(file);
     };
-    const stores = await this.readStores(key, ws.root);
+    const stores = await this.readStores(key, ws);
     return {
       inputs: { runs: ws.runs(), latestRunId: ws.latestRun()?.id, catalog: ws.catalog, resolvePath, stores },
       folder: this.services.folder(key)?.name,
