@@ -3,7 +3,7 @@
  * (new, gone, newly failing, fixed, slower). The pickers default to the run before the latest and
  * the latest.
  */
-import { button, h, icon } from './dom';
+import { button, h, icon, slashBreaks } from './dom';
 import { state } from './state';
 import type { Model, OnQuery, Section } from './types';
 import { fillRunSelect, locButton, section } from './widgets';
@@ -41,7 +41,7 @@ export function createDiff(onQuery: OnQuery): Section {
       h('thead', {}, h('tr', {}, ...['Change', 'Flow', 'Before', 'After', 'What changed', 'Code'].map((x) => h('th', { scope: 'col' }, x)))),
       h('tbody', {}, ...d.rows.map((r) => h('tr', {},
         h('td', {}, h('span', { class: `pill cat-${r.category.replace(/ /g, '-')}` }, r.category)),
-        h('td', { class: 'flow-name' }, r.flow),
+        h('td', { class: 'flow-name' }, ...slashBreaks(r.flow)),
         h('td', { class: 'muted' }, r.before ?? '—'),
         h('td', {}, r.after ?? '—'),
         h('td', {}, r.changes.length ? h('ul', { class: 'changes' }, ...r.changes.map((c) => h('li', {}, c))) : ''),

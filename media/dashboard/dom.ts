@@ -3,6 +3,8 @@
  * through an HTML parser. No innerHTML, outerHTML or insertAdjacentHTML anywhere in the webview.
  */
 
+import { slashParts } from './format';
+
 export type Child = Node | string | number | undefined | null | false;
 
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | number | boolean | undefined> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
@@ -35,4 +37,12 @@ export function button(label: Child[], onClick: (ev: MouseEvent) => void, attrs:
     onClick(ev);
   });
   return b;
+}
+
+/**
+ * A path-like name (`data/fetch/minute_candles`) as text parts with a `<wbr>` element after each
+ * `/`, so a narrow cell wraps between the parts, never mid-word (issue 16). DOM only, no HTML.
+ */
+export function slashBreaks(name: string): Child[] {
+  return slashParts(name).flatMap((part, i) => (i === 0 ? [part] : [h('wbr'), part]));
 }

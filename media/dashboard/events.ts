@@ -3,7 +3,7 @@ import { baseOptions, chartIn } from './charts';
 import { h } from './dom';
 import { runLabel } from './format';
 import { state } from './state';
-import { seriesColors } from './theme';
+import { eventTypeColors } from './theme';
 import type { Model, Section } from './types';
 import { section } from './widgets';
 
@@ -30,7 +30,7 @@ export function createEvents(): Section {
     queueMicrotask(() => {
       chartIn(typeBox, 'events:type', () => ({
         type: 'bar',
-        data: { labels, datasets: e.types.map((t, i) => ({ label: t, data: e.runs.map((r) => r.byType[t] ?? 0), backgroundColor: seriesColors(state.palette)[i % 8] })) },
+        data: { labels, datasets: e.types.map((t, i) => ({ label: t, data: e.runs.map((r) => r.byType[t] ?? 0), backgroundColor: eventTypeColors(state.palette, e.types)[i] })) },
         options: baseOptions({ stacked: true, legend: true }),
       }));
       chartIn(sevBox, 'events:severity', () => ({

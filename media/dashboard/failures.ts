@@ -4,8 +4,8 @@
  * failure links to its code.
  */
 import { baseOptions, chartIn } from './charts';
-import { h, icon, type Child } from './dom';
-import { fmtTime } from './format';
+import { h, icon, slashBreaks, type Child } from './dom';
+import { fmtTime, utcTitle } from './format';
 import { state } from './state';
 import { seriesColors } from './theme';
 import type { Model, Section } from './types';
@@ -14,7 +14,7 @@ import { locButton, section } from './widgets';
 function failureCell(x: NonNullable<Model['failures']['firstLatest'][number]['first']>): HTMLElement {
   return h('span', { class: 'failure-cell' },
     h('span', { class: 'badge' }, x.failureClass ?? x.verdict), ' ', locButton(x),
-    h('div', { class: 'muted small' }, `${x.runId}${x.ts !== undefined ? ` · ${fmtTime(x.ts)}` : ''}`),
+    h('div', { class: 'muted small', title: utcTitle(x.ts) }, `${x.runId}${x.ts !== undefined ? ` · ${fmtTime(x.ts)}` : ''}`),
     x.reason ? h('div', { class: 'muted reason' }, x.reason) : '');
 }
 
@@ -33,7 +33,7 @@ export function createFailures(): Section {
     const firstLatest = h('table', { class: 'grid', 'aria-label': 'First and latest failure per flow' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Flow'), h('th', { scope: 'col', class: 'num' }, 'Failures'), h('th', { scope: 'col' }, 'First'), h('th', { scope: 'col' }, 'Latest'))),
       h('tbody', {}, ...f.firstLatest.map((x) => h('tr', {},
-        h('td', { class: 'flow-name' }, x.flow),
+        h('td', { class: 'flow-name' }, ...slashBreaks(x.flow)),
         h('td', { class: 'num' }, x.count),
         h('td', {}, x.first ? failureCell(x.first) : '—'),
         h('td', {}, x.latest ? failureCell(x.latest) : '—')))));
@@ -46,7 +46,7 @@ export function createFailures(): Section {
       const c = f.changes;
       const list = (title: string, cls: string, items: typeof c.fixed, iconName: string): HTMLElement =>
         h('div', { class: `card change ${cls}` }, h('h3', {}, icon(iconName), ` ${title} `, h('span', { class: 'count-badge' }, items.length)),
-          items.length ? h('ul', {}, ...items.map((x) => h('li', {}, h('span', { class: 'flow-name' }, x.flow), ' ', x.failureClass ? h('span', { class: 'badge' }, x.failureClass) : '', ' ', locButton(x), x.reason ? h('div', { class: 'muted reason' }, x.reason) : ''))) : h('p', { class: 'muted' }, 'none'));
+          items.length ? h('ul', {}, ...items.map((x) => h('li', {}, h('span', { class: 'flow-name' }, ...slashBreaks(x.flow)), ' ', x.failureClass ? h('span', { class: 'badge' }, x.failureClass) : '', ' ', locButton(x), x.reason ? h('div', { class: 'muted reason' }, x.reason) : ''))) : h('p', { class: 'muted' }, 'none'));
       parts.push(h('p', { class: 'muted' }, 'Run ', h('strong', {}, c.current), ' against the run before it, ', h('strong', {}, c.base), ':'));
       parts.push(h('div', { class: 'three-col' },
         list('New failures', 'new', c.newlyFailing, 'error'),

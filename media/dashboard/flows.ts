@@ -3,7 +3,7 @@
  * SLA, top failure classes, last failure). Columns sort by click or Enter/Space; a row click or
  * Enter/Space focuses the page on that flow (or clears the focus).
  */
-import { h } from './dom';
+import { h, slashBreaks } from './dom';
 import { fmtMs, fmtPct } from './format';
 import { setSort, state, type SortKey } from './state';
 import type { FlowRow, Model, OnQuery, Section } from './types';
@@ -88,7 +88,7 @@ export function createFlows(onQuery: OnQuery): Section {
       const lf = r.lastFailure;
       const last = lf ? h('span', { class: 'last' }, locButton(lf), h('span', { class: 'muted', title: lf.reason ?? '' }, ` ${lf.failureClass ?? lf.verdict}`)) : h('span', { class: 'muted' }, '—');
       const tr = h('tr', { class: selected ? 'selected' : undefined, tabindex: 0, 'aria-selected': String(selected), 'data-flow': r.flow, title: selected ? 'Click to show every flow' : `Focus the page on ${r.flow}` },
-        h('td', { class: 'flow-name' }, r.flow),
+        h('td', { class: 'flow-name' }, ...slashBreaks(r.flow)),
         h('td', { class: 'num' }, r.instances, r.orphaned + r.running ? h('span', { class: 'muted', title: `${r.orphaned} orphaned, ${r.running} running` }, ` (+${r.orphaned + r.running})`) : ''),
         h('td', { class: 'num' }, bar),
         h('td', { class: 'num' }, fmtMs(r.p50Ms)),

@@ -1,5 +1,6 @@
 /** Stores section: a card per Pulse, sovereignty or brainstem SQLite store (problems, stats, first 50 rows of each table). */
 import { h, icon } from './dom';
+import { cellText } from './format';
 import type { Model, Section } from './types';
 import { section } from './widgets';
 
@@ -19,7 +20,7 @@ export function createStores(): Section {
         h('summary', {}, t.title),
         h('div', { class: 'table-wrap' }, h('table', { class: 'grid compact' },
           h('thead', {}, h('tr', {}, ...t.columns.map((c, i) => h('th', { scope: 'col', class: i > 0 && typeof t.rows[0]?.[i] === 'number' ? 'num' : undefined }, c)))),
-          h('tbody', {}, ...t.rows.slice(0, 50).map((row) => h('tr', {}, ...row.map((v) => h('td', { class: typeof v === 'number' ? 'num' : undefined }, v)))))))))))));
+          h('tbody', {}, ...t.rows.slice(0, 50).map((row) => h('tr', {}, ...row.map((v) => { const c = cellText(v); return h('td', { class: typeof v === 'number' ? 'num' : undefined, title: c.title }, c.text); }))))))))))));
   }
 
   return { el: sec.el, render };

@@ -5,7 +5,7 @@
  * to screen readers). The head picks the run and exports it (Chrome trace, Mermaid).
  */
 import { button, h, icon } from './dom';
-import { fmtMs } from './format';
+import { fmtMs, niceTicks } from './format';
 import { post } from './messaging';
 import { setTimelineHover, setTimelineKbTip, setTimelineRaf, setTimelineRows, setTimelineScroll, setTimelineSelected, state } from './state';
 import { verdictColor } from './theme';
@@ -88,10 +88,10 @@ export function createTimeline(onQuery: OnQuery): Timeline {
     const last = Math.min(tl.rows.length - 1, Math.ceil((top + viewH - HEAD) / ROW));
     ctx.font = `12px ${palette.font}`;
     ctx.textBaseline = 'middle';
-    // Grid lines and time axis.
-    const ticks = 6;
-    for (let i = 0; i <= ticks; i++) {
-      const x = barX + (barW * i) / ticks;
+    // Grid lines and time axis: nice steps (1/2/5 × 10^n ms), not sixths of the span.
+    const ticks = niceTicks(tl.spanMs);
+    for (const t of ticks) {
+      const x = barX + (t / span) * barW;
       ctx.strokeStyle = palette.grid;
       ctx.globalAlpha = 0.5;
       ctx.beginPath();
@@ -143,12 +143,13 @@ export function createTimeline(onQuery: OnQuery): Timeline {
     ctx.fillRect(0, 0, w, HEAD);
     ctx.fillStyle = palette.muted;
     ctx.font = `11px ${palette.font}`;
-    ctx.fillText(`${tl.rows.length} flows`, 8, HEAD / 2);
-    for (let i = 0; i <= ticks; i++) {
-      const x = barX + (barW * i) / ticks;
-      ctx.textAlign = i === 0 ? 'left' : i === ticks ? 'right' : 'center';
-      ctx.fillText(fmtMs((tl.spanMs * i) / ticks), x, HEAD / 2);
-    }
+    ctx.fillText(`${tl.rows.length} ${tl.rows.length === 1 ? 'flow' : 'flows'}`, 8, HEAD / 2);
+    ticks.forEach((t, i) => {
+      const x = barX + (t / span) * barW;
+      // The first label starts at its tick; one too close to the right edge ends at it.
+      ctx.textAlign = i === 0 ? 'left' : x + 30 > barX + barW ? 'right' : 'center';
+      ctx.fillText(fmtMs(t), x, HEAD / 2);
+    });
     ctx.textAlign = 'left';
     ctx.strokeStyle = palette.grid;
     ctx.beginPath();
