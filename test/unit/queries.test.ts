@@ -19,6 +19,7 @@ import {
   verdictCounts,
 } from '../../src/core/analyze/queries';
 import { TraceWorkspace } from '../../src/core/read/workspace';
+import { isFileBacked } from '../support/storage';
 
 const DEMO = path.resolve('test/fixtures/demo-app');
 
@@ -118,6 +119,14 @@ describe('queries on the demo workspace', () => {
     assert.deepEqual(failures([v1('b7d2')], 'oldest').map((f) => f.flow?.id), ['f-0007', 'f-0008']);
     assert.deepEqual(failures([v1('a1c3'), v1('e2a6')]), [], 'an orphan is not a failure');
     assert.deepEqual(orderFailures(runs.map(runFailures), 'newest'), newest);
+  });
+
+  it('lists the same failures for file-backed runs (events decoded from the file when read)', async () => {
+    const filed = new TraceWorkspace(DEMO, { index: { minBytes: 0, workers: 0 }, final: true });
+    await filed.load({ final: true });
+    assert.ok(filed.runs().some((r) => isFileBacked(r)), 'the demo was indexed');
+    const key = (f: { run: Run; flow?: FlowNode; event: TraceEvent }) => `${f.run.id}|${f.flow?.id}|${f.event.type}|${f.event.ts}|${f.event.src?.line}|${f.event.reason ?? f.event.exception?.type}`;
+    for (const order of ['oldest', 'newest'] as const) assert.deepEqual(failures(filed.runs(), order).map(key), failures(runs, order).map(key), order);
   });
 
   it('counts verdicts as the rollups do', () => {

@@ -37,7 +37,7 @@ import { boundedCopy, record } from '../model/bounded';
 import { isoTime } from '../model/time';
 import { DEFAULT_TRACE_TAIL_EVENTS } from '../read/catalog';
 import { nearestRankSorted } from '../analyze/stats';
-import { runStatus } from '../analyze/queries';
+import { runStatus, verdictCounts } from '../analyze/queries';
 
 /** Default ask.md size budget in bytes. */
 export const DEFAULT_ASK_BUDGET_BYTES = 12288;
@@ -151,25 +151,20 @@ export interface Issue {
 
 /** What ask.md reads from every flow in scope, gathered in one pass. */
 interface FlowScan {
-  verdicts: Record<Verdict, number>;
-  /** Failed, exception and orphaned flows. */
+  /** Failed, exception and orphaned flows (verdict counts: analyze/queries.ts `verdictCounts`). */
   problems: FlowNode[];
   /** Durations per flow name with an SLA (`null`: the name has none). */
   durations: Map<string, number[] | null>;
 }
 
 function scanFlows(flows: Iterable<FlowNode>, slaOf?: (name: string) => number | undefined): FlowScan {
-  let succeeded = 0;
-  let running = 0;
   const problems: FlowNode[] = [];
   const durations = new Map<string, number[] | null>();
   let lastName: string | undefined;
   let lastList: number[] | null = null;
   for (const f of flows) {
     const v = f.verdict;
-    if (v === 'succeeded') succeeded++;
-    else if (v === 'running') running++;
-    else problems.push(f);
+    if (v === 'failed' || v === 'exception' || v === 'orphaned') problems.push(f);
     const ms = f.durationMs;
     if (!slaOf || ms === undefined || !Number.isFinite(ms)) continue;
     const k = flowName(f);
@@ -184,9 +179,7 @@ function scanFlows(flows: Iterable<FlowNode>, slaOf?: (name: string) => number |
     }
     if (lastList) lastList.push(ms);
   }
-  const verdicts: Record<Verdict, number> = { succeeded, failed: 0, exception: 0, orphaned: 0, running };
-  for (const f of problems) verdicts[f.verdict]++;
-  return { verdicts, problems: problems.filter((f) => f.verdict === 'failed' || f.verdict === 'exception' || f.verdict === 'orphaned'), durations };
+  return { problems, durations };
 }
 
 /** First and latest failure of each failing flow name, by first failure time; then orphans. */
@@ -526,10 +519,8 @@ export function runHasProblems(run: Run): boolean {
 }
 
 /** The run header lines (trace-derived values, to be fenced). */
-export function runHeader(run: Run, red: Redactor, verdicts?: Readonly<Record<Verdict, number>>): string {
-  const counts = verdicts ?? scanFlows(run.flows.values()).verdicts;
-  const n = (v: Verdict): number => counts[v];
-  const flows = run.flows;
+export function runHeader(run: Run, red: Redactor): string {
+  const c = verdictCounts(run.flows.values());
   const rows: Array<[string, string | undefined]> = [
     ['run', run.id],
     ['app', run.app],
@@ -539,7 +530,7 @@ export function runHeader(run: Run, red: Redactor, verdicts?: Readonly<Record<Ve
     ['start', isoTime(run.started)],
     ['end', isoTime(run.ended)],
     ['status', runStatus(run)],
-    ['flows', `${flows.size} (${n('succeeded')} succeeded, ${n('failed')} failed, ${n('exception')} exception, ${n('orphaned')} orphaned, ${n('running')} running)`],
+    ['flows', `${c.total} (${c.succeeded} succeeded, ${c.failed} failed, ${c.exceptions} exception, ${c.orphaned} orphaned, ${c.running} running)`],
   ];
   return rows
     .filter((r) => r[1] !== undefined && r[1] !== '')
@@ -607,7 +598,7 @@ export function buildAskMd(run: Run, ctx: AskContext = {}): string {
             : 'No flow failed in this run. Review the SLA breaches and the trace below; propose a minimal improvement and a test if anything is wrong.') +
         (focus ? ` Focus: flow ${code(clean(ctx.flowId!))}${focus.size ? '' : ' (not found in this run; nothing in scope)'}.` : ''),
     );
-    parts.push('## Run\n' + fence(runHeader(run, red, focus ? undefined : scan.verdicts)));
+    parts.push('## Run\n' + fence(runHeader(run, red)));
 
     if (!d.minimal) {
       // Flow sketch

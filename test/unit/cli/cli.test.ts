@@ -100,10 +100,11 @@ describe('flowlens CLI', function () {
       // their first event is at 09:00:00.035 (no session_start), the v1 session_start at .000.
       const days = ['20261122T140000Z-f5b0', '20261121T140000Z-e2a6', '20261120T140000Z-d9f1', C4E8, B7D2, '20261118T140000Z-a1c3'];
       assert.deepEqual(j.runs.map((r: any) => r.id), days.flatMap(d => [`runs/${d}`, d]));
-      // v1: session_end status (e2a6 has none: crashed; c4e8 says ok despite a failure).
+      // v1: session_end status (e2a6 has none: crashed); c4e8's session_end says ok over a failed
+      // flow: failed, as every surface shows it (analyze/queries.ts runStatus, issue 16).
       // 0.1: summary.md present = ended, failed when a failure/exception event exists; e2a6 has no summary.md: crashed.
       assert.deepEqual(j.runs.map((r: any) => r.status), [
-        'failed', 'failed', 'crashed', 'crashed', 'failed', 'failed', 'failed', 'ok', 'failed', 'failed', 'ok', 'ok',
+        'failed', 'failed', 'crashed', 'crashed', 'failed', 'failed', 'failed', 'failed', 'failed', 'failed', 'ok', 'ok',
       ]);
       const byId = new Map<string, any>(j.runs.map((r: any) => [r.id, r]));
       // b7d2: 8 flow_start; 6 success, 1 failure (f-0008), 1 exception (f-0007); 28 lines
