@@ -31,19 +31,22 @@ export function duration(ms: number | undefined): string {
   return `${m} min ${Math.round((ms - m * 60_000) / 1000)} s`;
 }
 
-/** "trader · dev · 12 flows · 2 failed · 1 exception". */
+/** "crashed · 2 failed · 1 exception · 3 h ago · trader · dev · 12 flows": status first. */
 export function runDescription(run: Run, now = Date.now()): string {
   const c = verdictCounts(run.flows.values());
   const status = runStatus(run);
-  const parts = [relativeTime(run.started, now)];
-  if (run.app) parts.push(run.app);
-  if (run.mode) parts.push(run.mode);
-  parts.push(plural(c.total, 'flow'));
+  // Status first (issue 16): at the default sidebar width the end of a row is cut off, and what
+  // went wrong is what the row must still say.
+  const parts: string[] = [];
+  if (status === 'running') parts.push('running');
+  else if (status === 'crashed') parts.push('crashed');
   if (c.failed) parts.push(`${c.failed} failed`);
   if (c.exceptions) parts.push(plural(c.exceptions, 'exception'));
   if (c.orphaned) parts.push(`${c.orphaned} orphaned`);
-  if (status === 'running') parts.push('running');
-  else if (status === 'crashed') parts.push('crashed');
+  parts.push(relativeTime(run.started, now));
+  if (run.app) parts.push(run.app);
+  if (run.mode) parts.push(run.mode);
+  parts.push(plural(c.total, 'flow'));
   return parts.join(' · ');
 }
 

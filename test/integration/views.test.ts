@@ -86,7 +86,7 @@ describe('views', function () {
     assert.ok(ref);
     const node = runNode(id => id === ref.run.id);
     const item = api.runsProvider.getTreeItem(node);
-    assert.match(String(item.description), /trader · dev · 8 flows · 1 failed · 1 exception/);
+    assert.match(String(item.description), /^1 failed · 1 exception · [^·]+ · trader · dev · 8 flows$/, 'status first (issue 16)');
     const items = walk(node).filter(n => n.kind === 'flow').map(n => api.runsProvider.getTreeItem(n));
     const empty = items.find(i => /DATA\.EMPTY · vendor returned 0 rows for NVDA/.test(String(i.description)));
     assert.ok(empty, 'DATA.EMPTY flow: ' + items.map(i => `${label(i)} ${i.description}`).join(' | '));
@@ -217,7 +217,7 @@ describe('views', function () {
     fs.appendFileSync(path.join(runDir, 'trace.jsonl'), line);
     fs.appendFileSync(path.join(root, '.autodev', 'trace.jsonl'), line);
     // The watcher (debounced) refreshes the workspace: no reload, no command.
-    await until(() => /\$\(error\) 1 failed/.test(api.statusBar.text) || undefined, { timeout: 20000, what: 'status bar shows the failure' });
+    await until(() => /\$\(error\) Flowlens: 1 failed/.test(api.statusBar.text) || undefined, { timeout: 20000, what: 'status bar shows the failure' });
     const after = api.runsProvider.getTreeItem(runNode(id => id === live.run.id));
     assert.match(String(after.description), /1 failed/);
     const uri = vscode.Uri.file(path.join(root, 'trader', 'data', 'fetcher.py'));

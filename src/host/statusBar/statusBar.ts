@@ -71,10 +71,11 @@ export class RunStatusBar extends Disposable {
     const status = runStatus(run);
     const bad = c.failed + c.exceptions;
     let text: string;
-    if (bad) text = `$(error) ${bad} failed${status === 'running' ? ' · running' : ''}`;
+    // A failing item says whose it is (issue 16): "1 failed" alone, among other extensions' items, reads like a test or build result.
+    if (bad) text = `$(error) Flowlens: ${bad} failed${status === 'running' ? ' · running' : ''}`;
     else if (status === 'running') text = `$(sync~spin) running · ${plural(c.total, 'flow')}`;
-    else if (status === 'crashed') text = `$(flame) crashed`;
-    else if (status === 'failed') text = `$(error) failed · ${plural(c.total, 'flow')}`;
+    else if (status === 'crashed') text = `$(flame) Flowlens: crashed`;
+    else if (status === 'failed') text = `$(error) Flowlens: failed · ${plural(c.total, 'flow')}`;
     else text = `$(pass) ${plural(c.total, 'flow')}`;
     const red = redactorFor(this.services.workspaces.get(latest.folderKey)?.catalog, run);
     const md = safeMarkdown();
@@ -83,7 +84,7 @@ export class RunStatusBar extends Disposable {
     md.appendMarkdown('\n\n');
     appendField(md, 'status', `${status}, ${relativeTime(run.started)}`, red);
     if (run.app || run.mode) appendField(md, 'app', [run.app, run.mode].filter(Boolean).join(' · '), red);
-    appendField(md, 'flows', `${c.total}: ${c.succeeded} succeeded, ${c.failed} failed, ${c.exceptions} exceptions, ${c.orphaned} orphaned${c.running ? `, ${c.running} running` : ''}`);
+    appendField(md, 'flows', `${c.total}: ${c.succeeded} succeeded, ${c.failed} failed, ${plural(c.exceptions, 'exception')}, ${c.orphaned} orphaned${c.running ? `, ${c.running} running` : ''}`);
     appendField(md, 'runs in workspace', String(this.services.allRuns().length));
     if (problems > 0) md.appendMarkdown(`\n**${problemsText(problems)}** — Show Log: run "Flowlens: Show Log" (Output → Flowlens).\n`);
     if (this.services.stopped.size > 0) {
@@ -96,7 +97,7 @@ export class RunStatusBar extends Disposable {
       this.item.command = COMMANDS.showFailures;
     }
     this.show(text, md);
-    this.item.accessibilityInformation = { label: `Flowlens latest run ${forLabel(run.id, red, 200)}: ${text.replace(/\$\([^)]*\)\s*/g, '')}` };
+    this.item.accessibilityInformation = { label: `Flowlens latest run ${forLabel(run.id, red, 200)}: ${text.replace(/\$\([^)]*\)\s*/g, '').replace('Flowlens: ', '')}` };
   }
 
   /** What the item shows now (tests read it). */
