@@ -1,5 +1,4 @@
-/** Text formats shared by the sections: durations, rates, times, run and code labels. Pure. */
-import type { Loc } from './types';
+/** Text formats shared by the sections: durations, rates, times, run and code labels, axis ticks. Pure, no imports, no DOM. */
 
 export const fmtMs = (v: number | undefined | null): string => {
   if (v === undefined || v === null || !Number.isFinite(v)) return '–';
@@ -55,7 +54,8 @@ export const runLabel = (id: string): string => {
   const m = /^\d{4}(\d{2})(\d{2})T\d{6}Z?-(.+)$/.exec(id);
   return m ? `${m[1]}-${m[2]} ${m[3]}` : id.length > 14 ? `${id.slice(0, 6)}…${id.slice(-6)}` : id;
 };
-export const locText = (l: Loc): string => (l.file ? `${baseName(l.file)}${l.line ? `:${l.line}` : ''}` : '');
+/** `file.py:15` of a location (structurally a types.ts `Loc`: this module imports nothing, so Node tests can load it). */
+export const locText = (l: { file?: string; line?: number }): string => (l.file ? `${baseName(l.file)}${l.line ? `:${l.line}` : ''}` : '');
 
 /** Epoch ms → the value of an `<input type="datetime-local">` in local time ('' when out of range). */
 export function toLocalInput(ms: number): string {

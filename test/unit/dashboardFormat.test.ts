@@ -1,9 +1,9 @@
-// Issue 16 polish in the dashboard webview's pure helpers (media/dashboard/format.ts, theme.ts):
+// Issue 16 polish in the dashboard webview's pure helpers (media/dashboard/format.ts, colors.ts):
 // human local times instead of raw ISO-µs, nice timeline ticks, names broken at `/`, and event
 // colours where failure is red-ish and session_end neutral.
 import { strict as assert } from 'node:assert';
 import { cellText, fmtTime, niceTicks, slashParts, utcTitle } from '../../media/dashboard/format';
-import { eventTypeColors, type Palette } from '../../media/dashboard/theme';
+import { eventTypeColors, type Palette } from '../../media/dashboard/colors';
 
 const palette: Palette = {
   fg: 'fg', muted: 'muted', grid: 'grid', green: 'green', red: 'red', orange: 'orange', yellow: 'yellow',
