@@ -1,7 +1,7 @@
 // Where a click opens the editor: `flowlens.openLocation` and openLocation(), for every item, link and chart row.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { COMMANDS } from './commands';
+import { BUILTIN_COMMANDS, COMMANDS } from './commands';
 import { forLabel, forNotification } from '../core/render/egress/surfaces';
 import { checkRegular, realInside } from '../core/read/ingress/safeFile';
 import type { TraceServices } from './services';
@@ -121,4 +121,24 @@ async function showTriedPaths(file: string, tried: readonly string[]): Promise<v
     ...tried.filter((t) => t !== file).slice(0, 50).map((t) => ({ label: forLabel(t), description: 'tried, not found' })),
   ];
   await vscode.window.showQuickPick(items, { title: 'Flowlens: paths tried for the file from the trace', placeHolder: 'Use Locate… to pick the file on this machine' });
+}
+
+/** The buttons of {@link announceWritten}. */
+export const WRITTEN_ACTIONS = { open: 'Open', reveal: 'Reveal in Explorer' } as const;
+
+/**
+ * A "Flowlens wrote X" notification with *Open* (or `openLabel`) and *Reveal in Explorer*: every
+ * file Flowlens writes on request (dashboard exports, ask prompts) can be opened or found from the
+ * message that announces it. `message` must already be safe for a notification (forNotification).
+ */
+export async function announceWritten(message: string, file: vscode.Uri, root: vscode.Uri | undefined, openLabel: string = WRITTEN_ACTIONS.open): Promise<void> {
+  const action = await vscode.window.showInformationMessage(message, openLabel, WRITTEN_ACTIONS.reveal);
+  if (action === openLabel) await vscode.window.showTextDocument(file);
+  else if (action === WRITTEN_ACTIONS.reveal) await revealFile(file, root);
+}
+
+/** Reveal a file: the Explorer when it is inside `root` (the workspace folder), else the OS file manager. */
+export async function revealFile(file: vscode.Uri, root: vscode.Uri | undefined): Promise<void> {
+  const inside = root !== undefined && file.scheme === root.scheme && (file.path + '/').startsWith(root.path.replace(/\/?$/, '/'));
+  await vscode.commands.executeCommand(inside ? BUILTIN_COMMANDS.revealInExplorer : BUILTIN_COMMANDS.revealFileInOS, file);
 }

@@ -3,7 +3,7 @@
 import * as vscode from 'vscode';
 import { describeWritten } from '../../core/render/askFiles';
 import { forNotification } from '../../core/render/egress/surfaces';
-import { BUILTIN_COMMANDS } from '../commands';
+import { announceWritten } from '../open';
 import type { FlowlensServices } from '../services';
 import { asArgs, pickRun, writeAskFiles, type AskFiles } from './prompt';
 
@@ -22,7 +22,7 @@ export interface GenerateOptions {
 /**
  * `flowlens.generateAskPrompt`: picks the run (args, or a quick pick), writes the ask files,
  * opens ask.md unless `open: false`, and shows one message naming every file and folder written,
- * with *Open ask.md* and *Reveal in Explorer*. Returns the written files (undefined when cancelled).
+ * with *Open ask.md* and *Reveal in Explorer* (open.ts announceWritten). Returns the written files (undefined when cancelled).
  */
 export async function generateAskPrompt(context: vscode.ExtensionContext, services: FlowlensServices, raw: unknown, opts: GenerateOptions = {}): Promise<GeneratedAsk | undefined> {
   const args = asArgs(raw);
@@ -34,22 +34,6 @@ export async function generateAskPrompt(context: vscode.ExtensionContext, servic
   const root = services.folder(ref.folderKey)?.uri;
   const message = `Flowlens: ${forNotification(describeWritten(files.written.map((u) => u.fsPath), root?.fsPath), undefined, 600)}.`;
   if (args.open !== false) await vscode.window.showTextDocument(files.ask, { preview: true });
-  if (opts.announce !== false) void announce(message, files.ask, root);
+  if (opts.announce !== false) void announceWritten(message, files.ask, root, 'Open ask.md');
   return { ...files, message };
-}
-
-const OPEN = 'Open ask.md';
-const REVEAL = 'Reveal in Explorer';
-
-/** The message with its actions: open the ask file, or show it in the Explorer (or the OS's file manager outside the workspace). */
-async function announce(message: string, ask: vscode.Uri, root: vscode.Uri | undefined): Promise<void> {
-  const action = await vscode.window.showInformationMessage(message, OPEN, REVEAL);
-  if (action === OPEN) await vscode.window.showTextDocument(ask);
-  else if (action === REVEAL) await revealFile(ask, root);
-}
-
-/** Reveal a written file: the Explorer when it is inside the workspace folder, else the OS file manager. */
-export async function revealFile(file: vscode.Uri, root: vscode.Uri | undefined): Promise<void> {
-  const inside = root !== undefined && file.scheme === root.scheme && (file.path + '/').startsWith(root.path.replace(/\/?$/, '/'));
-  await vscode.commands.executeCommand(inside ? BUILTIN_COMMANDS.revealInExplorer : BUILTIN_COMMANDS.revealFileInOS, file);
 }

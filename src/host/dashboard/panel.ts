@@ -11,6 +11,7 @@ import { readConfig } from '../config';
 import { COMMANDS } from '../commands';
 import { disposeAll } from '../lifecycle';
 import type { FlowlensServices } from '../services';
+import { announceWritten } from '../open';
 import { isDashboardQuery, isWebviewMessage, type DashboardPanelState, type DashboardQuery, type HostMessage, type SelectionMsg, type WebviewMessage } from './protocol';
 
 /** The webview panel type (package.json `onWebviewPanel:` activation uses it). */
@@ -242,7 +243,7 @@ export class DashboardPanel implements vscode.Disposable {
     await vscode.workspace.fs.writeFile(target, Buffer.from(text, 'utf8'));
     await this.post({ type: 'exported', format, path: target.fsPath });
     // No trace text in a notification unless it cannot form a link (a run id `[x](command:…)`).
-    void vscode.window.showInformationMessage(`Flowlens: exported ${forNotification(runId, red)} to ${forNotification(target.fsPath)}.`);
+    void announceWritten(`Flowlens: exported ${forNotification(runId, red)} to ${forNotification(target.fsPath)}.`, target, folder);
   }
 
   private html(): string {
