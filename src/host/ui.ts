@@ -5,6 +5,7 @@ import { forLabel, forMarkdown } from '../core/render/egress/surfaces';
 import { duration, failureSummary, plural, safeJson, shortLoc } from './format';
 import { runStatus, verdictCounts } from '../core/analyze/queries';
 import { timeText } from '../core/model/time';
+import { runNotesText } from '../core/render/runNotes';
 
 /** Codicon + theme colour per verdict (colours follow the Testing view so themes agree). */
 export function verdictIcon(v: Verdict): vscode.ThemeIcon {
@@ -153,10 +154,8 @@ export function runTooltip(run: Run, red: Redactor = DEFAULT_TEXT.red): vscode.M
   appendField(md, 'flows', `${c.total} — ${c.succeeded} succeeded, ${c.failed} failed, ${plural(c.exceptions, 'exception')}, ${c.orphaned} orphaned${c.running ? `, ${c.running} running` : ''}`, red);
   appendField(md, 'source', run.primarySource, red);
   if (run.malformed.length) appendField(md, 'unreadable lines', String(run.malformed.length), red);
-  // The cap note (flowlens.maxEventsPerSource) first: it says why events are missing.
-  const capFirst = (n: string) => (n.startsWith('summarised: ') || n.startsWith('capped: ') ? 0 : 1);
-  const notes = run.cap ? [...run.notes].sort((a, b) => capFirst(a) - capFirst(b)) : run.notes;
-  for (const n of notes.slice(0, 5)) { md.appendMarkdown('- '); appendSafe(md, n, red); md.appendMarkdown('\n'); }
+  // The run's notes in their one wording (the cap note first: it says why events are missing).
+  for (const n of runNotesText(run).slice(0, 5)) { md.appendMarkdown('- '); appendSafe(md, n, red); md.appendMarkdown('\n'); }
   return md;
 }
 

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { DEFAULT_LIVE_WINDOW_MS, RunBuilder, flowKey, mapSessionStatus, parseFlowKey, shortId } from '../../src/core/model/build';
 import type { TraceEvent } from '../../src/core/model/types';
+import { runNoteText } from '../../src/core/render/runNotes';
 
 /** Data-keyed records are null-prototype objects (issue 13): compare their JSON shape. */
 const plain = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
@@ -152,7 +153,7 @@ describe('build: RunBuilder', () => {
     b.finish({ now: T0 });
     const run = b.getRun('r1');
     assert.equal(run?.status, 'failed');
-    assert.deepEqual(run?.notes, ['session_end status "banana" not recognised; shown as failed']);
+    assert.deepEqual(run?.notes.map(runNoteText), ['session_end status "banana" not recognised; shown as failed']);
   });
 
   it('session_end ends the run: flows without a verdict are orphaned', () => {
@@ -270,7 +271,7 @@ describe('build: RunBuilder', () => {
     assert.deepEqual(run?.notes, []);
     b.finish({ now: T0 + 1e9 });
     assert.deepEqual(run?.cap, { mode: 'capped', total: 5, kept: 3, notKept: 2, limit: 3 });
-    assert.deepEqual(run?.notes, [
+    assert.deepEqual(run?.notes.map(runNoteText), [
       'capped: the first 3 of 5 events are kept in memory, 2 not (flowlens.maxEventsPerSource = 3); flows keep their verdicts and counts cover every event — open the trace file for the rest',
     ]);
     // Counts cover every event, not only the held ones.
@@ -294,7 +295,7 @@ describe('build: RunBuilder', () => {
     assert.equal(old?.flows.get('a')?.verdict, 'succeeded');
     assert.equal(old?.flows.get('a')?.verdictEvent?.type, 'success');
     assert.equal(old?.counts?.total, 3);
-    assert.deepEqual(old?.notes, ['summarised: 3 events not kept in memory (flowlens.maxEventsPerSource = 4); flows, verdicts and counts are kept — open the trace file for the events']);
+    assert.deepEqual(old?.notes.map(runNoteText), ['summarised: 3 events not kept in memory (flowlens.maxEventsPerSource = 4); flows, verdicts and counts are kept — open the trace file for the events']);
     // Later events of a summarised run are counted, not held; the note follows at the next finish.
     b.add(ev('checkpoint', 5, { runId: 'old', flowId: 'a', src: { file: src, line: ++line } }));
     assert.equal(old?.events.length, 0);

@@ -7,13 +7,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildAskMd } from '../../src/core/render/ask';
-import { capNote } from '../../src/core/model/build';
 import type { Run } from '../../src/core/model/types';
 import { eventCounts, flowRollups } from '../../src/core/analyze/rollup';
 import { failures, verdictCounts } from '../../src/core/analyze/queries';
 import { TraceWorkspace, type WorkspaceOptions } from '../../src/core/read/workspace';
 import { countEvents } from '../../src/core/model/counts';
 import { isFileBacked } from '../support/storage';
+import { runNoteText } from '../../src/core/render/runNotes';
 
 const ROLLING = path.resolve('test/fixtures/demo-app/.autodev/trace.jsonl');
 const LATER = Date.UTC(2030, 0, 1);
@@ -79,7 +79,7 @@ for (const mode of ['plain', 'indexed'] as const) {
         if (summarised) {
           assert.equal(run.events.length, 0, id);
           assert.deepEqual(run.cap, { mode: 'summarised', total: n, kept: 0, notKept: n, limit: 100 }, id);
-          assert.deepEqual(run.notes.filter((x) => x.startsWith('summarised')), [note(n, 100)], id);
+          assert.deepEqual(run.notes.map(runNoteText).filter((x) => x.startsWith('summarised')), [note(n, 100)], id);
           for (const f of run.flows.values()) {
             assert.equal(f.events.length, 0, `${id} ${f.id}`);
             assert.equal(f.steps.length, 0, `${id} ${f.id}`);
@@ -113,17 +113,17 @@ for (const mode of ['plain', 'indexed'] as const) {
       for (const [id, n] of RUNS.slice(0, 5)) {
         const run = ws.getRun(id) as Run;
         assert.deepEqual(run.cap, { mode: 'summarised', total: n, kept: 0, notKept: n, limit: 3 }, id);
-        assert.deepEqual(run.notes.filter((x) => /^(summarised|capped):/.test(x)), [note(n, 3)], id);
+        assert.deepEqual(run.notes.map(runNoteText).filter((x) => /^(summarised|capped):/.test(x)), [note(n, 3)], id);
         assert.deepEqual(facts(run), facts(full.getRun(id) as Run), id);
       }
       const newest = ws.getRun(ids[5]) as Run;
       const ref = full.getRun(ids[5]) as Run;
       assert.deepEqual(newest.cap, { mode: 'capped', total: 5, kept: 3, notKept: 2, limit: 3 });
       assert.deepEqual(newest.events.map((e) => e.src.line), ref.events.slice(0, 3).map((e) => e.src.line));
-      assert.deepEqual(newest.notes, [
+      assert.deepEqual(newest.notes.map(runNoteText), [
         'capped: the first 3 of 5 events are kept in memory, 2 not (flowlens.maxEventsPerSource = 3); flows keep their verdicts and counts cover every event — open the trace file for the rest',
       ]);
-      assert.equal(capNote(newest.cap as NonNullable<Run['cap']>), newest.notes[0]);
+      assert.deepEqual(newest.notes[0], { kind: 'cap', cap: newest.cap });
       assert.deepEqual(facts(newest), facts(ref));
     });
 
@@ -146,7 +146,7 @@ for (const mode of ['plain', 'indexed'] as const) {
       for (const [id, n] of RUNS) {
         const run = ws.getRun(id) as Run;
         assert.deepEqual(facts(run), facts(full.getRun(id) as Run), id);
-        if (ids.indexOf(id) < 3) assert.deepEqual(run.notes.filter((x) => x.startsWith('summarised')), [note(n, 100)], id);
+        if (ids.indexOf(id) < 3) assert.deepEqual(run.notes.map(runNoteText).filter((x) => x.startsWith('summarised')), [note(n, 100)], id);
         else assert.equal(run.events.length, n, id);
       }
     });

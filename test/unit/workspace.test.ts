@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { flowKey } from '../../src/core/model/build';
 import type { FlowNode, Run, TraceEvent } from '../../src/core/model/types';
 import { TraceWorkspace } from '../../src/core/read/workspace';
+import { runNoteText } from '../../src/core/render/runNotes';
 
 const DEMO = path.resolve('test/fixtures/demo-app');
 const STORES = path.resolve('test/fixtures/stores');
@@ -76,7 +77,7 @@ describe('workspace: the demo-app fixture', function () {
       assert.equal(run.primarySource, path.join(DEMO, '.autodev', 'runs', id, 'trace.jsonl'));
       assert.deepEqual(run.sources, [run.primarySource, path.join(DEMO, '.autodev', 'trace.jsonl')]);
       assert.equal(run.events.length, lines[id]);
-      assert.deepEqual(run.notes, [`also in .autodev/trace.jsonl (${lines[id]} lines); showing .autodev/runs/${id}/trace.jsonl`]);
+      assert.deepEqual(run.notes.map(runNoteText), [`also in .autodev/trace.jsonl (${lines[id]} lines); showing .autodev/runs/${id}/trace.jsonl`]);
       assert.equal(run.app, 'trader');
       assert.equal(run.mode, 'dev');
       assert.deepEqual(run.tags, ['phase5', 'sim']);
@@ -179,7 +180,7 @@ describe('workspace: the demo-app fixture', function () {
         'data/fetch/minute_candles',
       ],
     );
-    assert.deepEqual(b7d2?.notes, ['flow names: recovered from summary.md (8 of 8)']);
+    assert.deepEqual(b7d2?.notes.map(runNoteText), ['flow names: recovered from summary.md (8 of 8)']);
     const nvda = [...(b7d2?.flows.values() ?? [])][7];
     assert.equal(nvda.verdict, 'failed');
     assert.equal(nvda.verdictEvent?.failureClass, 'DATA.EMPTY'); // evidence.cls
@@ -192,7 +193,7 @@ describe('workspace: the demo-app fixture', function () {
     assert.deepEqual(names.slice(0, 2), ['1eed9878', '220d1984']);
     assert.equal(names[12], 'ae06ec82');
     assert.equal(crashed?.flows.get([...crashed.flows.keys()][12])?.verdict, 'orphaned');
-    assert.deepEqual(crashed?.notes, ['flow names: no summary.md (the run crashed or is still running); flows shown by short id']);
+    assert.deepEqual(crashed?.notes.map(runNoteText), ['flow names: no summary.md (the run crashed or is still running); flows shown by short id']);
 
     for (const id of ['20261118T140000Z-a1c3', '20261119T190000Z-c4e8', '20261120T140000Z-d9f1', '20261122T140000Z-f5b0']) {
       const run = ws.getRun(`runs/${id}`);
@@ -224,9 +225,9 @@ describe('workspace: the demo-app fixture', function () {
     assert.ok(ws.catalog?.flows.length);
   });
 
-  it('resolves ids: exact, unique prefix, latest; unknown → undefined', () => {
-    assert.equal(ws.getRun('20261120T')?.id, '20261120T140000Z-d9f1');
-    assert.equal(ws.getRun('2026111'), undefined); // ambiguous
+  it('resolves ids: exact and latest only (prefixes are analyze/queries.ts selectRun); unknown → undefined', () => {
+    assert.equal(ws.getRun('20261120T140000Z-d9f1')?.id, '20261120T140000Z-d9f1');
+    assert.equal(ws.getRun('20261120T'), undefined);
     assert.equal(ws.getRun('nope'), undefined);
   });
 });
@@ -354,7 +355,7 @@ describe('workspace: v1 layout in a temporary folder', function () {
     const run = ws.getRun('r1');
     assert.equal(run?.primarySource, path.join(root, '.autodev', 'runs', 'r1', 'trace.jsonl'));
     assert.equal(run?.events.length, 2);
-    assert.deepEqual(run?.notes, ['also in .autodev/trace.jsonl (2 lines); showing .autodev/runs/r1/trace.jsonl']);
+    assert.deepEqual(run?.notes.map(runNoteText), ['also in .autodev/trace.jsonl (2 lines); showing .autodev/runs/r1/trace.jsonl']);
     assert.deepEqual([...c.runs], ['r1']);
     assert.deepEqual(c.added, []);
     assert.deepEqual(c.removed, []);
@@ -440,7 +441,7 @@ describe('workspace: v1 layout in a temporary folder', function () {
     assert.deepEqual([...c.flows], [flowKey('r1', 'f-0001')]);
     assert.deepEqual(c.added, []);
     assert.equal(run?.events.length, 5);
-    assert.deepEqual(run?.notes, ['also in .autodev/trace.jsonl (5 lines); showing .autodev/runs/r1/trace.jsonl']);
+    assert.deepEqual(run?.notes.map(runNoteText), ['also in .autodev/trace.jsonl (5 lines); showing .autodev/runs/r1/trace.jsonl']);
 
     // Same answer as a from-scratch load.
     const fresh = new TraceWorkspace(root, { now: () => now });
@@ -578,7 +579,7 @@ describe('workspace: v1 layout in a temporary folder', function () {
     assert.equal(run?.status, 'failed'); // ended (summary.md) with a failure and an exception
     assert.equal(run?.flows.size, 8);
     assert.equal([...(run?.flows.values() ?? [])][1].displayName, 'data/fetch/minute_candles');
-    assert.deepEqual(run?.notes, ['flow names: recovered from summary.md (8 of 8)']);
+    assert.deepEqual(run?.notes.map(runNoteText), ['flow names: recovered from summary.md (8 of 8)']);
     assert.deepEqual([...c.runs], ['20260101_120000']);
     assert.equal(c.flows.size, 8);
   });

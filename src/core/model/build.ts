@@ -10,7 +10,7 @@
  * trace read line by line, the file itself for the cold index. The builder works on records and
  * never asks which storage it has; `run.events` and each flow's `events` read the storage.
  */
-import { EventCounts, FlowNode, Malformed, Run, RunStatus, TraceEvent, VERDICT_TYPES, Verdict } from './types';
+import { EventCounts, FlowNode, Malformed, putRunNote, Run, RunNote, RunStatus, TraceEvent, VERDICT_TYPES, Verdict } from './types';
 import { setOwn } from './bounded';
 import { countInto, emptyEventCounts } from './counts';
 import { StoredFlow, shortFlowId } from './flow';
@@ -286,10 +286,7 @@ export class RunBuilder {
     this.warningCounts.set(run, n);
     if (list.length < MAX_WARNINGS_PER_RUN) list.push({ file: event.src.file, line: event.src.line, reason: `${why} (${String(event.tsRaw).slice(0, 40)}); the event is kept without a time` });
     const first = list[0];
-    const text = `${why}: ${n} line${n === 1 ? '' : 's'} kept without a time (first: ${first.file}:${first.line})`;
-    const i = run.notes.findIndex((x) => x.startsWith(`${why}: `));
-    if (i >= 0) run.notes[i] = text;
-    else run.notes.push(text);
+    putRunNote(run, { kind: 'timestamp', problem: why, lines: n, first: { file: first.file, line: first.line } });
     this.changes.runs.add(run.id);
   }
 
@@ -315,11 +312,10 @@ export class RunBuilder {
     }
   }
 
-  /** Add a note to a run unless it is already there. */
-  note(runId: string, text: string): void {
+  /** Put a note on a run (replacing the one it stands in for: `putRunNote`). */
+  note(runId: string, note: RunNote): void {
     const run = this.byId.get(runId);
-    if (!run || run.notes.includes(text)) return;
-    run.notes.push(text);
+    if (!run || !putRunNote(run, note)) return;
     this.changes.runs.add(runId);
   }
 
@@ -512,8 +508,7 @@ export class RunBuilder {
     const mapped = mapSessionStatus(raw);
     if (mapped && mapped !== 'running') return mapped;
     const fallback: RunStatus = st.failures > 0 ? 'failed' : 'ok';
-    const text = `session_end status ${JSON.stringify(raw ?? null)} not recognised; shown as ${fallback}`;
-    if (!run.notes.some((n) => n.startsWith('session_end status '))) run.notes.push(text);
+    if (!run.notes.some((n) => n.kind === 'session-status')) run.notes.push({ kind: 'session-status', raw: raw ?? null, shownAs: fallback });
     return fallback;
   }
 
@@ -624,10 +619,7 @@ export class RunBuilder {
     const mode = st.limit === 0 ? 'summarised' : 'capped';
     if (c && c.mode === mode && c.total === st.total && c.kept === kept) return;
     run.cap = { mode, total: st.total, kept, notKept: st.total - kept, limit: this.cap };
-    const text = capNote(run.cap);
-    const i = run.notes.findIndex((n) => n.startsWith('summarised: ') || n.startsWith('capped: '));
-    if (i >= 0) run.notes[i] = text;
-    else run.notes.push(text);
+    putRunNote(run, { kind: 'cap', cap: { ...run.cap } });
     this.changes.runs.add(run.id);
   }
 }
@@ -635,14 +627,3 @@ export class RunBuilder {
 /** Located warnings listed per run (more are counted in the run's note). */
 const MAX_WARNINGS_PER_RUN = 1000;
 
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
-}
-
-/** The run note for a {@link Run.cap}. */
-export function capNote(c: NonNullable<Run['cap']>): string {
-  const setting = `${CAP_SETTING} = ${fmt(c.limit)}`;
-  return c.mode === 'summarised'
-    ? `summarised: ${fmt(c.notKept)} event${c.notKept === 1 ? '' : 's'} not kept in memory (${setting}); flows, verdicts and counts are kept — open the trace file for the events`
-    : `capped: the first ${fmt(c.kept)} of ${fmt(c.total)} events are kept in memory, ${fmt(c.notKept)} not (${setting}); flows keep their verdicts and counts cover every event — open the trace file for the rest`;
-}

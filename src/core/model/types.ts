@@ -193,8 +193,11 @@ export interface Run {
    * the event is kept and counted, without a time). Absent when there are none.
    */
   warnings?: Malformed[];
-  /** Human-readable facts about how the run was read (dedup, name recovery, capping). */
-  notes: string[];
+  /**
+   * Facts about how the run was read (dedup, name recovery, capping, …), typed; the words are
+   * src/core/render/runNotes.ts `runNoteText`, used by every surface.
+   */
+  notes: RunNote[];
   /**
    * Set when not every event of the run is held in `events` (setting `flowlens.maxEventsPerSource`,
    * see {@link RunCap}); unset = `events` holds them all.
@@ -224,6 +227,50 @@ export interface RunCap {
   notKept: number;
   /** The cap, events per source. */
   limit: number;
+}
+
+/**
+ * One fact about how a run was read. Written by the reader and the run builder, rendered to
+ * words by src/core/render/runNotes.ts `runNoteText` only. A run holds one note per
+ * {@link runNoteKey} (a newer one replaces it: {@link putRunNote}).
+ */
+export type RunNote =
+  /** The run is also in another file (the rolling `.autodev/trace.jsonl`); paths relative to the root. */
+  | { kind: 'also-in'; file: string; lines: number; shown: string }
+  /** flowscribe 0.1 flow names (§1a): `named` of `total` recovered from summary.md; `summary: false` = no summary.md. */
+  | { kind: 'flow-names'; summary: boolean; named: number; total: number }
+  /** The run's summary.md could not be read (the ingress reason, e.g. over the size cap). */
+  | { kind: 'summary-unreadable'; reason: string }
+  /** Lines whose timestamp was written but not read (`problem`, e.g. `timestamp out of range`), kept without a time. */
+  | { kind: 'timestamp'; problem: string; lines: number; first: { file: string; line: number } }
+  /** A `session_end` status that is not recognised (`raw` as written), shown as `shownAs`. */
+  | { kind: 'session-status'; raw: unknown; shownAs: RunStatus }
+  /** The run is summarised or capped ({@link RunCap}). */
+  | { kind: 'cap'; cap: RunCap };
+
+/** What a note stands for: a run holds one note per key. */
+export function runNoteKey(n: RunNote): string {
+  switch (n.kind) {
+    case 'also-in':
+      return `also-in\u0000${n.file}`;
+    case 'timestamp':
+      return `timestamp\u0000${n.problem}`;
+    default:
+      return n.kind;
+  }
+}
+
+/** Put `note` in `run.notes`, replacing the one with its key; false when it was there already. */
+export function putRunNote(run: Pick<Run, 'notes'>, note: RunNote): boolean {
+  const key = runNoteKey(note);
+  const i = run.notes.findIndex((n) => runNoteKey(n) === key);
+  if (i < 0) {
+    run.notes.push(note);
+    return true;
+  }
+  if (JSON.stringify(run.notes[i]) === JSON.stringify(note)) return false;
+  run.notes[i] = note;
+  return true;
 }
 
 /** Split `DOMAIN.DETAIL` into its domain (§1b). */

@@ -14,6 +14,7 @@ import { neutralizeLinks } from './egress/surfaces';
 import type { FlowRollup } from '../analyze/rollup';
 import { failures, runStatus } from '../analyze/queries';
 import { isoTime } from '../model/time';
+import { runNotesText } from './runNotes';
 
 /** Options for {@link askContextFor}. */
 export interface AskContextOptions {
@@ -153,7 +154,7 @@ export function buildSummaryMd(run: Run, ctx: AskContext = {}): string {
           )
         : 'None.'),
   );
-  const notes = [...run.notes.map((n) => cleanText(red, n))];
+  const notes = runNotesText(run).map((n) => cleanText(red, n));
   if (run.malformed.length) notes.push(`${run.malformed.length} line(s) could not be read`);
   if (notes.length) parts.push('## Reading notes\n' + fence(notes.slice(0, LIST_CAP).join('\n')));
   return parts.join('\n\n') + '\n';

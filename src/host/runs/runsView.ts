@@ -12,6 +12,7 @@ import { redactorFor } from '../redaction';
 import type { Redactor } from '../../core/render/egress/redact';
 import type { FlowlensChange, TraceServices } from '../services';
 import { eventIcon, eventTooltip, flowTooltip, runIcon, runTooltip, safeMarkdown, verdictIcon } from '../ui';
+import { runNoteText } from '../../core/render/runNotes';
 
 /**
  * Tree elements are small, stable records (ids only); getTreeItem reads the current model, so a
@@ -383,7 +384,7 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
     if (!run || !cap) return item;
     item.description = `${cap.mode === 'summarised' ? 'summarised' : `first ${fmtCount(cap.kept)} kept`} · flowlens.maxEventsPerSource = ${fmtCount(cap.limit)} · open the trace file`;
     const md = safeMarkdown();
-    appendSafe(md, run.notes.find(n => n.startsWith(`${cap.mode}: `)) ?? '', this.redactor(node.folderKey, node.runId));
+    appendSafe(md, runNoteText({ kind: 'cap', cap }), this.redactor(node.folderKey, node.runId));
     item.tooltip = md;
     item.command = openCommand({ folderKey: node.folderKey, file: run.primarySource }, 'Open Trace File');
     return item;

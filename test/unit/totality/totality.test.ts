@@ -27,6 +27,7 @@ import { TraceWorkspace } from '../../../src/core/read/workspace';
 import { runCommand, type CommandName, type CommonOptions } from '../../../src/cli/commands';
 import { iso, toJson } from '../../../src/cli/output';
 import { relativeTime, runDescription, safeJson } from '../../../src/host/format';
+import { runNoteText } from '../../../src/core/render/runNotes';
 
 const REPO = path.resolve(__dirname, '../../../..');
 const SOURCE = path.join(REPO, 'test/fixtures/hostile/totality');
@@ -109,7 +110,7 @@ describe('totality: timestamps outside the Date range (issue 13 class 6)', funct
       assert.equal(bad.events.length, 6);
       assert.deepEqual(bad.warnings?.map((w) => [w.file, w.line]), [[TRACE, 13], [TRACE, 15], [TRACE, 16], [TRACE, 17]]);
       for (const w of bad.warnings ?? []) assert.match(w.reason, /^timestamp out of range \(/);
-      assert.ok(bad.notes.includes(`timestamp out of range: 4 lines kept without a time (first: ${TRACE}:13)`), bad.notes.join('\n'));
+      assert.ok(bad.notes.map(runNoteText).includes(`timestamp out of range: 4 lines kept without a time (first: ${TRACE}:13)`), bad.notes.map(runNoteText).join('\n'));
       assert.equal(bad.started, Date.parse('2026-11-23T10:00:01Z'), 'the first readable time');
       assert.equal(bad.ended, Date.parse('2026-11-23T10:00:03Z'));
       const flow = bad.flows.get('bad-f');

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Run } from '../../model/types';
+import { putRunNote, type Run, type RunNote } from '../../model/types';
 import type { DiscoveredSource } from '../discover';
 import { readText } from '../ingress/safeFile';
 import { parseSummaryMd, recoverFlowNames } from '../summaryMd';
@@ -56,34 +56,23 @@ export class FlowNameRecovery {
 
   private nameFlows(run: Run, summaryFile: string | undefined): void {
     const builder = this.s.builder;
-    const prefix = 'flow names: ';
-    let text: string;
+    let note: RunNote;
     if (!summaryFile) {
-      text = `${prefix}no summary.md (the run crashed or is still running); flows shown by short id`;
+      note = { kind: 'flow-names', summary: false, named: 0, total: 0 };
     } else {
       // The ingress policy: a regular file inside the workspace, at most the summary cap.
       const read = readText(summaryFile, { root: this.s.root, kind: 'summary' });
       const md = read.ok ? read.text : '';
       if (!read.ok && read.problem.reason !== 'missing') {
-        const note = `summary.md ${read.problem.message.slice(read.problem.file.length + 2)}`;
-        if (!run.notes.includes(note)) run.notes.push(note);
+        putRunNote(run, { kind: 'summary-unreadable', reason: read.problem.message.slice(read.problem.file.length + 2) });
       }
       const parsed = parseSummaryMd(md);
       if (parsed.app && !run.app) run.app = parsed.app;
       const flows = [...run.flows.values()].map((f) => ({ id: f.id, events: f.events.map((e) => ({ type: e.type, step: e.step })) }));
       const r = recoverFlowNames(flows, parsed.flows);
       builder.setFlowNames(run.id, r.names);
-      const named = flows.length - r.unmatched.length;
-      text =
-        r.unmatched.length === 0
-          ? `${prefix}recovered from summary.md (${named} of ${flows.length})`
-          : `${prefix}recovered from summary.md for ${named} of ${flows.length}; ${r.unmatched.length} not found there, shown by short id`;
+      note = { kind: 'flow-names', summary: true, named: flows.length - r.unmatched.length, total: flows.length };
     }
-    const i = run.notes.findIndex((n) => n.startsWith(prefix));
-    if (i >= 0) {
-      if (run.notes[i] === text) return;
-      run.notes[i] = text;
-    } else run.notes.push(text);
-    builder.touch(run.id);
+    if (putRunNote(run, note)) builder.touch(run.id);
   }
 }

@@ -8,7 +8,7 @@
  * noted ("also in"). Grain/Assay envelopes are not runs: they go to `ReadState.envelopes`.
  */
 import * as path from 'node:path';
-import type { Dialect, Run, TraceEvent } from '../../model/types';
+import { putRunNote, type Dialect, type Run, type TraceEvent } from '../../model/types';
 import type { ReadState, SourceState } from './state';
 
 export class RunIdentity {
@@ -130,14 +130,7 @@ export class RunIdentity {
     const c = this.rollingCounts.get(runId);
     if (!run || !c) return;
     if (!run.sources.includes(c.file)) run.sources.push(c.file);
-    const prefix = `also in ${this.s.rel(c.file)} `;
-    const text = `${prefix}(${c.count} line${c.count === 1 ? '' : 's'}); showing ${this.s.rel(run.primarySource)}`;
-    const i = run.notes.findIndex((n) => n.startsWith(prefix));
-    if (i >= 0) {
-      if (run.notes[i] === text) return;
-      run.notes[i] = text;
-    } else run.notes.push(text);
-    this.s.builder.touch(runId);
+    if (putRunNote(run, { kind: 'also-in', file: this.s.rel(c.file), lines: c.count, shown: this.s.rel(run.primarySource) })) this.s.builder.touch(runId);
   }
 
   /**

@@ -78,7 +78,7 @@ export function dropSource(s: ReadState, identity: RunIdentity, st: SourceState)
       if (rolling) restartSource(s, identity, rolling);
     } else if (run.sources.includes(file)) {
       run.sources = run.sources.filter((x) => x !== file);
-      run.notes = run.notes.filter((n) => !n.startsWith(`also in ${s.rel(file)} `));
+      run.notes = run.notes.filter((n) => !(n.kind === 'also-in' && n.file === s.rel(file)));
       s.builder.touch(id);
     }
   }
