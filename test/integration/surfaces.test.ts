@@ -184,8 +184,8 @@ describe('surfaces agree (one definition per concept)', function () {
     }, { timeout: 30000, what: 'the CodeLens on fetcher.py' });
     let checked = 0;
     for (const l of lenses) {
-      const title = l.command?.title ?? '';
-      const name = [...want.keys()].find((n) => title.includes(`${n} · `));
+      const title = (l.command?.title ?? '').replace(/^\$\([\w-]+\)\s*/, '');
+      const name = [...want.keys()].find((n) => title.startsWith(`${n} · `));
       const p95 = name === undefined ? undefined : want.get(name);
       if (p95 === undefined) continue;
       assert.ok(title.includes(`p95 ${duration(p95)}`), `${title} vs p95 ${p95} ms`);
