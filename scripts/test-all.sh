@@ -79,6 +79,13 @@ if [ ! -x .ci/code-server/node_modules/.bin/code-server ]; then   # native modul
   [ -e /usr/include/gssapi/gssapi.h ] || need_apt+=(libkrb5-dev)
   { command -v make && command -v g++; } >/dev/null || need_apt+=(build-essential)
 fi
+# Issue 17: the chat-loop tier runs on code-server 4.104.0 (VS Code 1.104) + Node 22 from npm,
+# installed beside the default one (.ci/code-server-4.104, .ci/node22); it needs Debian's rg.
+if want chat-loop && [ ! -x .ci/code-server-4.104/node_modules/.bin/code-server ]; then
+  command -v rg >/dev/null || need_apt+=(ripgrep)
+  [ -e /usr/include/gssapi/gssapi.h ] || need_apt+=(libkrb5-dev)
+  { command -v make && command -v g++; } >/dev/null || need_apt+=(build-essential)
+fi
 command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
 command -v jq >/dev/null || need_apt+=(jq)
 command -v python3 >/dev/null || need_apt+=(python3)
@@ -99,6 +106,14 @@ cs_rc=$?
 tail -1 "$LOGS/code-server-install.log"
 [ $cs_rc -eq 0 ] || tail -45 "$LOGS/code-server-install.log"
 [ $cs_rc -eq 0 ] || CS_MISSING="code-server install failed (see ${LOGS#$ROOT/}/code-server-install.log)"
+if want chat-loop; then
+  [ -x .ci/code-server-4.104/node_modules/.bin/code-server ] || echo "installing code-server 4.104 + Node 22 into .ci/code-server-4.104, .ci/node22 (first run only; a few minutes)"
+  FLOWLENS_CODE_SERVER=4.104 node test/e2e/codeserver.js install > "$LOGS/code-server-4.104-install.log" 2>&1
+  cs_rc=$?
+  tail -1 "$LOGS/code-server-4.104-install.log"
+  [ $cs_rc -eq 0 ] || tail -45 "$LOGS/code-server-4.104-install.log"
+  [ $cs_rc -eq 0 ] || CS104_MISSING="code-server 4.104 install failed (see ${LOGS#$ROOT/}/code-server-4.104-install.log)"
+fi
 HAVE_CHROMIUM=1; command -v "${CHROMIUM:-chromium}" >/dev/null || HAVE_CHROMIUM=0
 
 # ---------------------------------------------------------------- build and static checks
@@ -144,6 +159,14 @@ vscode_tier integration node test/e2e/run-ext-tests.js
 # Restricted mode: Workspace Trust on, the workspace untrusted (test/integration/restricted/suite.js).
 FLOWLENS_TESTS_DIR=restricted vscode_tier integration-restricted node test/e2e/run-ext-tests.js
 vscode_tier e2e node test/e2e/run-e2e.js
+# Issue 17: the chat loop (test/integration/chatLoop.test.ts) with the fake model (test/fake-model)
+# installed next to Flowlens, on VS Code 1.104 (code-server 4.104; the default pin is 1.100).
+if want chat-loop; then
+  if [ -n "${CS104_MISSING:-}" ]; then missing chat-loop "$CS104_MISSING"
+  else FLOWLENS_CODE_SERVER=4.104 FLOWLENS_TEST_EXTENSIONS=test/fake-model FLOWLENS_GREP='chat loop' \
+    vscode_tier chat-loop node test/e2e/run-ext-tests.js
+  fi
+fi
 
 if [ -f "$VSIX" ]; then
   E2E_VSIX=$VSIX vscode_tier e2e-vsix node test/e2e/run-e2e.js test/e2e/smoke.e2e.js

@@ -7,6 +7,7 @@ import * as editor from './host/editor/register';
 import * as failures from './host/failures/register';
 import { toDisposable } from './host/lifecycle';
 import { registerLog, type FlowlensLog } from './host/log';
+import * as mcp from './host/mcp/register';
 import { registerOpenLocation } from './host/open';
 import * as runs from './host/runs/register';
 import { TraceServices, type FlowlensServices } from './host/services';
@@ -26,11 +27,14 @@ export interface ViewsApi {
 
 export type { AiApi } from './host/chat/register';
 export type { DashboardApi } from './host/dashboard/register';
+export type { McpApi } from './host/mcp/register';
 
 /** What `activate` returns: each feature's handles. */
 export interface FlowlensApi extends ViewsApi {
   ai: chat.AiApi;
   dashboard: dashboard.DashboardApi;
+  /** The `flowlens mcp` server definitions offered to VS Code (≥ 1.101; absent before). */
+  mcp: mcp.McpApi;
   /**
    * How long activation took before any trace was read (traces load after `activate` returns):
    * `loadMs` = evaluating the bundle, `activateMs` = this function. Reported by the in-host suite.
@@ -57,7 +61,8 @@ export function activate(context: vscode.ExtensionContext): FlowlensApi {
   const chatFeature = chat.register(context, services);
   const dashboardFeature = dashboard.register(context, services);
   const demoFeature = demo.register(context, services);
-  context.subscriptions.push(...runsFeature, ...failuresFeature, ...statusBarFeature, ...editorFeature, ...chatFeature, ...dashboardFeature, ...demoFeature);
+  const mcpFeature = mcp.register(context);
+  context.subscriptions.push(...runsFeature, ...failuresFeature, ...statusBarFeature, ...editorFeature, ...chatFeature, ...dashboardFeature, ...demoFeature, ...mcpFeature);
 
   // Reading traces never happens inside activate(): discovery and parsing start on the next turn
   // of the event loop, with progress in the status bar.
@@ -74,6 +79,7 @@ export function activate(context: vscode.ExtensionContext): FlowlensApi {
     statusBar: statusBarFeature.statusBar,
     ai: chatFeature.ai,
     dashboard: dashboardFeature.dashboard,
+    mcp: mcpFeature.mcp,
     activation: { loadMs: loadStart !== undefined ? loadedAt - loadStart : undefined, activateMs: performance.now() - t0 },
   };
 }

@@ -26,13 +26,55 @@ export function failuresHeader(runId: string, red?: Redactor): string {
   return `Failures of run ${forMarkdown(runId, red, { max: 200 })}:\n\n`;
 }
 
-/** Send a prompt to the request's model and stream the answer; false when no model answered. */
+/** Tool-calling rounds the participant allows per request before it stops asking the model for more. */
+export const MAX_TOOL_ROUNDS = 5;
+
+/** The Flowlens language-model tools (`contributes.languageModelTools`, tagged `flowlens`) offered to the model. */
+function flowlensTools(): vscode.LanguageModelChatTool[] {
+  const all = typeof vscode.lm?.tools === 'object' ? vscode.lm.tools : [];
+  return all.filter((t) => t.name.startsWith('flowlens_') && t.tags.includes('flowlens'))
+    .map((t) => ({ name: t.name, description: t.description, inputSchema: t.inputSchema }));
+}
+
+/**
+ * Send a prompt to the request's model with the Flowlens tools and stream the answer: a
+ * tool-calling loop — each round the model may call Flowlens tools (invoked through
+ * `vscode.lm.invokeTool` with the request's invocation token, so the chat shows them), their
+ * results go back to it, until it answers in text or {@link MAX_TOOL_ROUNDS} rounds are used (the
+ * last round offers no tools, so it must answer). Only Flowlens tools are run; any other name gets
+ * an error result. False when no model answered.
+ */
 async function answer(request: vscode.ChatRequest, stream: vscode.ChatResponseStream, prompt: string, token: vscode.CancellationToken, red: Redactor): Promise<boolean> {
   try {
-    const res = await request.model.sendRequest([vscode.LanguageModelChatMessage.User(prompt)], {}, token);
-    // The model's answer is Markdown, but it read trace text: never trusted, so a link it was
-    // talked into writing cannot run a command.
-    for await (const part of res.text) stream.markdown(chatMarkdown(part));
+    const tools = flowlensTools();
+    const offered = new Set(tools.map((t) => t.name));
+    const messages: vscode.LanguageModelChatMessage[] = [vscode.LanguageModelChatMessage.User(prompt)];
+    for (let round = 0; round <= MAX_TOOL_ROUNDS; round++) {
+      const last = round === MAX_TOOL_ROUNDS;
+      const res = await request.model.sendRequest(messages, last || !tools.length ? {} : { tools }, token);
+      const calls: vscode.LanguageModelToolCallPart[] = [];
+      const said: vscode.LanguageModelTextPart[] = [];
+      // The model's answer is Markdown, but it read trace text: never trusted, so a link it was
+      // talked into writing cannot run a command.
+      for await (const part of res.stream) {
+        if (part instanceof vscode.LanguageModelTextPart) { said.push(part); stream.markdown(chatMarkdown(part.value)); }
+        else if (part instanceof vscode.LanguageModelToolCallPart) calls.push(part);
+      }
+      if (!calls.length || last || token.isCancellationRequested) return true;
+      messages.push(vscode.LanguageModelChatMessage.Assistant([...said, ...calls]));
+      const results: vscode.LanguageModelToolResultPart[] = [];
+      for (const call of calls) {
+        let content: (vscode.LanguageModelTextPart | vscode.LanguageModelPromptTsxPart | unknown)[];
+        try {
+          if (!offered.has(call.name)) throw new Error(`Only the Flowlens tools can be called here, not ${JSON.stringify(call.name.slice(0, 100))}.`);
+          content = (await vscode.lm.invokeTool(call.name, { input: call.input, toolInvocationToken: request.toolInvocationToken }, token)).content;
+        } catch (err) {
+          content = [new vscode.LanguageModelTextPart(`Error: ${red.scrub(err instanceof Error ? err.message : String(err))}`)];
+        }
+        results.push(new vscode.LanguageModelToolResultPart(call.callId, content));
+      }
+      messages.push(vscode.LanguageModelChatMessage.User(results));
+    }
     return true;
   } catch (err) {
     stream.markdown(chatMarkdown(`\n\n*The language model could not answer (${forMarkdown(err instanceof Error ? err.message : String(err), red, { max: 300 })}).*`));
