@@ -136,3 +136,18 @@ export function safeJson(v: unknown, max = 1200): string {
 export function isFailure(v: Verdict): boolean {
   return v === 'failed' || v === 'exception';
 }
+
+/**
+ * The Runs view's description while a filter is on (issue 16: a visible sign, beside the view's
+ * title, with Clear Filter in its toolbar): `filtered: "fetch" · failed · tag:NVDA`,
+ * `failures only`, or undefined with no filter. The filter is what the user typed.
+ */
+export function filterDescription(filter: { text: string; statuses: readonly string[]; tag: string }, failuresOnly: boolean): string | undefined {
+  const parts: string[] = [];
+  if (filter.text) parts.push(`"${oneLine(filter.text, 40)}"`);
+  if (filter.statuses.length) parts.push(filter.statuses.join(', '));
+  if (filter.tag) parts.push(`tag:${oneLine(filter.tag, 30)}`);
+  if (failuresOnly) parts.push('failures only');
+  if (!parts.length) return undefined;
+  return failuresOnly && parts.length === 1 ? 'failures only' : `filtered: ${parts.join(' · ')}`;
+}

@@ -9,6 +9,7 @@ import { until } from '../support/until';
 import { COMMANDS } from '../../src/host/commands';
 import type { GeneratedAsk } from '../../src/host/chat/generateAskPrompt';
 import type { FlowlensServices } from '../../src/host/services';
+import type { ViewsApi } from '../../src/extension';
 
 const EXTENSION_ID = 'flowlens.flowlens';
 
@@ -60,5 +61,17 @@ describe('issue16 polish', function () {
     const tab = (): vscode.Tab | undefined => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label.includes('producing-traces.md'));
     await until(() => tab() !== undefined, { what: 'a tab showing producing-traces.md' });
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('the Runs view says a filter is on, and Clear Filter clears it and failures-only', async () => {
+    const api = (await vscode.extensions.getExtension(EXTENSION_ID)!.activate()) as ViewsApi;
+    assert.strictEqual(api.runsView.description, undefined);
+    await vscode.commands.executeCommand(COMMANDS.filterRuns, 'fetch');
+    assert.strictEqual(api.runsView.description, 'filtered: "fetch"');
+    await vscode.commands.executeCommand(COMMANDS.showFailuresOnly);
+    assert.strictEqual(api.runsView.description, 'filtered: "fetch" · failures only');
+    await vscode.commands.executeCommand(COMMANDS.clearFilter);
+    assert.strictEqual(api.runsView.description, undefined);
+    assert.strictEqual(api.runsProvider.isFailuresOnly, false);
   });
 });

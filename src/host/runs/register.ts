@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { BUILTIN_COMMANDS, COMMANDS } from '../commands';
 import { CONTEXT } from '../constants';
 import { registered, type Registered } from '../lifecycle';
+import { filterDescription } from '../format';
 import { problemsText } from '../log';
 import type { TraceServices } from '../services';
 import { copyFlowId } from './commands/copyFlowId';
@@ -37,16 +38,25 @@ export function register(context: vscode.ExtensionContext, services: TraceServic
     runsView.message = n ? `${problemsText(n)} — Show Log: run "Flowlens: Show Log"` : undefined;
     void vscode.commands.executeCommand(BUILTIN_COMMANDS.setContext, CONTEXT.hasProblems, n > 0);
   };
+  // A filter on is said beside the view's title (Clear Filter sits in the toolbar meanwhile).
+  const showFilter = () => {
+    runsView.description = filterDescription(runsProvider.currentFilter, runsProvider.isFailuresOnly);
+  };
   void vscode.commands.executeCommand(BUILTIN_COMMANDS.setContext, CONTEXT.failuresOnly, false);
   void vscode.commands.executeCommand(BUILTIN_COMMANDS.setContext, CONTEXT.filterActive, false);
 
   const disposables: vscode.Disposable[] = [
     runsProvider, runsView, follow,
+    runsProvider.onDidChangeFilter(showFilter),
     ...(services.log ? [services.log.onDidChangeCount(showProblems)] : []),
     // After a cancelled index, Refresh reads everything again (a plain refresh skips stopped folders).
     vscode.commands.registerCommand(COMMANDS.refreshRuns, () => (services.stopped.size > 0 ? services.reload() : services.refresh())),
     vscode.commands.registerCommand(COMMANDS.filterRuns, (arg?: Partial<RunFilter> | string) => filterRuns(runsProvider, arg)),
-    vscode.commands.registerCommand(COMMANDS.clearFilter, () => runsProvider.setFilter({ text: '', statuses: [], tag: '' })),
+    // Clears everything that hides flows: the filter and failures-only.
+    vscode.commands.registerCommand(COMMANDS.clearFilter, () => {
+      runsProvider.setFilter({ text: '', statuses: [], tag: '' });
+      if (runsProvider.isFailuresOnly) runsProvider.setFailuresOnly(false);
+    }),
     vscode.commands.registerCommand(COMMANDS.showFailuresOnly, () => runsProvider.setFailuresOnly(true)),
     vscode.commands.registerCommand(COMMANDS.showAllFlows, () => runsProvider.setFailuresOnly(false)),
     vscode.commands.registerCommand(COMMANDS.followLatestRun, () => follow.set(true)),

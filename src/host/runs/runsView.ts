@@ -42,6 +42,9 @@ const EMPTY_FILTER: RunFilter = { text: '', statuses: [], tag: '' };
 export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvider<TreeNode> {
   private readonly emitter = this._register(new vscode.EventEmitter<TreeNode | undefined | void>());
   readonly onDidChangeTreeData = this.emitter.event;
+  private readonly filterEmitter = this._register(new vscode.EventEmitter<void>());
+  /** The filter or failures-only changed (register.ts shows it as the view's description). */
+  readonly onDidChangeFilter = this.filterEmitter.event;
   private readonly nodes = new Map<string, TreeNode>();
   private readonly limits = new Map<string, number>();
   private readonly visibleCache = new Map<string, Set<string> | null>();
@@ -84,6 +87,7 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
     void vscode.commands.executeCommand('setContext', CONTEXT.filterActive, this.filterActive());
     this.visibleCache.clear();
     this.emitter.fire();
+    this.filterEmitter.fire();
   }
 
   setFailuresOnly(on: boolean): void {
@@ -91,6 +95,7 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
     void vscode.commands.executeCommand('setContext', CONTEXT.failuresOnly, on);
     this.visibleCache.clear();
     this.emitter.fire();
+    this.filterEmitter.fire();
   }
 
   private filterActive(): boolean {
