@@ -19,6 +19,7 @@ import { eventCounts, flowRollups, latencyHistograms, pulseRollup, type FlowRoll
 import { failures, runStatus, selectRuns as select, verdictCounts } from '../core/analyze/queries';
 import { readStores } from '../core/read/sqlite/stores';
 import { workspaceOf } from '../core/read/discover';
+import { runNotesText } from '../core/render/runNotes';
 import { TraceWorkspace } from '../core/read/workspace';
 import { mermaidLabel, scrubDoc, storeScoped } from './egress';
 import { CliError } from './errors';
@@ -100,6 +101,8 @@ export interface RunRow {
   summarised: boolean;
   /** How the cap applies to the run; null when every event is held (see docs/cli.md). */
   capped: { mode: 'summarised' | 'capped'; events_kept: number; events_not_kept: number; limit: number } | null;
+  /** How the run was read (dedup, 0.1 flow names, cap, …), in the words of core/render/runNotes.ts. */
+  notes: string[];
 }
 
 /** One run as a row; identifiers redacted unless `redact` is false. */
@@ -110,6 +113,7 @@ export function runRow(ws: Loaded, r: Run, opts: { redact: boolean }): RunRow {
     dialect: r.dialect, sources: r.sources.map(id), flows: verdictCounts(r.flows.values()), events: r.counts?.total ?? r.events.length, malformed: r.malformed.length, warnings: r.warnings?.length ?? 0,
     summarised: r.cap?.mode === 'summarised',
     capped: r.cap ? { mode: r.cap.mode, events_kept: r.cap.kept, events_not_kept: r.cap.notKept, limit: r.cap.limit } : null,
+    notes: runNotesText(r).map((n) => redactorFor(ws, opts.redact)?.string(n) ?? n),
   };
 }
 
