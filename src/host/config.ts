@@ -1,5 +1,8 @@
 import * as vscode from 'vscode';
 import type { GenericMapping } from '../core/read/sqlite/generic';
+// Defaults defined once in the core (package.json `default`s must say the same).
+import { DEFAULT_LIVE_WINDOW_MS } from '../core/model/build';
+import { DEFAULT_MAX_RUN_FOLDERS } from '../core/read/discover';
 import { disposeAll, toDisposable } from './lifecycle';
 
 /** Mirrors `contributes.configuration` in package.json (docs/style.md habit 11). */
@@ -55,8 +58,8 @@ const DEFAULTS: FlowlensConfig = {
   maxEventsPerSource: 200000,
   'sqlite.memoryCapMB': 512,
   'sqlite.mappings': [],
-  liveWindowMinutes: 10,
-  maxRunFolders: 5000,
+  liveWindowMinutes: DEFAULT_LIVE_WINDOW_MS / 60_000,
+  maxRunFolders: DEFAULT_MAX_RUN_FOLDERS,
   'tooltips.showRawEvidence': false,
   'ask.writeOnlyAskMd': false,
 };
