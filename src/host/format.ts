@@ -76,6 +76,18 @@ export function failureSummary(e: TraceEvent | undefined): string {
 }
 
 /**
+ * A Problems entry's message: what went wrong, then where it was seen — `vendor returned 0 rows
+ * for NVDA — data/fetch/minute_candles (run b7d2)`. The failure class is left out: the diagnostic's
+ * `code` shows it (`flowlens(DATA.EMPTY)`), and a hover that says it twice reads as noise (issue 16).
+ */
+export function diagnosticMessage(flowName: string, e: TraceEvent, runId: string): string {
+  const what = e.type === 'exception' && e.exception
+    ? [e.exception.type, e.exception.message].filter(Boolean).join(': ')
+    : e.reason ?? e.message ?? '';
+  return oneLine(`${what || (e.failureClass ?? e.type)} — ${flowName} (run ${runId})`, 1000);
+}
+
+/**
  * Trace text made safe for a label, description, CodeLens title or diagnostic: control, bidi,
  * zero-width and ANSI characters removed (src/core/redact.ts `stripControl`), whitespace
  * (incl. newlines) collapsed. Trace content is untrusted (issue "Reliability and security").

@@ -74,4 +74,16 @@ describe('issue16 polish', function () {
     assert.strictEqual(api.runsView.description, undefined);
     assert.strictEqual(api.runsProvider.isFailuresOnly, false);
   });
+
+  it('a Flowlens diagnostic says its failure class once (as the code, not again in the message)', async () => {
+    const diags = await until(() => {
+      const d = vscode.languages.getDiagnostics().flatMap(([, ds]) => ds).filter((x) => x.source === 'flowlens');
+      return d.length ? d : undefined;
+    }, { what: 'Flowlens diagnostics' });
+    for (const d of diags) {
+      const code = String(typeof d.code === 'object' ? d.code.value : d.code);
+      assert.ok(!d.message.includes(code), `${d.message} repeats ${code}`);
+      assert.match(d.message, / — .+ \(run [^)]+\)$/);
+    }
+  });
 });

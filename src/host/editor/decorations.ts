@@ -25,21 +25,28 @@ export class FailureDecorations extends Disposable {
     super();
     this._register(index.onDidChange(() => this.updateAll()));
     this._register(vscode.window.onDidChangeVisibleTextEditors(() => this.updateAll()));
-    this._register(vscode.workspace.onDidChangeConfiguration(e => { if (e.affectsConfiguration('flowlens.decorations.enabled')) this.updateAll(); }));
+    this._register(vscode.workspace.onDidChangeConfiguration(e => { if (e.affectsConfiguration('flowlens.decorations.enabled') || e.affectsConfiguration('flowlens.diagnostics.enabled')) this.updateAll(); }));
     this.updateAll();
   }
 
   updateAll(): void {
-    const on = readConfig()['decorations.enabled'];
+    const config = readConfig();
+    const on = config['decorations.enabled'];
+    // With Problems on, the diagnostic at this line already says it in the hover: a second hover
+    // with the same text was the "hover that repeats its message" of issue 16.
+    const withHover = !config['diagnostics.enabled'];
     for (const editor of vscode.window.visibleTextEditors) {
       if (!on || editor.document.uri.scheme !== 'file') { editor.setDecorations(this.type, []); continue; }
       const opts: vscode.DecorationOptions[] = [];
       for (const f of this.index.failuresFor(editor.document.uri)) {
         if (f.zeroBasedLine >= editor.document.lineCount) continue;
-        const hover = safeMarkdown();
-        hover.appendMarkdown('**Flowlens** — ');
-        // f.text and f.runLabel are already redacted with the run's redactor (traceLocations.ts).
-        hover.appendMarkdown(forMarkdown(`${f.verdict} in run ${f.runLabel}: ${f.text}`));
+        let hover: vscode.MarkdownString | undefined;
+        if (withHover) {
+          hover = safeMarkdown();
+          hover.appendMarkdown('**Flowlens** — ');
+          // f.text and f.runLabel are already redacted with the run's redactor (traceLocations.ts).
+          hover.appendMarkdown(forMarkdown(`${f.verdict} in run ${f.runLabel}: ${f.text}`));
+        }
         opts.push({
           range: new vscode.Range(f.zeroBasedLine, 0, f.zeroBasedLine, 0),
           hoverMessage: hover,

@@ -3,7 +3,7 @@ import type { Run } from '../../core/model/types';
 import { readConfig } from '../config';
 import { DIAGNOSTIC_SOURCE } from '../constants';
 import { forLabel } from '../../core/render/egress/surfaces';
-import { failureSummary } from '../format';
+import { diagnosticMessage } from '../format';
 import { zeroBasedLine } from '../open';
 import { Disposable } from '../lifecycle';
 import { redactorFor } from '../redaction';
@@ -47,7 +47,7 @@ export class FailureDiagnostics extends Disposable {
       if (!uri || !at.inside) continue;
       const z = zeroBasedLine(e.line);
       const range = new vscode.Range(z, 0, z, Number.MAX_SAFE_INTEGER);
-      const d = new vscode.Diagnostic(range, forLabel(`${f.displayName}: ${failureSummary(e)} (run ${run.id})`, red, 1000), vscode.DiagnosticSeverity.Error);
+      const d = new vscode.Diagnostic(range, forLabel(diagnosticMessage(f.displayName, e, run.id), red, 1000), vscode.DiagnosticSeverity.Error);
       d.source = DIAGNOSTIC_SOURCE;
       d.code = forLabel(e.failureClass ?? (e.type === 'exception' ? e.exception?.type ?? 'exception' : 'failure'), red, 120);
       const related: vscode.DiagnosticRelatedInformation[] = [];
@@ -56,6 +56,8 @@ export class FailureDiagnostics extends Disposable {
         const fat = this.services.resolveFile(folderKey, fr.file);
         if (!fat.uri || !fat.inside) continue;
         const fz = zeroBasedLine(fr.line);
+        // The frame at the diagnostic's own line would only repeat it in the hover.
+        if (fat.uri.toString() === uri.toString() && fz === z) continue;
         related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(fat.uri, new vscode.Range(fz, 0, fz, 0)), forLabel(`at ${fr.function ?? '?'}`, red, 200)));
       }
       if (related.length) d.relatedInformation = related;
