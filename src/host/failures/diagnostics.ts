@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { Run } from '../../core/model/types';
+import { runFailures } from '../../core/analyze/queries';
 import { readConfig } from '../config';
 import { DIAGNOSTIC_SOURCE } from '../constants';
 import { forLabel } from '../../core/render/egress/surfaces';
@@ -39,15 +40,15 @@ export class FailureDiagnostics extends Disposable {
    */
   private add(folderKey: string, run: Run, byFile: Map<string, { uri: vscode.Uri; diags: vscode.Diagnostic[] }>): void {
     const red = redactorFor(this.services.workspaces.get(folderKey)?.catalog, run);
-    for (const f of run.flows.values()) {
-      const e = f.verdictEvent;
-      if ((f.verdict !== 'failed' && f.verdict !== 'exception') || !e?.file) continue;
+    // The run's failures as every surface lists them (analyze/queries.ts runFailures).
+    for (const { flow: f, event: e } of runFailures(run)) {
+      if (!e.file) continue;
       const at = this.services.resolveFile(folderKey, e.file);
       const uri = at.uri;
       if (!uri || !at.inside) continue;
       const z = zeroBasedLine(e.line);
       const range = new vscode.Range(z, 0, z, Number.MAX_SAFE_INTEGER);
-      const d = new vscode.Diagnostic(range, forLabel(diagnosticMessage(f.displayName, e, run.id), red, 1000), vscode.DiagnosticSeverity.Error);
+      const d = new vscode.Diagnostic(range, forLabel(diagnosticMessage(f?.displayName ?? '(no flow)', e, run.id), red, 1000), vscode.DiagnosticSeverity.Error);
       d.source = DIAGNOSTIC_SOURCE;
       d.code = forLabel(e.failureClass ?? (e.type === 'exception' ? e.exception?.type ?? 'exception' : 'failure'), red, 120);
       const related: vscode.DiagnosticRelatedInformation[] = [];
