@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 WORK=$ROOT/.ci/work
-LOGS=$WORK/logs
+LOGS=$WORK/logs${FLOWLENS_CODE_SERVER:+-cs-$FLOWLENS_CODE_SERVER}   # per code-server pin when one is chosen (issue 17)
 export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 mkdir -p "$LOGS"
 T_START=$(date +%s)
