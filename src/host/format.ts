@@ -144,10 +144,8 @@ export function safeJson(v: unknown, max = 1200): string {
   return s.length > max ? s.slice(0, max) + '\n… (truncated)' : s;
 }
 
-/** Failed and exception verdicts, first in run order. */
-export function isFailure(v: Verdict): boolean {
-  return v === 'failed' || v === 'exception';
-}
+/** Failed and exception verdicts: analyze/queries.ts `isFailing`, the one definition. */
+export { isFailing as isFailure } from '../core/analyze/queries';
 
 /**
  * The Runs view's description while a filter is on (issue 16: a visible sign, beside the view's

@@ -6,6 +6,7 @@
 import type { FlowNode, Run, Verdict } from '../model/types';
 import { flowRollupName } from './rollup';
 import { summarizeDurations } from './stats';
+import { isFailing } from './queries';
 import { getOwn, record, safeStringify } from '../model/bounded';
 
 /** Default "slower" threshold: p95 grew by more than this percentage. */
@@ -74,7 +75,6 @@ export interface RunDiff {
   slower: SlowerEntry[];
 }
 
-const isFailing = (f: FlowNode): boolean => f.verdict === 'failed' || f.verdict === 'exception';
 
 function byName(run: Run): Map<string, FlowNode[]> {
   const m = new Map<string, FlowNode[]>();
@@ -88,7 +88,7 @@ function byName(run: Run): Map<string, FlowNode[]> {
 }
 
 function side(flows: FlowNode[]): FlowSide {
-  const failing = flows.filter(isFailing);
+  const failing = flows.filter((f) => isFailing(f.verdict));
   const rep = (failing.length ? failing : flows)[(failing.length ? failing : flows).length - 1];
   const ds = flows.map((f) => f.durationMs).filter((d): d is number => typeof d === 'number' && Number.isFinite(d));
   const e = rep.verdictEvent;

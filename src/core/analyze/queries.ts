@@ -8,7 +8,7 @@
  * the dashboard view-model and ask.md call these and nothing else for these answers.
  * Pure; never throws.
  */
-import type { FlowNode, Run, RunStatus, TraceEvent } from '../model/types';
+import type { FlowNode, Run, RunStatus, TraceEvent, Verdict } from '../model/types';
 
 // ---------------------------------------------------------------------------------------------
 // Order
@@ -136,7 +136,10 @@ export interface Failure {
  */
 export type FailureOrder = 'oldest' | 'newest';
 
-const isFailingVerdict = (f: FlowNode): boolean => f.verdict === 'failed' || f.verdict === 'exception';
+/** A failing verdict: `failed` or `exception` (an orphaned or running flow has not failed). */
+export function isFailing(v: Verdict): v is 'failed' | 'exception' {
+  return v === 'failed' || v === 'exception';
+}
 
 /**
  * The failures of one run in flow order: every flow whose (last) verdict is `failed` or
@@ -148,7 +151,7 @@ export function runFailures(run: Run): Failure[] {
   const out: Failure[] = [];
   let failing = 0;
   for (const flow of run.flows.values()) {
-    if (!isFailingVerdict(flow)) continue;
+    if (!isFailing(flow.verdict)) continue;
     failing++;
     const event = flow.verdictEvent;
     if (event) out.push({ run, flow, event });
@@ -254,6 +257,6 @@ export function verdictCounts(flows: Iterable<FlowNode>): VerdictCounts {
 export function runStatus(run: Run): RunStatus {
   const s = run.status;
   if (s === 'running' || s === 'crashed' || s === 'failed') return s;
-  for (const f of run.flows.values()) if (isFailingVerdict(f)) return 'failed';
+  for (const f of run.flows.values()) if (isFailing(f.verdict)) return 'failed';
   return 'ok';
 }

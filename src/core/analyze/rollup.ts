@@ -15,6 +15,7 @@ import { bump, record } from '../model/bounded';
 import { countEvents, emptyEventCounts, mergeCounts, runCounts } from '../model/counts';
 import { latencyHistogram, summarizeDurations, type HistogramBucket } from './stats';
 import type { FailureRef, FlowRollup } from './flowRollup';
+import { isFailing } from './queries';
 
 export { pulseRollup, type PulseRollup } from '../model/pulse';
 
@@ -41,7 +42,7 @@ function bucketsOf(opts: RollupOptions): readonly number[] {
 }
 
 function failureRef(flow: FlowNode, name: string): FailureRef | undefined {
-  if (flow.verdict !== 'failed' && flow.verdict !== 'exception') return undefined;
+  if (!isFailing(flow.verdict)) return undefined;
   const e: TraceEvent | undefined = flow.verdictEvent;
   return {
     runId: flow.runId,
