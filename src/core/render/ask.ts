@@ -37,7 +37,7 @@ import { boundedCopy, record } from '../model/bounded';
 import { isoTime } from '../model/time';
 import { DEFAULT_TRACE_TAIL_EVENTS } from '../read/catalog';
 import { nearestRankSorted } from '../analyze/stats';
-import { runStatus, verdictCounts } from '../analyze/queries';
+import { isFailing, runStatus, verdictCounts } from '../analyze/queries';
 
 /** Default ask.md size budget in bytes. */
 export const DEFAULT_ASK_BUDGET_BYTES = 12288;
@@ -401,7 +401,7 @@ class SubtreeSignatures {
  * (only those are read, so a large indexed run parses few verdict events).
  */
 function sketchClass(f: FlowNode): string | undefined {
-  return f.verdict === 'failed' || f.verdict === 'exception' ? f.verdictEvent?.failureClass : undefined;
+  return isFailing(f.verdict) ? f.verdictEvent?.failureClass : undefined;
 }
 
 /**
