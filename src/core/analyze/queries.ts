@@ -3,9 +3,10 @@
  * definition"; the rules are in docs/decisions.md): which run a selector names
  * ({@link selectRuns}, {@link selectRun}), the run before a run ({@link previousRun}), the
  * failures of runs in one of two orders ({@link failures}), a run's flows counted by verdict
- * ({@link verdictCounts}) and a run's status ({@link runStatus}). The CLI, the Runs and Failures
- * views, the quick pick, the status bar, the editor index, the chat participant, the LM tools,
- * the dashboard view-model and ask.md call these and nothing else for these answers.
+ * ({@link verdictCounts}) and a run's status ({@link runStatus}). The CLI and its MCP tools, the
+ * Runs and Failures views, the quick pick, the status bar, the decorations, CodeLens and Problems
+ * panel, the chat participant, the LM tools, the dashboard view-model and ask.md call these and
+ * nothing else for these answers; test/integration/surfaces.test.ts checks that they agree.
  * Pure; never throws.
  */
 import type { FlowNode, Run, RunStatus, TraceEvent, Verdict } from '../model/types';
