@@ -86,6 +86,24 @@ describe('TraceWorkspace.refresh({changed})', function () {
     assert.equal(c.sources, true);
   });
 
+  it('a moved .autodev/latest makes the run it named and the one it names now count as changed', async () => {
+    for (const id of ['a', 'b']) {
+      const f = path.join(dir, '.autodev', 'runs', id, 'trace.jsonl');
+      fs.mkdirSync(path.dirname(f), { recursive: true });
+      fs.writeFileSync(f, line(id, 'session_start'));
+    }
+    const latest = path.join(dir, '.autodev', 'latest');
+    fs.writeFileSync(latest, 'runs/a');
+    const ws = new TraceWorkspace(dir, { now: () => Date.UTC(2030, 0, 1) });
+    await ws.load();
+    assert.equal(ws.latestRun()?.id, 'a');
+    fs.writeFileSync(latest, 'runs/b');
+    const c = await ws.refresh({ changed: [{ kind: 'change', file: latest }] });
+    assert.equal(ws.latestRun()?.id, 'b');
+    assert.deepEqual([...c.runs].sort(), ['a', 'b']);
+    assert.deepEqual([...(await ws.refresh({ changed: [{ kind: 'change', file: latest }] })).runs], [], 'unchanged pointer: nothing');
+  });
+
   it('a catalog change reloads the catalog and reads no source', async () => {
     const a = path.join(dir, '.autodev', 'trace.jsonl');
     fs.mkdirSync(path.dirname(a), { recursive: true });

@@ -194,6 +194,7 @@ export class TraceWorkspace {
     const s = this.s;
     // A load reports nothing: don't track hundreds of thousands of changed flows.
     s.builder.trackFlows = report;
+    const latestBefore = this.latestRunId;
     let d: Discovery;
     if (scope.all && (scope.rediscover || s.states.size === 0)) {
       d = discoverSources(s, this.only);
@@ -224,6 +225,11 @@ export class TraceWorkspace {
     // A load reports nothing: skip making a key per flow (there may be hundreds of thousands).
     if (!report) s.builder.clearChanges();
     const c = s.builder.takeChanges();
+    // `.autodev/latest` moved: the run it named and the one it names now count as changed, so
+    // what shows the latest run (Problems, decorations, status bar) follows without a reload.
+    if (report && this.latestRunId !== latestBefore) {
+      for (const id of [latestBefore, this.latestRunId]) if (id !== undefined && s.builder.getRun(id)) c.runs.add(id);
+    }
     if (!report) this.sorted = undefined;
     if (c.runs.size > 0 || c.added.size > 0 || c.removed.size > 0) this.sorted = undefined;
     const envelopes = s.envelopesChanged;
