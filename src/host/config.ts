@@ -1,3 +1,4 @@
+// The `flowlens.*` settings read once into a typed object; restricted settings read as their defaults in an untrusted workspace.
 import * as vscode from 'vscode';
 import type { GenericMapping } from '../core/read/sqlite/generic';
 // Defaults defined once in the core (package.json `default`s must say the same).

@@ -1,3 +1,4 @@
+// The services every feature shares: one TraceWorkspace per folder, refresh by changed file, the change event, run lookup and the problem log.
 import { sqliteReaders } from '../core/read/sqlite/readers';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

@@ -1,3 +1,4 @@
+// Tree-item pieces shared by the Runs and Failures views: icons and descriptions for statuses and verdicts, redacted tooltips.
 import * as vscode from 'vscode';
 import type { FlowNode, Run, RunStatus, TraceEvent, Verdict } from '../core/model/types';
 import { Redactor, stripControl } from '../core/render/egress/redact';

@@ -1,3 +1,4 @@
+// File watching: collects created, changed and deleted trace files per folder and hands them to services.refresh, debounced.
 import * as vscode from 'vscode';
 import { disposeAll } from './lifecycle';
 import type { FileChange } from '../core/read/workspace';

@@ -1,6 +1,6 @@
 /**
  * The dashboard's view-model types: plain JSON shared by the host (src/core/render/dashboard.ts
- * builds it) and the webview (media/dashboard.ts draws it, through
+ * builds it) and the webview (media/dashboard/ draws it, through
  * src/host/dashboard/protocol.ts). Types only; imports nothing but model/types.ts and
  * analyze/flowRollup.ts (types too), so the webview's DOM-only type check can read it.
  */

@@ -1,3 +1,4 @@
+// Writes a run's ask artifacts automatically when a watched run really ends (session_end or summary.md), as ra.yaml `artifacts.ask_md` asks (always / on_failure / never); never on a timeout, never in an untrusted workspace.
 import * as vscode from 'vscode';
 import { shouldWriteAsk } from '../../core/render/ask';
 import type { Run, RunStatus } from '../../core/model/types';

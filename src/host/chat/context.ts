@@ -1,3 +1,4 @@
+// Which run and flow a chat request, LM tool or Ask command is about: resolves a run reference to the run, its folder, its previous run and its AskContext.
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { AskContext } from '../../core/render/ask';

@@ -1,3 +1,4 @@
+// The `@flowlens` chat participant: its slash commands (/ask, /failures, /flow, /diff) and free questions, answered with the Flowlens tools and redacted, escaped trace text.
 import * as vscode from 'vscode';
 import { buildAskMd, fence, type AskContext } from '../../core/render/ask';
 import { failuresText, findFlows, flowEventsText, runDiffText } from '../../core/render/askArtifacts';

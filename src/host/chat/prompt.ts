@@ -1,3 +1,4 @@
+// Writing the ask artifacts of a run (ask.md, summary.md, copilot_init.md) into the workspace through the safe writer.
 import * as vscode from 'vscode';
 import { buildAskMd } from '../../core/render/ask';
 import { buildCopilotInit, buildSummaryMd } from '../../core/render/askArtifacts';

@@ -1,3 +1,4 @@
+// The Flowlens language-model tools (runs, failures, flow events, rollups) that Copilot agent mode and the participant call; every result redacted with the run's secrets and ra.yaml keys.
 import * as vscode from 'vscode';
 import type { AskContext } from '../../core/render/ask';
 import { failuresText, flowEventsText, rollupsText, runSummaryText } from '../../core/render/askArtifacts';

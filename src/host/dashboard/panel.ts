@@ -1,3 +1,4 @@
+// The dashboard webview panel: builds the redacted view-model (src/core/render/dashboard.ts) for the webview's queries, posts it, and runs its exports and open-location requests.
 import * as crypto from 'node:crypto';
 import * as vscode from 'vscode';
 import { buildDashboardModel, dashboardRedactor, privacyOptions, restoreOriginals, sanitizeModel, type DashboardInputs, type DashboardModel, type RunSelection } from '../../core/render/dashboard';

@@ -1,6 +1,6 @@
 /**
  * The one message protocol between the dashboard host (panel.ts) and its webview
- * (media/dashboard.ts): a discriminated union on `type` per direction, with type guards used on
+ * (media/dashboard/): a discriminated union on `type` per direction, with type guards used on
  * receipt (docs/style.md habit 7). The host posts nothing before the webview says `ready`.
  * Types only plus guards: no vscode, no DOM, no Node (the webview's type check reads this file).
  */

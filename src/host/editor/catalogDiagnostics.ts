@@ -1,3 +1,4 @@
+// ra.yaml and flows.yaml problems (file:line:col) as squiggles in the Problems panel.
 import * as vscode from 'vscode';
 import type { Catalog } from '../../core/read/catalog';
 import { forLabel } from '../../core/render/egress/surfaces';

@@ -1,3 +1,4 @@
+// Inline notes at the lines where the latest run failed, with a redacted hover.
 import * as vscode from 'vscode';
 import { readConfig } from '../config';
 import type { TraceLocations } from './traceLocations';

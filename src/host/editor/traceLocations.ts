@@ -1,3 +1,4 @@
+// Failures and flow anchors of the latest runs by source file: what the decorations, CodeLens and code actions show for the open editor.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { FlowNode, TraceEvent } from '../../core/model/types';

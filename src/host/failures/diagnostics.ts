@@ -1,3 +1,4 @@
+// The latest run's failures as diagnostics in the Problems panel, located at their file:line.
 import * as vscode from 'vscode';
 import type { Run } from '../../core/model/types';
 import { runFailures } from '../../core/analyze/queries';

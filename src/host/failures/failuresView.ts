@@ -1,3 +1,4 @@
+// The Failures view: the failures of every run, newest first (src/core/analyze/queries.ts), grouped by flow or class, folded by place, paged.
 import * as vscode from 'vscode';
 import type { Run, StackFrame, TraceEvent } from '../../core/model/types';
 import { CONTEXT, ITEM, PAGE_SIZE } from '../constants';

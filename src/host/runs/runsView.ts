@@ -1,3 +1,4 @@
+// The Runs view: folders, runs (status first), flows nested by parent, steps and events, with filters and paging.
 import * as vscode from 'vscode';
 import type { FlowNode, Run, StepNode, TraceEvent, Verdict } from '../../core/model/types';
 import { flowInfo } from '../editor/catalogInfo';

@@ -1,3 +1,4 @@
+// The status-bar item: the latest run's health (running, ok, N failed, crashed) with a tooltip of its counts and problems; renders once per change.
 import * as vscode from 'vscode';
 import { COMMANDS } from '../commands';
 import { plural, relativeTime } from '../format';
