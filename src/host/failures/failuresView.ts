@@ -44,9 +44,24 @@ export type GroupBy = 'flow' | 'class';
  * Every failure of every run (src/core/analyze/queries.ts `failures`, order `newest`): newest run
  * first, runs sharing a start time merged by event time, newest event first.
  */
-export function collectFailures(services: TraceServices): Occurrence[] {
-  return mergeRuns(services.allRuns().map(({ folderKey, run }) => ({ run, occs: runFailures(folderKey, run) })));
+export function collectFailures(services: TraceServices, cache?: Map<string, RunFailures>): Occurrence[] {
+  const refs = services.allRuns();
+  if (!cache) return mergeRuns(refs.map(({ folderKey, run }) => ({ run, occs: runFailures(folderKey, run) })));
+  // Reuse the rows of runs that did not change (same Run object) and forget runs that are gone.
+  const seen = new Set<string>();
+  const lists = refs.map(({ folderKey, run }) => {
+    const k = `${folderKey}\u0000${run.id}`;
+    seen.add(k);
+    let c = cache.get(k);
+    if (!c || c.run !== run) cache.set(k, (c = { run, occs: runFailures(folderKey, run) }));
+    return c;
+  });
+  if (cache.size > seen.size) for (const k of cache.keys()) if (!seen.has(k)) cache.delete(k);
+  return mergeRuns(lists);
 }
+
+/** The failure rows of one run, kept by the Failures view across refreshes. */
+export interface RunFailures { run: Run; occs: Occurrence[] }
 
 /** The failures of one run (queries.ts `runFailures`: failing flows' verdicts, then failures outside flows) as rows. */
 export function runFailures(folderKey: string, run: Run): Occurrence[] {
@@ -71,7 +86,7 @@ function groupOf(o: Occurrence, by: GroupBy): string {
 }
 
 /** Folds failures of one group (same flow, summary and place), in order of first appearance. */
-export function foldFailures(occs: readonly Occurrence[], place: (o: Occurrence) => string = o => o.event.file ?? ''): FoldedFailure[] {
+function foldFailures(occs: readonly Occurrence[], place: (o: Occurrence) => string = o => o.event.file ?? ''): FoldedFailure[] {
   const folds = new Map<string, FoldedFailure>();
   for (const o of occs) {
     const e = o.event;
@@ -142,7 +157,7 @@ export class FailuresProvider extends Disposable implements vscode.TreeDataProvi
   private groupBy: GroupBy = 'flow';
   private cache: FailureNode[] | undefined;
   /** Per run (`folderKey\0runId`): its failures, newest first; dropped when the run changes. */
-  private readonly runCache = new Map<string, { run: Run; occs: Occurrence[] }>();
+  private readonly runCache = new Map<string, RunFailures>();
   /** `flowlens.tooltips.showRawEvidence` (trust-aware, see config.ts). */
   private rawEvidence = readConfig()['tooltips.showRawEvidence'];
 
@@ -182,17 +197,7 @@ export class FailuresProvider extends Disposable implements vscode.TreeDataProvi
 
   /** Every failure, newest run first ({@link collectFailures}), reusing the lists of unchanged runs. */
   private failures(): Occurrence[] {
-    const refs = this.services.allRuns();
-    const seen = new Set<string>();
-    const lists = refs.map(({ folderKey, run }) => {
-      const k = `${folderKey}\u0000${run.id}`;
-      seen.add(k);
-      let c = this.runCache.get(k);
-      if (!c || c.run !== run) this.runCache.set(k, (c = { run, occs: runFailures(folderKey, run) }));
-      return c;
-    });
-    if (this.runCache.size > seen.size) for (const k of this.runCache.keys()) if (!seen.has(k)) this.runCache.delete(k);
-    return mergeRuns(lists);
+    return collectFailures(this.services, this.runCache);
   }
 
   getChildren(node?: FailureNode): FailureNode[] {
