@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { copyAged as copyAgedTo } from '../../support/aged';
 
 const repo = path.resolve(__dirname, '../../../..');
 const cli = path.join(repo, 'dist', 'cli.js');
@@ -29,20 +30,7 @@ function json(args: string[]): any {
 }
 
 /** Copy a fixture folder and age every file, so no run counts as live (written in the last minutes). */
-function copyAged(name: string): string {
-  const dst = fs.mkdtempSync(path.join(os.tmpdir(), `flowlens-cli-${name}-`));
-  fs.cpSync(path.join(fixtures, name), dst, { recursive: true, verbatimSymlinks: true });
-  const old = new Date('2026-01-01T00:00:00Z');
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      if (!e.isSymbolicLink()) fs.utimesSync(p, old, old);
-    }
-  };
-  walk(dst);
-  return dst;
-}
+const copyAged = (name: string): string => copyAgedTo(path.join(fixtures, name), `flowlens-cli-${name}`);
 
 function oneLineError(r: Res, code: number): void {
   assert.equal(r.code, code, `stdout: ${r.out}\nstderr: ${r.err}`);

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { copyAged as copyAgedTo } from '../../support/aged';
 import { OWN_MARK, stripOwnMark } from '../../../src/core/read/ingress/safeWrite';
 
 const repo = path.resolve(__dirname, '../../../..');
@@ -42,20 +43,7 @@ function oneLineError(r: Res, code: number): void {
 }
 
 /** Copy a fixture folder and age every file, so no run counts as live. */
-function copyAged(name: string): string {
-  const dst = fs.mkdtempSync(path.join(os.tmpdir(), `flowlens-cli2-${name}-`));
-  fs.cpSync(path.join(fixtures, name), dst, { recursive: true, verbatimSymlinks: true });
-  const old = new Date('2026-01-01T00:00:00Z');
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      if (!e.isSymbolicLink()) fs.utimesSync(p, old, old);
-    }
-  };
-  walk(dst);
-  return dst;
-}
+const copyAged = (name: string): string => copyAgedTo(path.join(fixtures, name), `flowlens-cli2-${name}`);
 
 const ESC = '\u001b';
 const RLO = '\u202e';

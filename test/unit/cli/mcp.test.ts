@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { age, copyAged as copyAgedTo } from '../../support/aged';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { needles, type Secrets } from '../hostileSecrets';
@@ -26,25 +27,7 @@ const C4E8 = '20261119T190000Z-c4e8';
 const TOOL_NAMES = ['list_runs', 'failures', 'flow_events', 'rollups', 'diff_runs', 'ask', 'search'];
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200b-\u200f]/;
 
-/** Age every file so no run counts as live (written in the last minutes). */
-function age(dir: string): string {
-  const old = new Date('2026-01-01T00:00:00Z');
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      if (!e.isSymbolicLink()) fs.utimesSync(p, old, old);
-    }
-  };
-  walk(dir);
-  return dir;
-}
-
-function copyAged(src: string, name: string): string {
-  const dst = fs.mkdtempSync(path.join(os.tmpdir(), `flowlens-mcp-${name}-`));
-  fs.cpSync(src, dst, { recursive: true, verbatimSymlinks: true });
-  return age(dst);
-}
+const copyAged = (src: string, name: string): string => copyAgedTo(src, `flowlens-mcp-${name}`);
 
 function cliJson(args: string[]): any {
   const r = spawnSync(process.execPath, [cli, ...args, '--json'], { encoding: 'utf8', timeout: 60_000 });
