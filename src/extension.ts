@@ -12,6 +12,7 @@ import { registerOpenLocation } from './host/open';
 import * as runs from './host/runs/register';
 import { TraceServices, type FlowlensServices } from './host/services';
 import * as statusBar from './host/statusBar/register';
+import * as testing from './host/testing/register';
 import { TraceWatcher } from './host/watch';
 
 /** The shared services and the handles of the editor features (tests and other extensions use them). */
@@ -35,6 +36,8 @@ export interface FlowlensApi extends ViewsApi {
   dashboard: dashboard.DashboardApi;
   /** The `flowlens mcp` server definitions offered to VS Code (≥ 1.101; absent before). */
   mcp: mcp.McpApi;
+  /** Flows in the Test Explorer: the test controller's feature and what it published (`tests` is undefined while `flowlens.testExplorer.enabled` is off). */
+  testing: testing.TestingApi['testing'];
   /**
    * How long activation took before any trace was read (traces load after `activate` returns):
    * `loadMs` = evaluating the bundle, `activateMs` = this function. Reported by the in-host suite.
@@ -62,7 +65,8 @@ export function activate(context: vscode.ExtensionContext): FlowlensApi {
   const dashboardFeature = dashboard.register(context, services);
   const demoFeature = demo.register(context, services);
   const mcpFeature = mcp.register(context);
-  context.subscriptions.push(...runsFeature, ...failuresFeature, ...statusBarFeature, ...editorFeature, ...chatFeature, ...dashboardFeature, ...demoFeature, ...mcpFeature);
+  const testingFeature = testing.register(context, services);
+  context.subscriptions.push(...runsFeature, ...failuresFeature, ...statusBarFeature, ...editorFeature, ...chatFeature, ...dashboardFeature, ...demoFeature, ...mcpFeature, ...testingFeature);
 
   // Reading traces never happens inside activate(): discovery and parsing start on the next turn
   // of the event loop, with progress in the status bar.
@@ -80,6 +84,7 @@ export function activate(context: vscode.ExtensionContext): FlowlensApi {
     ai: chatFeature.ai,
     dashboard: dashboardFeature.dashboard,
     mcp: mcpFeature.mcp,
+    testing: testingFeature.testing,
     activation: { loadMs: loadStart !== undefined ? loadedAt - loadStart : undefined, activateMs: performance.now() - t0 },
   };
 }

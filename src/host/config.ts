@@ -28,6 +28,8 @@ export interface FlowlensConfig {
   'tooltips.showRawEvidence': boolean;
   /** Write only ask.md (no summary.md, no copilot_init.md) for Generate Ask Prompt / Ask Copilot. */
   'ask.writeOnlyAskMd': boolean;
+  /** Flows as tests in the Testing view (src/host/testing/). A display toggle. */
+  'testExplorer.enabled': boolean;
 }
 
 export const SECTION = 'flowlens';
@@ -63,6 +65,7 @@ const DEFAULTS: FlowlensConfig = {
   maxRunFolders: DEFAULT_MAX_RUN_FOLDERS,
   'tooltips.showRawEvidence': false,
   'ask.writeOnlyAskMd': false,
+  'testExplorer.enabled': true,
 };
 
 /** The defaults (package.json `default`s), for tests and callers that need one value. */

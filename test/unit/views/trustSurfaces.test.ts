@@ -290,7 +290,7 @@ describe('views: trust boundary on the editor surfaces', () => {
       const listed: string[] = pkg.capabilities.untrustedWorkspaces.restrictedConfigurations;
       assert.deepEqual([...listed].sort(), RESTRICTED.map((k) => `flowlens.${k}`).sort());
       // Display toggles, and writeOnlyAskMd (it only narrows what Flowlens writes; Restricted Mode writes to extension storage anyway).
-      const display = ['flowlens.diagnostics.enabled', 'flowlens.decorations.enabled', 'flowlens.codeLens.enabled', 'flowlens.ask.writeOnlyAskMd'];
+      const display = ['flowlens.diagnostics.enabled', 'flowlens.decorations.enabled', 'flowlens.codeLens.enabled', 'flowlens.testExplorer.enabled', 'flowlens.ask.writeOnlyAskMd'];
       for (const key of Object.keys(pkg.contributes.configuration.properties)) {
         assert.ok(listed.includes(key) || display.includes(key), `${key}: decide whether it is restricted (config.ts RESTRICTED)`);
       }
