@@ -158,6 +158,8 @@ vscode_tier() {  # vscode_tier NAME CMD...: needs code-server and chromium
 vscode_tier integration node test/e2e/run-ext-tests.js
 # Restricted mode: Workspace Trust on, the workspace untrusted (test/integration/restricted/suite.js).
 FLOWLENS_TESTS_DIR=restricted vscode_tier integration-restricted node test/e2e/run-ext-tests.js
+# Issue 16: a queue-only workspace (test/integration/telemetry/suite.js): the Telemetry view, the Runs welcome, the dashboard.
+FLOWLENS_TESTS_DIR=telemetry vscode_tier integration-telemetry node test/e2e/run-ext-tests.js
 vscode_tier e2e node test/e2e/run-e2e.js
 # Issue 17: the chat loop (test/integration/chatLoop.test.ts) with the fake model (test/fake-model)
 # installed next to Flowlens, on VS Code 1.104 (code-server 4.104; the default pin is 1.100).

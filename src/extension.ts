@@ -12,6 +12,7 @@ import { registerOpenLocation } from './host/open';
 import * as runs from './host/runs/register';
 import { TraceServices, type FlowlensServices } from './host/services';
 import * as statusBar from './host/statusBar/register';
+import * as telemetry from './host/telemetry/register';
 import * as testing from './host/testing/register';
 import { TraceWatcher } from './host/watch';
 
@@ -21,6 +22,9 @@ export interface ViewsApi {
   runsProvider: runs.RunsApi['runsProvider'];
   runsView: runs.RunsApi['runsView'];
   failuresProvider: failures.FailuresApi['failuresProvider'];
+  /** The Telemetry view: Grain/Assay queues and SQLite stores with their rollups. */
+  telemetryProvider: telemetry.TelemetryApi['telemetryProvider'];
+  telemetryView: telemetry.TelemetryApi['telemetryView'];
   statusBar: statusBar.StatusBarApi['statusBar'];
   /** Output → Flowlens: problems found while reading traces. */
   log: FlowlensLog;
@@ -59,6 +63,7 @@ export function activate(context: vscode.ExtensionContext): FlowlensApi {
 
   const runsFeature = runs.register(context, services);
   const failuresFeature = failures.register(context, services);
+  const telemetryFeature = telemetry.register(context, services);
   const statusBarFeature = statusBar.register(context, services);
   const editorFeature = editor.register(context, services);
   const chatFeature = chat.register(context, services);
@@ -66,7 +71,7 @@ export function activate(context: vscode.ExtensionContext): FlowlensApi {
   const demoFeature = demo.register(context, services);
   const mcpFeature = mcp.register(context);
   const testingFeature = testing.register(context, services);
-  context.subscriptions.push(...runsFeature, ...failuresFeature, ...statusBarFeature, ...editorFeature, ...chatFeature, ...dashboardFeature, ...demoFeature, ...mcpFeature, ...testingFeature);
+  context.subscriptions.push(...runsFeature, ...failuresFeature, ...telemetryFeature, ...statusBarFeature, ...editorFeature, ...chatFeature, ...dashboardFeature, ...demoFeature, ...mcpFeature, ...testingFeature);
 
   // Reading traces never happens inside activate(): discovery and parsing start on the next turn
   // of the event loop, with progress in the status bar.
@@ -80,6 +85,8 @@ export function activate(context: vscode.ExtensionContext): FlowlensApi {
     runsProvider: runsFeature.runsProvider,
     runsView: runsFeature.runsView,
     failuresProvider: failuresFeature.failuresProvider,
+    telemetryProvider: telemetryFeature.telemetryProvider,
+    telemetryView: telemetryFeature.telemetryView,
     statusBar: statusBarFeature.statusBar,
     ai: chatFeature.ai,
     dashboard: dashboardFeature.dashboard,

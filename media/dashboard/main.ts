@@ -7,7 +7,7 @@
  * from --vscode-* variables (theme.ts), read at draw time and re-read on theme change.
  *
  * Sections, in page order: header.ts, then flows, latency, failures, events, timeline, diff,
- * stores (one module each). All mutable state is in state.ts; all traffic with VS Code goes
+ * telemetry (stores.ts: queues and stores) (one module each). All mutable state is in state.ts; all traffic with VS Code goes
  * through messaging.ts.
  */
 import { pruneCharts, redrawCharts } from './charts';
@@ -37,7 +37,8 @@ function main(): void {
 
   const header = createHeader(onQuery);
   const timeline = createTimeline(onQuery);
-  const sections: Section[] = [createFlows(onQuery), createLatency(), createFailures(), createEvents(), timeline, createDiff(onQuery), createStores()];
+  const stores = createStores();
+  const sections: Section[] = [createFlows(onQuery), createLatency(), createFailures(), createEvents(), timeline, createDiff(onQuery), stores];
   const emptyState = h('div', { class: 'empty-state', hidden: true });
   const page = h('main', {}, ...sections.map((s) => s.el));
   root.append(...header.els, emptyState, page);
@@ -46,16 +47,23 @@ function main(): void {
     const m = state.model;
     if (!m) return;
     header.render(m);
-    const empty = m.runs.length === 0;
-    emptyState.hidden = !empty;
-    if (empty) {
-      const loading = state.loading;
-      emptyState.replaceChildren(icon(loading ? 'loading' : 'graph'), h('h2', {}, loading ? 'Reading traces…' : 'No runs yet'),
-        h('p', {}, loading ? 'Flowlens is reading the traces of this workspace.' : 'The dashboard fills in as soon as your app writes a flow trace (for example .autodev/trace.jsonl).'));
+    const noRuns = m.runs.length === 0;
+    // No flow run but telemetry (queues, stores): say so, and show the Telemetry section alone (issue 16).
+    const telemetryOnly = noRuns && m.stores.length > 0;
+    const empty = noRuns && !telemetryOnly;
+    emptyState.hidden = !noRuns;
+    if (noRuns) {
+      const loading = state.loading && !telemetryOnly;
+      emptyState.replaceChildren(icon(loading ? 'loading' : telemetryOnly ? 'pulse' : 'graph'), h('h2', {}, loading ? 'Reading traces…' : telemetryOnly ? 'No flow runs here' : 'No runs yet'),
+        h('p', {}, loading ? 'Flowlens is reading the traces of this workspace.' : telemetryOnly ? 'This workspace has telemetry queues or stores but no flow trace: their rollups are below.' : 'The dashboard fills in as soon as your app writes a flow trace (for example .autodev/trace.jsonl).'));
     }
     page.hidden = empty;
     if (empty) return;
-    for (const s of sections) s.render(m);
+    for (const s of sections) {
+      const shown = !telemetryOnly || s === stores;
+      s.el.hidden = !shown;
+      if (shown) s.render(m);
+    }
     queueMicrotask(pruneCharts);
   }
 

@@ -161,19 +161,25 @@ async function commandBody(name: CommandName, path: string | undefined, opts: Co
     case 'metrics': {
       const ws = await load();
       const sel = opts.run ?? 'latest';
-      const runs = data.selectRuns(ws, sel);
-      const m = doc({ root: ws.root, run: runLabel(sel, runs, data.identFor(ws, redact)), ...data.metrics(ws, runs, { redact }) });
+      // A folder with telemetry queues and no flow run (issue 16): the queue rollups are its
+      // metrics, `run` is null and exit 0. A --run that names a run still has to find one.
+      const telemetryOnly = !ws.runs.length && ws.envelopes.length > 0 && opts.run === undefined;
+      const runs = telemetryOnly ? [] : data.selectRuns(ws, sel);
+      const m = doc({ root: ws.root, run: telemetryOnly ? null : runLabel(sel, runs, data.identFor(ws, redact)), ...data.metrics(ws, runs, { redact }) });
       if (opts.json) return io.out(toJson(m) + '\n');
-      io.out(paint('dim', `run ${tx(m.run)}\n`));
+      if (m.run === null) io.out(paint('dim', `no flow runs under ${tx(m.root)}; telemetry queues only\n`));
+      else io.out(paint('dim', `run ${tx(m.run)}\n`));
       const counts = (title: string, rec: Record<string, number>) => {
         const entries = Object.entries(rec).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
         io.out(`\n${paint('bold', title)}\n`);
         io.out(entries.length ? tbl(['KEY', 'COUNT'], entries.map(([k, v]) => [k, v])) : '  (none)\n');
       };
-      counts('Events by type', m.counts.by_type);
-      counts('Events by severity', m.counts.by_severity);
-      counts('Failures by class', m.counts.by_failure_class);
-      counts('Failures by domain', m.counts.by_domain);
+      if (m.run !== null) {
+        counts('Events by type', m.counts.by_type);
+        counts('Events by severity', m.counts.by_severity);
+        counts('Failures by class', m.counts.by_failure_class);
+        counts('Failures by domain', m.counts.by_domain);
+      }
       if (m.latency.length) {
         io.out(`\n${paint('bold', 'Latency histograms (verdict duration)')}\n`);
         const labels = m.latency[0].buckets.map(b => (b.le_ms === null ? '>' + m.latency[0].buckets[m.latency[0].buckets.length - 2]?.le_ms : `≤${b.le_ms}`));

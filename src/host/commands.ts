@@ -30,6 +30,8 @@ export const COMMANDS = {
   groupFailuresByFlow: 'flowlens.groupFailuresByFlow',
   /** failures/register.ts — focuses the Failures view (status bar click). */
   showFailures: 'flowlens.showFailures',
+  /** telemetry/register.ts — focuses the Telemetry view (the Runs view's welcome in a queue-only folder). */
+  showTelemetry: 'flowlens.showTelemetry',
   /** failures/commands/openLatestFailure.ts */
   openLatestFailure: 'flowlens.openLatestFailure',
   // Dashboard (src/host/dashboard/)

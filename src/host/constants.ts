@@ -9,6 +9,7 @@ export const VIEW_CONTAINER = 'flowlens';
 export const VIEWS = {
   runs: 'flowlens.runs',
   failures: 'flowlens.failures',
+  telemetry: 'flowlens.telemetry',
 } as const;
 
 /** `when`-clause context keys set by the views. */
@@ -23,6 +24,8 @@ export const CONTEXT = {
   filterActive: 'flowlens.filterActive',
   followLatest: 'flowlens.followLatest',
   failuresGroupBy: 'flowlens.failuresGroupBy',
+  /** Some folder has Grain/Assay queues or SQLite stores (the Telemetry view shows; the Runs welcome says where they are). */
+  hasTelemetry: 'flowlens.hasTelemetry',
 } as const;
 
 /** `contextValue`s of tree items (menus match them with regexes in package.json). */

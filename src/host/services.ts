@@ -66,6 +66,11 @@ export interface FlowlensServices {
   refresh(folderKey?: string, changed?: readonly FileChange[]): Promise<void>;
   /** The Flowlens log (Output → Flowlens), where errors of Flowlens itself are written. */
   readonly log?: FlowlensLog;
+  /**
+   * A folder's telemetry changed without a run changing (Grain/Assay queue lines appended, a
+   * source appeared or went): its folder key. The Telemetry view and the dashboard listen.
+   */
+  readonly onDidChangeTelemetry?: vscode.Event<string>;
 }
 
 /** A trace file at least this big gets a progress notification (with Cancel) while it is indexed. */
@@ -76,6 +81,8 @@ export class TraceServices extends Disposable implements FlowlensServices {
   private readonly map = new Map<string, TraceWorkspace>();
   private readonly folders = new Map<string, vscode.WorkspaceFolder>();
   private readonly emitter = this._register(new vscode.EventEmitter<FlowlensChange>());
+  private readonly telemetryEmitter = this._register(new vscode.EventEmitter<string>());
+  readonly onDidChangeTelemetry = this.telemetryEmitter.event;
   private pending = 0;
   /** Resolutions by folder + trace path; few distinct paths, looked up per flow and event. */
   private readonly resolved = new Map<string, Resolved>();
@@ -265,6 +272,7 @@ export class TraceServices extends Disposable implements FlowlensServices {
       if (change.structural) this.resolved.clear();
       this.updateContext();
       if (change.structural || change.runIds.length) this.emitter.fire(change);
+      if (raw.envelopes || raw.sources) this.telemetryEmitter.fire(key);
     }));
   }
 

@@ -8,12 +8,13 @@ import { DEFAULT_LATENCY_BUCKETS_MS, type Catalog } from '../read/catalog';
 import { diffRuns, redactChange, type RunDiff, type SlowerEntry } from '../analyze/diff';
 import { flowSpan, flowsDepthFirst } from './export';
 import type {
-  DashboardModel, DiffModel, DiffRow, FailureChangeView, FailuresPanel, FailureView, FlowRow, LatencyPanel, Loc, StorePanel, TimelineModel, TimelineRow,
+  DashboardModel, DiffModel, DiffRow, FailureChangeView, FailuresPanel, FailureView, FlowRow, LatencyPanel, Loc, TimelineModel, TimelineRow,
 } from './dashboardTypes';
 import { FAILURE_DOMAINS, failureDomain, type FailureDomain, type Run, type TraceEvent } from '../model/types';
 import { runCounts } from '../model/counts';
 import { countEvents, flowRollupName, flowRollups, flowTrends, runsInTimeOrder, type FailureRef, type FlowRollup } from '../analyze/rollup';
 import type { StoreReport } from '../read/sqlite/stores';
+import { storePanels, telemetryPanels, type QueueSource } from './telemetry';
 import { Redactor, stripControl, type RedactOptions } from './egress/redact';
 import { runRedactor } from './egress/secrets';
 import { bucketIndex } from '../analyze/stats';
@@ -22,6 +23,8 @@ import { isoTime } from '../model/time';
 import { DEPTH_MARK, bump, record, safeStringify } from '../model/bounded';
 
 export type * from './dashboardTypes';
+/** Store panels live in telemetry.ts (one definition for the dashboard and the Telemetry view). */
+export { storePanels };
 
 /** Which runs the dashboard summarises. A string other than `latest`/`all` is a run id (or unique prefix). */
 export type RunSelection = 'latest' | 'all' | string | { from: number; to: number };
@@ -36,6 +39,12 @@ export interface DashboardInputs {
   resolvePath?: (file: string) => string | undefined;
   /** `readStores` results; panels are shown only for stores that exist. */
   stores?: readonly StoreReport[];
+  /** Grain/Assay queue envelopes (`TraceWorkspace.envelopes`): one telemetry panel per queue file. */
+  envelopes?: readonly TraceEvent[];
+  /** The workspace folder: queue panels are named relative to it. */
+  root?: string;
+  /** The discovered queue files (`TraceWorkspace.sources()` of kind `queue`): a queue shows even when none of its lines read. */
+  queues?: readonly QueueSource[];
   /**
    * The redactor for every trace-derived text of the model (reasons, evidence, diff values, store
    * problems); default {@link dashboardRedactor}. Pass the same one to {@link sanitizeModel}.
@@ -249,56 +258,6 @@ export function buildDiff(inputs: DashboardInputs, a: Run, b: Run, opts: { flowF
   return { a: a.id, b: b.id, slowerThresholdPct: d.slowerThresholdPct, counts, rows };
 }
 
-function pct(n: number | undefined): string {
-  return n === undefined ? '–' : `${Math.round(n * 10) / 10}%`;
-}
-
-function recordTable(title: string, head: [string, string], rec: Record<string, number>): StorePanel['tables'][number] {
-  return { title, columns: [...head], rows: Object.entries(rec).sort((a, b) => b[1] - a[1] || cmp(a[0], b[0])).map(([k, v]) => [k === '' ? '""' : k, v]) };
-}
-
-/** Panels for stores that were read (Pulse, sovereignty, brainstem, flowscribe sinks, others). */
-export function storePanels(stores: readonly StoreReport[], red: Redactor = new Redactor()): StorePanel[] {
-  const out: StorePanel[] = [];
-  for (const s of stores) {
-    const name = s.path.split(/[\\/]/).pop() ?? s.path;
-    const p: StorePanel = { path: s.path, name, kind: s.kind ?? 'unreadable', rows: s.rows, problems: s.problems.map((e) => red.string(e.message)), stats: [], tables: [] };
-    const r = s.rollups;
-    if (r?.pulse) {
-      const v = r.pulse.verification;
-      p.stats.push({ label: 'Events', value: r.pulse.total }, { label: 'Verification pass rate', value: v.overall.rate === undefined ? '–' : pct(v.overall.rate * 100) }, { label: 'Unsupported versions', value: r.pulse.unsupported.reduce((n, u) => n + u.count, 0) });
-      p.tables.push(recordTable('Events by type', ['type', 'count'], r.pulse.byType));
-      p.tables.push({ title: 'Phases', columns: ['phase', 'closes', 'tasks done', 'task closes'], rows: r.pulse.phases.map((x) => [x.phase === '' ? '""' : x.phase, x.closes, x.tasksDone, x.taskCloses]) });
-      p.tables.push(recordTable('Stop reasons', ['reason', 'count'], r.pulse.stopReasons));
-      p.tables.push({ title: 'Verification by target', columns: ['target', 'passed', 'total', 'rate'], rows: Object.entries(v.byTarget).sort((a, b) => cmp(a[0], b[0])).map(([k, x]) => [k, x.passed, x.total, x.rate === undefined ? '–' : pct(x.rate * 100)]) });
-    }
-    if (r?.sovereignty) {
-      const x = r.sovereignty;
-      p.stats.push({ label: 'Events', value: x.events }, { label: 'API calls', value: x.apiCalls }, { label: 'Cost (USD)', value: x.costUsd.toFixed(2) }, { label: 'Cost per hour', value: x.costPerHour === undefined ? '–' : x.costPerHour.toFixed(2) }, { label: 'Live sessions', value: x.liveSessions.length });
-      p.tables.push({ title: 'Sovereignty by layer', columns: ['layer', 'sovereign', 'total', 'sovereign %'], rows: x.layers.map((l) => [l.layer, l.sovereign, l.total, pct(l.percent)]) });
-      p.tables.push({ title: 'Sessions', columns: ['session', 'game', 'start', 'end', 'skills'], rows: x.sessions.map((z) => [z.sessionId, z.game ?? '', z.startTime ?? '', z.live ? 'live' : z.endTime ?? '', z.skillsCrystallized]) });
-    }
-    if (r?.brainstem) {
-      const x = r.brainstem;
-      p.stats.push({ label: 'Envelopes', value: x.envelopes }, { label: 'Failures', value: x.failuresTotal });
-      if (x.canonicalEvents !== undefined) p.stats.push({ label: 'Canonical events', value: x.canonicalEvents });
-      p.tables.push(recordTable('Envelopes by status', ['status', 'count'], x.byStatus));
-      p.tables.push(recordTable('Envelopes by source', ['source', 'count'], x.bySource));
-      p.tables.push({ title: 'Failure reasons', columns: ['status', 'reason', 'count'], rows: x.failureReasons.map((f) => [f.status, f.reason ?? '', f.count]) });
-      p.tables.push({ title: 'Top signatures', columns: ['signature', 'family', 'service', 'occurrences'], rows: x.topSignatures.map((g) => [g.key ?? String(g.id), g.family ?? '', g.service ?? '', g.occurrences]) });
-    }
-    if (r?.flowscribe) {
-      const x = r.flowscribe;
-      p.stats.push({ label: 'Events', value: x.events }, { label: 'Malformed', value: x.malformed }, { label: 'Runs', value: x.runs.length });
-      p.tables.push(recordTable('Events by type', ['type', 'count'], x.byType));
-    }
-    if (!r) p.stats.push({ label: 'Rows', value: s.rows });
-    p.tables = p.tables.filter((t) => t.rows.length > 0);
-    out.push(p);
-  }
-  return out;
-}
-
 /**
  * The whole dashboard for a selection of runs. `flowFilter` (a flow name) narrows every section
  * but the flows table, which always lists every flow of the selection.
@@ -401,7 +360,7 @@ export function buildDashboardModel(inputs: DashboardInputs, selection: RunSelec
     },
     timeline,
     diff,
-    stores: storePanels(inputs.stores ?? [], red),
+    stores: telemetryPanels(inputs.envelopes ?? [], inputs.stores ?? [], { root: inputs.root, queues: inputs.queues, redactor: red }),
   };
 }
 

@@ -6,20 +6,15 @@ import { redactChromeTrace, toChromeTrace, toMermaid } from '../../core/render/e
 import { stripControl } from '../../core/render/egress/redact';
 import { runRedactor } from '../../core/render/egress/secrets';
 import { forLabel, forNotification } from '../../core/render/egress/surfaces';
-import { readStore, type StoreReport } from '../../core/read/sqlite/stores';
-import type { TraceWorkspace } from '../../core/read/workspace';
-import { readConfig } from '../config';
 import { COMMANDS } from '../commands';
 import { disposeAll } from '../lifecycle';
 import type { FlowlensServices } from '../services';
 import { announceWritten } from '../open';
+import { workspaceStores } from '../telemetry/workspaceStores';
 import { isDashboardQuery, isWebviewMessage, type DashboardPanelState, type DashboardQuery, type HostMessage, type SelectionMsg, type WebviewMessage } from './protocol';
 
 /** The webview panel type (package.json `onWebviewPanel:` activation uses it). */
 export const DASHBOARD_VIEW_TYPE = 'flowlens.dashboard';
-
-/** Store kinds that get a dashboard panel (flowscribe sinks are read as runs already). */
-const PANEL_KINDS = new Set(['pulse', 'sovereignty', 'brainstem']);
 
 /** Live updates are coalesced: at most one model per this many ms (well under a second). */
 const UPDATE_DELAY_MS = 250;
@@ -48,7 +43,6 @@ export class DashboardPanel implements vscode.Disposable {
   /** Sanitised string → what the trace said (see sanitizeModel), for messages from the webview. */
   private originals = new Map<string, string>();
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private stores = new Map<string, Promise<StoreReport[]>>();
   private query: DashboardQuery;
   private posted = 0;
   private last: DashboardModel | undefined;
@@ -90,10 +84,9 @@ export class DashboardPanel implements vscode.Disposable {
       if (!panel.visible) this.ready = false;
     }, null, this.disposables);
     panel.onDidDispose(() => this.dispose(), null, this.disposables);
-    services.onDidChange((c) => {
-      if (c.structural) this.stores.delete(c.folderKey);
-      this.scheduleUpdate();
-    }, null, this.disposables);
+    services.onDidChange(() => this.scheduleUpdate(), null, this.disposables);
+    // Queue lines appended (no run changed): the telemetry panels follow (issue 16).
+    services.onDidChangeTelemetry?.(() => this.scheduleUpdate(), null, this.disposables);
   }
 
   /** Current query (tests read it). */
@@ -138,7 +131,6 @@ export class DashboardPanel implements vscode.Disposable {
         await this.postModel();
         break;
       case 'refresh':
-        this.stores.clear();
         await this.services.refresh();
         await this.postModel();
         break;
@@ -158,30 +150,6 @@ export class DashboardPanel implements vscode.Disposable {
     return this.services.latestRun()?.folderKey ?? [...this.services.workspaces.keys()][0];
   }
 
-  private readStores(folderKey: string, ws: TraceWorkspace): Promise<StoreReport[]> {
-    let p = this.stores.get(folderKey);
-    if (!p) {
-      p = (async () => {
-        const out: StoreReport[] = [];
-        // The stores the folder's TraceWorkspace discovered (one walk, its bounds and
-        // flowlens.extraStores), read under the flowlens.sqlite.* settings like every other
-        // store. trace.db sinks are runs (kind trace-db, read by the workspace); only the store
-        // kinds with panels are kept.
-        const folder = this.services.folder(folderKey);
-        const c = folder ? readConfig(folder) : undefined;
-        const opts = { root: ws.root, memoryCapBytes: c ? c['sqlite.memoryCapMB'] * 1024 * 1024 : undefined, mappings: c?.['sqlite.mappings'] };
-        for (const s of ws.sources().filter((x) => x.kind === 'sqlite')) {
-          // In the SQLite worker (never this thread), inside the workspace folder only.
-          const r = await readStore(s.file, opts);
-          if (r.kind && PANEL_KINDS.has(r.kind)) out.push(r);
-        }
-        return out;
-      })().catch(() => []);
-      this.stores.set(folderKey, p);
-    }
-    return p;
-  }
-
   private async inputs(): Promise<{ inputs: DashboardInputs; folder?: string }> {
     const key = this.folderKey();
     const ws = key ? this.services.workspaces.get(key) : undefined;
@@ -191,9 +159,11 @@ export class DashboardPanel implements vscode.Disposable {
       if (!cache.has(file)) cache.set(file, this.services.resolveFile(key, file).uri?.fsPath);
       return cache.get(file);
     };
-    const stores = await this.readStores(key, ws);
+    // The folder's stores and queues, read once for the Telemetry view and the dashboard (issue 16).
+    const stores = await workspaceStores(this.services, key, ws);
+    const queues = ws.sources().filter((s) => s.kind === 'queue').map((s) => ({ file: s.file, malformed: s.malformed, error: s.error }));
     return {
-      inputs: { runs: ws.runs(), latestRunId: ws.latestRun()?.id, catalog: ws.catalog, resolvePath, stores },
+      inputs: { runs: ws.runs(), latestRunId: ws.latestRun()?.id, catalog: ws.catalog, resolvePath, stores, envelopes: ws.envelopes, queues, root: ws.root },
       folder: this.services.folder(key)?.name,
     };
   }
