@@ -3,7 +3,8 @@
  * definition"; the rules are in docs/decisions.md): which run a selector names
  * ({@link selectRuns}, {@link selectRun}), the run before a run ({@link previousRun}), the
  * failures of runs in one of two orders ({@link failures}), a run's flows counted by verdict
- * ({@link verdictCounts}) and a run's status ({@link runStatus}). The CLI and its MCP tools, the
+ * ({@link verdictCounts}), a run's status ({@link runStatus}) and the worst state inside a flow
+ * or a set of flows ({@link worstInside}, {@link worstOf}). The CLI and its MCP tools, the
  * Runs and Failures views, the quick pick, the status bar, the decorations, CodeLens and Problems
  * panel, the chat participant, the LM tools, the dashboard view-model and ask.md call these and
  * nothing else for these answers; test/integration/surfaces.test.ts checks that they agree.
@@ -120,12 +121,18 @@ export function selectRun(runs: readonly Run[], selector: string, opts: SelectOp
 // ---------------------------------------------------------------------------------------------
 // Failures
 
-/** One failure: a flow whose verdict is failed/exception, or a failure/exception event outside any flow. */
+/**
+ * One failure: a flow whose verdict is failed/exception, or — outside any flow — a
+ * failure/exception event or an error-severity event ({@link isErrorEvent}).
+ */
 export interface Failure {
   run: Run;
   /** The failing flow; undefined for an event outside any flow. */
   flow?: FlowNode;
-  /** The flow's verdict event, or the flowless event. */
+  /**
+   * The flow's verdict event, or the flowless event. An error-severity event is given as
+   * {@link asFailureEvent} makes it: its class from its code or type, its reason from its message.
+   */
   event: TraceEvent;
 }
 
@@ -143,12 +150,61 @@ export function isFailing(v: Verdict): v is 'failed' | 'exception' {
 }
 
 /**
+ * An error-severity event (`severity` error or critical, after `parseSeverity`: `err`, `fatal`,
+ * `crit` … in any case) that is not a verdict type: e.g. esper-lite's `GOVERNOR_ROLLBACK`
+ * (formats.md §6). Outside any flow it is a failure (issue 16); inside a flow the flow's verdict
+ * decides.
+ */
+export function isErrorEvent(e: TraceEvent): boolean {
+  return (e.severity === 'error' || e.severity === 'critical') && e.type !== 'failure' && e.type !== 'exception' && e.type !== 'success';
+}
+
+const asFailure = new WeakMap<TraceEvent, TraceEvent>();
+
+/**
+ * The event as a failure every surface can show: an {@link isErrorEvent} gets a class (its
+ * `failure_class`, else a string `code`, else its type: `GOVERNOR_ROLLBACK`) and a reason (its
+ * reason, else its `message`, else a string `data.reason`); the same object for the same event.
+ * Any other event is returned as it is.
+ */
+export function asFailureEvent(e: TraceEvent): TraceEvent {
+  if (!isErrorEvent(e)) return e;
+  let out = asFailure.get(e);
+  if (!out) {
+    const code = typeof e.extra.code === 'string' && e.extra.code ? e.extra.code : undefined;
+    const data = e.data as Record<string, unknown> | null | undefined;
+    const dataReason = data && typeof data === 'object' && typeof data.reason === 'string' ? data.reason : undefined;
+    out = { ...e, failureClass: e.failureClass ?? code ?? e.type, reason: e.reason ?? e.message ?? dataReason };
+    asFailure.set(e, out);
+  }
+  return out;
+}
+
+/** A run's version as far as these queries can tell: it changes whenever an event is read or the reader settles the run. */
+function runStamp(run: Run): string {
+  return `${run.status}|${run.flows.size}|${run.counts?.total ?? run.events.length}`;
+}
+
+const failuresMemo = new WeakMap<Run, { stamp: string; list: Failure[] }>();
+
+/**
  * The failures of one run in flow order: every flow whose (last) verdict is `failed` or
  * `exception`, with its verdict event — a retried flow that failed and then succeeded is not a
- * failure, as in the Runs view — then every `failure`/`exception` event that belongs to no flow
- * of the run. The flowless scan stops once the run's kept counts say every such event was seen.
+ * failure, as in the Runs view — then every `failure`/`exception` event and every error-severity
+ * event ({@link isErrorEvent}, as {@link asFailureEvent}) that belongs to no flow of the run. The
+ * flowless scan stops once the run's kept counts say every such event was seen. Memoised per run
+ * version; the list is shared: do not change it.
  */
 export function runFailures(run: Run): Failure[] {
+  const stamp = runStamp(run);
+  const memo = failuresMemo.get(run);
+  if (memo && memo.stamp === stamp) return memo.list;
+  const list = computeRunFailures(run);
+  failuresMemo.set(run, { stamp, list });
+  return list;
+}
+
+function computeRunFailures(run: Run): Failure[] {
   const out: Failure[] = [];
   let failing = 0;
   for (const flow of run.flows.values()) {
@@ -157,17 +213,23 @@ export function runFailures(run: Run): Failure[] {
     const event = flow.verdictEvent;
     if (event) out.push({ run, flow, event });
   }
-  // Events outside flows. A run that keeps counts (indexed, capped) says how many failure and
-  // exception events it has: none beyond its failing flows' verdicts means no walk (walking an
-  // indexed run's events parses its file), and the walk stops once all of them were seen.
+  // Events outside flows. A run that keeps counts (indexed, capped) says how many failure,
+  // exception and error-severity events it has: none beyond its failing flows' verdicts means no
+  // walk (walking an indexed run's events parses its file), and the walk stops once all of them
+  // were seen (an event both typed and error-severity is counted twice there: the walk may only
+  // go further than needed).
   const c = run.counts;
   const typed = c ? (c.byType.failure ?? 0) + (c.byType.exception ?? 0) : Infinity;
-  if (typed > failing) {
+  const errors = c ? (c.bySeverity.error ?? 0) + (c.bySeverity.critical ?? 0) : Infinity;
+  if (typed > failing || errors > 0) {
+    const total = typed + errors;
     let seen = 0;
     for (const event of run.events) {
-      if (event.type !== 'failure' && event.type !== 'exception') continue;
-      if (event.flowId === undefined || !run.flows.has(event.flowId)) out.push({ run, event });
-      if (++seen >= typed) break;
+      const isTyped = event.type === 'failure' || event.type === 'exception';
+      const isError = !isTyped && isErrorEvent(event);
+      if (!isTyped && !isError && event.severity !== 'error' && event.severity !== 'critical') continue;
+      if ((isTyped || isError) && (event.flowId === undefined || !run.flows.has(event.flowId))) out.push({ run, event: asFailureEvent(event) });
+      if (++seen >= total) break;
     }
   }
   return out;
@@ -260,4 +322,70 @@ export function runStatus(run: Run): RunStatus {
   if (s === 'running' || s === 'crashed' || s === 'failed') return s;
   for (const f of run.flows.values()) if (isFailing(f.verdict)) return 'failed';
   return 'ok';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worst state inside
+
+/** How bad a verdict is, for {@link worstInside}: exception > failed > orphaned > running > succeeded. */
+const VERDICT_RANK: Record<Verdict, number> = { succeeded: 0, running: 1, orphaned: 2, failed: 3, exception: 4 };
+
+/** The worse of two verdicts (undefined = none). */
+export function worseVerdict(a: Verdict | undefined, b: Verdict | undefined): Verdict | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return VERDICT_RANK[b] > VERDICT_RANK[a] ? b : a;
+}
+
+const worstMemo = new WeakMap<Run, { stamp: string; inside: Map<FlowNode, Verdict> }>();
+
+/**
+ * The worst verdict among a flow's descendants (children, their children, …), not counting the
+ * flow itself; undefined for a flow without children. Like the Testing view and Jaeger, a failure
+ * marks every ancestor: the Runs view shows a flow whose own verdict is fine but whose worst
+ * inside {@link isFailing} as "contains failures" (issue 16). Computed for the whole run at once
+ * (iteratively: a parent chain 100,000 flows deep does not overflow the stack) and memoised per
+ * run version.
+ */
+export function worstInside(run: Run, flow: FlowNode): Verdict | undefined {
+  const stamp = runStamp(run);
+  let memo = worstMemo.get(run);
+  if (!memo || memo.stamp !== stamp) {
+    memo = { stamp, inside: computeWorstInside(run) };
+    worstMemo.set(run, memo);
+  }
+  return memo.inside.get(flow);
+}
+
+/** The worst state of a set of flows and everything inside them (a path group of the Runs view); undefined for none. */
+export function worstOf(run: Run, flows: Iterable<FlowNode>): Verdict | undefined {
+  let worst: Verdict | undefined;
+  for (const f of flows) worst = worseVerdict(worseVerdict(worst, f.verdict), worstInside(run, f));
+  return worst;
+}
+
+function computeWorstInside(run: Run): Map<FlowNode, Verdict> {
+  // Pre-order list with parent positions, then children before parents.
+  const order: FlowNode[] = [];
+  const parentAt: number[] = [];
+  const seen = new Set<FlowNode>();
+  const stack: [FlowNode, number][] = run.roots.map((r): [FlowNode, number] => [r, -1]);
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [f, parent] = top;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    const at = order.push(f) - 1;
+    parentAt.push(parent);
+    for (const c of f.children) stack.push([c, at]);
+  }
+  const inside = new Map<FlowNode, Verdict>();
+  for (let i = order.length - 1; i >= 0; i--) {
+    const p = parentAt[i];
+    if (p < 0) continue;
+    const f = order[i];
+    const w = worseVerdict(f.verdict, inside.get(f)) as Verdict;
+    const parent = order[p];
+    inside.set(parent, worseVerdict(inside.get(parent), w) as Verdict);
+  }
+  return inside;
 }

@@ -37,7 +37,7 @@ import { boundedCopy, record } from '../model/bounded';
 import { isoTime } from '../model/time';
 import { DEFAULT_TRACE_TAIL_EVENTS } from '../read/catalog';
 import { nearestRankSorted } from '../analyze/stats';
-import { isFailing, runStatus, verdictCounts } from '../analyze/queries';
+import { isFailing, runFailures, runStatus, verdictCounts } from '../analyze/queries';
 
 /** Default ask.md size budget in bytes. */
 export const DEFAULT_ASK_BUDGET_BYTES = 12288;
@@ -551,6 +551,9 @@ export function buildAskMd(run: Run, ctx: AskContext = {}): string {
   const scoped = focus ? [...run.flows.values()].filter((f) => focus.has(f.id)) : run.flows.values();
   const scan = scanFlows(scoped, ctx.slaP95Ms);
   const issues = issuesOf(scan.problems);
+  // Failures outside any flow (queries.ts runFailures): failure/exception events without a flow
+  // and error-severity events such as esper-lite's GOVERNOR_ROLLBACK (issue 16).
+  const outside = focus ? [] : runFailures(run).filter((f) => !f.flow).map((f) => f.event);
   const issueNames = [...new Set(issues.map((i) => i.name))];
   const breaches = ctx.slaP95Ms ? breachesOf(scan.durations, ctx.slaP95Ms) : [];
   const where = (file: string | undefined, line: number | undefined): string | undefined => {
@@ -591,7 +594,7 @@ export function buildAskMd(run: Run, ctx: AskContext = {}): string {
     );
     parts.push(
       '## Goal\n' +
-        (issues.some((i) => i.kind !== 'orphaned')
+        (issues.some((i) => i.kind !== 'orphaned') || outside.length
           ? 'Diagnose the first failure(s) of this run, propose a minimal patch, and add a test that fails before the patch and passes after.'
           : issues.length
             ? 'Find out why the flows below never reached a verdict (orphaned), propose a minimal patch, and add a test.'
@@ -682,7 +685,16 @@ export function buildAskMd(run: Run, ctx: AskContext = {}): string {
           else droppedFirstEvidence++;
         }
       }
-      if (issues.length === 0) issueParts.push('None: every flow in scope reached a successful verdict.');
+      if (outside.length) {
+        const kept = outside.slice(0, 10);
+        issueParts.push(`### Failures outside flows (${outside.length})`);
+        issueParts.push(fence(kept.map((e) => [
+          ['class', e.failureClass], ['severity', e.severity], ['reason', e.reason ?? e.exception?.message],
+          ['at', where(e.file, e.line)], ['when', isoTime(e.ts)]
+        ].filter((r) => r[1] !== undefined && r[1] !== '').map(([k, v]) => `${(k + ':').padEnd(12)} ${clean(v!)}`).join('\n')).join('\n\n')));
+        if (outside.length > kept.length) omitted.push(`${outside.length - kept.length} more failure(s) outside flows`);
+      }
+      if (issues.length === 0 && !outside.length) issueParts.push('None: every flow in scope reached a successful verdict.');
       if (droppedLatest) omitted.push(`${droppedLatest} latest-of-repeated failure(s) (the first of each is kept)`);
       if (droppedLatestEvidence) omitted.push(`evidence of ${droppedLatestEvidence} repeated failure(s)`);
       if (droppedFirstEvidence) omitted.push(`evidence of ${droppedFirstEvidence} first failure(s)`);
