@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import type { FlowNode, Run, RunStatus, TraceEvent, Verdict } from '../core/model/types';
 import { Redactor, stripControl } from '../core/render/egress/redact';
 import { forLabel, forMarkdown } from '../core/render/egress/surfaces';
-import { duration, failureSummary, plural, safeJson, shortLoc } from './format';
+import { duration, failureSummary, plural, safeJson, shortLoc, UNKNOWN_DURATION } from './format';
 import { runStatus, verdictCounts } from '../core/analyze/queries';
 import { timeText } from '../core/model/time';
 import { runNotesText } from '../core/render/runNotes';
@@ -16,6 +16,29 @@ export function verdictIcon(v: Verdict): vscode.ThemeIcon {
     case 'exception': return new vscode.ThemeIcon('bug', new vscode.ThemeColor('testing.iconErrored'));
     case 'orphaned': return new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('charts.yellow'));
     case 'running': return new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue'));
+  }
+}
+
+/**
+ * A flow whose own verdict is fine but that holds a failure further down (queries.ts
+ * `worstInside`): a distinct outline icon in the failure colour — not the flow's own ✗ — like the
+ * Testing view marks the parents of a failed test (issue 16).
+ */
+export function containsFailuresIcon(): vscode.ThemeIcon {
+  return new vscode.ThemeIcon('warning', new vscode.ThemeColor('testing.iconFailed'));
+}
+
+/** The description words of {@link containsFailuresIcon}. */
+export const CONTAINS_FAILURES = 'contains failures';
+
+/** A path group's folder icon, coloured by the worst state inside it (queries.ts `worstOf`). */
+export function groupIcon(worst: Verdict | undefined): vscode.ThemeIcon {
+  switch (worst) {
+    case 'failed': return new vscode.ThemeIcon('folder', new vscode.ThemeColor('testing.iconFailed'));
+    case 'exception': return new vscode.ThemeIcon('folder', new vscode.ThemeColor('testing.iconErrored'));
+    case 'orphaned': return new vscode.ThemeIcon('folder', new vscode.ThemeColor('charts.yellow'));
+    case 'running': return new vscode.ThemeIcon('folder', new vscode.ThemeColor('charts.blue'));
+    default: return new vscode.ThemeIcon('folder');
   }
 }
 
@@ -103,6 +126,8 @@ export function flowTooltip(flow: FlowNode, description?: string, slaP95Ms?: num
   appendField(md, 'flow id', flow.id, red);
   if (flow.durationMs !== undefined)
     appendField(md, 'duration', duration(flow.durationMs) + (slaP95Ms !== undefined ? ` (SLA p95 ${slaP95Ms} ms)` : ''), red);
+  else if (flow.verdict !== 'running' && flow.verdict !== 'orphaned')
+    appendField(md, 'duration', `${UNKNOWN_DURATION} (unknown: the verdict states no duration_ms and is the flow's first timed event)`, red);
   const v = flow.verdictEvent;
   if (v) {
     const s = failureSummary(v);
@@ -154,7 +179,7 @@ export function runTooltip(run: Run, red: Redactor = DEFAULT_TEXT.red): vscode.M
   if (run.host) appendField(md, 'host', run.host, red);
   appendField(md, 'flows', `${c.total} — ${c.succeeded} succeeded, ${c.failed} failed, ${plural(c.exceptions, 'exception')}, ${c.orphaned} orphaned${c.running ? `, ${c.running} running` : ''}`, red);
   appendField(md, 'source', run.primarySource, red);
-  if (run.malformed.length) appendField(md, 'unreadable lines', String(run.malformed.length), red);
+  if (run.malformed.length) appendField(md, 'unreadable lines', `${run.malformed.length} — each listed in the Problems panel at its line (source flowlens-trace)`, red);
   // The run's notes in their one wording (the cap note first: it says why events are missing).
   for (const n of runNotesText(run).slice(0, 5)) { md.appendMarkdown('- '); appendSafe(md, n, red); md.appendMarkdown('\n'); }
   return md;

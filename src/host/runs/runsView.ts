@@ -1,4 +1,4 @@
-// The Runs view: folders, runs (status first), flows nested by parent, steps and events, with filters and paging.
+// The Runs view: folders, runs (status first), flows nested by parent (a parent over a failure says 'contains failures'), steps and events (a run without flows lists its events), with filters and paging.
 import * as vscode from 'vscode';
 import type { FlowNode, Run, StepNode, TraceEvent, Verdict } from '../../core/model/types';
 import { flowInfo } from '../editor/catalogInfo';
@@ -12,8 +12,10 @@ import { Disposable } from '../lifecycle';
 import { redactorFor } from '../redaction';
 import type { Redactor } from '../../core/render/egress/redact';
 import type { FlowlensChange, TraceServices } from '../services';
-import { eventIcon, eventTooltip, flowTooltip, runIcon, runTooltip, safeMarkdown, verdictIcon } from '../ui';
+import { CONTAINS_FAILURES, containsFailuresIcon, eventIcon, eventTooltip, flowTooltip, groupIcon, runIcon, runTooltip, safeMarkdown, verdictIcon } from '../ui';
+import { asFailureEvent, isErrorEvent, runFailures, worstInside, worstOf } from '../../core/analyze/queries';
 import { runNoteText } from '../../core/render/runNotes';
+import { forLabel } from '../../core/render/egress/surfaces';
 
 /**
  * Tree elements are small, stable records (ids only); getTreeItem reads the current model, so a
@@ -26,6 +28,8 @@ export type TreeNode =
   | { kind: 'flow'; id: string; folderKey: string; runId: string; flowId: string; parent: TreeNode }
   | { kind: 'step'; id: string; folderKey: string; runId: string; flowId: string; index: number; parent: TreeNode }
   | { kind: 'event'; id: string; folderKey: string; runId: string; flowId: string; index: number; parent: TreeNode }
+  /** An event of a run without flows (esper-lite telemetry, formats.md §6): `index` into `run.events`. */
+  | { kind: 'runEvent'; id: string; folderKey: string; runId: string; index: number; parent: TreeNode }
   | { kind: 'more'; id: string; ownerId: string; remaining: number; parent?: TreeNode }
   /** The first child of a run whose events are not all held (`run.cap`, flowlens.maxEventsPerSource). */
   | { kind: 'cap'; id: string; folderKey: string; runId: string; parent: TreeNode }
@@ -253,7 +257,9 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
     if (!ws) return [];
     const runs = ws.runs().filter(r => {
       const vis = this.visible(folderKey, r);
-      return !vis || vis.size > 0;
+      // A run without flows (esper-lite) has no flow to match: under "failures only" it stays when
+      // it has failures (error-severity events, queries.ts runFailures).
+      return !vis || vis.size > 0 || (!r.flows.size && this.failuresOnly && !this.filterActive() && runFailures(r).length > 0);
     });
     const owner = parent ?? { id: `root:${folderKey}` };
     const nodes = runs.map(r => this.intern<TreeNode>({ kind: 'run', id: this.runNodeId(folderKey, r.id), folderKey, runId: r.id, parent }));
@@ -263,6 +269,7 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
   private runChildren(node: Extract<TreeNode, { kind: 'run' }>): TreeNode[] {
     const run = this.run(node.folderKey, node.runId);
     if (!run) return [];
+    if (!run.flows.size && run.events.length) return this.runEventNodes(node, run);
     const vis = this.visible(node.folderKey, run);
     const roots = run.roots.filter(f => !vis || vis.has(f.id));
     // Path grouping where flows have no parent link (flowscribe 0.1): flows sharing the first
@@ -315,6 +322,22 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
     return this.intern({ kind: 'event', id: `event:${parent.folderKey}|${parent.runId}|${f.id}|${index}`, folderKey: parent.folderKey, runId: parent.runId, flowId: f.id, index, parent });
   }
 
+  /**
+   * The events of a run without flows (esper-lite telemetry), paged like every list: only the
+   * nodes of the page shown are made (a telemetry file can hold millions of events).
+   */
+  private runEventNodes(node: Extract<TreeNode, { kind: 'run' }>, run: Run): TreeNode[] {
+    const limit = this.limits.get(node.id) ?? PAGE_SIZE;
+    const n = run.events.length;
+    const out: TreeNode[] = [];
+    for (let i = 0; i < Math.min(n, limit); i++) {
+      out.push(this.intern<TreeNode>({ kind: 'runEvent', id: `revent:${node.folderKey}|${run.id}|${i}`, folderKey: node.folderKey, runId: run.id, index: i, parent: node }));
+    }
+    if (n > limit) out.push(this.intern<TreeNode>({ kind: 'more', id: `more:${node.id}`, ownerId: node.id, remaining: n - limit, parent: node }));
+    const cap = run.cap ? [this.intern<TreeNode>({ kind: 'cap', id: `cap:${node.folderKey}|${run.id}`, folderKey: node.folderKey, runId: run.id, parent: node })] : [];
+    return [...cap, ...out];
+  }
+
   /** First PAGE_SIZE children (more after "Show more"), then a "Show N more…" item. */
   private page(owner: { id: string }, all: TreeNode[]): TreeNode[] {
     const limit = this.limits.get(owner.id) ?? PAGE_SIZE;
@@ -346,6 +369,7 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
       case 'flow': return this.flowItem(node);
       case 'step': return this.stepItem(node);
       case 'event': return this.eventItem(node);
+      case 'runEvent': return this.runEventItem(node);
       case 'more': {
         const n = Math.min(PAGE_SIZE, node.remaining);
         const item = new vscode.TreeItem(`Show ${n} more…`, vscode.TreeItemCollapsibleState.None);
@@ -372,10 +396,16 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
     item.id = node.id;
     item.contextValue = ITEM.run;
     if (!run) return item;
-    item.description = runDescription(run) + (run.cap ? ` · ${run.cap.mode}` : '');
+    let description = runDescription(run);
+    if (!run.flows.size && run.events.length) {
+      // A run without flows (esper-lite): its failures and events, not "0 flows".
+      const bad = runFailures(run).length;
+      description = [bad ? plural(bad, 'failure') : '', description.replace(/ · 0 flows$/, ''), plural(run.counts?.total ?? run.events.length, 'event')].filter(Boolean).join(' · ');
+    }
+    item.description = description + (run.cap ? ` · ${run.cap.mode}` : '');
     item.iconPath = runIcon(run);
     item.tooltip = runTooltip(run, this.redactor(node.folderKey, node.runId));
-    if (!run.flows.size && !run.cap) item.collapsibleState = vscode.TreeItemCollapsibleState.None;
+    if (!run.flows.size && !run.cap && !run.events.length) item.collapsibleState = vscode.TreeItemCollapsibleState.None;
     return item;
   }
 
@@ -402,9 +432,12 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
     const item = new vscode.TreeItem(`${node.prefix}/`, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = node.id;
     const failed = flows.filter(f => isFailure(f.verdict)).length;
-    item.description = [plural(flows.length, 'flow'), failed ? `${failed} failed` : ''].filter(Boolean).join(' · ');
-    item.iconPath = failed ? new vscode.ThemeIcon('folder', new vscode.ThemeColor('testing.iconFailed')) : new vscode.ThemeIcon('folder');
-    if (failed) item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
+    // The worst state inside the group, its flows' descendants included (queries.ts worstOf).
+    const worst = run ? worstOf(run, flows) : undefined;
+    const inside = !failed && worst && isFailure(worst) ? CONTAINS_FAILURES : worst === 'orphaned' ? 'contains orphaned' : worst === 'running' ? 'running' : '';
+    item.description = [failed ? `${failed} failed` : inside, plural(flows.length, 'flow')].filter(Boolean).join(' · ');
+    item.iconPath = groupIcon(worst);
+    if (worst && isFailure(worst)) item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
     item.contextValue = ITEM.group;
     return item;
   }
@@ -419,12 +452,22 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
     const parts = [corr, flowDuration(f, info.slaP95Ms)];
     if (isFailure(f.verdict)) parts.push(failureSummary(f.verdictEvent));
     else if (f.verdict !== 'succeeded') parts.push(f.verdict);
+    // A failure marks every ancestor (issue 16): a flow that is fine itself but holds a failed or
+    // raising descendant says so first, with its own icon (queries.ts worstInside).
+    const run = this.run(node.folderKey, node.runId);
+    const inside = run && !isFailure(f.verdict) ? worstInside(run, f) : undefined;
+    const containsFailures = inside !== undefined && isFailure(inside);
+    if (containsFailures) parts.unshift(CONTAINS_FAILURES);
     item.description = oneLine(parts.filter(Boolean).join(' · '), 120);
-    item.iconPath = verdictIcon(f.verdict);
+    item.iconPath = containsFailures ? containsFailuresIcon() : verdictIcon(f.verdict);
     item.tooltip = flowTooltip(f, info.description, info.slaP95Ms, this.tooltipText(node.folderKey, node.runId));
     item.contextValue = info.codeRefs.length ? ITEM.flowWithRefs : ITEM.flow;
     const loc = f.verdictEvent?.file ? f.verdictEvent : f.events.find(e => e.file);
-    if (loc?.file) item.command = openCommand({ folderKey: node.folderKey, file: loc.file, line: loc.line });
+    if (loc?.file) {
+      // A failing flow opens its failure with the failure's note at the line (issue 16).
+      const note = isFailure(f.verdict) && loc === f.verdictEvent ? this.failureNote(node.folderKey, node.runId, f.displayName, loc) : undefined;
+      item.command = openCommand({ folderKey: node.folderKey, file: loc.file, line: loc.line, ...(note ? { note } : {}) });
+    }
     if (!f.children.length && !f.events.length) item.collapsibleState = vscode.TreeItemCollapsibleState.None;
     return item;
   }
@@ -456,9 +499,36 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
     item.iconPath = eventIcon(e);
     item.tooltip = eventTooltip(e, this.tooltipText(node.folderKey, node.runId));
     if (e.file) {
-      item.command = openCommand({ folderKey: node.folderKey, file: e.file, line: e.line });
+      const note = e.type === 'failure' || e.type === 'exception' ? this.failureNote(node.folderKey, node.runId, f.displayName, e) : undefined;
+      item.command = openCommand({ folderKey: node.folderKey, file: e.file, line: e.line, ...(note ? { note } : {}) });
       item.contextValue = ITEM.eventWithLoc;
     }
+    return item;
+  }
+
+  /** The note shown at the line a failure opens (open.ts `note`): its summary, flow and run, redacted. */
+  private failureNote(folderKey: string, runId: string, flowLabel: string, e: TraceEvent): string {
+    return forLabel(`${failureSummary(e)} — ${flowLabel} (run ${runId})`, this.redactor(folderKey, runId), 300);
+  }
+
+  /** An event of a run without flows: its type and message; an error-severity event as the failure it is. */
+  private runEventItem(node: Extract<TreeNode, { kind: 'runEvent' }>): vscode.TreeItem {
+    const run = this.run(node.folderKey, node.runId);
+    const raw = run?.events.at(node.index);
+    const e = raw ? asFailureEvent(raw) : undefined;
+    const label = e ? (e.message && e.type !== 'failure' && e.type !== 'exception' ? `${e.type} · ${e.message}` : eventLabel(e)) : '(event)';
+    const item = new vscode.TreeItem(oneLine(label, 100), vscode.TreeItemCollapsibleState.None);
+    item.id = node.id;
+    item.contextValue = ITEM.event;
+    if (!run || !e || !raw) return item;
+    const rel = run.started !== undefined && e.ts !== undefined ? `+${duration(e.ts - run.started)}` : '';
+    item.description = [e.severity && e.severity !== 'info' && e.severity !== 'debug' ? e.severity : '', shortLoc(e.file, e.line), rel].filter(Boolean).join(' · ');
+    item.iconPath = isErrorEvent(raw) ? verdictIcon('failed') : e.severity === 'warning' ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('charts.yellow')) : eventIcon(e);
+    item.tooltip = eventTooltip(e, this.tooltipText(node.folderKey, node.runId));
+    const note = isErrorEvent(raw) ? this.failureNote(node.folderKey, node.runId, '(no flow)', e) : undefined;
+    // Where it happened when the event says so, else its line in the trace file (JSONL only: a SQLite row has no line).
+    const at = e.file ? { file: e.file, line: e.line } : /\.jsonl?$/i.test(e.src.file) ? { file: e.src.file, line: e.src.line } : undefined;
+    if (at) item.command = openCommand({ folderKey: node.folderKey, ...at, ...(note ? { note } : {}) }, e.file ? 'Open Source' : 'Open Trace Line');
     return item;
   }
 
