@@ -5,12 +5,19 @@ import { BUILTIN_COMMANDS, COMMANDS } from './commands';
 import { forLabel, forNotification } from '../core/render/egress/surfaces';
 import { checkRegular, realInside } from '../core/read/ingress/safeFile';
 import type { TraceServices } from './services';
+import { noteOpenedFailure } from './editor/decorations';
 
 /** Argument of `flowlens.openLocation`: a file:line as written in a trace. `line` is 1-based. */
 export interface LocationArg {
   folderKey: string;
   file: string;
   line?: number;
+  /**
+   * The failure being opened, as one line already redacted with its run's redactor (the Failures
+   * and Runs views): shown at the line once opened, whatever run it is from (issue 16:
+   * decorations.ts `noteOpenedFailure`).
+   */
+  note?: string;
 }
 
 /** The `command` a tree item uses to open a trace location. */
@@ -106,6 +113,7 @@ export async function openLocation(services: TraceServices, arg: LocationArg): P
   const range = doc.lineAt(z).range;
   const editor = await vscode.window.showTextDocument(doc, { preview: true, selection: range });
   editor.revealRange(range, vscode.TextEditorRevealType.InCenter);
+  if (typeof arg.note === 'string' && arg.note) noteOpenedFailure(editor, z, arg.note);
   return editor;
 }
 

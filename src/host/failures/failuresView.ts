@@ -10,6 +10,7 @@ import { Disposable } from '../lifecycle';
 import { redactorFor } from '../redaction';
 import type { Redactor } from '../../core/render/egress/redact';
 import type { TraceServices } from '../services';
+import { forLabel } from '../../core/render/egress/surfaces';
 import { orderFailuresBy, runFailures as failuresOfRun } from '../../core/analyze/queries';
 import { appendField, safeMarkdown, verdictIcon } from '../ui';
 
@@ -256,6 +257,20 @@ export class FailuresProvider extends Disposable implements vscode.TreeDataProvi
     return safeItem(this.buildItem(node), this.nodeRedactor(node));
   }
 
+  /**
+   * What a click on a failure opens: its file:line, with the failure's note shown there whatever
+   * run it is from (open.ts `note`, issue 16); a failure the trace does not locate (an esper-lite
+   * GOVERNOR_ROLLBACK) opens its own line of the trace file.
+   */
+  private openFailure(o: Occurrence): vscode.Command | undefined {
+    const e = o.event;
+    const note = forLabel(`${failureSummary(e)} — ${o.flowName} (run ${o.runId})`, this.redactor(o.folderKey, o.runId), 300);
+    if (e.file) return openCommand({ folderKey: o.folderKey, file: e.file, line: e.line, note });
+    // Only a JSONL line can be opened (a SQLite row has no line; hand-made events no source).
+    if (typeof e.src?.file !== 'string' || !/\.jsonl?$/i.test(e.src.file)) return undefined;
+    return openCommand({ folderKey: o.folderKey, file: e.src.file, line: e.src.line, note }, 'Open Trace Line');
+  }
+
   /** The run-scoped redactor (the folder's ra.yaml keys) of a run, or the folder's when it is gone. */
   private redactor(folderKey: string, runId?: string): Redactor {
     const ws = this.services.workspaces.get(folderKey);
@@ -309,7 +324,7 @@ export class FailuresProvider extends Disposable implements vscode.TreeDataProvi
         item.iconPath = verdictIcon(e.type === 'exception' ? 'exception' : 'failed');
         item.tooltip = failureTooltip(node.fold, { red: this.nodeRedactor(node), raw: this.rawEvidence });
         item.contextValue = ITEM.failure;
-        if (e.file) item.command = openCommand({ folderKey: newest.folderKey, file: e.file, line: e.line });
+        item.command = this.openFailure(newest);
         return item;
       }
       case 'more': {
@@ -328,7 +343,7 @@ export class FailuresProvider extends Disposable implements vscode.TreeDataProvi
         item.description = [relativeTime(o.runStarted), correlationOf(o)].filter(Boolean).join(' · ');
         item.iconPath = new vscode.ThemeIcon('history');
         item.contextValue = ITEM.failure;
-        if (o.event.file) item.command = openCommand({ folderKey: o.folderKey, file: o.event.file, line: o.event.line });
+        item.command = this.openFailure(o);
         return item;
       }
       case 'frame': {
