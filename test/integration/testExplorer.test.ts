@@ -84,9 +84,10 @@ describe('flows in the Test Explorer', function () {
       const m = failed.messages[0];
       const fetcher = vscode.Uri.file(path.join(root, 'trader', 'data', 'fetcher.py')).toString();
       assert.deepStrictEqual(m.location, { uri: fetcher, line: 14 }, 'the failing event is at trader/data/fetcher.py:15');
-      assert.match(m.markdown, /\*\*DATA\\\.EMPTY\*\* vendor returned 0 rows for NVDA/);
-      assert.match(m.markdown, /f\\-0008/);
-      assert.match(m.markdown, /evidence: .*http\\_status/s);
+      const lines = m.text.split('\n');
+      assert.strictEqual(lines[0], 'DATA.EMPTY · vendor returned 0 rows for NVDA', 'the first line is the peek title: plain, no Markdown escapes');
+      assert.strictEqual(lines[1], `flow data/fetch/minute_candles (f-0008) · run ${RUN} · step validate · 690 ms`);
+      assert.match(lines[2], /^evidence: \{ "rows": 0, "ticker": "NVDA", "http_status": 200 \}$/);
       assert.deepStrictEqual(m.stack[0], { label: 'fetch_minute_candles (failure)', uri: fetcher, line: 14 });
     });
 
@@ -97,7 +98,7 @@ describe('flows in the Test Explorer', function () {
       const m = r.messages[0];
       const indicators = vscode.Uri.file(path.join(root, 'trader', 'indicators.py')).toString();
       assert.deepStrictEqual(m.location, { uri: indicators, line: 21 });
-      assert.match(m.markdown, /\*\*DATA\\\.MISSING\\_COLUMN\*\* KeyError\\: \\'ema\\_21\\'/);
+      assert.strictEqual(m.text.split('\n')[0], "DATA.MISSING_COLUMN · KeyError: 'ema_21'");
       assert.deepStrictEqual(m.stack, [
         { label: '<dictcomp> (exception)', uri: indicators, line: 21 },
         { label: 'compute', uri: indicators, line: 21 },

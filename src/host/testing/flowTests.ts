@@ -4,7 +4,7 @@ import type { FlowNode, Run, TraceEvent } from '../../core/model/types';
 import { isFailing, runStatus } from '../../core/analyze/queries';
 import type { Catalog } from '../../core/read/catalog';
 import type { Redactor } from '../../core/render/egress/redact';
-import { forLabel, forMarkdown } from '../../core/render/egress/surfaces';
+import { forLabel } from '../../core/render/egress/surfaces';
 import { duration, failureSummary, safeJson } from '../format';
 import { Disposable } from '../lifecycle';
 import { zeroBasedLine } from '../open';
@@ -27,8 +27,8 @@ export type FlowTestState = 'passed' | 'failed' | 'errored' | 'skipped' | 'start
 
 /** A published TestMessage, in plain data. */
 export interface PublishedMessage {
-  /** The Markdown source of the message (untrusted Markdown: every trace string escaped). */
-  markdown: string;
+  /** The message: plain text (never rendered as Markdown), every trace string through `forLabel`. */
+  text: string;
   location?: { uri: string; line: number };
   stack: { label: string; uri?: string; line?: number }[];
 }
@@ -302,19 +302,21 @@ export class FlowTests extends Disposable {
   }
 
   /**
-   * A failing flow instance as a message: what failed (class, reason or exception), the flow, run
+   * A failing flow instance as a message: what failed (class · reason or exception), the flow, run
    * and step, the evidence; located at the verdict event's file:line; the stack from the verdict
-   * (innermost) down the exception's frames. Untrusted Markdown, every trace string escaped.
+   * (innermost) down the exception's frames. Plain text, not Markdown: the peek's title and
+   * Copilot's *Fix Test Failure* read the message source, where Markdown escapes would show
+   * (`DATA\.EMPTY`); each line is redacted and stripped by `forLabel`.
    */
   private message(folderKey: string, run: Run, f: FlowNode, red: Redactor): PublishedMessage {
     const e = f.verdictEvent;
     const lines: string[] = [];
-    lines.push(`**${forMarkdown(e?.failureClass ?? (f.verdict === 'exception' ? 'exception' : 'failure'), red, { max: 200 })}** ${forMarkdown(reasonOf(e), red, { max: 1000 })}`);
-    const where = [`flow ${forMarkdown(f.displayName, red, { max: 200 })} (${forMarkdown(f.id, red, { max: 80 })})`, `run ${forMarkdown(run.id, red, { max: 120 })}`];
-    if (e?.step) where.push(`step ${forMarkdown(e.step, red, { max: 120 })}`);
-    if (f.durationMs !== undefined) where.push(forMarkdown(duration(f.durationMs), red));
+    lines.push(`${forLabel(e?.failureClass ?? (f.verdict === 'exception' ? 'exception' : 'failure'), red, 200)} · ${forLabel(reasonOf(e), red, 1000)}`);
+    const where = [`flow ${forLabel(f.displayName, red, 200)} (${forLabel(f.id, red, 80)})`, `run ${forLabel(run.id, red, 120)}`];
+    if (e?.step) where.push(`step ${forLabel(e.step, red, 120)}`);
+    if (f.durationMs !== undefined) where.push(duration(f.durationMs));
     lines.push(where.join(' · '));
-    if (e?.evidence !== undefined) lines.push(`evidence: ${forMarkdown(safeJson(red.value(e.evidence), 600), red, { max: 800 })}`);
+    if (e?.evidence !== undefined) lines.push(`evidence: ${forLabel(safeJson(red.value(e.evidence), 600), red, 800)}`);
     const location = e?.file ? this.place(folderKey, e.file, e.line) : undefined;
     const stack: PublishedMessage['stack'] = [];
     if (e) stack.push(this.frame(folderKey, `${e.function ?? f.displayName} (${e.type})`, e.file, e.line, red));
@@ -323,7 +325,7 @@ export class FlowTests extends Disposable {
       if (e && fr.file === e.file && fr.line === e.line && fr.function === e.function) continue;
       stack.push(this.frame(folderKey, fr.function ?? '?', fr.file, fr.line, red));
     }
-    return { markdown: lines.join('\n\n'), location, stack };
+    return { text: lines.join('\n'), location, stack };
   }
 
   private place(folderKey: string, file: string, line: number | undefined): { uri: string; line: number } | undefined {
@@ -371,11 +373,7 @@ function report(testRun: vscode.TestRun, item: vscode.TestItem, r: PublishedResu
 }
 
 function toTestMessage(m: PublishedMessage): vscode.TestMessage {
-  const md = new vscode.MarkdownString(m.markdown);
-  md.isTrusted = false;
-  md.supportHtml = false;
-  md.supportThemeIcons = false;
-  const msg = new vscode.TestMessage(md);
+  const msg = new vscode.TestMessage(m.text);
   if (m.location) msg.location = new vscode.Location(vscode.Uri.parse(m.location.uri), new vscode.Position(m.location.line, 0));
   msg.stackTrace = m.stack.map(s => new vscode.TestMessageStackFrame(s.label, s.uri ? vscode.Uri.parse(s.uri) : undefined, s.uri ? new vscode.Position(s.line ?? 0, 0) : undefined));
   return msg;
