@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { TraceWorkspace } from '../../src/core/read/workspace';
+import { sqliteReaders } from '../../src/core/read/sqlite/readers';
 import { pulseRollup } from '../../src/core/model/pulse';
 import { buildDashboardModel } from '../../src/core/render/dashboard';
 import { queuePanels, telemetryPanels } from '../../src/core/render/telemetry';
@@ -124,5 +125,32 @@ describe('telemetry: a queue-only folder (test/fixtures/queue-only)', () => {
     // A --run that names a run still has to find one.
     const r = spawnSync(process.execPath, [cli, 'metrics', QUEUE_ONLY, '--run', 'latest'], { encoding: 'utf8' });
     assert.equal(r.status, 1);
+  });
+});
+
+describe('telemetry: the Telemetry view on test/fixtures/stores (queues and stores together)', () => {
+  it('lists the two queues first, then the Pulse, sovereignty and brainstem stores with their rollups', async function () {
+    this.timeout(60_000);
+    const root = path.join(REPO, 'test', 'fixtures', 'stores');
+    const ws = new TraceWorkspace(root, { final: true, readers: sqliteReaders({ root }) });
+    await ws.load({ final: true });
+    const svc = { workspaces: new Map([['s', ws]]), onDidChange: () => ({ dispose: () => undefined }), folder: () => undefined };
+    const tree = new TelemetryProvider(svc as unknown as TraceServices);
+    await tree.update();
+    const panels = tree.allPanels().get('s') ?? [];
+    assert.deepEqual(panels.map((p) => [p.name, p.kind]), [
+      ['.assay/telemetry_queue.jsonl', 'Assay queue'],
+      ['.grain/telemetry_queue.jsonl', 'Grain queue'],
+      ['brainstem.sqlite3', 'brainstem'],
+      ['pulse.db', 'pulse'],
+      ['sovereignty_metrics.db', 'sovereignty'],
+    ]);
+    // The Pulse store holds the drained queue events with its WAL applied (formats.md §3: 240, not 200).
+    const pulse = panels.find((p) => p.kind === 'pulse')!;
+    assert.equal(pulse.stats.find((x) => x.label === 'Events')?.value, 240);
+    assert.ok(pulse.tables.some((t) => t.title === 'Tables'));
+    const item = tree.getTreeItem(tree.getChildren(undefined).find((n) => n.kind === 'panel' && n.panel.kind === 'sovereignty')!);
+    assert.match(String(item.description), /^sovereignty · \d+ rows$/);
+    tree.dispose();
   });
 });
