@@ -22,6 +22,9 @@ export function relativeTime(ms: number | undefined, now = Date.now()): string {
   return d >= 0 ? `${s} ago` : `in ${s}`;
 }
 
+/** How every host surface shows a duration that is not known (a flow whose only event is its verdict). */
+export const UNKNOWN_DURATION = '—';
+
 /** "690 ms", "1.8 s", "2 min 5 s". */
 export function duration(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '';
@@ -54,8 +57,12 @@ export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-/** "690 ms ▲ SLA 800" when the flow breached its p95 SLA, else "690 ms". */
+/**
+ * "690 ms ▲ SLA 800" when the flow breached its p95 SLA, else "690 ms"; "—" for a flow with a
+ * verdict but no known duration (issue 16: unknown is unknown, not 0 ms); "" while it has none.
+ */
 export function flowDuration(flow: FlowNode, slaP95Ms?: number): string {
+  if (flow.durationMs === undefined) return flow.verdict === 'running' || flow.verdict === 'orphaned' ? '' : UNKNOWN_DURATION;
   const d = duration(flow.durationMs);
   if (slaP95Ms !== undefined && flow.durationMs !== undefined && flow.durationMs > slaP95Ms)
     return `${d} ▲ SLA ${slaP95Ms}`;

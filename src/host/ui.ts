@@ -127,7 +127,7 @@ export function flowTooltip(flow: FlowNode, description?: string, slaP95Ms?: num
   if (flow.durationMs !== undefined)
     appendField(md, 'duration', duration(flow.durationMs) + (slaP95Ms !== undefined ? ` (SLA p95 ${slaP95Ms} ms)` : ''), red);
   else if (flow.verdict !== 'running' && flow.verdict !== 'orphaned')
-    appendField(md, 'duration', `${UNKNOWN_DURATION} (unknown: the verdict states no duration_ms and is the flow's first timed event)`, red);
+    appendField(md, 'duration', `${UNKNOWN_DURATION} (unknown: no duration_ms, and no event of the flow before its verdict's time)`, red);
   const v = flow.verdictEvent;
   if (v) {
     const s = failureSummary(v);

@@ -297,6 +297,16 @@ describe('workspace: stores fixture (envelopes, esper)', () => {
   });
 });
 
+/**
+ * Dates a file's mtime to `ms` after 2026-11-19T09:00:00Z, the time of the {@link v1} lines in
+ * it: a run is live only when its file AND its last event are recent (model/build.ts isLive), so
+ * a test that plays "now" with a fake clock keeps the two clocks together.
+ */
+function stampAt(file: string, ms: number): void {
+  const t = new Date(Date.UTC(2026, 10, 19, 9, 0, 0) + ms);
+  fs.utimesSync(file, t, t);
+}
+
 /** A v1 line for run `run`; `ms` after 2026-11-19T09:00:00Z. */
 function v1(run: string, ms: number, type: string, more: Record<string, unknown> = {}): string {
   const ts = new Date(Date.UTC(2026, 10, 19, 9, 0, 0) + ms).toISOString();
@@ -407,6 +417,7 @@ describe('workspace: v1 layout in a temporary folder', function () {
       v1('r1', 110, 'checkpoint', { flow: 'data/fetch/minute_candles', flow_id: 'f-0001', step: 'request' });
     fs.writeFileSync(rolling, r0 + start);
     fs.writeFileSync(perRun, start);
+    for (const file of [rolling, perRun]) stampAt(file, 110);
     let now = fs.statSync(perRun).mtimeMs + 1000;
     const ws = new TraceWorkspace(root, { now: () => now });
     await ws.load();
@@ -490,6 +501,7 @@ describe('workspace: v1 layout in a temporary folder', function () {
     const runDir = path.join(root, '.autodev', 'runs', 'r1');
     fs.mkdirSync(runDir, { recursive: true });
     fs.writeFileSync(path.join(runDir, 'trace.jsonl'), v1('r1', 0, 'flow_start', { flow: 'a', flow_id: 'f1' }));
+    stampAt(path.join(runDir, 'trace.jsonl'), 0);
     const mtime = fs.statSync(path.join(runDir, 'trace.jsonl')).mtimeMs;
     let now = mtime + 5 * 60 * 1000;
     const ws = new TraceWorkspace(root, { now: () => now });
@@ -561,6 +573,7 @@ describe('workspace: v1 layout in a temporary folder', function () {
     fs.mkdirSync(dir, { recursive: true });
     const lines = fs.readFileSync(path.join(src, 'trace.jsonl'), 'utf8').split('\n');
     fs.writeFileSync(path.join(dir, 'trace.jsonl'), lines.slice(0, 3).join('\n') + '\n'); // premarket (2 lines) + AAPL request
+    stampAt(path.join(dir, 'trace.jsonl'), 1000); // the recording's own time (its lines are from 09:00:00.0xx)
     let now = fs.statSync(path.join(dir, 'trace.jsonl')).mtimeMs + 1000;
     const ws = new TraceWorkspace(root, { now: () => now });
     await ws.load();

@@ -33,6 +33,21 @@ export type EventFields = Pick<
 /** Default live window: a run without an end whose source changed this recently is `running`. */
 export const DEFAULT_LIVE_WINDOW_MS = 10 * 60 * 1000;
 
+/**
+ * Liveness — the one rule (docs/producing-traces.md "How Flowlens decides status", issue 16): a
+ * run without an end is `running` only when BOTH its source was written within the live window
+ * (`mtime`) AND its last event's own timestamp is within the window of `now`. A copy (git clone,
+ * an artifact download, *Open Demo*) gives every file a fresh mtime, so the mtime alone would
+ * make a year-old crash spin; the event's time alone would trust a clock that may be skewed, so
+ * a timestamp in the future counts as `now`. A run whose events carry no timestamp at all is
+ * judged by the mtime alone (nothing else is known). Unknown mtime = not live.
+ */
+export function isLive(now: number, windowMs: number, mtime: number | undefined, lastEventTs: number | undefined): boolean {
+  if (mtime === undefined || now - mtime > windowMs) return false;
+  if (lastEventTs === undefined || !Number.isFinite(lastEventTs)) return true;
+  return now - Math.min(lastEventTs, now) <= windowMs;
+}
+
 /** Key of one flow across runs (flow ids like `f-0001` repeat in every run). */
 export function flowKey(runId: string, flowId: string): string {
   return `${runId}\u0000${flowId}`;
@@ -341,7 +356,8 @@ export class RunBuilder {
 
   /**
    * Settle statuses that depend on time and files: a run without `session_end` is `running` when
-   * its source changed within the live window, else `crashed` (0.1 runs with `summary.md` ended;
+   * its source changed within the live window and so did its last event's own time
+   * ({@link isLive}), else `crashed` (0.1 runs with `summary.md` ended;
    * esper runs never crash, see below). Flows without a verdict follow:
    * `running` in a running run, else `orphaned`. Only real changes are reported.
    *
@@ -358,8 +374,7 @@ export class RunBuilder {
         status = this.endedStatus(run, st);
         endedBy = 'session_end';
       } else {
-        const mtime = opts.mtimeOf?.(run);
-        const live = mtime !== undefined && opts.now - mtime <= window;
+        const live = isLive(opts.now, window, opts.mtimeOf?.(run), st.lastTs);
         if (run.dialect === 'flowscribe-0.1' && opts.hasEnded?.(run)) {
           status = st.failures > 0 ? 'failed' : 'ok';
           endedBy = 'summary';
@@ -384,6 +399,11 @@ export class RunBuilder {
       this.applyStatus(run, st, status);
     }
     this.settleCaps();
+  }
+
+  /** The newest event timestamp of a run (epoch ms), for {@link isLive}; undefined when none has one. */
+  lastEventTime(run: Run): number | undefined {
+    return this.state.get(run)?.lastTs;
   }
 
   /** Events a run holds in `events` now. */
@@ -572,7 +592,8 @@ export class RunBuilder {
       flow.name = event.flow;
       flow.displayName = event.flow;
     }
-    if (flow.started === undefined && event.ts !== undefined) flow.started = event.ts;
+    const startedBefore = flow.started;
+    if (startedBefore === undefined && event.ts !== undefined) flow.started = event.ts;
     if (event.correlation) flow.correlation = mergeCorrelation(flow.correlation, event.correlation);
     const tags = event.tags;
     if (tags.length > 0 && tags !== flow.tags) flow.tags = mergeTags(flow.tags, tags);
@@ -587,8 +608,13 @@ export class RunBuilder {
       flow.verdict = verdictOf(event.type);
       flow.verdictRecord = own;
       flow.ended = event.ts;
+      // Unknown is unknown, not zero (issue 16): without `duration_ms` the duration is the verdict's
+      // time minus an EARLIER time of the flow. A flow whose timed events all share the verdict's
+      // instant (flowscribe 0.1 writes many: a lone verdict, or a metric and its verdict in one
+      // millisecond; 0.1 has no flow_start) measured no interval — a 0 would pull p50 to 0 and make
+      // trends zig-zag. Every surface shows it as "—" and percentiles skip it. A stated 0 is kept.
       flow.durationMs =
-        event.durationMs ?? (event.ts !== undefined && flow.started !== undefined ? event.ts - flow.started : undefined);
+        event.durationMs ?? (event.ts !== undefined && startedBefore !== undefined && startedBefore < event.ts ? event.ts - startedBefore : undefined);
       st.open.delete(flow);
     }
     this.flowChanged(flow);

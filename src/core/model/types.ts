@@ -154,7 +154,10 @@ export interface FlowNode {
   started?: number;
   /** Verdict time (epoch ms). */
   ended?: number;
-  /** The verdict's `duration_ms`, else verdict time − first event time. */
+  /**
+   * The verdict's `duration_ms`, else verdict time − the flow's first event time when that is
+   * earlier; undefined (unknown, shown as "—", skipped by percentiles) when no earlier time exists.
+   */
   durationMs?: number;
   correlation: Readonly<Record<string, unknown>>;
   tags: readonly string[];

@@ -171,7 +171,8 @@ describe('no silent drops from stores and growing files', function () {
     // at most 4,000 (a 4 GB hard bound), and says "ready" after the first 8 MB.
     const writerSrc = `
 const fs = require('fs');
-const line = '{"v":1,"event_type":"flow_start","run_id":"g","flow":"f","flow_id":"1","timestamp":"2026-12-01T10:00:00.000Z"}\\n';
+// Stamped now: a run is running only while its last event is recent too (model/build.ts isLive).
+const line = '{"v":1,"event_type":"flow_start","run_id":"g","flow":"f","flow_id":"1","timestamp":"' + new Date().toISOString() + '"}\\n';
 const all = Buffer.from(line.repeat(Math.ceil((1 << 20) / line.length) + 1));
 const fd = fs.openSync(process.argv[1], 'a');
 let i = 0, off = 0;

@@ -1,9 +1,9 @@
 /**
  * The memory-cap policy (`flowlens.maxEventsPerSource`, docs/decisions.md): after each read of a
  * source, keep it within the cap by summarising its runs oldest first; a run that may still be
- * written (no end yet, its file changed within the live window) goes last.
+ * written (no end yet, live by the rule of model/build.ts `isLive`) goes last.
  */
-import { DEFAULT_LIVE_WINDOW_MS } from '../../model/build';
+import { DEFAULT_LIVE_WINDOW_MS, isLive } from '../../model/build';
 import type { Run } from '../../model/types';
 import type { RunIdentity } from './identity';
 import type { ReadState, SourceState } from './state';
@@ -15,8 +15,7 @@ export function capSource(s: ReadState, identity: RunIdentity, st: SourceState, 
   const window = s.opts.liveWindowMs ?? DEFAULT_LIVE_WINDOW_MS;
   s.builder.capSource(st.runIds, st.src.file, (run) => {
     if (run.ended !== undefined) return false;
-    const mtime = runMtime(s, identity, run);
-    return mtime !== undefined && now - mtime <= window;
+    return isLive(now, window, runMtime(s, identity, run), s.builder.lastEventTime(run));
   });
 }
 
