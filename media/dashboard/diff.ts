@@ -4,6 +4,7 @@
  * the latest.
  */
 import { button, h, icon, slashBreaks } from './dom';
+import { dialectName } from './format';
 import { state } from './state';
 import type { Model, OnQuery, Section } from './types';
 import { fillRunSelect, locButton, section } from './widgets';
@@ -21,15 +22,24 @@ export function createDiff(onQuery: OnQuery): Section {
   function render(m: Model): void {
     const query = state.query;
     const changes = m.failures.changes;
-    const a = query.diff?.a ?? changes?.base ?? m.runs[1]?.id;
+    // The default pair is like with like (issue 16): the newest selected run and the previous run
+    // of the same dialect — never the newest two runs whatever their kind (a 0.1 recording and its
+    // v1 twin of the same day).
+    const a = query.diff?.a ?? changes?.base;
     const b = query.diff?.b ?? changes?.current ?? m.runs[0]?.id;
     fillRunSelect(diffA, m, a);
     fillRunSelect(diffB, m, b);
     const d = m.diff;
     const desc = sec.head.querySelector('.section-desc') as HTMLElement;
-    desc.textContent = d ? `${d.b} against ${d.a} — slower means p95 up more than ${d.slowerThresholdPct}%` : 'pick two runs: new, gone, newly failing, fixed and slower flows';
+    desc.textContent = d
+      ? `${d.b} compared with ${d.a} (${d.aDialect === d.bDialect ? `same dialect, ${dialectName(d.aDialect)}` : `${dialectName(d.aDialect)} with ${dialectName(d.bDialect)}: flows matched by name across dialects`}) — slower means p95 up more than ${d.slowerThresholdPct}%`
+      : 'pick two runs: new, gone, newly failing, fixed and slower flows';
     if (!d) {
-      result.replaceChildren(h('p', { class: 'calm' }, m.runs.length < 2 ? 'A diff needs at least two runs.' : 'Pick a base run and a run to compare, then Compare.'));
+      const newest = m.runs.find((r) => r.id === b);
+      const why = m.runs.length < 2 ? 'A diff needs at least two runs.'
+        : !changes && newest ? `${newest.id} (${dialectName(newest.dialect)}) has no earlier run of the same dialect to compare with by default. Pick a base run and a run to compare, then Compare.`
+          : 'Pick a base run and a run to compare, then Compare.';
+      result.replaceChildren(h('p', { class: 'calm' }, why));
       return;
     }
     const summary = h('div', { class: 'diff-summary' }, ...Object.entries(d.counts).map(([k, n]) => h('span', { class: `pill cat-${k.replace(/ /g, '-')}` }, `${k} `, h('strong', {}, n))));

@@ -5,7 +5,7 @@
  */
 import { baseOptions, chartIn } from './charts';
 import { h, icon, slashBreaks, type Child } from './dom';
-import { fmtTime, utcTitle } from './format';
+import { dialectName, fmtTime, utcTitle } from './format';
 import { state } from './state';
 import { seriesColors } from './theme';
 import type { Model, Section } from './types';
@@ -47,7 +47,7 @@ export function createFailures(): Section {
       const list = (title: string, cls: string, items: typeof c.fixed, iconName: string): HTMLElement =>
         h('div', { class: `card change ${cls}` }, h('h3', {}, icon(iconName), ` ${title} `, h('span', { class: 'count-badge' }, items.length)),
           items.length ? h('ul', {}, ...items.map((x) => h('li', {}, h('span', { class: 'flow-name' }, ...slashBreaks(x.flow)), ' ', x.failureClass ? h('span', { class: 'badge' }, x.failureClass) : '', ' ', locButton(x), x.reason ? h('div', { class: 'muted reason' }, x.reason) : ''))) : h('p', { class: 'muted' }, 'none'));
-      parts.push(h('p', { class: 'muted' }, 'Run ', h('strong', {}, c.current), ' against the run before it, ', h('strong', {}, c.base), ':'));
+      parts.push(h('p', { class: 'muted' }, 'Run ', h('strong', {}, c.current), ' compared with ', h('strong', {}, c.base), `, the run before it of the same dialect (${dialectName(c.dialect)}):`));
       parts.push(h('div', { class: 'three-col' },
         list('New failures', 'new', c.newlyFailing, 'error'),
         list('Fixed', 'fixed', c.fixed, 'pass'),

@@ -11,7 +11,9 @@ import { locButton, section } from './widgets';
 
 const COLUMNS: readonly { key: SortKey; label: string; numeric: boolean; title?: string }[] = [
   { key: 'flow', label: 'Flow', numeric: false },
-  { key: 'instances', label: 'Runs', numeric: true, title: 'Flow instances' },
+  // Named for what it counts (issue 16): flow instances — one run can hold several of one flow —
+  // as the CodeLens says "N instances in M runs".
+  { key: 'instances', label: 'Instances', numeric: true, title: 'Flow instances in the selected runs (one run can hold several), unfinished ones included' },
   { key: 'successRate', label: 'Success', numeric: true },
   { key: 'p50Ms', label: 'p50', numeric: true },
   { key: 'p95Ms', label: 'p95', numeric: true },
@@ -44,6 +46,16 @@ function sortedRows(rows: FlowRow[]): FlowRow[] {
     if (y === undefined) return -1;
     return (x < y ? -1 : 1) * dir;
   });
+}
+
+/**
+ * The unfinished instances, already counted in the total: "incl. 1 running" under "17" — never
+ * "17 (+1)", which reads like 18 (issue 16).
+ */
+function unfinished(r: FlowRow): HTMLElement | string {
+  const parts = [r.running ? `${r.running} running` : '', r.orphaned ? `${r.orphaned} orphaned` : ''].filter(Boolean);
+  if (!parts.length) return '';
+  return h('span', { class: 'muted unfinished', title: `of the ${r.instances} instances, ${parts.join(' and ')} (no verdict)` }, h('br'), `incl. ${parts.join(', ')}`);
 }
 
 export function createFlows(onQuery: OnQuery): Section {
@@ -89,12 +101,12 @@ export function createFlows(onQuery: OnQuery): Section {
       const last = lf ? h('span', { class: 'last' }, locButton(lf), h('span', { class: 'muted', title: lf.reason ?? '' }, ` ${lf.failureClass ?? lf.verdict}`)) : h('span', { class: 'muted' }, '—');
       const tr = h('tr', { class: selected ? 'selected' : undefined, tabindex: 0, 'aria-selected': String(selected), 'data-flow': r.flow, title: selected ? 'Click to show every flow' : `Focus the page on ${r.flow}` },
         h('td', { class: 'flow-name' }, ...slashBreaks(r.flow)),
-        h('td', { class: 'num' }, r.instances, r.orphaned + r.running ? h('span', { class: 'muted', title: `${r.orphaned} orphaned, ${r.running} running` }, ` (+${r.orphaned + r.running})`) : ''),
+        h('td', { class: 'num' }, String(r.instances), unfinished(r)),
         h('td', { class: 'num' }, bar),
         h('td', { class: 'num' }, fmtMs(r.p50Ms)),
         h('td', { class: `num ${r.slaBreached ? 'breached' : ''}` }, fmtMs(r.p95Ms), r.slaBreached ? ' ' : '', breach),
         h('td', { class: 'num' }, fmtMs(r.maxMs)),
-        h('td', { class: 'num' }, r.slaP95Ms === undefined ? '–' : fmtMs(r.slaP95Ms)),
+        h('td', { class: 'num' }, r.slaP95Ms === undefined ? '—' : fmtMs(r.slaP95Ms)),
         h('td', {}, classes),
         h('td', {}, last));
       const toggle = (): void => onQuery({ ...state.query, flowFilter: selected ? undefined : r.flow });

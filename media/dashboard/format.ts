@@ -1,7 +1,8 @@
 /** Text formats shared by the sections: durations, rates, times, run and code labels, axis ticks. Pure, no imports, no DOM. */
 
 export const fmtMs = (v: number | undefined | null): string => {
-  if (v === undefined || v === null || !Number.isFinite(v)) return '–';
+  // Unknown is unknown (issue 16): "—", the way every surface shows a duration it does not know.
+  if (v === undefined || v === null || !Number.isFinite(v)) return '—';
   if (v >= 10_000) return `${(v / 1000).toFixed(1)} s`;
   if (v >= 1000) return `${(v / 1000).toFixed(2)} s`;
   return `${Math.round(v * 10) / 10} ms`;
@@ -63,3 +64,6 @@ export function toLocalInput(ms: number): string {
   const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
   return d.toISOString().slice(0, 16);
 }
+
+/** A dialect as people say it: `flowscribe-0.1` → "flowscribe 0.1" (runs are compared like with like, issue 16). */
+export const dialectName = (dialect: string | undefined): string => (dialect ?? 'unknown dialect').replace(/^flowscribe-/, 'flowscribe ');

@@ -237,6 +237,10 @@ async function commandBody(name: CommandName, path: string | undefined, opts: Co
       const d = doc({ root: ws.root, ...data.diff(ws, a, b, { thresholdPct: opts.threshold, redact }) });
       if (opts.json) return io.out(toJson(d) + '\n');
       io.out(paint('dim', `${tx(d.a)} → ${tx(d.b)}  (slower = p95 up more than ${d.threshold_pct}%)`) + '\n');
+      // Say what was compared (issue 16): like with like, or — when both were named — that it is not.
+      io.out(d.same_dialect
+        ? paint('dim', `compared ${tx(d.b)} with ${tx(d.a)} (same dialect: ${tx(data.dialectName(d.a_dialect))})`) + '\n'
+        : paint('yellow', `note: ${tx(d.a)} is ${tx(data.dialectName(d.a_dialect))} and ${tx(d.b)} is ${tx(data.dialectName(d.b_dialect))} — flows are matched by name across dialects`) + '\n');
       const listed = new Set([...d.newly_failing, ...d.fixed, ...d.still_failing].map(e => e.flow));
       const section = (title: string, colour: Colour, rows: data.DiffEntryRow[], line: (e: data.DiffEntryRow) => string) => {
         if (!rows.length) return;

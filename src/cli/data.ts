@@ -78,6 +78,7 @@ export function selectRuns(ws: Loaded, sel: string): Run[] {
   const s = select(runs, sel, { latestId: ws.latest?.id });
   if (s.miss === undefined) return s.runs;
   if (!runs.length) throw new CliError(`no runs found in ${ws.root}`);
+  if (sel === 'previous') throw new CliError(noPreviousMessage(ws));
   const known = runs.slice(0, 5).map(x => x.id).join(', ');
   throw new CliError(`${s.miss} in ${ws.root} (newest: ${known}${runs.length > 5 ? ', …' : ''})`);
 }
@@ -380,6 +381,27 @@ export function redactorFor(ws: Loaded, redact: boolean): Redactor | undefined {
   return red;
 }
 
+/**
+ * Why `previous` selects nothing, in words (issue 16 "compare like with like"): runs are only
+ * compared with runs of the same dialect (queries.ts previousRun), so say which run is latest,
+ * its kind, and which runs of another kind exist — with the command that compares them anyway.
+ */
+function noPreviousMessage(ws: Loaded): string {
+  const runs = ws.runs;
+  const latest = select(runs, 'latest', { latestId: ws.latest?.id }).runs[0];
+  if (!latest) return `no runs found in ${ws.root}`;
+  const others = runs.filter(r => r !== latest && r.dialect !== latest.dialect);
+  const head = `the latest run ${latest.id} (${dialectName(latest.dialect)}) has no earlier run of the same kind, and runs are compared like with like`;
+  if (!others.length) return `${head}; it is the only run in ${ws.root}`;
+  const listed = others.slice(0, 3).map(r => `${r.id} (${dialectName(r.dialect)})`).join(', ');
+  return `${head}; runs of another kind: ${listed}${others.length > 3 ? `, … (${others.length})` : ''} — to compare across kinds, name both: flowlens diff ${others[0].id} ${latest.id}`;
+}
+
+/** A dialect as people say it: `flowscribe-0.1` → "flowscribe 0.1". */
+export function dialectName(dialect: string): string {
+  return dialect.replace(/^flowscribe-/, 'flowscribe ');
+}
+
 /** One run by the selector grammar ({@link selectRuns}; `previous` = the run before latest, same dialect). Exit 1 when none. */
 export function selectOneRun(ws: Loaded, sel: string): Run {
   if (sel === 'all' && !ws.runs.some(r => r.id === 'all')) throw new CliError(`this command compares or reads one run; '--run all' is not supported`, 2);
@@ -410,6 +432,10 @@ export interface DiffEntryRow {
 export interface DiffDoc {
   a: string;
   b: string;
+  /** The dialects of `a` and `b` (`flowscribe-v1`, `flowscribe-0.1`, …): a diff says what it compared. */
+  a_dialect: string;
+  b_dialect: string;
+  same_dialect: boolean;
   threshold_pct: number;
   new: DiffEntryRow[];
   gone: DiffEntryRow[];
@@ -438,7 +464,7 @@ export function diff(ws: Loaded, a: Run, b: Run, opts: { thresholdPct?: number; 
   const entry = (e: FlowDiffEntry): DiffEntryRow => ({ flow: id(e.flow), before: sideRow(e.before), after: sideRow(e.after), changes: e.changes.map(change) });
   const d = diffRuns(a, b, { slowerThresholdPct: opts.thresholdPct });
   return {
-    a: id(d.a), b: id(d.b), threshold_pct: d.slowerThresholdPct,
+    a: id(d.a), b: id(d.b), a_dialect: a.dialect, b_dialect: b.dialect, same_dialect: a.dialect === b.dialect, threshold_pct: d.slowerThresholdPct,
     new: d.new.map(entry), gone: d.gone.map(entry), newly_failing: d.newlyFailing.map(entry), fixed: d.fixed.map(entry),
     still_failing: d.stillFailing.map(entry),
     slower: d.slower.map(e => ({ ...entry(e), before_p95_ms: e.beforeP95Ms, after_p95_ms: e.afterP95Ms, change_pct: num(e.changePct) })),

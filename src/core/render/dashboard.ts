@@ -203,7 +203,9 @@ export function buildTimeline(inputs: DashboardInputs, run: Run, opts: { flowFil
       parentId: flow.parentId,
       verdict: flow.verdict,
       startMs: s && t0 !== undefined ? s.start - t0 : undefined,
-      durMs: s ? s.end - s.start : undefined,
+      // A flow that ended without a known duration (its verdict was its only timed event, no
+      // duration_ms) has none: undefined, drawn as a tick and labelled "—" (issue 16), not "0 ms".
+      durMs: s && (flow.durationMs !== undefined || flow.ended === undefined) ? s.end - s.start : undefined,
       failureClass: e?.failureClass,
       reason: reasonText(e?.reason ?? e?.exception?.message, red),
       evidence: evidenceText(e, max, red),
@@ -214,7 +216,7 @@ export function buildTimeline(inputs: DashboardInputs, run: Run, opts: { flowFil
   return { runId: run.id, t0, spanMs, rows };
 }
 
-const fmtMs = (v: number | undefined): string => (v === undefined ? '–' : `${Math.round(v * 10) / 10} ms`);
+const fmtMs = (v: number | undefined): string => (v === undefined ? '—' : `${Math.round(v * 10) / 10} ms`);
 const short = (v: unknown): string => {
   if (v === undefined) return '∅';
   const s = typeof v === 'string' ? v : safeStringify(v, undefined, { maxDepth: 16, maxItems: 120 });
@@ -255,7 +257,7 @@ export function buildDiff(inputs: DashboardInputs, a: Run, b: Run, opts: { flowF
   add('gone', d.gone);
   const counts = { new: 0, gone: 0, 'newly failing': 0, fixed: 0, 'still failing': 0, slower: 0 } as Record<DiffRow['category'], number>;
   for (const r of rows) counts[r.category]++;
-  return { a: a.id, b: b.id, slowerThresholdPct: d.slowerThresholdPct, counts, rows };
+  return { a: a.id, b: b.id, aDialect: a.dialect, bDialect: b.dialect, slowerThresholdPct: d.slowerThresholdPct, counts, rows };
 }
 
 /**
@@ -317,7 +319,7 @@ export function buildDashboardModel(inputs: DashboardInputs, selection: RunSelec
         const s = e.after && e.after.failing ? e.after : e.before ?? e.after;
         return { flow: e.flow, failureClass: s?.failureClass, reason: reasonText(s?.reason, red), before: e.before?.failing ?? 0, after: e.after?.failing ?? 0, ...loc(inputs, s?.file, s?.line) };
       });
-    changes = { base: base.id, current: current.id, newlyFailing: view(d.newlyFailing), fixed: view(d.fixed), stillFailing: view(d.stillFailing) };
+    changes = { base: base.id, current: current.id, dialect: current.dialect, newlyFailing: view(d.newlyFailing), fixed: view(d.fixed), stillFailing: view(d.stillFailing) };
   }
 
   // Event counts by type and severity, per run.
@@ -347,7 +349,7 @@ export function buildDashboardModel(inputs: DashboardInputs, selection: RunSelec
     selection: sel,
     runs: runsNewestFirst(inputs.runs).map((r) => {
       const c = verdictCounts(r.flows.values());
-      return { id: r.id, started: r.started, status: runStatus(r), app: r.app, flows: c.total, failing: c.failed + c.exceptions };
+      return { id: r.id, started: r.started, status: runStatus(r), app: r.app, dialect: r.dialect, flows: c.total, failing: c.failed + c.exceptions };
     }),
     flowFilter: filter,
     flows: rollups.map((r) => flowRow(inputs, r, red)),

@@ -13,6 +13,8 @@ export interface RunOption {
   started?: number;
   status: RunStatus;
   app?: string;
+  /** `flowscribe-v1`, `flowscribe-0.1`, … — runs are compared like with like (issue 16). */
+  dialect: string;
   flows: number;
   failing: number;
 }
@@ -91,7 +93,7 @@ export interface FailuresPanel {
   /** Flows with failures: first and latest failure over the selection. */
   firstLatest: { flow: string; count: number; first?: FailureView; latest?: FailureView }[];
   /** The newest selected run against the run before it (time order). */
-  changes?: { base: string; current: string; newlyFailing: FailureChangeView[]; fixed: FailureChangeView[]; stillFailing: FailureChangeView[] };
+  changes?: { base: string; current: string; /** Both runs' dialect (the base is the previous run of the same one). */ dialect: string; newlyFailing: FailureChangeView[]; fixed: FailureChangeView[]; stillFailing: FailureChangeView[] };
 }
 
 export interface EventsPanel {
@@ -148,6 +150,9 @@ export interface DiffRow extends Loc {
 export interface DiffModel {
   a: string;
   b: string;
+  /** The dialects of `a` and `b`: the section says what it compared, and when the kinds differ. */
+  aDialect: string;
+  bDialect: string;
   slowerThresholdPct: number;
   counts: Record<DiffRow['category'], number>;
   rows: DiffRow[];

@@ -166,11 +166,15 @@ function firstLocated(f: FlowNode): TraceEvent | undefined {
   return f.events.find(e => e.type === 'flow_start' && e.file) ?? f.events.find(e => e.file);
 }
 
-/** "orders/submit · 3 runs · 1 failed · p95 1.8 s ▲ SLA 1000". */
+/**
+ * "orders/submit · 17 instances in 4 runs · 1 failed · p95 1.8 s ▲ SLA 1000": counts named for
+ * what they count (issue 16) — the dashboard's column is "Instances" too, and "failed" counts
+ * instances.
+ */
 export function lensTitle(s: FlowStats): string {
   const parts = [s.name];
   if (!s.instances) return `${s.name} · not traced yet`;
-  parts.push(`${s.runs} run${s.runs === 1 ? '' : 's'}`);
+  parts.push(`${s.instances} instance${s.instances === 1 ? '' : 's'} in ${s.runs} run${s.runs === 1 ? '' : 's'}`);
   if (s.failed) parts.push(`${s.failed} failed`);
   if (s.p95Ms !== undefined) {
     let p = `p95 ${duration(s.p95Ms)}`;
