@@ -29,6 +29,9 @@ test('telemetry: a queue-only folder shows its queues in the sidebar and the das
   const runsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Runs' }) });
   await runsPane.getByText('No flow runs here', { exact: false }).waitFor({ timeout: 15000 });
   assert.strictEqual(await runsPane.getByText('No flow traces found', { exact: false }).count(), 0);
+  // Room for the Telemetry view in the screenshot: collapse the (empty) Failures view.
+  const failuresHeader = page.locator('.pane-header', { hasText: 'Failures' }).first();
+  if ((await failuresHeader.getAttribute('aria-expanded')) === 'true') await failuresHeader.click();
   // Expand the Grain queue and its phases.
   await grain.click();
   const phases = row(page, 'Telemetry', 'Phases');
