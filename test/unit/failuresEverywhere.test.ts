@@ -102,3 +102,17 @@ describe('issue 16: error-severity events outside flows are failures (esper-lite
     }
   });
 });
+
+describe('issue 16: the counts short cut still holds with error severities', () => {
+  it('does not walk a counted run whose error events are its failing verdicts', async () => {
+    const run = (await load(DEMO)).getRun('20261119T140000Z-b7d2') as Run;
+    const failing = [...run.flows.values()].filter((f) => isFailing(f.verdict));
+    const errors = failing.filter((f) => f.verdictEvent?.severity === 'error' || f.verdictEvent?.severity === 'critical').length;
+    const counts = { ...run.counts!, byType: { ...run.counts!.byType, failure: failing.filter((f) => f.verdict === 'failed').length, exception: failing.filter((f) => f.verdict === 'exception').length }, bySeverity: { error: errors } };
+    const copy = Object.create(run, { counts: { value: counts }, events: { get: () => assert.fail('run.events read') } }) as Run;
+    assert.equal(runFailures(copy).length, failing.length);
+    // One more error event than the verdicts explain: the run is walked.
+    const more = Object.create(run, { counts: { value: { ...counts, bySeverity: { error: errors + 1 } } }, events: { get: () => { throw new Error('walked'); } } }) as Run;
+    assert.throws(() => runFailures(more), /walked/);
+  });
+});

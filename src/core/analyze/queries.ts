@@ -207,21 +207,24 @@ export function runFailures(run: Run): Failure[] {
 function computeRunFailures(run: Run): Failure[] {
   const out: Failure[] = [];
   let failing = 0;
+  /** Failing verdict events with an error severity: the usual error events of a flowscribe run. */
+  let errorVerdicts = 0;
   for (const flow of run.flows.values()) {
     if (!isFailing(flow.verdict)) continue;
     failing++;
     const event = flow.verdictEvent;
     if (event) out.push({ run, flow, event });
+    if (event?.severity === 'error' || event?.severity === 'critical') errorVerdicts++;
   }
   // Events outside flows. A run that keeps counts (indexed, capped) says how many failure,
-  // exception and error-severity events it has: none beyond its failing flows' verdicts means no
-  // walk (walking an indexed run's events parses its file), and the walk stops once all of them
-  // were seen (an event both typed and error-severity is counted twice there: the walk may only
-  // go further than needed).
+  // exception and error-severity events it has: none beyond its failing flows' verdicts (their
+  // number, and their number with an error severity) means no walk (walking an indexed run's
+  // events parses its file), and the walk stops once all of them were seen (an event both typed
+  // and error-severity is counted twice there: the walk may only go further than needed).
   const c = run.counts;
   const typed = c ? (c.byType.failure ?? 0) + (c.byType.exception ?? 0) : Infinity;
   const errors = c ? (c.bySeverity.error ?? 0) + (c.bySeverity.critical ?? 0) : Infinity;
-  if (typed > failing || errors > 0) {
+  if (typed > failing || errors > errorVerdicts) {
     const total = typed + errors;
     let seen = 0;
     for (const event of run.events) {
