@@ -426,9 +426,13 @@ describe('ask', () => {
         `${NOTE}\n` +
           '20261119T140000Z-b7d2 (failed) → 20261119T190000Z-c4e8 (failed)\n' +
           'agent/decision/evaluate: 1→3 instance(s), 0→1 not ok; new BUSINESS.NO_ACTION\n' +
+          '  now: run 20261119T190000Z-c4e8 flow f-0012 failed BUSINESS.NO_ACTION at trader/agent.py:12 (2026-11-19T14:00:03.710Z)\n' +
           'data/fetch/minute_candles: 3→3 instance(s), 1→0 not ok; gone DATA.EMPTY\n' +
+          '  was: run 20261119T140000Z-b7d2 flow f-0008 failed DATA.EMPTY at trader/data/fetcher.py:15 (2026-11-19T09:00:01.375Z)\n' +
           'indicators/ema/compute: 2→3 instance(s), 1→0 not ok; gone DATA.MISSING_COLUMN\n' +
-          'orders/submit: 1→2 instance(s), 0→0 not ok\n',
+          '  was: run 20261119T140000Z-b7d2 flow f-0007 exception DATA.MISSING_COLUMN at trader/indicators.py:22 (2026-11-19T09:00:00.685Z)\n' +
+          'orders/submit: 1→2 instance(s), 0→0 not ok\n' +
+          '  flow ids: run 20261119T140000Z-b7d2 f-0005; run 20261119T190000Z-c4e8 f-0005, f-0009\n',
       );
     });
 
