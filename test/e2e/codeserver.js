@@ -61,6 +61,9 @@ const SETTINGS = {
   'extensions.autoCheckUpdates': false, 'extensions.autoUpdate': false, 'extensions.ignoreRecommendations': true,
   'update.mode': 'none', 'security.workspace.trust.enabled': false, 'git.openRepositoryInParentFolders': 'never',
   'workbench.enableExperiments': false, 'chat.commandCenter.enabled': false, 'workbench.welcomePage.walkthroughs.openOnInstall': false,
+  // VS Code ≥ 1.104 opens the secondary side bar (the Chat view) in every new workspace: keep the
+  // layout of 1.100 (full-width editor) so views and screenshots match on both pins.
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
 };
 
 function installed() {
@@ -184,6 +187,13 @@ function vscodeVersion() {
 /** @type {string[] | undefined} */
 let testVsixes;
 /**
+ * Ids (publisher.name) of the test extensions whose manifest lists `enabledApiProposals`:
+ * code-server starts with `--enable-proposed-api <id>` for each (test extensions only — Flowlens
+ * itself uses stable API).
+ * @type {string[]}
+ */
+const proposedApiIds = [];
+/**
  * The extension folders in $FLOWLENS_TEST_EXTENSIONS, each packaged once per process to a .vsix
  * under WORK (vsce from the repo's node_modules), for installVsix.
  */
@@ -192,6 +202,8 @@ function testExtensions() {
   testVsixes = [];
   for (const rel of (process.env.FLOWLENS_TEST_EXTENSIONS || '').split(path.delimiter).filter(Boolean)) {
     const dir = path.resolve(ROOT, rel);
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+    if (manifest.enabledApiProposals?.length) proposedApiIds.push(`${manifest.publisher}.${manifest.name}`);
     const vsix = path.join(WORK, `${path.basename(dir)}.vsix`);
     fs.mkdirSync(WORK, { recursive: true });
     run(path.join(ROOT, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository',
@@ -280,6 +292,7 @@ async function start({ name, port, vsix, env, folder, trust, settings, timeoutMs
   const log = fs.openSync(path.join(dir, 'cs.log'), 'w');
   const proc = spawn(CMD[0], [...CMD.slice(1), '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry',
     '--disable-update-check', ...(trust ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override',
+    ...proposedApiIds.flatMap(id => ['--enable-proposed-api', id]),
     ...profileArgs(dir), ...(folder ? [folder] : [])], { env: profileEnv(dir, env), stdio: ['ignore', log, log], detached: true });
   fs.closeSync(log);
   const pid = proc.pid;
