@@ -81,7 +81,7 @@ if [ ! -x .ci/code-server/node_modules/.bin/code-server ]; then   # native modul
 fi
 # Issue 17: the chat-loop tier runs on code-server 4.104.0 (VS Code 1.104) + Node 22 from npm,
 # installed beside the default one (.ci/code-server-4.104, .ci/node22); it needs Debian's rg.
-if want chat-loop && [ ! -x .ci/code-server-4.104/node_modules/.bin/code-server ]; then
+if { want chat-loop || want chat-ui; } && [ ! -x .ci/code-server-4.104/node_modules/.bin/code-server ]; then
   command -v rg >/dev/null || need_apt+=(ripgrep)
   [ -e /usr/include/gssapi/gssapi.h ] || need_apt+=(libkrb5-dev)
   { command -v make && command -v g++; } >/dev/null || need_apt+=(build-essential)
@@ -106,7 +106,7 @@ cs_rc=$?
 tail -1 "$LOGS/code-server-install.log"
 [ $cs_rc -eq 0 ] || tail -45 "$LOGS/code-server-install.log"
 [ $cs_rc -eq 0 ] || CS_MISSING="code-server install failed (see ${LOGS#$ROOT/}/code-server-install.log)"
-if want chat-loop; then
+if want chat-loop || want chat-ui; then
   [ -x .ci/code-server-4.104/node_modules/.bin/code-server ] || echo "installing code-server 4.104 + Node 22 into .ci/code-server-4.104, .ci/node22 (first run only; a few minutes)"
   FLOWLENS_CODE_SERVER=4.104 node test/e2e/codeserver.js install > "$LOGS/code-server-4.104-install.log" 2>&1
   cs_rc=$?
@@ -167,6 +167,14 @@ if want chat-loop; then
   if [ -n "${CS104_MISSING:-}" ]; then missing chat-loop "$CS104_MISSING"
   else FLOWLENS_CODE_SERVER=4.104 FLOWLENS_TEST_EXTENSIONS=test/fake-model FLOWLENS_GREP='chat loop' \
     vscode_tier chat-loop node test/e2e/run-ext-tests.js
+  fi
+fi
+# Issue 17: `@flowlens …` typed into the real chat view, answered and screenshot (test/e2e/chat.e2e.js),
+# with the fake model and its default participant installed (proposed APIs for that test extension only).
+if want chat-ui; then
+  if [ -n "${CS104_MISSING:-}" ]; then missing chat-ui "$CS104_MISSING"
+  else FLOWLENS_CODE_SERVER=4.104 FLOWLENS_TEST_EXTENSIONS=test/fake-model E2E_LABEL=chat-ui \
+    vscode_tier chat-ui node test/e2e/run-e2e.js test/e2e/chat.e2e.js
   fi
 fi
 

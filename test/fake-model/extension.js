@@ -3,6 +3,10 @@
 // API (VS Code ≥ 1.104). Installed next to Flowlens in the in-host profile by
 // test/e2e/codeserver.js when FLOWLENS_TEST_EXTENSIONS names this folder.
 //
+// Also the default chat participant the chat view needs before it sends anything (see activate).
+// Proposed APIs (package.json enabledApiProposals; code-server starts with --enable-proposed-api
+// for this extension, test/e2e/codeserver.js): defaultChatParticipant, chatProvider.
+//
 // Behaviour, per request:
 //  - tools offered and no tool result yet in the conversation → one tool call: the Flowlens tool
 //    that matches the question (rules in pickTool), with the run id and flow name from the prompt;
@@ -18,6 +22,9 @@ const VENDOR = 'flowlens-fake';
 const MODEL = {
   id: 'flowlens-fake-1', name: 'Flowlens fake model', family: 'flowlens-fake', version: '1',
   maxInputTokens: 1000000, maxOutputTokens: 100000, capabilities: { toolCalling: true },
+  // Proposed (chatProvider, enabled for this test extension only): listed in the chat view's model
+  // picker and picked by default there, so a request typed into the chat view runs on this model.
+  isUserSelectable: true, isDefault: true,
 };
 
 /** @param {unknown} part */
@@ -116,6 +123,14 @@ const provider = {
 /** @param {vscode.ExtensionContext} context */
 function activate(context) {
   context.subscriptions.push(vscode.lm.registerLanguageModelChatProvider(VENDOR, provider));
+  // The chat view sends nothing until a *default* participant exists (VS Code 1.104 waits for
+  // one; Copilot provides it in real use). This one (proposed defaultChatParticipant, test
+  // extension only) only answers requests not addressed to a participant; `@flowlens …` goes to
+  // Flowlens.
+  const fallback = vscode.chat.createChatParticipant('flowlens-test.default', (request, _ctx, stream) => {
+    stream.markdown(`Fake default participant: no participant was named. Prompt: ${request.prompt.slice(0, 200)}`);
+  });
+  context.subscriptions.push(fallback);
   return { VENDOR, MODEL_ID: MODEL.id, pickTool, parsePrompt, handles };
 }
 
