@@ -41,7 +41,7 @@ MAX_BYTES=$((2 * 1024 * 1024))
 
 say "staging a production build in ${STAGE#$ROOT/}"
 rm -rf "$STAGE"; mkdir -p "$STAGE/ext" "$STAGE/npm" "$ROOT/dist"
-for f in src media images examples esbuild.mjs tsconfig.json package.json README.md LICENSE CHANGELOG.md .vscodeignore; do
+for f in src media images examples prompts docs esbuild.mjs tsconfig.json package.json README.md LICENSE CHANGELOG.md .vscodeignore; do
   [ -e "$f" ] && cp -r "$f" "$STAGE/ext/"
 done
 ln -s "$ROOT/node_modules" "$STAGE/ext/node_modules"

@@ -1,8 +1,9 @@
 // `flowlens.askCopilot`: generate the ask prompt and open chat with it, or copy it and say so.
 import * as vscode from 'vscode';
+import { runFailures } from '../../core/analyze/queries';
 import { stripOwnMark } from '../../core/read/ingress/safeWrite';
 import { BUILTIN_COMMANDS } from '../commands';
-import type { FlowlensServices } from '../services';
+import type { FlowlensServices, RunRef } from '../services';
 import { generateAskPrompt } from './generateAskPrompt';
 import { asArgs, askQuery } from './prompt';
 
@@ -31,20 +32,55 @@ export async function chatAvailable(): Promise<boolean> {
 }
 
 /**
- * `flowlens.askCopilot`: generate, then open chat with ask.md attached when a chat provider is
- * available; otherwise copy the prompt to the clipboard and say so (with *Open ask.md*). Always
- * some feedback: the chat view, or a message.
+ * The source file of the failure ask.md asks about: the run's first failure (of the flow, when
+ * one is named) whose `file` resolves to a file *inside* a workspace folder. A trace path that
+ * resolves outside the workspace is not attached: the trace does not choose what is handed to chat.
  */
-export async function askCopilot(context: vscode.ExtensionContext, services: FlowlensServices, raw: unknown): Promise<'chat' | 'clipboard' | undefined> {
+export function failingSourceFile(services: FlowlensServices, ref: RunRef, flowId?: string): vscode.Uri | undefined {
+  for (const f of runFailures(ref.run)) {
+    if (flowId && f.flow?.id !== flowId) continue;
+    if (!f.event.file) continue;
+    const r = services.resolveFile(ref.folderKey, f.event.file);
+    if (r.uri && r.inside) return r.uri;
+  }
+  return undefined;
+}
+
+/** What *Ask Copilot* did: the chat view (with the files it attached) or the clipboard. */
+export type AskCopilotResult = 'chat' | 'clipboard' | undefined;
+
+/** The `workbench.action.chat.open` argument of *Ask Copilot* (exported for tests). */
+export interface ChatOpenArgs {
+  query: string;
+  isPartialQuery: true;
+  /** Agent mode, so the model can call the Flowlens tools; a host without it keeps its mode. */
+  mode: 'agent';
+  /** ask.md, then the failing source file when there is one. VS Code ≥ 1.104 attaches them (1.100 ignores the option). */
+  attachFiles: vscode.Uri[];
+}
+
+/** The chat-open argument for ask.md of `runId` and the failing source file, if any. */
+export function chatOpenArgs(ask: vscode.Uri, runId: string, source?: vscode.Uri): ChatOpenArgs {
+  return { query: askQuery(runId, source !== undefined), isPartialQuery: true, mode: 'agent', attachFiles: source ? [ask, source] : [ask] };
+}
+
+/**
+ * `flowlens.askCopilot`: generate, then open chat — in agent mode, with ask.md and the failing
+ * source file attached — when a chat provider is available; otherwise copy the prompt to the
+ * clipboard and say so (with *Open ask.md*). Always some feedback: the chat view, or a message.
+ */
+export async function askCopilot(context: vscode.ExtensionContext, services: FlowlensServices, raw: unknown): Promise<AskCopilotResult> {
   const args = { ...asArgs(raw), open: false };
   const files = await generateAskPrompt(context, services, args, { announce: false });
   if (!files) return undefined;
-  const query = askQuery(files.runId);
+  const ref = services.findRun(files.runId, args.folderKey);
+  const source = ref ? failingSourceFile(services, ref, files.flowId) : undefined;
+  const open = chatOpenArgs(files.ask, files.runId, source);
   if (await chatAvailable()) {
     try {
-      // `attachFiles` is accepted by the chat view's open action (IChatViewOpenOptions); the
-      // argument shape is not public API, so failures fall back to the clipboard.
-      await vscode.commands.executeCommand(BUILTIN_COMMANDS.openChat, { query, isPartialQuery: true, attachFiles: [files.ask] });
+      // `attachFiles` and `mode` are options of the chat view's open action (IChatViewOpenOptions,
+      // VS Code 1.104); the argument shape is not public API, so failures fall back to the clipboard.
+      await vscode.commands.executeCommand(BUILTIN_COMMANDS.openChat, open);
       return 'chat';
     } catch {
       // fall through
