@@ -15,6 +15,7 @@ import * as vscode from 'vscode';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { FlowlensApi } from '../../src/extension';
+import { chatOpenArgs, failingSourceFile } from '../../src/host/chat/askCopilot';
 import { TOOLS } from '../../src/host/chat/ids';
 import { MAX_TOOL_ROUNDS } from '../../src/host/chat/participant';
 
@@ -144,10 +145,43 @@ describe('chat loop (fake model, VS Code ≥ 1.104)', function () {
     includesAll(text, ['f-0008', 'trader/data/fetcher.py:15'], '/failures');
   });
 
-  it('@flowlens /diff: the run against the one before it, with both run ids and the changed flows (no model needed)', async () => {
+  it('@flowlens /diff: the run against the one before it; every changed flow with its handles (run, flow id, file:line, time; no model needed)', async () => {
     const text = await chat('diff', `run:${NEXT}`);
-    // runDiffText names runs, flows and classes but no flow id or file:line yet (issue 17 item 5 is open).
     includesAll(text, [`${RUN} (failed) → ${NEXT} (failed)`, 'agent/decision/evaluate', 'new BUSINESS.NO_ACTION', 'data/fetch/minute_candles', 'gone DATA.EMPTY'], '/diff');
+    // Each claim carries its evidence (issue 17 item 5): the instance that newly fails and the
+    // one that no longer does, by run id, flow id and the source line that reported it.
+    includesAll(text, [
+      `now: run ${NEXT} flow f-0012 failed BUSINESS.NO_ACTION at trader/agent.py:12 (`,
+      `was: run ${RUN} flow f-0008 failed DATA.EMPTY at trader/data/fetcher.py:15 (`,
+      `was: run ${RUN} flow f-0007 exception DATA.MISSING_COLUMN at trader/indicators.py:22 (`,
+      `flow ids: run ${RUN} f-0005; run ${NEXT} f-0005, f-0009`,
+    ], '/diff handles');
+    // Every changed flow line is followed by at least one handle line.
+    const lines = text.split('\n');
+    lines.forEach((l, i) => {
+      if (/^[\w./-]+: \d+→\d+ instance\(s\)/.test(l)) assert.match(lines[i + 1] ?? '', /^ {2}(was|now|flow ids): run /, `no handle under ${l}`);
+    });
+  });
+
+  it('Ask Copilot opens chat in agent mode with ask.md and the failing source file attached (issue 17 item 4)', async () => {
+    const ref = api.services.findRun(RUN);
+    assert.ok(ref, 'the b7d2 run');
+    // The flow's failure, and the run's first failure: source files inside the workspace.
+    const flowSource = failingSourceFile(api.services, ref, 'f-0008');
+    assert.ok(flowSource?.path.endsWith('/trader/data/fetcher.py'), String(flowSource));
+    const runSource = failingSourceFile(api.services, ref);
+    assert.match(String(runSource?.path), /\/trader\/(indicators|data\/fetcher)\.py$/);
+    const ask = vscode.Uri.file('/tmp/ask.md');
+    const args = chatOpenArgs(ask, RUN, flowSource);
+    assert.strictEqual(args.mode, 'agent');
+    assert.strictEqual(args.isPartialQuery, true);
+    assert.deepStrictEqual(args.attachFiles.map(String), [String(ask), String(flowSource)]);
+    assert.match(args.query, new RegExp(`ask file and the failing source file for run ${RUN}:`));
+    assert.deepStrictEqual(chatOpenArgs(ask, RUN).attachFiles.map(String), [String(ask)], 'no source: ask.md alone');
+    // With a chat model (the fake one) the command opens the chat view with those options
+    // (VS Code 1.104 accepts attachFiles and mode) instead of copying to the clipboard.
+    const result = await vscode.commands.executeCommand('flowlens.askCopilot', { runId: RUN, flowId: 'f-0008' });
+    assert.strictEqual(result, 'chat');
   });
 
   it(`the participant's tool loop stops after ${MAX_TOOL_ROUNDS} rounds and runs only Flowlens tools`, async () => {
