@@ -245,7 +245,7 @@ describe('views', function () {
     await vscode.window.showTextDocument(uri);
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri);
     const titles = lenses.map(l => l.command?.title ?? '');
-    assert.ok(titles.some(t => /orders\/submit · \d+ runs · \d+ failed · p95/.test(t)), titles.join(' | '));
+    assert.ok(titles.some(t => /orders\/submit · \d+ instances in \d+ runs · \d+ failed · p95/.test(t)), titles.join(' | '));
     assert.ok(lenses.some(l => l.range.start.line === 0), 'line-1 lens from flows.yaml code_refs');
   });
 
