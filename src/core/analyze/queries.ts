@@ -10,6 +10,7 @@
  * nothing else for these answers; test/integration/surfaces.test.ts checks that they agree.
  * Pure; never throws.
  */
+import { flowPreorder } from '../model/walk';
 import type { FlowNode, Run, RunStatus, TraceEvent, Verdict } from '../model/types';
 
 // ---------------------------------------------------------------------------------------------
@@ -368,19 +369,8 @@ export function worstOf(run: Run, flows: Iterable<FlowNode>): Verdict | undefine
 }
 
 function computeWorstInside(run: Run): Map<FlowNode, Verdict> {
-  // Pre-order list with parent positions, then children before parents.
-  const order: FlowNode[] = [];
-  const parentAt: number[] = [];
-  const seen = new Set<FlowNode>();
-  const stack: [FlowNode, number][] = run.roots.map((r): [FlowNode, number] => [r, -1]);
-  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
-    const [f, parent] = top;
-    if (seen.has(f)) continue;
-    seen.add(f);
-    const at = order.push(f) - 1;
-    parentAt.push(parent);
-    for (const c of f.children) stack.push([c, at]);
-  }
+  // Children before parents: walk the pre-order backwards.
+  const { order, parentAt } = flowPreorder(run.roots);
   const inside = new Map<FlowNode, Verdict>();
   for (let i = order.length - 1; i >= 0; i--) {
     const p = parentAt[i];

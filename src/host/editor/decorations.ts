@@ -26,6 +26,20 @@ export function noteOpenedFailure(editor: vscode.TextEditor, zeroBasedLine: numb
   for (const d of live) d.showOpened(editor, zeroBasedLine, text);
 }
 
+/** The decoration of a failure note: italic after-text in the failed colour, a mark in the overview ruler. */
+function failureNoteType(): vscode.TextEditorDecorationType {
+  return vscode.window.createTextEditorDecorationType({
+      isWholeLine: true,
+      overviewRulerColor: new vscode.ThemeColor('testing.iconFailed'),
+      overviewRulerLane: vscode.OverviewRulerLane.Right,
+      after: {
+        color: new vscode.ThemeColor('testing.iconFailed'),
+        margin: '0 0 0 2em',
+        fontStyle: 'italic',
+      },
+    });
+}
+
 /**
  * Inline after-text ("✗ DATA.EMPTY · vendor returned 0 rows") on lines where the latest run
  * failed, plus an overview-ruler mark. Toggle: `flowlens.decorations.enabled`. Also the note of
@@ -33,28 +47,10 @@ export function noteOpenedFailure(editor: vscode.TextEditor, zeroBasedLine: numb
  * the cursor off that line or opens another editor.
  */
 export class FailureDecorations extends Disposable {
-  private readonly openedType = this._register(vscode.window.createTextEditorDecorationType({
-    isWholeLine: true,
-    overviewRulerColor: new vscode.ThemeColor('testing.iconFailed'),
-    overviewRulerLane: vscode.OverviewRulerLane.Right,
-    after: {
-      color: new vscode.ThemeColor('testing.iconFailed'),
-      margin: '0 0 0 2em',
-      fontStyle: 'italic',
-    },
-  }));
+  private readonly openedType = this._register(failureNoteType());
   private opened: OpenedNote | undefined;
   private openedWatch: vscode.Disposable[] = [];
-  private readonly type = this._register(vscode.window.createTextEditorDecorationType({
-    isWholeLine: true,
-    overviewRulerColor: new vscode.ThemeColor('testing.iconFailed'),
-    overviewRulerLane: vscode.OverviewRulerLane.Right,
-    after: {
-      color: new vscode.ThemeColor('testing.iconFailed'),
-      margin: '0 0 0 2em',
-      fontStyle: 'italic',
-    },
-  }));
+  private readonly type = this._register(failureNoteType());
 
   constructor(private readonly index: TraceLocations) {
     super();

@@ -1,4 +1,5 @@
 // The Runs view: folders, runs (status first), flows nested by parent (a parent over a failure says 'contains failures'), steps and events (a run without flows lists its events), with filters and paging.
+import { flowPreorder } from '../../core/model/walk';
 import * as vscode from 'vscode';
 import type { FlowNode, Run, StepNode, TraceEvent, Verdict } from '../../core/model/types';
 import { flowInfo } from '../editor/catalogInfo';
@@ -183,20 +184,8 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
     };
     const out = new Set<string>();
     const self = new Set<string>();
-    // Iterative (pre-order list, then children before parents): a parent chain 100,000 flows
-    // deep must not overflow the stack.
-    const order: FlowNode[] = [];
-    const parentAt: number[] = [];
-    const seen = new Set<FlowNode>();
-    const stack: [FlowNode, number][] = run.roots.map((r): [FlowNode, number] => [r, -1]).reverse();
-    for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
-      const [f, parent] = top;
-      if (seen.has(f)) continue;
-      seen.add(f);
-      const at = order.push(f) - 1;
-      parentAt.push(parent);
-      for (let i = f.children.length - 1; i >= 0; i--) stack.push([f.children[i], at]);
-    }
+    // Pre-order, then children before parents (src/core/model/walk.ts: no recursion).
+    const { order, parentAt } = flowPreorder(run.roots);
     const hit = order.map(matches);
     for (let i = 0; i < order.length; i++) if (hit[i]) self.add(order[i].id);
     const any = [...hit];
