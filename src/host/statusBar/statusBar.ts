@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { COMMANDS } from '../commands';
 import { plural, relativeTime } from '../format';
-import { runStatus, verdictCounts } from '../../core/analyze/queries';
+import { runFailures, runStatus, verdictCounts } from '../../core/analyze/queries';
 import type { TraceServices } from '../services';
 import { appendField, appendSafe, safeMarkdown } from '../ui';
 import { forLabel } from '../../core/render/egress/surfaces';
@@ -58,6 +58,10 @@ export class RunStatusBar extends Disposable {
         // Click shows the log: why the files found gave no run.
         this.item.command = COMMANDS.showLog;
         this.show(`$(warning) no run · ${problemsText(problems)}`, `Flowlens found no runs. ${problemsText(problems)} — click to Show Log.`);
+      } else if ([...this.services.workspaces.values()].some(ws => safeSources(ws).some(isTelemetry))) {
+        // Telemetry queues and stores have no runs; the Telemetry view shows them (issue 16).
+        this.item.command = COMMANDS.showTelemetry;
+        this.show('$(pulse) Flowlens: telemetry', 'Flowlens: no flow runs here; the Grain/Assay telemetry queues and SQLite stores are in the Telemetry view. Click to show it.');
       } else if ([...this.services.workspaces.values()].some(ws => safeSources(ws).length > 0)) {
         this.show('$(circle-slash) no trace', 'Flowlens found trace files but no runs in them.');
       } else {
@@ -70,10 +74,14 @@ export class RunStatusBar extends Disposable {
     // Counts and status as every surface shows them (analyze/queries.ts).
     const c = verdictCounts(run.flows.values());
     const status = runStatus(run);
-    const bad = c.failed + c.exceptions;
+    // Failures outside any flow (error-severity events, e.g. esper-lite's GOVERNOR_ROLLBACK) count
+    // like failed flows: the one failures definition (queries.ts runFailures) says which.
+    const outside = c.failed + c.exceptions > 0 || status !== 'failed' ? 0 : runFailures(run).filter(f => f.flow === undefined).length;
+    const bad = c.failed + c.exceptions + outside;
     let text: string;
     // A failing item says whose it is (issue 16): "1 failed" alone, among other extensions' items, reads like a test or build result.
-    if (bad) text = `$(error) Flowlens: ${bad} failed${status === 'running' ? ' · running' : ''}`;
+    if (outside) text = `$(error) Flowlens: ${plural(outside, 'failure')}${status === 'running' ? ' · running' : ''}`;
+    else if (bad) text = `$(error) Flowlens: ${bad} failed${status === 'running' ? ' · running' : ''}`;
     else if (status === 'running') text = `$(sync~spin) running · ${plural(c.total, 'flow')}`;
     else if (status === 'crashed') text = `$(flame) Flowlens: crashed`;
     else if (status === 'failed') text = `$(error) Flowlens: failed · ${plural(c.total, 'flow')}`;
@@ -114,7 +122,12 @@ export class RunStatusBar extends Disposable {
 
 }
 
-function safeSources(ws: { sources(): unknown[] }): unknown[] {
+/** A telemetry source: a Grain/Assay queue or a SQLite store (they hold no runs). */
+function isTelemetry(s: { kind?: string }): boolean {
+  return s.kind === 'queue' || s.kind === 'sqlite';
+}
+
+function safeSources(ws: { sources(): { kind?: string }[] }): { kind?: string }[] {
   try {
     return ws.sources();
   } catch {
