@@ -189,6 +189,8 @@ describe('views', function () {
 
   it('reveals a flow in the Runs view (getParent chain)', async () => {
     await vscode.commands.executeCommand(`${VIEWS.runs}.focus`);
+    // Reveal needs a shown view (a view hidden by an earlier test's focus change ignores it).
+    await until(() => api.runsView.visible || undefined, { what: 'the Runs view shown' });
     const ref = api.services.allRuns().find(r => r.run.id.includes('b7d2') && r.run.dialect === 'flowscribe-v1')!;
     const flow = [...ref.run.flows.values()].find(f => f.verdict === 'exception')!;
     await vscode.commands.executeCommand(COMMANDS.revealInRuns, { runId: ref.run.id, flowId: flow.id });
