@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 src=${1:-test-results/screenshots}
 mkdir -p docs/images
 for name in views-failure-opened views-runs views-failures-by-class views-problems views-live-failure views-welcome \
-            dashboard-all-dark dashboard-light dashboard-timeline dashboard-diff dashboard-failures; do
+            dashboard-all-dark dashboard-light dashboard-timeline dashboard-diff dashboard-failures \
+            testing-peek telemetry-view; do
   [ -f "$src/$name.png" ] || { echo "missing $src/$name.png: run the e2e tier first (TIERS=e2e npm test)"; exit 1; }
   cp "$src/$name.png" "docs/images/$name.png"
 done
