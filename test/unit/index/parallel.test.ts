@@ -239,6 +239,55 @@ describe('index: progress and cancel', function () {
   });
 });
 
+describe('index: a cancelled load keeps what it read', function () {
+  this.timeout(60000);
+
+  // The editor cancels from the progress notification while the status bar and views keep asking
+  // for runs: what was merged before Cancel must show (issue 7), with statuses settled, and a later
+  // refresh continues after it without reading anything twice.
+  for (const workers of [0, 1]) {
+    it(`shows the merged runs, settled, and a refresh reads the rest once (${workers ? 'worker' : 'in-thread'} scan)`, async () => {
+      const root = tmpdir();
+      try {
+        fs.mkdirSync(path.join(root, '.autodev'));
+        fs.writeFileSync(path.join(root, '.autodev', 'trace.jsonl'), hostileRolling(40000));
+        const index = { minBytes: 0, workers, workerScript: WORKER };
+        const whole = new TraceWorkspace(root, { now: () => LATER, index });
+        await whole.load();
+        const all = whole.sources()[0];
+
+        const ac = new AbortController();
+        let asked = 0;
+        const ws = new TraceWorkspace(root, { now: () => LATER, index: { ...index, onProgress: () => ac.abort() } });
+        const loading = ws.load({ signal: ac.signal });
+        let settled = false;
+        void loading.then(() => (settled = true), () => (settled = true));
+        // Ask for runs while the load is under way, as the views and the status bar do.
+        while (!settled) {
+          ws.runs();
+          asked++;
+          await new Promise((r) => setImmediate(r));
+        }
+        await assert.rejects(loading, (e: Error) => e.name === 'AbortError');
+        assert.ok(asked > 1, 'runs() was asked during the load');
+        const part = ws.sources()[0];
+        assert.ok(part.events > 0 && part.events < all.events, `read ${part.events} of ${all.events} events before Cancel`);
+        assert.deepEqual(ws.runs().map((r) => r.id).sort(), ['7', 'r1', 'r2']);
+        // Settled as of now: r1's session_end is the file's last line, so every run reads crashed.
+        assert.deepEqual(ws.runs().map((r) => r.status), ['crashed', 'crashed', 'crashed']);
+
+        await ws.refresh();
+        assert.equal(ws.sources()[0].events, all.events);
+        assert.equal(ws.sources()[0].malformedCount, all.malformedCount);
+        const summary = (w: TraceWorkspace) => w.runs().map((r) => ({ id: r.id, flows: r.flows.size, counts: r.counts, status: r.status }));
+        assert.deepEqual(summary(ws), summary(whole));
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
 describe('index: the worker is background work', function () {
   this.timeout(60000);
 

@@ -48,10 +48,16 @@ export function findWorkerScript(explicit?: string): string | undefined {
   return candidates.find((p) => fs.existsSync(p));
 }
 
-function abortError(): Error {
+/** The error a cancelled read rejects with (`name === 'AbortError'`, as DOM's). */
+export function abortError(): Error {
   const e = new Error('index cancelled');
   e.name = 'AbortError';
   return e;
+}
+
+/** Whether `e` is a cancellation (see {@link abortError}). */
+export function isAbort(e: unknown): boolean {
+  return e instanceof Error && e.name === 'AbortError';
 }
 
 /**

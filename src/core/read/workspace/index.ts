@@ -23,6 +23,7 @@ import { DEFAULT_LIVE_WINDOW_MS } from '../../model/build';
 import type { Malformed, Run, TraceEvent } from '../../model/types';
 import type { Catalog } from '../catalog';
 import { workspaceOf, type Discovery } from '../discover';
+import { abortError } from '../index/parallel';
 import { PathMapper } from '../pathmap';
 import { capSource, runMtime } from './capPolicy';
 import { CatalogReload } from './catalogReload';
@@ -113,6 +114,7 @@ export class TraceWorkspace {
         await this.update(opts.final ?? this.opts.final ?? false, { all: true, rediscover: true }, false);
       } finally {
         this.s.signal = undefined;
+        this.sorted = undefined;
       }
     });
   }
@@ -207,10 +209,18 @@ export class TraceWorkspace {
     const sourcesChanged = syncSources(s, this.identity, d, this.only);
 
     const now = this.now();
+    // Cancelled (load's signal): stop reading, but settle what was read so it shows (runs,
+    // statuses, counts), then reject with the AbortError.
+    let aborted = false;
     for (const st of inReadOrder(s.states.values())) {
       if (!scope.all && !scope.read.has(st.src.file)) continue;
-      await readSource(s, this.identity, st, final);
+      if (s.signal?.aborted) {
+        aborted = true;
+        break;
+      }
+      aborted = (await readSource(s, this.identity, st, final)) === 'cancelled';
       capSource(s, this.identity, st, now);
+      if (aborted) break;
     }
     this.identity.noteDuplicates();
 
@@ -232,6 +242,7 @@ export class TraceWorkspace {
     }
     if (!report) this.sorted = undefined;
     if (c.runs.size > 0 || c.added.size > 0 || c.removed.size > 0) this.sorted = undefined;
+    if (aborted) throw abortError();
     const envelopes = s.envelopesChanged;
     s.envelopesChanged = false;
     return {

@@ -11,7 +11,7 @@
 import type { EventFields } from '../../model/build';
 import type { Malformed } from '../../model/types';
 import { openFileEvents } from '../index/fileEvents';
-import { indexFileParallel } from '../index/parallel';
+import { indexFileParallel, isAbort } from '../index/parallel';
 import { KIND_LIGHT, severityOf, type ScanBatch } from '../index/scan';
 import type { JsonlTail } from '../sources/jsonl';
 import { detectDialect, normalizeEvent } from '../sources/normalize';
@@ -31,6 +31,8 @@ export interface IndexResult {
   count: number;
   warnings: number;
   malformed: Malformed[];
+  /** Cancelled (the read state's signal): what was merged is kept and the tail resumes after it. */
+  aborted?: boolean;
 }
 
 /**
@@ -86,6 +88,9 @@ export async function indexSource(s: ReadState, identity: RunIdentity, st: Sourc
   let corrById: (Record<string, unknown> | undefined)[] = [];
   /** Raw records of the current batch merged so far. */
   let rawAt = 0;
+  /** Where the merged batches end (offset just after the last record's line, lines consumed). */
+  let mergedEnd = 0;
+  let mergedLines = 0;
   /**
    * Merge records `[from, n)` of a batch until `deadline` (performance.now()); returns where it
    * stopped. Synchronous and free of `await`, so the hot loop is optimised as one function.
@@ -177,10 +182,24 @@ export async function indexSource(s: ReadState, identity: RunIdentity, st: Sourc
     }
     for (const m of b.malformed) malformed.push({ file, line: lineBase + m.line, reason: m.reason });
     warnings += b.warnings.length;
+    // A batch ends at its last record (scan.ts): everything before that line's end is merged.
+    if (b.n > 0) {
+      mergedEnd = b.offset[b.n - 1] + b.len[b.n - 1] + 1;
+      mergedLines = lineBase + b.line[b.n - 1];
+    }
   };
-  const sum = await indexFileParallel({
-    file, size, final: false, workers: idx.workers, workerScript: idx.workerScript, onProgress: idx.onProgress, signal: s.signal, onBatch,
-  });
+  let sum: { end: number; lines: number };
+  try {
+    sum = await indexFileParallel({
+      file, size, final: false, workers: idx.workers, workerScript: idx.workerScript, onProgress: idx.onProgress, signal: s.signal, onBatch,
+    });
+  } catch (e) {
+    if (!isAbort(e)) throw e;
+    // Cancelled between batches: keep what was merged; a later read continues after it.
+    tail.resumeAt(mergedEnd, mergedLines);
+    st.pending = size - mergedEnd;
+    return { count, warnings, malformed, aborted: true };
+  }
   tail.resumeAt(sum.end, sum.lines);
   st.pending = size - sum.end;
   return { count, warnings, malformed };

@@ -101,9 +101,10 @@ function restartSource(s: ReadState, identity: RunIdentity, st: SourceState): vo
 
 /**
  * Read what a source appended since its last read (nothing when its size, mtime and inode are
- * unchanged). A large JSONL source read from the start goes through the parallel index.
+ * unchanged). A large JSONL source read from the start goes through the parallel index; returns
+ * `'cancelled'` when the read state's signal stopped that index part way (what it merged is kept).
  */
-export async function readSource(s: ReadState, identity: RunIdentity, st: SourceState, final: boolean): Promise<void> {
+export async function readSource(s: ReadState, identity: RunIdentity, st: SourceState, final: boolean): Promise<'cancelled' | undefined> {
   if (!st.tail && !st.handle) return;
   let stat: fs.Stats | undefined;
   try {
@@ -111,7 +112,8 @@ export async function readSource(s: ReadState, identity: RunIdentity, st: Source
   } catch {
     stat = undefined;
   }
-  if (stat && st.size === stat.size && st.mtime === stat.mtimeMs && st.ino === stat.ino && !(final && st.pending > 0)) return;
+  if (stat && st.size === stat.size && st.mtime === stat.mtimeMs && st.ino === stat.ino && !(final && st.pending > 0) && !st.cancelled) return;
+  st.cancelled = undefined;
   if (stat) {
     st.size = stat.size;
     st.mtime = stat.mtimeMs;
@@ -129,6 +131,10 @@ export async function readSource(s: ReadState, identity: RunIdentity, st: Source
     st.warnings += r.warnings;
     st.events += r.count;
     keepMalformed(s, st, r.malformed);
+    if (r.aborted) {
+      st.cancelled = true;
+      return 'cancelled';
+    }
     if (!(final && st.pending > 0)) {
       if (final) await noteGrowth(st, stat.size);
       return;

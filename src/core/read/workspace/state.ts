@@ -27,6 +27,8 @@ export interface SourceState {
   mtime?: number;
   ino?: number;
   pending: number;
+  /** A cancelled index stopped part way: the next read continues after what it merged. */
+  cancelled?: boolean;
   /** Run id this source's folder stands for (0.1, esper), fixed once chosen. */
   folderRunId?: string;
   /** Runs that got events from this source. */
