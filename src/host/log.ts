@@ -154,13 +154,18 @@ export class FlowlensLog implements vscode.Disposable {
     return fresh;
   }
 
-  /** A load that failed as a whole (not one file): logged every time, with the folder's name. */
   /** An error of Flowlens itself (a feature that could not start): logged every time. */
   error(message: string, err?: unknown): void {
     const why = err === undefined ? '' : `: ${err instanceof Error ? err.message : String(err)}`;
     this.sink.error(forTerminal(`${message}${why}`, undefined, MAX_LINE));
   }
 
+  /** Something a user action could not do and says nowhere else (an unknown run to reveal). */
+  note(message: string): void {
+    this.sink.info(forTerminal(message, undefined, MAX_LINE));
+  }
+
+  /** A load that failed as a whole (not one file): logged every time, with the folder's name. */
   failed(folderName: string, err: unknown): void {
     this.sink.error(forTerminal(`[${folderName}] could not read traces: ${err instanceof Error ? err.message : String(err)}`, undefined, MAX_LINE));
   }

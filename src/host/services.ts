@@ -94,6 +94,8 @@ export class TraceServices extends Disposable implements FlowlensServices {
   /** Open indexing notifications by folder + file. */
   private readonly notes = new Map<string, { folderKey: string; pct: number; report?: vscode.Progress<{ message?: string; increment?: number }>; end?: () => void }>();
   private readyResolve!: () => void;
+  /** The current generation's loads (see {@link settled}). */
+  private loads: Promise<unknown> = Promise.resolve();
   readonly onDidChange = this.emitter.event;
   readonly ready = new Promise<void>(r => (this.readyResolve = r));
 
@@ -170,8 +172,20 @@ export class TraceServices extends Disposable implements FlowlensServices {
           }
         }));
     }
+    this.loads = Promise.allSettled(loads);
     void Promise.all(loads).then(() => { if (gen === this.generation) this.readyResolve(); });
     if (!loads.length) { this.readyResolve(); this.updateContext(); }
+  }
+
+  /**
+   * Settles when the loads under way are done (at once when none is): a reload started meanwhile
+   * is waited for too. For actions on a run that may be between reload and load (reveal).
+   */
+  async settled(): Promise<void> {
+    for (let seen: Promise<unknown> | undefined; seen !== this.loads; ) {
+      seen = this.loads;
+      await seen;
+    }
   }
 
   /** Folders whose indexing was cancelled (see {@link cancelIndexing}). */

@@ -194,7 +194,9 @@ describe('views', function () {
     const ref = api.services.allRuns().find(r => r.run.id.includes('b7d2') && r.run.dialect === 'flowscribe-v1')!;
     const flow = [...ref.run.flows.values()].find(f => f.verdict === 'exception')!;
     await vscode.commands.executeCommand(COMMANDS.revealInRuns, { runId: ref.run.id, flowId: flow.id });
-    await until(() => api.runsView.selection.length > 0 || undefined, { what: 'selection' });
+    const node = api.runsProvider.nodeFor(ref.folderKey, ref.run.id, flow.id);
+    await until(() => api.runsView.selection.length > 0 || undefined,
+      { what: `selection (node ${node?.id}, view visible ${api.runsView.visible}, loading ${api.services.loading})` });
     const sel = api.runsView.selection[0];
     assert.strictEqual(sel.kind, 'flow');
     assert.strictEqual(sel.kind === 'flow' && sel.flowId, flow.id);
