@@ -52,13 +52,12 @@ async function revealSelected(view: vscode.TreeView<TreeNode>, node: TreeNode): 
 function selectionOf(view: vscode.TreeView<TreeNode>, id: string): Promise<boolean> {
   const has = (): boolean => view.selection.some(n => n.id === id);
   return new Promise<boolean>(resolve => {
-    let sub: vscode.Disposable | undefined;
     const done = (v: boolean): void => {
       clearTimeout(timer);
-      sub?.dispose();
+      sub.dispose();
       resolve(v);
     };
     const timer = setTimeout(() => done(has()), SELECTION_WAIT_MS);
-    sub = view.onDidChangeSelection(() => { if (has()) done(true); });
+    const sub = view.onDidChangeSelection(() => { if (has()) done(true); });
   });
 }
