@@ -10,6 +10,11 @@ import { safeWriteFile } from '../core/read/ingress/safeWrite';
 import { Redactor } from '../core/render/egress/redact';
 import { scrubDoc, termText } from './egress';
 import { bytes, esc, ms, painter, pct, table, toJson, useColor, type Cell, type Colour } from './output';
+import { chunkOtlp, otlpSpanCount } from '../core/render/otlp';
+import { otlpHeaders, postOtlp, shownUrl, tracesUrl } from './otlpSend';
+
+/** Spans per OTLP/HTTP request: well under a receiver's body limit (Collector 4 MiB) even with full events. */
+const OTLP_BATCH_SPANS = 500;
 
 export type CommandName = 'runs' | 'flows' | 'failures' | 'metrics' | 'validate' | 'stores' | 'diff' | 'export' | 'ask';
 
@@ -23,7 +28,11 @@ export interface CommonOptions {
   /** diff: slower threshold in percent (validated by main.ts). */
   threshold?: number;
   /** export: output format. */
-  format?: 'chrome' | 'mermaid';
+  format?: 'chrome' | 'mermaid' | 'otlp';
+  /** export --format otlp: send to this OTLP/HTTP endpoint instead of writing. */
+  endpoint?: string;
+  /** export --endpoint: per-request timeout in ms. */
+  timeout?: number;
   /** export, ask: write here instead of stdout. */
   out?: string;
   /** ask: focus on one flow (id or name). */
@@ -272,6 +281,26 @@ async function commandBody(name: CommandName, path: string | undefined, opts: Co
     }
     case 'export': {
       const ws = await load();
+      if (opts.format === 'otlp') {
+        // OTLP carries a run or several (one trace each): `--run all` is allowed here.
+        const runs = data.selectRuns(ws, opts.run ?? 'latest');
+        const req = data.exportOtlp(ws, runs, { redact });
+        if (opts.endpoint === undefined) return emit(toJson(req) + '\n', opts.out, io);
+        const url = tracesUrl(opts.endpoint);
+        const batches = chunkOtlp(req, OTLP_BATCH_SPANS);
+        let rejected = 0;
+        let status = 0;
+        for (const b of batches) {
+          const r = await postOtlp(url, JSON.stringify(b), { timeoutMs: opts.timeout ?? 10_000, headers: otlpHeaders() });
+          status = r.status;
+          rejected += r.rejected;
+          if (r.message) io.err(`flowlens: the receiver said: ${tx(r.message)}\n`);
+        }
+        const spans = otlpSpanCount(req);
+        io.out(`sent ${spans - rejected} span(s) of ${runs.length} run(s) to ${esc(shownUrl(url))} (HTTP ${status}, ${batches.length} request(s))\n`);
+        if (rejected) throw new CliError(`the receiver rejected ${rejected} of ${spans} span(s)`);
+        return;
+      }
       const run = data.selectOneRun(ws, opts.run ?? 'latest');
       const text = data.exportRun(ws, run, opts.format ?? 'chrome', { redact });
       return emit(text, opts.out, io);

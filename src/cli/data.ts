@@ -13,6 +13,8 @@ import { buildAskMd } from '../core/render/ask';
 import { askContextFor, buildSummaryMd } from '../core/render/askArtifacts';
 import { diffRuns, redactChange, type EvidenceChange, type FlowDiffEntry, type FlowSide } from '../core/analyze/diff';
 import { redactChromeTrace, toChromeTrace, toMermaid } from '../core/render/export';
+import { toOtlp, type OtlpTraceRequest } from '../core/render/otlp';
+import pkg from '../../package.json';
 import { REDACTED, Redactor, type RedactOptions } from '../core/render/egress/redact';
 import { eventSecrets, runsRedactor } from '../core/render/egress/secrets';
 import { eventCounts, flowRollups, latencyHistograms, pulseRollup, type FlowRollup, type PulseRollup } from '../core/analyze/rollup';
@@ -482,6 +484,15 @@ export function exportRun(ws: Loaded, run: Run, format: 'chrome' | 'mermaid', op
   if (format === 'mermaid') return toMermaid(run, { label: (t) => mermaidLabel(t, red) });
   const trace = toChromeTrace(run);
   return toJson(red ? scrubDoc(redactChromeTrace(trace, red), red) : trace) + '\n';
+}
+
+/**
+ * Runs as an OTLP/JSON `ExportTraceServiceRequest` (src/core/render/otlp.ts `toOtlp`): every
+ * string through the command's run-scoped redactor (names and paths as identifiers, reasons,
+ * messages and evidence as values), unless `redact` is false; size-bounded either way.
+ */
+export function exportOtlp(ws: Loaded, runs: readonly Run[], opts: { redact: boolean }): OtlpTraceRequest {
+  return toOtlp(runs, { redactor: redactorFor(ws, opts.redact), version: (pkg as { version?: string }).version });
 }
 
 /** The flow a `--flow` value names in the run: a flow id, else a flow name. Exit 1 when neither. */

@@ -60,14 +60,21 @@ export function buildProgram(onRun: (name: CommandName, path: string | undefined
     .option('--no-redact', 'print evidence, reasons and credential-looking identifiers as written')
     .exitOverride()
     .action(async (a: string, b: string, path: string | undefined, opts: CommonOptions) => onRun('diff', path, { ...opts, compare: [a, b] }));
-  program.command('export').description('export one run: Chrome trace-event JSON (Perfetto, chrome://tracing) or a Mermaid flowchart')
+  program.command('export').description('export one run: Chrome trace-event JSON (Perfetto, chrome://tracing), a Mermaid flowchart, or OpenTelemetry OTLP/JSON (written, or sent to a collector)')
     .argument('[path]', PATH_HELP)
-    .addOption(new Option('--format <format>', 'output format').choices(['chrome', 'mermaid']).makeOptionMandatory())
-    .addOption(new Option('--run <id>', RUN_HELP).default(undefined, 'latest'))
+    .addOption(new Option('--format <format>', 'output format').choices(['chrome', 'mermaid', 'otlp']).makeOptionMandatory())
+    .addOption(new Option('--run <id>', `${RUN_HELP}; 'all' with --format otlp`).default(undefined, 'latest'))
     .option('--out <file>', 'write to this file instead of stdout')
-    .option('--no-redact', 'do not redact failure reasons and credential-looking names in the Chrome trace')
+    .option('--endpoint <url>', "otlp: POST OTLP/HTTP JSON to <url>/v1/traces (or to <url> when it ends in /v1/traces) instead of writing; headers from OTEL_EXPORTER_OTLP_HEADERS")
+    .option('--timeout <ms>', 'otlp --endpoint: give up after this many milliseconds per request (default 10000)', numberArg('--timeout <ms>', n => Number.isInteger(n) && n > 0, 'a whole number > 0'))
+    .option('--no-redact', 'do not redact failure reasons, evidence and credential-looking names (Chrome trace, OTLP)')
     .exitOverride()
-    .action(async (path: string | undefined, opts: CommonOptions) => onRun('export', path, opts));
+    .action(async (path: string | undefined, opts: CommonOptions) => {
+      if (opts.format !== 'otlp' && (opts.endpoint !== undefined || opts.timeout !== undefined)) throw new CliError('--endpoint and --timeout go with --format otlp', 2);
+      if (opts.endpoint !== undefined && opts.out !== undefined) throw new CliError('give --endpoint (send) or --out (write), not both', 2);
+      if (opts.timeout !== undefined && opts.endpoint === undefined) throw new CliError('--timeout goes with --endpoint', 2);
+      return onRun('export', path, opts);
+    });
   program.command('ask').description('print ask.md for one run (an AI prompt: redacted, size-capped, deterministic), or summary.md')
     .argument('[path]', PATH_HELP)
     .addOption(new Option('--run <id>', RUN_HELP).default(undefined, 'latest'))
