@@ -115,6 +115,10 @@ describe('flowlens diff / export / ask', function () {
         assert.match(h.out, new RegExp(`^Usage: flowlens ${c} `));
       }
       assert.match(run(['ask', '--help']).out, /--budget <bytes>/);
+      const ex = run(['export', '--help']).out;
+      assert.match(ex, /"otlp"/);
+      assert.match(ex, /--endpoint <url>/);
+      assert.match(ex, /--timeout <ms>/);
     });
   });
 

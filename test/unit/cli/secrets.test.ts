@@ -60,7 +60,7 @@ function leaks(text: string, list: string[]): string[] {
 /** Per command: the arguments it needs before PATH, and the variants it is run in. */
 const REQUIRED: Record<string, string[][]> = {
   diff: [['r1', 'r2'], ['previous', 'latest']],
-  export: [['--format', 'chrome'], ['--format', 'mermaid']],
+  export: [['--format', 'chrome'], ['--format', 'mermaid'], ['--format', 'otlp']],
   ask: [[], ['--summary'], ['--flow', 'sync/pull']],
 };
 
