@@ -6,10 +6,11 @@ import type { TraceServices } from './services';
 
 /**
  * What to watch under each workspace folder: trace files, run folders, `latest`, the YAML
- * catalogs and SQLite stores with their -wal/-journal files (formats.md §1–§6).
+ * catalogs and SQLite stores with their -wal/-journal files (formats.md §1–§6), and OpenTelemetry
+ * output (docs/otel.md "Reading OTLP": `*.otlp.json`, `*.ndjson`, JSON files in `otel/`-like folders).
  */
 export const WATCH_GLOB =
-  '**/{*.jsonl,latest,ra.yaml,flows.yaml,summary.md,*.db,*.db-wal,*.db-journal,*.sqlite,*.sqlite-wal,*.sqlite3,*.sqlite3-wal,runs/*,telemetry_*}';
+  '**/{*.jsonl,*.otlp.json,*.ndjson,otel/*.json,otlp/*.json,.otel/*.json,opentelemetry/*.json,latest,ra.yaml,flows.yaml,summary.md,*.db,*.db-wal,*.db-journal,*.sqlite,*.sqlite-wal,*.sqlite3,*.sqlite3-wal,runs/*,telemetry_*}';
 
 const DEBOUNCE_MS = 300;
 /** How often a folder with a running run is re-read with no file event (running → crashed). */

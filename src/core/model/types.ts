@@ -18,6 +18,7 @@ export type Dialect =
   | 'flowscribe-0.1' // §1a: uuid flow_id, no run id, no flow name in the line
   | 'envelope' // §3: Grain / Assay / Pulse {event_type, version, timestamp, payload}
   | 'esper' // §6: esper-lite telemetry events
+  | 'otlp' // OpenTelemetry: OTLP/JSON trace batches and ConsoleSpanExporter spans (docs/otel.md)
   | 'generic'; // a user-mapped JSONL or SQLite source
 
 export type Severity = 'debug' | 'info' | 'warning' | 'error' | 'critical';

@@ -19,6 +19,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
 import { fileType, readBytes } from './ingress/safeFile';
+import { sniffOtlpFile } from './sources/otlpFile';
 
 /**
  * What a discovered file is, by its place in the layout:
@@ -29,9 +30,13 @@ import { fileType, readBytes } from './ingress/safeFile';
  * - `queue`: `.grain/telemetry_queue.jsonl`, `.assay/telemetry_queue.jsonl` (§3)
  * - `esper`: `telemetry_*\/events.jsonl` (§6), one run per folder
  * - `sqlite`: any other `*.db`, `*.sqlite`, `*.sqlite3` (a store; §3–§5)
- * - `jsonl`: a file matched only by a user glob
+ * - `otlp`: OpenTelemetry trace output (docs/otel.md "Reading OTLP"): `*.otlp.json`, `*.otlp.jsonl`,
+ *   `*.otlp.ndjson` anywhere, and `*.json`/`*.jsonl`/`*.ndjson` in a folder named `otel`, `otlp`,
+ *   `.otel` or `opentelemetry` whose first bytes hold OTLP traces (`resourceSpans`) or
+ *   ConsoleSpanExporter spans
+ * - `jsonl`: a file matched only by a user glob (read as OTLP when its first bytes are)
  */
-export type SourceKind = 'trace-rolling' | 'trace-run' | 'trace-db' | 'summary-md' | 'queue' | 'esper' | 'sqlite' | 'jsonl';
+export type SourceKind = 'trace-rolling' | 'trace-run' | 'trace-db' | 'summary-md' | 'queue' | 'esper' | 'sqlite' | 'otlp' | 'jsonl';
 
 export interface DiscoveredSource {
   /** Absolute path. */
@@ -90,6 +95,17 @@ export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
 ]);
 
 const SQLITE_EXT = /\.(db|sqlite|sqlite3)$/i;
+/** OpenTelemetry output by name (docs/otel.md "Reading OTLP"). */
+const OTLP_NAME = /\.otlp\.(json|jsonl|ndjson)$/i;
+/** Folders whose JSON files are OpenTelemetry output when their first bytes say so. */
+const OTLP_DIRS: ReadonlySet<string> = new Set(['otel', 'otlp', '.otel', 'opentelemetry']);
+const JSON_EXT = /\.(json|jsonl|ndjson)$/i;
+
+/** A JSON file in an OpenTelemetry folder: OTLP only when its first bytes are (sniffed when listed). */
+function otlpByFolder(rel: string[], name: string): boolean {
+  const parent = rel.length >= 2 ? rel[rel.length - 2] : '';
+  return OTLP_DIRS.has(parent.toLowerCase()) && JSON_EXT.test(name) && !OTLP_NAME.test(name);
+}
 const LATEST_MAX_BYTES = 4096;
 
 function isInside(root: string, p: string): boolean {
@@ -122,6 +138,7 @@ function classify(rel: string[], name: string): Omit<DiscoveredSource, 'file'> |
     return { kind: 'queue', producer: parent.slice(1) };
   }
   if (name === 'events.jsonl' && parent.startsWith('telemetry_')) return { kind: 'esper', runHint: parent };
+  if (OTLP_NAME.test(name) || otlpByFolder(rel, name)) return { kind: 'otlp' };
   if (SQLITE_EXT.test(name)) return { kind: 'sqlite' };
   return undefined;
 }
@@ -197,7 +214,9 @@ export function discover(root: string, opts: DiscoverOptions = {}): Discovery {
   };
   const addFile = (full: string, rel: string[], name: string): void => {
     if (seenFiles.has(full)) return;
-    const c = classify(rel, name);
+    let c = classify(rel, name);
+    // A JSON file in an `otel/` folder is listed only when it holds OpenTelemetry traces.
+    if (c?.kind === 'otlp' && otlpByFolder(rel, name) && sniffOtlpFile(full, { root: absRoot }) === undefined) c = undefined;
     if (c) sources.push({ file: full, ...c });
     else if (extra && extra(rel.join('/'))) sources.push({ file: full, kind: SQLITE_EXT.test(name) ? 'sqlite' : 'jsonl' });
     else return;

@@ -11,6 +11,8 @@ export interface SourceReadResult {
   /** The source was replaced/rewritten and re-read from the start: drop what it gave before. */
   reset?: boolean;
   malformed: Malformed[];
+  /** Rows/lines kept with a warning (e.g. invalid UTF-8, NaN tokens); counted in the source's warnings. */
+  warnings?: Malformed[];
   error?: string;
 }
 

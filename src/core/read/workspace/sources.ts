@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { Malformed, TraceEvent } from '../../model/types';
 import type { DiscoveredSource, SourceKind } from '../discover';
 import { JsonlTail } from '../sources/jsonl';
+import { OtlpFileSource, sniffOtlpFile } from '../sources/otlpFile';
 import { detectDialect, normalizeEvent } from '../sources/normalize';
 import type { RunIdentity } from './identity';
 import { indexSource } from './indexMerge';
@@ -17,7 +18,7 @@ const MAX_MALFORMED_PER_SOURCE = 1000;
 
 /** A v1 run folder's own trace file (`.autodev/runs/<id>/trace.jsonl`). */
 export const AUTODEV_RUN = /(^|\/)\.autodev\/runs\/[^/]+\/trace\.jsonl$/;
-const KIND_ORDER: SourceKind[] = ['trace-rolling', 'trace-run', 'esper', 'jsonl', 'trace-db', 'sqlite', 'queue', 'summary-md'];
+const KIND_ORDER: SourceKind[] = ['trace-rolling', 'trace-run', 'esper', 'jsonl', 'otlp', 'trace-db', 'sqlite', 'queue', 'summary-md'];
 
 /**
  * Read order: v1 run folders first (so their rolling copies are recognised), then the rolling
@@ -45,8 +46,20 @@ export function openSource(s: ReadState, src: DiscoveredSource, all: readonly Di
     case 'trace-run':
     case 'queue':
     case 'esper':
-    case 'jsonl':
       st.tail = new JsonlTail(src.file, { root: s.root, allowOutside });
+      break;
+    case 'jsonl':
+      // A file named by a glob or by the user may be OpenTelemetry output (docs/otel.md).
+      if (sniffOtlpFile(src.file, { root: s.root, allowOutside }) === undefined) st.tail = new JsonlTail(src.file, { root: s.root, allowOutside });
+      else {
+        st.handle = new OtlpFileSource(src.file, { root: s.root, allowOutside });
+        st.dialect = 'otlp';
+      }
+      break;
+    case 'otlp':
+      // Never through the parallel index: one line is a whole batch of many events (docs/decisions.md, issue 18).
+      st.handle = new OtlpFileSource(src.file, { root: s.root, allowOutside });
+      st.dialect = 'otlp';
       break;
     case 'summary-md':
       break; // read for 0.1 flow names, not events
@@ -105,7 +118,7 @@ function restartSource(s: ReadState, identity: RunIdentity, st: SourceState): vo
  * `'cancelled'` when the read state's signal stopped that index part way (what it merged is kept).
  */
 export async function readSource(s: ReadState, identity: RunIdentity, st: SourceState, final: boolean): Promise<'cancelled' | undefined> {
-  if (!st.tail && !st.handle) return;
+  if (!st.tail && !st.handle) return undefined;
   let stat: fs.Stats | undefined;
   try {
     stat = await fs.promises.stat(st.src.file);
@@ -163,6 +176,8 @@ export async function readSource(s: ReadState, identity: RunIdentity, st: Source
       reset = r.reset === true;
       malformed = r.malformed;
       st.error = r.error;
+      if (reset) st.warnings = 0;
+      st.warnings += r.warnings?.length ?? 0;
     } catch (e) {
       st.error = `cannot read: ${e instanceof Error ? e.message : String(e)}`;
     }
@@ -178,6 +193,7 @@ export async function readSource(s: ReadState, identity: RunIdentity, st: Source
   for (const ev of events) identity.route(st, ev);
   st.events += events.length;
   keepMalformed(s, st, malformed);
+  return undefined;
 }
 
 /** Keep up to MAX_MALFORMED_PER_SOURCE malformed lines of a source, attached to its run when it has one. */

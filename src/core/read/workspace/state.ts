@@ -81,6 +81,8 @@ export function defaultDialect(kind: DiscoveredSource['kind']): Dialect {
       return 'envelope';
     case 'esper':
       return 'esper';
+    case 'otlp':
+      return 'otlp';
     default:
       return 'generic';
   }
