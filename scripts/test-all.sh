@@ -79,9 +79,9 @@ if [ ! -x .ci/code-server/node_modules/.bin/code-server ]; then   # native modul
   [ -e /usr/include/gssapi/gssapi.h ] || need_apt+=(libkrb5-dev)
   { command -v make && command -v g++; } >/dev/null || need_apt+=(build-essential)
 fi
-# Issue 17: the chat-loop tier runs on code-server 4.104.0 (VS Code 1.104) + Node 22 from npm,
+# Issue 17: the integration-1.104 and chat-ui tiers run on code-server 4.104.0 (VS Code 1.104) + Node 22 from npm,
 # installed beside the default one (.ci/code-server-4.104, .ci/node22); it needs Debian's rg.
-if { want chat-loop || want chat-ui; } && [ ! -x .ci/code-server-4.104/node_modules/.bin/code-server ]; then
+if { want integration-1.104 || want chat-ui; } && [ ! -x .ci/code-server-4.104/node_modules/.bin/code-server ]; then
   command -v rg >/dev/null || need_apt+=(ripgrep)
   [ -e /usr/include/gssapi/gssapi.h ] || need_apt+=(libkrb5-dev)
   { command -v make && command -v g++; } >/dev/null || need_apt+=(build-essential)
@@ -106,13 +106,20 @@ cs_rc=$?
 tail -1 "$LOGS/code-server-install.log"
 [ $cs_rc -eq 0 ] || tail -45 "$LOGS/code-server-install.log"
 [ $cs_rc -eq 0 ] || CS_MISSING="code-server install failed (see ${LOGS#$ROOT/}/code-server-install.log)"
-if want chat-loop || want chat-ui; then
+if want integration-1.104 || want chat-ui; then
   [ -x .ci/code-server-4.104/node_modules/.bin/code-server ] || echo "installing code-server 4.104 + Node 22 into .ci/code-server-4.104, .ci/node22 (first run only; a few minutes)"
   FLOWLENS_CODE_SERVER=4.104 node test/e2e/codeserver.js install > "$LOGS/code-server-4.104-install.log" 2>&1
   cs_rc=$?
   tail -1 "$LOGS/code-server-4.104-install.log"
   [ $cs_rc -eq 0 ] || tail -45 "$LOGS/code-server-4.104-install.log"
   [ $cs_rc -eq 0 ] || CS104_MISSING="code-server 4.104 install failed (see ${LOGS#$ROOT/}/code-server-4.104-install.log)"
+fi
+# Issue 18: a real OTLP receiver for the unit tier's OTLP export tests — autotel-devtools (npm, pinned in
+# .ci/otel-receiver) on Node 22 from npm (.ci/node22). A test that finds it missing fails, never skips.
+if want unit; then
+  node scripts/otel-receiver.mjs install > "$LOGS/otel-receiver-install.log" 2>&1 \
+    || { tail -20 "$LOGS/otel-receiver-install.log"; echo "!!! setup: the OTLP receiver could not be installed (the unit tier's OTLP tests will fail)"; }
+  tail -1 "$LOGS/otel-receiver-install.log"
 fi
 HAVE_CHROMIUM=1; command -v "${CHROMIUM:-chromium}" >/dev/null || HAVE_CHROMIUM=0
 
@@ -155,18 +162,22 @@ vscode_tier() {  # vscode_tier NAME CMD...: needs code-server and chromium
   if [ "$HAVE_CHROMIUM" -eq 0 ]; then missing "$1" "chromium is not installed"; return; fi
   tier "$@"
 }
-vscode_tier integration node test/e2e/run-ext-tests.js
+# The in-host suite on VS Code 1.100 (the minimum engines.vscode): everything but the chat loop,
+# which needs 1.104's language-model provider API and runs in integration-1.104 below.
+FLOWLENS_GREP='^chat loop ' FLOWLENS_GREP_INVERT=1 vscode_tier integration node test/e2e/run-ext-tests.js
 # Restricted mode: Workspace Trust on, the workspace untrusted (test/integration/restricted/suite.js).
 FLOWLENS_TESTS_DIR=restricted vscode_tier integration-restricted node test/e2e/run-ext-tests.js
 # Issue 16: a queue-only workspace (test/integration/telemetry/suite.js): the Telemetry view, the Runs welcome, the dashboard.
 FLOWLENS_TESTS_DIR=telemetry vscode_tier integration-telemetry node test/e2e/run-ext-tests.js
 vscode_tier e2e node test/e2e/run-e2e.js
-# Issue 17: the chat loop (test/integration/chatLoop.test.ts) with the fake model (test/fake-model)
-# installed next to Flowlens, on VS Code 1.104 (code-server 4.104; the default pin is 1.100).
-if want chat-loop; then
-  if [ -n "${CS104_MISSING:-}" ]; then missing chat-loop "$CS104_MISSING"
-  else FLOWLENS_CODE_SERVER=4.104 FLOWLENS_TEST_EXTENSIONS=test/fake-model FLOWLENS_GREP='chat loop' \
-    vscode_tier chat-loop node test/e2e/run-ext-tests.js
+# Issue 17: the whole in-host suite again on VS Code 1.104 (code-server 4.104 + Node 22; the
+# default pin is 1.100), with the fake model (test/fake-model) installed next to Flowlens, so the
+# chat loop (test/integration/chatLoop.test.ts: prompt → participant → tool call → lm.invokeTool →
+# answer) runs beside every other in-host test on the newer VS Code.
+if want integration-1.104; then
+  if [ -n "${CS104_MISSING:-}" ]; then missing integration-1.104 "$CS104_MISSING"
+  else FLOWLENS_CODE_SERVER=4.104 FLOWLENS_TEST_EXTENSIONS=test/fake-model TEST_TIMEOUT_MS=600000 \
+    vscode_tier integration-1.104 node test/e2e/run-ext-tests.js
   fi
 fi
 # Issue 17: `@flowlens …` typed into the real chat view, answered and screenshot (test/e2e/chat.e2e.js),

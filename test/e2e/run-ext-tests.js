@@ -2,7 +2,7 @@
 // inside code-server's real extension host, on a scratch copy of examples/demo-app, with this
 // repo loaded as the development extension. The exit code arrives through
 // window.codeAutomationExit (the hook @vscode/test-web uses); results through $FLOWLENS_RESULTS.
-//   node test/e2e/run-ext-tests.js          (FLOWLENS_GREP=pattern to run a subset, VERBOSE=1 for host logs)
+//   node test/e2e/run-ext-tests.js          (FLOWLENS_GREP=pattern to run a subset, FLOWLENS_GREP_INVERT=1 to leave it out, VERBOSE=1 for host logs)
 // FLOWLENS_TESTS_DIR=<dir> runs the separate suite test/integration/<dir>/ instead (its own
 // index.ts; the default suite skips such folders); its optional suite.js exports
 // {name, trust, settings, prepare(workspace)} for the code-server profile and the scratch workspace.
@@ -30,6 +30,7 @@ const NAME = suite.name || (SUITE_DIR ? `integration-${SUITE_DIR}` : 'integratio
   /** @type {Record<string, string>} */
   const env = { FLOWLENS_RESULTS: results };
   if (process.env.FLOWLENS_GREP) env.FLOWLENS_GREP = process.env.FLOWLENS_GREP;
+  if (process.env.FLOWLENS_GREP_INVERT) env.FLOWLENS_GREP_INVERT = process.env.FLOWLENS_GREP_INVERT;
   // The main suite writes the activation timing here; `npm run bench` prints it (issue #7, target 6).
   if (!SUITE_DIR) env.FLOWLENS_ACTIVATION_REPORT = path.join(cs.ROOT, 'out', 'activation.json');
   const srv = await cs.start({ name: SUITE_DIR ? `it-${SUITE_DIR}` : 'it', env, trust: suite.trust, settings: suite.settings });

@@ -29,8 +29,10 @@ function testFiles(dir: string): string[] {
 
 /** Entry point VS Code calls; rejects when any test fails (the host then exits non-zero). */
 export function run(): Promise<void> {
+  // FLOWLENS_GREP picks tests by title; FLOWLENS_GREP_INVERT=1 leaves those out instead.
   const grep = process.env.FLOWLENS_GREP;
-  const mocha = new Mocha({ ui: 'bdd', timeout: 60000, color: false, reporter: 'spec', ...(grep ? { grep } : {}) });
+  const invert = process.env.FLOWLENS_GREP_INVERT === '1';
+  const mocha = new Mocha({ ui: 'bdd', timeout: 60000, color: false, reporter: 'spec', ...(grep ? { grep, invert } : {}) });
   const files = testFiles(__dirname);
   for (const f of files) mocha.addFile(f);
   const results: Results = { passes: [], failures: [], pending: [], durationMs: 0 };
