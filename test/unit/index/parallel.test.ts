@@ -278,7 +278,7 @@ describe('index: a cancelled load keeps what it read', function () {
 
         await ws.refresh();
         assert.equal(ws.sources()[0].events, all.events);
-        assert.equal(ws.sources()[0].malformedCount, all.malformedCount);
+        assert.equal(ws.sources()[0].malformed, all.malformed);
         const summary = (w: TraceWorkspace) => w.runs().map((r) => ({ id: r.id, flows: r.flows.size, counts: r.counts, status: r.status }));
         assert.deepEqual(summary(ws), summary(whole));
       } finally {
