@@ -311,6 +311,20 @@ const VERDICT_ATTRS: ReadonlyMap<string, 'success' | 'failure' | 'exception' | '
   ['running', 'none'],
 ]);
 
+/** `flowlens.evidence.<key>` attributes (Flowlens' exporter) as an evidence record; undefined when there are none. */
+function flowlensEvidence(a: Record<string, unknown>): Record<string, unknown> | undefined {
+  let out: Record<string, unknown> | undefined;
+  for (const k of Object.keys(a)) if (k.startsWith('flowlens.evidence.')) setOwn((out ??= record<unknown>()), k.slice('flowlens.evidence.'.length), a[k]);
+  return out;
+}
+
+/** Attributes other than Flowlens' own and the code location (shown as evidence). */
+function withoutKnown(a: Record<string, unknown>): Record<string, unknown> {
+  const out = record<unknown>();
+  for (const k of Object.keys(a)) if (!k.startsWith('flowlens.') && !k.startsWith('code.')) setOwn(out, k, a[k]);
+  return out;
+}
+
 /** The events of one span (flow id and parent already resolved). */
 function spanEvents(s: SpanIn, runId: string, flowId: string, parentFlowId: string | undefined, loc: SourceLoc, out: TraceEvent[]): void {
   const a = s.attrs;
@@ -340,14 +354,30 @@ function spanEvents(s: SpanIn, runId: string, flowId: string, parentFlowId: stri
       exceptionEv = e;
       continue;
     }
-    const ev = baseEvent('checkpoint', runId, loc);
+    // Flowlens' own exporter says what the event was (`flowlens.event.type`, …); a verdict type is never taken from an event.
+    const ea = e.attrs;
+    const statedType = strAttr(ea, 'flowlens.event.type');
+    const ev = baseEvent(statedType !== undefined && !VERDICT_ATTRS.has(statedType) && !['success', 'failure', 'exception', 'flow_start', 'session_start', 'session_end'].includes(statedType) ? statedType : 'checkpoint', runId, loc);
     ev.flow = name;
     ev.flowId = flowId;
-    ev.step = e.name;
+    ev.step = strAttr(ea, 'flowlens.step') ?? e.name;
     setTime(ev, e.ms, e.raw);
-    const eloc = codeLocation(e.attrs);
+    const eloc = codeLocation(ea);
     setLoc(ev, eloc.file !== undefined ? eloc : where);
-    if (Object.keys(e.attrs).length > 0) ev.evidence = e.attrs;
+    const reason = strAttr(ea, 'flowlens.reason');
+    if (reason !== undefined) ev.reason = reason;
+    const severity = strAttr(ea, 'flowlens.severity');
+    if (severity === 'debug' || severity === 'info' || severity === 'warning' || severity === 'error' || severity === 'critical') ev.severity = severity;
+    const metricName = strAttr(ea, 'flowlens.metric.name');
+    if (metricName !== undefined) {
+      ev.metric = { name: metricName, value: own(ea, 'flowlens.metric.value') };
+      const unit = strAttr(ea, 'flowlens.metric.unit');
+      if (unit !== undefined) ev.metric.unit = unit;
+    }
+    const dur = own(ea, 'flowlens.duration_ms');
+    if (typeof dur === 'number' && Number.isFinite(dur)) ev.durationMs = dur;
+    const evidence = flowlensEvidence(ea) ?? withoutKnown(ea);
+    if (Object.keys(evidence).length > 0) ev.evidence = evidence;
     extra(ev);
     out.push(ev);
   }
@@ -370,14 +400,7 @@ function spanEvents(s: SpanIn, runId: string, flowId: string, parentFlowId: stri
     v.failureClass = strAttr(a, 'flowlens.failure.class') ?? strAttr(a, 'error.type') ?? exType ?? 'OTEL.ERROR';
     const reason = strAttr(a, 'flowlens.reason') ?? exMessage ?? s.statusMessage;
     if (reason !== undefined) v.reason = reason;
-    const evidence = record<unknown>();
-    let n = 0;
-    for (const k of Object.keys(a)) {
-      if (!k.startsWith('flowlens.evidence.')) continue;
-      setOwn(evidence, k.slice('flowlens.evidence.'.length), a[k]);
-      n++;
-    }
-    if (n === 0) for (const k of Object.keys(a)) if (!k.startsWith('flowlens.') && !k.startsWith('code.')) setOwn(evidence, k, a[k]);
+    const evidence = flowlensEvidence(a) ?? withoutKnown(a);
     if (s.statusMessage !== undefined && reason !== s.statusMessage) setOwn(evidence, 'otel.status_message', s.statusMessage);
     if (ex) {
       const trace = strAttr(ex, 'exception.stacktrace');
@@ -453,8 +476,11 @@ function spansToEvents(spans: SpanIn[], loc: SourceLoc): TraceEvent[] {
     if (env !== undefined) begin.mode = env;
     if (Object.keys(resource).length > 0) begin.data = resource;
     push(begin, -Infinity, 0);
+    // Flowlens' exporter states the run's status: a crashed or running run gets no end.
+    const statedRun = strAttr(resource, 'flowlens.run.status');
+    if (statedRun === 'crashed' || statedRun === 'running') continue;
     if (roots.every((r) => r.endMs === undefined)) continue;
-    const failed = roots.some((r) => {
+    const failed = statedRun !== undefined ? statedRun === 'failed' : roots.some((r) => {
       const stated = strAttr(r.attrs, 'flowlens.verdict');
       return stated !== undefined ? stated === 'failed' || stated === 'exception' : r.status === 'error' || (r.status === 'unset' && r.events.some((e) => e.name === 'exception'));
     });
