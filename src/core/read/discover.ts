@@ -29,7 +29,7 @@ import { sniffOtlpFile } from './sources/otlpFile';
  * - `summary-md`: `…/runs/<id>/summary.md` (0.1 flow names; its presence means the run ended)
  * - `queue`: `.grain/telemetry_queue.jsonl`, `.assay/telemetry_queue.jsonl` (§3)
  * - `esper`: `telemetry_*\/events.jsonl` (§6), one run per folder
- * - `sqlite`: any other `*.db`, `*.sqlite`, `*.sqlite3` (a store; §3–§5)
+ * - `sqlite`: any other `*.db`, `*.db3`, `*.sqlite`, `*.sqlite3` (a store; §3–§5)
  * - `otlp`: OpenTelemetry trace output (docs/otel.md "Reading OTLP"): `*.otlp.json`, `*.otlp.jsonl`,
  *   `*.otlp.ndjson` anywhere, and `*.json`/`*.jsonl`/`*.ndjson` in a folder named `otel`, `otlp`,
  *   `.otel` or `opentelemetry` whose first bytes hold OTLP traces (`resourceSpans`) or
@@ -94,7 +94,7 @@ export const SKIPPED_DIRS: ReadonlySet<string> = new Set([
   '.ruff_cache',
 ]);
 
-const SQLITE_EXT = /\.(db|sqlite|sqlite3)$/i;
+const SQLITE_EXT = /\.(db|db3|sqlite|sqlite3)$/i;
 /** OpenTelemetry output by name (docs/otel.md "Reading OTLP"). */
 const OTLP_NAME = /\.otlp\.(json|jsonl|ndjson)$/i;
 /** Folders whose JSON files are OpenTelemetry output when their first bytes say so. */

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pulseRollup } from '../../../src/core/model/pulse';
-import { readFlowscribeDb, readStore, readStores, formatStoreReports } from '../../../src/core/read/sqlite/stores';
+import { findStores, readFlowscribeDb, readStore, readStores, formatStoreReports } from '../../../src/core/read/sqlite/stores';
+import { TraceWorkspace } from '../../../src/core/read/workspace';
 import { cli, copyStore, FIXTURES, py, snapshot, tmpDir } from './helpers';
 
 const STORES = path.join(FIXTURES, 'stores');
@@ -373,5 +374,26 @@ print(json.dumps([dict(ts=r[0], kind=r[1], run=r[2], msg=r[3], file=r[4], line=r
     const text = formatStoreReports(reports);
     assert.match(text, /pulse\.db {2}pulse {2}240 rows {2}WAL applied/);
     JSON.parse(JSON.stringify(reports)); // --json must serialise
+  });
+
+  it('the CLI finds the stores the workspace discovers (one definition: a .db3 store too, node_modules skipped, by name not by header)', async () => {
+    const dir = tmpDir();
+    try {
+      fs.mkdirSync(path.join(dir, 'data', 'deep'), { recursive: true });
+      fs.mkdirSync(path.join(dir, 'node_modules', 'x'), { recursive: true });
+      copyStore(path.join(STORES, 'pulse.db'), path.join(dir, 'data'));
+      fs.copyFileSync(path.join(STORES, 'brainstem.sqlite3'), path.join(dir, 'data', 'deep', 'brain.db3'));
+      fs.copyFileSync(path.join(STORES, 'brainstem.sqlite3'), path.join(dir, 'node_modules', 'x', 'dep.db'));
+      fs.copyFileSync(path.join(STORES, 'brainstem.sqlite3'), path.join(dir, 'data', 'noext'));
+      const ws = new TraceWorkspace(dir);
+      await ws.load();
+      const discovered = ws.sources().filter((s) => s.kind === 'sqlite' || s.kind === 'trace-db').map((s) => s.file).sort();
+      const rel = (f: string) => path.relative(dir, f).split(path.sep).join('/');
+      assert.deepEqual(findStores(dir).map(rel), ['data/deep/brain.db3', 'data/pulse.db']);
+      assert.deepEqual(findStores(dir), discovered);
+      assert.deepEqual((await readStores(dir)).map((r) => r.kind), ['brainstem', 'pulse']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,13 +9,11 @@
  * cannot block the calling thread. `inProcess: true` (tests only) reads on the calling thread.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { dict, queryStoreInProcess, readFlowscribeDbInProcess, readStoreInProcess, type FlowscribeDbResult, type QueryResult, type ReadStoreOptions, type StoreReport } from './core';
 import { formatBytes, storeSignature, type OpenOptions } from './open';
 import { findSqliteWorker, runInWorker } from './pool';
 import type { SqlBudget } from './query';
-import { checkRegular, READ_FLAGS } from '../ingress/safeFile';
-import { SQLITE_MAGIC } from './wal';
+import { discover } from '../discover';
 
 export type { FlowscribeRollup, StoreRollups, StoreReport, ReadStoreOptions, FlowscribeDbResult, QueryResult } from './core';
 
@@ -98,50 +96,17 @@ export async function queryStore(file: string, sql: string, opts: OpenOptions & 
   return r.ok ? (r.value as QueryResult) : { rows: [], problems: [r.error] };
 }
 
-const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', 'out', '.vscode-test']);
-
-/** True when the first 16 bytes are the SQLite magic (cheap: reads 16 bytes). */
-export function looksLikeSqlite(file: string): boolean {
-  let fd: number | undefined;
-  try {
-    const c = checkRegular(file, { kind: 'store', maxBytes: Number.POSITIVE_INFINITY });
-    if (!c.ok) return false;
-    fd = fs.openSync(c.real, READ_FLAGS);
-    if (!fs.fstatSync(fd).isFile()) return false;
-    const b = Buffer.alloc(16);
-    return fs.readSync(fd, b, 0, 16, 0) === 16 && b.equals(SQLITE_MAGIC);
-  } catch {
-    return false;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
-
 /**
- * SQLite stores under `root` (by header, plus files named *.db / *.sqlite / *.sqlite3 /
- * *.db3 that are not SQLite, so they are reported). Skips -wal/-shm/-journal, node_modules, .git.
+ * SQLite stores under `root`: the workspace discovery's own (src/core/read/discover.ts — `sqlite`
+ * stores and flowscribe `trace.db` sinks, by name, with its skipped folders and bounds), so the
+ * CLI's `stores` lists exactly what the editor's Telemetry view and dashboard read (issue 14: one
+ * definition). Path order.
  */
-export function findStores(root: string, maxDepth = 6): string[] {
-  const out: string[] = [];
-  const walk = (dir: string, depth: number): void => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) {
-        if (depth < maxDepth && !SKIP_DIRS.has(e.name)) walk(p, depth + 1);
-      } else if (e.isFile()) {
-        if (/-(wal|shm|journal)$/.test(e.name)) continue;
-        if (/\.(db|sqlite|sqlite3|db3)$/i.test(e.name) || looksLikeSqlite(p)) out.push(p);
-      }
-    }
-  };
-  walk(root, 0);
-  return out;
+export function findStores(root: string): string[] {
+  return discover(root)
+    .sources.filter((s) => s.kind === 'sqlite' || s.kind === 'trace-db')
+    .map((s) => s.file)
+    .sort();
 }
 
 /**
