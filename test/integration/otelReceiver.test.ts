@@ -71,6 +71,8 @@ describe('otel receiver: spans received live appear in the Runs view', function 
   after(async () => {
     for (const k of ['otel.receiver.enabled', 'otel.receiver.port', 'otel.receiver.maxBodyMB']) await cfg().update(k, undefined, vscode.ConfigurationTarget.Workspace);
     fs.rmSync(path.join(root, '.flowlens'), { recursive: true, force: true });
+    // A deleted folder is one watcher event that matches no trace glob: walk the folder again.
+    await api.services.refresh();
     await until(() => !api.services.allRuns().some(r => r.run.dialect === 'otlp'), { timeout: 20000, what: 'the received runs to go with their file' });
   });
 

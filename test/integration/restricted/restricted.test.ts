@@ -13,6 +13,7 @@
 // with those files present, and no file in or beside the workspace was added or changed.
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as net from 'net';
 import { createRequire } from 'module';
 import * as path from 'path';
 import * as vscode from 'vscode';
@@ -29,7 +30,7 @@ const EXTENSION_ID = 'flowlens.flowlens';
 interface Suite {
   EXTRA_RUN: string; EXTRA_TRACE: string; TRACE_GLOBS: string[]; MAPPED_FROM: string; OUTSIDE: string;
   OUTSIDE_RUN: string; OUTSIDE_ROOT: string; FIFO_RUN: string; SECRET_RUN: string; PASSWORD: string;
-  FLOWS_YAML_BYTES: number; RAISED: Record<string, number | boolean>; BEFORE_FILE: string;
+  FLOWS_YAML_BYTES: number; RAISED: Record<string, number | boolean>; BEFORE_FILE: string; OTLP_PORT: number;
   snapshot(dir: string, out?: Record<string, string>): Record<string, string>;
   watchedDirs(workspace: string): string[];
 }
@@ -165,6 +166,23 @@ describe('restricted mode (untrusted workspace)', function () {
     if (opts.maxRunFolders !== props['flowlens.maxRunFolders'].default) wrong.push(`the folder reads up to ${opts.maxRunFolders} run folders`);
     if (opts.liveWindowMs !== (props['flowlens.liveWindowMinutes'].default as number) * 60000) wrong.push(`the folder's live window is ${opts.liveWindowMs} ms`);
     assert.deepStrictEqual(wrong, [], 'restricted settings honoured in an untrusted workspace');
+  });
+
+  it('the OTLP receiver does not listen although the user and the workspace turn it on (Restricted Mode; the command cannot start it either)', async () => {
+    const full = ext.exports as ViewsApi & { otelReceiver: { state(): { address?: string; notListening?: string }; settled(): Promise<void> } };
+    assert.strictEqual(vscode.workspace.getConfiguration('flowlens').get('otel.receiver.enabled'), true, 'the setting is on (user and workspace)');
+    await full.otelReceiver.settled();
+    const connect = (): Promise<string> => new Promise(resolve => {
+      const s = net.connect({ host: '127.0.0.1', port: suite.OTLP_PORT });
+      s.once('connect', () => { s.destroy(); resolve('connected'); });
+      s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+    });
+    assert.strictEqual(await connect(), 'ECONNREFUSED');
+    await vscode.commands.executeCommand(COMMANDS.toggleOtlpReceiver);
+    await full.otelReceiver.settled();
+    assert.strictEqual(full.otelReceiver.state().address, undefined);
+    assert.match(full.otelReceiver.state().notListening ?? '', /Restricted Mode/);
+    assert.strictEqual(await connect(), 'ECONNREFUSED');
   });
 
   it('tooltips stay redacted: the password in evidence (and repeated in the reason) is in no tooltip', () => {

@@ -32,6 +32,8 @@ const FIFO_RUN = '20261123T020000Z-fifo';
 const SECRET_RUN = '20261123T030000Z-secret';
 const PASSWORD = 'Rz9-restricted-pa55!word';
 const FLOWS_YAML_BYTES = 100 * 1024 * 1024;
+/** The port the untrusted workspace (and the user settings) ask the OTLP receiver to listen on: nothing may. */
+const OTLP_PORT = 47318;
 /** What the workspace's .vscode/settings.json raises or reveals (all restricted settings). */
 const RAISED = {
   'flowlens.sqlite.memoryCapMB': 65536,
@@ -39,6 +41,8 @@ const RAISED = {
   'flowlens.maxEventsPerSource': 1000000000,
   'flowlens.liveWindowMinutes': 1000000,
   'flowlens.tooltips.showRawEvidence': true,
+  'flowlens.otel.receiver.enabled': true,
+  'flowlens.otel.receiver.port': OTLP_PORT,
 };
 /** Snapshot taken by prepare(), next to the workspace. */
 const BEFORE_FILE = '../restricted-before.json';
@@ -75,9 +79,12 @@ module.exports = {
     'security.workspace.trust.startupPrompt': 'never',
     'security.workspace.trust.banner': 'always',
     'security.workspace.trust.untrustedFiles': 'open',
+    // The user asks for the receiver too: Restricted Mode still never starts it.
+    'flowlens.otel.receiver.enabled': true,
+    'flowlens.otel.receiver.port': OTLP_PORT,
   },
   EXTRA_RUN, EXTRA_TRACE, TRACE_GLOBS, MAPPED_FROM, OUTSIDE,
-  OUTSIDE_RUN, OUTSIDE_ROOT, FIFO_RUN, SECRET_RUN, PASSWORD, FLOWS_YAML_BYTES, RAISED, BEFORE_FILE,
+  OUTSIDE_RUN, OUTSIDE_ROOT, FIFO_RUN, SECRET_RUN, PASSWORD, FLOWS_YAML_BYTES, RAISED, BEFORE_FILE, OTLP_PORT,
   snapshot, watchedDirs,
   prepare(workspace) {
     const extra = path.join(workspace, EXTRA_TRACE);
