@@ -114,9 +114,9 @@ if want integration-1.104 || want chat-ui; then
   [ $cs_rc -eq 0 ] || tail -45 "$LOGS/code-server-4.104-install.log"
   [ $cs_rc -eq 0 ] || CS104_MISSING="code-server 4.104 install failed (see ${LOGS#$ROOT/}/code-server-4.104-install.log)"
 fi
-# Issue 18: a real OTLP receiver for the unit tier's OTLP export tests — autotel-devtools (npm, pinned in
+# Issue 18: a real OTLP receiver for the unit tier's OTLP export tests (and integration-otlp's send) — autotel-devtools (npm, pinned in
 # .ci/otel-receiver) on Node 22 from npm (.ci/node22). A test that finds it missing fails, never skips.
-if want unit; then
+if want unit || want integration-otlp; then
   node scripts/otel-receiver.mjs install > "$LOGS/otel-receiver-install.log" 2>&1 \
     || { tail -20 "$LOGS/otel-receiver-install.log"; echo "!!! setup: the OTLP receiver could not be installed (the unit tier's OTLP tests will fail)"; }
   tail -1 "$LOGS/otel-receiver-install.log"
@@ -169,6 +169,9 @@ FLOWLENS_GREP='^chat loop ' FLOWLENS_GREP_INVERT=1 vscode_tier integration node 
 FLOWLENS_TESTS_DIR=restricted vscode_tier integration-restricted node test/e2e/run-ext-tests.js
 # Issue 16: a queue-only workspace (test/integration/telemetry/suite.js): the Telemetry view, the Runs welcome, the dashboard.
 FLOWLENS_TESTS_DIR=telemetry vscode_tier integration-telemetry node test/e2e/run-ext-tests.js
+# Issue 18: a workspace of OTLP files only (test/integration/otlp/suite.js): every view, the dashboard, ask.md and
+# the LM tools on OpenTelemetry traces, and the editor's OTLP export (a file read back; a send to the real receiver).
+FLOWLENS_TESTS_DIR=otlp vscode_tier integration-otlp node test/e2e/run-ext-tests.js
 vscode_tier e2e node test/e2e/run-e2e.js
 # Issue 17: the whole in-host suite again on VS Code 1.104 (code-server 4.104 + Node 22; the
 # default pin is 1.100), with the fake model (test/fake-model) installed next to Flowlens, so the

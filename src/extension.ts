@@ -8,6 +8,8 @@ import * as failures from './host/failures/register';
 import { toDisposable } from './host/lifecycle';
 import { registerLog, type FlowlensLog } from './host/log';
 import * as mcp from './host/mcp/register';
+import * as otelExport from './host/otelExport/register';
+import * as otelReceiver from './host/otelReceiver/register';
 import { registerOpenLocation } from './host/open';
 import * as runs from './host/runs/register';
 import { TraceServices, type FlowlensServices } from './host/services';
@@ -42,6 +44,8 @@ export interface FlowlensApi extends ViewsApi {
   mcp: mcp.McpApi;
   /** Flows in the Test Explorer: the test controller's feature and what it published (`tests` is undefined while `flowlens.testExplorer.enabled` is off). */
   testing: testing.TestingApi['testing'];
+  /** The live OTLP receiver (`flowlens.otel.receiver.enabled`): its address and counts while it listens. */
+  otelReceiver: otelReceiver.OtelReceiverApi['otelReceiver'];
   /**
    * How long activation took before any trace was read (traces load after `activate` returns):
    * `loadMs` = evaluating the bundle, `activateMs` = this function. Reported by the in-host suite.
@@ -59,7 +63,8 @@ export function activate(context: vscode.ExtensionContext): FlowlensApi {
   const t0 = performance.now();
   const log = registerLog(context); // Output → Flowlens and flowlens.showLog
   const services = new TraceServices(context, log);
-  context.subscriptions.push(services, new TraceWatcher(services), registerOpenLocation(services));
+  const watcher = new TraceWatcher(services);
+  context.subscriptions.push(services, watcher, registerOpenLocation(services));
 
   const runsFeature = runs.register(context, services);
   const failuresFeature = failures.register(context, services);
@@ -71,7 +76,9 @@ export function activate(context: vscode.ExtensionContext): FlowlensApi {
   const demoFeature = demo.register(context, services);
   const mcpFeature = mcp.register(context);
   const testingFeature = testing.register(context, services);
-  context.subscriptions.push(...runsFeature, ...failuresFeature, ...telemetryFeature, ...statusBarFeature, ...editorFeature, ...chatFeature, ...dashboardFeature, ...demoFeature, ...mcpFeature, ...testingFeature);
+  const otelReceiverFeature = otelReceiver.register(context, services, watcher);
+  context.subscriptions.push(...otelExport.register(context, services));
+  context.subscriptions.push(...runsFeature, ...failuresFeature, ...telemetryFeature, ...statusBarFeature, ...editorFeature, ...chatFeature, ...dashboardFeature, ...demoFeature, ...mcpFeature, ...testingFeature, ...otelReceiverFeature);
 
   // Reading traces never happens inside activate(): discovery and parsing start on the next turn
   // of the event loop, with progress in the status bar.
@@ -92,6 +99,7 @@ export function activate(context: vscode.ExtensionContext): FlowlensApi {
     dashboard: dashboardFeature.dashboard,
     mcp: mcpFeature.mcp,
     testing: testingFeature.testing,
+    otelReceiver: otelReceiverFeature.otelReceiver,
     activation: { loadMs: loadStart !== undefined ? loadedAt - loadStart : undefined, activateMs: performance.now() - t0 },
   };
 }

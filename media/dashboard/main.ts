@@ -76,7 +76,7 @@ function main(): void {
         break;
       }
       case 'exported':
-        header.setStatus(`Exported ${msg.path}`);
+        header.setStatus(msg.format === 'otlp' && /^https?:\/\//.test(msg.path) ? `Sent to ${msg.path}` : `Exported ${msg.path}`);
         break;
       case 'error':
         header.setStatus(msg.message);

@@ -2,7 +2,7 @@
  * Run timeline section: one row per flow of one run, nested by parent, on its own virtualised
  * canvas. Only the visible rows are drawn (a spacer gives the scroll height). Hover shows the
  * evidence, a click or Enter opens the code, arrow/Page/Home/End keys move the selection (announced
- * to screen readers). The head picks the run and exports it (Chrome trace, Mermaid).
+ * to screen readers). The head picks the run and exports it (Chrome trace, Mermaid, OpenTelemetry).
  */
 import { button, h, icon } from './dom';
 import { fmtMs, niceTicks } from './format';
@@ -30,7 +30,7 @@ function tipText(r: TimelineRow): string {
   return lines.join('\n');
 }
 
-function exportRun(format: 'chrome' | 'mermaid'): void {
+function exportRun(format: 'chrome' | 'mermaid' | 'otlp'): void {
   const runId = state.model?.timeline?.runId;
   if (runId) post({ type: 'export', format, runId });
 }
@@ -38,8 +38,9 @@ function exportRun(format: 'chrome' | 'mermaid'): void {
 export function createTimeline(onQuery: OnQuery): Timeline {
   const exportChrome = button([icon('export'), ' Chrome trace'], () => exportRun('chrome'), { title: 'Export the timeline run as Chrome trace-event JSON (opens in Perfetto)' });
   const exportMermaid = button([icon('type-hierarchy'), ' Mermaid'], () => exportRun('mermaid'), { title: 'Export the timeline run’s flow tree as a Mermaid flowchart' });
+  const exportOtlp = button([icon('cloud-upload'), ' OpenTelemetry'], () => exportRun('otlp'), { title: 'Export the timeline run as OpenTelemetry (OTLP/JSON): save a file, or send it to flowlens.otel.endpoint' });
   const runSelect = h('select', { 'aria-label': 'Timeline run' });
-  const sec = section('timeline', 'Run timeline', 'one row per flow, nested by parent — hover for evidence, click to open the code', runSelect, exportChrome, exportMermaid);
+  const sec = section('timeline', 'Run timeline', 'one row per flow, nested by parent — hover for evidence, click to open the code', runSelect, exportChrome, exportMermaid, exportOtlp);
   runSelect.addEventListener('change', () => onQuery({ ...state.query, timelineRunId: runSelect.value || undefined }));
 
   const wrap = h('div', { class: 'timeline-wrap' });

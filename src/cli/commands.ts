@@ -10,11 +10,7 @@ import { safeWriteFile } from '../core/read/ingress/safeWrite';
 import { Redactor } from '../core/render/egress/redact';
 import { scrubDoc, termText } from './egress';
 import { bytes, esc, ms, painter, pct, table, toJson, useColor, type Cell, type Colour } from './output';
-import { chunkOtlp, otlpSpanCount } from '../core/render/otlp';
-import { otlpHeaders, postOtlp, shownUrl, tracesUrl } from './otlpSend';
-
-/** Spans per OTLP/HTTP request: well under a receiver's body limit (Collector 4 MiB) even with full events. */
-const OTLP_BATCH_SPANS = 500;
+import { sendOtlp, tracesUrl } from './otlpSend';
 
 export type CommandName = 'runs' | 'flows' | 'failures' | 'metrics' | 'validate' | 'stores' | 'diff' | 'export' | 'ask';
 
@@ -287,17 +283,10 @@ async function commandBody(name: CommandName, path: string | undefined, opts: Co
         const req = data.exportOtlp(ws, runs, { redact });
         if (opts.endpoint === undefined) return emit(toJson(req) + '\n', opts.out, io);
         const url = tracesUrl(opts.endpoint);
-        const batches = chunkOtlp(req, OTLP_BATCH_SPANS);
-        let rejected = 0;
-        let status = 0;
-        for (const b of batches) {
-          const r = await postOtlp(url, JSON.stringify(b), { timeoutMs: opts.timeout ?? 10_000, headers: otlpHeaders() });
-          status = r.status;
-          rejected += r.rejected;
-          if (r.message) io.err(`flowlens: the receiver said: ${tx(r.message)}\n`);
-        }
-        const spans = otlpSpanCount(req);
-        io.out(`sent ${spans - rejected} span(s) of ${runs.length} run(s) to ${esc(shownUrl(url))} (HTTP ${status}, ${batches.length} request(s))\n`);
+        const sent = await sendOtlp(req, url, opts.timeout);
+        for (const m of sent.messages) io.err(`flowlens: the receiver said: ${tx(m)}\n`);
+        const { spans, rejected } = sent;
+        io.out(`sent ${spans - rejected} span(s) of ${runs.length} run(s) to ${esc(sent.shown)} (HTTP ${sent.status}, ${sent.requests} request(s))\n`);
         if (rejected) throw new CliError(`the receiver rejected ${rejected} of ${spans} span(s)`);
         return;
       }

@@ -52,6 +52,12 @@ export const COMMANDS = {
   // The host itself (src/host/log.ts)
   /** log.ts — reveals Output → Flowlens (problems found while reading traces). */
   showLog: 'flowlens.showLog',
+  // Receiving spans live (src/host/otelReceiver/)
+  /** otelReceiver/register.ts — starts or stops the OTLP/HTTP receiver for this window (never in Restricted Mode). */
+  toggleOtlpReceiver: 'flowlens.toggleOtlpReceiver',
+  // Sending runs to OpenTelemetry (src/host/otelExport/)
+  /** otelExport/exportRun.ts — a run as OTLP/JSON: save a file, or POST to flowlens.otel.endpoint; args `{runId?, folderKey?, to?, file?}` or a Runs item. */
+  exportOtlp: 'flowlens.exportOtlp',
 
   // Internal: item clicks and context menus (hidden from the palette, see INTERNAL_COMMANDS).
   /** open.ts — the one place a click on a run event, failure, frame or chart opens the editor. */

@@ -30,6 +30,14 @@ export interface FlowlensConfig {
   'ask.writeOnlyAskMd': boolean;
   /** Flows as tests in the Testing view (src/host/testing/). A display toggle. */
   'testExplorer.enabled': boolean;
+  /** Listen for OTLP/HTTP spans on loopback (src/host/otelReceiver/). Restricted: never in an untrusted workspace. */
+  'otel.receiver.enabled': boolean;
+  /** The receiver's port on 127.0.0.1 (0 = any free port). Restricted. */
+  'otel.receiver.port': number;
+  /** Largest request body the receiver accepts, in MB (compressed and uncompressed). Restricted. */
+  'otel.receiver.maxBodyMB': number;
+  /** OTLP/HTTP endpoint the editor's OTLP export sends to ('' = save a file only; src/host/otelExport/). Restricted: it sends trace data off the machine. */
+  'otel.endpoint': string;
 }
 
 export const SECTION = 'flowlens';
@@ -44,6 +52,8 @@ export const RESTRICTED: ReadonlyArray<keyof FlowlensConfig> = [
   'traceGlobs', 'extraStores', 'pathMappings', 'sqlite.mappings',
   'maxEventsPerSource', 'maxRunFolders', 'sqlite.memoryCapMB', 'liveWindowMinutes',
   'tooltips.showRawEvidence',
+  'otel.receiver.enabled', 'otel.receiver.port', 'otel.receiver.maxBodyMB',
+  'otel.endpoint',
 ];
 
 /** Settings whose change requires re-reading the traces. */
@@ -66,6 +76,10 @@ const DEFAULTS: FlowlensConfig = {
   'tooltips.showRawEvidence': false,
   'ask.writeOnlyAskMd': false,
   'testExplorer.enabled': true,
+  'otel.receiver.enabled': false,
+  'otel.receiver.port': 4318,
+  'otel.receiver.maxBodyMB': 10,
+  'otel.endpoint': '',
 };
 
 /** The defaults (package.json `default`s), for tests and callers that need one value. */

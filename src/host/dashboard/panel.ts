@@ -11,7 +11,8 @@ import { disposeAll } from '../lifecycle';
 import type { FlowlensServices } from '../services';
 import { announceWritten } from '../open';
 import { workspaceStores } from '../telemetry/workspaceStores';
-import { isDashboardQuery, isWebviewMessage, type DashboardPanelState, type DashboardQuery, type HostMessage, type SelectionMsg, type WebviewMessage } from './protocol';
+import type { ExportOtlpResult } from '../otelExport/exportRun';
+import { isDashboardQuery, isWebviewMessage, type DashboardPanelState, type DashboardQuery, type ExportFormat, type HostMessage, type SelectionMsg, type WebviewMessage } from './protocol';
 
 /** The webview panel type (package.json `onWebviewPanel:` activation uses it). */
 export const DASHBOARD_VIEW_TYPE = 'flowlens.dashboard';
@@ -191,11 +192,17 @@ export class DashboardPanel implements vscode.Disposable {
     return this.panel.webview.postMessage(msg);
   }
 
-  private async exportRun(format: 'chrome' | 'mermaid', runId: string): Promise<void> {
+  private async exportRun(format: ExportFormat, runId: string): Promise<void> {
     const key = this.folderKey();
     const ref = this.services.findRun(runId, key);
     if (!ref) {
       await this.post({ type: 'error', message: `Run ${forLabel(runId)} is no longer in the traces.` });
+      return;
+    }
+    if (format === 'otlp') {
+      // One OTLP export for the Runs view, the palette and here (otelExport/exportRun.ts): file or endpoint.
+      const r = await vscode.commands.executeCommand<ExportOtlpResult | undefined>(COMMANDS.exportOtlp, { runId: ref.run.id, folderKey: ref.folderKey });
+      if (r) await this.post({ type: 'exported', format, path: r.kind === 'file' ? r.path : r.url });
       return;
     }
     const folder = this.services.folder(ref.folderKey)?.uri;

@@ -26,18 +26,24 @@ export interface DashboardQuery {
   diff?: { a: string; b: string };
 }
 
+/** What the timeline's export buttons ask for: Chrome trace JSON, a Mermaid flowchart, OpenTelemetry (OTLP, file or endpoint: the host's `flowlens.exportOtlp`). */
+export type ExportFormat = 'chrome' | 'mermaid' | 'otlp';
+
+const EXPORT_FORMATS: readonly unknown[] = ['chrome', 'mermaid', 'otlp'] satisfies ExportFormat[];
+
 /** Webview → host. */
 export type WebviewMessage =
   | { type: 'ready' }
   | { type: 'query'; query: DashboardQuery }
   | { type: 'openLocation'; file: string; line?: number }
-  | { type: 'export'; format: 'chrome' | 'mermaid'; runId: string }
+  | { type: 'export'; format: ExportFormat; runId: string }
   | { type: 'refresh' };
 
 /** Host → webview. */
 export type HostMessage =
   | { type: 'model'; model: DashboardModel; query: DashboardQuery; folder?: string; loading: boolean; live: boolean }
-  | { type: 'exported'; format: 'chrome' | 'mermaid'; path: string }
+  /** `path`: the file written, or for OTLP sent to an endpoint the endpoint (without credentials). */
+  | { type: 'exported'; format: ExportFormat; path: string }
   | { type: 'error'; message: string };
 
 /** What the serializer stores for a panel restored after a reload. */
@@ -80,7 +86,7 @@ export function isWebviewMessage(v: unknown): v is WebviewMessage {
     case 'openLocation':
       return typeof v.file === 'string' && v.file.length > 0 && (v.line === undefined || (typeof v.line === 'number' && Number.isInteger(v.line)));
     case 'export':
-      return (v.format === 'chrome' || v.format === 'mermaid') && typeof v.runId === 'string';
+      return EXPORT_FORMATS.includes(v.format) && typeof v.runId === 'string';
     default:
       return false;
   }
@@ -93,7 +99,7 @@ export function isHostMessage(v: unknown): v is HostMessage {
     case 'model':
       return isObj(v.model) && isDashboardQuery(v.query) && typeof v.loading === 'boolean' && typeof v.live === 'boolean';
     case 'exported':
-      return (v.format === 'chrome' || v.format === 'mermaid') && typeof v.path === 'string';
+      return EXPORT_FORMATS.includes(v.format) && typeof v.path === 'string';
     case 'error':
       return typeof v.message === 'string';
     default:

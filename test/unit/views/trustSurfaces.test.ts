@@ -271,6 +271,8 @@ describe('views: trust boundary on the editor surfaces', () => {
     const wide: Record<string, unknown> = {
       traceGlobs: ['../../**'], extraStores: ['/etc/*.db'], pathMappings: { '/srv': '/' }, 'sqlite.mappings': [{ table: 't', timestamp: 'ts', type: 'ty' }],
       maxEventsPerSource: 1e9, maxRunFolders: 1e9, 'sqlite.memoryCapMB': 1e6, liveWindowMinutes: 1e6, 'tooltips.showRawEvidence': true,
+      'otel.receiver.enabled': true, 'otel.receiver.port': 80, 'otel.receiver.maxBodyMB': 100,
+      'otel.endpoint': 'http://collector.example:4318',
       'diagnostics.enabled': false,
     };
 
