@@ -8,7 +8,7 @@ src=${1:-test-results/screenshots}
 mkdir -p docs/images
 for name in views-failure-opened views-runs views-failures-by-class views-problems views-live-failure views-welcome \
             dashboard-all-dark dashboard-light dashboard-timeline dashboard-diff dashboard-failures \
-            testing-peek telemetry-view; do
+            testing-peek telemetry-view otlp-runs; do
   [ -f "$src/$name.png" ] || { echo "missing $src/$name.png: run the e2e tier first (TIERS=e2e npm test)"; exit 1; }
   cp "$src/$name.png" "docs/images/$name.png"
 done

@@ -3,14 +3,16 @@
 // json-file JSONL, an OTLP/JSON document, ConsoleSpanExporter output, a hostile file, and the source
 // file the Python span points at). The Runs view lists the traces as runs with their service names;
 // the ingest-worker trace expands to its spans with the failing `validate` span (ValueError), which
-// the Failures view lists too; clicking it opens ingest/validate.py at line 12. Screenshot: test-results/screenshots/otlp-runs.png.
+// the Failures view lists too; clicking it opens ingest/validate.py at line 12. The dashboard's
+// OpenTelemetry button saves the timeline's run through the save dialog as <run>.otlp.json.
+// Screenshots: test-results/screenshots/otlp-runs.png, otlp-dashboard-export.png.
 // @ts-check
 'use strict';
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const cs = require('./codeserver');
-const { test, openContainer, screenshot, row, unhover } = require('./lib');
+const { test, openContainer, screenshot, row, unhover, until, openDashboard } = require('./lib');
 
 /** A folder named like a real project, filled as the in-host OTLP suite fills its workspace. */
 function otlpFolder() {
@@ -60,4 +62,33 @@ test('otlp: OpenTelemetry traces in the Runs and Failures views', { name: 'otlp-
   await page.locator('.editor-instance .line-numbers.active-line-number', { hasText: /^12$/ }).first().waitFor({ timeout: 10000 });
   await unhover(page, 1100, 820);
   console.log(`       screenshot: ${await screenshot(page, 'otlp-runs')}`);
+});
+
+test('otlp: the dashboard\'s OpenTelemetry button saves the timeline run as OTLP/JSON', { name: 'otlp-dashboard', workspace: otlpFolder(), timeoutMs: 150000 }, async (page, ctx) => {
+  const frame = await openDashboard(page);
+  // The timeline shows the latest run: the checkout trace 0af7… (the Collector file).
+  const button = frame.locator('#timeline button', { hasText: 'OpenTelemetry' });
+  await button.waitFor({ timeout: 30000 });
+  await button.scrollIntoViewIfNeeded();
+  await button.click();
+  // No flowlens.otel.endpoint: straight to the save dialog (the workbench's simple dialog), <run>.otlp.json in the folder.
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ timeout: 15000 });
+  // The simple dialog fills its input in steps (folder, then the default name).
+  const value = await until(async () => { const v = await input.inputValue(); return /\.json$/.test(v) ? v : undefined; }, { timeout: 15000, what: 'the save dialog to propose a .json name' })
+    .catch(async (e) => { throw new Error(`${e.message}; input: ${await input.inputValue()}`); });
+  console.log(`       ${ctx.elapsed()} save dialog: ${value}`);
+  assert.match(value, /0af7651916cd43dd8448eb211c80319c\.otlp\.json$/);
+  await input.press('Enter');
+  const file = path.join(ctx.workspace, '0af7651916cd43dd8448eb211c80319c.otlp.json');
+  await until(() => fs.existsSync(file) && fs.statSync(file).size > 0, { timeout: 15000, what: `${file} to be written` });
+  const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+  const spans = doc.resourceSpans.flatMap((/** @type {any} */ r) => r.scopeSpans.flatMap((/** @type {any} */ s) => s.spans));
+  assert.strictEqual(spans.length, 2);
+  assert.ok(spans.every((/** @type {any} */ s) => s.attributes.some((/** @type {any} */ a) => a.key === 'flowlens.run.id' && a.value.stringValue === '0af7651916cd43dd8448eb211c80319c')));
+  // The dashboard says where it went, and the notification offers Open / Reveal.
+  await frame.locator('.toolbar .status', { hasText: /Exported .*0af7651916cd43dd8448eb211c80319c\.otlp\.json/ }).waitFor({ timeout: 10000 });
+  await page.locator('.notification-toast', { hasText: /exported run 0af7651916cd43dd8448eb211c80319c \(2 spans\) as OTLP\/JSON/ }).first().waitFor({ timeout: 10000 });
+  await unhover(page, 1100, 820);
+  console.log(`       screenshot: ${await screenshot(page, 'otlp-dashboard-export')}`);
 });
