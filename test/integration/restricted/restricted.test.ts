@@ -30,7 +30,7 @@ const EXTENSION_ID = 'flowlens.flowlens';
 interface Suite {
   EXTRA_RUN: string; EXTRA_TRACE: string; TRACE_GLOBS: string[]; MAPPED_FROM: string; OUTSIDE: string;
   OUTSIDE_RUN: string; OUTSIDE_ROOT: string; FIFO_RUN: string; SECRET_RUN: string; PASSWORD: string;
-  FLOWS_YAML_BYTES: number; RAISED: Record<string, number | boolean>; BEFORE_FILE: string; OTLP_PORT: number;
+  FLOWS_YAML_BYTES: number; RAISED: Record<string, number | boolean | string>; BEFORE_FILE: string; OTLP_PORT: number; OTLP_SINK_PORT: number;
   snapshot(dir: string, out?: Record<string, string>): Record<string, string>;
   watchedDirs(workspace: string): string[];
 }
@@ -183,6 +183,21 @@ describe('restricted mode (untrusted workspace)', function () {
     assert.strictEqual(full.otelReceiver.state().address, undefined);
     assert.match(full.otelReceiver.state().notListening ?? '', /Restricted Mode/);
     assert.strictEqual(await connect(), 'ECONNREFUSED');
+  });
+
+  it('the OTLP export sends nothing although the user and the workspace set flowlens.otel.endpoint (Restricted Mode)', async () => {
+    assert.strictEqual(vscode.workspace.getConfiguration('flowlens').get('otel.endpoint'), `http://127.0.0.1:${suite.OTLP_SINK_PORT}`, 'the setting is set (user and workspace)');
+    assert.strictEqual(readConfig(vscode.workspace.workspaceFolders![0].uri)['otel.endpoint'], '', 'Flowlens uses the default (no endpoint)');
+    let connections = 0;
+    const sink = net.createServer((s) => { connections++; s.destroy(); });
+    await new Promise<void>((resolve, reject) => { sink.once('error', reject); sink.listen(suite.OTLP_SINK_PORT, '127.0.0.1', () => resolve()); });
+    try {
+      const r = await vscode.commands.executeCommand(COMMANDS.exportOtlp, { runId: suite.SECRET_RUN, to: 'send' });
+      assert.strictEqual(r, undefined, 'nothing sent');
+      assert.strictEqual(connections, 0, 'no connection to the endpoint');
+    } finally {
+      await new Promise<void>((resolve) => sink.close(() => resolve()));
+    }
   });
 
   it('tooltips stay redacted: the password in evidence (and repeated in the reason) is in no tooltip', () => {

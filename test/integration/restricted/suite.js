@@ -34,6 +34,8 @@ const PASSWORD = 'Rz9-restricted-pa55!word';
 const FLOWS_YAML_BYTES = 100 * 1024 * 1024;
 /** The port the untrusted workspace (and the user settings) ask the OTLP receiver to listen on: nothing may. */
 const OTLP_PORT = 47318;
+/** Where the untrusted workspace (and the user settings) ask the editor's OTLP export to send runs (flowlens.otel.endpoint): nothing may be sent. */
+const OTLP_SINK_PORT = 47319;
 /** What the workspace's .vscode/settings.json raises or reveals (all restricted settings). */
 const RAISED = {
   'flowlens.sqlite.memoryCapMB': 65536,
@@ -43,6 +45,7 @@ const RAISED = {
   'flowlens.tooltips.showRawEvidence': true,
   'flowlens.otel.receiver.enabled': true,
   'flowlens.otel.receiver.port': OTLP_PORT,
+  'flowlens.otel.endpoint': `http://127.0.0.1:${OTLP_SINK_PORT}`,
 };
 /** Snapshot taken by prepare(), next to the workspace. */
 const BEFORE_FILE = '../restricted-before.json';
@@ -82,9 +85,11 @@ module.exports = {
     // The user asks for the receiver too: Restricted Mode still never starts it.
     'flowlens.otel.receiver.enabled': true,
     'flowlens.otel.receiver.port': OTLP_PORT,
+    // …and an endpoint for the OTLP export: Restricted Mode never sends there.
+    'flowlens.otel.endpoint': `http://127.0.0.1:${OTLP_SINK_PORT}`,
   },
   EXTRA_RUN, EXTRA_TRACE, TRACE_GLOBS, MAPPED_FROM, OUTSIDE,
-  OUTSIDE_RUN, OUTSIDE_ROOT, FIFO_RUN, SECRET_RUN, PASSWORD, FLOWS_YAML_BYTES, RAISED, BEFORE_FILE, OTLP_PORT,
+  OUTSIDE_RUN, OUTSIDE_ROOT, FIFO_RUN, SECRET_RUN, PASSWORD, FLOWS_YAML_BYTES, RAISED, BEFORE_FILE, OTLP_PORT, OTLP_SINK_PORT,
   snapshot, watchedDirs,
   prepare(workspace) {
     const extra = path.join(workspace, EXTRA_TRACE);
