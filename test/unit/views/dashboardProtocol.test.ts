@@ -13,6 +13,7 @@ describe('dashboard protocol guards', () => {
       { type: 'openLocation', file: 'trader/x.py' },
       { type: 'export', format: 'chrome', runId: 'r1' },
       { type: 'export', format: 'mermaid', runId: 'r1' },
+      { type: 'export', format: 'otlp', runId: 'r1' },
     ]) assert.ok(isWebviewMessage(m), JSON.stringify(m));
   });
 
@@ -29,6 +30,8 @@ describe('dashboard protocol guards', () => {
       { type: 'openLocation', file: 'a.py', line: '3' },
       { type: 'export', format: 'svg', runId: 'r' },
       { type: 'export', format: 'chrome' },
+      { type: 'export', format: 'OTLP', runId: 'r' },
+      { type: 'export', format: 'otlp', runId: 3 },
     ]) assert.ok(!isWebviewMessage(m), JSON.stringify(m));
   });
 
@@ -38,6 +41,8 @@ describe('dashboard protocol guards', () => {
     assert.ok(!isHostMessage({ type: 'model', model: {}, query, loading: 'no', live: true }));
     assert.ok(!isHostMessage({ type: 'model', model: null, query, loading: false, live: false }));
     assert.ok(isHostMessage({ type: 'exported', format: 'mermaid', path: '/tmp/x.mmd' }));
+    assert.ok(isHostMessage({ type: 'exported', format: 'otlp', path: 'http://127.0.0.1:4318/v1/traces' }));
+    assert.ok(!isHostMessage({ type: 'exported', format: 'proto', path: '/tmp/x' }));
     assert.ok(isHostMessage({ type: 'error', message: 'gone' }));
     assert.ok(!isHostMessage({ type: 'error' }));
     assert.ok(!isDashboardQuery({ selection: { kind: 'nope' } }));
