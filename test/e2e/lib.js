@@ -273,16 +273,17 @@ async function screenshot(page, name) {
 async function palette(page, text) {
   const input = page.locator('.quick-input-widget .quick-input-box input');
   // An editor that opens or takes focus just after F1 (a reveal finishing, a file opened by the
-  // step before) can close the palette between "visible" and "fill": open it again, up to 3 times.
+  // step before) can close the palette between "visible" and "fill", and a busy workbench can drop
+  // the F1 itself (seen in CI: the palette never opened): open it again, up to 3 times.
   for (let attempt = 1; ; attempt++) {
     if (!(await input.isVisible())) await page.keyboard.press('F1');
-    await input.waitFor({ state: 'visible', timeout: 10000 });
     try {
+      await input.waitFor({ state: 'visible', timeout: 10000 });
       await input.fill(text, { timeout: 5000 });
       return input;
     } catch (e) {
       if (attempt >= 3) throw e;
-      console.log(`       palette closed before "${text}" was typed; opening it again`);
+      console.log(`       the palette was not open for "${text}" (try ${attempt}); opening it again`);
     }
   }
 }
