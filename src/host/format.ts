@@ -75,7 +75,9 @@ export function failureSummary(e: TraceEvent | undefined): string {
   const parts: string[] = [];
   if (e.failureClass) parts.push(e.failureClass);
   if (e.type === 'exception' && e.exception) {
-    const ex = [e.exception.type, e.exception.message].filter(Boolean).join(': ');
+    // The type once: an exception classed by its own type (OTLP's exception.type) reads "ValueError · row 17 …".
+    const type = e.exception.type !== e.failureClass ? e.exception.type : undefined;
+    const ex = [type, e.exception.message].filter(Boolean).join(': ');
     if (ex) parts.push(ex);
   } else if (e.reason) parts.push(e.reason);
   else if (e.message) parts.push(e.message);

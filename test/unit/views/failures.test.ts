@@ -228,3 +228,14 @@ describe('Failures view', () => {
     assert.notEqual(fp.newest()?.event.reason, 'late');
   });
 });
+
+describe('failureSummary', () => {
+  const ex = (failureClass: string | undefined, type: string, message: string): TraceEvent => ({
+    dialect: 'otlp', type: 'exception', tags: [], extra: {}, src: { file: 'x', line: 1 }, failureClass, exception: { type, message, stack: [] },
+  } as TraceEvent);
+  it('names an exception type once when it is also the class (OTLP)', () => {
+    assert.equal(failureSummary(ex('ValueError', 'ValueError', 'row 17: price is negative')), 'ValueError · row 17: price is negative');
+    assert.equal(failureSummary(ex(undefined, 'KeyError', "'close'")), "KeyError: 'close'");
+    assert.equal(failureSummary(ex('DATA.BAD', 'KeyError', "'close'")), "DATA.BAD · KeyError: 'close'");
+  });
+});
