@@ -117,6 +117,9 @@ export function otlpSpanId(runId: string, flowId: string): string {
 
 /** Epoch ms (may be fractional) → unix nanoseconds as a decimal string (exact for whole µs). */
 export function unixNano(ms: number): string {
+  // Total: a time before 1970 or not a number is 0 (OTLP's "unset"), never a negative or huge text.
+  if (!Number.isFinite(ms) || ms < 0) return '0';
+  if (ms > 8.64e15) ms = 8.64e15;
   const whole = Math.floor(ms);
   const frac = Math.round((ms - whole) * 1e6);
   return (BigInt(whole) * 1_000_000n + BigInt(frac)).toString();
@@ -284,7 +287,9 @@ function exceptionEvent(e: TraceEvent, atMs: number, eg: Egress): OtlpEvent {
 /** Start and end (epoch ms) of a flow's span: the verdict time minus its duration when both are known. */
 function spanTimes(flow: FlowNode, run: Run): { start: number; end: number } | undefined {
   const s = flowSpan(flow);
-  if (s && flow.ended !== undefined && flow.durationMs !== undefined && Number.isFinite(flow.durationMs)) {
+  // A trace's duration_ms is hostile: 1e300 or a negative value would give a negative (or
+  // 300-digit) startTimeUnixNano, or a start after the end — a collector rejects the whole batch.
+  if (s && flow.ended !== undefined && flow.durationMs !== undefined && Number.isFinite(flow.durationMs) && flow.durationMs >= 0 && flow.ended - flow.durationMs >= 0) {
     return { start: flow.ended - flow.durationMs, end: flow.ended };
   }
   if (s) return s;

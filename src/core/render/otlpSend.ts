@@ -17,6 +17,36 @@ export const OTLP_BATCH_SPANS = 500;
 /** Default time to wait for one request's answer. */
 export const OTLP_TIMEOUT_MS = 10_000;
 
+/** Bytes of a receiver's answer read (an OTLP response is a few bytes; an endless one cost 8 GB RSS — attacked, docs/security.md). */
+export const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** At most `max` bytes of a response body as text; the rest is never read (the stream is cancelled). */
+async function boundedText(res: Response, max = MAX_ANSWER_BYTES): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let got = 0;
+  try {
+    while (got < max) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      got += value.byteLength;
+    }
+  } finally {
+    if (got >= max) await reader.cancel().catch(() => undefined);
+    else reader.releaseLock();
+  }
+  return Buffer.concat(parts).subarray(0, max).toString('utf8');
+}
+
+/** `text` with each of `secrets` (the URL's password, the Basic token, header values) replaced: a receiver may echo them. */
+function withoutSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of [...secrets].sort((x, y) => y.length - x.length)) if (s.length >= 4) out = out.split(s).join('[REDACTED]');
+  return out;
+}
+
 /** A failure to send: `usage` when the endpoint itself is wrong (the CLI exits 2), else the send failed. */
 export class OtlpSendError extends Error {
   constructor(message: string, readonly usage = false) {
@@ -101,10 +131,14 @@ export async function postOtlp(url: URL, body: string, opts: { timeoutMs: number
   // fetch refuses such a URL, and its error would quote the key.
   const target = new URL(url.href);
   const headers: Record<string, string> = { ...(opts.headers ?? {}), 'content-type': 'application/json' };
+  const secrets = Object.values(opts.headers ?? {}).flatMap((v) => [v, ...v.split(/\s+/)]);
+  for (const [, v] of target.searchParams) secrets.push(v);
   if (target.username || target.password) {
     const user = safeDecode(target.username);
     const pass = safeDecode(target.password);
-    if (!Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`, 'utf8').toString('base64')}`;
+    const basic = Buffer.from(`${user}:${pass}`, 'utf8').toString('base64');
+    secrets.push(pass, target.password, basic);
+    if (!Object.keys(headers).some((k) => k.toLowerCase() === 'authorization')) headers.authorization = `Basic ${basic}`;
     target.username = '';
     target.password = '';
   }
@@ -125,13 +159,13 @@ export async function postOtlp(url: URL, body: string, opts: { timeoutMs: number
   }
   let text = '';
   try {
-    text = await res.text();
+    text = withoutSecrets(await boundedText(res), secrets);
   } catch {
     /* the status says enough */
   }
   if (!res.ok) {
     const first = inert(text.split('\n').find((l) => l.trim()) ?? '');
-    throw new OtlpSendError(`${where} answered HTTP ${res.status}${res.statusText ? ` ${inert(res.statusText)}` : ''}${first ? `: ${first}` : ''}`);
+    throw new OtlpSendError(`${where} answered HTTP ${res.status}${res.statusText ? ` ${inert(withoutSecrets(res.statusText, secrets))}` : ''}${first ? `: ${first}` : ''}`);
   }
   const out: SendResult = { status: res.status, rejected: 0 };
   try {

@@ -34,6 +34,8 @@ export const MAX_FILE_SPANS = 50_000;
 export const MAX_STORED_BYTES = 256 * 1024 * 1024;
 /** OTLP's path for traces. */
 export const TRACES_PATH = '/v1/traces';
+/** Open connections at once; beyond, new sockets are closed at once (slow clients must not exhaust the extension host's file descriptors). */
+export const MAX_CONNECTIONS = 64;
 
 const RECEIVED_NAME = /^received-\d{4}-\d{2}-\d{2}(?:-\d+)?\.otlp\.jsonl$/;
 
@@ -174,6 +176,7 @@ export class OtlpReceiver {
     server.headersTimeout = 30_000;
     server.requestTimeout = 60_000;
     server.keepAliveTimeout = 5_000;
+    server.maxConnections = MAX_CONNECTIONS;
     return new Promise((resolve, reject) => {
       server.once('error', err => { server.close(); reject(err); });
       server.listen({ host: '127.0.0.1', port: this.opts.port, exclusive: true }, () => {
@@ -279,7 +282,7 @@ export class OtlpReceiver {
         r => { release(); this.send(res, 200, r); },
         (e: unknown) => {
           release();
-          if (e instanceof HttpError) this.fail(res, e.status, e.message);
+          if (e instanceof HttpError) this.fail(res, e.status, e.message, e.status === 503 ? { 'Retry-After': '1' } : {});
           else this.fail(res, 500, `could not store the batch: ${e instanceof Error ? e.message : String(e)}`);
         });
     });
@@ -289,15 +292,39 @@ export class OtlpReceiver {
   private async accept(body: Buffer, gzip: boolean): Promise<object> {
     const max = this.opts.maxBodyBytes;
     let raw = body;
-    if (gzip) {
-      raw = await new Promise<Buffer>((resolve, reject) => zlib.gunzip(body, { maxOutputLength: max }, (err, out) => {
-        if (!err) return resolve(out);
-        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-          this.drop(413, `gunzipped body over the ${max}-byte limit`);
-          reject(new HttpError(413, `uncompressed body is over the limit of ${max} bytes (flowlens.otel.receiver.maxBodyMB)`));
-        } else reject(new HttpError(400, `body is not valid gzip: ${err.message}`));
-      }));
+    // An inflated body shares the buffer too: it is reserved at its largest before gunzip (10 KB
+    // bombs of 10 MB each, 200 at once, reached 2.3 GB — attacked, docs/security.md), then at its size.
+    let reserved = 0;
+    try {
+      if (gzip) {
+        if (this.inFlight + max > this.bufferBytes) {
+          this.drop(503, 'receive buffer full');
+          throw new HttpError(503, 'receive buffer full; retry later');
+        }
+        this.inFlight += max;
+        reserved = max;
+        raw = await this.gunzip(body, max);
+        this.inFlight -= reserved - raw.length;
+        reserved = raw.length;
+      }
+      return await this.parseAndWrite(raw);
+    } finally {
+      this.inFlight -= reserved;
     }
+  }
+
+  private gunzip(body: Buffer, max: number): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => zlib.gunzip(body, { maxOutputLength: max }, (err, out) => {
+      if (!err) return resolve(out);
+      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
+        this.drop(413, `gunzipped body over the ${max}-byte limit`);
+        reject(new HttpError(413, `uncompressed body is over the limit of ${max} bytes (flowlens.otel.receiver.maxBodyMB)`));
+      } else reject(new HttpError(400, `body is not valid gzip: ${err.message}`));
+    }));
+  }
+
+  /** Parse, check and write one (uncompressed) body. */
+  private async parseAndWrite(raw: Buffer): Promise<object> {
     let batch: unknown;
     try {
       batch = JSON.parse(raw.toString('utf8'));

@@ -33,6 +33,22 @@ const MAX_VALUE_DEPTH = 8;
 const MAX_FRAMES = 64;
 /** Characters of `exception.stacktrace` kept verbatim in the verdict's evidence. */
 const MAX_STACKTRACE_CHARS = 16 * 1024;
+/**
+ * Characters of a name or id (span/event name, flow/run id, class, service, file…): every surface
+ * redacts names with the identifier rules, linear in their length, on each render — a 50 MB span
+ * name cost ~20 s a command (attacked, docs/security.md). Free text (reasons, messages) is cut by
+ * the egress policy instead.
+ */
+export const MAX_NAME_CHARS = 4096;
+
+/** `s` cut to {@link MAX_NAME_CHARS} (never inside a surrogate pair), marked with `…`. */
+function cutName(s: string): string {
+  if (s.length <= MAX_NAME_CHARS) return s;
+  let cut = MAX_NAME_CHARS - 1;
+  const c = s.charCodeAt(cut - 1);
+  if (c >= 0xd800 && c <= 0xdbff) cut--;
+  return `${s.slice(0, cut)}…`;
+}
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const has = (o: Obj, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
@@ -171,12 +187,18 @@ function attributeObject(o: unknown): Record<string, unknown> {
 }
 
 const own = (o: Record<string, unknown>, k: string): unknown => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
-const strAttr = (o: Record<string, unknown>, ...keys: string[]): string | undefined => {
+/** A free-text attribute (reason, message, stack trace), as written. */
+const textAttr = (o: Record<string, unknown>, ...keys: string[]): string | undefined => {
   for (const k of keys) {
     const v = own(o, k);
     if (typeof v === 'string' && v !== '') return v;
   }
   return undefined;
+};
+/** A name or id attribute, cut to {@link MAX_NAME_CHARS}. */
+const strAttr = (o: Record<string, unknown>, ...keys: string[]): string | undefined => {
+  const v = textAttr(o, ...keys);
+  return v === undefined ? undefined : cutName(v);
 };
 const lineAttr = (o: Record<string, unknown>, ...keys: string[]): number | undefined => {
   for (const k of keys) {
@@ -279,6 +301,13 @@ function statusOf(v: unknown): StatusCode {
   return 'unset';
 }
 
+/** A span that ends before it starts (a clock step, a hostile file) ends at its start: its run's session_end never sorts before its session_start. */
+function endNotBeforeStart(s: SpanIn, report: () => void): void {
+  if (s.startMs === undefined || s.endMs === undefined || s.endMs >= s.startMs) return;
+  report();
+  [s.endMs, s.endRaw] = [s.startMs, s.startRaw];
+}
+
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
@@ -364,7 +393,7 @@ function spanEvents(s: SpanIn, runId: string, flowId: string, parentFlowId: stri
     setTime(ev, e.ms, e.raw);
     const eloc = codeLocation(ea);
     setLoc(ev, eloc.file !== undefined ? eloc : where);
-    const reason = strAttr(ea, 'flowlens.reason');
+    const reason = textAttr(ea, 'flowlens.reason');
     if (reason !== undefined) ev.reason = reason;
     const severity = strAttr(ea, 'flowlens.severity');
     if (severity === 'debug' || severity === 'info' || severity === 'warning' || severity === 'error' || severity === 'critical') ev.severity = severity;
@@ -396,14 +425,14 @@ function spanEvents(s: SpanIn, runId: string, flowId: string, parentFlowId: stri
     v.severity = 'error';
     const ex = exceptionEv?.attrs;
     const exType = ex ? strAttr(ex, 'exception.type') : undefined;
-    const exMessage = ex ? strAttr(ex, 'exception.message') : undefined;
+    const exMessage = ex ? textAttr(ex, 'exception.message') : undefined;
     v.failureClass = strAttr(a, 'flowlens.failure.class') ?? strAttr(a, 'error.type') ?? exType ?? 'OTEL.ERROR';
-    const reason = strAttr(a, 'flowlens.reason') ?? exMessage ?? s.statusMessage;
+    const reason = textAttr(a, 'flowlens.reason') ?? exMessage ?? s.statusMessage;
     if (reason !== undefined) v.reason = reason;
     const evidence = flowlensEvidence(a) ?? withoutKnown(a);
     if (s.statusMessage !== undefined && reason !== s.statusMessage) setOwn(evidence, 'otel.status_message', s.statusMessage);
     if (ex) {
-      const trace = strAttr(ex, 'exception.stacktrace');
+      const trace = textAttr(ex, 'exception.stacktrace');
       const parsed = trace !== undefined ? parseStacktrace(trace) : { stack: [] as StackFrame[] };
       v.exception = { stack: parsed.stack };
       if (exType !== undefined) v.exception.type = exType;
@@ -542,12 +571,13 @@ export function otlpBatchToEvents(batch: unknown, loc: SourceLoc): OtlpResult {
         const endMs = nanosToMs(sp.endTimeUnixNano);
         if (sp.startTimeUnixNano !== undefined && startMs === undefined) problem(`${where}: startTimeUnixNano ${String(sp.startTimeUnixNano).slice(0, 40)} is not a time; kept without it`);
         if (sp.endTimeUnixNano !== undefined && endMs === undefined) problem(`${where}: endTimeUnixNano ${String(sp.endTimeUnixNano).slice(0, 40)} is not a time; kept without it`);
+        if (typeof sp.name === 'string' && sp.name.length > MAX_NAME_CHARS) problem(`${where}: span name of ${sp.name.length.toLocaleString('en-US')} characters cut to ${MAX_NAME_CHARS}`);
         const s: SpanIn = {
           traceId,
           spanId,
           remoteParent: (flags & 0x300) === 0x300,
           entry: kind === 'SERVER' || kind === 'CONSUMER',
-          name: typeof sp.name === 'string' ? sp.name : '(unnamed span)',
+          name: typeof sp.name === 'string' ? cutName(sp.name) : '(unnamed span)',
           status: statusOf(status.code),
           attrs: attributeList(sp.attributes),
           events: [],
@@ -558,6 +588,7 @@ export function otlpBatchToEvents(batch: unknown, loc: SourceLoc): OtlpResult {
         if (scope !== undefined && scope !== '') s.scope = scope;
         if (startMs !== undefined) [s.startMs, s.startRaw] = [startMs, sp.startTimeUnixNano as string | number];
         if (endMs !== undefined) [s.endMs, s.endRaw] = [endMs, sp.endTimeUnixNano as string | number];
+        endNotBeforeStart(s, () => problem(`${where}: endTimeUnixNano is before startTimeUnixNano; read as ending at its start`));
         const d = nanosDiffMs(sp.startTimeUnixNano, sp.endTimeUnixNano);
         if (d !== undefined) s.durationMs = d;
         if (typeof status.message === 'string' && status.message !== '') s.statusMessage = status.message;
@@ -565,7 +596,7 @@ export function otlpBatchToEvents(batch: unknown, loc: SourceLoc): OtlpResult {
           for (const e of sp.events) {
             if (!isObj(e)) continue;
             const ms = nanosToMs(e.timeUnixNano);
-            s.events.push({ name: typeof e.name === 'string' ? e.name : '(unnamed event)', ms, raw: ms !== undefined ? (e.timeUnixNano as string | number) : undefined, attrs: attributeList(e.attributes) });
+            s.events.push({ name: typeof e.name === 'string' ? cutName(e.name) : '(unnamed event)', ms, raw: ms !== undefined ? (e.timeUnixNano as string | number) : undefined, attrs: attributeList(e.attributes) });
           }
         }
         spans.push(s);
@@ -592,7 +623,7 @@ export function consoleSpanToEvents(obj: unknown, loc: SourceLoc): OtlpResult {
   }
   const traceId = otlpId(obj.context.trace_id, 16);
   const spanId = otlpId(obj.context.span_id, 8);
-  const name = typeof obj.name === 'string' ? obj.name : '(unnamed span)';
+  const name = typeof obj.name === 'string' ? cutName(obj.name) : '(unnamed span)';
   if (traceId === undefined || spanId === undefined) {
     problem(`span ${name.slice(0, 80)}: no valid ${traceId === undefined ? 'trace_id' : 'span_id'}; skipped`);
     return { events: [], problems, spans: 0 };
@@ -619,13 +650,14 @@ export function consoleSpanToEvents(obj: unknown, loc: SourceLoc): OtlpResult {
   if (kind !== undefined) s.kind = kind;
   if (startMs !== undefined) [s.startMs, s.startRaw] = [startMs, obj.start_time as string];
   if (endMs !== undefined) [s.endMs, s.endRaw] = [endMs, obj.end_time as string];
+  endNotBeforeStart(s, () => problem(`span ${name.slice(0, 80)}: end_time is before start_time; read as ending at its start`));
   if (startMs !== undefined && endMs !== undefined && endMs >= startMs) s.durationMs = Math.round((endMs - startMs) * 1000) / 1000;
   if (typeof status.description === 'string' && status.description !== '') s.statusMessage = status.description;
   if (Array.isArray(obj.events)) {
     for (const e of obj.events) {
       if (!isObj(e)) continue;
       const ms = isoToMs(e.timestamp);
-      s.events.push({ name: typeof e.name === 'string' ? e.name : '(unnamed event)', ms, raw: ms !== undefined ? (e.timestamp as string) : undefined, attrs: attributeObject(e.attributes) });
+      s.events.push({ name: typeof e.name === 'string' ? cutName(e.name) : '(unnamed event)', ms, raw: ms !== undefined ? (e.timestamp as string) : undefined, attrs: attributeObject(e.attributes) });
     }
   }
   // One span per object: its parent is never "in the batch"; only a span without a parent is the root.
