@@ -5,7 +5,8 @@
  *
  * - {@link MemoryEvents}: the events themselves, in an array (a trace read line by line).
  * - {@link FileEvents}: where each line is (byte offset, length, line number) in an indexed file;
- *   an event is decoded from the file when it is read (the cold index of a large JSONL file). The
+ *   an event is decoded from the file when it is read (the cold index of a large JSONL file). A
+ *   line that holds many events (an OTLP export batch) also records the event's index in it. The
  *   reader of byte ranges and the line decoder are injected by the read floor
  *   (src/core/read/index/fileEvents.ts), so the model does no I/O and knows no format.
  *
@@ -124,8 +125,11 @@ export interface ByteRangeReader {
   close(): void;
 }
 
-/** Decodes one line (its bytes, without the newline) into an event, or says why it cannot. */
-export type LineDecoder = (line: Uint8Array, loc: Required<SourceLoc>) => TraceEvent | string;
+/**
+ * Decodes one line (its bytes, without the newline) into an event, or says why it cannot. `sub`
+ * is the event's index among the line's events (0 but for a line holding many, e.g. OTLP).
+ */
+export type LineDecoder = (line: Uint8Array, loc: Required<SourceLoc>, sub: number) => TraceEvent | string;
 
 /** Events of one indexed file: where each line is, decoded again when read. */
 export class FileEvents extends EventStorage {
@@ -134,6 +138,8 @@ export class FileEvents extends EventStorage {
   /** A line's length, or for an object record (offset -1) its index in `objs`. */
   private lens = new Uint32Array(4096);
   private lines = new Uint32Array(4096);
+  /** The event's index within its line; allocated by the first record with one (OTLP batches). */
+  private subs: Uint32Array | undefined;
   private n = 0;
   /** Events filed as objects (lines the index passed on whole, or from another storage). */
   private readonly objs: (TraceEvent | undefined)[] = [];
@@ -155,7 +161,7 @@ export class FileEvents extends EventStorage {
 
   /** Bytes held by the records (for memory reports). */
   get bytes(): number {
-    return this.offsets.byteLength + this.lens.byteLength + this.lines.byteLength + this.chainBytes;
+    return this.offsets.byteLength + this.lens.byteLength + this.lines.byteLength + (this.subs?.byteLength ?? 0) + this.chainBytes;
   }
 
   /** Make room for `total` records (avoids doubling past what a file needs). */
@@ -174,16 +180,22 @@ export class FileEvents extends EventStorage {
     const ln = new Uint32Array(cap);
     ln.set(this.lines.subarray(0, this.n));
     this.lines = ln;
+    if (this.subs) {
+      const sb = new Uint32Array(cap);
+      sb.set(this.subs.subarray(0, this.n));
+      this.subs = sb;
+    }
     this.reserveChains(cap);
   }
 
-  /** Add the record of a line; returns its number. */
-  add(offset: number, len: number, line: number): number {
+  /** Add the record of a line (of its event `sub`, for a line holding many); returns its number. */
+  add(offset: number, len: number, line: number, sub = 0): number {
     if (this.n === this.offsets.length) this.grow(Math.ceil(this.n * 1.5));
     const i = this.n++;
     this.offsets[i] = offset;
     this.lens[i] = len;
     this.lines[i] = line;
+    if (sub !== 0 || this.subs) (this.subs ??= new Uint32Array(this.offsets.length))[i] = sub;
     return i;
   }
 
@@ -222,7 +234,7 @@ export class FileEvents extends EventStorage {
     try {
       const bytes = this.reader.read(loc.offset, len);
       if (bytes.length < len) return unreadableEvent(loc, 'file changed since it was indexed');
-      const r = this.decode(bytes, loc);
+      const r = this.decode(bytes, loc, this.subs ? this.subs[ref] : 0);
       return typeof r === 'string' ? unreadableEvent(loc, r) : r;
     } catch (e) {
       return unreadableEvent(loc, e instanceof Error ? e.message : String(e));

@@ -4,17 +4,47 @@
  * (ingress/safeFile.ts) and decoding a line exactly as the tail reader does (sources/jsonl.ts
  * `parseJsonLine`, then sources/normalize.ts). The index adds one record per line; the events are
  * decoded only when a list is read.
+ *
+ * An OTLP JSON-Lines file has a record per event of each line's export batch: decoding one reads
+ * the line through `otlpObjectToEvents` (as the sequential reader does) and takes event `sub`.
  */
 import * as fs from 'node:fs';
 import type { SourceLoc, TraceEvent } from '../../model/types';
-import { FileEvents, type ByteRangeReader } from '../../model/storage';
+import { FileEvents, type ByteRangeReader, type LineDecoder } from '../../model/storage';
 import { parseJsonLine } from '../sources/jsonl';
 import { detectDialect, normalizeEvent } from '../sources/normalize';
 import { openRegular } from '../ingress/safeFile';
+import { otlpObjectToEvents } from '../sources/otlp';
 
-/** The event storage of an indexed file. */
-export function openFileEvents(file: string): FileEvents {
-  return new FileEvents(file, new SafeRangeReader(file), decodeLine);
+/** The event storage of an indexed file (`otlp`: OTLP JSON Lines, a record per event of a batch). */
+export function openFileEvents(file: string, opts: { otlp?: boolean } = {}): FileEvents {
+  return new FileEvents(file, new SafeRangeReader(file), opts.otlp ? otlpLineDecoder() : decodeLine);
+}
+
+/**
+ * Events of OTLP batch lines. The events of the line decoded last are kept until each was handed
+ * out once (the records of one line are read together: a run's list walked, a flow's events), so
+ * a batch is converted once per walk, and every event handed out is a new object, as a line's is.
+ */
+function otlpLineDecoder(): LineDecoder {
+  let at = -1;
+  let bytes = -1;
+  let events: (TraceEvent | undefined)[] = [];
+  return (line, loc, sub) => {
+    let ev = at === loc.offset && bytes === line.byteLength ? events[sub] : undefined;
+    if (ev === undefined) {
+      const b = Buffer.isBuffer(line) ? line : Buffer.from(line.buffer, line.byteOffset, line.byteLength);
+      const r = parseJsonLine(b, 0, b.length, loc.offset, false, Infinity);
+      if (!r?.value) return r?.error ?? 'blank line';
+      events = otlpObjectToEvents(r.value, loc).events;
+      at = loc.offset;
+      bytes = line.byteLength;
+      ev = events[sub];
+      if (ev === undefined) return 'file changed since it was indexed';
+    }
+    events[sub] = undefined;
+    return ev;
+  };
 }
 
 /** One line's bytes → an event (the dialect detected per line; v1 when unknown), or why not. */

@@ -40,6 +40,8 @@ export interface ParallelIndexOptions {
   batchRecords?: number;
   /** Stops the workers; the promise rejects with an `AbortError`. */
   signal?: AbortSignal;
+  /** An OTLP JSON-Lines file: a record per event of each line's batch (see scan.ts). */
+  otlp?: boolean;
 }
 
 /** The worker script if one can be found next to this bundle (dist/, or dist/bench/ → dist/). */
@@ -112,7 +114,7 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
     ranges.forEach((r, k) => {
       const w = new Worker(script, {
         workerData: {
-          file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, batchRecords: opts.batchRecords,
+          file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, batchRecords: opts.batchRecords, otlp: opts.otlp,
           window: k === 0 ? IN_FLIGHT_BATCHES : Math.max(IN_FLIGHT_BATCHES, Math.floor(LATER_RANGES_BATCHES / (ranges.length - 1))),
         },
         // A small young generation keeps each worker's garbage (parsed lines) from inflating RSS.
@@ -154,7 +156,7 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
           await tick();
         };
         const sum = await scanRange(
-          { file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, batchRecords: opts.batchRecords },
+          { file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, batchRecords: opts.batchRecords, otlp: opts.otlp },
           (b) => s.queue.push(b),
           drain,
         );

@@ -10,6 +10,12 @@
  * parsed again on demand. Any other line (session events, other dialects, lines with warnings)
  * becomes a *raw* record carrying the parsed object; the main thread handles it exactly as the
  * sequential reader does.
+ *
+ * An OTLP JSON-Lines file (`otlp: true`; one export batch per line, docs/otel.md) gives one light
+ * record per event of the line's batch (`otlpObjectToEvents`, the one the sequential reader uses),
+ * with `sub` = the event's index among them; a batch's `session_start`/`session_end` is a
+ * *session* record whose run fields are in `raws`. A batch's problems are malformed entries of its
+ * line. A line's records are never split between two batches.
  */
 import { isAscii } from 'node:buffer';
 import * as fs from 'node:fs';
@@ -19,6 +25,7 @@ import { detectDialect, normalizeEvent, parseSeverity, parseTags } from '../sour
 import { parseTimestamp, timestampProblem, TimestampReader } from '../../model/time';
 import { safeStringify } from '../../model/bounded';
 import { openRegular } from '../ingress/safeFile';
+import { otlpObjectToEvents } from '../sources/otlp';
 
 /** Open a trace under the ingress policy (a regular file, non-blocking, no-follow); throws the located reason. */
 function openTrace(file: string): number {
@@ -30,6 +37,17 @@ function openTrace(file: string): number {
 /** Record kinds. */
 export const KIND_LIGHT = 0;
 export const KIND_RAW = 1;
+/** A light record of a run's start or end (OTLP): `raws` holds its {@link SessionFields}. */
+export const KIND_SESSION = 2;
+
+/** The run fields of a session record (OTLP's `session_start`/`session_end`). */
+export interface SessionFields {
+  app?: string;
+  mode?: string;
+  gitSha?: string;
+  host?: string;
+  status?: string;
+}
 
 const SEVERITY_CODES: readonly (Severity | undefined)[] = [undefined, 'debug', 'info', 'warning', 'error', 'critical'];
 
@@ -53,6 +71,8 @@ export interface ScanBatch {
   len: Uint32Array;
   /** 1-based line number within the scanned range. */
   line: Uint32Array;
+  /** Index of the record's event among its line's events (0 but for OTLP batches). */
+  sub: Uint32Array;
   kind: Uint8Array;
   type: Int32Array;
   run: Int32Array;
@@ -68,7 +88,7 @@ export interface ScanBatch {
   ts: Float64Array;
   dur: Float64Array;
   sev: Uint8Array;
-  /** Parsed objects of the raw records, in order. */
+  /** Parsed objects of the raw records, and the fields of the session records, in order. */
   raws: Record<string, unknown>[];
   strings: string[];
   /** Rejected lines and kept-with-warning lines, `line` within the range. */
@@ -94,6 +114,8 @@ export interface ScanOptions {
   batchRecords?: number;
   chunkBytes?: number;
   maxLineBytes?: number;
+  /** The file is OTLP JSON Lines (one export batch per line): a record per event of a line. */
+  otlp?: boolean;
 }
 
 class Growable {
@@ -101,6 +123,7 @@ class Growable {
   readonly offset: Float64Array;
   readonly len: Uint32Array;
   readonly line: Uint32Array;
+  readonly sub: Uint32Array;
   readonly kind: Uint8Array;
   readonly type: Int32Array;
   readonly run: Int32Array;
@@ -121,6 +144,7 @@ class Growable {
     this.offset = new Float64Array(cap);
     this.len = new Uint32Array(cap);
     this.line = new Uint32Array(cap);
+    this.sub = new Uint32Array(cap);
     this.kind = new Uint8Array(cap);
     this.type = new Int32Array(cap);
     this.run = new Int32Array(cap);
@@ -143,6 +167,7 @@ class Growable {
       offset: cut(this.offset),
       len: cut(this.len),
       line: cut(this.line),
+      sub: cut(this.sub),
       kind: cut(this.kind),
       type: cut(this.type),
       run: cut(this.run),
@@ -321,12 +346,13 @@ export async function scanRange(
   };
   /** After each record: a batch that reached `batchRecords` goes to `ready` (raw records too). */
   const full = (): void => {
-    if (g.n === batchRecords) {
+    if (g.n >= batchRecords) {
       ready.push(g.toBatch(strings.take()));
       g = new Growable(batchRecords);
     }
   };
   const record = (obj: Record<string, unknown>, byteLen: number, off: number, warned: boolean): void => {
+    if (opts.otlp) return recordOtlp(obj, byteLen, off);
     const i = g.n++;
     g.offset[i] = off;
     g.len[i] = byteLen;
@@ -360,6 +386,67 @@ export async function scanRange(
     g.ts[i] = ev.ts ?? NaN;
     g.dur[i] = ev.durationMs ?? NaN;
     g.sev[i] = severityCode(ev.severity);
+    full();
+  };
+  /**
+   * An OTLP line: a light record per event of its batch, all in one batch (a cancelled merge
+   * resumes after the last line of the batches merged, so a line must be merged whole).
+   */
+  const recordOtlp = (obj: Record<string, unknown>, byteLen: number, off: number): void => {
+    const out = otlpObjectToEvents(obj, { file: opts.file, line: lineNo, offset: off });
+    const evs = out.events;
+    if (g.n + evs.length > g.cap) {
+      const prev = g;
+      g = new Growable(Math.max(batchRecords, evs.length));
+      if (prev.n > 0) {
+        // The batch ends at its last record: the lines after it (malformed, this line's warnings)
+        // go with the next one, as a cancelled merge resumes after that record's line.
+        const last = prev.line[prev.n - 1];
+        const cut = <T extends { line: number }>(a: T[]): T[] => {
+          let k = a.length;
+          while (k > 0 && a[k - 1].line > last) k--;
+          return a.splice(k);
+        };
+        g.malformed = cut(prev.malformed);
+        g.warnings = cut(prev.warnings);
+        ready.push(prev.toBatch(strings.take()));
+      } else {
+        // A line with more events than a batch holds, first of its batch.
+        g.malformed = prev.malformed;
+        g.warnings = prev.warnings;
+      }
+    }
+    for (const p of out.problems) g.malformed.push({ line: lineNo, reason: p.reason });
+    for (let k = 0; k < evs.length; k++) {
+      const ev = evs[k];
+      const i = g.n++;
+      g.offset[i] = off;
+      g.len[i] = byteLen;
+      g.line[i] = lineNo;
+      g.sub[i] = k;
+      if (ev.type === 'session_start' || ev.type === 'session_end') {
+        g.kind[i] = KIND_SESSION;
+        const f: SessionFields = {};
+        if (ev.app !== undefined) f.app = ev.app;
+        if (ev.mode !== undefined) f.mode = ev.mode;
+        if (ev.gitSha !== undefined) f.gitSha = ev.gitSha;
+        if (ev.host !== undefined) f.host = ev.host;
+        if (ev.status !== undefined) f.status = ev.status;
+        g.raws.push(f as Record<string, unknown>);
+      } else g.kind[i] = KIND_LIGHT;
+      g.type[i] = strings.idAt(0, ev.type);
+      g.run[i] = strings.idAt(1, ev.runId);
+      g.flow[i] = strings.idAt(2, ev.flow);
+      g.flowId[i] = strings.idAt(3, ev.flowId);
+      g.parent[i] = strings.idAt(4, ev.parentFlowId);
+      g.step[i] = strings.idAt(5, ev.step);
+      g.failureClass[i] = strings.idAt(6, ev.failureClass);
+      g.tags[i] = ev.tags.length === 0 ? -1 : strings.idAt(7, ev.tags.length === 1 ? ev.tags[0] : ev.tags.join('\u0001'));
+      g.corr[i] = ev.correlation ? strings.id(safeStringify(ev.correlation)) : -1;
+      g.ts[i] = ev.ts ?? NaN;
+      g.dur[i] = ev.durationMs ?? NaN;
+      g.sev[i] = severityCode(ev.severity);
+    }
     full();
   };
   const ready: ScanBatch[] = [];

@@ -29,7 +29,7 @@ if (port) {
     }
   });
   const transfer = (b: ScanBatch): ArrayBuffer[] =>
-    [b.offset, b.len, b.line, b.kind, b.type, b.run, b.flow, b.flowId, b.parent, b.step, b.failureClass, b.tags, b.corr, b.ts, b.dur, b.sev].map(
+    [b.offset, b.len, b.line, b.sub, b.kind, b.type, b.run, b.flow, b.flowId, b.parent, b.step, b.failureClass, b.tags, b.corr, b.ts, b.dur, b.sev].map(
       (a) => a.buffer as ArrayBuffer,
     );
   scanRange(

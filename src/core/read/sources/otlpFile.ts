@@ -71,6 +71,17 @@ export class OtlpFileSource implements SourceHandle {
     this.maxDocumentBytes = opts.maxDocumentBytes ?? MAX_OTLP_DOCUMENT_BYTES;
   }
 
+  /**
+   * JSON Lines, nothing read yet: the lines tail, for the cold index to read from the start
+   * (readSource; it then resumes the tail where the index stopped). Else undefined.
+   */
+  indexableTail(): JsonlTail | undefined {
+    this.mode ??= sniffOtlpFile(this.file, this.opts);
+    if (this.mode !== 'lines') return undefined;
+    this.tail ??= new JsonlTail(this.file, { root: this.opts.root, allowOutside: this.opts.allowOutside });
+    return this.tail.offset === 0 && this.tail.lineNo === 0 ? this.tail : undefined;
+  }
+
   /** Lines kept with a warning by the current read (NaN tokens, invalid UTF-8). */
   private warnings: Malformed[] = [];
 

@@ -4,15 +4,19 @@
  * order, a batch at a time, yielding between slices so the extension host is never blocked for
  * long. The tail then continues from where the index stopped.
  *
+ * An OTLP JSON-Lines file (one export batch per line) is indexed the same way: a record per event
+ * of a batch, decoded again from its line on demand (scan.ts, fileEvents.ts; issue 18).
+ *
  * Moved verbatim from workspace.ts (issue 14); the file-backed event storage
  * (index/fileEvents.ts `openFileEvents`, model/storage.ts `FileEvents`) and
  * `RunBuilder.addIndexed` are the storage seam's (see docs/decisions.md).
  */
 import type { EventFields } from '../../model/build';
+import type { Dialect } from '../../model/types';
 import type { Malformed } from '../../model/types';
 import { openFileEvents } from '../index/fileEvents';
 import { indexFileParallel, isAbort } from '../index/parallel';
-import { KIND_LIGHT, severityOf, type ScanBatch } from '../index/scan';
+import { KIND_LIGHT, KIND_SESSION, severityOf, type ScanBatch, type SessionFields } from '../index/scan';
 import type { JsonlTail } from '../sources/jsonl';
 import { detectDialect, normalizeEvent } from '../sources/normalize';
 import type { RunIdentity } from './identity';
@@ -37,14 +41,16 @@ export interface IndexResult {
 
 /**
  * Read `st` (a JSONL source at offset 0, `size` bytes) with the parallel index. Sets the tail's
- * resume point and `st.pending`; never `final` (see readSource).
+ * resume point and `st.pending`; never `final` (see readSource). `tail` is the source's JSONL
+ * tail, or the lines tail of its OTLP handle (`otlp`: the lines are export batches).
  */
-export async function indexSource(s: ReadState, identity: RunIdentity, st: SourceState, size: number): Promise<IndexResult> {
-  const tail = st.tail as JsonlTail;
+export async function indexSource(s: ReadState, identity: RunIdentity, st: SourceState, size: number, tail: JsonlTail, otlp = false): Promise<IndexResult> {
   const file = st.src.file;
   const idx = s.opts.index || {};
   st.store?.close();
-  const store = openFileEvents(file);
+  const store = openFileEvents(file, { otlp });
+  /** The dialect of the light records. */
+  const lightDialect: Dialect = otlp ? 'otlp' : 'flowscribe-v1';
   st.store = store;
   const malformed: Malformed[] = [];
   let warnings = 0;
@@ -78,7 +84,7 @@ export async function indexSource(s: ReadState, identity: RunIdentity, st: Sourc
   // heap numbers stored there, deopts on the first integral duration (a small integer read from
   // a Float64Array), and V8 re-optimised and deopted it hundreds of times per 1M lines (~3 s of
   // background compile CPU on top of the index).
-  const fields: EventFields & { tags: string[] } = { dialect: 'flowscribe-v1', type: '', tags: [], ts: 0, durationMs: 0 };
+  const fields: EventFields & { tags: string[] } = { dialect: lightDialect, type: '', tags: [], ts: 0, durationMs: 0 };
   fields.ts = undefined;
   fields.durationMs = undefined;
   const noTags: string[] = [];
@@ -96,7 +102,7 @@ export async function indexSource(s: ReadState, identity: RunIdentity, st: Sourc
    * stopped. Synchronous and free of `await`, so the hot loop is optimised as one function.
    */
   const mergeSlice = (b: ScanBatch, strings: readonly string[], lineBase: number, from: number, deadline: number): number => {
-    const { n, kind, line: lines, offset: offsets, len, type, run, flow, flowId, parent, failureClass, sev, ts: tss, dur, tags, corr, raws } = b;
+    const { n, kind, line: lines, offset: offsets, len, sub, type, run, flow, flowId, parent, failureClass, sev, ts: tss, dur, tags, corr, raws } = b;
     let raw = rawAt;
     let i = from;
     for (; i < n; i++) {
@@ -104,7 +110,8 @@ export async function indexSource(s: ReadState, identity: RunIdentity, st: Sourc
       const line = lineBase + lines[i];
       const offset = offsets[i];
       count++;
-      if (kind[i] !== KIND_LIGHT) {
+      const k = kind[i];
+      if (k !== KIND_LIGHT && k !== KIND_SESSION) {
         const obj = raws[raw++];
         const detected = detectDialect(obj);
         const dialect = detected ?? st.dialect ?? fallback;
@@ -113,8 +120,8 @@ export async function indexSource(s: ReadState, identity: RunIdentity, st: Sourc
         identity.route(st, normalizeEvent(obj, dialect, { file, line, offset }));
         continue;
       }
-      if (st.dialect === undefined) st.dialect = 'flowscribe-v1';
-      const ref = store.add(offset, len[i], line);
+      if (st.dialect === undefined) st.dialect = lightDialect;
+      const ref = store.add(offset, len[i], line, sub[i]);
       fields.type = strings[type[i]];
       const r = run[i];
       fields.runId = r < 0 ? undefined : strings[r];
@@ -158,7 +165,9 @@ export async function indexSource(s: ReadState, identity: RunIdentity, st: Sourc
         }
         fields.correlation = c;
       }
-      routeIndexed(fields, ref);
+      // A run's start or end (OTLP) is kept by the builder (`sessionEnd`): its own object.
+      if (k === KIND_SESSION) routeIndexed({ ...fields, ...(raws[raw++] as SessionFields) }, ref);
+      else routeIndexed(fields, ref);
     }
     rawAt = raw;
     return i;
@@ -191,7 +200,7 @@ export async function indexSource(s: ReadState, identity: RunIdentity, st: Sourc
   let sum: { end: number; lines: number };
   try {
     sum = await indexFileParallel({
-      file, size, final: false, workers: idx.workers, workerScript: idx.workerScript, onProgress: idx.onProgress, signal: s.signal, onBatch,
+      file, size, final: false, workers: idx.workers, workerScript: idx.workerScript, onProgress: idx.onProgress, signal: s.signal, onBatch, otlp,
     });
   } catch (e) {
     if (!isAbort(e)) throw e;

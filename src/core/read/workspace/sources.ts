@@ -57,7 +57,7 @@ export function openSource(s: ReadState, src: DiscoveredSource, all: readonly Di
       }
       break;
     case 'otlp':
-      // Never through the parallel index: one line is a whole batch of many events (docs/decisions.md, issue 18).
+      // JSON Lines (one export batch per line) big enough go through the cold index: see readSource.
       st.handle = new OtlpFileSource(src.file, { root: s.root, allowOutside });
       st.dialect = 'otlp';
       break;
@@ -136,10 +136,14 @@ export async function readSource(s: ReadState, identity: RunIdentity, st: Source
   let reset = false;
   let malformed: Malformed[] = [];
   const idx = s.opts.index;
-  if (st.tail && stat && idx !== false && st.tail.offset === 0 && st.tail.lineNo === 0 && stat.size >= (idx?.minBytes ?? DEFAULT_INDEX_MIN_BYTES)) {
+  const big = stat !== undefined && idx !== false && stat.size >= (idx?.minBytes ?? DEFAULT_INDEX_MIN_BYTES);
+  // An OTLP JSON-Lines file (one export batch per line) is indexed too, a record per event of a batch.
+  const otlpTail = big && st.handle instanceof OtlpFileSource ? st.handle.indexableTail() : undefined;
+  const tail = st.tail ?? otlpTail;
+  if (tail && stat && big && tail.offset === 0 && tail.lineNo === 0) {
     // Never `final` here: a last line without a newline may still be being written (a file growing
     // while it is read); the final tail read below decides, up to the size seen at the start.
-    const r = await indexSource(s, identity, st, stat.size);
+    const r = await indexSource(s, identity, st, stat.size, tail, otlpTail !== undefined);
     st.error = undefined;
     st.warnings += r.warnings;
     st.events += r.count;
