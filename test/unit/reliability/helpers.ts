@@ -15,8 +15,23 @@ export function size<T>(ci: T, stress: T): T {
   return STRESS ? stress : ci;
 }
 
+/** Every folder {@link tmpDir} made; removed when the process exits (the 5 GB cases left GBs behind). */
+const made: string[] = [];
+process.on('exit', () => {
+  for (const d of made) {
+    try {
+      fs.rmSync(d, { recursive: true, force: true });
+    } catch {
+      // already gone, or busy: nothing more to do at exit
+    }
+  }
+});
+
+/** A fresh temporary folder, removed at the latest when the test process exits. */
 export function tmpDir(prefix = 'flowlens-rel-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(d);
+  return d;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
