@@ -55,6 +55,16 @@ describe('OTLP attacked (issue 18)', function () {
       }
     });
 
+    it('a span id repeated in one batch is a located problem (the repeat still reads into the same flow)', () => {
+      const r = otlpBatchToEvents(batch([span({ name: 'first' }), span({ name: 'second' })]), loc);
+      const dup = r.problems.filter((p) => /appears twice/.test(p.reason));
+      assert.equal(dup.length, 1, JSON.stringify(r.problems));
+      assert.equal(dup[0].line, loc.line);
+      assert.match(dup[0].reason, /spans\[1\]/);
+      const once = otlpBatchToEvents(batch([span({ name: 'first' })]), loc);
+      assert.deepEqual(once.problems.filter((p) => /appears twice/.test(p.reason)), []);
+    });
+
     it('parent cycles (A↔B, self-parent), prototype keys and 100,000-deep kvlists end and pollute nothing', () => {
       let v: object = { stringValue: 'leaf' };
       for (let i = 0; i < 100_000; i++) v = { kvlistValue: { values: [{ key: '__proto__', value: v }] } };

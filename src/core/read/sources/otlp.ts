@@ -545,6 +545,8 @@ export function otlpBatchToEvents(batch: unknown, loc: SourceLoc): OtlpResult {
     return { events: [], problems, spans: 0 };
   }
   const spans: SpanIn[] = [];
+  /** trace id + span id of the spans read from this batch: a repeat is reported (it merges into one flow). */
+  const seen = new Set<string>();
   batch.resourceSpans.forEach((rs, ri) => {
     if (!isObj(rs)) return problem(`resourceSpans[${ri}] is not an object; skipped`);
     const resource = attributeList(isObj(rs.resource) ? rs.resource.attributes : undefined);
@@ -562,6 +564,9 @@ export function otlpBatchToEvents(batch: unknown, loc: SourceLoc): OtlpResult {
         if (traceId === undefined || spanId === undefined) {
           return problem(`${where}${typeof sp.name === 'string' ? ` (${sp.name.slice(0, 80)})` : ''}: no valid ${traceId === undefined ? 'traceId' : 'spanId'} (hex); skipped`);
         }
+        const key = `${traceId}/${spanId}`;
+        if (seen.has(key)) problem(`${where}: span ${spanId} of trace ${traceId} appears twice in this batch; read into the same flow`);
+        seen.add(key);
         const parent = sp.parentSpanId === undefined || sp.parentSpanId === '' ? undefined : otlpId(sp.parentSpanId, 8);
         if (sp.parentSpanId !== undefined && sp.parentSpanId !== '' && parent === undefined) problem(`${where}: parentSpanId is not a valid span id; read as a root span`);
         const flags = typeof sp.flags === 'number' ? sp.flags : 0;
