@@ -29,6 +29,7 @@ import { createHash } from 'node:crypto';
 import type { FlowNode, Run, TraceEvent } from '../model/types';
 import { boundedCopy } from '../model/bounded';
 import { flowsDepthFirst, flowSpan } from './export';
+import { cap } from './egress/surfaces';
 
 /** An OTLP `AnyValue` in the OTLP/JSON encoding (int64 as a decimal string). */
 export type OtlpAnyValue =
@@ -128,13 +129,6 @@ export function unixNano(ms: number): string {
 /** Plain characters only: no C0/C1 controls, bidi overrides or zero-width characters. */
 const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
-function cap(s: string, max: number): string {
-  if (s.length <= max) return s;
-  let cut = max - 1;
-  const c = s.charCodeAt(cut - 1);
-  if (c >= 0xd800 && c <= 0xdbff) cut--;
-  return `${s.slice(0, cut)}…`;
-}
 
 const DEFAULT_MAX_VALUE = 4096;
 const DEFAULT_MAX_EVENTS = 128;

@@ -7,11 +7,11 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { FlowNode, Run, TraceEvent } from '../../../src/core/model/types';
 import { KIND_LIGHT, KIND_SESSION, scanRange, type ScanBatch } from '../../../src/core/read/index/scan';
 import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
 import { EventList, FileEvents } from '../../../src/core/model/storage';
 import { isFileBacked } from '../../support/storage';
+import { plainRun } from '../../support/plainModel';
 
 const FIX = path.resolve('test/fixtures/otlp');
 const LATER = Date.UTC(2030, 0, 1);
@@ -20,27 +20,6 @@ const WORKER = path.resolve('dist/indexWorker.js');
 
 function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-otlp-index-'));
-}
-
-const plainEvent = (e: TraceEvent): unknown => JSON.parse(JSON.stringify(e));
-
-function plainFlow(f: FlowNode): unknown {
-  return {
-    id: f.id, name: f.name, displayName: f.displayName, runId: f.runId, parentId: f.parentId,
-    children: f.children.map((c) => c.id), events: f.events.map(plainEvent),
-    steps: f.steps.map((s) => ({ name: s.name, events: s.events.map(plainEvent) })),
-    verdict: f.verdict, verdictEvent: f.verdictEvent && plainEvent(f.verdictEvent),
-    started: f.started, ended: f.ended, durationMs: f.durationMs, correlation: f.correlation, tags: f.tags,
-  };
-}
-
-function plainRun(r: Run): unknown {
-  return {
-    id: r.id, dialect: r.dialect, sources: r.sources, primarySource: r.primarySource, app: r.app, mode: r.mode,
-    tags: r.tags, gitSha: r.gitSha, host: r.host, started: r.started, ended: r.ended, endedBy: r.endedBy, status: r.status,
-    counts: r.counts, flows: [...r.flows.values()].map(plainFlow), roots: r.roots.map((f) => f.id), events: r.events.map(plainEvent),
-    malformed: r.malformed, notes: r.notes, warnings: r.warnings,
-  };
 }
 
 function snapshot(ws: TraceWorkspace): unknown {

@@ -7,9 +7,10 @@ import { EventList, MemoryEvents } from '../../../src/core/model/storage';
 import { isFileBacked } from '../../support/storage';
 import { findWorkerScript, indexFileParallel } from '../../../src/core/read/index/parallel';
 import { KIND_LIGHT, scanRange, splitRanges, type ScanBatch } from '../../../src/core/read/index/scan';
-import type { FlowNode, Run, TraceEvent } from '../../../src/core/model/types';
+import type { Run, TraceEvent } from '../../../src/core/model/types';
 import { countEvents } from '../../../src/core/model/counts';
 import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
+import { plainEvent, plainRun } from '../../support/plainModel';
 
 const DEMO = path.resolve('test/fixtures/demo-app');
 const LATER = Date.UTC(2030, 0, 1);
@@ -18,29 +19,6 @@ const WORKER = path.resolve('dist/indexWorker.js');
 
 function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-index-'));
-}
-
-function plainEvent(e: TraceEvent): unknown {
-  return JSON.parse(JSON.stringify(e));
-}
-
-function plainFlow(f: FlowNode): unknown {
-  return {
-    id: f.id, name: f.name, displayName: f.displayName, runId: f.runId, parentId: f.parentId,
-    children: f.children.map((c) => c.id), events: f.events.map(plainEvent),
-    steps: f.steps.map((s) => ({ name: s.name, events: s.events.map(plainEvent) })),
-    verdict: f.verdict, verdictEvent: f.verdictEvent && plainEvent(f.verdictEvent),
-    started: f.started, ended: f.ended, durationMs: f.durationMs, correlation: f.correlation, tags: f.tags,
-  };
-}
-
-function plainRun(r: Run): unknown {
-  return {
-    id: r.id, dialect: r.dialect, sources: r.sources, primarySource: r.primarySource, app: r.app, mode: r.mode,
-    tags: r.tags, gitSha: r.gitSha, host: r.host, started: r.started, ended: r.ended, status: r.status,
-    flows: [...r.flows.values()].map(plainFlow), roots: r.roots.map((f) => f.id), events: r.events.map(plainEvent),
-    malformed: r.malformed, notes: r.notes,
-  };
 }
 
 function snapshot(ws: TraceWorkspace): unknown {

@@ -351,6 +351,22 @@ export async function scanRange(
       g = new Growable(batchRecords);
     }
   };
+  /** The index fields of record `i` of the current batch, from a normalised event. */
+  const setFields = (i: number, ev: Light): void => {
+    g.type[i] = strings.idAt(0, ev.type);
+    g.run[i] = strings.idAt(1, ev.runId);
+    g.flow[i] = strings.idAt(2, ev.flow);
+    g.flowId[i] = strings.idAt(3, ev.flowId);
+    g.parent[i] = strings.idAt(4, ev.parentFlowId);
+    g.step[i] = strings.idAt(5, ev.step);
+    g.failureClass[i] = strings.idAt(6, ev.failureClass);
+    g.tags[i] = ev.tags.length === 0 ? -1 : strings.idAt(7, ev.tags.length === 1 ? ev.tags[0] : ev.tags.join('\u0001'));
+    // Depth-limited (bounded.ts): a correlation nested 100,000 deep must not overflow the stack.
+    g.corr[i] = ev.correlation ? strings.id(safeStringify(ev.correlation)) : -1;
+    g.ts[i] = ev.ts ?? NaN;
+    g.dur[i] = ev.durationMs ?? NaN;
+    g.sev[i] = severityCode(ev.severity);
+  };
   const record = (obj: Record<string, unknown>, byteLen: number, off: number, warned: boolean): void => {
     if (opts.otlp) return recordOtlp(obj, byteLen, off);
     const i = g.n++;
@@ -373,19 +389,7 @@ export async function scanRange(
       return;
     }
     g.kind[i] = KIND_LIGHT;
-    g.type[i] = strings.idAt(0, ev.type);
-    g.run[i] = strings.idAt(1, ev.runId);
-    g.flow[i] = strings.idAt(2, ev.flow);
-    g.flowId[i] = strings.idAt(3, ev.flowId);
-    g.parent[i] = strings.idAt(4, ev.parentFlowId);
-    g.step[i] = strings.idAt(5, ev.step);
-    g.failureClass[i] = strings.idAt(6, ev.failureClass);
-    g.tags[i] = ev.tags.length === 0 ? -1 : strings.idAt(7, ev.tags.length === 1 ? ev.tags[0] : ev.tags.join('\u0001'));
-    // Depth-limited (bounded.ts): a correlation nested 100,000 deep must not overflow the stack.
-    g.corr[i] = ev.correlation ? strings.id(safeStringify(ev.correlation)) : -1;
-    g.ts[i] = ev.ts ?? NaN;
-    g.dur[i] = ev.durationMs ?? NaN;
-    g.sev[i] = severityCode(ev.severity);
+    setFields(i, ev);
     full();
   };
   /**
@@ -434,18 +438,7 @@ export async function scanRange(
         if (ev.status !== undefined) f.status = ev.status;
         g.raws.push(f as Record<string, unknown>);
       } else g.kind[i] = KIND_LIGHT;
-      g.type[i] = strings.idAt(0, ev.type);
-      g.run[i] = strings.idAt(1, ev.runId);
-      g.flow[i] = strings.idAt(2, ev.flow);
-      g.flowId[i] = strings.idAt(3, ev.flowId);
-      g.parent[i] = strings.idAt(4, ev.parentFlowId);
-      g.step[i] = strings.idAt(5, ev.step);
-      g.failureClass[i] = strings.idAt(6, ev.failureClass);
-      g.tags[i] = ev.tags.length === 0 ? -1 : strings.idAt(7, ev.tags.length === 1 ? ev.tags[0] : ev.tags.join('\u0001'));
-      g.corr[i] = ev.correlation ? strings.id(safeStringify(ev.correlation)) : -1;
-      g.ts[i] = ev.ts ?? NaN;
-      g.dur[i] = ev.durationMs ?? NaN;
-      g.sev[i] = severityCode(ev.severity);
+      setFields(i, ev);
     }
     full();
   };

@@ -37,7 +37,8 @@ function text(v: unknown): string {
   }
 }
 
-function cap(s: string, max: number): string {
+/** `s` cut to `max` characters with a trailing `…` (never splitting a surrogate pair). */
+export function cap(s: string, max: number): string {
   if (s.length <= max) return s;
   let cut = max - 1;
   const c = s.charCodeAt(cut - 1);
