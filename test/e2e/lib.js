@@ -451,9 +451,24 @@ async function recordWebviewStates(frame) {
   return () => host.evaluate(() => /** @type {Window & {__flowlensStates?: string[]}} */ (window).__flowlensStates || []);
 }
 
+/**
+ * Drags the sidebar's edge so run and flow descriptions are readable.
+ * @param {Page} page
+ * @param {number} width
+ */
+async function widenSidebar(page, width) {
+  const side = await page.locator('.part.sidebar').boundingBox();
+  if (!side || side.width >= width) return;
+  const x = side.x + side.width, y = side.y + side.height / 2;
+  await page.mouse.move(x - 1, y);
+  await page.mouse.down();
+  await page.mouse.move(side.x + width, y, { steps: 8 });
+  await page.mouse.up();
+}
+
 module.exports = {
   ROOT, DEMO, SHOTS, PKG, registered, test, scratchWorkspace, withWorkbench, shutdown, screenshot,
   until, settle, unhover, stableBox,
   palette, paletteCommands, runCommand, runCommandWhenRegistered, openContainer, treeItem, statusBarItem, notifications,
-  row, dashboardFrame, openDashboard, recordWebviewStates,
+  row, dashboardFrame, openDashboard, recordWebviewStates, widenSidebar,
 };

@@ -12,7 +12,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const cs = require('./codeserver');
-const { test, openContainer, screenshot, row, unhover, until, openDashboard } = require('./lib');
+const { test, openContainer, screenshot, row, unhover, until, openDashboard, widenSidebar } = require('./lib');
 
 /** A folder named like a real project, filled as the in-host OTLP suite fills its workspace. */
 function otlpFolder() {
@@ -29,14 +29,7 @@ function otlpFolder() {
 test('otlp: OpenTelemetry traces in the Runs and Failures views', { name: 'otlp-runs', workspace: otlpFolder(), timeoutMs: 150000 }, async (page, ctx) => {
   await openContainer(page, 'Flowlens');
   // A wider sidebar, so run descriptions (service name, counts) are readable in the screenshot.
-  const side = await page.locator('.part.sidebar').boundingBox();
-  if (side && side.width < 720) {
-    const x = side.x + side.width, y = side.y + side.height / 2;
-    await page.mouse.move(x - 1, y);
-    await page.mouse.down();
-    await page.mouse.move(side.x + 720, y, { steps: 8 });
-    await page.mouse.up();
-  }
+  await widenSidebar(page, 720);
   // The ingest-worker trace (Python json-file exporter): a run named by its trace id.
   const ingest = row(page, 'Runs', 'e6b1d2c3a4f5061728394a5b6c7d8e9f');
   await ingest.waitFor({ timeout: 60000 });

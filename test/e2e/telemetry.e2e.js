@@ -6,21 +6,14 @@
 'use strict';
 const assert = require('assert');
 const path = require('path');
-const { test, openContainer, screenshot, row, unhover, runCommandWhenRegistered, dashboardFrame } = require('./lib');
+const { test, openContainer, screenshot, row, unhover, runCommandWhenRegistered, dashboardFrame, widenSidebar } = require('./lib');
 
 const QUEUE_ONLY = path.join(__dirname, '..', 'fixtures', 'queue-only');
 
 test('telemetry: a queue-only folder shows its queues in the sidebar and the dashboard', { name: 'telemetry', workspace: QUEUE_ONLY, timeoutMs: 120000 }, async (page) => {
   await openContainer(page, 'Flowlens');
   // Wider sidebar so descriptions are readable in the screenshot.
-  const side = await page.locator('.part.sidebar').boundingBox();
-  if (side && side.width < 520) {
-    const x = side.x + side.width, y = side.y + side.height / 2;
-    await page.mouse.move(x - 1, y);
-    await page.mouse.down();
-    await page.mouse.move(side.x + 520, y, { steps: 8 });
-    await page.mouse.up();
-  }
+  await widenSidebar(page, 520);
   const grain = row(page, 'Telemetry', '.grain/telemetry_queue.jsonl');
   await grain.waitFor({ timeout: 45000 });
   assert.match(await grain.innerText(), /Grain queue · 192 events/);

@@ -6,7 +6,7 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { test, openContainer, runCommand, screenshot, statusBarItem, row, settle, unhover: unhoverAt } = require('./lib');
+const { test, openContainer, runCommand, screenshot, statusBarItem, row, settle, unhover: unhoverAt, widenSidebar } = require('./lib');
 
 /** @typedef {import('playwright-core').Page} Page */
 
@@ -47,21 +47,6 @@ async function scrollTo(page, view, text, tries = 20) {
 async function rowTexts(page, view) {
   const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: view }) });
   return (await pane.locator('.monaco-list-row').allInnerTexts()).map(s => s.replace(/\s+/g, ' ').trim());
-}
-
-/**
- * Drags the sidebar's edge so descriptions are readable in the screenshots.
- * @param {Page} page
- * @param {number} width
- */
-async function widenSidebar(page, width) {
-  const side = await page.locator('.part.sidebar').boundingBox();
-  if (!side || side.width >= width) return;
-  const x = side.x + side.width, y = side.y + side.height / 2;
-  await page.mouse.move(x - 1, y);
-  await page.mouse.down();
-  await page.mouse.move(side.x + width, y, { steps: 8 });
-  await page.mouse.up();
 }
 
 /**

@@ -9,7 +9,7 @@
 const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
-const { test, PKG, ROOT, SHOTS, openContainer, runCommand, runCommandWhenRegistered, palette, screenshot, row, until, settle, unhover, stableBox, dashboardFrame } = require('./lib');
+const { test, PKG, ROOT, SHOTS, openContainer, runCommand, runCommandWhenRegistered, palette, screenshot, row, until, settle, unhover, stableBox, dashboardFrame, widenSidebar } = require('./lib');
 
 /** @typedef {import('playwright-core').Page} Page */
 /** @typedef {{x: number, y: number, width: number, height: number}} Clip */
@@ -47,21 +47,6 @@ async function stepShot(page, stepId, clip) {
   const kb = Math.round(fs.statSync(file).size / 1024);
   console.log(`       ${stepId}: ${path.relative(ROOT, file)} (${clip.width}×${clip.height}, ${kb} KB)`);
   assert.ok(kb <= 150, `${rel} is ${kb} KB; keep walkthrough images ≤ 150 KB`);
-}
-
-/**
- * Drags the sidebar's edge so run and flow descriptions are readable.
- * @param {Page} page
- * @param {number} width
- */
-async function widenSidebar(page, width) {
-  const side = await page.locator('.part.sidebar').boundingBox();
-  if (!side || side.width >= width) return;
-  const x = side.x + side.width, y = side.y + side.height / 2;
-  await page.mouse.move(x - 1, y);
-  await page.mouse.down();
-  await page.mouse.move(side.x + width, y, { steps: 8 });
-  await page.mouse.up();
 }
 
 /**

@@ -9,7 +9,6 @@
 //   - the chat's run lookup (`@flowlens run:<selector>`, `/diff`) and the LM tools' results.
 // All of them answer through src/core/analyze/queries.ts and stats.ts.
 import * as assert from 'assert';
-import { spawnSync } from 'child_process';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { FlowlensApi } from '../../src/extension';
@@ -21,6 +20,7 @@ import { TOOLS } from '../../src/host/chat/ids';
 import { previousRun as chatPreviousRun } from '../../src/host/chat/context';
 import { duration } from '../../src/host/format';
 import { until } from '../support/until';
+import { cliJson } from '../support/cliJson';
 
 const EXTENSION_ID = 'flowlens.flowlens';
 
@@ -41,23 +41,9 @@ describe('surfaces agree (one definition per concept)', function () {
   let root: string;
   let cliJs: string;
 
-  /**
-   * `flowlens <args> <root> --json`, parsed. A run that prints nothing is tried once more (in a
-   * shared working tree a concurrent `npm run build` can replace dist/cli.js under it); anything
-   * else that is not JSON fails with the CLI's stderr.
-   */
+  /** `flowlens <args> <root> --json`, parsed (test/support/cliJson.ts). */
   function cli<T>(args: string[]): T {
-    for (let attempt = 1; ; attempt++) {
-      const r = spawnSync(process.execPath, [cliJs, ...args, root, '--json'], {
-        encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', NO_COLOR: '1' }, maxBuffer: 64 * 1024 * 1024,
-      });
-      if (r.stdout.trim() === '' && attempt < 2) continue;
-      try {
-        return JSON.parse(r.stdout) as T;
-      } catch (e) {
-        throw new Error(`flowlens ${args.join(' ')} --json (exit ${r.status}): ${String(e)}; stderr: ${r.stderr.slice(0, 2000)}`);
-      }
-    }
+    return cliJson<T>(cliJs, args, root);
   }
 
   /** Opens a fresh dashboard on `query` and resolves with the model it posts to its webview. */

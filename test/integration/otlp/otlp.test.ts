@@ -8,7 +8,6 @@
 // *Export Run as OpenTelemetry (OTLP)…* writes a file that reads back as the same run and sends the
 // run to a real OTLP receiver (autotel-devtools, test/support/otelReceiver.ts).
 import * as assert from 'assert';
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -23,6 +22,7 @@ import { TOOLS } from '../../../src/host/chat/ids';
 import { otlpTraceId } from '../../../src/core/render/otlp';
 import { until } from '../../support/until';
 import { startReceiver, type Receiver } from '../../support/otelReceiver';
+import { cliJson } from '../../support/cliJson';
 
 const EXTENSION_ID = 'flowlens.flowlens';
 /** The Python json-file fixture's trace: ingest-worker, `validate` raises ValueError at /app/ingest/validate.py:12. */
@@ -49,17 +49,7 @@ describe('otlp: a workspace of OpenTelemetry files only', function () {
 
   /** `flowlens <args> <dir> --json` (the CLI reads the same files with the same reader). */
   function cli<T>(args: string[], dir = root): T {
-    for (let attempt = 1; ; attempt++) {
-      const r = spawnSync(process.execPath, [cliJs, ...args, dir, '--json'], {
-        encoding: 'utf8', env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', NO_COLOR: '1' }, maxBuffer: 64 * 1024 * 1024,
-      });
-      if (r.stdout.trim() === '' && attempt < 2) continue;
-      try {
-        return JSON.parse(r.stdout) as T;
-      } catch (e) {
-        throw new Error(`flowlens ${args.join(' ')} --json (exit ${r.status}): ${String(e)}; stderr: ${r.stderr.slice(0, 2000)}`);
-      }
-    }
+    return cliJson<T>(cliJs, args, dir);
   }
 
   before(async () => {
