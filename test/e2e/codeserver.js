@@ -12,7 +12,7 @@
 //       node test/e2e/codeserver.js serve NAME PORT FOLDER [VSIX]
 //                                    fresh profile NAME (+ VSIX installed), serve FOLDER until killed
 // FLOWLENS_TEST_EXTENSIONS=dir[:dir…] installs those extension folders (packaged to a .vsix) into
-// every profile start() makes — the in-host chat-loop tier installs test/fake-model this way.
+// every profile start() makes — the in-host integration-1.104 tier installs test/fake-model this way.
 // @ts-check
 'use strict';
 const fs = require('fs');
