@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { TraceWorkspace } from '../../../src/core/read/workspace';
 import { COMMANDS } from '../../../src/host/commands';
 import { FlowTreeProvider, type TreeNode } from '../../../src/host/runs/runsView';
-import type { TraceServices } from '../../../src/host/services';
+import { oneFolderServices } from '../../support/services';
 
 const ROLLING = path.resolve('test/fixtures/demo-app/.autodev/trace.jsonl');
 const OLDEST = '20261118T140000Z-a1c3';
@@ -25,14 +25,7 @@ describe('views: a summarised run in the Runs view', () => {
     fs.copyFileSync(ROLLING, file);
     const ws = new TraceWorkspace(root, { now: () => Date.UTC(2030, 0, 1), final: true, maxEventsPerSource: 100 });
     await ws.load();
-    const svc = {
-      workspaces: new Map([['a', ws]]),
-      onDidChange: () => ({ dispose: () => undefined }),
-      findRun: () => undefined,
-      folder: () => undefined,
-      allRuns: () => ws.runs().map((run) => ({ folderKey: 'a', run })),
-    };
-    tree = new FlowTreeProvider(svc as unknown as TraceServices);
+    tree = new FlowTreeProvider(oneFolderServices(ws));
   });
 
   const runNode = (id: string): TreeNode => {

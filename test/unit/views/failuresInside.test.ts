@@ -10,19 +10,12 @@ import * as path from 'node:path';
 import { TraceWorkspace } from '../../../src/core/read/workspace';
 import { COMMANDS } from '../../../src/host/commands';
 import { FlowTreeProvider, type TreeNode } from '../../../src/host/runs/runsView';
-import type { TraceServices } from '../../../src/host/services';
+import { oneFolderServices } from '../../support/services';
 
 async function treeOf(root: string): Promise<{ tree: FlowTreeProvider; ws: TraceWorkspace }> {
   const ws = new TraceWorkspace(path.resolve(root), { now: () => Date.UTC(2030, 0, 1), final: true });
   await ws.load();
-  const svc = {
-    workspaces: new Map([['a', ws]]),
-    onDidChange: () => ({ dispose: () => undefined }),
-    findRun: () => undefined,
-    folder: () => undefined,
-    allRuns: () => ws.runs().map((run) => ({ folderKey: 'a', run })),
-  };
-  return { tree: new FlowTreeProvider(svc as unknown as TraceServices), ws };
+  return { tree: new FlowTreeProvider(oneFolderServices(ws)), ws };
 }
 
 const icon = (item: { iconPath?: unknown }): { id: string; color?: { id: string } } => item.iconPath as { id: string; color?: { id: string } };

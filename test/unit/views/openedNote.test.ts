@@ -16,6 +16,7 @@ import { openLocation } from '../../../src/host/open';
 import type { TraceServices } from '../../../src/host/services';
 import { FailuresProvider, type FailureNode } from '../../../src/host/failures/failuresView';
 import { TraceWorkspace } from '../../../src/core/read/workspace';
+import { oneFolderServices } from '../../support/services';
 
 class Emitter<T> {
   private ls: ((e: T) => void)[] = [];
@@ -116,14 +117,7 @@ describe('views: an esper-lite failure in the Failures view opens its trace line
   it('lists the GOVERNOR_ROLLBACK events and opens events.jsonl at the line', async () => {
     const ws = new TraceWorkspace(path.resolve('test/fixtures/stores'), { now: () => Date.UTC(2030, 0, 1), final: true });
     await ws.load();
-    const svc = {
-      workspaces: new Map([['a', ws]]),
-      onDidChange: () => ({ dispose: () => undefined }),
-      allRuns: () => ws.runs().map((run) => ({ folderKey: 'a', run })),
-      resolveFile: () => ({ tried: [] }),
-      folder: () => undefined,
-    };
-    const view = new FailuresProvider(svc as unknown as TraceServices);
+    const view = new FailuresProvider(oneFolderServices(ws, { resolveFile: () => ({ tried: [] }) }));
     const groups = view.getChildren(undefined);
     assert.equal(groups.length, 1);
     const folds = view.getChildren(groups[0]) as FailureNode[];
