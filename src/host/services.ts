@@ -5,8 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Run } from '../core/model/types';
 import { selectRun } from '../core/analyze/queries';
-import type { IndexProgress } from '../core/read/index/parallel';
-import { TraceWorkspace, type FileChange, type WorkspaceChange, type WorkspaceOptions } from '../core/read/workspace';
+import { TraceWorkspace, type FileChange, type WorkspaceChange, type WorkspaceIndexProgress, type WorkspaceOptions } from '../core/read/workspace';
 import { affects, readConfig, RELOAD_KEYS } from './config';
 import { CONTEXT, STATE_LOCATED_PREFIXES } from './constants';
 import { forNotification } from '../core/render/egress/surfaces';
@@ -196,19 +195,24 @@ export class TraceServices extends Disposable implements FlowlensServices {
     for (const [key, c] of this.aborts) if (!folderKey || key === folderKey) c.abort();
   }
 
-  private onIndexProgress(folderKey: string, folder: vscode.WorkspaceFolder, p: IndexProgress): void {
-    if (p.bytesTotal < NOTIFY_INDEX_BYTES) return;
-    const id = `${folderKey}\u0000${p.file}`;
+  private onIndexProgress(folderKey: string, folder: vscode.WorkspaceFolder, p: WorkspaceIndexProgress): void {
+    // Several large files in one pass (many big run folders): one notification over all of them.
+    const many = p.files > 1;
+    const done = many ? p.allBytesDone : p.bytesDone;
+    const total = many ? p.allBytesTotal : p.bytesTotal;
+    if (total < NOTIFY_INDEX_BYTES) return;
+    const id = `${folderKey}\u0000${many ? '*' : p.file}`;
     let n = this.notes.get(id);
     if (!n) {
-      if (p.bytesDone >= p.bytesTotal) return;
+      if (done >= total) return;
       const note: { folderKey: string; pct: number; report?: vscode.Progress<{ message?: string; increment?: number }>; end?: () => void } = { folderKey, pct: 0 };
       n = note;
       this.notes.set(id, note);
       const rel = path.relative(folder.uri.fsPath, p.file) || path.basename(p.file);
-      const mb = (p.bytesTotal / 1024 / 1024).toFixed(0);
+      const mb = (total / 1024 / 1024).toFixed(0);
+      const what = many ? `${p.files} trace files in ${forNotification(folder.name)}` : forNotification(rel);
       void vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Flowlens: indexing ${forNotification(rel)} (${mb} MB)`, cancellable: true },
+        { location: vscode.ProgressLocation.Notification, title: `Flowlens: indexing ${what} (${mb} MB)`, cancellable: true },
         (progress, token) => {
           note.report = progress;
           token.onCancellationRequested(() => this.cancelIndexing(folderKey));
@@ -218,12 +222,12 @@ export class TraceServices extends Disposable implements FlowlensServices {
           });
         });
     }
-    const pct = Math.min(100, Math.floor((p.bytesDone / p.bytesTotal) * 100));
+    const pct = Math.min(100, Math.floor((done / total) * 100));
     if (pct > n.pct) {
-      n.report?.report({ increment: pct - n.pct, message: `${pct}%` });
+      n.report?.report({ increment: pct - n.pct, message: many ? `${pct}% (${p.filesDone} of ${p.files} files)` : `${pct}%` });
       n.pct = pct;
     }
-    if (p.bytesDone >= p.bytesTotal) this.endNote(id);
+    if (done >= total) this.endNote(id);
   }
 
   private endNote(id: string): void {

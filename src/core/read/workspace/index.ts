@@ -8,6 +8,7 @@
  * - sources.ts — source lifecycle: tail a JSONL file or read a store, forget a vanished source
  * - identity.ts — run identity and dedup (run ids, the rolling file's copies, "also in" notes)
  * - indexMerge.ts — the parallel index's merge hot loop (large files)
+ * - indexQueue.ts — several large files in one pass: the next scan runs ahead of the merge
  * - capPolicy.ts — the memory cap (`maxEventsPerSource`)
  * - flowNames.ts — 0.1 flow names from summary.md
  * - catalogReload.ts — ra.yaml / flows.yaml
@@ -32,10 +33,10 @@ import { FlowNameRecovery } from './flowNames';
 import { RunIdentity } from './identity';
 import type { SourceInfo, WorkspaceChange, WorkspaceOptions } from './options';
 import { planRefresh, type FileChange } from './refreshPlan';
-import { inReadOrder, readSource, sourceInfo, sourceProblems } from './sources';
+import { inReadOrder, planIndex, readSource, sourceInfo, sourceProblems } from './sources';
 import { ReadState } from './state';
 
-export { DEFAULT_INDEX_MIN_BYTES, type SourceInfo, type WorkspaceChange, type WorkspaceOptions } from './options';
+export { DEFAULT_INDEX_MIN_BYTES, type SourceInfo, type WorkspaceChange, type WorkspaceIndexProgress, type WorkspaceOptions } from './options';
 export type { SourceHandle, SourceReaderFactory, SourceReadResult } from './seam';
 export { planRefresh, type FileChange, type RefreshPlan } from './refreshPlan';
 
@@ -212,15 +213,22 @@ export class TraceWorkspace {
     // Cancelled (load's signal): stop reading, but settle what was read so it shows (runs,
     // statuses, counts), then reject with the AbortError.
     let aborted = false;
-    for (const st of inReadOrder(s.states.values())) {
-      if (!scope.all && !scope.read.has(st.src.file)) continue;
-      if (s.signal?.aborted) {
-        aborted = true;
-        break;
+    const toRead = inReadOrder(s.states.values()).filter((st) => scope.all || scope.read.has(st.src.file));
+    // The large files of this pass are scanned ahead of their merge (bounded; indexQueue.ts).
+    const queue = await planIndex(s, toRead, final);
+    try {
+      for (const st of toRead) {
+        if (s.signal?.aborted) {
+          aborted = true;
+          break;
+        }
+        aborted = (await readSource(s, this.identity, st, final, queue.take(st))) === 'cancelled';
+        queue.settle(st);
+        capSource(s, this.identity, st, now);
+        if (aborted) break;
       }
-      aborted = (await readSource(s, this.identity, st, final)) === 'cancelled';
-      capSource(s, this.identity, st, now);
-      if (aborted) break;
+    } finally {
+      queue.close();
     }
     this.identity.noteDuplicates();
 

@@ -15,8 +15,8 @@ import type { EventFields } from '../../model/build';
 import type { Dialect } from '../../model/types';
 import type { Malformed } from '../../model/types';
 import { openFileEvents } from '../index/fileEvents';
-import { indexFileParallel, isAbort } from '../index/parallel';
-import { KIND_LIGHT, KIND_SESSION, severityOf, type ScanBatch, type SessionFields } from '../index/scan';
+import { indexFileParallel, isAbort, type ParallelIndexOptions } from '../index/parallel';
+import { KIND_LIGHT, KIND_SESSION, severityOf, type ScanBatch, type ScanSummary, type SessionFields } from '../index/scan';
 import type { JsonlTail } from '../sources/jsonl';
 import { detectDialect, normalizeEvent } from '../sources/normalize';
 import type { RunIdentity } from './identity';
@@ -44,7 +44,11 @@ export interface IndexResult {
  * resume point and `st.pending`; never `final` (see readSource). `tail` is the source's JSONL
  * tail, or the lines tail of its OTLP handle (`otlp`: the lines are export batches).
  */
-export async function indexSource(s: ReadState, identity: RunIdentity, st: SourceState, size: number, tail: JsonlTail, otlp = false): Promise<IndexResult> {
+export async function indexSource(
+  s: ReadState, identity: RunIdentity, st: SourceState, size: number, tail: JsonlTail, otlp = false,
+  /** The scan (the workspace's queue hands one started ahead, which reports progress; indexQueue.ts). */
+  scan: (o: ParallelIndexOptions) => Promise<ScanSummary> = indexFileParallel,
+): Promise<IndexResult> {
   const file = st.src.file;
   const idx = s.opts.index || {};
   st.store?.close();
@@ -199,8 +203,8 @@ export async function indexSource(s: ReadState, identity: RunIdentity, st: Sourc
   };
   let sum: { end: number; lines: number };
   try {
-    sum = await indexFileParallel({
-      file, size, final: false, workers: idx.workers, workerScript: idx.workerScript, onProgress: idx.onProgress, signal: s.signal, onBatch, otlp,
+    sum = await scan({
+      file, size, final: false, workers: idx.workers, workerScript: idx.workerScript, signal: s.signal, onBatch, otlp,
     });
   } catch (e) {
     if (!isAbort(e)) throw e;

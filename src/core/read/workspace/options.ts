@@ -39,7 +39,21 @@ export interface WorkspaceOptions {
    * `minBytes` long (default 32 MiB) is scanned by worker threads into compact records; its
    * events are parsed again from the file when read (`run.events`, `flow.events`). `false` = off.
    */
-  index?: false | { minBytes?: number; workers?: number; workerScript?: string; onProgress?: (p: IndexProgress) => void };
+  index?: false | { minBytes?: number; workers?: number; workerScript?: string; onProgress?: (p: WorkspaceIndexProgress) => void; /** Records per scan batch (tests). */ batchRecords?: number };
+}
+
+/**
+ * Progress of the cold index of one load or refresh: the file being merged (`file`, `bytesDone`
+ * of `bytesTotal`) and the whole pass — every file it indexes (several run folders' traces are
+ * scanned in parallel and merged one after another, src/core/read/workspace/indexQueue.ts).
+ */
+export interface WorkspaceIndexProgress extends IndexProgress {
+  /** Bytes merged of all files of the pass, and their total size. */
+  allBytesDone: number;
+  allBytesTotal: number;
+  /** Files the pass indexes, and how many of them are done. */
+  files: number;
+  filesDone: number;
 }
 
 /** Default size from which a JSONL source is read by the parallel index. */

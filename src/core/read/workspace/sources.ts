@@ -11,6 +11,7 @@ import { OtlpFileSource, sniffOtlpFile } from '../sources/otlpFile';
 import { detectDialect, normalizeEvent } from '../sources/normalize';
 import type { RunIdentity } from './identity';
 import { indexSource } from './indexMerge';
+import { IndexQueue, type PlannedIndex } from './indexQueue';
 import { DEFAULT_INDEX_MIN_BYTES, type SourceInfo } from './options';
 import { defaultDialect, posix, type ReadState, type SourceState } from './state';
 
@@ -112,20 +113,59 @@ function restartSource(s: ReadState, identity: RunIdentity, st: SourceState): vo
   st.size = undefined;
 }
 
+async function statOf(file: string): Promise<fs.Stats | undefined> {
+  try {
+    return await fs.promises.stat(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Nothing to read: size, mtime and inode as last read, nothing pending for a final read, not cancelled. */
+function unchanged(st: SourceState, stat: fs.Stats, final: boolean): boolean {
+  return st.size === stat.size && st.mtime === stat.mtimeMs && st.ino === stat.ino && !(final && st.pending > 0) && !st.cancelled;
+}
+
+/**
+ * Whether {@link readSource} would read `st` through the cold index given `stat`: a JSONL source
+ * (or an OTLP JSON-Lines file) of at least `index.minBytes`, changed, read from the start.
+ */
+function coldIndexOf(s: ReadState, st: SourceState, stat: fs.Stats, final: boolean): { otlp: boolean } | undefined {
+  if ((!st.tail && !st.handle) || unchanged(st, stat, final)) return undefined;
+  const idx = s.opts.index;
+  if (idx === false || stat.size < (idx?.minBytes ?? DEFAULT_INDEX_MIN_BYTES)) return undefined;
+  const otlpTail = st.handle instanceof OtlpFileSource ? st.handle.indexableTail() : undefined;
+  const tail = st.tail ?? otlpTail;
+  if (!tail || tail.offset !== 0 || tail.lineNo !== 0) return undefined;
+  return { otlp: otlpTail !== undefined };
+}
+
+/**
+ * Plan one pass over `sources` (in read order): which go through the cold index, so the scans of
+ * the later ones start while the earlier ones are merged (indexQueue.ts). Always `close()` it.
+ */
+export async function planIndex(s: ReadState, sources: readonly SourceState[], final: boolean): Promise<IndexQueue> {
+  const idx = s.opts.index;
+  const stats = idx === false ? [] : await Promise.all(sources.map((st) => (st.tail || st.handle ? statOf(st.src.file) : undefined)));
+  const plan: { st: SourceState; stat: fs.Stats; otlp: boolean }[] = [];
+  stats.forEach((stat, k) => {
+    const c = stat && coldIndexOf(s, sources[k], stat, final);
+    if (stat && c) plan.push({ st: sources[k], stat, otlp: c.otlp });
+  });
+  return new IndexQueue(s, plan);
+}
+
 /**
  * Read what a source appended since its last read (nothing when its size, mtime and inode are
  * unchanged). A large JSONL source read from the start goes through the parallel index; returns
  * `'cancelled'` when the read state's signal stopped that index part way (what it merged is kept).
  */
-export async function readSource(s: ReadState, identity: RunIdentity, st: SourceState, final: boolean): Promise<'cancelled' | undefined> {
+export async function readSource(
+  s: ReadState, identity: RunIdentity, st: SourceState, final: boolean, planned?: PlannedIndex,
+): Promise<'cancelled' | undefined> {
   if (!st.tail && !st.handle) return undefined;
-  let stat: fs.Stats | undefined;
-  try {
-    stat = await fs.promises.stat(st.src.file);
-  } catch {
-    stat = undefined;
-  }
-  if (stat && st.size === stat.size && st.mtime === stat.mtimeMs && st.ino === stat.ino && !(final && st.pending > 0) && !st.cancelled) return;
+  const stat = planned?.stat ?? (await statOf(st.src.file));
+  if (stat && unchanged(st, stat, final)) return;
   st.cancelled = undefined;
   if (stat) {
     st.size = stat.size;
@@ -143,7 +183,15 @@ export async function readSource(s: ReadState, identity: RunIdentity, st: Source
   if (tail && stat && big && tail.offset === 0 && tail.lineNo === 0) {
     // Never `final` here: a last line without a newline may still be being written (a file growing
     // while it is read); the final tail read below decides, up to the size seen at the start.
-    const r = await indexSource(s, identity, st, stat.size, tail, otlpTail !== undefined);
+    // Normally planned by the pass over all sources (planIndex: the next file's scan runs ahead);
+    // else a queue of this one file, for the same progress reports.
+    const own = planned ? undefined : new IndexQueue(s, [{ st, stat, otlp: otlpTail !== undefined }]);
+    let r: Awaited<ReturnType<typeof indexSource>>;
+    try {
+      r = await indexSource(s, identity, st, stat.size, tail, otlpTail !== undefined, (planned ?? own?.take(st))?.scan);
+    } finally {
+      own?.close();
+    }
     st.error = undefined;
     st.warnings += r.warnings;
     st.events += r.count;
