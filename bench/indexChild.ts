@@ -29,8 +29,83 @@ function rollupAll(ws: TraceWorkspace): number {
   return n;
 }
 
+/** What a load-only child (`load` mode: the scale, load and huge rows) reports. */
+export interface LoadReport {
+  indexMs: number;
+  indexCpuMs: number;
+  maxRssKb: number;
+  blockMaxMs: number;
+  blockP99Ms: number;
+  heapUsedMb: number;
+  runs: number;
+  events: number;
+  malformed: number;
+  /** Progress reports seen, and the last one's bytes done / total and files. */
+  progress: { reports: number; done: number; total: number; files: number };
+  /** Runs summarised or capped by maxEventsPerSource, and the problems the workspace lists. */
+  capped: number;
+  problems: string[];
+  notes: string[];
+  /** With `cancelAt`: ms from abort() to the load's rejection, bytes done then, whether it rejected with AbortError. */
+  cancel?: { ms: number; atBytes: number; abortError: boolean; runs: number };
+}
+
+/**
+ * Load only (no live tail, no views): `node indexChild.js <root> - <seed> load '<json>'` with
+ * `{ minBytes?, maxEventsPerSource?, cancelAt? }` (cancelAt: a first load is cancelled once that
+ * fraction of the bytes is merged, then a second load reads everything).
+ */
+async function loadOnly(root: string, o: { minBytes?: number; maxEventsPerSource?: number; cancelAt?: number }): Promise<void> {
+  const progress = { reports: 0, done: 0, total: 0, files: 0 };
+  let cancel: LoadReport['cancel'];
+  if (o.cancelAt !== undefined) {
+    const ac = new AbortController();
+    let t = 0;
+    let at = 0;
+    const ws = new TraceWorkspace(root, { maxEventsPerSource: o.maxEventsPerSource, index: { minBytes: o.minBytes, onProgress: (p) => {
+      if (t === 0 && p.allBytesDone >= p.allBytesTotal * (o.cancelAt as number)) {
+        at = p.allBytesDone;
+        t = performance.now();
+        ac.abort();
+      }
+    } } });
+    let abortError = false;
+    try {
+      await ws.load({ signal: ac.signal });
+    } catch (e) {
+      abortError = e instanceof Error && e.name === 'AbortError';
+    }
+    cancel = { ms: performance.now() - t, atBytes: at, abortError, runs: ws.runs().length };
+  }
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const ws = new TraceWorkspace(root, { maxEventsPerSource: o.maxEventsPerSource, index: { minBytes: o.minBytes, onProgress: (p) => {
+    progress.reports++;
+    progress.done = p.allBytesDone;
+    progress.total = p.allBytesTotal;
+    progress.files = p.files;
+  } } });
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  lag.enable();
+  await ws.load();
+  lag.disable();
+  rollupAll(ws);
+  const indexMs = performance.now() - t0;
+  const c1 = process.cpuUsage(c0);
+  const runs = ws.runs();
+  const report: LoadReport = {
+    indexMs, indexCpuMs: (c1.user + c1.system) / 1000, maxRssKb: process.resourceUsage().maxRSS,
+    blockMaxMs: lag.max / 1e6, blockP99Ms: lag.percentile(99) / 1e6, heapUsedMb: process.memoryUsage().heapUsed / 1024 / 1024,
+    runs: runs.length, events: runs.reduce((n, r) => n + (r.counts?.total ?? r.events.length), 0), malformed: ws.malformed().length, progress,
+    capped: runs.filter((r) => r.cap !== undefined).length, problems: ws.problems().slice(0, 5),
+    notes: [...new Set(runs.flatMap((r) => r.notes.map((n) => n.kind)))], cancel,
+  };
+  process.stdout.write(JSON.stringify(report));
+}
+
 async function main(): Promise<void> {
-  const [root, bigRunId, seedArg, mode] = process.argv.slice(2);
+  const [root, bigRunId, seedArg, mode, opts] = process.argv.slice(2);
+  if (mode === 'load') return loadOnly(root, JSON.parse(opts ?? '{}') as Parameters<typeof loadOnly>[1]);
   const quick = mode === 'quick';
   const seed = Number(seedArg);
   // The live run lives in its own per-run file, created before the load and removed after.
