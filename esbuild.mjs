@@ -1,5 +1,5 @@
 // Build: extension + CLI + worker bundles (Node, CJS), the webview bundle (browser IIFE),
-// tests and benchmarks; copies sql.js's wasm next to the bundles (docs/style.md habit 13).
+// tests and benchmarks; copies sql.js's wasm and the index scanner's next to the bundles (docs/style.md habit 13).
 import * as esbuild from 'esbuild';
 import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,6 +54,8 @@ if (!production) {
 
 mkdirSync('dist', { recursive: true });
 cpSync('node_modules/sql.js/dist/sql-wasm.wasm', 'dist/sql-wasm.wasm');
+// The index's WebAssembly line scanner (built and checked by scripts/build-wasm.mjs; issue 15).
+cpSync('wasm/scanner/scanner.wasm', 'dist/scanner.wasm');
 if (existsSync('node_modules/@vscode/codicons/dist')) {
   mkdirSync('dist/media', { recursive: true });
   for (const f of ['codicon.css', 'codicon.ttf']) cpSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/media/${f}`);

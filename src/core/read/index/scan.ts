@@ -26,6 +26,7 @@ import { parseTimestamp, timestampProblem, TimestampReader } from '../../model/t
 import { safeStringify } from '../../model/bounded';
 import { openRegular } from '../ingress/safeFile';
 import { otlpObjectToEvents } from '../sources/otlp';
+import { openScanner, SCAN_DONE, SCAN_UNSURE, type ScannerColumns } from './wasmScanner';
 
 /** Open a trace under the ingress policy (a regular file, non-blocking, no-follow); throws the located reason. */
 function openTrace(file: string): number {
@@ -118,6 +119,7 @@ export interface ScanOptions {
   otlp?: boolean;
 }
 
+/** The columns of a batch being filled: its own arrays, or views of the WASM scanner's memory. */
 class Growable {
   n = 0;
   readonly offset: Float64Array;
@@ -140,28 +142,34 @@ class Growable {
   raws: Record<string, unknown>[] = [];
   malformed: { line: number; reason: string }[] = [];
   warnings: { line: number; reason: string }[] = [];
-  constructor(readonly cap: number) {
-    this.offset = new Float64Array(cap);
-    this.len = new Uint32Array(cap);
-    this.line = new Uint32Array(cap);
-    this.sub = new Uint32Array(cap);
-    this.kind = new Uint8Array(cap);
-    this.type = new Int32Array(cap);
-    this.run = new Int32Array(cap);
-    this.flow = new Int32Array(cap);
-    this.flowId = new Int32Array(cap);
-    this.parent = new Int32Array(cap);
-    this.step = new Int32Array(cap);
-    this.failureClass = new Int32Array(cap);
-    this.tags = new Int32Array(cap);
-    this.corr = new Int32Array(cap);
-    this.ts = new Float64Array(cap);
-    this.dur = new Float64Array(cap);
-    this.sev = new Uint8Array(cap);
+  /** `views`: the WASM scanner's columns (reused by every batch, so `toBatch` copies them out). */
+  constructor(
+    readonly cap: number,
+    private readonly views?: ScannerColumns,
+  ) {
+    const v = views;
+    this.offset = v ? v.offset : new Float64Array(cap);
+    this.len = v ? v.len : new Uint32Array(cap);
+    this.line = v ? v.line : new Uint32Array(cap);
+    this.sub = v ? v.sub : new Uint32Array(cap);
+    this.kind = v ? v.kind : new Uint8Array(cap);
+    this.type = v ? v.type : new Int32Array(cap);
+    this.run = v ? v.run : new Int32Array(cap);
+    this.flow = v ? v.flow : new Int32Array(cap);
+    this.flowId = v ? v.flowId : new Int32Array(cap);
+    this.parent = v ? v.parent : new Int32Array(cap);
+    this.step = v ? v.step : new Int32Array(cap);
+    this.failureClass = v ? v.failureClass : new Int32Array(cap);
+    this.tags = v ? v.tags : new Int32Array(cap);
+    this.corr = v ? v.corr : new Int32Array(cap);
+    this.ts = v ? v.ts : new Float64Array(cap);
+    this.dur = v ? v.dur : new Float64Array(cap);
+    this.sev = v ? v.sev : new Uint8Array(cap);
   }
   toBatch(strings: string[]): ScanBatch {
     const n = this.n;
-    const cut = <T extends { subarray(a: number, b: number): T; slice(a: number, b: number): T }>(a: T): T => (n === this.cap ? a : a.slice(0, n));
+    const copy = this.views !== undefined;
+    const cut = <T extends { subarray(a: number, b: number): T; slice(a: number, b: number): T }>(a: T): T => (n === this.cap && !copy ? a : a.slice(0, n));
     return {
       n,
       offset: cut(this.offset),
@@ -189,8 +197,15 @@ class Growable {
   }
 }
 
+/** A batch's string table: the JS {@link Interner} or the WASM scanner's (wasmScanner.ts). */
+interface StringTable {
+  idAt(slot: number, s: string | undefined): number;
+  id(s: string | undefined): number;
+  take(): string[];
+}
+
 /** Interns the strings of one batch; `take()` returns its table and starts the next batch's. */
-class Interner {
+class Interner implements StringTable {
   private ids = new Map<string, number>();
   private fresh: string[] = [];
   private readonly lastS: (string | undefined)[] = [];
@@ -293,15 +308,21 @@ export async function scanRange(
   // regions (measured: half the worker's mark-compacts, ~10 MB of peak RSS).
   const chunk = opts.chunkBytes ?? 1_000_000;
   const maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
-  const strings = new Interner();
+  const inputBytes = Math.min(chunk, Math.max(16, opts.end - opts.start + 1));
+  // The WASM scanner (v1 lines; OTLP batches are the JS path's): it reads the file into its own
+  // memory and fills the batch's columns and string table itself, line after line, handing back
+  // each line it is not sure about to `handle` (JSON.parse). Without it, the JS path below.
+  const wasm = opts.otlp ? undefined : openScanner(batchRecords, inputBytes);
+  const strings: StringTable = wasm ?? new Interner();
+  const newBatch = (): Growable => new Growable(batchRecords, wasm?.columns);
   const times = new TimestampReader();
   const fd = openTrace(opts.file);
-  let g = new Growable(batchRecords);
+  let g = newBatch();
   let lineNo = 0;
   const flush = async (): Promise<void> => {
     await drainReady();
     emit(g.toBatch(strings.take()));
-    g = new Growable(batchRecords);
+    g = newBatch();
     const p = shouldYield?.();
     if (p) await p;
   };
@@ -348,7 +369,31 @@ export async function scanRange(
   const full = (): void => {
     if (g.n >= batchRecords) {
       ready.push(g.toBatch(strings.take()));
-      g = new Growable(batchRecords);
+      g = newBatch();
+    }
+  };
+  /**
+   * The complete lines of `[from, to)` of the WASM scanner's input (`pos` = file offset of its
+   * first byte): the scanner reads what it is sure about, `handle` the lines it hands back; a
+   * batch that is full (or whose strings would not fit) goes to `ready`.
+   */
+  const scanWasm = (buf: Buffer, from: number, to: number, pos: number): void => {
+    const w = wasm as NonNullable<typeof wasm>;
+    let p = from;
+    while (p < to) {
+      const st = w.scan(p, to, g.n, lineNo, pos, maxLine);
+      g.n = w.n;
+      lineNo = w.line;
+      p = w.pos;
+      if (st === SCAN_DONE) break;
+      if (st === SCAN_UNSURE) {
+        const e = w.end;
+        handle(buf, p, e, pos + p, false);
+        p = e + 1;
+      } else {
+        ready.push(g.toBatch(strings.take()));
+        g = newBatch();
+      }
     }
   };
   /** The index fields of record `i` of the current batch, from a normalised event. */
@@ -367,6 +412,18 @@ export async function scanRange(
     g.dur[i] = ev.durationMs ?? NaN;
     g.sev[i] = severityCode(ev.severity);
   };
+  /** Record `i` is raw: its object goes to `raws`, its index fields are zero (as in fresh columns). */
+  const rawAt = (i: number, obj: Record<string, unknown>): void => {
+    g.kind[i] = KIND_RAW;
+    if (wasm) {
+      // The scanner's columns are reused batch after batch: no stale values under a raw record.
+      g.type[i] = g.run[i] = g.flow[i] = g.flowId[i] = g.parent[i] = g.step[i] = g.failureClass[i] = g.tags[i] = g.corr[i] = 0;
+      g.ts[i] = g.dur[i] = 0;
+      g.sev[i] = 0;
+    }
+    g.raws.push(obj);
+    full();
+  };
   const record = (obj: Record<string, unknown>, byteLen: number, off: number, warned: boolean): void => {
     if (opts.otlp) return recordOtlp(obj, byteLen, off);
     const i = g.n++;
@@ -375,17 +432,13 @@ export async function scanRange(
     g.line[i] = lineNo;
     const type = obj.event_type ?? obj.type;
     if (warned || (obj.v !== 1 && detectDialect(obj) !== 'flowscribe-v1') || type === 'session_start' || type === 'session_end') {
-      g.kind[i] = KIND_RAW;
-      g.raws.push(obj);
-      full();
+      rawAt(i, obj);
       return;
     }
     const ev = lightFields(obj, times) ?? normalizeEvent(obj, 'flowscribe-v1', { file: opts.file, line: lineNo, offset: off });
     // A timestamp out of the Date range: a raw record, so the run builder records its located warning.
     if (ev.type === 'session_start' || ev.type === 'session_end' || (ev.ts === undefined && timestampProblem(obj.timestamp ?? obj.ts ?? obj.time) !== undefined)) {
-      g.kind[i] = KIND_RAW;
-      g.raws.push(obj);
-      full();
+      rawAt(i, obj);
       return;
     }
     g.kind[i] = KIND_LIGHT;
@@ -451,7 +504,7 @@ export async function scanRange(
     }
   };
   try {
-    let buf = Buffer.allocUnsafe(Math.min(chunk, Math.max(16, opts.end - opts.start + 1)));
+    let buf = wasm ? wasm.input : Buffer.allocUnsafe(inputBytes);
     let pos = opts.start; // file position of buf[0]
     let fill = 0;
     /** A line longer than maxLine being skipped without buffering (as JsonlTail does). */
@@ -483,7 +536,13 @@ export async function scanRange(
         ls = nl + 1;
       }
       const lastNl = buf.lastIndexOf(10, fill - 1);
-      if (lastNl >= ls && (pos > 0 || ls > 0 || buf[0] !== 0xef) && isAscii(buf.subarray(ls, lastNl + 1))) {
+      if (wasm && buf === wasm.input) {
+        if (lastNl >= ls) {
+          scanWasm(buf, ls, lastNl + 1, pos);
+          ls = lastNl + 1;
+          await drainReady();
+        }
+      } else if (lastNl >= ls && (pos > 0 || ls > 0 || buf[0] !== 0xef) && isAscii(buf.subarray(ls, lastNl + 1))) {
         handleAscii(buf, ls, lastNl + 1, pos);
         ls = lastNl + 1;
         await drainReady();
@@ -504,6 +563,11 @@ export async function scanRange(
         skip = { line: lineNo, bytes: fill };
         pos += fill;
         fill = 0;
+      }
+      // Back to the scanner's input once a line longer than it is behind.
+      if (wasm && buf !== wasm.input && fill <= wasm.input.length >> 1) {
+        buf.copy(wasm.input, 0, 0, fill);
+        buf = wasm.input;
       }
     }
     if (skip) {
