@@ -41,7 +41,7 @@ MAX_BYTES=$((2 * 1024 * 1024))
 
 say "staging a production build in ${STAGE#$ROOT/}"
 rm -rf "$STAGE"; mkdir -p "$STAGE/ext" "$STAGE/npm" "$ROOT/dist"
-for f in src media images examples prompts docs esbuild.mjs tsconfig.json package.json README.md LICENSE CHANGELOG.md .vscodeignore; do
+for f in src wasm media images examples prompts docs esbuild.mjs tsconfig.json package.json README.md LICENSE CHANGELOG.md .vscodeignore; do
   [ -e "$f" ] && cp -r "$f" "$STAGE/ext/"
 done
 ln -s "$ROOT/node_modules" "$STAGE/ext/node_modules"
@@ -58,6 +58,7 @@ LIST=$(unzip -Z1 "$VSIX")
 BAD=$(grep -v '^extension/examples/demo-app/' <<<"$LIST" | grep -E '\.map$|\.ts$|(^|/)(src|test|tests|fixtures|out|node_modules|bench|examples|scripts|\.ci)/|\.vsix$|\.tgz$' || true)
 if [ -n "$BAD" ]; then say "the .vsix ships files it must not:"; sed 's/^/  /' <<<"$BAD"; exit 1; fi
 for need in extension/package.json extension/dist/extension.js extension/dist/cli.js extension/dist/sql-wasm.wasm \
+            extension/dist/indexWorker.js extension/dist/scanner.wasm \
             extension/images/icon.png extension/LICENSE.txt extension/CHANGELOG.md extension/readme.md; do
   grep -qxF "$need" <<<"$LIST" || grep -qixF "$need" <<<"$LIST" || { say "the .vsix lacks $need"; exit 1; }
 done
@@ -67,14 +68,15 @@ for img in $(node -p 'const p=require("./package.json"); (p.contributes.walkthro
 done
 BYTES=$(stat -c %s "$VSIX")
 unzip -l "$VSIX" | sed 's/^/  /'
-say "$(basename "$VSIX"): $BYTES bytes ($((BYTES / 1024)) KB; limit $((MAX_BYTES / 1024)) KB), wasm $(unzip -l "$VSIX" extension/dist/sql-wasm.wasm | awk 'NR==4{print $1}') bytes"
+say "$(basename "$VSIX"): $BYTES bytes ($((BYTES / 1024)) KB; limit $((MAX_BYTES / 1024)) KB), wasm $(unzip -l "$VSIX" extension/dist/sql-wasm.wasm | awk 'NR==4{print $1}') + $(unzip -l "$VSIX" extension/dist/scanner.wasm | awk 'NR==4{print $1}') bytes"
 [ "$BYTES" -le "$MAX_BYTES" ] || { say "the .vsix is over 2 MB"; exit 1; }
 
 # The CLI as an npm package: the bundle already contains its dependencies, so the tarball
 # declares none and npx runs it without touching the registry.
 say "npm pack (CLI) → ${TGZ#$ROOT/}"
 mkdir -p "$STAGE/npm/dist"
-cp "$STAGE/ext/dist/cli.js" "$STAGE/ext/dist/sql-wasm.wasm" "$STAGE/npm/dist/"
+# The index worker and its scanner: the CLI indexes large files with them (src/core/read/index).
+cp "$STAGE/ext/dist/cli.js" "$STAGE/ext/dist/sql-wasm.wasm" "$STAGE/ext/dist/indexWorker.js" "$STAGE/ext/dist/scanner.wasm" "$STAGE/npm/dist/"
 chmod +x "$STAGE/npm/dist/cli.js"
 cp README.md LICENSE CHANGELOG.md "$STAGE/npm/"
 node -e '
@@ -82,7 +84,7 @@ node -e '
   const out = { name: p.name, version: p.version, description: p.description, license: p.license,
     repository: p.repository, homepage: p.homepage, bugs: p.bugs, keywords: p.keywords,
     engines: { node: p.engines.node }, bin: p.bin,
-    files: ["dist/cli.js", "dist/sql-wasm.wasm", "README.md", "LICENSE", "CHANGELOG.md"] };
+    files: ["dist/cli.js", "dist/sql-wasm.wasm", "dist/indexWorker.js", "dist/scanner.wasm", "README.md", "LICENSE", "CHANGELOG.md"] };
   require("fs").writeFileSync(process.argv[1], JSON.stringify(out, null, 2) + "\n");
 ' "$STAGE/npm/package.json"
 rm -f "$TGZ"

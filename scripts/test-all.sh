@@ -127,6 +127,8 @@ HAVE_CHROMIUM=1; command -v "${CHROMIUM:-chromium}" >/dev/null || HAVE_CHROMIUM=
 if want build && ! tier build npm run -s build; then
   echo "!!! build failed: later tiers would test stale output; stopping"; finish
 fi
+# Issue 15: the committed index scanner (wasm/scanner/scanner.wasm) must be what its source builds to.
+tier wasm node scripts/build-wasm.mjs --check
 tier typecheck npx tsc --noEmit -p .
 if [ -n "$(find media -name '*.ts' ! -name '*.d.ts' 2>/dev/null | head -1)" ]; then
   tier typecheck-media npx tsc --noEmit -p media
