@@ -33,7 +33,9 @@ function rollupAll(ws: TraceWorkspace): number {
 export interface LoadReport {
   indexMs: number;
   indexCpuMs: number;
+  /** Peak RSS after load + rollups, and right after load (before the rollups). */
   maxRssKb: number;
+  loadRssKb: number;
   blockMaxMs: number;
   blockP99Ms: number;
   heapUsedMb: number;
@@ -87,14 +89,23 @@ async function loadOnly(root: string, o: { minBytes?: number; maxEventsPerSource
   } } });
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
+  // FLOWLENS_BENCH_GAPS=1: print each event-loop stall over 100 ms with how far the index was.
+  let last = performance.now();
+  const gaps = process.env.FLOWLENS_BENCH_GAPS ? setInterval(() => {
+    const now = performance.now();
+    if (now - last > 100) process.stderr.write(`[gap] ${(now - last).toFixed(0)} ms at ${((now - t0) / 1000).toFixed(1)} s, index at ${progress.done}/${progress.total} bytes\n`);
+    last = now;
+  }, 5) : undefined;
   await ws.load();
   lag.disable();
+  if (gaps) clearInterval(gaps);
+  const loadRssKb = process.resourceUsage().maxRSS;
   rollupAll(ws);
   const indexMs = performance.now() - t0;
   const c1 = process.cpuUsage(c0);
   const runs = ws.runs();
   const report: LoadReport = {
-    indexMs, indexCpuMs: (c1.user + c1.system) / 1000, maxRssKb: process.resourceUsage().maxRSS,
+    indexMs, indexCpuMs: (c1.user + c1.system) / 1000, maxRssKb: process.resourceUsage().maxRSS, loadRssKb,
     blockMaxMs: lag.max / 1e6, blockP99Ms: lag.percentile(99) / 1e6, heapUsedMb: process.memoryUsage().heapUsed / 1024 / 1024,
     runs: runs.length, events: runs.reduce((n, r) => n + (r.counts?.total ?? r.events.length), 0), malformed: ws.malformed().length, progress,
     capped: runs.filter((r) => r.cap !== undefined).length, problems: ws.problems().slice(0, 5),
