@@ -10,9 +10,9 @@
  * trace read line by line, the file itself for the cold index. The builder works on records and
  * never asks which storage it has; `run.events` and each flow's `events` read the storage.
  */
-import { EventCounts, FlowNode, Malformed, putRunNote, Run, RunNote, RunStatus, TraceEvent, VERDICT_TYPES, Verdict } from './types';
+import { EventCounts, FlowNode, Malformed, putRunNote, Run, RunNote, RunStatus, TraceEvent, Verdict } from './types';
 import { setOwn } from './bounded';
-import { countInto, emptyEventCounts } from './counts';
+import { copyEventCounts, countInto, emptyEventCounts } from './counts';
 import { StoredFlow, shortFlowId } from './flow';
 import { EventList, MemoryEvents, type EventStorage } from './storage';
 import { timestampProblem } from './time';
@@ -29,6 +29,7 @@ export type EventFields = Pick<
     /** Interned key of `tags` (the index's). Unused by the builder: interned tag sets are compared by identity. */
     tagsKey?: number;
   };
+
 
 /** Default live window: a run without an end whose source changed this recently is `running`. */
 export const DEFAULT_LIVE_WINDOW_MS = 10 * 60 * 1000;
@@ -116,7 +117,11 @@ interface PendingChanges {
 
 interface RunState {
   sessionEnd?: EventFields;
-  lastTs?: number;
+  /**
+   * `[0]`: the newest event time (NaN = none; read it with {@link lastTsOf}). A typed array, not a
+   * number field: storing each event's time into an object field made a heap number per event.
+   */
+  lastTs: Float64Array;
   /** failure + exception events seen. */
   failures: number;
   /** esper events with severity error/critical. */
@@ -129,7 +134,12 @@ interface RunState {
   flows: Map<string, StoredFlow>;
   /** `run.counts`: every event read, held or not. */
   counts: EventCounts;
-  open: Set<StoredFlow>;
+  /**
+   * Flows that had no verdict when last looked at (in the order they were made): a flow is open
+   * while its verdict is `running` or `orphaned`. Flows that got a verdict since are dropped when
+   * the list is walked ({@link RunBuilder.applyStatus}), not one by one (no set per flow).
+   */
+  open: StoredFlow[];
   pendingChildren: Map<string, StoredFlow[]>;
   /** Events this run may hold in `events`: the cap, 0 once summarised. */
   limit: number;
@@ -145,15 +155,24 @@ interface RunState {
 function mergeCorrelation(into: Readonly<Record<string, unknown>>, from: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
   if (into === from) return into;
   let out: Record<string, unknown> | undefined;
-  for (const k of Object.keys(from)) {
-    if (Object.prototype.hasOwnProperty.call(into, k)) continue;
+  // Own enumerable keys in Object.keys order, without an array of them per event.
+  for (const k in from) {
+    if (!hasOwn(from, k) || hasOwn(into, k)) continue;
     if (out === undefined) {
-      if (Object.keys(into).length === 0) return from;
+      if (isEmptyRecord(into)) return from;
       out = { ...into };
     }
     setOwn(out, k, from[k]);
   }
   return out ?? into;
+}
+
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/** No own enumerable key. */
+function isEmptyRecord(o: Readonly<Record<string, unknown>>): boolean {
+  for (const k in o) if (hasOwn(o, k)) return false;
+  return true;
 }
 
 /** A flow's tags with an event's added; shared like {@link mergeCorrelation}. */
@@ -162,6 +181,12 @@ function mergeTags(into: readonly string[], from: readonly string[]): readonly s
   let out: string[] | undefined;
   for (const t of from) if (!into.includes(t)) (out ??= [...into]).push(t);
   return out ?? into;
+}
+
+/** The newest event time of a run's state, undefined when none had one. */
+function lastTsOf(st: RunState): number | undefined {
+  const v = st.lastTs[0];
+  return v === v ? v : undefined;
 }
 
 function verdictOf(type: string): Verdict {
@@ -192,6 +217,10 @@ export class RunBuilder {
   private lastState?: RunState;
   /** The flow of the previous event (a flow's events are usually close together). */
   private lastFlow?: StoredFlow;
+  /** The parent of the previous new child flow (siblings usually follow each other). */
+  private lastParent?: StoredFlow;
+  /** Restored runs whose flows are made on first use (the persisted index: {@link restoreRuns}). */
+  private readonly lazyRuns = new Map<Run, { b: LazyFlows; r: number }>();
   /** Warnings per run (also those beyond {@link MAX_WARNINGS_PER_RUN}, which are not listed). */
   private readonly warningCounts = new WeakMap<Run, number>();
 
@@ -237,6 +266,7 @@ export class RunBuilder {
     const run = last !== undefined && last.id === id ? last : this.ensureRun(id, event.dialect, source, storage);
     let st = this.lastState as RunState;
     if (run !== last) {
+      if (this.lazyRuns.size !== 0) this.materializeRun(run); // a restored run: its flows first
       st = this.state.get(run) as RunState;
       this.lastRun = run;
       this.lastState = st;
@@ -253,7 +283,9 @@ export class RunBuilder {
     const ts = event.ts;
     if (ts !== undefined) {
       if (run.started === undefined) run.started = ts;
-      if (st.lastTs === undefined || ts > st.lastTs) st.lastTs = ts;
+      const last = st.lastTs;
+      const prev = last[0];
+      if (prev !== prev || ts > prev) last[0] = ts; // NaN: none yet
     } else if ((event as Partial<TraceEvent>).tsRaw !== undefined) this.checkTimestamp(run, event as TraceEvent);
     const stored = st.list.length < st.limit;
     if (stored) {
@@ -346,7 +378,7 @@ export class RunBuilder {
     this.byId.delete(id);
     this.state.delete(run);
     this.capped.delete(run);
-    this.lastRun = this.lastState = this.lastFlow = undefined;
+    this.lastRun = this.lastState = this.lastFlow = this.lastParent = undefined;
     if (this.changes.added.has(id)) this.changes.added.delete(id);
     else this.changes.removed.add(id);
     this.changes.runs.delete(id);
@@ -374,7 +406,7 @@ export class RunBuilder {
         status = this.endedStatus(run, st);
         endedBy = 'session_end';
       } else {
-        const live = isLive(opts.now, window, opts.mtimeOf?.(run), st.lastTs);
+        const live = isLive(opts.now, window, opts.mtimeOf?.(run), lastTsOf(st));
         if (run.dialect === 'flowscribe-0.1' && opts.hasEnded?.(run)) {
           status = st.failures > 0 ? 'failed' : 'ok';
           endedBy = 'summary';
@@ -385,7 +417,7 @@ export class RunBuilder {
         } else {
           status = 'crashed';
         }
-        const ended = status === 'running' ? undefined : st.lastTs;
+        const ended = status === 'running' ? undefined : lastTsOf(st);
         if (run.ended !== ended) {
           run.ended = ended;
           this.changes.runs.add(run.id);
@@ -403,7 +435,8 @@ export class RunBuilder {
 
   /** The newest event timestamp of a run (epoch ms), for {@link isLive}; undefined when none has one. */
   lastEventTime(run: Run): number | undefined {
-    return this.state.get(run)?.lastTs;
+    const st = this.state.get(run);
+    return st && lastTsOf(st);
   }
 
   /** Events a run holds in `events` now. */
@@ -449,6 +482,7 @@ export class RunBuilder {
   summarise(id: string): number {
     const run = this.byId.get(id);
     if (!run) return 0;
+    this.materializeRun(run);
     const st = this.state.get(run) as RunState;
     const list = st.list;
     const released = list.length;
@@ -483,14 +517,14 @@ export class RunBuilder {
 
   /** Forget pending changes without reporting them (a fresh load has nothing to compare with). */
   clearChanges(): void {
-    this.lastRun = this.lastState = this.lastFlow = undefined;
+    this.lastRun = this.lastState = this.lastFlow = this.lastParent = undefined;
     this.changes = { runs: new Set(), flows: new Set(), added: new Set(), removed: new Set() };
   }
 
   /** Changes since the previous call (and reset). */
   takeChanges(): BuilderChanges {
     const c = this.peekChanges();
-    this.lastRun = this.lastState = this.lastFlow = undefined;
+    this.lastRun = this.lastState = this.lastFlow = this.lastParent = undefined;
     this.changes = { runs: new Set(), flows: new Set(), added: new Set(), removed: new Set() };
     return c;
   }
@@ -517,7 +551,7 @@ export class RunBuilder {
       counts,
     };
     this.byId.set(id, run);
-    this.state.set(run, { failures: 0, errors: 0, total: 0, storage, list, flows, counts, open: new Set(), pendingChildren: new Map(), limit: this.cap, notKept: 0 });
+    this.state.set(run, { lastTs: new Float64Array(1).fill(NaN), failures: 0, errors: 0, total: 0, storage, list, flows, counts, open: [], pendingChildren: new Map(), limit: this.cap, notKept: 0 });
     // Removed and re-created in one batch (a source was reset): report it as changed.
     if (!this.changes.removed.delete(id)) this.changes.added.add(id);
     return run;
@@ -538,16 +572,25 @@ export class RunBuilder {
       this.changes.runs.add(run.id);
     }
     const openVerdict: Verdict = status === 'running' ? 'running' : 'orphaned';
-    for (const flow of st.open) {
-      if (flow.verdict !== openVerdict) {
+    if (this.lazyRuns.size !== 0 && this.deferOpen(run, openVerdict)) return; // a restored run's flows are not made yet
+    const open = st.open;
+    let kept = 0;
+    for (let i = 0; i < open.length; i++) {
+      const flow = open[i];
+      const v = flow.verdict;
+      if (v !== 'running' && v !== 'orphaned') continue; // got a verdict since: no longer open
+      open[kept++] = flow;
+      if (v !== openVerdict) {
         flow.verdict = openVerdict;
         this.flowChanged(flow);
         this.changes.runs.add(run.id);
       }
     }
+    open.length = kept;
   }
 
   private addToFlow(run: Run, st: RunState, flowId: string, event: EventFields, own: number, full: TraceEvent | undefined, stored: boolean): void {
+    const ts = event.ts;
     const lf = this.lastFlow;
     let flow = lf !== undefined && lf.id === flowId && lf.runId === run.id ? lf : st.flows.get(flowId);
     const isNew = !flow;
@@ -555,9 +598,17 @@ export class RunBuilder {
       const verdict: Verdict = st.sessionEnd || run.status !== 'running' ? 'orphaned' : 'running';
       flow = new StoredFlow(st.storage, flowId, event.flow, run.id, verdict);
       st.flows.set(flowId, flow);
-      st.open.add(flow);
+      st.open.push(flow);
       const parentId = event.parentFlowId !== flowId ? event.parentFlowId : undefined;
-      const parent = parentId !== undefined ? st.flows.get(parentId) : undefined;
+      let parent: StoredFlow | undefined;
+      if (parentId !== undefined) {
+        // The parent is usually the previous flow or the previous new flow's parent: no lookup.
+        const lp = this.lastParent;
+        if (lf !== undefined && lf.id === parentId && lf.runId === run.id) parent = lf;
+        else if (lp !== undefined && lp.id === parentId && lp.runId === run.id) parent = lp;
+        else parent = st.flows.get(parentId);
+        this.lastParent = parent;
+      }
       if (parent) {
         // The common case (parent started first): append without touching `roots`.
         flow.parentId = parentId;
@@ -592,13 +643,15 @@ export class RunBuilder {
       flow.name = event.flow;
       flow.displayName = event.flow;
     }
-    const startedBefore = flow.started;
-    if (startedBefore === undefined && event.ts !== undefined) flow.started = event.ts;
+    // Whether the flow had a time before this event (read as a flag: no number boxed per event).
+    const hadStart = flow.hasStarted;
+    if (!hadStart && ts !== undefined) flow.started = ts;
     if (event.correlation) flow.correlation = mergeCorrelation(flow.correlation, event.correlation);
     const tags = event.tags;
     if (tags.length > 0 && tags !== flow.tags) flow.tags = mergeTags(flow.tags, tags);
 
-    const isVerdict = VERDICT_TYPES.has(event.type);
+    const type = event.type;
+    const isVerdict = type === 'success' || type === 'failure' || type === 'exception'; // VERDICT_TYPES, without a set lookup
     if (stored || isNew || isVerdict) {
       if (own < 0) own = st.storage.keep(full as TraceEvent);
       flow.push(own);
@@ -607,15 +660,15 @@ export class RunBuilder {
       // The last verdict wins (a retried flow may fail, then succeed).
       flow.verdict = verdictOf(event.type);
       flow.verdictRecord = own;
-      flow.ended = event.ts;
+      flow.ended = ts;
       // Unknown is unknown, not zero (issue 16): without `duration_ms` the duration is the verdict's
       // time minus an EARLIER time of the flow. A flow whose timed events all share the verdict's
       // instant (flowscribe 0.1 writes many: a lone verdict, or a metric and its verdict in one
       // millisecond; 0.1 has no flow_start) measured no interval — a 0 would pull p50 to 0 and make
       // trends zig-zag. Every surface shows it as "—" and percentiles skip it. A stated 0 is kept.
-      flow.durationMs =
-        event.durationMs ?? (event.ts !== undefined && startedBefore !== undefined && startedBefore < event.ts ? event.ts - startedBefore : undefined);
-      st.open.delete(flow);
+      const startedBefore = hadStart ? flow.started : undefined;
+      flow.durationMs = event.durationMs ?? (ts !== undefined && startedBefore !== undefined && startedBefore < ts ? ts - startedBefore : undefined);
+      // No longer open: dropped from `st.open` when it is next walked.
     }
     this.flowChanged(flow);
     this.lastFlow = flow;
@@ -632,6 +685,216 @@ export class RunBuilder {
     const i = run.roots.indexOf(child);
     if (i >= 0) run.roots.splice(i, 1);
     this.flowChanged(parent);
+  }
+
+  // --- The persisted index (src/core/read/index/persist.ts): runs and their builder state. ---
+
+  /** The storage a run's events are held in (the persisted index checks it is the source's). */
+  runStorage(id: string): EventStorage | undefined {
+    const run = this.byId.get(id);
+    return run ? this.state.get(run)?.storage : undefined;
+  }
+
+  /**
+   * The runs `ids` (in the order the builder made them) with everything the builder knows of them,
+   * copied or as views that later events do not change — or undefined when they cannot be persisted
+   * on their own: a run holds events of another storage than `storage`, or `storage` has a flow of
+   * a run not among them. The flows' chains and times are the storage's (FileEvents.snapshot).
+   */
+  snapshotRuns(ids: ReadonlySet<string>, storage: EventStorage): RunsSnapshot | undefined {
+    const runs: RunSnapshot[] = [];
+    const slots = storage.flowSlotCount;
+    const flows = emptyFlowColumns(slots);
+    const seen = new Uint8Array(slots);
+    let runIndex = 0;
+    const open = new Set<StoredFlow>();
+    for (const run of this.byId.values()) {
+      if (!ids.has(run.id)) continue;
+      this.materializeRun(run);
+      const st = this.state.get(run) as RunState;
+      if (st.storage !== storage) return undefined;
+      open.clear();
+      for (const f of st.open) open.add(f);
+      for (const f of st.flows.values()) {
+        const p = f.persistState();
+        const i = p.slot;
+        if (i < 0 || i >= slots || seen[i] === 1) return undefined;
+        seen[i] = 1;
+        flows.run[i] = runIndex;
+        flows.id[i] = f.id;
+        flows.name[i] = f.name;
+        flows.display[i] = p.display;
+        flows.parent[i] = f.parentId;
+        flows.verdict[i] = VERDICT_CODES.indexOf(f.verdict);
+        flows.open[i] = open.has(f) ? 1 : 0;
+        flows.correlation[i] = Object.keys(f.correlation).length === 0 ? undefined : f.correlation;
+        flows.tags[i] = f.tags.length === 0 ? undefined : f.tags;
+        flows.kids[i] = p.kids === undefined ? undefined : p.kids.map((k) => (k as StoredFlow).persistSlot);
+      }
+      const plain = (m: Malformed[] | undefined): Malformed[] | undefined => m?.map((x) => ({ file: x.file, line: x.line, reason: x.reason }));
+      const se = st.sessionEnd;
+      runs.push({
+        run: {
+          id: run.id, dialect: run.dialect, sources: [...run.sources], primarySource: run.primarySource, app: run.app, mode: run.mode,
+          tags: [...run.tags], gitSha: run.gitSha, host: run.host, started: run.started, ended: run.ended, status: run.status,
+          endedBy: run.endedBy, malformed: plain(run.malformed) ?? [], warnings: plain(run.warnings),
+          notes: JSON.parse(JSON.stringify(run.notes)) as RunNote[], cap: run.cap ? { ...run.cap } : undefined,
+          counts: copyEventCounts(st.counts),
+        },
+        sessionEnd: se && {
+          dialect: se.dialect, type: se.type, ts: se.ts, runId: se.runId, flow: se.flow, flowId: se.flowId, parentFlowId: se.parentFlowId,
+          correlation: se.correlation, tags: [...se.tags], severity: se.severity, failureClass: se.failureClass, durationMs: se.durationMs,
+          app: se.app, mode: se.mode, gitSha: se.gitSha, host: se.host, status: se.status,
+        },
+        lastTs: lastTsOf(st), failures: st.failures, errors: st.errors, total: st.total, limit: st.limit, notKept: st.notKept,
+        capped: this.capped.has(run), warningCount: this.warningCounts.get(run),
+        refs: st.list.refsView(),
+        roots: run.roots.map((f) => (f as StoredFlow).persistSlot),
+        pending: [...st.pendingChildren].map(([parent, list]) => [parent, list.map((f) => f.persistSlot)]),
+      });
+      runIndex++;
+    }
+    for (let i = 0; i < slots; i++) if (seen[i] === 0) return undefined;
+    return { runs, flows };
+  }
+
+  /**
+   * Add persisted runs (validated by the caller: every index in range, no id taken) with their
+   * events in `storage` (a restored FileEvents: its flow slots are the flows'). A run's flows are
+   * made when first used (`run.flows`, `run.roots`, an event added, summarised), so a restored
+   * workspace shows its runs without making a few hundred thousand flow objects first.
+   */
+  restoreRuns(snap: RestoreRuns, storage: EventStorage): Run[] {
+    const out: Run[] = [];
+    const batch: LazyFlows = {
+      snap, storage, runs: [], states: [], slots: [], pendingVerdict: [], columns: undefined, left: snap.runs.length,
+      openRunning: new Int32Array(snap.runs.length), openOrphaned: new Int32Array(snap.runs.length),
+    };
+    const counts = new Int32Array(snap.runs.length);
+    const running = VERDICT_CODES.indexOf('running');
+    const orphaned = VERDICT_CODES.indexOf('orphaned');
+    for (let i = 0; i < snap.run.length; i++) {
+      const r = snap.run[i];
+      counts[r]++;
+      if (snap.open[i] === 1 && snap.verdict[i] === running) batch.openRunning[r]++;
+      else if (snap.open[i] === 1 && snap.verdict[i] === orphaned) batch.openOrphaned[r]++;
+    }
+    for (let r = 0; r < snap.runs.length; r++) batch.slots.push(new Int32Array(counts[r]));
+    counts.fill(0);
+    for (let i = 0; i < snap.run.length; i++) batch.slots[snap.run[i]][counts[snap.run[i]]++] = i;
+    for (const r of snap.runs) {
+      const p = r.run;
+      const list = EventList.restore(storage, p.id, false, r.refs);
+      const flows = new Map<string, StoredFlow>();
+      const roots: FlowNode[] = [];
+      const run: Run = {
+        id: p.id, dialect: p.dialect, sources: [...p.sources], primarySource: p.primarySource, tags: [...p.tags], status: p.status,
+        flows, roots, events: list, malformed: p.malformed, notes: p.notes, counts: p.counts,
+      };
+      if (p.app !== undefined) run.app = p.app;
+      if (p.mode !== undefined) run.mode = p.mode;
+      if (p.gitSha !== undefined) run.gitSha = p.gitSha;
+      if (p.host !== undefined) run.host = p.host;
+      if (p.started !== undefined) run.started = p.started;
+      if (p.ended !== undefined) run.ended = p.ended;
+      if (p.endedBy !== undefined) run.endedBy = p.endedBy;
+      if (p.warnings !== undefined) run.warnings = p.warnings;
+      if (p.cap !== undefined) run.cap = p.cap;
+      const st: RunState = {
+        lastTs: new Float64Array(1).fill(NaN), failures: r.failures, errors: r.errors, total: r.total, storage, list, flows, counts: p.counts, open: [], pendingChildren: new Map(),
+        limit: r.limit, notKept: r.notKept,
+      };
+      if (r.sessionEnd !== undefined) st.sessionEnd = r.sessionEnd;
+      if (r.lastTs !== undefined) st.lastTs[0] = r.lastTs;
+      // The flows and roots are made on first read.
+      for (const key of ['flows', 'roots'] as const) {
+        const value = key === 'flows' ? flows : roots;
+        Object.defineProperty(run, key, {
+          configurable: true, enumerable: true,
+          get: () => {
+            this.materializeRun(run);
+            return value;
+          },
+          set: (v: unknown) => {
+            this.materializeRun(run);
+            Object.defineProperty(run, key, { value: v, writable: true, enumerable: true, configurable: true });
+          },
+        });
+      }
+      this.byId.set(p.id, run);
+      this.state.set(run, st);
+      this.lazyRuns.set(run, { b: batch, r: batch.runs.length });
+      batch.runs.push(run);
+      batch.states.push(st);
+      batch.pendingVerdict.push(undefined);
+      if (r.capped) this.capped.add(run);
+      if (r.warningCount !== undefined) this.warningCounts.set(run, r.warningCount);
+      if (!this.changes.removed.delete(p.id)) this.changes.added.add(p.id);
+      this.changes.runs.add(p.id);
+      out.push(run);
+    }
+    this.lastRun = this.lastState = this.lastFlow = this.lastParent = undefined;
+    return out;
+  }
+
+  /** Make the flows of a restored run (no-op for any other run). */
+  private materializeRun(run: Run): void {
+    const lazy = this.lazyRuns.get(run);
+    if (lazy === undefined) return;
+    this.lazyRuns.delete(run);
+    const { b, r } = lazy;
+    const st = b.states[r];
+    const c = (b.columns ??= b.snap.columns());
+    const slots = b.slots[r];
+    const made = new Map<number, StoredFlow>();
+    const pv = b.pendingVerdict[r];
+    for (let k = 0; k < slots.length; k++) {
+      const i = slots[k];
+      const open = c.open[i] === 1;
+      const v = VERDICT_CODES[c.verdict[i]];
+      // An open flow that got no verdict since takes the one applyStatus set meanwhile.
+      const f = StoredFlow.restore(b.storage, i, c.id[i], c.name[i], run.id, open && pv !== undefined && (v === 'running' || v === 'orphaned') ? pv : v, c.display[i]);
+      const parent = c.parent[i];
+      if (parent !== undefined) f.parentId = parent;
+      const corr = c.correlation[i];
+      if (corr !== undefined) f.correlation = corr;
+      const tags = c.tags[i];
+      if (tags !== undefined) f.tags = tags;
+      made.set(i, f);
+      st.flows.set(f.id, f);
+      if (open) st.open.push(f);
+    }
+    for (const [i, f] of made) {
+      const kids = c.kids[i];
+      if (kids !== undefined) f.restoreChildren(kids.map((j) => made.get(j) as StoredFlow));
+    }
+    const snapRun = b.snap.runs[r];
+    const roots: FlowNode[] = snapRun.roots.map((j) => made.get(j) as StoredFlow);
+    for (const [parent, list] of snapRun.pending) st.pendingChildren.set(parent, list.map((j) => made.get(j) as StoredFlow));
+    Object.defineProperty(run, 'flows', { value: st.flows, writable: true, enumerable: true, configurable: true });
+    Object.defineProperty(run, 'roots', { value: roots, writable: true, enumerable: true, configurable: true });
+    if (--b.left === 0) b.columns = undefined;
+  }
+
+  /**
+   * `applyStatus` for a restored run whose flows are not made yet: the open flows' verdict is kept
+   * aside (applied when they are made) unless views track flow changes and it changes — then the
+   * flows are made and the caller goes on. True when nothing is left to do.
+   */
+  private deferOpen(run: Run, verdict: Verdict): boolean {
+    const lazy = this.lazyRuns.get(run);
+    if (lazy === undefined) return false;
+    const { b, r } = lazy;
+    const pv = b.pendingVerdict[r];
+    const changes = pv !== undefined ? pv !== verdict : verdict === 'running' ? b.openOrphaned[r] > 0 : b.openRunning[r] > 0;
+    if (!changes) return true;
+    if (this.trackFlows) {
+      this.materializeRun(run);
+      return false;
+    }
+    b.pendingVerdict[r] = verdict;
+    this.changes.runs.add(run.id);
+    return true;
   }
 
   /** Bring `run.cap` and the cap note of every capped run up to date (after a read, in `finish`). */
@@ -652,4 +915,95 @@ export class RunBuilder {
 
 /** Located warnings listed per run (more are counted in the run's note). */
 const MAX_WARNINGS_PER_RUN = 1000;
+
+/** Verdicts by their code in the persisted index (the order is part of its format). */
+export const VERDICT_CODES: readonly Verdict[] = ['succeeded', 'failed', 'exception', 'orphaned', 'running'];
+
+/** The persisted state of one run (RunBuilder.snapshotRuns). */
+export interface RunSnapshot {
+  /** The run's own fields (copied; `flows`, `roots` and `events` are below). */
+  run: Omit<Run, 'flows' | 'roots' | 'events' | 'counts'> & { counts: EventCounts };
+  sessionEnd?: EventFields;
+  lastTs?: number;
+  failures: number;
+  errors: number;
+  total: number;
+  /** Events the run may hold (Infinity = no cap). */
+  limit: number;
+  notKept: number;
+  capped: boolean;
+  warningCount?: number;
+  /** `run.events`: records of the storage. */
+  refs: Int32Array;
+  /** Root flows, by flow slot. */
+  roots: number[];
+  /** Children waiting for their parent: parent id → flow slots. */
+  pending: [string, number[]][];
+}
+
+/** Every flow of the persisted runs, by flow slot (one column per field). */
+export interface FlowColumns {
+  /** Index of the flow's run in {@link RunsSnapshot.runs}. */
+  run: Int32Array;
+  id: string[];
+  name: (string | undefined)[];
+  /** A display name set apart from `name` (0.1 names), else undefined. */
+  display: (string | undefined)[];
+  parent: (string | undefined)[];
+  /** {@link VERDICT_CODES} index. */
+  verdict: Uint8Array;
+  /** 1 = in the run's list of open flows (`RunState.open`). */
+  open: Uint8Array;
+  /** undefined = none (the shared empty one). */
+  correlation: (Readonly<Record<string, unknown>> | undefined)[];
+  tags: (readonly string[] | undefined)[];
+  /** Children by flow slot, in order; undefined = none. */
+  kids: (number[] | undefined)[];
+}
+
+/**
+ * What {@link RunBuilder.restoreRuns} takes: the runs, the few flow columns it needs before the
+ * flows are made, and the rest of the columns on demand (made once, when the first run's flows are).
+ */
+export interface RestoreRuns {
+  runs: RunSnapshot[];
+  run: Int32Array;
+  open: Uint8Array;
+  verdict: Uint8Array;
+  columns: () => FlowColumns;
+}
+
+/** Restored runs whose flows are not made yet (one batch per restored source). */
+interface LazyFlows {
+  snap: RestoreRuns;
+  storage: EventStorage;
+  runs: Run[];
+  states: RunState[];
+  /** Flow slots of each run, in order. */
+  slots: Int32Array[];
+  /** The open flows' verdict set by `applyStatus` meanwhile. */
+  pendingVerdict: (Verdict | undefined)[];
+  columns: FlowColumns | undefined;
+  /** Runs of the batch whose flows are not made yet. */
+  left: number;
+  /** Open flows without a verdict per run, as restored: `running` ones, `orphaned` ones. */
+  openRunning: Int32Array;
+  openOrphaned: Int32Array;
+}
+
+/** The persisted runs of one source (RunBuilder.snapshotRuns / restoreRuns). */
+export interface RunsSnapshot {
+  runs: RunSnapshot[];
+  flows: FlowColumns;
+}
+
+/** Columns for `n` flows. */
+export function emptyFlowColumns(n: number): FlowColumns {
+  return {
+    run: new Int32Array(n), id: new Array<string>(n), name: new Array<string | undefined>(n), display: new Array<string | undefined>(n),
+    parent: new Array<string | undefined>(n), verdict: new Uint8Array(n), open: new Uint8Array(n),
+    correlation: new Array<Readonly<Record<string, unknown>> | undefined>(n), tags: new Array<readonly string[] | undefined>(n),
+    kids: new Array<number[] | undefined>(n),
+  };
+}
 

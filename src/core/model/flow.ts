@@ -1,7 +1,8 @@
 /**
  * The {@link FlowNode} the run builder makes, over the run's {@link EventStorage} (storage.ts):
- * the flow's records are a chain in the storage (`head` … `tail`, `count` long), its times live in
- * the storage's flow slots, and `events`, `steps` and `verdictEvent` read the storage when asked.
+ * the flow's records are a chain in the storage, and the chain's ends and length, its verdict
+ * event's record and its times live in the storage's flow slot (typed arrays, off the JS heap);
+ * `events`, `steps` and `verdictEvent` read the storage when asked.
  *
  * Memory matters (a 1M-event trace has ~300k flows): no array per flow until someone reads its
  * events; `children`, `correlation` and `tags` start as shared frozen empties and are replaced,
@@ -19,6 +20,13 @@ export function shortFlowId(id: string): string {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-/i.test(id) ? id.slice(0, 8) : id.length > 12 ? id.slice(0, 8) : id;
 }
 
+/** A flow's state besides its public fields and its slot's data (the persisted index). */
+export interface FlowPersistState {
+  slot: number;
+  display: string | undefined;
+  kids: readonly FlowNode[] | undefined;
+}
+
 /** A flow built by the run builder; every reader sees it as a {@link FlowNode}. */
 export class StoredFlow implements FlowNode {
   id: string;
@@ -29,26 +37,25 @@ export class StoredFlow implements FlowNode {
   correlation: Readonly<Record<string, unknown>> = NO_CORRELATION;
   tags: readonly string[] = NO_TAGS;
   readonly storage: EventStorage;
-  /** This flow's slot in the storage's flow times. */
+  /**
+   * This flow's slot in the storage: its times, the first and last record of its chain and its
+   * length, and its verdict event's record (no fields here: ~300k flows for 1M events).
+   */
   private readonly slot: number;
-  /** First and last record of the chain, and its length; the verdict event's record (-1 = none). */
-  private head = -1;
-  private tail = -1;
-  private count = 0;
-  private verdictRef = -1;
   private kids?: FlowNode[] = undefined;
   private declare display?: string;
   private declare list?: EventList;
   private declare stepsCache?: readonly StepNode[];
   private declare stepsFor?: EventList;
 
-  constructor(storage: EventStorage, id: string, name: string | undefined, runId: string, verdict: Verdict) {
+  /** `slot`: a restored flow's (the persisted index); else a new one. */
+  constructor(storage: EventStorage, id: string, name: string | undefined, runId: string, verdict: Verdict, slot?: number) {
     this.storage = storage;
     this.id = id;
     this.name = name;
     this.runId = runId;
     this.verdict = verdict;
-    this.slot = storage.newFlowSlot();
+    this.slot = slot ?? storage.newFlowSlot();
   }
 
   get started(): number | undefined {
@@ -57,6 +64,11 @@ export class StoredFlow implements FlowNode {
 
   set started(v: number | undefined) {
     this.storage.setTime(this.slot, 0, v);
+  }
+
+  /** Whether `started` is set (no number read). */
+  get hasStarted(): boolean {
+    return this.storage.hasTime(this.slot, 0);
   }
 
   get ended(): number | undefined {
@@ -94,39 +106,41 @@ export class StoredFlow implements FlowNode {
   addChild(child: FlowNode): void {
     const c = this.kids;
     if (c === undefined) this.kids = [child];
-    else if (c.length < 4) this.kids = [...c, child];
+    else if (c.length === 1) this.kids = [c[0], child];
+    else if (c.length === 2) this.kids = [c[0], c[1], child];
+    else if (c.length === 3) this.kids = [c[0], c[1], c[2], child];
     else c.push(child);
   }
 
   /** Append the record of an event held by this flow. */
   push(ref: number): void {
-    if (this.tail >= 0) this.storage.link(this.tail, ref);
-    else this.head = ref;
-    this.tail = ref;
-    this.count++;
+    this.storage.flowPush(this.slot, ref);
   }
 
   /** Records held, in order. */
   records(): number[] {
-    const out: number[] = new Array<number>(this.count);
-    for (let r = this.head, i = 0; r >= 0 && i < out.length; r = this.storage.next(r), i++) out[i] = r;
+    const s = this.storage;
+    const out: number[] = new Array<number>(s.flowCount(this.slot));
+    for (let r = s.flowHead(this.slot), i = 0; r >= 0 && i < out.length; r = s.next(r), i++) out[i] = r;
     return out;
   }
 
   /** The verdict event's record, -1 if none. */
   get verdictRecord(): number {
-    return this.verdictRef;
+    return this.storage.flowVerdictRef(this.slot);
   }
 
   set verdictRecord(ref: number) {
-    this.verdictRef = ref;
+    this.storage.setFlowVerdictRef(this.slot, ref);
   }
 
   get events(): EventSeq {
     let l = this.list;
-    if (l === undefined || l.length !== this.count) {
-      l = new EventList(this.storage, this.runId, true, this.count);
-      for (let r = this.head, i = 0; r >= 0 && i < this.count; r = this.storage.next(r), i++) l.push(r);
+    const s = this.storage;
+    const count = s.flowCount(this.slot);
+    if (l === undefined || l.length !== count) {
+      l = new EventList(s, this.runId, true, count);
+      for (let r = s.flowHead(this.slot), i = 0; r >= 0 && i < count; r = s.next(r), i++) l.push(r);
       this.list = l;
     }
     return l;
@@ -149,7 +163,8 @@ export class StoredFlow implements FlowNode {
   }
 
   get verdictEvent(): TraceEvent | undefined {
-    return this.verdictRef < 0 ? undefined : this.storage.event(this.verdictRef, this.runId);
+    const ref = this.storage.flowVerdictRef(this.slot);
+    return ref < 0 ? undefined : this.storage.event(ref, this.runId);
   }
 
   /**
@@ -157,11 +172,37 @@ export class StoredFlow implements FlowNode {
    * event, timings, correlation, tags and children stay. Events added later start a new chain.
    */
   release(): void {
-    this.head = this.tail = -1;
-    this.count = 0;
+    this.storage.setFlowChain(this.slot, -1, -1, 0);
     this.list = undefined;
     this.stepsCache = undefined;
     this.stepsFor = undefined;
+  }
+
+  // --- The persisted index (src/core/read/index/persist.ts). ---
+
+  /** This flow's own state (besides its public fields), for the persisted index. */
+  persistState(): FlowPersistState {
+    return { slot: this.slot, display: this.display, kids: this.kids };
+  }
+
+  /**
+   * A flow restored from its persisted state, in its slot (the storage's chains and times were
+   * restored with it); children are set by the caller once the run's flows exist.
+   */
+  static restore(storage: EventStorage, slot: number, id: string, name: string | undefined, runId: string, verdict: Verdict, display: string | undefined): StoredFlow {
+    const f = new StoredFlow(storage, id, name, runId, verdict, slot);
+    if (display !== undefined) f.display = display;
+    return f;
+  }
+
+  /** Set the children of a restored flow (a copy of the list is kept). */
+  restoreChildren(kids: readonly FlowNode[]): void {
+    this.kids = kids.length === 0 ? undefined : [...kids];
+  }
+
+  /** This flow's slot (the persisted index keys flows by it). */
+  get persistSlot(): number {
+    return this.slot;
   }
 
   toJSON(): Record<string, unknown> {

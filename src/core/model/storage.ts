@@ -11,7 +11,8 @@
  *   (src/core/read/index/fileEvents.ts), so the model does no I/O and knows no format.
  *
  * Both also keep what the builder needs per flow without an object per event: the chain of a
- * flow's records (`link`/`next`) and the flow's times (three doubles a flow, off the JS heap).
+ * flow's records (`link`/`next`), the flow's times (three doubles a flow) and where its chain
+ * starts and ends (four integers a flow), off the JS heap: a flow object holds only its slot.
  */
 import type { EventSeq, SourceLoc, TraceEvent } from './types';
 
@@ -21,6 +22,11 @@ export abstract class EventStorage {
   private nexts = new Int32Array(16).fill(-1);
   /** Flow times (`started`, `ended`, `durationMs`; NaN = unset), three to a flow slot. */
   private times = new Float64Array(3 * 4).fill(NaN);
+  /**
+   * Flow chains, four to a flow slot: first record, last record, records held, the verdict
+   * event's record (-1 = none).
+   */
+  private flowRefs = new Int32Array(4 * 4);
   private flowSlots = 0;
 
   /** Records held. */
@@ -39,6 +45,15 @@ export abstract class EventStorage {
   /** Let go of a record's event when no list holds it any more (a summarised run). */
   abstract release(ref: number): void;
 
+  /**
+   * What record `ref` gives the run-scoped secret walk, as the cold index recorded it
+   * (src/core/read/secretHint.ts): 0 nothing, 1 its event may hold a secret (or nobody looked), or
+   * the part of its event that may, as JSON (walk that instead of decoding the event).
+   */
+  secretHint(_ref: number): 0 | 1 | string {
+    return 1;
+  }
+
   /** Close what the storage holds open (a file); later reads reopen it. */
   close(): void {
     // Nothing held open in memory.
@@ -46,7 +61,7 @@ export abstract class EventStorage {
 
   /** Bytes held by the per-flow bookkeeping (for memory reports). */
   protected get chainBytes(): number {
-    return this.nexts.byteLength + this.times.byteLength;
+    return this.nexts.byteLength + this.times.byteLength + this.flowRefs.byteLength;
   }
 
   /** Make room for `n` records in the chains. */
@@ -68,14 +83,65 @@ export abstract class EventStorage {
     return ref < this.nexts.length ? this.nexts[ref] : -1;
   }
 
-  /** A slot for a new flow's times. */
+  /** A slot for a new flow's times and chain (an empty chain, no verdict record). */
   newFlowSlot(): number {
     if ((this.flowSlots + 1) * 3 > this.times.length) {
       const t = new Float64Array(this.times.length * 2).fill(NaN, this.times.length);
       t.set(this.times);
       this.times = t;
     }
-    return this.flowSlots++;
+    if ((this.flowSlots + 1) * 4 > this.flowRefs.length) {
+      const r = new Int32Array(this.flowRefs.length * 2);
+      r.set(this.flowRefs);
+      this.flowRefs = r;
+    }
+    const slot = this.flowSlots++;
+    this.setFlowChain(slot, -1, -1, 0);
+    this.flowRefs[slot * 4 + 3] = -1;
+    return slot;
+  }
+
+  /** Append record `ref` to the chain of flow slot `slot`. */
+  flowPush(slot: number, ref: number): void {
+    const b = slot * 4;
+    const r = this.flowRefs;
+    const tail = r[b + 1];
+    if (tail >= 0) this.link(tail, ref);
+    else r[b] = ref;
+    r[b + 1] = ref;
+    r[b + 2]++;
+  }
+
+  /** First record of a flow slot's chain (-1 = none). */
+  flowHead(slot: number): number {
+    return this.flowRefs[slot * 4];
+  }
+
+  /** Last record of a flow slot's chain (-1 = none). */
+  flowTail(slot: number): number {
+    return this.flowRefs[slot * 4 + 1];
+  }
+
+  /** Records in a flow slot's chain. */
+  flowCount(slot: number): number {
+    return this.flowRefs[slot * 4 + 2];
+  }
+
+  /** Set a flow slot's chain (empty: -1, -1, 0). */
+  setFlowChain(slot: number, head: number, tail: number, count: number): void {
+    const b = slot * 4;
+    this.flowRefs[b] = head;
+    this.flowRefs[b + 1] = tail;
+    this.flowRefs[b + 2] = count;
+  }
+
+  /** The verdict event's record of a flow slot (-1 = none). */
+  flowVerdictRef(slot: number): number {
+    return this.flowRefs[slot * 4 + 3];
+  }
+
+  setFlowVerdictRef(slot: number, ref: number): void {
+    this.flowRefs[slot * 4 + 3] = ref;
   }
 
   /** Time `k` (0 started, 1 ended, 2 duration) of flow slot `slot`. */
@@ -84,9 +150,61 @@ export abstract class EventStorage {
     return v === v ? v : undefined;
   }
 
+  /** Whether time `k` of flow slot `slot` is set. */
+  hasTime(slot: number, k: number): boolean {
+    const v = this.times[slot * 3 + k];
+    return v === v;
+  }
+
   setTime(slot: number, k: number, v: number | undefined): void {
     this.times[slot * 3 + k] = v ?? NaN;
   }
+
+  // --- The persisted index (src/core/read/index/persist.ts): chains and flow times, copied. ---
+
+  /** A copy of the chains of records `[0, records)` and of the flow times (they change later). */
+  chainSnapshot(records: number): ChainSnapshot {
+    const nexts = new Int32Array(records).fill(-1);
+    nexts.set(this.nexts.subarray(0, Math.min(records, this.nexts.length)));
+    return { nexts, times: this.times.slice(0, this.flowSlots * 3), flowRefs: this.flowRefs.slice(0, this.flowSlots * 4), flowSlots: this.flowSlots };
+  }
+
+  /**
+   * Take restored chains, flow times and flow chains (validated by the caller: every record number
+   * is -1 or a record). Their flow slots stay taken: the restored flows are made with theirs.
+   */
+  protected restoreChains(c: ChainSnapshot): void {
+    // Taken as they are (views of the cache file's bytes, not copies); they grow by copy when full.
+    if (c.nexts.length >= 16) this.nexts = c.nexts;
+    else {
+      this.nexts = new Int32Array(16).fill(-1);
+      this.nexts.set(c.nexts);
+    }
+    if (c.flowSlots >= 4) {
+      this.times = c.times;
+      this.flowRefs = c.flowRefs;
+    } else {
+      this.times.set(c.times);
+      this.flowRefs.set(c.flowRefs);
+    }
+    this.flowSlots = c.flowSlots;
+  }
+
+  /** Flow slots taken. */
+  get flowSlotCount(): number {
+    return this.flowSlots;
+  }
+}
+
+/** The chains and flow times of a storage (the persisted index). */
+export interface ChainSnapshot {
+  /** `next` of each record (-1 = none). */
+  nexts: Int32Array<ArrayBuffer>;
+  /** Three times per flow slot (NaN = unset). */
+  times: Float64Array<ArrayBuffer>;
+  /** Four record numbers per flow slot: first, last, count, verdict event (-1 = none). */
+  flowRefs: Int32Array<ArrayBuffer>;
+  flowSlots: number;
 }
 
 /** An event that cannot be read back (the file changed, a released record): kept, and says why. */
@@ -140,6 +258,14 @@ export class FileEvents extends EventStorage {
   private lines = new Uint32Array(4096);
   /** The event's index within its line; allocated by the first record with one (OTLP batches). */
   private subs: Uint32Array | undefined;
+  /**
+   * Secret hints (see {@link EventStorage.secretHint}): 0, 1, or 2 = walk the text `hintTexts[hintIds[ref]]`;
+   * allocated by the first record that is not 1.
+   */
+  private hints: Uint8Array | undefined;
+  private hintIds: Int32Array | undefined;
+  private hintTexts: string[] = [];
+  private hintIndex = new Map<string, number>();
   private n = 0;
   /** Events filed as objects (lines the index passed on whole, or from another storage). */
   private readonly objs: (TraceEvent | undefined)[] = [];
@@ -161,7 +287,7 @@ export class FileEvents extends EventStorage {
 
   /** Bytes held by the records (for memory reports). */
   get bytes(): number {
-    return this.offsets.byteLength + this.lens.byteLength + this.lines.byteLength + (this.subs?.byteLength ?? 0) + this.chainBytes;
+    return this.offsets.byteLength + this.lens.byteLength + this.lines.byteLength + (this.subs?.byteLength ?? 0) + (this.hints?.byteLength ?? 0) + this.chainBytes;
   }
 
   /** Make room for `total` records (avoids doubling past what a file needs). */
@@ -185,18 +311,48 @@ export class FileEvents extends EventStorage {
       sb.set(this.subs.subarray(0, this.n));
       this.subs = sb;
     }
+    if (this.hints) {
+      const h = new Uint8Array(cap).fill(1);
+      h.set(this.hints.subarray(0, this.n));
+      this.hints = h;
+    }
+    if (this.hintIds) {
+      const h = new Int32Array(cap);
+      h.set(this.hintIds.subarray(0, this.n));
+      this.hintIds = h;
+    }
     this.reserveChains(cap);
   }
 
-  /** Add the record of a line (of its event `sub`, for a line holding many); returns its number. */
-  add(offset: number, len: number, line: number, sub = 0): number {
+  /**
+   * Add the record of a line (of its event `sub`, for a line holding many); returns its number.
+   * `hint`: 0 the line gives the secret walk nothing, 2 it gives what `hintText` gives (see
+   * {@link EventStorage.secretHint}), else 1.
+   */
+  add(offset: number, len: number, line: number, sub = 0, hint = 1, hintText?: string): number {
     if (this.n === this.offsets.length) this.grow(Math.ceil(this.n * 1.5));
     const i = this.n++;
     this.offsets[i] = offset;
     this.lens[i] = len;
     this.lines[i] = line;
     if (sub !== 0 || this.subs) (this.subs ??= new Uint32Array(this.offsets.length))[i] = sub;
+    const h = hint === 0 ? 0 : hint === 2 && hintText !== undefined ? 2 : 1;
+    if (h !== 1 || this.hints) (this.hints ??= new Uint8Array(this.offsets.length).fill(1))[i] = h;
+    if (h === 2) {
+      let id = this.hintIndex.get(hintText as string);
+      if (id === undefined) {
+        id = this.hintTexts.push(hintText as string) - 1;
+        this.hintIndex.set(hintText as string, id);
+      }
+      (this.hintIds ??= new Int32Array(this.offsets.length))[i] = id;
+    }
     return i;
+  }
+
+  override secretHint(ref: number): 0 | 1 | string {
+    const h = this.hints === undefined ? 1 : this.hints[ref];
+    if (h === 2) return this.hintTexts[(this.hintIds as Int32Array)[ref]];
+    return h === 0 ? 0 : 1;
   }
 
   keep(event: TraceEvent): number {
@@ -228,6 +384,74 @@ export class FileEvents extends EventStorage {
     this.reader.close();
   }
 
+  // --- The persisted index (src/core/read/index/persist.ts). ---
+
+  /**
+   * The records as they are now: views of the record arrays (records are only appended, and a
+   * grown array is a copy, so the views stay right), the events filed as objects by record, and a
+   * copy of the chains and flow times.
+   */
+  snapshot(): FileEventsSnapshot {
+    const n = this.n;
+    const objects: { ref: number; event: TraceEvent | undefined }[] = [];
+    for (let i = 0; i < n; i++) if (this.offsets[i] < 0) objects.push({ ref: i, event: this.objs[this.lens[i]] });
+    return {
+      n,
+      offsets: this.offsets.subarray(0, n),
+      lens: this.lens.subarray(0, n),
+      lines: this.lines.subarray(0, n),
+      subs: this.subs?.subarray(0, n),
+      hints: this.hints?.subarray(0, n),
+      hintIds: this.hintIds?.subarray(0, n),
+      hintTexts: this.hintTexts,
+      objects,
+      chains: this.chainSnapshot(n),
+    };
+  }
+
+  /**
+   * Records restored (validated by the caller), taking the arrays (no copy): `objects` are the
+   * events filed as objects, by record (their `offsets` entry is set to -1 and their `lens` entry to
+   * their place here).
+   */
+  static restore(file: string, reader: ByteRangeReader, decode: LineDecoder, snap: FileEventsSnapshot): FileEvents {
+    const f = new FileEvents(file, reader, decode);
+    const n = snap.n;
+    if (n >= 16) {
+      // Taken as they are (views of the cache file's bytes); the first record added grows them.
+      f.offsets = snap.offsets;
+      f.lens = snap.lens;
+      f.lines = snap.lines;
+      f.subs = snap.subs;
+    } else {
+      f.offsets.set(snap.offsets);
+      f.lens.set(snap.lens);
+      f.lines.set(snap.lines);
+      if (snap.subs) (f.subs = new Uint32Array(f.offsets.length)).set(snap.subs);
+    }
+    if (snap.hints && snap.hints.length === n) {
+      f.hints = new Uint8Array(cap).fill(1);
+      f.hints.set(snap.hints);
+      const texts = snap.hintTexts ?? [];
+      const ids = snap.hintIds && snap.hintIds.length === n ? snap.hintIds : undefined;
+      // A text hint without its text (or out of range) is walked as the event (1).
+      for (let i = 0; i < n; i++) if (f.hints[i] === 2 && (ids === undefined || !(ids[i] >= 0 && ids[i] < texts.length) || typeof texts[ids[i]] !== 'string')) f.hints[i] = 1;
+      if (ids) {
+        f.hintIds = new Int32Array(cap);
+        f.hintIds.set(ids);
+      }
+      f.hintTexts = texts.map((t) => (typeof t === 'string' ? t : ''));
+      f.hintTexts.forEach((t, k) => f.hintIndex.set(t, k));
+    }
+    for (const o of snap.objects) {
+      f.offsets[o.ref] = -1;
+      f.lens[o.ref] = f.objs.push(o.event) - 1;
+    }
+    f.n = n;
+    f.restoreChains(snap.chains);
+    return f;
+  }
+
   private load(ref: number): TraceEvent {
     const loc = { file: this.file, line: this.lines[ref], offset: this.offsets[ref] };
     const len = this.lens[ref];
@@ -240,6 +464,23 @@ export class FileEvents extends EventStorage {
       return unreadableEvent(loc, e instanceof Error ? e.message : String(e));
     }
   }
+}
+
+/** The records of a {@link FileEvents} (the persisted index). */
+export interface FileEventsSnapshot {
+  n: number;
+  offsets: Float64Array<ArrayBuffer>;
+  lens: Uint32Array<ArrayBuffer>;
+  lines: Uint32Array<ArrayBuffer>;
+  subs: Uint32Array<ArrayBuffer> | undefined;
+  /** Secret hints (see FileEvents.add); absent = every record may hold one. */
+  hints?: Uint8Array;
+  /** For a hint 2, the index of its text in `hintTexts`. */
+  hintIds?: Int32Array;
+  hintTexts?: string[];
+  /** Records filed as event objects (offset -1). */
+  objects: { ref: number; event: TraceEvent | undefined }[];
+  chains: ChainSnapshot;
 }
 
 /**
@@ -277,6 +518,19 @@ export class EventList implements EventSeq {
   /** The record at `i`. */
   refAt(i: number): number {
     return this.refs[i];
+  }
+
+  /** The records, as a view (the persisted index; valid until the next `clear`). */
+  refsView(): Int32Array {
+    return this.refs.subarray(0, this.n);
+  }
+
+  /** A list of restored records (the persisted index; validated by the caller). */
+  static restore(storage: EventStorage, runId: string, cache: boolean, refs: Int32Array): EventList {
+    const l = new EventList(storage, runId, cache, refs.length + 16);
+    l.refs.set(refs);
+    l.n = refs.length;
+    return l;
   }
 
   at(i: number): TraceEvent | undefined {

@@ -61,7 +61,6 @@ export async function indexSource(
   let count = 0;
   const fallback = defaultDialect(st.src.kind);
   const tagCache = s.tagSets;
-  const corrCache = new Map<string, Record<string, unknown>>();
   const builder = s.builder;
   /** The previous light record's run resolution (consecutive events of one run reuse it). */
   let lastRoute: { in: string | undefined; runId: string; skip: boolean; rolling?: { count: number } } | undefined;
@@ -87,12 +86,16 @@ export async function indexSource(
   // "tagged" from the start. Otherwise optimised code for the loop below, which had seen only
   // heap numbers stored there, deopts on the first integral duration (a small integer read from
   // a Float64Array), and V8 re-optimised and deopted it hundreds of times per 1M lines (~3 s of
-  // background compile CPU on top of the index).
+  // background compile CPU on top of the index). (A field that only ever holds numbers would be
+  // updated in place, but every read of it into the builder's tagged values then makes a new
+  // heap number: tried, twice the garbage.)
   const fields: EventFields & { tags: string[] } = { dialect: lightDialect, type: '', tags: [], ts: 0, durationMs: 0 };
   fields.ts = undefined;
   fields.durationMs = undefined;
   const noTags: string[] = [];
   // Per batch: tag sets and correlations by the batch's string id (an array index, not a hash).
+  // Correlations are parsed once per batch, not looked up across batches by their JSON: most are
+  // one flow's own (a request id), and hashing every one's text cost more than parsing it again.
   let tablesOf: readonly string[] | undefined;
   let tagById: ({ tags: string[]; id: number } | undefined)[] = [];
   let corrById: (Record<string, unknown> | undefined)[] = [];
@@ -107,6 +110,7 @@ export async function indexSource(
    */
   const mergeSlice = (b: ScanBatch, strings: readonly string[], lineBase: number, from: number, deadline: number): number => {
     const { n, kind, line: lines, offset: offsets, len, sub, type, run, flow, flowId, parent, failureClass, sev, ts: tss, dur, tags, corr, raws } = b;
+    const { hint, hintText } = b;
     let raw = rawAt;
     let i = from;
     for (; i < n; i++) {
@@ -125,7 +129,8 @@ export async function indexSource(
         continue;
       }
       if (st.dialect === undefined) st.dialect = lightDialect;
-      const ref = store.add(offset, len[i], line, sub[i]);
+      const h = hint === undefined ? 1 : hint[i];
+      const ref = store.add(offset, len[i], line, sub[i], h, h === 2 && hintText !== undefined && hintText[i] >= 0 ? strings[hintText[i]] : undefined);
       fields.type = strings[type[i]];
       const r = run[i];
       fields.runId = r < 0 ? undefined : strings[r];
@@ -162,9 +167,7 @@ export async function indexSource(
       else {
         let c = corrById[ck];
         if (c === undefined) {
-          const key = strings[ck];
-          c = corrCache.get(key);
-          if (!c) corrCache.set(key, (c = JSON.parse(key) as Record<string, unknown>));
+          c = JSON.parse(strings[ck]) as Record<string, unknown>;
           corrById[ck] = c;
         }
         fields.correlation = c;
@@ -204,7 +207,7 @@ export async function indexSource(
   let sum: { end: number; lines: number };
   try {
     sum = await scan({
-      file, size, final: false, workers: idx.workers, workerScript: idx.workerScript, signal: s.signal, onBatch, otlp,
+      file, size, final: false, workers: idx.workers, workerScript: idx.workerScript, signal: s.signal, onBatch, otlp, hints: idx.hints,
     });
   } catch (e) {
     if (!isAbort(e)) throw e;
