@@ -104,6 +104,14 @@ describe('index: parallel index gives the same model as the sequential reader', 
         const [seq, par] = await loadBoth(root, { minBytes: 0, workers: 0 }, { final });
         assert.ok(par.runs().every(isFileBacked));
         assert.deepEqual(snapshot(par), snapshot(seq), `same thread, final ${final}`);
+        // The same thread with the WebAssembly line scanner (issue 15; a worker finds dist/scanner.wasm itself).
+        process.env.FLOWLENS_INDEX_SCANNER = path.resolve('dist/scanner.wasm');
+        try {
+          const [, wasm] = await loadBoth(root, { minBytes: 0, workers: 0, batchRecords: 100 }, { final });
+          assert.deepEqual(snapshot(wasm), snapshot(seq), `same thread, WASM scanner, final ${final}`);
+        } finally {
+          delete process.env.FLOWLENS_INDEX_SCANNER;
+        }
         if (!fs.existsSync(WORKER)) continue;
         const [, w] = await loadBoth(root, { minBytes: 0, workers: 3, workerScript: WORKER }, { final });
         assert.deepEqual(snapshot(w), snapshot(seq), `workers, final ${final}`);

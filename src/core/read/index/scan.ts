@@ -89,6 +89,13 @@ export interface ScanBatch {
   ts: Float64Array;
   dur: Float64Array;
   sev: Uint8Array;
+  /**
+   * Per record, 0 when its line holds no secret and 1 when it may (src/core/read/secretHint.ts);
+   * absent = every record may. Made when the index is asked for hints (ScanOptions `hints`).
+   */
+  hint?: Uint8Array;
+  /** For a record with hint 2: the id in `strings` of what its event gives the secret walk (secretHint.ts pruneForSecrets); else -1. */
+  hintText?: Int32Array;
   /** Parsed objects of the raw records, and the fields of the session records, in order. */
   raws: Record<string, unknown>[];
   strings: string[];
@@ -395,6 +402,8 @@ export async function scanRange(
         g = newBatch();
       }
     }
+    // The scanner stops at a full batch only before its next line: hand it on as `record` does.
+    full();
   };
   /** The index fields of record `i` of the current batch, from a normalised event. */
   const setFields = (i: number, ev: Light): void => {
