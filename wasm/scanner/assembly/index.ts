@@ -61,6 +61,8 @@ let atop: usize = 0;
 let last0: i32 = -1;
 let last1: i32 = -1;
 let last2: i32 = -1;
+let last3: i32 = -1;
+let last4: i32 = -1;
 let last5: i32 = -1;
 let last6: i32 = -1;
 let last7: i32 = -1;
@@ -159,7 +161,7 @@ export function reset(): void {
   MASK = INITIAL_MASK;
   count = 0;
   atop = ARENA;
-  last0 = -1; last1 = -1; last2 = -1; last5 = -1; last6 = -1; last7 = -1;
+  last0 = -1; last1 = -1; last2 = -1; last3 = -1; last4 = -1; last5 = -1; last6 = -1; last7 = -1;
 }
 
 // ------------------------------------------------------------------------------- interning
@@ -633,6 +635,11 @@ function daysFromCivil(y0: f64, m: f64, d: f64): f64 {
 }
 
 let tsOk: bool = false;
+// The last date-time prefix (bytes 0..18) read and its value: neighbouring lines share it.
+let tsP0: u64 = 0;
+let tsP1: u64 = 0;
+let tsP2: u32 = 0;
+let tsBase: f64 = NaN;
 
 /**
  * src/core/model/time.ts fastIso for the string at [p, p + n) (what TimestampReader and
@@ -641,20 +648,33 @@ let tsOk: bool = false;
  */
 function isoTime(p: usize, n: i32): f64 {
   tsOk = false;
-  if (n < 19 || load<u8>(p + 4) != 0x2d || load<u8>(p + 7) != 0x2d || load<u8>(p + 13) != 0x3a || load<u8>(p + 16) != 0x3a) return 0;
-  const sep = load<u8>(p + 10);
-  if (sep != 0x54 && sep != 0x20 && sep != 0x74) return 0;
-  const y1 = two(p);
-  const y2 = two(p + 2);
-  const month = two(p + 5);
-  const day = two(p + 8);
-  const hour = two(p + 11);
-  const minute = two(p + 14);
-  const second = two(p + 17);
-  if (y1 < 0 || y2 < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return 0;
-  const year = y1 * 100 + y2;
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return 0;
-  if (hour > 23 || minute > 59 || second > 59) return 0;
+  if (n < 19) return 0;
+  const p0 = load<u64>(p);
+  const p1 = load<u64>(p + 8);
+  const p2 = load<u32>(p + 15);
+  let base: f64;
+  if (p0 == tsP0 && p1 == tsP1 && p2 == tsP2) base = tsBase;
+  else {
+    if (load<u8>(p + 4) != 0x2d || load<u8>(p + 7) != 0x2d || load<u8>(p + 13) != 0x3a || load<u8>(p + 16) != 0x3a) return 0;
+    const sep = load<u8>(p + 10);
+    if (sep != 0x54 && sep != 0x20 && sep != 0x74) return 0;
+    const y1 = two(p);
+    const y2 = two(p + 2);
+    const month = two(p + 5);
+    const day = two(p + 8);
+    const hour = two(p + 11);
+    const minute = two(p + 14);
+    const second = two(p + 17);
+    if (y1 < 0 || y2 < 0 || month < 0 || day < 0 || hour < 0 || minute < 0 || second < 0) return 0;
+    const year = y1 * 100 + y2;
+    if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return 0;
+    if (hour > 23 || minute > 59 || second > 59) return 0;
+    base = ((daysFromCivil(<f64>year, <f64>month, <f64>day) * 24 + <f64>hour) * 60 + <f64>minute) * 60000 + <f64>second * 1000;
+    tsP0 = p0;
+    tsP1 = p1;
+    tsP2 = p2;
+    tsBase = base;
+  }
   let i: i32 = 19;
   let micros: i32 = 0;
   const f = load<u8>(p + i);
@@ -692,7 +712,7 @@ function isoTime(p: usize, n: i32): f64 {
     } else return 0;
   }
   if (i != n) return 0;
-  const ms = ((daysFromCivil(<f64>year, <f64>month, <f64>day) * 24 + <f64>hour) * 60 + <f64>minute) * 60000 + <f64>second * 1000 - offset;
+  const ms = base - offset;
   tsOk = true;
   return micros == 0 ? ms : ms + <f64>(micros / 1000) + <f64>(micros % 1000) / 1000;
 }
@@ -1220,8 +1240,14 @@ export function scan(from: u32, to: u32, n: u32, lineNo: u32, base: f64, maxLine
       last2 = internCached(fFlowP, <u32>fFlowL, last2);
       store<i32>(O_FLOW + o, last2);
     } else store<i32>(O_FLOW + o, -1);
-    store<i32>(O_FLOWID + o, fFlowIdL >= 0 ? intern(fFlowIdP, <u32>fFlowIdL) : -1);
-    store<i32>(O_PARENT + o, fParentL >= 0 ? intern(fParentP, <u32>fParentL) : -1);
+    if (fFlowIdL >= 0) {
+      last3 = internCached(fFlowIdP, <u32>fFlowIdL, last3);
+      store<i32>(O_FLOWID + o, last3);
+    } else store<i32>(O_FLOWID + o, -1);
+    if (fParentL >= 0) {
+      last4 = internCached(fParentP, <u32>fParentL, last4);
+      store<i32>(O_PARENT + o, last4);
+    } else store<i32>(O_PARENT + o, -1);
     if (fStepL >= 0) {
       last5 = internCached(fStepP, <u32>fStepL, last5);
       store<i32>(O_STEP + o, last5);
