@@ -62,7 +62,9 @@ export async function open(p: string | undefined): Promise<Loaded> {
   // read with its folder (same run ids, dialects, 0.1 flow names, cold index for a big file).
   // trace.db run folders and stores are read like the extension reads them (sql.js, read-only).
   const base = st.isDirectory() ? root : workspaceOf(root);
-  const opts = { final: true, env: process.env, readers: sqliteReaders({ root: base }) };
+  // The cold index records which lines may hold a secret, so the run-scoped redactor
+  // (redactorFor) decodes only those lines again, not every event (src/core/read/secretHint.ts).
+  const opts = { final: true, env: process.env, readers: sqliteReaders({ root: base }), index: { hints: true } };
   const ws = st.isDirectory() ? new TraceWorkspace(root, opts) : TraceWorkspace.forFile(root, opts);
   await ws.load({ final: true });
   return {

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { scanRange, splitRanges, type ScanBatch, type ScanSummary } from './scan';
+import { attachHints, hintRecords } from '../secretHint';
 
 /** Progress of an index: bytes of the file whose records were handed to the caller. */
 export interface IndexProgress {
@@ -42,6 +43,8 @@ export interface ParallelIndexOptions {
   signal?: AbortSignal;
   /** An OTLP JSON-Lines file: a record per event of each line's batch (see scan.ts). */
   otlp?: boolean;
+  /** Give each batch its secret hints (`ScanBatch.hint`, src/core/read/secretHint.ts). */
+  hints?: boolean;
 }
 
 /** The worker script if one can be found next to this bundle (dist/, or dist/bench/ → dist/). */
@@ -114,7 +117,7 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
     ranges.forEach((r, k) => {
       const w = new Worker(script, {
         workerData: {
-          file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, batchRecords: opts.batchRecords, otlp: opts.otlp,
+          file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, batchRecords: opts.batchRecords, otlp: opts.otlp, hints: opts.hints,
           window: k === 0 ? IN_FLIGHT_BATCHES : Math.max(IN_FLIGHT_BATCHES, Math.floor(LATER_RANGES_BATCHES / (ranges.length - 1))),
         },
         // A small young generation keeps each worker's garbage (parsed lines) from inflating RSS.
@@ -146,6 +149,8 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
       const s = slots[k];
       const r = ranges[k];
       const consume = async (b: ScanBatch): Promise<void> => {
+        // In a worker the hints come with the batch; scanned on this thread, they are made here.
+        if (opts.hints && !script) attachHints(b, hintRecords(opts.file, b, { otlp: opts.otlp }));
         await opts.onBatch(b, b.strings, lineBase);
         if (b.n > 0) opts.onProgress?.({ file: opts.file, bytesDone: b.offset[b.n - 1] + b.len[b.n - 1] + 1, bytesTotal: opts.size });
       };

@@ -11,11 +11,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { scanRange, type ScanBatch, type ScanOptions } from './scan';
 import { lowerThreadPriority } from '../threadPriority';
+import { attachHints, hintRecords } from '../secretHint';
 
 const port = parentPort;
 if (port) {
   lowerThreadPriority();
-  const opts = workerData as ScanOptions & { window?: number };
+  const opts = workerData as ScanOptions & { window?: number; hints?: boolean };
   const window = Math.max(1, opts.window ?? Infinity);
   let inFlight = 0;
   let resume: (() => void) | undefined;
@@ -36,7 +37,12 @@ if (port) {
     opts,
     (batch) => {
       inFlight++;
-      port.postMessage({ type: 'batch', batch }, transfer(batch));
+      // Secret hints (src/core/read/secretHint.ts); the scan's prefilter verdicts, if it made them, are kept.
+      if (opts.hints) attachHints(batch, hintRecords(opts.file, batch, { otlp: opts.otlp }));
+      const list = transfer(batch);
+      if (batch.hint) list.push(batch.hint.buffer as ArrayBuffer);
+      if (batch.hintText) list.push(batch.hintText.buffer as ArrayBuffer);
+      port.postMessage({ type: 'batch', batch }, list);
     },
     () => (inFlight >= window ? new Promise<void>((r) => (resume = r)) : undefined),
   ).then(

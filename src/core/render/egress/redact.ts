@@ -42,37 +42,15 @@
 import { setOwn } from '../../model/bounded';
 // ra.yaml `privacy` defaults are defined once, with the ra.yaml reader.
 import { DEFAULT_PAYLOAD_LIMIT, DEFAULT_REDACT_KEYS } from '../../read/catalog';
+import { EXACT_SENSITIVE_KEYS, EXTRA_SENSITIVE_KEYS, TRIGGER_EXTRA_SOURCE } from '../../read/secretHint';
 
 /** The fixed marker that replaces a redacted value. */
 export const REDACTED = '[REDACTED]';
 
 
-/**
- * Further credential words always redacted, like the defaults (a key *containing* one matches):
- * spellings of passwords and keys that the ra.yaml defaults miss. Not `session` (`session_id` is
- * the run id alias) and not `key` (far too common).
- */
-export const EXTRA_SENSITIVE_KEYS: readonly string[] = [
-  'passwd',
-  'passphrase',
-  'credential',
-  'private_key',
-  'access_key',
-  'signing_key',
-  'encryption_key',
-  'account_key',
-  'shared_access_key',
-  'shared_access_signature',
-  'mysql_pwd',
-  'pgpass',
-  'webhook_url',
-];
-
-/**
- * Short credential keys matched only as the whole key (`pass`, not `passed`/`bypass`/`compass`;
- * `pwd`, not `pwd_hash_algo`): common enough as password keys, too common as parts of words.
- */
-export const EXACT_SENSITIVE_KEYS: readonly string[] = ['pass', 'pwd', 'pw', 'dsn'];
+// The credential words beyond ra.yaml's defaults, the short keys matched only whole and the rest
+// of the trigger are defined once, with the line prefilter of the cold index that relies on them.
+export { EXACT_SENSITIVE_KEYS, EXTRA_SENSITIVE_KEYS } from '../../read/secretHint';
 
 
 /** Options; every field has a safe default. */
@@ -401,7 +379,8 @@ export class Redactor {
       'gi',
     );
     // Cheap test before looking for secrets in a string (egress/secrets.ts walks whole runs).
-    this.trigger = new RegExp(`${[longAlt, exactAlt].filter(Boolean).join('|')}|://|-p|sig|key=|code=|x-amz-|x-goog-|webhook|hooks\\.|BEGIN|curl|%3[ad]`, 'i');
+    // (read/secretHint.ts relies on this shape: the key words, then TRIGGER_EXTRA_SOURCE.)
+    this.trigger = new RegExp(`${[longAlt, exactAlt].filter(Boolean).join('|')}|${TRIGGER_EXTRA_SOURCE}`, 'i');
     this.payloadLimit = opts.payloadLimit === undefined || !Number.isFinite(opts.payloadLimit) ? DEFAULT_PAYLOAD_LIMIT : Math.floor(opts.payloadLimit);
     this.allowRawPayloads = opts.allowRawPayloads === true;
     this.maxDepth = opts.maxDepth ?? 12;

@@ -16,7 +16,9 @@
  * new ones are walked.
  */
 import type { Run, TraceEvent } from '../../model/types';
-import { addSecret, Redactor, type RedactOptions } from './redact';
+import { EventList } from '../../model/storage';
+import { hintsCoverWords, SECRET_STRING_FIELDS, SECRET_STRUCTURES } from '../../read/secretHint';
+import { addSecret, redactKeyWords, Redactor, type RedactOptions } from './redact';
 
 /**
  * Values (containers and leaves) the secret walk visits in one {@link collectSecrets} call. No
@@ -70,57 +72,80 @@ export function collectSecrets(root: unknown, red: Redactor, out: Set<string>): 
     return;
   }
   if (typeof root !== 'object') return;
-  // Iterative walk, any depth: [value, underSensitiveKey]
-  const stack: Array<[unknown, boolean]> = [[root, false]];
+  // Iterative walk, any depth: values and their "under a sensitive key" bit on two stacks.
+  const stack: unknown[] = [root];
+  const under: boolean[] = [false];
   const seen = new Set<object>();
   let visits = 0;
   while (stack.length && out.size < MAX_SECRETS && visits++ < MAX_VISITS) {
-    const [v, sensitive] = stack.pop()!;
+    const v = stack.pop();
+    const sensitive = under.pop() as boolean;
     if (v === null || v === undefined) continue;
     if (typeof v === 'string') {
       // A sensitive value is a secret whole, and so are the parts a pattern finds in it (the
       // password of a `dsn: postgres://:pw@db` reused alone elsewhere).
-      if (sensitive) addSecret(v, out);
+      if (sensitive) addSecretOnce(v, out);
       scan(v, red, out);
       continue;
     }
     if (typeof v === 'number' || typeof v === 'bigint') {
-      if (sensitive) addSecret(String(v), out);
+      if (sensitive) addSecretOnce(String(v), out);
       continue;
     }
     if (typeof v !== 'object' || seen.has(v)) continue;
     seen.add(v);
     if (Array.isArray(v)) {
       if (!sensitive) red.findArgvSecrets(v, out);
-      for (let i = 0; i < v.length; i++) stack.push([v[i], sensitive]);
+      for (let i = 0; i < v.length; i++) {
+        stack.push(v[i]);
+        under.push(sensitive);
+      }
       continue;
     }
     if (v instanceof Map) {
       for (const [k, x] of v) {
         if (typeof k === 'string' && !sensitive) scan(k, red, out);
-        stack.push([x, sensitive || (typeof k === 'string' && red.isSensitiveKey(k))]);
+        stack.push(x);
+        under.push(sensitive || (typeof k === 'string' && red.isSensitiveKey(k)));
       }
       continue;
     }
     for (const k of Object.keys(v)) {
       if (!sensitive) scan(k, red, out);
-      stack.push([(v as Record<string, unknown>)[k], sensitive || red.isSensitiveKey(k)]);
+      stack.push((v as Record<string, unknown>)[k]);
+      under.push(sensitive || red.isSensitiveKey(k));
     }
   }
+}
+
+/** What {@link addSecret} adds for a short value (values under sensitive keys repeat line after line). */
+const addedFor = new Map<string, readonly string[]>();
+
+/** {@link addSecret}, remembering its result for short values (bounded). */
+function addSecretOnce(raw: string, out: Set<string>): void {
+  if (raw.length > 256) return addSecret(raw, out);
+  let vs = addedFor.get(raw);
+  if (vs === undefined) {
+    const found = new Set<string>();
+    addSecret(raw, found);
+    vs = [...found];
+    if (addedFor.size >= 4096) addedFor.clear();
+    addedFor.set(raw, vs);
+  }
+  for (const x of vs) out.add(x);
 }
 
 function scan(s: string, red: Redactor, out: Set<string>): void {
   red.findSecrets(s.length > MAX_SCAN ? s.slice(0, MAX_SCAN) : s, out);
 }
 
-const STRING_FIELDS = ['reason', 'step', 'flow', 'flowId', 'parentFlowId', 'causedBy', 'message', 'failureClass', 'function', 'file', 'thread', 'status', 'app', 'mode', 'host', 'source', 'runId', 'gitSha'] as const;
 
 /**
  * The secrets of one event: values under sensitive keys in every field that holds structure, and
  * pattern-found secrets in every string (reason, step, exception, tags, metric name, …).
  */
 export function eventSecrets(e: TraceEvent, red: Redactor, out: Set<string>): void {
-  for (const f of STRING_FIELDS) {
+  for (const f of SECRET_STRING_FIELDS) {
     const v = e[f];
     if (typeof v === 'string') scan(v, red, out);
   }
@@ -129,15 +154,13 @@ export function eventSecrets(e: TraceEvent, red: Redactor, out: Set<string>): vo
     if (typeof e.exception.type === 'string') scan(e.exception.type, red, out);
     if (typeof e.exception.message === 'string') scan(e.exception.message, red, out);
   }
-  collectSecrets(e.evidence, red, out);
-  collectSecrets(e.data, red, out);
-  if (e.payload !== e.data) collectSecrets(e.payload, red, out);
-  collectSecrets(e.correlation, red, out);
-  collectSecrets(e.extra, red, out);
+  // SECRET_STRUCTURES (read/secretHint.ts prunes an event by the same list): payload only when it
+  // is not data itself.
+  for (const f of SECRET_STRUCTURES) if (f !== 'payload' || e.payload !== e.data) collectSecrets(e[f], red, out);
   const m = e.metric;
   if (m && typeof m.name === 'string') {
     scan(m.name, red, out);
-    if (red.isSensitiveKey(m.name) && (typeof m.value === 'string' || typeof m.value === 'number')) addSecret(String(m.value), out);
+    if (red.isSensitiveKey(m.name) && (typeof m.value === 'string' || typeof m.value === 'number')) addSecretOnce(String(m.value), out);
     else if (typeof m.value === 'string') scan(m.value, red, out);
   }
 }
@@ -150,6 +173,44 @@ interface RunSecrets {
   red: Redactor;
 }
 const cache = new WeakMap<Run, Map<string, RunSecrets>>();
+
+/**
+ * The run's event list when its records carry secret hints that hold for `opts` (the cold index
+ * of a file: read/secretHint.ts, made with the default words; a redact key they do not cover makes
+ * every record walked again), else undefined (walk every event).
+ */
+function hintsOf(events: Run['events'], opts: RedactOptions): EventList | undefined {
+  if (!(events instanceof EventList)) return undefined;
+  if (opts.redactKeys !== undefined && !hintsCoverWords(redactKeyWords(opts.redactKeys))) return undefined;
+  return events;
+}
+
+/** What pruned events (read/secretHint.ts pruneForSecrets) give, per walking redactor (they repeat). */
+const prunedCache = new WeakMap<Redactor, Map<string, readonly string[]>>();
+
+/** Add the secrets of a pruned event (its JSON) to `out`: eventSecrets over it, remembered. */
+function prunedSecrets(text: string, red: Redactor, out: Set<string>): void {
+  let byText = prunedCache.get(red);
+  if (!byText) prunedCache.set(red, (byText = new Map()));
+  let found = byText.get(text);
+  if (found === undefined) {
+    const set = new Set<string>();
+    let e: unknown;
+    try {
+      e = JSON.parse(text);
+    } catch {
+      e = undefined;
+    }
+    if (e !== null && typeof e === 'object') eventSecrets(e as TraceEvent, red, set);
+    found = [...set];
+    if (byText.size >= 4096) byText.clear();
+    byText.set(text, found);
+  }
+  for (const x of found) {
+    if (out.size >= MAX_SECRETS) break;
+    out.add(x);
+  }
+}
 
 /** The secrets of `run` under `opts` (cached; only events added since the last call are walked). */
 function secretsOf(run: Run, opts: RedactOptions, key: string): RunSecrets {
@@ -166,10 +227,22 @@ function secretsOf(run: Run, opts: RedactOptions, key: string): RunSecrets {
     if (byOpts.size >= 4) byOpts.clear();
     byOpts.set(key, rs);
   }
+  const hinted = hintsOf(events, opts);
+  let skipped = false;
   for (let i = rs.walked; i < n && rs.secrets.size < MAX_SECRETS; i++) {
+    if (hinted) {
+      const h = hinted.storage.secretHint(hinted.refAt(i));
+      if (h !== 1) {
+        skipped = true;
+        if (h !== 0) prunedSecrets(h, base, rs.secrets);
+        continue;
+      }
+    }
     const e = events.at(i);
     if (e) eventSecrets(e, base, rs.secrets);
   }
+  // A record not decoded: its event would carry the run's id (indexed events are given it when read).
+  if (skipped) scan(run.id, base, rs.secrets);
   rs.walked = n;
   rs.red = rs.secrets.size ? new Redactor({ ...pickOptions(opts), knownSecrets: rs.secrets }) : base;
   return rs;

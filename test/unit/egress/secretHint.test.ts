@@ -1,0 +1,227 @@
+/**
+ * The line prefilter of the run-scoped secret walk (src/core/read/secretHint.ts): a line it
+ * passes (false) gives the walk no secret — checked against the walk itself (eventSecrets over
+ * the event decoded from the line as the cold index decodes it) on generated hostile lines, and
+ * on the spellings that must never slip through (an escaped key, non-ASCII, camelCase, a URL
+ * password, a flag argument, `-p`, a metric named like a key).
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import { hintsCoverWords, lineMayHoldSecret, PREFILTER_WORDS, pruneForSecrets, TRIGGER_EXTRAS } from '../../../src/core/read/secretHint';
+import { parseJsonLine } from '../../../src/core/read/sources/jsonl';
+import { detectDialect, normalizeEvent } from '../../../src/core/read/sources/normalize';
+import { EXACT_SENSITIVE_KEYS, EXTRA_SENSITIVE_KEYS, Redactor } from '../../../src/core/render/egress/redact';
+import { eventSecrets, runsRedactor } from '../../../src/core/render/egress/secrets';
+import { TraceWorkspace } from '../../../src/core/read/workspace';
+import type { EventList } from '../../../src/core/model/storage';
+import type { Run } from '../../../src/core/model/types';
+import { hiddenSecretLines } from '../hiddenSecrets';
+import { DEFAULT_REDACT_KEYS } from '../../../src/core/read/catalog';
+import type { TraceEvent } from '../../../src/core/model/types';
+
+
+const red = new Redactor();
+
+function eventOf(line: string): TraceEvent | undefined {
+  const b = Buffer.from(line, 'utf8');
+  const r = parseJsonLine(b, 0, b.length, 1, false, Infinity);
+  return r?.value ? normalizeEvent(r.value, detectDialect(r.value) ?? 'flowscribe-v1', { file: 't.jsonl', line: 1, offset: 1 }) : undefined;
+}
+
+/** The secrets the run-scoped walk takes from one line (decoded as FileEvents decodes it). */
+function secretsOfLine(line: string): Set<string> | undefined {
+  const e = eventOf(line);
+  if (!e) return undefined;
+  const out = new Set<string>();
+  eventSecrets(e, red, out);
+  return out;
+}
+
+/** The secrets the walk takes from the pruned event (what an indexed record with hint 2 keeps). */
+function prunedSecretsOfLine(line: string): Set<string> | undefined {
+  const e = eventOf(line);
+  if (!e) return undefined;
+  const text = pruneForSecrets(e);
+  if (text === undefined) return undefined;
+  const out = new Set<string>();
+  if (text !== '') eventSecrets(JSON.parse(text) as TraceEvent, red, out);
+  return out;
+}
+
+function hinted(line: string): boolean {
+  const b = Buffer.from(`x${line}\ny`, 'utf8');
+  return lineMayHoldSecret(b, 1, b.length - 2);
+}
+
+describe('secretHint: the line prefilter of the run-scoped secret walk', () => {
+  it('flags every spelling a secret hides behind, and each of them does give the walk a secret', () => {
+    const base = { v: 1, run_id: 'r1', event_type: 'checkpoint', timestamp: '2026-12-01T09:00:00Z', flow: 'a/b', flow_id: 'f-1' };
+    const cases: Array<[string, string]> = [
+      ['escaped key', JSON.stringify({ ...base, evidence: { pw_: 1, x: 'hunter2hunter2' } }).replace('"x"', '"\\u0070assword"')],
+      ['escaped key letter by letter', JSON.stringify({ ...base, evidence: { x: 'hunter2hunter2' } }).replace('"x"', '"\\u0074\\u006f\\u006b\\u0065\\u006e"')],
+      ['non-ASCII around a key', JSON.stringify({ ...base, evidence: { 'pass\u200bword': 'hunter2hunter2' } })],
+      ['camelCase key', JSON.stringify({ ...base, evidence: { apiKey: 'hunter2hunter2' } })],
+      ['upper case, dashes', JSON.stringify({ ...base, evidence: { 'X-API-KEY': 'hunter2hunter2' } })],
+      ['key with a space', JSON.stringify({ ...base, evidence: { 'Api Key': 'hunter2hunter2' } })],
+      ['key spelled with separators', JSON.stringify({ ...base, evidence: { 'p_a.s-s w_o_r_d': 'hunter2hunter2' } })],
+      ['URL password', JSON.stringify({ ...base, reason: 'connect postgres://admin:hunter2hunter2@db:5432/x failed' })],
+      ['flag argument', JSON.stringify({ ...base, evidence: { argv: ['deploy', '--Auth-Token', 'hunter2hunter2'] } })],
+      ['-p of mysql', JSON.stringify({ ...base, evidence: { cmd: ['mysql', '-u', 'root', '-phunter2hunter2'] } })],
+      ['-p in a string', JSON.stringify({ ...base, step: 'mysql -u root -phunter2hunter2 db' })],
+      ['metric named like a key', JSON.stringify({ ...base, event_type: 'metric', name: 'Session-Token', value: 12345678 })],
+      ['key=value in a reason', JSON.stringify({ ...base, reason: 'retry with SECRET=hunter2hunter2' })],
+      ['tag', JSON.stringify({ ...base, tags: 'prod, dsn:hunter2hunter2' })],
+      ['0.1 dialect', JSON.stringify({ event_type: 'failure', flow_id: 'f-1', step: 's', evidence: { cls: 'X', Passwd: 'hunter2hunter2' } })],
+    ];
+    for (const [what, line] of cases) {
+      assert.ok(JSON.parse(line), what);
+      assert.ok(hinted(line), `${what}: not flagged: ${line}`);
+      assert.ok((secretsOfLine(line)?.size ?? 0) > 0, `${what}: the walk finds nothing, so the case tests nothing: ${line}`);
+      assert.deepEqual([...(prunedSecretsOfLine(line) ?? [])].sort(), [...(secretsOfLine(line) ?? [])].sort(), `${what}: pruned`);
+    }
+  });
+
+  it('passes ordinary lines (so it saves work)', () => {
+    const lines = [
+      '{"v": 1, "event_type": "checkpoint", "run_id": "20261116T140000Z-b0", "timestamp": "2026-11-16T14:00:00.036000Z", "flow": "premarket/prepare", "flow_id": "f-0000001", "step": "calendar", "tags": ["mode:bench"], "evidence": {"market_day": true, "date": "2026-11-16"}, "file": "trader/premarket.py", "line": 7, "function": "prepare", "thread": "MainThread"}',
+      '{"v": 1, "event_type": "metric", "run_id": "20261116T140000Z-b0", "timestamp": "2026-11-16T14:00:00.154000Z", "flow": "data/fetch/minute_candles", "flow_id": "f-0000002", "step": "request", "tags": ["AAPL"], "name": "latency_ms", "value": 105, "unit": "ms", "file": "trader/data/fetcher.py", "line": 12, "function": "fetch_minute_candles", "thread": "MainThread"}',
+    ];
+    for (const l of lines) assert.equal(hinted(l), false, l);
+    assert.equal(hinted('{"v": 1, "evidence": {"token": "***REDACTED***"}}'), true);
+  });
+
+  it('a line it passes gives the walk no secret (generated hostile lines)', () => {
+    const words = [...DEFAULT_REDACT_KEYS, ...EXTRA_SENSITIVE_KEYS, ...EXACT_SENSITIVE_KEYS, ...TRIGGER_EXTRAS, 'Bearer', 'Basic', 'mysql', 'psql', 'curl -u', 'sk-live-', 'AKIA', 'eyJ', 'hooks.slack.com/services/', '://u:p@h', '=', ': ', '%3D', '--', '-', '_', '.', ' ', 'mysql -phunter22', '-phunter22', '--token', 'psql', 'sig=abcd1234', 'ssap', 'pa', 'ss', 'word', 'tok', 'en', 'apiK', 'ey'];
+    // Near misses (parts of words that may or may not meet) on quiet lines, every spelling on loud ones.
+    const quiet = fc.constantFrom('flow', 'a/b', 'ticker', 'AAPL', '2026-12-01', 'rows', '0', 'ok', 'vendor', 'pa', 'ss', 'wo', 'rd', 'tok', 'en', 'ap', 'ik', 'ey', 'se', 'cr', '-', '_', '/', ' ', 'P', 'K', 'S', 'p', 'k');
+    const loud = fc.oneof(
+      { weight: 4, arbitrary: quiet },
+      { weight: 3, arbitrary: fc.constantFrom(...words) },
+      { weight: 2, arbitrary: fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzAPKST0123456789_.- =:/%'.split('')), maxLength: 12 }) },
+      { weight: 1, arbitrary: fc.string({ maxLength: 4 }) },
+      { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 3 }) },
+    );
+    const lineOf = (piece: fc.Arbitrary<string>) => {
+      const text = fc.array(piece, { maxLength: 4 }).map((a) => a.join(''));
+      const leaf = fc.oneof(text, fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(text, { maxLength: 4 }));
+      const value = fc.letrec((tie) => ({
+        v: fc.oneof({ depthSize: 'small' }, leaf, fc.dictionary(text, tie('v'), { maxKeys: 4 }), fc.array(tie('v'), { maxLength: 4 })),
+      })).v;
+      const top = fc.record(
+        {
+          event_type: fc.oneof(fc.constantFrom('checkpoint', 'failure', 'metric', 'exception', 'flow_start'), text),
+          flow: text, flow_id: text, step: text, reason: text, failure_class: text, tags: fc.oneof(fc.array(text, { maxLength: 3 }), text),
+          evidence: value, data: value, payload: value, correlation: fc.dictionary(text, value, { maxKeys: 3 }),
+          name: text, value: fc.oneof(text, fc.integer({ min: 100000, max: 1e9 })), unit: text,
+          exception: fc.record({ type: text, message: text }),
+        },
+        { requiredKeys: [] },
+      );
+      return fc.record({ v1: fc.boolean(), obj: top, extraKey: text, extraVal: value, escape: fc.constantFrom('', '', '', 'p', 'a', 's', 'k', 't', 'o') });
+    };
+    // A quiet line with one loud word put somewhere (each spelling on its own, not drowned by others).
+    const one = fc.record({
+      line: lineOf(quiet),
+      word: fc.constantFrom(...words),
+      pre: quiet, post: fc.constantFrom('hunter2hunter2', ' hunter2hunter2', '=hunter2hunter2', ': hunter2hunter2', ''),
+      where: fc.constantFrom('reason', 'step', 'key', 'value', 'argv', 'tags', 'metric', 'metricValue', 'exception'),
+    }).map(({ line, word, pre, post, where }) => {
+      const t = `${pre}${word}${post}`;
+      const obj: Record<string, unknown> = { ...line.obj };
+      if (where === 'reason' || where === 'step') obj[where] = t;
+      else if (where === 'key') obj.evidence = { [t]: 'hunter2hunter2' };
+      else if (where === 'value') obj.data = { note: t };
+      else if (where === 'argv') obj.evidence = { cmd: ['mysql', pre, word, 'hunter2hunter2'] };
+      else if (where === 'tags') obj.tags = [pre, t];
+      else if (where === 'metricValue') Object.assign(obj, { event_type: 'metric', name: pre, value: t });
+      else if (where === 'exception') obj.exception = { type: 'ValueError', message: t, stack: [{ file: t, line: 1, password: 'hunter2hunter2' }] };
+      else Object.assign(obj, { event_type: 'metric', name: t, value: 12345678 });
+      return { ...line, obj };
+    });
+    const shape = fc.oneof(lineOf(quiet), one, lineOf(loud));
+    let flaggedWithSecrets = 0;
+    let passed = 0;
+    let unpruned = 0;
+    fc.assert(
+      fc.property(shape, ({ v1, obj, extraKey, extraVal, escape }) => {
+        const o: Record<string, unknown> = v1 ? { v: 1, run_id: 'r1', ...obj } : { ...obj };
+        o[extraKey] = extraVal;
+        let line = JSON.stringify(o);
+        // A letter written as a \u escape everywhere (JSON has letters only inside strings).
+        if (escape) line = line.split(escape).join(`\\u00${escape.charCodeAt(0).toString(16)}`);
+        const found = secretsOfLine(line);
+        if (found === undefined) return;
+        // The pruned event gives the walk exactly what the event gives it.
+        const pruned = prunedSecretsOfLine(line);
+        if (pruned !== undefined) assert.deepEqual([...pruned].sort(), [...found].sort(), `pruned: ${line}`);
+        else unpruned++;
+        if (!hinted(line)) {
+          passed++;
+          assert.deepEqual([...found], [], `passed a line that gives ${[...found].join(', ')}: ${line}`);
+        } else if (found.size > 0) flaggedWithSecrets++;
+      }),
+      { numRuns: 4000, seed: 1729 },
+    );
+    // Both sides were exercised: lines it passed, and lines it flagged that do hold a secret.
+    assert.ok(passed > 300, `only ${passed} lines passed`);
+    assert.ok(flaggedWithSecrets > 50, `only ${flaggedWithSecrets} flagged lines held a secret`);
+    assert.ok(unpruned < 40, `${unpruned} lines could not be pruned`);
+  });
+
+  it('says when ra.yaml redact keys are not covered by the words it looks for', () => {
+    assert.equal(hintsCoverWords([...DEFAULT_REDACT_KEYS]), true);
+    assert.equal(hintsCoverWords(['db_dsn', 'session_token', 'Stripe-Secret', 'x-auth']), true);
+    assert.equal(hintsCoverWords(['ssn']), false);
+    assert.equal(hintsCoverWords(['id']), false);
+    assert.equal(hintsCoverWords(['päss']), false);
+    assert.ok(PREFILTER_WORDS.includes('password') && PREFILTER_WORDS.includes('apikey') && PREFILTER_WORDS.includes('://'));
+  });
+});
+
+describe('secretHint: hints recorded by the cold index', () => {
+  it('the run-scoped redactor of an indexed file with hints knows exactly the secrets of one without', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-hints-'));
+    try {
+      const run = '20261201T090000Z-h1';
+      const { lines, secrets } = hiddenSecretLines(run);
+      const body: string[] = [JSON.stringify({ v: 1, event_type: 'session_start', run_id: run, timestamp: '2026-12-01T08:59:59Z', app: 'trader' })];
+      for (let k = 0; k < 3000; k++) {
+        const ts = new Date(Date.parse('2026-12-01T09:00:00Z') + k).toISOString();
+        body.push(JSON.stringify({ v: 1, event_type: 'flow_start', run_id: run, timestamp: ts, flow: 'orders/submit', flow_id: `f-${k}`, tags: ['AAPL'] }));
+        // Pre-redacted by the emitter, as flowscribe does: flagged, and pruned in the index.
+        body.push(JSON.stringify({ v: 1, event_type: 'checkpoint', run_id: run, timestamp: ts, flow: 'orders/submit', flow_id: `f-${k}`, evidence: { side: 'buy', qty: k % 50, password: '***REDACTED***' } }));
+        body.push(JSON.stringify({ v: 1, event_type: 'success', run_id: run, timestamp: ts, flow: 'orders/submit', flow_id: `f-${k}`, duration_ms: k % 90 }));
+        if (k % 500 === 7) body.push(...lines);
+      }
+      const file = path.join(dir, 'trace.jsonl');
+      fs.writeFileSync(file, body.join('\n') + '\n');
+      const load = async (hints: boolean): Promise<Run[]> => {
+        const ws = TraceWorkspace.forFile(file, { final: true, index: { minBytes: 0, workers: 0, hints } });
+        await ws.load();
+        return ws.runs();
+      };
+      const [withHints, without] = [await load(true), await load(false)];
+      const known = (runs: Run[]): string[] => [...((runsRedactor(runs).options.knownSecrets ?? []) as Iterable<string>)].sort();
+      const a = known(withHints);
+      assert.deepEqual(a, known(without));
+      for (const s of secrets) assert.ok(a.includes(s), `${s} is a run secret`);
+      // The hints did their work: most records skipped, the pre-redacted ones walked as pruned text.
+      const events = withHints[0].events as EventList;
+      const kinds = new Map<string, number>();
+      for (let i = 0; i < events.length; i++) {
+        const h = events.storage.secretHint(events.refAt(i));
+        const k = typeof h === 'string' ? 'text' : String(h);
+        kinds.set(k, (kinds.get(k) ?? 0) + 1);
+      }
+      assert.ok((kinds.get('0') ?? 0) > 5000, JSON.stringify([...kinds]));
+      assert.ok((kinds.get('text') ?? 0) >= 3000, JSON.stringify([...kinds]));
+      const red = runsRedactor(withHints);
+      for (const s of secrets) assert.equal(red.identifier(`deploy/${s}/step`), 'deploy/[REDACTED]/step');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
