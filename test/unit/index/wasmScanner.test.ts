@@ -12,6 +12,7 @@ import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/wo
 import { rollupRuns } from '../../../src/core/analyze/rollup';
 import { ensureBenchData } from '../../../bench/gen';
 import { plainRun } from '../../support/plainModel';
+import { lineMayHoldSecret } from '../../../src/core/read/secretHint';
 
 /** The module as it ships (npm run build copies wasm/scanner/scanner.wasm there). */
 const WASM = path.resolve('dist/scanner.wasm');
@@ -500,6 +501,53 @@ describe('index: the WebAssembly line scanner (issue 15)', function () {
       );
       // The property would hold for a scanner that reads nothing: it must have read lines.
       assert.ok(read > clean / 10, `the scanner read ${read} lines (${clean} unmutated)`);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('index: secret hints from the WebAssembly scanner (secretHint.ts prefilter)', function () {
+  this.timeout(60000);
+
+  async function hinted(file: string, mode: string, batchRecords?: number): Promise<ScanBatch[]> {
+    return withScanner(mode, async () => {
+      const batches: ScanBatch[] = [];
+      await scanRange({ file, start: 0, end: fs.statSync(file).size, final: true, hints: true, batchRecords }, (x) => batches.push(x));
+      return batches;
+    });
+  }
+
+  it('each line it reads gets the prefilter verdict; the lines JSON.parse reads get 1 (the caller decides); no hints without it', async () => {
+    const root = tmpdir();
+    try {
+      const file = path.join(root, 'h.jsonl');
+      const secretish = [
+        with_({ evidence: { password: 'x' } }), with_({ evidence: { api_key: '***' } }), with_({ step: 'Pass' }), with_({ evidence: ['mysql', '-pX'] }),
+        with_({ reason: 'see https://x' }), with_({ flow: 'é' }), with_({ evidence: { 'a.t.o.k.e.n': 1 } }), with_({ evidence: { tok_en: 1 } }),
+      ];
+      const lines = [...SURE.map((x) => x[1]), ...secretish.map(b), ...DAMAGED.map((x) => x[1])];
+      const bytes = Buffer.concat(lines.flatMap((l) => [l, b('\n')]));
+      fs.writeFileSync(file, bytes);
+      let zeros = 0;
+      let scannerRead = 0;
+      for (const batch of await hinted(file, WASM, 5)) {
+        assert.ok(batch.hint && batch.hint.length === batch.n);
+        for (let i = 0; i < batch.n; i++) {
+          const may = lineMayHoldSecret(bytes, batch.offset[i], batch.offset[i] + batch.len[i]);
+          const h = batch.hint[i];
+          assert.ok(h === 1 || !may, `line ${batch.line[i]}: hint 0 for a line the prefilter flags`);
+          if (h === 0) zeros++;
+          if (batch.line[i] <= SURE.length + secretish.length) {
+            // the scanner reads these lines itself: its verdict is the prefilter's
+            scannerRead++;
+            assert.equal(h, may ? 1 : 0, `line ${batch.line[i]}`);
+          } else if (batch.kind[i] !== KIND_LIGHT) assert.equal(h, 1);
+        }
+      }
+      assert.equal(scannerRead, SURE.length + secretish.length);
+      assert.ok(zeros >= 20, `${zeros} clean lines`);
+      for (const batch of await hinted(file, 'js')) assert.equal(batch.hint, undefined, 'the JS path leaves hints to the caller');
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }

@@ -34,6 +34,11 @@ let O_TAGS: usize = 0;
 let O_CORR: usize = 0;
 let O_KIND: usize = 0; // u8
 let O_SEV: usize = 0; // u8
+let O_HINT: usize = 0; // u8: secret hint (src/core/read/secretHint.ts), when asked for
+let H_CLASS: usize = 0; // the hint automaton: byte classes (256 bytes) ...
+let H_NEXT: usize = 0; // ... and transitions (state << 6 | class), up to 256 states
+let H_DASH: u32 = 3;
+let H_ACCEPT: u32 = 255;
 let S_OFF: usize = 0; // u32 per string id: its bytes' address in the arena
 let S_LEN: usize = 0; // u32 per id: byte length; NO_BYTES for an id the caller keeps itself
 let S_HASH: usize = 0; // u32 per id
@@ -97,6 +102,9 @@ export function init(cap: u32, inCap: u32, arenaCap: u32, seed: u32): u32 {
   O_CORR = p; p += cap * 4;
   O_KIND = p; p += (cap + 7) & ~7;
   O_SEV = p; p += (cap + 7) & ~7;
+  O_HINT = p; p += (cap + 7) & ~7;
+  H_CLASS = p; p += 256;
+  H_NEXT = p; p += 256 << 6;
   MAX_IDS = cap * 9 + 16;
   S_OFF = p; p += MAX_IDS * 4;
   S_LEN = p; p += MAX_IDS * 4;
@@ -144,6 +152,9 @@ export function layout(k: i32): usize {
     case 19: return S_LEN;
     case 20: return ARENA;
     case 21: return ARENA_END;
+    case 22: return O_HINT;
+    case 23: return H_CLASS;
+    case 24: return H_NEXT;
     default: return 0;
   }
 }
@@ -154,6 +165,30 @@ export function resultPos(): u32 { return rPos; }
 export function resultEnd(): usize { return rEnd - IN; }
 export function stringCount(): u32 { return count; }
 export function arenaTop(): usize { return atop; }
+
+/** The hint automaton's class of `-` (checked with the next byte) and its accepting state; its tables are written at layout(23), layout(24). */
+export function hintAutomaton(dash: u32, accept: u32): void {
+  H_DASH = dash;
+  H_ACCEPT = accept;
+}
+
+/**
+ * secretHint.ts lineMayHoldSecret over [s, e): 1 when the line may give the secret walk
+ * something, 0 when it provably gives nothing.
+ */
+function hintLine(s: usize, e: usize): u8 {
+  let st: u32 = 0;
+  for (let i = s; i < e; i++) {
+    const c = <u32>load<u8>(H_CLASS + <usize>load<u8>(i));
+    if (c == H_DASH) {
+      if (i + 1 < e && (<u32>load<u8>(i + 1) | 0x20) == 0x70) return 1;
+      continue;
+    }
+    st = <u32>load<u8>(H_NEXT + <usize>((st << 6) | c));
+    if (st == H_ACCEPT) return 1;
+  }
+  return 0;
+}
 
 /** Empties the string table (a new batch). */
 export function reset(): void {
@@ -1173,9 +1208,10 @@ const FULL: i32 = 2;
  * first byte. Returns DONE (every line read; rPos = to), UNSURE (rPos = the first byte of a line
  * to parse with JSON.parse, rEnd = its newline; lineNo not counting it) or FULL (the batch is
  * full, or its strings would not fit: rPos = the line to scan again after a new batch).
+ * `hints`: also the secret hint of each record it reads.
  * rN and rLine are the record and line counts after the lines read.
  */
-export function scan(from: u32, to: u32, n: u32, lineNo: u32, base: f64, maxLine: u32): i32 {
+export function scan(from: u32, to: u32, n: u32, lineNo: u32, base: f64, maxLine: u32, hints: i32): i32 {
   let p: usize = IN + from;
   const end: usize = IN + to;
   let status = DONE;
@@ -1267,6 +1303,7 @@ export function scan(from: u32, to: u32, n: u32, lineNo: u32, base: f64, maxLine
     store<f64>(O_DUR + o8, fDur);
     store<u8>(O_KIND + n, 0);
     store<u8>(O_SEV + n, fSev);
+    if (hints) store<u8>(O_HINT + n, hintLine(p, rEnd));
     n++;
     p = rEnd + 1;
   }

@@ -124,6 +124,12 @@ export interface ScanOptions {
   maxLineBytes?: number;
   /** The file is OTLP JSON Lines (one export batch per line): a record per event of a line. */
   otlp?: boolean;
+  /**
+   * Secret hints are wanted (src/core/read/secretHint.ts): the WASM scanner runs the prefilter on
+   * each line it reads and the batch carries `hint` (1 for the lines the JS path read); without
+   * the scanner there is no `hint` here and the caller makes them all.
+   */
+  hints?: boolean;
 }
 
 /** The columns of a batch being filled: its own arrays, or views of the WASM scanner's memory. */
@@ -146,6 +152,8 @@ class Growable {
   readonly ts: Float64Array;
   readonly dur: Float64Array;
   readonly sev: Uint8Array;
+  /** Secret hints (the WASM scanner's, when asked for): 0 = clean, 1 = may hold one. */
+  readonly hint: Uint8Array | undefined;
   raws: Record<string, unknown>[] = [];
   malformed: { line: number; reason: string }[] = [];
   warnings: { line: number; reason: string }[] = [];
@@ -153,6 +161,7 @@ class Growable {
   constructor(
     readonly cap: number,
     private readonly views?: ScannerColumns,
+    hints = false,
   ) {
     const v = views;
     this.offset = v ? v.offset : new Float64Array(cap);
@@ -172,12 +181,13 @@ class Growable {
     this.ts = v ? v.ts : new Float64Array(cap);
     this.dur = v ? v.dur : new Float64Array(cap);
     this.sev = v ? v.sev : new Uint8Array(cap);
+    this.hint = v && hints ? v.hint : undefined;
   }
   toBatch(strings: string[]): ScanBatch {
     const n = this.n;
     const copy = this.views !== undefined;
     const cut = <T extends { subarray(a: number, b: number): T; slice(a: number, b: number): T }>(a: T): T => (n === this.cap && !copy ? a : a.slice(0, n));
-    return {
+    const batch: ScanBatch = {
       n,
       offset: cut(this.offset),
       len: cut(this.len),
@@ -201,6 +211,8 @@ class Growable {
       malformed: this.malformed,
       warnings: this.warnings,
     };
+    if (this.hint) batch.hint = cut(this.hint);
+    return batch;
   }
 }
 
@@ -319,9 +331,9 @@ export async function scanRange(
   // The WASM scanner (v1 lines; OTLP batches are the JS path's): it reads the file into its own
   // memory and fills the batch's columns and string table itself, line after line, handing back
   // each line it is not sure about to `handle` (JSON.parse). Without it, the JS path below.
-  const wasm = opts.otlp ? undefined : openScanner(batchRecords, inputBytes);
+  const wasm = opts.otlp ? undefined : openScanner(batchRecords, inputBytes, opts.hints === true);
   const strings: StringTable = wasm ?? new Interner();
-  const newBatch = (): Growable => new Growable(batchRecords, wasm?.columns);
+  const newBatch = (): Growable => new Growable(batchRecords, wasm?.columns, wasm?.hints);
   const times = new TimestampReader();
   const fd = openTrace(opts.file);
   let g = newBatch();
@@ -424,6 +436,7 @@ export async function scanRange(
   /** Record `i` is raw: its object goes to `raws`, its index fields are zero (as in fresh columns). */
   const rawAt = (i: number, obj: Record<string, unknown>): void => {
     g.kind[i] = KIND_RAW;
+    if (g.hint) g.hint[i] = 1;
     if (wasm) {
       // The scanner's columns are reused batch after batch: no stale values under a raw record.
       g.type[i] = g.run[i] = g.flow[i] = g.flowId[i] = g.parent[i] = g.step[i] = g.failureClass[i] = g.tags[i] = g.corr[i] = 0;
@@ -451,6 +464,8 @@ export async function scanRange(
       return;
     }
     g.kind[i] = KIND_LIGHT;
+    // A line the JS path read: the caller's prefilter decides.
+    if (g.hint) g.hint[i] = 1;
     setFields(i, ev);
     full();
   };

@@ -13,6 +13,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { HINT_DFA } from '../secretHint';
 
 /** The file name of the module next to the bundles (dist/). */
 export const SCANNER_WASM = 'scanner.wasm';
@@ -30,7 +31,8 @@ interface Exports {
   memory: { buffer: ArrayBuffer };
   init(cap: number, inCap: number, arenaCap: number, seed: number): number;
   layout(k: number): number;
-  scan(from: number, to: number, n: number, lineNo: number, base: number, maxLine: number): number;
+  scan(from: number, to: number, n: number, lineNo: number, base: number, maxLine: number, hints: number): number;
+  hintAutomaton(dash: number, accept: number): void;
   resultN(): number;
   resultLine(): number;
   resultPos(): number;
@@ -70,6 +72,8 @@ export interface ScannerColumns {
   corr: Int32Array;
   kind: Uint8Array;
   sev: Uint8Array;
+  /** Secret hints (src/core/read/secretHint.ts): 0 = the line gives the secret walk nothing, 1 = it may. */
+  hint: Uint8Array;
 }
 
 /** Lines read by the module and lines it handed back, in this thread (tests and the bench read it). */
@@ -97,14 +101,14 @@ function compile(file: string): WasmModule {
  * for the JS path (turned off, or the module missing or broken: said once per thread). Throws
  * only when `FLOWLENS_INDEX_SCANNER` names a module that cannot be used.
  */
-export function openScanner(cap: number, inCap: number): WasmScanner | undefined {
+export function openScanner(cap: number, inCap: number, hints = false): WasmScanner | undefined {
   const env = process.env.FLOWLENS_INDEX_SCANNER;
   if (env === 'js') return undefined;
   const required = env !== undefined && env !== '';
   const file = required ? env : findScannerWasm();
   try {
     if (!file) throw new Error(`${SCANNER_WASM} not found next to ${__dirname}`);
-    return new WasmScanner(compile(file), cap, inCap);
+    return new WasmScanner(compile(file), cap, inCap, hints);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     if (required) throw new Error(`index scanner ${file}: ${why}`);
@@ -133,6 +137,8 @@ export class WasmScanner {
   readonly input: Buffer;
   readonly columns: ScannerColumns;
   readonly cap: number;
+  /** The module writes each record's secret hint (the automaton fits its tables). */
+  readonly hints: boolean;
   private readonly x: Exports;
   /** The whole memory (string bytes are decoded from it). */
   private readonly mem: Buffer;
@@ -145,7 +151,7 @@ export class WasmScanner {
   private readonly lastS: (string | undefined)[] = [];
   private readonly lastId: number[] = [];
 
-  constructor(mod: WasmModule, cap: number, inCap: number) {
+  constructor(mod: WasmModule, cap: number, inCap: number, hints = false) {
     const x = new WebAssembly.Instance(mod, {}).exports as unknown as Exports;
     // A random hash seed: crafted strings cannot be made to collide in the string table.
     if (x.init(cap, inCap, ARENA_BYTES, (Math.random() * 0x100000000) >>> 0) !== 1) throw new Error('could not lay out its memory');
@@ -176,7 +182,16 @@ export class WasmScanner {
       corr: i32(15),
       kind: u8(16),
       sev: u8(17),
+      hint: u8(22),
     };
+    // The secret-hint automaton of secretHint.ts, as it is (256 states at most).
+    const { classOf, next, dash, accept } = HINT_DFA;
+    this.hints = hints && classOf.length === 256 && next.length <= 256 << 6;
+    if (this.hints) {
+      new Uint8Array(buf, x.layout(23), 256).set(classOf);
+      new Uint8Array(buf, x.layout(24), 256 << 6).set(next);
+      x.hintAutomaton(dash, accept);
+    }
     const maxIds = cap * 9 + 16;
     this.sOff = new Uint32Array(buf, x.layout(18), maxIds);
     this.sLen = new Uint32Array(buf, x.layout(19), maxIds);
@@ -187,7 +202,7 @@ export class WasmScanner {
    * record `n` on; see wasm/scanner/assembly/index.ts `scan`. Then `n`, `line`, `pos`, `end`.
    */
   scan(from: number, to: number, n: number, lineNo: number, base: number, maxLine: number): number {
-    const st = this.x.scan(from, to, n, lineNo, base, Math.min(maxLine, 0xffffffff));
+    const st = this.x.scan(from, to, n, lineNo, base, Math.min(maxLine, 0xffffffff), this.hints ? 1 : 0);
     scannerTotals.read += this.x.resultN() - n;
     if (st === SCAN_UNSURE) scannerTotals.handedBack++;
     return st;
