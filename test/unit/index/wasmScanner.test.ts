@@ -526,6 +526,10 @@ describe('index: secret hints from the WebAssembly scanner (secretHint.ts prefil
         with_({ evidence: { password: 'x' } }), with_({ evidence: { api_key: '***' } }), with_({ step: 'Pass' }), with_({ evidence: ['mysql', '-pX'] }),
         with_({ reason: 'see https://x' }), with_({ flow: 'é' }), with_({ evidence: { 'a.t.o.k.e.n': 1 } }), with_({ evidence: { tok_en: 1 } }),
       ];
+      // A word at every place of a long line (the scanner reads a long line as two chains meeting in the middle).
+      for (const word of ['pass_word', 'ApI.kEy', '-P', 'tok-en', 'sig', 'pw']) {
+        for (let k = 0; k <= 120; k += 3) secretish.push(py({ v: 1, event_type: 'x', evidence: 'y'.repeat(k) + word + 'z'.repeat(120 - k) }));
+      }
       const lines = [...SURE.map((x) => x[1]), ...secretish.map(b), ...DAMAGED.map((x) => x[1])];
       const bytes = Buffer.concat(lines.flatMap((l) => [l, b('\n')]));
       fs.writeFileSync(file, bytes);

@@ -172,20 +172,50 @@ export function hintAutomaton(dash: u32, accept: u32): void {
   H_ACCEPT = accept;
 }
 
+/** One step of the hint automaton at byte `i` of a line ending at `e`: the next state, or H_ACCEPT. */
+@inline function hintStep(st: u32, i: usize, e: usize): u32 {
+  const c = <u32>load<u8>(H_CLASS + <usize>load<u8>(i));
+  if (c == H_DASH) return i + 1 < e && (<u32>load<u8>(i + 1) | 0x20) == 0x70 ? H_ACCEPT : st;
+  return <u32>load<u8>(H_NEXT + <usize>((st << 6) | c));
+}
+
 /**
  * secretHint.ts lineMayHoldSecret over [s, e): 1 when the line may give the secret walk
- * something, 0 when it provably gives nothing.
+ * something, 0 when it provably gives nothing. The automaton is a chain of dependent loads, so a
+ * long line is read as two chains at once: the second half from the start state (it finds every
+ * word starting there), the first half continued past the middle until its state is the start
+ * state again (no word it began is still open).
  */
 function hintLine(s: usize, e: usize): u8 {
-  let st: u32 = 0;
-  for (let i = s; i < e; i++) {
-    const c = <u32>load<u8>(H_CLASS + <usize>load<u8>(i));
-    if (c == H_DASH) {
-      if (i + 1 < e && (<u32>load<u8>(i + 1) | 0x20) == 0x70) return 1;
-      continue;
+  let a: u32 = 0;
+  let i = s;
+  if (e - s >= 64) {
+    const m = s + ((e - s) >> 1);
+    let b: u32 = 0;
+    let j = m;
+    while (i < m) {
+      a = hintStep(a, i, e);
+      b = hintStep(b, j, e);
+      if (a == H_ACCEPT || b == H_ACCEPT) return 1;
+      i++;
+      j++;
     }
-    st = <u32>load<u8>(H_NEXT + <usize>((st << 6) | c));
-    if (st == H_ACCEPT) return 1;
+    while (j < e) {
+      b = hintStep(b, j, e);
+      if (b == H_ACCEPT) return 1;
+      j++;
+    }
+    while (a != 0 && i < e) {
+      a = hintStep(a, i, e);
+      if (a == H_ACCEPT) return 1;
+      i++;
+    }
+    return 0;
+  }
+  while (i < e) {
+    a = hintStep(a, i, e);
+    if (a == H_ACCEPT) return 1;
+    i++;
   }
   return 0;
 }
