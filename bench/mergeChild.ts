@@ -57,7 +57,9 @@ async function main(): Promise<void> {
   const post = (m: string, p?: object): Promise<unknown> => new Promise((res, rej) => session?.post(m, p ?? {}, (e, r) => (e ? rej(e) : res(r))));
   if (session) {
     session.connect();
-    await post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+    // FL_ALLOC_LIVE=1: only what is still alive at the end of the load (what the GC had to keep).
+    const all = process.env.FL_ALLOC_LIVE !== '1';
+    await post('HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: all, includeObjectsCollectedByMinorGC: all });
   }
   const m0 = mainThreadCpuMs();
   const c0 = process.cpuUsage();

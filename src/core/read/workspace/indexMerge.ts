@@ -113,6 +113,10 @@ export async function indexSource(
     const { hint, hintText } = b;
     let raw = rawAt;
     let i = from;
+    // What `fields.ts` / `fields.durationMs` were set from (NaN: undefined; NaN !== NaN, so a
+    // record without one always stores undefined, which allocates nothing).
+    let prevTs = NaN;
+    let prevDur = NaN;
     for (; i < n; i++) {
       if ((i & 1023) === 1023 && performance.now() > deadline) break;
       const line = lineBase + lines[i];
@@ -143,10 +147,18 @@ export async function indexSource(
       const fc = failureClass[i];
       fields.failureClass = fc < 0 ? undefined : strings[fc];
       fields.severity = severityOf(sev[i]);
+      // A number stored into `fields` is a new heap number: store only a time that changed (events
+      // written in the same millisecond are common).
       const ts = tss[i];
-      fields.ts = ts === ts ? ts : undefined;
+      if (ts !== prevTs) {
+        prevTs = ts;
+        fields.ts = ts === ts ? ts : undefined;
+      }
       const d = dur[i];
-      fields.durationMs = d === d ? d : undefined;
+      if (d !== prevDur) {
+        prevDur = d;
+        fields.durationMs = d === d ? d : undefined;
+      }
       const tk = tags[i];
       if (tk < 0) {
         fields.tags = noTags;
