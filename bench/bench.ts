@@ -18,6 +18,8 @@ import * as path from 'node:path';
 import { jqPass, jsonParsePass, pythonPass } from './baseline';
 import { ensureBenchData } from './gen';
 import { benchFolders, benchHuge, benchUnderLoad } from './scale';
+import { benchCli } from './cli';
+import { benchWarm } from './warm';
 import type { BenchRow, ChildReport } from './types';
 
 export type { BenchRow };
@@ -153,6 +155,10 @@ async function main(): Promise<number> {
   const scaleOpts = { quick, huge, keepHuge: argv.includes('--keep-huge'), seed, dataDir, log };
   rows.push(...benchUnderLoad(root, meta.lines, base.ms, scaleOpts));
   rows.push(...benchFolders(scaleOpts));
+  // (4c) warm reopen (bench/warm.ts): the second open of the workspace from the persisted index
+  rows.push(...benchWarm(root, base.ms, { quick, log }));
+  // (4d) the CLI (bench/cli.ts): `flows FILE --run all --json` on 400k lines as a whole process
+  rows.push(...benchCli({ quick, seed, dataDir, file, log }));
   if (huge || quick) rows.push(...benchHuge(scaleOpts, lines));
   else rows.push({ name: 'open a ~5 GB trace', measured: 'not run', note: 'opt-in: `npm run bench -- --huge` (writes a 5.2 GB file to bench/data and deletes it after; ~10 min)' });
 

@@ -114,9 +114,52 @@ async function loadOnly(root: string, o: { minBytes?: number; maxEventsPerSource
   process.stdout.write(JSON.stringify(report));
 }
 
+/** `warm` mode (bench/warm.ts): a load with the persisted index in `cache`. */
+export interface WarmOptions {
+  cache: string;
+  /** `write`: the first load (cold), then the cache is written; `read`: a second load from it. */
+  phase: 'write' | 'read';
+  minBytes?: number;
+}
+
+/** What a `warm` child reports. */
+export interface WarmReport {
+  /** load() + runs(): what the Runs view needs. */
+  ms: number;
+  cpuMs: number;
+  /** Then the flows of every run (made on first use) and their rollups. */
+  flowsMs: number;
+  /** `write`: ms from the load's end until the cache was written. */
+  writeMs: number;
+  runs: number;
+  maxRssKb: number;
+  notes: string[];
+}
+
+async function warmOnly(root: string, o: WarmOptions): Promise<void> {
+  const notes: string[] = [];
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const ws = new TraceWorkspace(root, { index: { minBytes: o.minBytes }, indexCache: { dir: o.cache, log: (m) => notes.push(m) } });
+  await ws.load();
+  const runs = ws.runs().length;
+  const t1 = performance.now();
+  const c1 = process.cpuUsage(c0);
+  await ws.cacheWritten();
+  const t2 = performance.now();
+  rollupAll(ws);
+  const t3 = performance.now();
+  const report: WarmReport = {
+    ms: t1 - t0, cpuMs: (c1.user + c1.system) / 1000, writeMs: o.phase === 'write' ? t2 - t1 : 0, flowsMs: t3 - t2, runs,
+    maxRssKb: process.resourceUsage().maxRSS, notes,
+  };
+  process.stdout.write(JSON.stringify(report));
+}
+
 async function main(): Promise<void> {
   const [root, bigRunId, seedArg, mode, opts] = process.argv.slice(2);
   if (mode === 'load') return loadOnly(root, JSON.parse(opts ?? '{}') as Parameters<typeof loadOnly>[1]);
+  if (mode === 'warm') return warmOnly(root, JSON.parse(opts ?? '{}') as WarmOptions);
   const quick = mode === 'quick';
   const seed = Number(seedArg);
   // The live run lives in its own per-run file, created before the load and removed after.

@@ -18,6 +18,8 @@ export type CommandName = 'runs' | 'flows' | 'failures' | 'metrics' | 'validate'
 export interface CommonOptions {
   json?: boolean;
   redact?: boolean;
+  /** `--no-cache`: neither read nor write the persisted index of big traces. */
+  cache?: boolean;
   run?: string;
   /** diff: the base run and the run compared with it. */
   compare?: [string, string];
@@ -62,7 +64,7 @@ export async function runCommand(name: CommandName, path: string | undefined, op
   const redact = opts.redact !== false;
   let redactor: Redactor | undefined = redact ? new Redactor() : undefined;
   const load = async (): Promise<data.Loaded> => {
-    const ws = await data.open(path);
+    const ws = await data.open(path, { cache: opts.cache });
     redactor = data.redactorFor(ws, redact);
     return ws;
   };

@@ -5,7 +5,10 @@
  */
 import { sqliteReaders } from '../core/read/sqlite/readers';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import type { IndexCacheOptions } from '../core/read/index/persist';
+import { forTerminal } from '../core/render/egress/surfaces';
 import { loadCatalog, validateAgainstRuns, type Catalog, type Problem } from '../core/read/catalog';
 import type { Malformed, Run, TraceEvent } from '../core/model/types';
 import { PathMapper } from '../core/read/pathmap';
@@ -53,8 +56,21 @@ export function existing(p: string | undefined): string {
   return root;
 }
 
-/** Load PATH (default: cwd). Exit 1 when it does not exist. */
-export async function open(p: string | undefined): Promise<Loaded> {
+/**
+ * Where the CLI keeps the persisted index of big traces (src/core/read/index/persist.ts;
+ * docs/cli.md "Index cache"): `$FLOWLENS_CACHE_DIR`, else `$XDG_CACHE_HOME/flowlens`, else
+ * `~/.cache/flowlens` — never inside the workspace. `--no-cache` (`cache: false`) turns it off.
+ */
+export function cliIndexCache(env: NodeJS.ProcessEnv, cache = true): IndexCacheOptions | undefined {
+  if (!cache) return undefined;
+  const dir = env.FLOWLENS_CACHE_DIR || (env.XDG_CACHE_HOME ? path.join(env.XDG_CACHE_HOME, 'flowlens') : path.join(os.homedir(), '.cache', 'flowlens'));
+  if (!path.isAbsolute(dir)) return undefined;
+  // A cache that cannot be used or written is said once on stderr; the command goes on.
+  return { dir, log: (m) => { if (/not used|not written/.test(m)) process.stderr.write(`flowlens: ${forTerminal(m, undefined, 500)}\n`); } };
+}
+
+/** Load PATH (default: cwd). Exit 1 when it does not exist. `cache: false` = `--no-cache`. */
+export async function open(p: string | undefined, o: { cache?: boolean } = {}): Promise<Loaded> {
   const root = existing(p);
   const st = fs.statSync(root);
   if (!st.isDirectory() && !st.isFile()) throw new CliError(`not a file or folder: ${p ?? root}`);
@@ -63,8 +79,9 @@ export async function open(p: string | undefined): Promise<Loaded> {
   // trace.db run folders and stores are read like the extension reads them (sql.js, read-only).
   const base = st.isDirectory() ? root : workspaceOf(root);
   // The cold index records which lines may hold a secret, so the run-scoped redactor
-  // (redactorFor) decodes only those lines again, not every event (src/core/read/secretHint.ts).
-  const opts = { final: true, env: process.env, readers: sqliteReaders({ root: base }), index: { hints: true } };
+  // (redactorFor) decodes only those lines again, not every event (src/core/read/secretHint.ts);
+  // its worker keeps normal priority (no UI thread to yield to: the scan is what the CLI waits on).
+  const opts = { final: true, env: process.env, readers: sqliteReaders({ root: base }), index: { hints: true, background: false }, indexCache: cliIndexCache(process.env, o.cache) };
   const ws = st.isDirectory() ? new TraceWorkspace(root, opts) : TraceWorkspace.forFile(root, opts);
   await ws.load({ final: true });
   return {

@@ -47,6 +47,7 @@ export function buildProgram(onRun: (name: CommandName, path: string | undefined
       .argument('[path]', PATH_HELP)
       .option('--json', 'machine-readable output (schema: docs/cli.md)')
       .option('--no-redact', 'print evidence, reasons and credential-looking identifiers as written')
+      .option('--no-cache', 'neither read nor write the index cache of big traces (docs/cli.md)')
       .exitOverride();
     if (c.run) cmd.addOption(new Option('--run <id>', `${RUN_HELP}, or 'all'`).default(undefined, c.name === 'runs' ? 'all' : 'latest'));
     cmd.action(async (path: string | undefined, opts: CommonOptions) => onRun(c.name, path, opts));
@@ -58,6 +59,7 @@ export function buildProgram(onRun: (name: CommandName, path: string | undefined
     .option('--threshold <pct>', 'slower = p95 grew by more than this percentage (default 20)', numberArg('--threshold <pct>', n => n >= 0, 'a number ≥ 0'))
     .option('--json', 'machine-readable output (schema: docs/cli.md)')
     .option('--no-redact', 'print evidence, reasons and credential-looking identifiers as written')
+    .option('--no-cache', 'neither read nor write the index cache of big traces (docs/cli.md)')
     .exitOverride()
     .action(async (a: string, b: string, path: string | undefined, opts: CommonOptions) => onRun('diff', path, { ...opts, compare: [a, b] }));
   program.command('export').description('export one run: Chrome trace-event JSON (Perfetto, chrome://tracing), a Mermaid flowchart, or OpenTelemetry OTLP/JSON (written, or sent to a collector)')
@@ -68,6 +70,7 @@ export function buildProgram(onRun: (name: CommandName, path: string | undefined
     .option('--endpoint <url>', "otlp: POST OTLP/HTTP JSON to <url>/v1/traces (or to <url> when it ends in /v1/traces) instead of writing; headers from OTEL_EXPORTER_OTLP_HEADERS")
     .option('--timeout <ms>', 'otlp --endpoint: give up after this many milliseconds per request (default 10000)', numberArg('--timeout <ms>', n => Number.isInteger(n) && n > 0, 'a whole number > 0'))
     .option('--no-redact', 'do not redact failure reasons, evidence and credential-looking names (Chrome trace, OTLP)')
+    .option('--no-cache', 'neither read nor write the index cache of big traces (docs/cli.md)')
     .exitOverride()
     .action(async (path: string | undefined, opts: CommonOptions) => {
       if (opts.format !== 'otlp' && (opts.endpoint !== undefined || opts.timeout !== undefined)) throw new CliError('--endpoint and --timeout go with --format otlp', 2);
@@ -82,6 +85,7 @@ export function buildProgram(onRun: (name: CommandName, path: string | undefined
     .option('--budget <bytes>', 'ask.md size cap in UTF-8 bytes (default 12288)', numberArg('--budget <bytes>', n => Number.isInteger(n) && n > 0, 'a whole number > 0'))
     .option('--summary', 'print summary.md (a narrative of the run) instead of ask.md')
     .option('--out <file>', 'write to this file instead of stdout')
+    .option('--no-cache', 'neither read nor write the index cache of big traces (docs/cli.md)')
     .exitOverride()
     .action(async (path: string | undefined, opts: CommonOptions) => {
       if (opts.summary && (opts.flow !== undefined || opts.budget !== undefined)) throw new CliError('--summary takes no --flow or --budget (summary.md covers the whole run)', 2);

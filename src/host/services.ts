@@ -242,6 +242,9 @@ export class TraceServices extends Disposable implements FlowlensServices {
     return {
       // Big traces: a progress notification with Cancel (the status bar shows "reading traces").
       index: { onProgress: p => this.onIndexProgress(key, f, p) },
+      // Their cold index is kept in extension storage (never in the workspace; Restricted Mode
+      // too: docs/security.md), so the next window opens them from it (index/persist.ts).
+      indexCache: this.context.globalStorageUri ? { dir: path.join(this.context.globalStorageUri.fsPath, 'index-cache'), log: m => this.log?.note(m) } : undefined,
       extraGlobs: [...c.traceGlobs, ...c.extraStores],
       pathMappings: c.pathMappings,
       liveWindowMs: c.liveWindowMinutes * 60_000,

@@ -701,35 +701,47 @@ export class RunBuilder {
    * on their own: a run holds events of another storage than `storage`, or `storage` has a flow of
    * a run not among them. The flows' chains and times are the storage's (FileEvents.snapshot).
    */
-  snapshotRuns(ids: ReadonlySet<string>, storage: EventStorage): RunsSnapshot | undefined {
+  async snapshotRuns(ids: ReadonlySet<string>, storage: EventStorage, pause?: () => Promise<void> | undefined): Promise<RunsSnapshot | undefined> {
     const runs: RunSnapshot[] = [];
     const slots = storage.flowSlotCount;
     const flows = emptyFlowColumns(slots);
     const seen = new Uint8Array(slots);
     let runIndex = 0;
-    const open = new Set<StoredFlow>();
     for (const run of this.byId.values()) {
       if (!ids.has(run.id)) continue;
       this.materializeRun(run);
       const st = this.state.get(run) as RunState;
       if (st.storage !== storage) return undefined;
-      open.clear();
-      for (const f of st.open) open.add(f);
+      for (const f of st.open) {
+        const i = f.persistSlot;
+        if (i >= 0 && i < slots) flows.open[i] = 1;
+      }
+      // Cheap per flow (this runs when the index completes): references, codes; the correlation's
+      // emptiness and the strings are looked at when the cache is written.
+      let k = 0;
       for (const f of st.flows.values()) {
-        const p = f.persistState();
-        const i = p.slot;
+        // `pause`: the caller's yield (the read state does not change meanwhile: the load waits).
+        if ((++k & 4095) === 0 && pause) {
+          const p = pause();
+          if (p) await p;
+        }
+        const i = f.persistSlot;
         if (i < 0 || i >= slots || seen[i] === 1) return undefined;
         seen[i] = 1;
         flows.run[i] = runIndex;
         flows.id[i] = f.id;
         flows.name[i] = f.name;
-        flows.display[i] = p.display;
+        flows.display[i] = f.persistDisplay;
         flows.parent[i] = f.parentId;
-        flows.verdict[i] = VERDICT_CODES.indexOf(f.verdict);
-        flows.open[i] = open.has(f) ? 1 : 0;
-        flows.correlation[i] = Object.keys(f.correlation).length === 0 ? undefined : f.correlation;
+        flows.verdict[i] = verdictCode(f.verdict);
+        flows.correlation[i] = f.correlation;
         flows.tags[i] = f.tags.length === 0 ? undefined : f.tags;
-        flows.kids[i] = p.kids === undefined ? undefined : p.kids.map((k) => (k as StoredFlow).persistSlot);
+        const kids = f.persistKids;
+        if (kids !== undefined) {
+          const list = new Array<number>(kids.length);
+          for (let j = 0; j < kids.length; j++) list[j] = (kids[j] as StoredFlow).persistSlot;
+          flows.kids[i] = list;
+        }
       }
       const plain = (m: Malformed[] | undefined): Malformed[] | undefined => m?.map((x) => ({ file: x.file, line: x.line, reason: x.reason }));
       const se = st.sessionEnd;
@@ -919,6 +931,21 @@ const MAX_WARNINGS_PER_RUN = 1000;
 /** Verdicts by their code in the persisted index (the order is part of its format). */
 export const VERDICT_CODES: readonly Verdict[] = ['succeeded', 'failed', 'exception', 'orphaned', 'running'];
 
+function verdictCode(v: Verdict): number {
+  switch (v) {
+    case 'succeeded':
+      return 0;
+    case 'failed':
+      return 1;
+    case 'exception':
+      return 2;
+    case 'orphaned':
+      return 3;
+    default:
+      return 4;
+  }
+}
+
 /** The persisted state of one run (RunBuilder.snapshotRuns). */
 export interface RunSnapshot {
   /** The run's own fields (copied; `flows`, `roots` and `events` are below). */
@@ -954,7 +981,7 @@ export interface FlowColumns {
   verdict: Uint8Array;
   /** 1 = in the run's list of open flows (`RunState.open`). */
   open: Uint8Array;
-  /** undefined = none (the shared empty one). */
+  /** undefined (or an empty object: the shared empty one) = none. */
   correlation: (Readonly<Record<string, unknown>> | undefined)[];
   tags: (readonly string[] | undefined)[];
   /** Children by flow slot, in order; undefined = none. */

@@ -20,13 +20,6 @@ export function shortFlowId(id: string): string {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-/i.test(id) ? id.slice(0, 8) : id.length > 12 ? id.slice(0, 8) : id;
 }
 
-/** A flow's state besides its public fields and its slot's data (the persisted index). */
-export interface FlowPersistState {
-  slot: number;
-  display: string | undefined;
-  kids: readonly FlowNode[] | undefined;
-}
-
 /** A flow built by the run builder; every reader sees it as a {@link FlowNode}. */
 export class StoredFlow implements FlowNode {
   id: string;
@@ -180,11 +173,6 @@ export class StoredFlow implements FlowNode {
 
   // --- The persisted index (src/core/read/index/persist.ts). ---
 
-  /** This flow's own state (besides its public fields), for the persisted index. */
-  persistState(): FlowPersistState {
-    return { slot: this.slot, display: this.display, kids: this.kids };
-  }
-
   /**
    * A flow restored from its persisted state, in its slot (the storage's chains and times were
    * restored with it); children are set by the caller once the run's flows exist.
@@ -198,6 +186,16 @@ export class StoredFlow implements FlowNode {
   /** Set the children of a restored flow (a copy of the list is kept). */
   restoreChildren(kids: readonly FlowNode[]): void {
     this.kids = kids.length === 0 ? undefined : [...kids];
+  }
+
+  /** A display name set apart from `name` (the persisted index). */
+  get persistDisplay(): string | undefined {
+    return this.display;
+  }
+
+  /** The children list as it is (the persisted index copies it). */
+  get persistKids(): readonly FlowNode[] | undefined {
+    return this.kids;
   }
 
   /** This flow's slot (the persisted index keys flows by it). */

@@ -429,6 +429,7 @@ export class FileEvents extends EventStorage {
       f.lines.set(snap.lines);
       if (snap.subs) (f.subs = new Uint32Array(f.offsets.length)).set(snap.subs);
     }
+    const cap = f.offsets.length;
     if (snap.hints && snap.hints.length === n) {
       f.hints = new Uint8Array(cap).fill(1);
       f.hints.set(snap.hints);
@@ -472,7 +473,7 @@ export interface FileEventsSnapshot {
   offsets: Float64Array<ArrayBuffer>;
   lens: Uint32Array<ArrayBuffer>;
   lines: Uint32Array<ArrayBuffer>;
-  subs: Uint32Array<ArrayBuffer> | undefined;
+  subs: Uint32Array | undefined;
   /** Secret hints (see FileEvents.add); absent = every record may hold one. */
   hints?: Uint8Array;
   /** For a hint 2, the index of its text in `hintTexts`. */

@@ -102,4 +102,29 @@ describe('workspace: several large sources indexed in parallel (indexQueue)', fu
     assert.deepEqual(ws.sources().map((s) => [s.file, s.events, s.malformed]), whole.sources().map((s) => [s.file, s.events, s.malformed]));
     assert.deepEqual(summary(ws), summary(whole));
   });
+
+  it('stops indexing at the memory bound, keeps what it read, says what it did not read, and reads no further', async () => {
+    const whole = new TraceWorkspace(root, { now: () => LATER, index: false });
+    await whole.load();
+    for (const workers of [0, 1]) {
+      // A bound no process stays within: every file stops after its first merged batch.
+      const ws = new TraceWorkspace(root, { now: () => LATER, index: { minBytes: 0, workers, workerScript: WORKER, batchRecords: 500, maxMemoryBytes: -(2 ** 53) } });
+      await ws.load();
+      const srcs = ws.sources();
+      assert.equal(srcs.length, 6);
+      for (const [k, src] of srcs.entries()) {
+        const all = whole.sources()[k];
+        assert.equal(src.file, all.file);
+        assert.ok(src.events > 0 && src.events < all.events, `${src.file}: ${src.events} of ${all.events}`);
+        assert.match(src.error ?? '', /^not read past line \d[\d,]* \(\d+ MB of \d+ MB, \d+%\): indexing stopped when memory grew by .* the last \d+ MB were not read/);
+      }
+      assert.ok(ws.problems().some((p) => p.startsWith(`${srcs[0].file}: not read past line`)));
+      // The runs shown hold the events before the stop.
+      assert.ok(ws.runs().length > 0);
+      const before = ws.sources().map((x) => x.events);
+      await ws.refresh();
+      assert.deepEqual(ws.sources().map((x) => x.events), before, 'a stopped source is not read further until the next load');
+    }
+  });
 });
+

@@ -10,7 +10,7 @@
  */
 import * as fs from 'node:fs';
 import type { SourceLoc, TraceEvent } from '../../model/types';
-import { FileEvents, type ByteRangeReader, type LineDecoder } from '../../model/storage';
+import { FileEvents, type ByteRangeReader, type FileEventsSnapshot, type LineDecoder } from '../../model/storage';
 import { parseJsonLine } from '../sources/jsonl';
 import { detectDialect, normalizeEvent } from '../sources/normalize';
 import { openRegular } from '../ingress/safeFile';
@@ -99,4 +99,9 @@ class SafeRangeReader implements ByteRangeReader {
     this.fd = undefined;
     this.bufLen = 0;
   }
+}
+
+/** The event storage of an indexed file, restored from the persisted index (index/persist.ts). */
+export function restoreFileEvents(file: string, opts: { otlp?: boolean }, snap: FileEventsSnapshot): FileEvents {
+  return FileEvents.restore(file, new SafeRangeReader(file), opts.otlp ? otlpLineDecoder() : decodeLine, snap);
 }

@@ -11,6 +11,16 @@ import * as path from 'node:path';
 import { putRunNote, type Dialect, type Run, type TraceEvent } from '../../model/types';
 import type { ReadState, SourceState } from './state';
 
+/** The identity bookkeeping of one source's read (the persisted index). */
+export interface IdentitySnapshot {
+  /** Rolling file: lines per run id, in first-seen order. */
+  rolling: [string, number][];
+  /** Rolling file: the run appended last. */
+  last: string | null;
+  /** v1 run folder's file: the run ids it claimed. */
+  claimed: string[];
+}
+
 export class RunIdentity {
   /** Run ids that have a `.autodev/runs/<id>/` file (or came from one): the rolling copy is skipped. */
   private readonly folderRunIds = new Set<string>();
@@ -131,6 +141,49 @@ export class RunIdentity {
     if (!run || !c) return;
     if (!run.sources.includes(c.file)) run.sources.push(c.file);
     if (putRunNote(run, { kind: 'also-in', file: this.s.rel(c.file), lines: c.count, shown: this.s.rel(run.primarySource) })) this.s.builder.touch(runId);
+  }
+
+  // --- The persisted index (src/core/read/index/persist.ts). ---
+
+  /**
+   * What reading `st` from the start left here: for a rolling file, the lines per run id it saw
+   * (skipped copies included) and its last run; for a v1 run folder's file, the ids it claimed.
+   */
+  persistState(st: SourceState): IdentitySnapshot {
+    const file = st.src.file;
+    const rolling: [string, number][] = [];
+    if (st.src.kind === 'trace-rolling') for (const [id, c] of this.rollingCounts) if (c.file === file) rolling.push([id, c.count]);
+    const claimed = st.src.kind === 'trace-run' ? [...st.runIds].filter((id) => this.folderRunIds.has(id)) : [];
+    return { rolling, last: this.rollingLast.get(file) ?? null, claimed };
+  }
+
+  /**
+   * Whether reading `st` from the start now would route its events as the persisted read did: no
+   * run it made or saw exists yet (from another file), and of a rolling file's runs exactly those
+   * claimed by a run folder now are the ones it skipped.
+   */
+  canRestore(st: SourceState, p: IdentitySnapshot, runIds: readonly string[]): boolean {
+    const builder = this.s.builder;
+    for (const id of runIds) if (builder.getRun(id) || this.rollingCounts.has(id)) return false;
+    if (st.src.kind !== 'trace-rolling') return p.rolling.length === 0;
+    const own = new Set(runIds);
+    for (const [id] of p.rolling) {
+      // A skipped copy's run is its folder's (it exists); claimed now ⇔ skipped then.
+      if (this.rollingCounts.has(id) || this.folderRunIds.has(id) === own.has(id)) return false;
+    }
+    return true;
+  }
+
+  /** Take back what {@link persistState} recorded (after {@link canRestore}). */
+  restorePersisted(st: SourceState, p: IdentitySnapshot): void {
+    const file = st.src.file;
+    for (const id of p.claimed) this.claim(id);
+    if (st.src.kind !== 'trace-rolling') return;
+    for (const [id, count] of p.rolling) {
+      this.rollingCounts.set(id, { file, count });
+      if (this.folderRunIds.has(id)) this.dupDirty.add(id);
+    }
+    if (p.last !== null) this.rollingLast.set(file, p.last);
   }
 
   /**

@@ -25,6 +25,7 @@ import type { Malformed, Run, TraceEvent } from '../../model/types';
 import type { Catalog } from '../catalog';
 import { workspaceOf, type Discovery } from '../discover';
 import { abortError } from '../index/parallel';
+import { writeIndexCaches } from '../index/persist';
 import { PathMapper } from '../pathmap';
 import { capSource, runMtime } from './capPolicy';
 import { CatalogReload } from './catalogReload';
@@ -64,6 +65,7 @@ export class TraceWorkspace {
   private discoveryProblems: string[] = [];
   private sorted?: Run[];
   private queue: Promise<unknown> = Promise.resolve();
+  private cacheWrites: Promise<void> = Promise.resolve();
 
   constructor(root: string, opts: WorkspaceOptions = {}, only?: string) {
     this.root = path.resolve(root);
@@ -117,7 +119,15 @@ export class TraceWorkspace {
         this.s.signal = undefined;
         this.sorted = undefined;
       }
+      // The persisted index of what this load indexed cold, written once the load resolved.
+      const s = this.s;
+      this.cacheWrites = new Promise<void>((r) => setImmediate(r)).then(() => writeIndexCaches(s));
     });
+  }
+
+  /** The persisted index's writes of the last load (WorkspaceOptions.indexCache); never rejects. */
+  cacheWritten(): Promise<void> {
+    return this.cacheWrites;
   }
 
   /**

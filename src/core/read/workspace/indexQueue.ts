@@ -8,8 +8,15 @@
  *
  * Bounded: at most {@link PREFETCH_FILES} files are scanned ahead of the one being merged, each
  * holding at most {@link PREFETCH_BATCHES} batches (~1 MB each) besides its worker's in-flight
- * window, and the worker threads of the files in flight share the one budget a single file gets
- * (`index.workers`, default one less than the cores, at least one per file).
+ * window; and the files share the worker budget one file gets (`index.workers`, default one less
+ * than the cores): a file's workers count against it until its scan is done, not until its
+ * batches are merged. On two cores (a budget of one worker) the next file's scan starts when the
+ * current file's scan is done — its worker start-up and first batches overlap the merge of the
+ * current file's last batches, and the merging thread keeps the other core; with more cores,
+ * two files are scanned at once, each with half the budget.
+ *
+ * Memory: the pass stops indexing a file when the process has grown by `index.maxMemoryBytes`
+ * (default 1 GiB) since the pass began; readSource then says what was not read.
  *
  * Progress (`index.onProgress`) covers the whole pass: bytes merged of every file it indexes over
  * their total, and files done of files.
@@ -28,10 +35,28 @@ export const PREFETCH_FILES = 1;
 /** Batches a file scanned ahead may hold before its worker waits (its worker's window comes on top). */
 export const PREFETCH_BATCHES = 8;
 
+/**
+ * Default memory bound of one pass (`index.maxMemoryBytes`): how much the process's resident
+ * memory may grow while the pass indexes. Beyond it the file being merged is read no further (what
+ * was merged stays, the source's problem line says what was not read): a 5 GB trace opens within
+ * 2 GB (issue 15; docs/decisions.md).
+ */
+export const DEFAULT_MAX_MEMORY_BYTES = 1024 ** 3;
+
+/** Why a planned index stopped early: the memory bound (see {@link DEFAULT_MAX_MEMORY_BYTES}). */
+export interface MemoryStop {
+  /** Resident memory when it stopped, the process's at the start of the pass, the bound (bytes). */
+  rss: number;
+  rssAtStart: number;
+  bound: number;
+}
+
 /** A planned cold index of one source: the stat it was planned with, and its scan. */
 export interface PlannedIndex {
   stat: fs.Stats;
   scan: ScanFn;
+  /** Set when the scan stopped at the memory bound (it then ends like a cancel: what merged stays). */
+  stopped(): MemoryStop | undefined;
 }
 
 type Item = { b: ScanBatch; strings: readonly string[]; lineBase: number };
@@ -39,7 +64,8 @@ type Item = { b: ScanBatch; strings: readonly string[]; lineBase: number };
 /** One file's scan, started ahead: its batches wait in a bounded queue until the merge takes them. */
 class Prefetch {
   private readonly queue: Item[] = [];
-  private done?: ScanSummary;
+  /** The scan finished (its workers are done; batches may still wait here). */
+  done?: ScanSummary;
   private error?: unknown;
   private wakeConsumer?: () => void;
   private wakeProducer?: () => void;
@@ -54,13 +80,21 @@ class Prefetch {
     workerScript: string | undefined,
     batchRecords: number | undefined,
     parent: AbortSignal,
+    hints: boolean | undefined,
+    background: boolean | undefined,
+    /** Called once when the scan ends (done, failed or stopped): its workers no longer count. */
+    ended: () => void,
   ) {
     const signal = this.signal;
+    const onParent = (): void => this.ctl.abort();
     if (parent.aborted) this.ctl.abort();
-    else parent.addEventListener('abort', () => this.ctl.abort(), { once: true });
-    signal.addEventListener('abort', () => this.wake(), { once: true });
+    else parent.addEventListener('abort', onParent, { once: true });
+    signal.addEventListener('abort', () => {
+      parent.removeEventListener('abort', onParent);
+      this.wake();
+    }, { once: true });
     indexFileParallel({
-      file, size, final: false, workers, workerScript, otlp, signal, batchRecords,
+      file, size, final: false, workers, workerScript, otlp, signal, batchRecords, hints, background,
       onBatch: async (b, strings, lineBase) => {
         this.queue.push({ b, strings, lineBase });
         this.wakeC();
@@ -70,10 +104,12 @@ class Prefetch {
       (sum) => {
         this.done = sum;
         this.wakeC();
+        ended();
       },
       (e: unknown) => {
         this.error = e;
         this.wakeC();
+        ended();
       },
     );
   }
@@ -97,7 +133,7 @@ class Prefetch {
   }
 
   /** Hand the batches to `onBatch` in file order as they come; resolves with the scan's summary. */
-  async replay(onBatch: ParallelIndexOptions['onBatch'], merged: (b: ScanBatch) => void): Promise<ScanSummary> {
+  async replay(onBatch: ParallelIndexOptions['onBatch'], merged: (b: ScanBatch) => boolean): Promise<ScanSummary> {
     for (;;) {
       if (this.signal.aborted) throw abortError();
       const x = this.queue.shift();
@@ -106,7 +142,8 @@ class Prefetch {
         this.wakeProducer = undefined;
         p?.();
         await onBatch(x.b, x.strings, x.lineBase);
-        merged(x.b);
+        // false: stop here (the memory bound); the caller keeps what was merged, as after a cancel.
+        if (!merged(x.b)) throw abortError();
         continue;
       }
       if (this.error !== undefined) throw this.error;
@@ -121,11 +158,20 @@ class Prefetch {
  * ahead. `close()` stops what was not merged (always call it, e.g. in `finally`).
  */
 export class IndexQueue {
-  private readonly planned = new Map<SourceState, { k: number; stat: fs.Stats; size: number; otlp: boolean; scan?: Prefetch; settled?: boolean }>();
+  private readonly planned = new Map<SourceState, { k: number; stat: fs.Stats; size: number; otlp: boolean; scan?: Prefetch; settled?: boolean; stop?: MemoryStop }>();
+  /** Resident memory at the start of the pass, and how much it may grow (index.maxMemoryBytes). */
+  private readonly rss0 = process.memoryUsage.rss();
+  private readonly bound: number;
   private readonly order: SourceState[] = [];
   private readonly ctl = new AbortController();
   private next = 0;
+  /** Files started and not yet merged; of them, files whose scan is still running. */
   private open = 0;
+  private scanning = 0;
+  /** Merges waiting for their file's scan to start. */
+  private waiting: (() => void)[] = [];
+  /** Files whose scans may run at once (the worker budget over the workers per file). */
+  private readonly maxScanning: number;
   private readonly ahead: number;
   private readonly perFile: number | undefined;
   private readonly script: string | undefined;
@@ -144,11 +190,13 @@ export class IndexQueue {
   ) {
     const idx = s.opts.index || {};
     this.script = idx.workers === 0 ? undefined : findWorkerScript(idx.workerScript);
+    this.bound = idx.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
     // Without worker threads the scan runs on this thread: nothing to overlap.
     this.ahead = this.script && plan.length > 1 ? PREFETCH_FILES : 0;
     const cores = Math.min(8, Math.max(1, availableParallelism()));
     const budget = Math.max(1, idx.workers ?? cores - 1);
-    this.perFile = idx.workers === 0 ? 0 : this.ahead > 0 ? Math.max(1, Math.floor(budget / (1 + this.ahead))) : idx.workers;
+    this.maxScanning = this.ahead > 0 ? Math.min(1 + this.ahead, budget) : 1;
+    this.perFile = idx.workers === 0 ? 0 : this.ahead > 0 ? Math.max(1, Math.floor(budget / this.maxScanning)) : idx.workers;
     let total = 0;
     plan.forEach((p, k) => {
       this.planned.set(p.st, { k, stat: p.stat, size: p.stat.size, otlp: p.otlp });
@@ -157,7 +205,10 @@ export class IndexQueue {
     });
     this.total = total;
     const outer = s.signal;
-    const onAbort = (): void => this.ctl.abort();
+    const onAbort = (): void => {
+      this.ctl.abort();
+      this.pump();
+    };
     if (outer?.aborted) this.ctl.abort();
     outer?.addEventListener('abort', onAbort, { once: true });
     this.unlink = () => outer?.removeEventListener('abort', onAbort);
@@ -169,15 +220,28 @@ export class IndexQueue {
     return this.order.length;
   }
 
-  /** Start scans up to the bound: the file being merged and {@link PREFETCH_FILES} after it. */
+  /**
+   * Start scans up to the bounds: the file being merged and {@link PREFETCH_FILES} after it, with
+   * at most `maxScanning` scans running.
+   */
   private pump(): void {
-    while (this.next < this.order.length && this.open < 1 + this.ahead && !this.ctl.signal.aborted) {
+    while (this.next < this.order.length && this.open < 1 + this.ahead && this.scanning < this.maxScanning && !this.ctl.signal.aborted) {
       const p = this.planned.get(this.order[this.next++]);
       if (!p || p.settled) continue;
       const idx = this.s.opts.index || {};
-      p.scan = new Prefetch(this.order[p.k].src.file, p.size, p.otlp, this.perFile, idx.workerScript, idx.batchRecords, this.ctl.signal);
       this.open++;
+      this.scanning++;
+      let ended = false;
+      p.scan = new Prefetch(this.order[p.k].src.file, p.size, p.otlp, this.perFile, idx.workerScript, idx.batchRecords, this.ctl.signal, idx.hints, idx.background, () => {
+        if (ended) return;
+        ended = true;
+        this.scanning--;
+        this.pump();
+      });
     }
+    const w = this.waiting;
+    this.waiting = [];
+    for (const r of w) r();
   }
 
   /** The planned cold index of `st` (undefined: not planned; read it as usual). */
@@ -186,19 +250,31 @@ export class IndexQueue {
     if (!p || p.settled) return undefined;
     const onProgress = this.s.opts.index ? this.s.opts.index.onProgress : undefined;
     const scan: ScanFn = async (o) => {
-      // The files before this one were settled (the caller settles every source it reads).
+      // The files before this one were settled (the caller settles every source it reads); the
+      // scan of this one starts as soon as the one before it has ended (the worker budget).
       this.pump();
-      if (!p.scan) throw abortError();
+      while (!p.scan) {
+        if (this.ctl.signal.aborted) throw abortError();
+        await new Promise<void>((r) => this.waiting.push(r));
+      }
       const file = o.file;
       const report = (bytesDone: number): void =>
         onProgress?.({ file, bytesDone, bytesTotal: p.size, allBytesDone: this.doneBytes + bytesDone, allBytesTotal: this.total, files: this.order.length, filesDone: this.filesDone });
       const sum = await p.scan.replay(o.onBatch, (b) => {
         if (b.n > 0) report(b.offset[b.n - 1] + b.len[b.n - 1] + 1);
+        // The memory bound: checked after each merged batch (a ~1 MB step; rss() is a cheap call).
+        const rss = process.memoryUsage.rss();
+        if (rss - this.rss0 > this.bound) {
+          p.stop = { rss, rssAtStart: this.rss0, bound: this.bound };
+          p.scan?.stop();
+          return false;
+        }
+        return true;
       });
       this.settle(st);
       return sum;
     };
-    return { stat: p.stat, scan };
+    return { stat: p.stat, scan, stopped: () => p.stop };
   }
 
   /** `st` was read (or skipped): its scan, when not merged, is stopped; the next one may start. */
@@ -222,5 +298,6 @@ export class IndexQueue {
   close(): void {
     this.unlink();
     this.ctl.abort();
+    this.pump();
   }
 }

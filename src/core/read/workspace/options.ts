@@ -3,6 +3,7 @@ import type { Dialect } from '../../model/types';
 import type { IndexProgress } from '../index/parallel';
 import type { SourceKind } from '../discover';
 import type { SourceReaderFactory } from './seam';
+import type { IndexCacheOptions } from '../index/persist';
 
 export interface WorkspaceOptions {
   /** Extra trace files, globs relative to the root (picomatch). */
@@ -39,7 +40,31 @@ export interface WorkspaceOptions {
    * `minBytes` long (default 32 MiB) is scanned by worker threads into compact records; its
    * events are parsed again from the file when read (`run.events`, `flow.events`). `false` = off.
    */
-  index?: false | { minBytes?: number; workers?: number; workerScript?: string; onProgress?: (p: WorkspaceIndexProgress) => void; /** Records per scan batch (tests). */ batchRecords?: number };
+  /**
+   * The persisted index (src/core/read/index/persist.ts): where the cold index of a large file is
+   * kept outside the workspace, so the next open restores it (and tails what was appended) instead
+   * of reading the whole file again. Undefined = not kept.
+   */
+  indexCache?: IndexCacheOptions;
+  index?: false | { minBytes?: number; workers?: number; workerScript?: string; onProgress?: (p: WorkspaceIndexProgress) => void; /** Records per scan batch (tests). */ batchRecords?: number;
+    /**
+     * How much the process's resident memory may grow while one load or refresh indexes (default
+     * 1 GiB): past it, the file being indexed is read no further; what was read stays and the
+     * source's problem line says what was not read (workspace/indexQueue.ts).
+     */
+    maxMemoryBytes?: number;
+    /**
+     * Record per line whether it may hold a secret (src/core/read/secretHint.ts), so the run-scoped
+     * secret walk decodes only those lines again (the CLI sets it; it costs the workers a pass
+     * over the bytes).
+     */
+    hints?: boolean;
+    /**
+     * Scan at a lower CPU priority (default true: the extension host's thread wins the CPU). The
+     * CLI sets false: nothing waits on it but the scan itself.
+     */
+    background?: boolean;
+  };
 }
 
 /**

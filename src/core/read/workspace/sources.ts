@@ -11,7 +11,8 @@ import { OtlpFileSource, sniffOtlpFile } from '../sources/otlpFile';
 import { detectDialect, normalizeEvent } from '../sources/normalize';
 import type { RunIdentity } from './identity';
 import { indexSource } from './indexMerge';
-import { IndexQueue, type PlannedIndex } from './indexQueue';
+import { captureIndex, hasIndexCache, restoreIndex } from '../index/persist';
+import { IndexQueue, type MemoryStop, type PlannedIndex } from './indexQueue';
 import { DEFAULT_INDEX_MIN_BYTES, type SourceInfo } from './options';
 import { defaultDialect, posix, type ReadState, type SourceState } from './state';
 
@@ -137,6 +138,8 @@ function coldIndexOf(s: ReadState, st: SourceState, stat: fs.Stats, final: boole
   const otlpTail = st.handle instanceof OtlpFileSource ? st.handle.indexableTail() : undefined;
   const tail = st.tail ?? otlpTail;
   if (!tail || tail.offset !== 0 || tail.lineNo !== 0) return undefined;
+  // A valid persisted index is restored, not scanned (index/persist.ts).
+  if (hasIndexCache(s, st.src.file, stat)) return undefined;
   return { otlp: otlpTail !== undefined };
 }
 
@@ -163,7 +166,7 @@ export async function planIndex(s: ReadState, sources: readonly SourceState[], f
 export async function readSource(
   s: ReadState, identity: RunIdentity, st: SourceState, final: boolean, planned?: PlannedIndex,
 ): Promise<'cancelled' | undefined> {
-  if (!st.tail && !st.handle) return undefined;
+  if ((!st.tail && !st.handle) || st.stopped) return undefined;
   const stat = planned?.stat ?? (await statOf(st.src.file));
   if (stat && unchanged(st, stat, final)) return;
   st.cancelled = undefined;
@@ -185,22 +188,34 @@ export async function readSource(
     // while it is read); the final tail read below decides, up to the size seen at the start.
     // Normally planned by the pass over all sources (planIndex: the next file's scan runs ahead);
     // else a queue of this one file, for the same progress reports.
-    const own = planned ? undefined : new IndexQueue(s, [{ st, stat, otlp: otlpTail !== undefined }]);
+    // The persisted index (index/persist.ts) is restored instead when it is valid; the tail
+    // below then reads what was appended since.
+    const warm = await restoreIndex(s, identity, st, stat.size, tail, otlpTail !== undefined);
+    const own = planned || warm ? undefined : new IndexQueue(s, [{ st, stat, otlp: otlpTail !== undefined }]);
+    const plan = planned ?? own?.take(st);
     let r: Awaited<ReturnType<typeof indexSource>>;
     try {
-      r = await indexSource(s, identity, st, stat.size, tail, otlpTail !== undefined, (planned ?? own?.take(st))?.scan);
+      r = warm ?? (await indexSource(s, identity, st, stat.size, tail, otlpTail !== undefined, plan?.scan));
     } finally {
       own?.close();
     }
+    if (!warm) await captureIndex(s, identity, st, r, tail, otlpTail !== undefined);
     st.error = undefined;
     st.warnings += r.warnings;
     st.events += r.count;
-    keepMalformed(s, st, r.malformed);
+    keepMalformed(s, st, r.malformed, warm?.malformedTotal);
+    const stop = r.aborted && !warm ? plan?.stopped() : undefined;
+    if (stop) {
+      // The memory bound: keep what was merged, read no further, and say what was not read.
+      st.stopped = true;
+      st.error = memoryStopMessage(stat.size, st.pending, tail.lineNo, stop);
+      return undefined;
+    }
     if (r.aborted) {
       st.cancelled = true;
       return 'cancelled';
     }
-    if (!(final && st.pending > 0)) {
+    if (!warm && !(final && st.pending > 0)) {
       if (final) await noteGrowth(st, stat.size);
       return;
     }
@@ -248,10 +263,20 @@ export async function readSource(
   return undefined;
 }
 
+const mb = (n: number): string => `${Math.round(n / 1024 / 1024).toLocaleString('en-US')} MB`;
+
+/** What a source stopped at the memory bound did not read (its problem line). */
+function memoryStopMessage(size: number, pending: number, lines: number, stop: MemoryStop): string {
+  const read = size - pending;
+  return `not read past line ${lines.toLocaleString('en-US')} (${mb(read)} of ${mb(size)}, ${Math.floor((read / size) * 100)}%): ` +
+    `indexing stopped when memory grew by ${mb(stop.rss - stop.rssAtStart)} (to ${mb(stop.rss)}; the bound is ${mb(stop.bound)}); ` +
+    `the last ${mb(pending)} were not read, so its runs and counts stop at that line (a reload tries again)`;
+}
+
 /** Keep up to MAX_MALFORMED_PER_SOURCE malformed lines of a source, attached to its run when it has one. */
-function keepMalformed(s: ReadState, st: SourceState, malformed: Malformed[]): void {
-  if (malformed.length === 0) return;
-  st.malformedCount += malformed.length;
+function keepMalformed(s: ReadState, st: SourceState, malformed: Malformed[], total = malformed.length): void {
+  if (total === 0) return;
+  st.malformedCount += total;
   const room = MAX_MALFORMED_PER_SOURCE - st.malformed.length;
   const kept = room > 0 ? malformed.slice(0, room) : [];
   st.malformed.push(...kept);

@@ -29,6 +29,11 @@ export interface SourceState {
   pending: number;
   /** A cancelled index stopped part way: the next read continues after what it merged. */
   cancelled?: boolean;
+  /**
+   * The index stopped at the memory bound (index.maxMemoryBytes): the source is not read further
+   * until the next load; `error` says what was not read.
+   */
+  stopped?: boolean;
   /** Run id this source's folder stands for (0.1, esper), fixed once chosen. */
   folderRunId?: string;
   /** Runs that got events from this source. */
