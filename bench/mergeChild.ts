@@ -6,8 +6,9 @@
  * optionally a sha256 digest of the whole model and rollups (to check a change keeps them).
  * Usage: node --expose-gc dist/bench/mergeChild.js <root> [digest] [replay]
  * `replay`: the worker is bench/replayWorker.ts, which scans its range before posting anything,
- * so from the first batch on the merge alone sets the pace (`mergeWallMs`: first batch merged →
- * load done), as with a scanner much faster than JSON.parse.
+ * so from the first batch on the merge alone sets the pace (`mergeWallMs`, `mergeCpuMs`: wall
+ * time and main-thread CPU from the first batch merged to the load's end), as with a scanner much
+ * faster than JSON.parse. `mainCpuMs`: the main thread's CPU for the whole load + rollups.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
   const digest = args.includes('digest');
   const replay = args.includes('replay');
   let firstBatch: number | undefined;
+  let firstBatchCpu: number | undefined;
   // FL_ALLOC_PROFILE=file: a sampling profile of what the main thread allocates while loading,
   // including what the GC collected (where the garbage comes from).
   const allocOut = process.env.FL_ALLOC_PROFILE;
@@ -66,7 +68,11 @@ async function main(): Promise<void> {
   const e0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   const ws = new TraceWorkspace(root, {
-    index: { workerScript: replay ? path.join(__dirname, 'replayWorker.js') : undefined, onProgress: () => void (firstBatch ??= performance.now()) },
+    index: { workerScript: replay ? path.join(__dirname, 'replayWorker.js') : undefined, onProgress: () => {
+      if (firstBatch !== undefined) return;
+      firstBatch = performance.now();
+      firstBatchCpu = mainThreadCpuMs();
+    } },
   });
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
@@ -77,6 +83,7 @@ async function main(): Promise<void> {
     writeFileSync(allocOut, JSON.stringify(r.profile));
   }
   const loadMs = performance.now() - t0;
+  const loadCpu = mainThreadCpuMs();
   const elu = performance.eventLoopUtilization(e0);
   const t1 = performance.now();
   for (const run of ws.runs()) rollupRuns([run], { catalog: ws.catalog });
@@ -85,7 +92,8 @@ async function main(): Promise<void> {
   const m1 = mainThreadCpuMs();
   const out: Record<string, unknown> = {
     loadMs: Math.round(loadMs), mergeWallMs: firstBatch === undefined ? undefined : Math.round(t0 + loadMs - firstBatch), indexMs: Math.round(loadMs + rollupMs), rollupMs: Math.round(rollupMs),
-    cpuMs: Math.round((c1.user + c1.system) / 1000), mainActiveMs: Math.round(elu.active), mainCpuMs: m0 === undefined || m1 === undefined ? undefined : m1 - m0, mainIdleMs: Math.round(elu.idle),
+    cpuMs: Math.round((c1.user + c1.system) / 1000), mainActiveMs: Math.round(elu.active), mainCpuMs: m0 === undefined || m1 === undefined ? undefined : m1 - m0,
+    mergeCpuMs: firstBatchCpu === undefined || loadCpu === undefined ? undefined : loadCpu - firstBatchCpu, mainIdleMs: Math.round(elu.idle),
     maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), blockMaxMs: Math.round(lag.max / 1e6), events: ws.runs().reduce((n, r) => n + r.events.length, 0),
   };
   if (digest) out.digest = modelDigest(ws);
