@@ -45,6 +45,8 @@ export interface ParallelIndexOptions {
   otlp?: boolean;
   /** Give each batch its secret hints (`ScanBatch.hint`, src/core/read/secretHint.ts). */
   hints?: boolean;
+  /** Workers lower their CPU priority (default true; threadPriority.ts). */
+  background?: boolean;
 }
 
 /** The worker script if one can be found next to this bundle (dist/, or dist/bench/ → dist/). */
@@ -117,7 +119,7 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
     ranges.forEach((r, k) => {
       const w = new Worker(script, {
         workerData: {
-          file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, batchRecords: opts.batchRecords, otlp: opts.otlp, hints: opts.hints,
+          file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, batchRecords: opts.batchRecords, otlp: opts.otlp, hints: opts.hints, background: opts.background,
           window: k === 0 ? IN_FLIGHT_BATCHES : Math.max(IN_FLIGHT_BATCHES, Math.floor(LATER_RANGES_BATCHES / (ranges.length - 1))),
         },
         // A small young generation keeps each worker's garbage (parsed lines) from inflating RSS.
@@ -161,7 +163,7 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
           await tick();
         };
         const sum = await scanRange(
-          { file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, batchRecords: opts.batchRecords, otlp: opts.otlp },
+          { file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, batchRecords: opts.batchRecords, otlp: opts.otlp, hints: opts.hints },
           (b) => s.queue.push(b),
           drain,
         );

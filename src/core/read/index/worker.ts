@@ -15,8 +15,8 @@ import { attachHints, hintRecords } from '../secretHint';
 
 const port = parentPort;
 if (port) {
-  lowerThreadPriority();
-  const opts = workerData as ScanOptions & { window?: number; hints?: boolean };
+  const opts = workerData as ScanOptions & { window?: number; hints?: boolean; background?: boolean };
+  if (opts.background !== false) lowerThreadPriority();
   const window = Math.max(1, opts.window ?? Infinity);
   let inFlight = 0;
   let resume: (() => void) | undefined;

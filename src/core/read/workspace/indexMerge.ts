@@ -219,7 +219,7 @@ export async function indexSource(
   let sum: { end: number; lines: number };
   try {
     sum = await scan({
-      file, size, final: false, workers: idx.workers, workerScript: idx.workerScript, signal: s.signal, onBatch, otlp, hints: idx.hints,
+      file, size, final: false, workers: idx.workers, workerScript: idx.workerScript, signal: s.signal, onBatch, otlp, hints: idx.hints, background: idx.background,
     });
   } catch (e) {
     if (!isAbort(e)) throw e;
