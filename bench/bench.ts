@@ -156,7 +156,7 @@ async function main(): Promise<number> {
   rows.push(...benchUnderLoad(root, meta.lines, base.ms, scaleOpts));
   rows.push(...benchFolders(scaleOpts));
   // (4c) warm reopen (bench/warm.ts): the second open of the workspace from the persisted index
-  rows.push(...benchWarm(root, base.ms, { quick, log }));
+  rows.push(...benchWarm(root, base.ms, { quick, log, baseCpuMs: base.cpuMs }));
   // (4d) the CLI (bench/cli.ts): `flows FILE --run all --json` on 400k lines as a whole process
   rows.push(...benchCli({ quick, seed, dataDir, file, log }));
   if (huge || quick) rows.push(...benchHuge(scaleOpts, lines));

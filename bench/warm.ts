@@ -21,7 +21,7 @@ function runWarmChild(root: string, o: WarmOptions): WarmReport {
 }
 
 /** Open `root` cold (writing the cache), then `reps` times warm; the best warm open ÷ `baseMs`. */
-export function benchWarm(root: string, baseMs: number, o: { quick: boolean; log: (s: string) => void }): BenchRow[] {
+export function benchWarm(root: string, baseMs: number, o: { quick: boolean; log: (s: string) => void; baseCpuMs?: number }): BenchRow[] {
   const name = 'warm reopen (persisted index)';
   const cache = mkdtempSync(path.join(os.tmpdir(), 'flowlens-bench-cache-'));
   try {
@@ -42,7 +42,7 @@ export function benchWarm(root: string, baseMs: number, o: { quick: boolean; log
     const ratio = best.ms / baseMs;
     return [{
       name, measured: best.ms, unit: 'ms', baseline: baseMs, ratio, target: 0.1, targetLabel: 'ratio ≤ 0.10', pass: ratio <= 0.1,
-      note: `second load() + runs() in a fresh process from the first open's cache (best of ${warm.length}: ${warm.map((w) => w.ms.toFixed(0)).join(', ')} ms; CPU ${best.cpuMs.toFixed(0)} ms); ` +
+      note: `second load() + runs() in a fresh process from the first open's cache (best of ${warm.length}: ${warm.map((w) => w.ms.toFixed(0)).join(', ')} ms; CPU ${best.cpuMs.toFixed(0)} ms${o.baseCpuMs ? `, CPU ratio ${(best.cpuMs / o.baseCpuMs).toFixed(3)} to the pass's ${o.baseCpuMs.toFixed(0)} ms` : ''}); ` +
         `${best.runs} runs; the flows of every run, made on first use, + rollups: ${best.flowsMs.toFixed(0)} ms more; peak RSS ${(best.maxRssKb / 1024).toFixed(0)} MB; ` +
         `cold first open ${first.ms.toFixed(0)} ms, cache ${(bytes / 1e6).toFixed(1)} MB written ${first.writeMs.toFixed(0)} ms after it resolved`,
     }];

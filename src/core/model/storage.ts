@@ -526,10 +526,13 @@ export class EventList implements EventSeq {
     return this.refs.subarray(0, this.n);
   }
 
-  /** A list of restored records (the persisted index; validated by the caller). */
+  /**
+   * A list of restored records (the persisted index; validated by the caller), taking `refs` as it
+   * is (a view of the cache's bytes; the first push past it grows it by copy).
+   */
   static restore(storage: EventStorage, runId: string, cache: boolean, refs: Int32Array): EventList {
-    const l = new EventList(storage, runId, cache, refs.length + 16);
-    l.refs.set(refs);
+    const l = new EventList(storage, runId, cache, 1);
+    if (refs.length > 0) l.refs = refs;
     l.n = refs.length;
     return l;
   }

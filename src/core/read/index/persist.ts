@@ -500,7 +500,8 @@ export function hash32(b: Uint8Array, seed = 0): number {
   let h2 = 0x2545f491;
   const words = b.length >>> 2;
   const aligned = (b.byteOffset & 3) === 0;
-  const u = aligned ? new Uint32Array(b.buffer, b.byteOffset, words) : undefined;
+  // Int32 words (a Uint32Array read above 2^31 gives doubles, ~4× slower here); same bits.
+  const u = aligned ? new Int32Array(b.buffer, b.byteOffset, words) : undefined;
   let i = 0;
   if (u) {
     for (; i + 1 < words; i += 2) {
@@ -556,9 +557,10 @@ export async function restoreIndex(s: ReadState, identity: RunIdentity, st: Sour
     if (!cst) return undefined;
     if (!cst.isFile()) throw new CacheProblem('not a regular file');
     if (cst.size > (o.maxFileBytes ?? 1024 ** 3)) throw new CacheProblem(`${cst.size} bytes is over the limit`);
-    // One synchronous read (a few tens of ms for ~50 MB; the async reader takes many round trips).
-    const raw = fs.readFileSync(target);
-    const d = decode(raw);
+    const raw = await readWhole(target, cst.size);
+    // The sections' checksums first, a section at a time (the event loop is served in between).
+    const sums = await checkSections(raw);
+    const d = decode(raw, sums);
     const h = d.header;
     // The file and the options it was made with.
     if (h.flowlens !== pkg.version) throw new CacheProblem(`made by Flowlens ${String(h.flowlens).slice(0, 20)}`);
@@ -650,7 +652,47 @@ interface Decoded {
 }
 
 /** A cache file's bytes → validated structures; throws {@link CacheProblem} on anything wrong. */
-export function decode(raw: Buffer): Decoded {
+/** A file read whole in one request (the promise reader takes a round trip per 512 KiB). */
+async function readWhole(file: string, size: number): Promise<Buffer> {
+  const fh = await fs.promises.open(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+  try {
+    const b = Buffer.allocUnsafeSlow(size);
+    let got = 0;
+    while (got < size) {
+      const { bytesRead } = await fh.read(b, got, size - got, got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got === size ? b : b.subarray(0, got);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The section checksums of a cache, checked a section at a time with the event loop served in
+ * between; returns the checked section names (decode then skips them). A problem is left to decode.
+ */
+async function checkSections(raw: Buffer): Promise<Set<string>> {
+  const ok = new Set<string>();
+  try {
+    const hl = raw.readUInt32LE(12);
+    const pad = raw.readUInt32LE(20);
+    const h = JSON.parse(raw.subarray(HEAD_BYTES, HEAD_BYTES + hl).toString('utf8')) as Header;
+    const base = HEAD_BYTES + hl + pad;
+    for (const x of h.sections) {
+      if (!isCount(x.offset) || !isCount(x.bytes) || base + x.offset + x.bytes > raw.length) return ok;
+      if (hash32(raw.subarray(base + x.offset, base + x.offset + x.bytes)) !== x.hash) return ok;
+      ok.add(`${x.name}:${x.offset}:${x.bytes}:${x.hash}`);
+      await new Promise<void>((r) => setImmediate(r));
+    }
+  } catch {
+    // decode says what is wrong
+  }
+  return ok;
+}
+
+export function decode(raw: Buffer, checked: ReadonlySet<string> = new Set()): Decoded {
   const bad = (why: string): never => {
     throw new CacheProblem(why);
   };
@@ -684,7 +726,7 @@ export function decode(raw: Buffer): Decoded {
     if (x.type !== type || !isCount(x.count) || x.bytes !== x.count * size || !isCount(x.offset) || x.offset % 8 !== 0 || x.offset + x.bytes > header.total) bad(`section ${name}`);
     if (count !== undefined && x.count !== count) bad(`section ${name}: ${x.count} entries, not ${count}`);
     const b = body.subarray(x.offset, x.offset + x.bytes);
-    if (hash32(b) !== x.hash) bad(`section ${name}: checksum`);
+    if (!checked.has(`${x.name}:${x.offset}:${x.bytes}:${x.hash}`) && hash32(b) !== x.hash) bad(`section ${name}: checksum`);
     return make(body.buffer, body.byteOffset + x.offset, x.count);
   };
   const bytes = (name: string): Buffer => view(name, 'u8', undefined, (b, o, n) => Buffer.from(b as ArrayBuffer, o, n));
