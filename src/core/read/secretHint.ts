@@ -338,6 +338,17 @@ export function pruneForSecrets(e: TraceEvent): string | undefined {
   }
 }
 
+/**
+ * What the secret walk can take from the flagged line `b[start, end)` (file offset `offset`),
+ * parsed as FileEvents decodes it: the pruned event as JSON, '' for nothing, undefined when it
+ * cannot be said (walk the decoded event).
+ */
+export function pruneLine(b: Buffer, start: number, end: number, offset: number): string | undefined {
+  const r = parseJsonLine(b, start, end, offset, false, Infinity);
+  if (!r?.value) return undefined;
+  return pruneForSecrets(normalizeEvent(r.value, detectDialect(r.value) ?? 'flowscribe-v1', { file: '', line: 0, offset }));
+}
+
 /** Bytes read at a time by {@link hintRecords}; a longer line is a candidate without being read. */
 const WINDOW = 4 << 20;
 let window: Buffer | undefined;
@@ -393,9 +404,7 @@ export function hintRecords(file: string, batch: Pick<ScanBatch, 'n' | 'offset' 
         hint[i] = 0;
         continue;
       }
-      const r = parseJsonLine(buf, s, s + len, off, false, Infinity);
-      if (!r?.value) continue;
-      const pruned = pruneForSecrets(normalizeEvent(r.value, detectDialect(r.value) ?? 'flowscribe-v1', { file, line: 0, offset: off }));
+      const pruned = pruneLine(buf, s, s + len, off);
       if (pruned === undefined) continue;
       if (pruned === '') hint[i] = 0;
       else {

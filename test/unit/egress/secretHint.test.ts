@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { hintsCoverWords, lineMayHoldSecret, PREFILTER_WORDS, pruneForSecrets, TRIGGER_EXTRAS } from '../../../src/core/read/secretHint';
+import { hintsCoverWords, lineMayHoldSecret, PREFILTER_WORDS, pruneForSecrets, pruneLine, TRIGGER_EXTRAS } from '../../../src/core/read/secretHint';
 import { parseJsonLine } from '../../../src/core/read/sources/jsonl';
 import { detectDialect, normalizeEvent } from '../../../src/core/read/sources/normalize';
 import { EXACT_SENSITIVE_KEYS, EXTRA_SENSITIVE_KEYS, Redactor } from '../../../src/core/render/egress/redact';
@@ -37,6 +37,16 @@ function secretsOfLine(line: string): Set<string> | undefined {
   if (!e) return undefined;
   const out = new Set<string>();
   eventSecrets(e, red, out);
+  return out;
+}
+
+/** The secrets the walk takes from what the index keeps of a flagged line (pruneLine). */
+function lineTextSecrets(line: string): Set<string> | undefined {
+  const b = Buffer.from(line, 'utf8');
+  const text = pruneLine(b, 0, b.length, 1);
+  if (text === undefined) return undefined;
+  const out = new Set<string>();
+  if (text !== '') eventSecrets(JSON.parse(text) as TraceEvent, red, out);
   return out;
 }
 
@@ -81,6 +91,7 @@ describe('secretHint: the line prefilter of the run-scoped secret walk', () => {
       assert.ok(hinted(line), `${what}: not flagged: ${line}`);
       assert.ok((secretsOfLine(line)?.size ?? 0) > 0, `${what}: the walk finds nothing, so the case tests nothing: ${line}`);
       assert.deepEqual([...(prunedSecretsOfLine(line) ?? [])].sort(), [...(secretsOfLine(line) ?? [])].sort(), `${what}: pruned`);
+      assert.deepEqual([...(lineTextSecrets(line) ?? [])].sort(), [...(secretsOfLine(line) ?? [])].sort(), `${what}: kept`);
     }
   });
 
@@ -158,6 +169,9 @@ describe('secretHint: the line prefilter of the run-scoped secret walk', () => {
         const pruned = prunedSecretsOfLine(line);
         if (pruned !== undefined) assert.deepEqual([...pruned].sort(), [...found].sort(), `pruned: ${line}`);
         else unpruned++;
+        // So does what the index keeps of the line.
+        const kept = lineTextSecrets(line);
+        if (kept !== undefined) assert.deepEqual([...kept].sort(), [...found].sort(), `kept: ${line}`);
         if (!hinted(line)) {
           passed++;
           assert.deepEqual([...found], [], `passed a line that gives ${[...found].join(', ')}: ${line}`);
