@@ -429,6 +429,24 @@ describe('index: the WebAssembly line scanner (issue 15)', function () {
     }
   });
 
+  it('a stretch of lines it hands back goes to the JS path alone, and the scanner takes over again after it', async () => {
+    const root = tmpdir();
+    try {
+      const file = path.join(root, 'mixed.jsonl');
+      const other = (i: number): string => JSON.stringify({ event_type: 'log', run_id: 'r', flow_id: `f-${i}`, timestamp: '2026-11-16T14:00:00Z' }); // v1 by its fields, no "v"
+      const v1 = (i: number): string => JSON.stringify({ v: 1, event_type: 'log', run_id: 'r', flow_id: `f-${i}`, timestamp: '2026-11-16T14:00:00Z' });
+      const lines = [...Array.from({ length: 3000 }, (_, i) => other(i)), ...Array.from({ length: 3000 }, (_, i) => v1(i)), ...Array.from({ length: 500 }, (_, i) => other(i))];
+      fs.writeFileSync(file, lines.join('\n') + '\n');
+      const before = scannerTotals.handedBack;
+      const read = await sameBothWays(file, { chunkBytes: 4096, batchRecords: 50 }, 'mixed');
+      const handedBack = scannerTotals.handedBack - before;
+      assert.ok(read > 2000, `the scanner read ${read} of the 3000 v1 lines`);
+      assert.ok(handedBack < 1000, `it handed back ${handedBack} of the 3500 other lines (the rest went to the JS path directly)`);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('property: v1-like lines with random mutations, no disagreement with the JS path', async () => {
     const root = tmpdir();
     const file = path.join(root, 'p.jsonl');
@@ -536,10 +554,11 @@ describe('index: secret hints from the WebAssembly scanner (secretHint.ts prefil
       let zeros = 0;
       let scannerRead = 0;
       for (const batch of await hinted(file, WASM, 5)) {
-        assert.ok(batch.hint && batch.hint.length === batch.n);
+        const hint = batch.hint;
+        assert.ok(hint !== undefined && hint.length === batch.n);
         for (let i = 0; i < batch.n; i++) {
           const may = lineMayHoldSecret(bytes, batch.offset[i], batch.offset[i] + batch.len[i]);
-          const h = batch.hint[i];
+          const h: number = hint[i];
           assert.ok(h === 1 || !may, `line ${batch.line[i]}: hint 0 for a line the prefilter flags`);
           if (h === 0) zeros++;
           if (batch.line[i] <= SURE.length + secretish.length) {

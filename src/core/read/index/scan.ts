@@ -258,6 +258,9 @@ class Interner implements StringTable {
   }
 }
 
+/** Chunks read by the JS path alone after the WASM scanner handed back most lines of one. */
+const JS_CHUNKS = 4;
+
 /** The fields of a light record, as `normalizeEvent(obj, 'flowscribe-v1')` would set them. */
 interface Light {
   type: string;
@@ -396,19 +399,32 @@ export async function scanRange(
    * first byte): the scanner reads what it is sure about, `handle` the lines it hands back; a
    * batch that is full (or whose strings would not fit) goes to `ready`.
    */
-  const scanWasm = (buf: Buffer, from: number, to: number, pos: number): void => {
+  const scanWasm = (buf: Buffer, from: number, to: number, pos: number): number => {
     const w = wasm as NonNullable<typeof wasm>;
     let p = from;
+    let read = 0;
+    let handedBack = 0;
     while (p < to) {
+      const n0 = g.n;
       const st = w.scan(p, to, g.n, lineNo, pos, maxLine);
+      read += w.n - n0;
       g.n = w.n;
       lineNo = w.line;
       p = w.pos;
       if (st === SCAN_DONE) break;
       if (st === SCAN_UNSURE) {
         const e = w.end;
+        handedBack++;
         handle(buf, p, e, pos + p, false);
         p = e + 1;
+        // A file of lines the scanner hands back (another dialect, CRLF, escapes everywhere) reads
+        // faster on the JS path alone: the rest of this chunk and the next few go there, then the
+        // scanner is tried again (a try costs at most a few dozen lines).
+        if (handedBack >= 32 && handedBack > 4 * read) {
+          full();
+          jsChunks = JS_CHUNKS;
+          return p;
+        }
       } else {
         ready.push(g.toBatch(strings.take()));
         g = newBatch();
@@ -416,7 +432,11 @@ export async function scanRange(
     }
     // The scanner stops at a full batch only before its next line: hand it on as `record` does.
     full();
+    if (handedBack > read) jsChunks = JS_CHUNKS;
+    return p;
   };
+  /** Chunks left for the JS path alone. */
+  let jsChunks = 0;
   /** The index fields of record `i` of the current batch, from a normalised event. */
   const setFields = (i: number, ev: Light): void => {
     g.type[i] = strings.idAt(0, ev.type);
@@ -560,22 +580,25 @@ export async function scanRange(
         ls = nl + 1;
       }
       const lastNl = buf.lastIndexOf(10, fill - 1);
-      if (wasm && buf === wasm.input) {
-        if (lastNl >= ls) {
-          scanWasm(buf, ls, lastNl + 1, pos);
-          ls = lastNl + 1;
-          await drainReady();
+      if (lastNl >= ls) {
+        let scanner = wasm !== undefined && buf === wasm.input;
+        if (scanner && jsChunks > 0) {
+          jsChunks--;
+          scanner = false;
         }
-      } else if (lastNl >= ls && (pos > 0 || ls > 0 || buf[0] !== 0xef) && isAscii(buf.subarray(ls, lastNl + 1))) {
-        handleAscii(buf, ls, lastNl + 1, pos);
-        ls = lastNl + 1;
-        await drainReady();
-      } else {
-        for (let nl = buf.indexOf(10, Math.max(from, ls)); nl !== -1 && nl < fill; nl = buf.indexOf(10, ls)) {
+        // The WASM scanner reads what it can (all of it, or up to where it gave up on the chunk) ...
+        if (scanner) ls = scanWasm(buf, ls, lastNl + 1, pos);
+        // ... the JS path the rest: an all-ASCII stretch as one string, else line by line.
+        if (ls <= lastNl && (pos > 0 || ls > 0 || buf[0] !== 0xef) && isAscii(buf.subarray(ls, lastNl + 1))) {
+          handleAscii(buf, ls, lastNl + 1, pos);
+          ls = lastNl + 1;
+        }
+        for (let nl = ls <= lastNl ? buf.indexOf(10, ls) : -1; nl !== -1 && nl <= lastNl; nl = buf.indexOf(10, ls)) {
           handle(buf, ls, nl, pos + ls, false);
           ls = nl + 1;
           await drainReady();
         }
+        await drainReady();
       }
       if (ls > 0) {
         buf.copy(buf, 0, ls, fill);

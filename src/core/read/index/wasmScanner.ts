@@ -146,8 +146,8 @@ export class WasmScanner {
   private readonly sLen: Uint32Array;
   /** Strings of this batch the JS path interned (no decoding needed), by id. */
   private known = new Map<number, string>();
-  /** Strings kept out of the module (lone surrogates, or no room left), by string. */
-  private side = new Map<string, number>();
+  /** Ids of the strings the JS path asked for in this batch (those kept out of the module too: lone surrogates, no room). */
+  private ids = new Map<string, number>();
   private readonly lastS: (string | undefined)[] = [];
   private readonly lastId: number[] = [];
 
@@ -234,21 +234,18 @@ export class WasmScanner {
   /** The batch's id of a string the JS path read: the module's table decides (one id per string). */
   id(s: string | undefined): number {
     if (s === undefined) return -1;
-    const kept = this.side.get(s);
-    if (kept !== undefined) return kept;
+    let id = this.ids.get(s);
+    if (id !== undefined) return id;
     const x = this.x;
-    if (wellFormed(s)) {
-      const len = Buffer.byteLength(s, 'utf8');
-      if (len <= x.arenaFree()) {
-        this.mem.write(s, x.arenaTop(), len, 'utf8');
-        const id = x.internTop(len);
-        if (!this.known.has(id)) this.known.set(id, s);
-        return id;
-      }
+    const len = wellFormed(s) ? Buffer.byteLength(s, 'utf8') : -1;
+    if (len >= 0 && len <= x.arenaFree()) {
+      this.mem.write(s, x.arenaTop(), len, 'utf8');
+      id = x.internTop(len);
+    } else {
+      // Never a string the module reads itself (those are valid UTF-8 and fit): one id each still.
+      id = x.reserveId();
     }
-    // Never a string the module reads itself (those are valid UTF-8 and fit): one id each still.
-    const id = x.reserveId();
-    this.side.set(s, id);
+    this.ids.set(s, id);
     this.known.set(id, s);
     return id;
   }
@@ -265,7 +262,7 @@ export class WasmScanner {
     }
     x.reset();
     if (known.size > 0) this.known = new Map();
-    if (this.side.size > 0) this.side = new Map();
+    if (this.ids.size > 0) this.ids = new Map();
     this.lastS.length = 0;
     this.lastId.length = 0;
     return out;
