@@ -228,7 +228,7 @@ describe('persisted index: a second open restores the cold index', function () {
     const [cf] = cacheFiles(cache);
     const good = fs.readFileSync(cf);
     assert.equal(good.readUInt32LE(8), FORMAT_VERSION);
-    decode(good); // the intact cache decodes
+    await decode(good); // the intact cache decodes
     const plain = model((await open(root, undefined)).ws);
     let seed = 12345;
     const rnd = (n: number): number => {

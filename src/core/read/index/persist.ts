@@ -560,7 +560,8 @@ export async function restoreIndex(s: ReadState, identity: RunIdentity, st: Sour
     const raw = await readWhole(target, cst.size);
     // The sections' checksums first, a section at a time (the event loop is served in between).
     const sums = await checkSections(raw);
-    const d = decode(raw, sums);
+    const d = await decode(raw, sums, yieldTurn);
+    await yieldTurn();
     const h = d.header;
     // The file and the options it was made with.
     if (h.flowlens !== pkg.version) throw new CacheProblem(`made by Flowlens ${String(h.flowlens).slice(0, 20)}`);
@@ -583,6 +584,7 @@ export async function restoreIndex(s: ReadState, identity: RunIdentity, st: Sour
     const runIds = d.runs.runs.map((r) => r.run.id);
     if (!identity.canRestore(st, d.meta.identity, runIds)) throw new CacheProblem('another file of the workspace now has its runs');
     // Events filed whole: decoded again from their lines (before anything is changed).
+    await yieldTurn();
     const objects = readObjects(fd, file, d.meta.objects, end);
     const store = restoreFileEvents(file, { otlp }, { ...d.store, objects });
     const restored = s.builder.restoreRuns(d.runs, store);
@@ -652,6 +654,11 @@ interface Decoded {
 }
 
 /** A cache file's bytes → validated structures; throws {@link CacheProblem} on anything wrong. */
+/** Serve the event loop once (between the stages of a restore: each stays well under 50 ms). */
+function yieldTurn(): Promise<void> {
+  return new Promise<void>((r) => setImmediate(r));
+}
+
 /** A file read whole in one request (the promise reader takes a round trip per 512 KiB). */
 async function readWhole(file: string, size: number): Promise<Buffer> {
   const fh = await fs.promises.open(file, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
@@ -692,7 +699,7 @@ async function checkSections(raw: Buffer): Promise<Set<string>> {
   return ok;
 }
 
-export function decode(raw: Buffer, checked: ReadonlySet<string> = new Set()): Decoded {
+export async function decode(raw: Buffer, checked: ReadonlySet<string> = new Set(), pause: () => Promise<void> = async () => undefined): Promise<Decoded> {
   const bad = (why: string): never => {
     throw new CacheProblem(why);
   };
@@ -742,6 +749,7 @@ export function decode(raw: Buffer, checked: ReadonlySet<string> = new Set()): D
     return bad('meta is not JSON');
   }
   checkMeta(meta);
+  await pause();
   // Strings: the table is checked now, cut into strings when the flows are first made.
   const lens = u32('strlen');
   const enc = meta.strings;
@@ -771,6 +779,7 @@ export function decode(raw: Buffer, checked: ReadonlySet<string> = new Set()): D
   if (!timesFinite(times)) bad('flow times');
   if (sec.has('hints') && !allInRange(u8('hints', n), 0, 2)) bad('secret hints');
 
+  await pause();
   // Flows: every index in range now; the columns of strings and objects are made on demand.
   const R = meta.runs.length;
   const fRun = i32('f.run', F);
@@ -792,6 +801,7 @@ export function decode(raw: Buffer, checked: ReadonlySet<string> = new Set()): D
   if (!allInRange(corr, -1, 0x7fffffff) || !allInRange(tagsCol, -1, T - 1)) bad('flow correlation or tags');
   const maxCorr = max(corr, -1);
   const indeg = childrenOnce(kidsStart, kids, fRun) ?? bad('flow children');
+  await pause();
   // Runs: records, roots (exactly the flows no flow has as a child: a forest, no cycle).
   const refsAll = i32('r.refs');
   const rootsAll = i32('r.roots');
