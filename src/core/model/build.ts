@@ -282,10 +282,13 @@ export class RunBuilder {
     st.total++;
     const ts = event.ts;
     if (ts !== undefined) {
-      if (run.started === undefined) run.started = ts;
       const last = st.lastTs;
       const prev = last[0];
-      if (prev !== prev || ts > prev) last[0] = ts; // NaN: none yet
+      if (prev !== prev) {
+        // The run's first timed event (a run has a start once it has a newest time).
+        if (run.started === undefined) run.started = ts;
+        last[0] = ts;
+      } else if (ts > prev) last[0] = ts;
     } else if ((event as Partial<TraceEvent>).tsRaw !== undefined) this.checkTimestamp(run, event as TraceEvent);
     const stored = st.list.length < st.limit;
     if (stored) {
