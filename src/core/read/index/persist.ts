@@ -774,10 +774,10 @@ export async function decode(raw: Buffer, checked: ReadonlySet<string> = new Set
     isObj[x.ref] = 1;
   }
   if (!recordsInside(offsets, rlens, isObj, end)) bad('a record lies outside the indexed part');
-  if (!allInRange(nexts, -1, n - 1)) bad('record chain');
+  if (!int32sIn(nexts, -1, n - 1)) bad('record chain');
   if (!flowRefsInRange(flowRefs, n)) bad('flow records');
   if (!timesFinite(times)) bad('flow times');
-  if (sec.has('hints') && !allInRange(u8('hints', n), 0, 2)) bad('secret hints');
+  if (sec.has('hints') && !bytesIn(u8('hints', n), 2)) bad('secret hints');
 
   await pause();
   // Flows: every index in range now; the columns of strings and objects are made on demand.
@@ -796,10 +796,9 @@ export async function decode(raw: Buffer, checked: ReadonlySet<string> = new Set
   const corrBytes = bytes('corr');
   const T = meta.tags.length;
   if (kidsStart[0] !== 0 || kidsStart[F] !== kids.length) bad('flow children');
-  if (!allInRange(fRun, 0, R - 1) || !allInRange(verdict, 0, VERDICT_CODES.length - 1) || !allInRange(open, 0, 1)) bad('flow runs or verdicts');
-  if (!allInRange(id, 0, S - 1) || !allInRange(name, -1, S - 1) || !allInRange(display, -1, S - 1) || !allInRange(parent, -1, S - 1)) bad('flow strings');
-  if (!allInRange(corr, -1, 0x7fffffff) || !allInRange(tagsCol, -1, T - 1)) bad('flow correlation or tags');
-  const maxCorr = max(corr, -1);
+  if (!bytesIn(verdict, VERDICT_CODES.length - 1) || !bytesIn(open, 1)) bad('flow verdicts');
+  const maxCorr = flowIndicesIn(fRun, id, name, display, parent, corr, tagsCol, R, S, T);
+  if (maxCorr < -1) bad('flow run, strings, correlation or tags');
   const indeg = childrenOnce(kidsStart, kids, fRun) ?? bad('flow children');
   await pause();
   // Runs: records, roots (exactly the flows no flow has as a child: a forest, no cycle).
@@ -813,7 +812,7 @@ export async function decode(raw: Buffer, checked: ReadonlySet<string> = new Set
     if (ra + m.refs > refsAll.length || ro + m.roots > rootsAll.length) bad('run lists');
     const refs = refsAll.subarray(ra, ra + m.refs);
     ra += m.refs;
-    if (!allInRange(refs, 0, n - 1)) bad('run events');
+    if (!int32sIn(refs, 0, n - 1)) bad('run events');
     const roots = Array.from(rootsAll.subarray(ro, ro + m.roots));
     ro += m.roots;
     const ri = runs.length;
@@ -882,12 +881,6 @@ function sum(a: Uint32Array): number {
   return t;
 }
 
-function max(a: Int32Array, start: number): number {
-  let m = start;
-  for (let i = 0; i < a.length; i++) if (a[i] > m) m = a[i];
-  return m;
-}
-
 /**
  * Every flow is a root or a child (never both), and every flow is reached from the roots (no
  * cycle among the children lists).
@@ -909,13 +902,39 @@ function forest(indeg: Uint8Array, isRoot: Uint8Array, start: Int32Array, kids: 
   return reached === F;
 }
 
-/** Every value of `a` in `[lo, hi]`. */
-function allInRange(a: Int32Array | Uint8Array, lo: number, hi: number): boolean {
+/** Every value of `a` in `[lo, hi]` (one element type per function: monomorphic loads). */
+function int32sIn(a: Int32Array, lo: number, hi: number): boolean {
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
     if (x < lo || x > hi) return false;
   }
   return true;
+}
+
+/** Every byte of `a` at most `hi`. */
+function bytesIn(a: Uint8Array, hi: number): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] > hi) return false;
+  return true;
+}
+
+/**
+ * The flows' run, string, correlation and tag indices in range, in one pass; returns the largest
+ * correlation index (-1: none), or -2 when one is out of range.
+ */
+function flowIndicesIn(run: Int32Array, id: Int32Array, name: Int32Array, display: Int32Array, parent: Int32Array, corr: Int32Array, tags: Int32Array, R: number, S: number, T: number): number {
+  let maxCorr = -1;
+  for (let i = 0; i < run.length; i++) {
+    const r = run[i];
+    const d = id[i];
+    const nm = name[i];
+    const ds = display[i];
+    const p = parent[i];
+    const c = corr[i];
+    const t = tags[i];
+    if (r < 0 || r >= R || d < 0 || d >= S || nm < -1 || nm >= S || ds < -1 || ds >= S || p < -1 || p >= S || c < -1 || t < -1 || t >= T) return -2;
+    if (c > maxCorr) maxCorr = c;
+  }
+  return maxCorr;
 }
 
 /** Every line record (not an object record) lies within the indexed part. */
