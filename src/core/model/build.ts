@@ -800,7 +800,8 @@ export class RunBuilder {
     for (const r of snap.runs) {
       const p = r.run;
       const list = EventList.restore(storage, p.id, false, r.refs);
-      const flows = new Map<string, StoredFlow>();
+      const ri = out.length;
+      const flows = new LazyFlowMap(batch.slots[ri].length, () => this.materializeRun(out[ri]));
       const roots: FlowNode[] = [];
       const run: Run = {
         id: p.id, dialect: p.dialect, sources: [...p.sources], primarySource: p.primarySource, tags: [...p.tags], status: p.status,
@@ -821,21 +822,18 @@ export class RunBuilder {
       };
       if (r.sessionEnd !== undefined) st.sessionEnd = r.sessionEnd;
       if (r.lastTs !== undefined) st.lastTs[0] = r.lastTs;
-      // The flows and roots are made on first read.
-      for (const key of ['flows', 'roots'] as const) {
-        const value = key === 'flows' ? flows : roots;
-        Object.defineProperty(run, key, {
-          configurable: true, enumerable: true,
-          get: () => {
-            this.materializeRun(run);
-            return value;
-          },
-          set: (v: unknown) => {
-            this.materializeRun(run);
-            Object.defineProperty(run, key, { value: v, writable: true, enumerable: true, configurable: true });
-          },
-        });
-      }
+      // The flows and roots are made on first read (`run.flows.size` is known without them).
+      Object.defineProperty(run, 'roots', {
+        configurable: true, enumerable: true,
+        get: () => {
+          this.materializeRun(run);
+          return roots;
+        },
+        set: (v: unknown) => {
+          this.materializeRun(run);
+          Object.defineProperty(run, 'roots', { value: v, writable: true, enumerable: true, configurable: true });
+        },
+      });
       this.byId.set(p.id, run);
       this.state.set(run, st);
       this.lazyRuns.set(run, { b: batch, r: batch.runs.length });
@@ -859,6 +857,7 @@ export class RunBuilder {
     this.lazyRuns.delete(run);
     const { b, r } = lazy;
     const st = b.states[r];
+    (st.flows as LazyFlowMap).disarm();
     const c = (b.columns ??= b.snap.columns());
     const slots = b.slots[r];
     const made = new Map<number, StoredFlow>();
@@ -886,7 +885,6 @@ export class RunBuilder {
     const snapRun = b.snap.runs[r];
     const roots: FlowNode[] = snapRun.roots.map((j) => made.get(j) as StoredFlow);
     for (const [parent, list] of snapRun.pending) st.pendingChildren.set(parent, list.map((j) => made.get(j) as StoredFlow));
-    Object.defineProperty(run, 'flows', { value: st.flows, writable: true, enumerable: true, configurable: true });
     Object.defineProperty(run, 'roots', { value: roots, writable: true, enumerable: true, configurable: true });
     if (--b.left === 0) b.columns = undefined;
   }
@@ -1001,6 +999,85 @@ export interface RestoreRuns {
   open: Uint8Array;
   verdict: Uint8Array;
   columns: () => FlowColumns;
+}
+
+/**
+ * A restored run's flows (RunBuilder.restoreRuns) before they are made: `size` is known; any other
+ * use makes them first (`make`), then it is a plain Map.
+ */
+class LazyFlowMap extends Map<string, StoredFlow> {
+  constructor(
+    private readonly known: number,
+    private make: (() => void) | undefined,
+  ) {
+    super();
+  }
+
+  /** The flows are being made: from now on a plain Map. */
+  disarm(): void {
+    this.make = undefined;
+  }
+
+  private ready(): void {
+    const m = this.make;
+    if (m === undefined) return;
+    this.make = undefined;
+    m();
+  }
+
+  override get size(): number {
+    return this.make !== undefined ? this.known : super.size;
+  }
+
+  override get(k: string): StoredFlow | undefined {
+    this.ready();
+    return super.get(k);
+  }
+
+  override has(k: string): boolean {
+    this.ready();
+    return super.has(k);
+  }
+
+  override set(k: string, v: StoredFlow): this {
+    this.ready();
+    return super.set(k, v);
+  }
+
+  override delete(k: string): boolean {
+    this.ready();
+    return super.delete(k);
+  }
+
+  override clear(): void {
+    this.ready();
+    super.clear();
+  }
+
+  override forEach(fn: (v: StoredFlow, k: string, m: Map<string, StoredFlow>) => void, thisArg?: unknown): void {
+    this.ready();
+    super.forEach(fn, thisArg);
+  }
+
+  override keys(): MapIterator<string> {
+    this.ready();
+    return super.keys();
+  }
+
+  override values(): MapIterator<StoredFlow> {
+    this.ready();
+    return super.values();
+  }
+
+  override entries(): MapIterator<[string, StoredFlow]> {
+    this.ready();
+    return super.entries();
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, StoredFlow]> {
+    this.ready();
+    return super[Symbol.iterator]();
+  }
 }
 
 /** Restored runs whose flows are not made yet (one batch per restored source). */
