@@ -160,6 +160,8 @@ describe('persisted index: a second open restores the cold index', function () {
       await warm.ws.refresh();
       assert.deepEqual(model(warm.ws), model(plain.ws), 'after a refresh');
       const untouched = await open(root, cache, c.opts, c.file);
+      // Flow counts are known before a restored run's flows are made (the Runs view asks them).
+      assert.deepEqual(untouched.ws.runs().map((r) => [r.id, r.flows.size]), plain.ws.runs().map((r) => [r.id, r.flows.size]));
       await untouched.ws.refresh();
       assert.deepEqual(model(untouched.ws), model(plain.ws), 'refreshed before its flows were read');
     });
