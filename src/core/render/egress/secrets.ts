@@ -17,8 +17,8 @@
  */
 import type { Run, TraceEvent } from '../../model/types';
 import { EventList } from '../../model/storage';
-import { hintsCoverWords, SECRET_STRING_FIELDS, SECRET_STRUCTURES } from '../../read/secretHint';
-import { addSecret, redactKeyWords, Redactor, type RedactOptions } from './redact';
+import { hintsCoverWords, SECRET_STRING_FIELDS, SECRET_STRUCTURES, stringMayHoldSecret } from '../../read/secretHint';
+import { addSecret, MIN_KNOWN_SECRET, redactKeyWords, Redactor, type RedactOptions } from './redact';
 
 /**
  * Values (containers and leaves) the secret walk visits in one {@link collectSecrets} call. No
@@ -72,10 +72,13 @@ export function collectSecrets(root: unknown, red: Redactor, out: Set<string>): 
     return;
   }
   if (typeof root !== 'object') return;
+  const quick = prefilterCovers(red);
   // Iterative walk, any depth: values and their "under a sensitive key" bit on two stacks.
   const stack: unknown[] = [root];
   const under: boolean[] = [false];
-  const seen = new Set<object>();
+  // Containers walked (cycles); the root alone needs no set (most structures are one flat object).
+  let seen: Set<object> | undefined;
+  let rootSeen = false;
   let visits = 0;
   while (stack.length && out.size < MAX_SECRETS && visits++ < MAX_VISITS) {
     const v = stack.pop();
@@ -92,8 +95,15 @@ export function collectSecrets(root: unknown, red: Redactor, out: Set<string>): 
       if (sensitive) addSecretOnce(String(v), out);
       continue;
     }
-    if (typeof v !== 'object' || seen.has(v)) continue;
-    seen.add(v);
+    if (typeof v !== 'object') continue;
+    if (v === root) {
+      if (rootSeen) continue;
+      rootSeen = true;
+    } else {
+      seen ??= new Set();
+      if (seen.has(v)) continue;
+      seen.add(v);
+    }
     if (Array.isArray(v)) {
       if (!sensitive) red.findArgvSecrets(v, out);
       for (let i = 0; i < v.length; i++) {
@@ -104,16 +114,19 @@ export function collectSecrets(root: unknown, red: Redactor, out: Set<string>): 
     }
     if (v instanceof Map) {
       for (const [k, x] of v) {
-        if (typeof k === 'string' && !sensitive) scan(k, red, out);
+        const hit = typeof k === 'string' && (!quick || stringMayHoldSecret(k));
+        if (hit && !sensitive) scan(k, red, out);
         stack.push(x);
-        under.push(sensitive || (typeof k === 'string' && red.isSensitiveKey(k)));
+        under.push(sensitive || (hit && red.isSensitiveKey(k as string)));
       }
       continue;
     }
     for (const k of Object.keys(v)) {
-      if (!sensitive) scan(k, red, out);
+      // A key without a hit is not sensitive and holds no pattern (read/secretHint.ts).
+      const hit = !quick || stringMayHoldSecret(k);
+      if (hit && !sensitive) scan(k, red, out);
       stack.push((v as Record<string, unknown>)[k]);
-      under.push(sensitive || red.isSensitiveKey(k));
+      under.push(sensitive || (hit && red.isSensitiveKey(k)));
     }
   }
 }
@@ -136,7 +149,24 @@ function addSecretOnce(raw: string, out: Set<string>): void {
 }
 
 function scan(s: string, red: Redactor, out: Set<string>): void {
-  red.findSecrets(s.length > MAX_SCAN ? s.slice(0, MAX_SCAN) : s, out);
+  const t = s.length > MAX_SCAN ? s.slice(0, MAX_SCAN) : s;
+  // The line prefilter's automaton over the string: without a hit the trigger cannot match, so
+  // findSecrets would find nothing (cheaper than its cache lookup and trigger regex).
+  if (t.length < MIN_KNOWN_SECRET || (prefilterCovers(red) && !stringMayHoldSecret(t))) return;
+  red.findSecrets(t, out);
+}
+
+/** Per walking redactor: whether the prefilter's words cover its redact keys (read/secretHint.ts). */
+const covers = new WeakMap<Redactor, boolean>();
+
+function prefilterCovers(red: Redactor): boolean {
+  let c = covers.get(red);
+  if (c === undefined) {
+    const keys = red.options.redactKeys;
+    c = keys === undefined || hintsCoverWords(redactKeyWords(keys));
+    covers.set(red, c);
+  }
+  return c;
 }
 
 
@@ -160,7 +190,8 @@ export function eventSecrets(e: TraceEvent, red: Redactor, out: Set<string>): vo
   const m = e.metric;
   if (m && typeof m.name === 'string') {
     scan(m.name, red, out);
-    if (red.isSensitiveKey(m.name) && (typeof m.value === 'string' || typeof m.value === 'number')) addSecretOnce(String(m.value), out);
+    const named = (!prefilterCovers(red) || stringMayHoldSecret(m.name)) && red.isSensitiveKey(m.name);
+    if (named && (typeof m.value === 'string' || typeof m.value === 'number')) addSecretOnce(String(m.value), out);
     else if (typeof m.value === 'string') scan(m.value, red, out);
   }
 }
