@@ -17,7 +17,9 @@ const repo = path.resolve(__dirname, '../../../..');
 const cli = path.join(repo, 'dist', 'cli.js');
 
 function flows(file: string, extra: string[] = []): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [cli, 'flows', file, '--run', 'all', '--json', ...extra], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 });
+  // The index cache goes to a folder of the test's own (removed with it), never the user's.
+  const env = { ...process.env, FLOWLENS_CACHE_DIR: path.join(path.dirname(file), 'cache') };
+  const r = spawnSync(process.execPath, [cli, 'flows', file, '--run', 'all', '--json', ...extra], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20, env });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -69,6 +71,11 @@ describe('CLI: run-scoped secrets of a big indexed file (the fast path)', () => 
     assert.ok(doc.flows.some((f) => f.name === 'orders/submit' && f.instances > 40_000), 'the whole file was read');
     for (const s of secrets) assert.ok(!red.out.includes(s) && !red.err.includes(s), `${s} leaked`);
     assert.equal(doc.flows.filter((f) => f.name === 'deploy/[REDACTED]/step').length, secrets.length, 'each flow named with a secret is listed, redacted');
+    // Restored from the index cache the first run wrote (hints included): the same output.
+    assert.ok(fs.readdirSync(path.join(dir, 'cache')).some((f) => f.endsWith('.flidx')), 'the first run wrote the index cache');
+    const again = flows(file);
+    assert.equal(again.code, 0, again.err);
+    assert.equal(again.out, red.out);
     const raw = flows(file, ['--no-redact']);
     assert.equal(raw.code, 0, raw.err);
     for (const s of secrets) assert.ok(raw.out.includes(`deploy/${s}/step`), `--no-redact prints ${s}`);
