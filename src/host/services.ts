@@ -116,6 +116,11 @@ export class TraceServices extends Disposable implements FlowlensServices {
 
   folder(folderKey: string): vscode.WorkspaceFolder | undefined { return this.folders.get(folderKey); }
 
+  /** Where the cold index of a large trace is kept (extension storage; index/persist.ts); the in-host test reads it. */
+  get indexCacheDir(): string | undefined {
+    return this.context.globalStorageUri ? path.join(this.context.globalStorageUri.fsPath, 'index-cache') : undefined;
+  }
+
   /** (Re)creates one TraceWorkspace per folder and loads them in the background. */
   reload(): void {
     const gen = ++this.generation;
@@ -244,7 +249,7 @@ export class TraceServices extends Disposable implements FlowlensServices {
       index: { onProgress: p => this.onIndexProgress(key, f, p) },
       // Their cold index is kept in extension storage (never in the workspace; Restricted Mode
       // too: docs/security.md), so the next window opens them from it (index/persist.ts).
-      indexCache: this.context.globalStorageUri ? { dir: path.join(this.context.globalStorageUri.fsPath, 'index-cache'), log: m => this.log?.note(m) } : undefined,
+      indexCache: this.indexCacheDir ? { dir: this.indexCacheDir, log: m => this.log?.note(m) } : undefined,
       extraGlobs: [...c.traceGlobs, ...c.extraStores],
       pathMappings: c.pathMappings,
       liveWindowMs: c.liveWindowMinutes * 60_000,
