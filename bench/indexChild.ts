@@ -15,7 +15,7 @@ import type { Run } from '../src/core/model/types';
 import { rollupRuns } from '../src/core/analyze/rollup';
 import { liveLines, runWithFlows } from './gen';
 import { timeViews } from './views';
-import type { BenchRow, ChildReport } from './types';
+import type { BenchRow, ChildReport, IndexFigures } from './types';
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -30,18 +30,9 @@ function rollupAll(ws: TraceWorkspace): number {
 }
 
 /** What a load-only child (`load` mode: the scale, load and huge rows) reports. */
-export interface LoadReport {
-  indexMs: number;
-  indexCpuMs: number;
-  /** Peak RSS after load + rollups, and right after load (before the rollups). */
-  maxRssKb: number;
+export interface LoadReport extends IndexFigures {
+  /** Peak RSS right after load (before the rollups); `maxRssKb` is after load + rollups. */
   loadRssKb: number;
-  blockMaxMs: number;
-  blockP99Ms: number;
-  heapUsedMb: number;
-  runs: number;
-  events: number;
-  malformed: number;
   /** Progress reports seen, and the last one's bytes done / total and files. */
   progress: { reports: number; done: number; total: number; files: number };
   /** Runs summarised or capped by maxEventsPerSource, and the problems the workspace lists. */

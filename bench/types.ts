@@ -14,8 +14,8 @@ export interface BenchRow {
   note?: string;
 }
 
-/** What the index child (indexChild.ts) reports on stdout as JSON. */
-export interface ChildReport {
+/** What every index child (indexChild.ts, full or load-only) measures of its load. */
+export interface IndexFigures {
   indexMs: number;
   /** CPU time (user + system) of the index, ms: wall time is inflated on a loaded machine. */
   indexCpuMs: number;
@@ -27,6 +27,10 @@ export interface ChildReport {
   runs: number;
   events: number;
   malformed: number;
+}
+
+/** What the index child (indexChild.ts) reports on stdout as JSON. */
+export interface ChildReport extends IndexFigures {
   tail: { reps: number; medianMs: number; minMs: number; maxMs: number; note: string };
   views: BenchRow[];
 }

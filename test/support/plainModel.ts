@@ -1,6 +1,8 @@
 // Plain JSON snapshots of the model (runs, flows, events) for equality tests that compare two
 // ways of reading the same trace (the cold index against the plain read, OTLP and flowscribe).
 import type { FlowNode, Run, TraceEvent } from '../../src/core/model/types';
+import { rollupRuns } from '../../src/core/analyze/rollup';
+import type { TraceWorkspace } from '../../src/core/read/workspace';
 
 export const plainEvent = (e: TraceEvent): unknown => JSON.parse(JSON.stringify(e));
 
@@ -20,5 +22,21 @@ export function plainRun(r: Run): unknown {
     tags: r.tags, gitSha: r.gitSha, host: r.host, started: r.started, ended: r.ended, endedBy: r.endedBy, status: r.status,
     counts: r.counts, flows: [...r.flows.values()].map(plainFlow), roots: r.roots.map((f) => f.id), events: r.events.map(plainEvent),
     malformed: r.malformed, notes: r.notes, warnings: r.warnings,
+  };
+}
+
+/**
+ * Everything a surface can see of a workspace, as plain data: runs (flows, events read back),
+ * rollups, malformed lines, problems, sources and envelopes. Two reads of the same traces (cold
+ * index and plain read, WASM and JS scanner, restored and cold) must give equal digests.
+ */
+export function workspaceDigest(ws: TraceWorkspace): unknown {
+  return {
+    runs: ws.runs().map(plainRun),
+    rollups: ws.runs().map((r) => rollupRuns([r])),
+    malformed: ws.malformed(),
+    problems: ws.problems(),
+    sources: ws.sources(),
+    envelopes: ws.envelopes.map(plainEvent),
   };
 }

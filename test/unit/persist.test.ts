@@ -9,9 +9,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { TraceWorkspace, type WorkspaceOptions } from '../../src/core/read/workspace';
 import { decode, FORMAT_VERSION } from '../../src/core/read/index/persist';
-import { rollupRuns } from '../../src/core/analyze/rollup';
 import { ensureBenchData } from '../../bench/gen';
-import { plainEvent, plainRun } from '../support/plainModel';
+import { workspaceDigest } from '../support/plainModel';
 
 const DEMO = path.resolve('test/fixtures/demo-app');
 const OTLP = path.resolve('test/fixtures/otlp');
@@ -27,17 +26,7 @@ function tmpdir(p: string): string {
   return d;
 }
 
-/** Everything a surface can see of a workspace, as plain data (flows, events read back, rollups). */
-function model(ws: TraceWorkspace): unknown {
-  return {
-    runs: ws.runs().map(plainRun),
-    rollups: ws.runs().map((r) => rollupRuns([r])),
-    malformed: ws.malformed(),
-    problems: ws.problems(),
-    sources: ws.sources(),
-    envelopes: ws.envelopes.map(plainEvent),
-  };
-}
+const model = workspaceDigest;
 
 interface Opened {
   ws: TraceWorkspace;

@@ -9,9 +9,8 @@ import fc from 'fast-check';
 import { KIND_LIGHT, scanRange, type ScanBatch, type ScanSummary } from '../../../src/core/read/index/scan';
 import { openScanner, scannerTotals, SCAN_DONE, SCAN_UNSURE, type WasmScanner } from '../../../src/core/read/index/wasmScanner';
 import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
-import { rollupRuns } from '../../../src/core/analyze/rollup';
 import { ensureBenchData } from '../../../bench/gen';
-import { plainRun } from '../../support/plainModel';
+import { workspaceDigest } from '../../support/plainModel';
 import { lineMayHoldSecret } from '../../../src/core/read/secretHint';
 
 /** The module as it ships (npm run build copies wasm/scanner/scanner.wasm there). */
@@ -580,15 +579,7 @@ describe('index: secret hints from the WebAssembly scanner (secretHint.ts prefil
 describe('index: the WebAssembly scanner gives the model and rollups of the plain read (issue 15 digest)', function () {
   this.timeout(300000);
 
-  function digest(ws: TraceWorkspace): unknown {
-    return {
-      runs: ws.runs().map(plainRun),
-      rollups: ws.runs().map((r) => rollupRuns([r])),
-      malformed: ws.malformed(),
-      problems: ws.problems(),
-      sources: ws.sources(),
-    };
-  }
+  const digest = workspaceDigest;
 
   async function load(root: string, index: WorkspaceOptions['index'], mode: string): Promise<{ ws: TraceWorkspace; read: number }> {
     return withScanner(mode, async () => {
