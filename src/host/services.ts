@@ -246,7 +246,7 @@ export class TraceServices extends Disposable implements FlowlensServices {
     const c = readConfig(f);
     return {
       // Big traces: a progress notification with Cancel (the status bar shows "reading traces").
-      index: { onProgress: p => this.onIndexProgress(key, f, p) },
+      index: { onProgress: p => this.onIndexProgress(key, f, p), backgroundHints: true },
       // Their cold index is kept in extension storage (never in the workspace; Restricted Mode
       // too: docs/security.md), so the next window opens them from it (index/persist.ts).
       indexCache: this.indexCacheDir ? { dir: this.indexCacheDir, log: m => this.log?.note(m) } : undefined,

@@ -355,6 +355,49 @@ export class FileEvents extends EventStorage {
     return h === 0 ? 0 : 1;
   }
 
+  // --- The background hint pass (src/core/read/workspace/hintPass.ts). ---
+
+  /** Whether the records carry secret hints (absent: every record is decoded by the secret walk). */
+  get hinted(): boolean {
+    return this.hints !== undefined;
+  }
+
+  /** The byte offset of record `ref` (-1: an event filed as an object). */
+  recordOffset(ref: number): number {
+    return this.offsets[ref];
+  }
+
+  /** The event's index within its line of record `ref` (0 but for OTLP batches). */
+  recordSub(ref: number): number {
+    return this.subs ? this.subs[ref] : 0;
+  }
+
+  /**
+   * Attach hints made after the index (one per record, `n` = the records now; `ids[ref]` indexes
+   * `texts` for a hint 2). Only a store without hints takes them; returns whether it did.
+   */
+  setHints(n: number, hints: Uint8Array, ids: Int32Array, texts: readonly string[]): boolean {
+    if (this.hints !== undefined || n !== this.n || hints.length < n || ids.length < n) return false;
+    const cap = this.offsets.length;
+    const h = new Uint8Array(cap).fill(1);
+    const hi = new Int32Array(cap);
+    for (let i = 0; i < n; i++) {
+      const v = hints[i];
+      const id = ids[i];
+      if (v === 0) h[i] = 0;
+      else if (v === 2 && id >= 0 && id < texts.length && typeof texts[id] === 'string') {
+        h[i] = 2;
+        hi[i] = id;
+      }
+    }
+    this.hintTexts = [...texts];
+    this.hintIndex = new Map();
+    this.hintTexts.forEach((t, k) => this.hintIndex.set(t, k));
+    this.hintIds = hi;
+    this.hints = h;
+    return true;
+  }
+
   keep(event: TraceEvent): number {
     return this.add(-1, this.objs.push(event) - 1, event.src.line);
   }

@@ -26,6 +26,7 @@ import type { Catalog } from '../catalog';
 import { workspaceOf, type Discovery } from '../discover';
 import { abortError } from '../index/parallel';
 import { writeIndexCaches } from '../index/persist';
+import { runHintPasses } from './hintPass';
 import { PathMapper } from '../pathmap';
 import { capSource, runMtime } from './capPolicy';
 import { CatalogReload } from './catalogReload';
@@ -66,6 +67,9 @@ export class TraceWorkspace {
   private sorted?: Run[];
   private queue: Promise<unknown> = Promise.resolve();
   private cacheWrites: Promise<void> = Promise.resolve();
+  /** The background hint passes (hintPass.ts) started after each load or refresh. */
+  private hintPasses: Promise<number> = Promise.resolve(0);
+  private disposed = false;
 
   constructor(root: string, opts: WorkspaceOptions = {}, only?: string) {
     this.root = path.resolve(root);
@@ -122,7 +126,29 @@ export class TraceWorkspace {
       // The persisted index of what this load indexed cold, written once the load resolved.
       const s = this.s;
       this.cacheWrites = new Promise<void>((r) => setImmediate(r)).then(() => writeIndexCaches(s));
+      this.startHints(s);
     });
+  }
+
+  /**
+   * The secret hints of sources the last load or refresh indexed without them
+   * (WorkspaceOptions.index.backgroundHints): resolves, with how many stores got hints, once those
+   * background passes are done or stopped; never rejects.
+   */
+  hintsSettled(): Promise<number> {
+    return this.hintPasses;
+  }
+
+  /** Stop the background work (hint passes); the model stays as it is. */
+  dispose(): void {
+    this.disposed = true;
+  }
+
+  /** Start the hint passes planned by the last read of `s`, after the cache writes and earlier passes. */
+  private startHints(s: ReadState): void {
+    const live = (): boolean => !this.disposed && this.s === s;
+    const before = this.hintPasses;
+    this.hintPasses = Promise.all([before, this.cacheWrites]).then(([k]) => runHintPasses(s, live).then((m) => k + m)).catch(() => 0);
   }
 
   /** The persisted index's writes of the last load (WorkspaceOptions.indexCache); never rejects. */
@@ -142,10 +168,12 @@ export class TraceWorkspace {
   refresh(opts: { final?: boolean; rediscover?: boolean; changed?: readonly FileChange[] } = {}): Promise<WorkspaceChange> {
     return this.serial(() => {
       const final = opts.final ?? this.opts.final ?? false;
-      if (opts.changed === undefined) return this.update(final, { all: true, rediscover: opts.rediscover ?? true });
+      const s = this.s;
+      const hints = <T>(p: Promise<T>): Promise<T> => p.finally(() => this.startHints(s));
+      if (opts.changed === undefined) return hints(this.update(final, { all: true, rediscover: opts.rediscover ?? true }));
       const plan = planRefresh(this.root, opts.changed, (f) => this.s.states.get(f)?.src.kind);
-      if (plan.rediscover) return this.update(final, { all: true, rediscover: true });
-      return this.update(final, { all: false, read: new Set(plan.read), summaries: new Set(plan.summaries), catalog: plan.catalog });
+      if (plan.rediscover) return hints(this.update(final, { all: true, rediscover: true }));
+      return hints(this.update(final, { all: false, read: new Set(plan.read), summaries: new Set(plan.summaries), catalog: plan.catalog }));
     });
   }
 

@@ -60,6 +60,12 @@ export interface WorkspaceOptions {
      */
     hints?: boolean;
     /**
+     * After a load or refresh that indexed a source without hints (or restored an index without
+     * them), scan it again in the background with hints on and attach them to its records
+     * (workspace/hintPass.ts; `TraceWorkspace.hintsSettled()`). Default false; the extension sets it.
+     */
+    backgroundHints?: boolean;
+    /**
      * Scan at a lower CPU priority (default true: the extension host's thread wins the CPU). The
      * CLI sets false: nothing waits on it but the scan itself.
      */

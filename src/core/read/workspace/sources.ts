@@ -11,6 +11,7 @@ import { OtlpFileSource, sniffOtlpFile } from '../sources/otlpFile';
 import { detectDialect, normalizeEvent } from '../sources/normalize';
 import type { RunIdentity } from './identity';
 import { indexSource } from './indexMerge';
+import { planHintPass } from './hintPass';
 import { captureIndex, hasIndexCache, restoreIndex } from '../index/persist';
 import { IndexQueue, type MemoryStop, type PlannedIndex } from './indexQueue';
 import { DEFAULT_INDEX_MIN_BYTES, type SourceInfo } from './options';
@@ -215,6 +216,8 @@ export async function readSource(
       st.cancelled = true;
       return 'cancelled';
     }
+    // Records without secret hints get them from a background scan after the load (hintPass.ts).
+    planHintPass(s, st, tail.offset, otlpTail !== undefined);
     if (!warm && !(final && st.pending > 0)) {
       if (final) await noteGrowth(st, stat.size);
       return;
