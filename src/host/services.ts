@@ -126,6 +126,8 @@ export class TraceServices extends Disposable implements FlowlensServices {
     const gen = ++this.generation;
     this.resolved.clear();
     const old = [...this.map.keys()];
+    // The replaced workspaces' background work (secret-hint passes) stops: their models go away.
+    for (const ws of this.map.values()) ws.dispose();
     this.map.clear();
     this.folders.clear();
     for (const key of old) this.emitter.fire({ folderKey: key, runIds: [], structural: true });
@@ -402,6 +404,7 @@ export class TraceServices extends Disposable implements FlowlensServices {
   override dispose(): void {
     this.generation++;
     super.dispose();
+    for (const ws of this.map.values()) ws.dispose();
     this.map.clear();
   }
 }
