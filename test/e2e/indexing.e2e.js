@@ -9,7 +9,7 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const cs = require('./codeserver');
-const { test, openContainer, runCommand, screenshot, notifications, unhover } = require('./lib');
+const { test, openContainer, runCommand, screenshot, notifications, unhover, writeBigTrace } = require('./lib');
 
 const RUN = '20261122T090000Z-big';
 
@@ -22,26 +22,8 @@ function bigWorkspace(flows) {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(path.join(dir, '.autodev'), { recursive: true });
   const file = path.join(dir, '.autodev', 'trace.jsonl');
-  const t0 = Date.UTC(2026, 10, 22, 9);
-  const iso = (/** @type {number} */ ms) => new Date(ms).toISOString().replace('Z', '000Z');
-  const line = (/** @type {object} */ o) => JSON.stringify(o).replace(/,"/g, ', "').replace(/":/g, '": ') + '\n';
-  fs.writeFileSync(file, line({ v: 1, event_type: 'session_start', run_id: RUN, timestamp: iso(t0), app: 'trader', mode: 'bench' }));
-  const tickers = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'GOOG'];
-  let chunk = '';
-  for (let i = 0; i < flows; i++) {
-    const t = t0 + i * 10;
-    const id = `f-${String(i).padStart(7, '0')}`;
-    const ticker = tickers[i % tickers.length];
-    const base = { v: 1, run_id: RUN, flow: 'data/fetch/minute_candles', flow_id: id, tags: [ticker] };
-    chunk += line({ ...base, event_type: 'flow_start', timestamp: iso(t), correlation: { ticker }, file: 'trader/data/fetcher.py', line: 7 });
-    chunk += line({ ...base, event_type: 'checkpoint', timestamp: iso(t + 2), step: 'request', evidence: { ticker, rows_requested: 390 }, file: 'trader/data/fetcher.py', line: 9 });
-    chunk += i % 50 === 7
-      ? line({ ...base, event_type: 'failure', timestamp: iso(t + 5), step: 'validate', failure_class: 'DATA.EMPTY', reason: `vendor returned 0 rows for ${ticker}`, duration_ms: 5, file: 'trader/data/fetcher.py', line: 15 })
-      : line({ ...base, event_type: 'success', timestamp: iso(t + 5), step: 'validate', reason: 'rows >= 300', evidence: { rows: 390 }, duration_ms: 5, file: 'trader/data/fetcher.py', line: 22 });
-    if (chunk.length > 4 << 20) { fs.appendFileSync(file, chunk); chunk = ''; }
-  }
-  fs.appendFileSync(file, chunk);
-  return { dir, mb: fs.statSync(file).size / 1024 / 1024 };
+  const bytes = writeBigTrace(file, RUN, Date.UTC(2026, 10, 22, 9), flows);
+  return { dir, mb: bytes / 1024 / 1024 };
 }
 
 const big = bigWorkspace(200_000);

@@ -1,4 +1,4 @@
-// Three big run folders (~40 MB trace.jsonl each, all ≥ 32 MiB) in a fresh workspace: one load
+// Three big run folders (~70 MB trace.jsonl each, all ≥ 32 MiB) in a fresh workspace: one load
 // indexes the three, and Flowlens shows ONE progress notification over all of them (issue 15:
 // "Flowlens: indexing 3 trace files in <folder> (X MB)" with "P% (k of 3 files)" and a Cancel
 // button) instead of one per file. It goes away by itself when the index is done, nothing is
@@ -9,47 +9,16 @@ const assert = require('assert');
 const fs = require('fs');
 const path = require('path');
 const cs = require('./codeserver');
-const { test, openContainer, screenshot, notifications, unhover, until } = require('./lib');
+const { test, openContainer, screenshot, notifications, unhover, until, writeBigTrace } = require('./lib');
 
 const RUNS = ['20261122T090000Z-alpha', '20261122T100000Z-beta', '20261122T110000Z-gamma'];
-
-/**
- * A v1 trace of `flows` flows (flow_start, checkpoint, success|failure) for run `run`: ~800 bytes a
- * flow (the same lines as indexing.e2e.js).
- * @param {string} file
- * @param {string} run
- * @param {number} t0
- * @param {number} flows
- */
-function writeTrace(file, run, t0, flows) {
-  const iso = (/** @type {number} */ ms) => new Date(ms).toISOString().replace('Z', '000Z');
-  const line = (/** @type {object} */ o) => JSON.stringify(o).replace(/,"/g, ', "').replace(/":/g, '": ') + '\n';
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, line({ v: 1, event_type: 'session_start', run_id: run, timestamp: iso(t0), app: 'trader', mode: 'bench' }));
-  const tickers = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'GOOG'];
-  let chunk = '';
-  for (let i = 0; i < flows; i++) {
-    const t = t0 + i * 10;
-    const id = `f-${String(i).padStart(7, '0')}`;
-    const ticker = tickers[i % tickers.length];
-    const base = { v: 1, run_id: run, flow: 'data/fetch/minute_candles', flow_id: id, tags: [ticker] };
-    chunk += line({ ...base, event_type: 'flow_start', timestamp: iso(t), correlation: { ticker }, file: 'trader/data/fetcher.py', line: 7 });
-    chunk += line({ ...base, event_type: 'checkpoint', timestamp: iso(t + 2), step: 'request', evidence: { ticker, rows_requested: 390 }, file: 'trader/data/fetcher.py', line: 9 });
-    chunk += i % 50 === 7
-      ? line({ ...base, event_type: 'failure', timestamp: iso(t + 5), step: 'validate', failure_class: 'DATA.EMPTY', reason: `vendor returned 0 rows for ${ticker}`, duration_ms: 5, file: 'trader/data/fetcher.py', line: 15 })
-      : line({ ...base, event_type: 'success', timestamp: iso(t + 5), step: 'validate', reason: 'rows >= 300', evidence: { rows: 390 }, duration_ms: 5, file: 'trader/data/fetcher.py', line: 22 });
-    if (chunk.length > 4 << 20) { fs.appendFileSync(file, chunk); chunk = ''; }
-  }
-  fs.appendFileSync(file, chunk);
-  return fs.statSync(file).size;
-}
 
 /** A workspace with the three run folders .autodev/runs/<id>/trace.jsonl. */
 function manyWorkspace() {
   const dir = path.join(cs.WORK, 'ws', `indexing-many-${process.pid}`, 'big-runs');
   fs.rmSync(dir, { recursive: true, force: true });
   const sizes = RUNS.map((run, i) =>
-    writeTrace(path.join(dir, '.autodev', 'runs', run, 'trace.jsonl'), run, Date.UTC(2026, 10, 22, 9 + i), 50_000));
+    writeBigTrace(path.join(dir, '.autodev', 'runs', run, 'trace.jsonl'), run, Date.UTC(2026, 10, 22, 9 + i), 80_000));
   for (const s of sizes) assert.ok(s >= 32 * 1024 * 1024, `trace of ${s} bytes is under the 32 MiB notification threshold`);
   // lib.js re-stamps a scratch workspace that has .autodev/runs as the demo (scripts/make-demo.py
   // refresh), which needs the demo's template run and an aggregate trace: it adds a small live run.

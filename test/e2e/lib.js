@@ -466,9 +466,40 @@ async function widenSidebar(page, width) {
   await page.mouse.up();
 }
 
+/**
+ * A v1 trace of `flows` flows (flow_start, checkpoint, success|failure) for run `run`: ~800 bytes a
+ * flow (the lines of indexing.e2e.js and indexingMany.e2e.js).
+ * @param {string} file
+ * @param {string} run
+ * @param {number} t0
+ * @param {number} flows
+ */
+function writeBigTrace(file, run, t0, flows) {
+  const iso = (/** @type {number} */ ms) => new Date(ms).toISOString().replace('Z', '000Z');
+  const line = (/** @type {object} */ o) => JSON.stringify(o).replace(/,"/g, ', "').replace(/":/g, '": ') + '\n';
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, line({ v: 1, event_type: 'session_start', run_id: run, timestamp: iso(t0), app: 'trader', mode: 'bench' }));
+  const tickers = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'GOOG'];
+  let chunk = '';
+  for (let i = 0; i < flows; i++) {
+    const t = t0 + i * 10;
+    const id = `f-${String(i).padStart(7, '0')}`;
+    const ticker = tickers[i % tickers.length];
+    const base = { v: 1, run_id: run, flow: 'data/fetch/minute_candles', flow_id: id, tags: [ticker] };
+    chunk += line({ ...base, event_type: 'flow_start', timestamp: iso(t), correlation: { ticker }, file: 'trader/data/fetcher.py', line: 7 });
+    chunk += line({ ...base, event_type: 'checkpoint', timestamp: iso(t + 2), step: 'request', evidence: { ticker, rows_requested: 390 }, file: 'trader/data/fetcher.py', line: 9 });
+    chunk += i % 50 === 7
+      ? line({ ...base, event_type: 'failure', timestamp: iso(t + 5), step: 'validate', failure_class: 'DATA.EMPTY', reason: `vendor returned 0 rows for ${ticker}`, duration_ms: 5, file: 'trader/data/fetcher.py', line: 15 })
+      : line({ ...base, event_type: 'success', timestamp: iso(t + 5), step: 'validate', reason: 'rows >= 300', evidence: { rows: 390 }, duration_ms: 5, file: 'trader/data/fetcher.py', line: 22 });
+    if (chunk.length > 4 << 20) { fs.appendFileSync(file, chunk); chunk = ''; }
+  }
+  fs.appendFileSync(file, chunk);
+  return fs.statSync(file).size;
+}
+
 module.exports = {
   ROOT, DEMO, SHOTS, PKG, registered, test, scratchWorkspace, withWorkbench, shutdown, screenshot,
   until, settle, unhover, stableBox,
   palette, paletteCommands, runCommand, runCommandWhenRegistered, openContainer, treeItem, statusBarItem, notifications,
-  row, dashboardFrame, openDashboard, recordWebviewStates, widenSidebar,
+  row, dashboardFrame, openDashboard, recordWebviewStates, widenSidebar, writeBigTrace,
 };

@@ -25,3 +25,21 @@ export function hiddenSecretLines(run: string): { lines: string[]; secrets: stri
   return { lines, secrets };
 }
 
+
+/**
+ * A trace of 3,000 `orders/submit` flows (flow_start, a checkpoint whose evidence the emitter
+ * pre-redacted as flowscribe does — flagged by the prefilter and pruned in the index — and a
+ * success), with {@link hiddenSecretLines} mixed in every 500 flows: the file text and its secrets.
+ */
+export function hiddenSecretsTrace(run: string): { text: string; secrets: string[] } {
+  const { lines, secrets } = hiddenSecretLines(run);
+  const body: string[] = [JSON.stringify({ v: 1, event_type: 'session_start', run_id: run, timestamp: '2026-12-01T08:59:59Z', app: 'trader' })];
+  for (let k = 0; k < 3000; k++) {
+    const ts = new Date(Date.parse('2026-12-01T09:00:00Z') + k).toISOString();
+    body.push(JSON.stringify({ v: 1, event_type: 'flow_start', run_id: run, timestamp: ts, flow: 'orders/submit', flow_id: `f-${k}`, tags: ['AAPL'] }));
+    body.push(JSON.stringify({ v: 1, event_type: 'checkpoint', run_id: run, timestamp: ts, flow: 'orders/submit', flow_id: `f-${k}`, evidence: { side: 'buy', qty: k % 50, password: '***REDACTED***' } }));
+    body.push(JSON.stringify({ v: 1, event_type: 'success', run_id: run, timestamp: ts, flow: 'orders/submit', flow_id: `f-${k}`, duration_ms: k % 90 }));
+    if (k % 500 === 7) body.push(...lines);
+  }
+  return { text: body.join('\n') + '\n', secrets };
+}

@@ -18,7 +18,7 @@ import { eventSecrets, runsRedactor } from '../../../src/core/render/egress/secr
 import { TraceWorkspace } from '../../../src/core/read/workspace';
 import type { EventList } from '../../../src/core/model/storage';
 import type { Run } from '../../../src/core/model/types';
-import { hiddenSecretLines } from '../hiddenSecrets';
+import { hiddenSecretsTrace } from '../hiddenSecrets';
 import { DEFAULT_REDACT_KEYS } from '../../../src/core/read/catalog';
 import type { TraceEvent } from '../../../src/core/model/types';
 
@@ -205,18 +205,9 @@ describe('secretHint: hints recorded by the cold index', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-hints-'));
     try {
       const run = '20261201T090000Z-h1';
-      const { lines, secrets } = hiddenSecretLines(run);
-      const body: string[] = [JSON.stringify({ v: 1, event_type: 'session_start', run_id: run, timestamp: '2026-12-01T08:59:59Z', app: 'trader' })];
-      for (let k = 0; k < 3000; k++) {
-        const ts = new Date(Date.parse('2026-12-01T09:00:00Z') + k).toISOString();
-        body.push(JSON.stringify({ v: 1, event_type: 'flow_start', run_id: run, timestamp: ts, flow: 'orders/submit', flow_id: `f-${k}`, tags: ['AAPL'] }));
-        // Pre-redacted by the emitter, as flowscribe does: flagged, and pruned in the index.
-        body.push(JSON.stringify({ v: 1, event_type: 'checkpoint', run_id: run, timestamp: ts, flow: 'orders/submit', flow_id: `f-${k}`, evidence: { side: 'buy', qty: k % 50, password: '***REDACTED***' } }));
-        body.push(JSON.stringify({ v: 1, event_type: 'success', run_id: run, timestamp: ts, flow: 'orders/submit', flow_id: `f-${k}`, duration_ms: k % 90 }));
-        if (k % 500 === 7) body.push(...lines);
-      }
+      const { text, secrets } = hiddenSecretsTrace(run);
       const file = path.join(dir, 'trace.jsonl');
-      fs.writeFileSync(file, body.join('\n') + '\n');
+      fs.writeFileSync(file, text);
       const load = async (hints: boolean): Promise<Run[]> => {
         const ws = TraceWorkspace.forFile(file, { final: true, index: { minBytes: 0, workers: 0, hints } });
         await ws.load();

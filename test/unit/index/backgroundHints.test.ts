@@ -13,7 +13,7 @@ import { EventList, FileEvents } from '../../../src/core/model/storage';
 import type { Run } from '../../../src/core/model/types';
 import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
 import { runsRedactor } from '../../../src/core/render/egress/secrets';
-import { hiddenSecretLines } from '../hiddenSecrets';
+import { hiddenSecretsTrace } from '../hiddenSecrets';
 
 const WORKER = path.resolve('dist/indexWorker.js');
 
@@ -42,18 +42,10 @@ describe('background hint pass (extension: index.backgroundHints)', () => {
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-bghints-'));
     const run = '20261201T090000Z-bg1';
-    const hidden = hiddenSecretLines(run);
+    const hidden = hiddenSecretsTrace(run);
     secrets = hidden.secrets;
-    const body: string[] = [JSON.stringify({ v: 1, event_type: 'session_start', run_id: run, timestamp: '2026-12-01T08:59:59Z', app: 'trader' })];
-    for (let k = 0; k < 3000; k++) {
-      const ts = new Date(Date.parse('2026-12-01T09:00:00Z') + k).toISOString();
-      body.push(JSON.stringify({ v: 1, event_type: 'flow_start', run_id: run, timestamp: ts, flow: 'orders/submit', flow_id: `f-${k}`, tags: ['AAPL'] }));
-      body.push(JSON.stringify({ v: 1, event_type: 'checkpoint', run_id: run, timestamp: ts, flow: 'orders/submit', flow_id: `f-${k}`, evidence: { side: 'buy', qty: k % 50, password: '***REDACTED***' } }));
-      body.push(JSON.stringify({ v: 1, event_type: 'success', run_id: run, timestamp: ts, flow: 'orders/submit', flow_id: `f-${k}`, duration_ms: k % 90 }));
-      if (k % 500 === 7) body.push(...hidden.lines);
-    }
     file = path.join(dir, 'trace.jsonl');
-    fs.writeFileSync(file, body.join('\n') + '\n');
+    fs.writeFileSync(file, hidden.text);
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
