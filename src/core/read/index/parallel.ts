@@ -7,9 +7,9 @@
 import * as fs from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { scanRange, splitRanges, type ScanBatch, type ScanSummary } from './scan';
 import { attachHints, hintRecords } from '../secretHint';
+import { acquireWorker, releaseWorker, type PooledWorker, type WorkerScan } from './workerPool';
 
 /** Progress of an index: bytes of the file whose records were handed to the caller. */
 export interface IndexProgress {
@@ -95,16 +95,25 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
 
   type Slot = { queue: ScanBatch[]; done?: ScanSummary; error?: Error; wake?: () => void };
   const slots: Slot[] = ranges.map(() => ({ queue: [] }));
-  const workers: Worker[] = [];
+  /** The workers scanning (pooled: workerPool.ts), each with the listeners of this scan. */
+  const workers: { w: PooledWorker; off: () => void }[] = [];
+  /** Workers whose scan ended cleanly go back to the pool; the others are terminated. */
+  let stopped = false;
   const stop = (): void => {
-    for (const w of workers) void w.terminate();
+    if (stopped) return;
+    stopped = true;
+    for (let k = 0; k < workers.length; k++) {
+      const { w, off } = workers[k];
+      off();
+      const s = slots[k];
+      if (s.done && !s.error && s.queue.length === 0) releaseWorker(w);
+      else void w.worker.terminate();
+    }
   };
   const onAbort = (): void => {
+    for (const s of slots) s.error ??= abortError();
     stop();
-    for (const s of slots) {
-      s.error ??= abortError();
-      s.wake?.();
-    }
+    for (const s of slots) s.wake?.();
   };
   if (opts.signal?.aborted) throw abortError();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -116,31 +125,41 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
   };
 
   if (script) {
+    const background = opts.background !== false;
     ranges.forEach((r, k) => {
-      const w = new Worker(script, {
-        workerData: {
-          file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, batchRecords: opts.batchRecords, otlp: opts.otlp, hints: opts.hints, background: opts.background,
-          window: k === 0 ? IN_FLIGHT_BATCHES : Math.max(IN_FLIGHT_BATCHES, Math.floor(LATER_RANGES_BATCHES / (ranges.length - 1))),
-        },
-        // A small young generation keeps each worker's garbage (parsed lines) from inflating RSS.
-        resourceLimits: { maxYoungGenerationSizeMb: 8 },
-      });
-      workers.push(w);
+      const pw = acquireWorker(script, background);
+      const w = pw.worker;
       const s = slots[k];
-      w.on('message', (m: { type: string; batch?: ScanBatch; summary?: ScanSummary; message?: string }) => {
+      const onMessage = (m: { type: string; batch?: ScanBatch; summary?: ScanSummary; message?: string }): void => {
         if (m.type === 'batch' && m.batch) s.queue.push(m.batch);
         else if (m.type === 'done') s.done = m.summary;
         else if (m.type === 'error') s.error = new Error(m.message);
         wake(s);
-      });
-      w.on('error', (e) => {
+      };
+      const onError = (e: Error): void => {
         s.error ??= e;
         wake(s);
-      });
-      w.on('exit', () => {
+      };
+      const onExit = (): void => {
         if (!s.done) s.error ??= new Error('index worker exited early');
         wake(s);
+      };
+      w.on('message', onMessage);
+      w.on('error', onError);
+      w.on('exit', onExit);
+      workers.push({
+        w: pw,
+        off: () => {
+          w.off('message', onMessage);
+          w.off('error', onError);
+          w.off('exit', onExit);
+        },
       });
+      const scan: WorkerScan = {
+        file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, batchRecords: opts.batchRecords, otlp: opts.otlp, hints: opts.hints,
+        window: k === 0 ? IN_FLIGHT_BATCHES : Math.max(IN_FLIGHT_BATCHES, Math.floor(LATER_RANGES_BATCHES / (ranges.length - 1))),
+      };
+      w.postMessage({ type: 'scan', opts: scan });
     });
   }
 
@@ -175,7 +194,7 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
           const b = s.queue.shift();
           if (b) {
             await consume(b);
-            workers[k].postMessage('ack');
+            if (!stopped) workers[k].w.worker.postMessage('ack');
             await tick();
             continue;
           }

@@ -1,6 +1,8 @@
 /**
  * Worker-thread entry of the parallel index (bundled to dist/indexWorker.js by esbuild.mjs).
- * Scans the byte range given in `workerData` ({@link ScanOptions}) and posts
+ Made by the pool
+ * (workerPool.ts), it scans the byte range of each `{ type: 'scan', opts }` message it gets
+ * ({@link WorkerScan}), one at a time, so the next file of a load reuses it: it posts
  * `{type: 'batch', batch}` messages (typed arrays transferred, not copied), then
  * `{type: 'done', summary}` or `{type: 'error', message}`.
  *
@@ -9,44 +11,53 @@
  * whole output in memory while the main thread is still merging an earlier one.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { scanRange, type ScanBatch, type ScanOptions } from './scan';
+import { scanRange, type ScanBatch } from './scan';
 import { lowerThreadPriority } from '../threadPriority';
 import { attachHints, hintRecords } from '../secretHint';
+import type { WorkerScan } from './workerPool';
 
 const port = parentPort;
 if (port) {
-  const opts = workerData as ScanOptions & { window?: number; hints?: boolean; background?: boolean };
-  if (opts.background !== false) lowerThreadPriority();
-  const window = Math.max(1, opts.window ?? Infinity);
+  const data = workerData as { background?: boolean };
+  if (data.background !== false) lowerThreadPriority();
+  let window = Infinity;
   let inFlight = 0;
   let resume: (() => void) | undefined;
-  port.on('message', (m: unknown) => {
-    if (m !== 'ack') return;
-    inFlight--;
-    if (resume && inFlight < window) {
-      const r = resume;
-      resume = undefined;
-      r();
-    }
-  });
   const transfer = (b: ScanBatch): ArrayBuffer[] =>
     [b.offset, b.len, b.line, b.sub, b.kind, b.type, b.run, b.flow, b.flowId, b.parent, b.step, b.failureClass, b.tags, b.corr, b.ts, b.dur, b.sev].map(
       (a) => a.buffer as ArrayBuffer,
     );
-  scanRange(
-    opts,
-    (batch) => {
-      inFlight++;
-      // Secret hints (src/core/read/secretHint.ts); the scan's prefilter verdicts, if it made them, are kept.
-      if (opts.hints) attachHints(batch, hintRecords(opts.file, batch, { otlp: opts.otlp }));
-      const list = transfer(batch);
-      if (batch.hint) list.push(batch.hint.buffer as ArrayBuffer);
-      if (batch.hintText) list.push(batch.hintText.buffer as ArrayBuffer);
-      port.postMessage({ type: 'batch', batch }, list);
-    },
-    () => (inFlight >= window ? new Promise<void>((r) => (resume = r)) : undefined),
-  ).then(
-    (summary) => port.postMessage({ type: 'done', summary }),
-    (e: unknown) => port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) }),
-  );
+  const scan = (opts: WorkerScan): void => {
+    window = Math.max(1, opts.window ?? Infinity);
+    inFlight = 0;
+    resume = undefined;
+    scanRange(
+      opts,
+      (batch) => {
+        inFlight++;
+        // Secret hints (src/core/read/secretHint.ts); the scan's prefilter verdicts, if it made them, are kept.
+        if (opts.hints) attachHints(batch, hintRecords(opts.file, batch, { otlp: opts.otlp }));
+        const list = transfer(batch);
+        if (batch.hint) list.push(batch.hint.buffer as ArrayBuffer);
+        if (batch.hintText) list.push(batch.hintText.buffer as ArrayBuffer);
+        port.postMessage({ type: 'batch', batch }, list);
+      },
+      () => (inFlight >= window ? new Promise<void>((r) => (resume = r)) : undefined),
+    ).then(
+      (summary) => port.postMessage({ type: 'done', summary }),
+      (e: unknown) => port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) }),
+    );
+  };
+  port.on('message', (m: unknown) => {
+    if (m === 'ack') {
+      inFlight--;
+      if (resume && inFlight < window) {
+        const r = resume;
+        resume = undefined;
+        r();
+      }
+    } else if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'scan') {
+      scan((m as { opts: WorkerScan }).opts);
+    }
+  });
 }
