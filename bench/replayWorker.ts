@@ -4,14 +4,15 @@
  * infinitely fast scanner, so the main thread's merge is all that is left to measure
  * (bench/mergeChild.ts `replay`). Same messages and back-pressure as the real worker.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { scanRange, type ScanBatch, type ScanOptions } from '../src/core/read/index/scan';
+import { parentPort } from 'node:worker_threads';
+import { scanRange, type ScanBatch } from '../src/core/read/index/scan';
+import type { WorkerScan } from '../src/core/read/index/workerPool';
 
 const port = parentPort;
 if (port) {
-  const opts = workerData as ScanOptions & { window?: number };
-  const window = Math.max(1, opts.window ?? Infinity);
-  const batches: ScanBatch[] = [];
+  // Made by the pool (src/core/read/index/workerPool.ts): one `{ type: 'scan', opts }` at a time.
+  let window = Infinity;
+  let batches: ScanBatch[] = [];
   let inFlight = 0;
   let next = 0;
   let summary: unknown;
@@ -30,16 +31,24 @@ if (port) {
       summary = undefined;
     }
   };
+  const scan = (opts: WorkerScan): void => {
+    window = Math.max(1, opts.window ?? Infinity);
+    batches = [];
+    inFlight = 0;
+    next = 0;
+    summary = undefined;
+    scanRange(opts, (b) => batches.push(b), () => undefined).then(
+      (s) => {
+        summary = s;
+        pump();
+      },
+      (e: unknown) => port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) }),
+    );
+  };
   port.on('message', (m: unknown) => {
-    if (m !== 'ack') return;
-    inFlight--;
-    pump();
-  });
-  scanRange(opts, (b) => batches.push(b), () => undefined).then(
-    (s) => {
-      summary = s;
+    if (m === 'ack') {
+      inFlight--;
       pump();
-    },
-    (e: unknown) => port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) }),
-  );
+    } else if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'scan') scan((m as { opts: WorkerScan }).opts);
+  });
 }
