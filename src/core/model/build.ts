@@ -11,9 +11,8 @@
  * never asks which storage it has; `run.events` and each flow's `events` read the storage.
  */
 import { EventCounts, FlowNode, Malformed, putRunNote, Run, RunNote, RunStatus, TraceEvent, Verdict } from './types';
-import { setOwn } from './bounded';
 import { copyEventCounts, countInto, emptyEventCounts } from './counts';
-import { StoredFlow, shortFlowId } from './flow';
+import { correlationOf, EMPTY_CORRELATION, mergeCorrelation, StoredFlow, shortFlowId } from './flow';
 import { EventList, MemoryEvents, type EventStorage } from './storage';
 import { timestampProblem } from './time';
 
@@ -28,6 +27,11 @@ export type EventFields = Pick<
   Partial<Pick<TraceEvent, 'app' | 'mode' | 'gitSha' | 'host' | 'status' | 'src'>> & {
     /** Interned key of `tags` (the index's). Unused by the builder: interned tag sets are compared by identity. */
     tagsKey?: number;
+    /**
+     * The correlation as JSON text, when `correlation` is not given (the cold index: parsed only
+     * when a flow's correlation is read, or when two different ones meet in a flow).
+     */
+    correlationText?: string;
   };
 
 
@@ -141,38 +145,15 @@ interface RunState {
    */
   open: StoredFlow[];
   pendingChildren: Map<string, StoredFlow[]>;
+  /**
+   * The run's flows in columns while the cold index makes them (no flow objects yet): set for a
+   * run the index made while flows are not tracked; undefined once the flows are made.
+   */
+  cold?: ColdFlows;
   /** Events this run may hold in `events`: the cap, 0 once summarised. */
   limit: number;
   /** Events read and not held (beyond `limit`, or released by summarising). */
   notKept: number;
-}
-
-/**
- * A flow's correlation with the keys of an event's added (the first value of a key wins). The
- * flow's object is shared (the first event's, or the index's interned one) and never written to:
- * a new key makes a copy.
- */
-function mergeCorrelation(into: Readonly<Record<string, unknown>>, from: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
-  if (into === from) return into;
-  let out: Record<string, unknown> | undefined;
-  // Own enumerable keys in Object.keys order, without an array of them per event.
-  for (const k in from) {
-    if (!hasOwn(from, k) || hasOwn(into, k)) continue;
-    if (out === undefined) {
-      if (isEmptyRecord(into)) return from;
-      out = { ...into };
-    }
-    setOwn(out, k, from[k]);
-  }
-  return out ?? into;
-}
-
-const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
-
-/** No own enumerable key. */
-function isEmptyRecord(o: Readonly<Record<string, unknown>>): boolean {
-  for (const k in o) if (hasOwn(o, k)) return false;
-  return true;
 }
 
 /** A flow's tags with an event's added; shared like {@link mergeCorrelation}. */
@@ -219,6 +200,10 @@ export class RunBuilder {
   private lastFlow?: StoredFlow;
   /** The parent of the previous new child flow (siblings usually follow each other). */
   private lastParent?: StoredFlow;
+  /** The same two for runs whose flows are columns (ordinals in `coldOf`; -1 = none). */
+  private coldOf?: ColdFlows;
+  private coldLast = -1;
+  private coldParent = -1;
   /** Restored runs whose flows are made on first use (the persisted index: {@link restoreRuns}). */
   private readonly lazyRuns = new Map<Run, { b: LazyFlows; r: number }>();
   /** Warnings per run (also those beyond {@link MAX_WARNINGS_PER_RUN}, which are not listed). */
@@ -263,10 +248,12 @@ export class RunBuilder {
    */
   private addItem(event: EventFields, ref: number, from: EventStorage | undefined, full: TraceEvent | undefined, id: string, source: string, storage: EventStorage | undefined): Run {
     const last = this.lastRun;
-    const run = last !== undefined && last.id === id ? last : this.ensureRun(id, event.dialect, source, storage);
+    // A run the cold index makes (its events in the index's storage) while flows are not tracked
+    // (a load) keeps its flows in columns.
+    const run = last !== undefined && last.id === id ? last : this.ensureRun(id, event.dialect, source, storage, storage !== undefined && !this.trackFlows);
     let st = this.lastState as RunState;
     if (run !== last) {
-      if (this.lazyRuns.size !== 0) this.materializeRun(run); // a restored run: its flows first
+      if (this.lazyRuns.size !== 0) this.materializeLazy(run); // a restored run: its flows first
       st = this.state.get(run) as RunState;
       this.lastRun = run;
       this.lastState = st;
@@ -308,7 +295,10 @@ export class RunBuilder {
         if (ts !== undefined) run.started = ts;
         return run;
       case 'session_end':
-        st.sessionEnd = event;
+        // Kept: with its correlation as an object (the persisted index copies it).
+        st.sessionEnd = event.correlationText !== undefined && event.correlation === undefined
+          ? { ...event, correlation: (JSON.parse(event.correlationText) as Record<string, unknown> | null) ?? undefined, correlationText: undefined }
+          : event;
         if (ts !== undefined) run.ended = ts;
         this.applyStatus(run, st, this.endedStatus(run, st));
         return run;
@@ -320,6 +310,11 @@ export class RunBuilder {
 
     const flowId = event.flowId ?? event.flow;
     if (flowId === undefined || flowId === '') return run;
+    const cold = st.cold;
+    if (cold !== undefined) {
+      if (!this.trackFlows && this.addToCold(run, st, cold, flowId, event, own, full, stored)) return run;
+      this.materializeCold(run, st); // the flow objects' way from here on
+    }
     this.addToFlow(run, st, flowId, event, own, full, stored);
     return run;
   }
@@ -378,6 +373,7 @@ export class RunBuilder {
   removeRun(id: string): boolean {
     const run = this.byId.get(id);
     if (!run) return false;
+    const cold = this.state.get(run)?.cold !== undefined; // no flow objects, so none among the changes
     this.byId.delete(id);
     this.state.delete(run);
     this.capped.delete(run);
@@ -385,7 +381,7 @@ export class RunBuilder {
     if (this.changes.added.has(id)) this.changes.added.delete(id);
     else this.changes.removed.add(id);
     this.changes.runs.delete(id);
-    for (const f of run.flows.values()) this.changes.flows.delete(f);
+    if (!cold) for (const f of run.flows.values()) this.changes.flows.delete(f);
     return true;
   }
 
@@ -532,12 +528,13 @@ export class RunBuilder {
     return c;
   }
 
-  private ensureRun(id: string, dialect: Run['dialect'], source: string, given: EventStorage | undefined): Run {
+  private ensureRun(id: string, dialect: Run['dialect'], source: string, given: EventStorage | undefined, columns = false): Run {
     let run = this.byId.get(id);
     if (run) return run;
     const storage = given ?? new MemoryEvents();
     const list = new EventList(storage, id, false);
-    const flows = new Map<string, StoredFlow>();
+    const cold = columns ? new ColdFlows() : undefined;
+    const flows = cold ? new ColdFlowMap(cold, () => this.materializeCold(made, st)) : new Map<string, StoredFlow>();
     const counts = emptyEventCounts();
     run = {
       id,
@@ -553,8 +550,25 @@ export class RunBuilder {
       notes: [],
       counts,
     };
+    const made = run;
+    const st: RunState = { lastTs: new Float64Array(1).fill(NaN), failures: 0, errors: 0, total: 0, storage, list, flows, counts, open: [], pendingChildren: new Map(), limit: this.cap, notKept: 0 };
+    if (cold) {
+      st.cold = cold;
+      // The roots are made with the flows, on first read.
+      Object.defineProperty(run, 'roots', {
+        configurable: true, enumerable: true,
+        get: () => {
+          this.materializeCold(made, st);
+          return made.roots;
+        },
+        set: (v: FlowNode[]) => {
+          this.materializeCold(made, st);
+          made.roots = v;
+        },
+      });
+    }
     this.byId.set(id, run);
-    this.state.set(run, { lastTs: new Float64Array(1).fill(NaN), failures: 0, errors: 0, total: 0, storage, list, flows, counts, open: [], pendingChildren: new Map(), limit: this.cap, notKept: 0 });
+    this.state.set(run, st);
     // Removed and re-created in one batch (a source was reset): report it as changed.
     if (!this.changes.removed.delete(id)) this.changes.added.add(id);
     return run;
@@ -575,6 +589,11 @@ export class RunBuilder {
       this.changes.runs.add(run.id);
     }
     const openVerdict: Verdict = status === 'running' ? 'running' : 'orphaned';
+    const cold = st.cold;
+    if (cold !== undefined) {
+      if (this.coldStatus(run, cold, openVerdict === 'running' ? V_RUNNING : V_ORPHANED)) return;
+      this.materializeCold(run, st); // views track flows and an open flow's verdict changes
+    }
     if (this.lazyRuns.size !== 0 && this.deferOpen(run, openVerdict)) return; // a restored run's flows are not made yet
     const open = st.open;
     let kept = 0;
@@ -649,7 +668,8 @@ export class RunBuilder {
     // Whether the flow had a time before this event (read as a flag: no number boxed per event).
     const hadStart = flow.hasStarted;
     if (!hadStart && ts !== undefined) flow.started = ts;
-    if (event.correlation) flow.correlation = mergeCorrelation(flow.correlation, event.correlation);
+    const corr = event.correlation ?? (event.correlationText !== undefined ? ((JSON.parse(event.correlationText) as Record<string, unknown> | null) ?? undefined) : undefined);
+    if (corr) flow.correlation = mergeCorrelation(flow.correlation, corr);
     const tags = event.tags;
     if (tags.length > 0 && tags !== flow.tags) flow.tags = mergeTags(flow.tags, tags);
 
@@ -690,6 +710,151 @@ export class RunBuilder {
     this.flowChanged(parent);
   }
 
+  /**
+   * {@link addToFlow} for a run whose flows are columns (`st.cold`), the same rules without a flow
+   * object; false (nothing changed) when the event needs the flow objects: a child whose parent is
+   * not made yet (pending), or a parent given after a flow's first event.
+   */
+  private addToCold(run: Run, st: RunState, c: ColdFlows, flowId: string, event: EventFields, own: number, full: TraceEvent | undefined, stored: boolean): boolean {
+    if (this.coldOf !== c) {
+      this.coldOf = c;
+      this.coldLast = this.coldParent = -1;
+    }
+    const x = c.int;
+    const lf = this.coldLast;
+    let o = lf >= 0 && c.ids[lf] === flowId ? lf : c.byId.find(flowId);
+    const isNew = o < 0;
+    const pid = event.parentFlowId;
+    if (isNew) {
+      let parent = -1;
+      if (pid !== undefined && pid !== flowId) {
+        // The parent is usually the previous flow or the previous new flow's parent: no lookup.
+        const lp = this.coldParent;
+        if (lf >= 0 && c.ids[lf] === pid) parent = lf;
+        else if (lp >= 0 && c.ids[lp] === pid) parent = lp;
+        else parent = c.byId.find(pid);
+        if (parent < 0) return false;
+        this.coldParent = parent;
+      }
+      const verdict = st.sessionEnd || run.status !== 'running' ? V_ORPHANED : V_RUNNING;
+      o = c.add(flowId, event.flow, st.storage.newFlowSlot(), verdict, parent);
+    } else if (x[o * CI + 1] < 0 && pid !== undefined && pid !== flowId) return false;
+    if (c.names[o] === undefined && event.flow !== undefined) {
+      c.names[o] = event.flow;
+      c.named[o] = 1;
+    }
+    const s = st.storage;
+    const slot = c.int[o * CI];
+    const ts = event.ts;
+    const hadStart = s.hasTime(slot, 0);
+    if (!hadStart && ts !== undefined) s.setTime(slot, 0, ts);
+    const corr = event.correlation;
+    if (corr) {
+      const was = c.corr[o];
+      c.corr[o] = mergeCorrelation(was === undefined ? EMPTY_CORRELATION : typeof was === 'string' ? correlationOf(was) : was, corr);
+    } else {
+      const text = event.correlationText;
+      if (text !== undefined) {
+        const was = c.corr[o];
+        // Kept as text; the same text again adds no key. Two different ones are merged.
+        if (was === undefined) c.corr[o] = text;
+        else if (was !== text) {
+          const v = JSON.parse(text) as Record<string, unknown> | null;
+          if (v) c.corr[o] = mergeCorrelation(typeof was === 'string' ? correlationOf(was) : was, v);
+        }
+      }
+    }
+    const tags = event.tags;
+    if (tags.length > 0) {
+      const ft = c.tags[o];
+      if (ft === undefined) c.tags[o] = tags;
+      else if (tags !== ft) c.tags[o] = mergeTags(ft, tags);
+    }
+    const type = event.type;
+    const isVerdict = type === 'success' || type === 'failure' || type === 'exception';
+    if (stored || isNew || isVerdict) {
+      if (own < 0) own = s.keep(full as TraceEvent);
+      s.flowPush(slot, own);
+    }
+    if (isVerdict) {
+      // As in addToFlow: the last verdict wins; the duration as stated, else measured (issue 16).
+      c.verdict[o] = type === 'success' ? 0 : type === 'failure' ? 1 : 2;
+      s.setFlowVerdictRef(slot, own);
+      s.setTime(slot, 1, ts);
+      const startedBefore = hadStart ? s.time(slot, 0) : undefined;
+      s.setTime(slot, 2, event.durationMs ?? (ts !== undefined && startedBefore !== undefined && startedBefore < ts ? ts - startedBefore : undefined));
+    }
+    this.coldLast = o;
+    return true;
+  }
+
+  /**
+   * {@link applyStatus} for the open flows of a run whose flows are columns. False when views
+   * track flows and an open flow's verdict changes (the caller makes the flows and goes on).
+   */
+  private coldStatus(run: Run, c: ColdFlows, code: number): boolean {
+    const open = c.open;
+    const v = c.verdict;
+    if (this.trackFlows) {
+      for (let i = 0; i < open.length; i++) {
+        const x = v[open[i]];
+        if ((x === V_RUNNING || x === V_ORPHANED) && x !== code) return false;
+      }
+      return true;
+    }
+    let kept = 0;
+    for (let i = 0; i < open.length; i++) {
+      const o = open[i];
+      const x = v[o];
+      if (x !== V_RUNNING && x !== V_ORPHANED) continue; // got a verdict since: no longer open
+      open[kept++] = o;
+      if (x !== code) {
+        v[o] = code;
+        this.changes.runs.add(run.id);
+      }
+    }
+    open.length = kept;
+    return true;
+  }
+
+  /**
+   * Make the flow objects of a run whose flows are columns (no-op for any other run): on first
+   * use of `run.flows` (but its size) or `run.roots`, or an event the columns do not take.
+   */
+  private materializeCold(run: Run, st: RunState): void {
+    const c = st.cold;
+    if (c === undefined) return;
+    st.cold = undefined;
+    if (this.coldOf === c) this.coldOf = undefined;
+    const n = c.n;
+    const x = c.int;
+    const storage = st.storage;
+    const flows = new Array<StoredFlow>(n);
+    for (let o = 0; o < n; o++) {
+      const b = o * CI;
+      const p = x[b + 1];
+      const name = c.names[o];
+      flows[o] = StoredFlow.fromColumns(
+        storage, x[b], c.ids[o], name, run.id, VERDICT_CODES[c.verdict[o]], c.named[o] === 1 ? name : undefined, p >= 0 ? c.ids[p] : undefined, c.corr[o], c.tags[o],
+      );
+    }
+    for (let o = 0; o < n; o++) {
+      const b = o * CI;
+      const k = x[b + 5];
+      if (k === 0) continue;
+      const kids: FlowNode[] = [];
+      for (let j = x[b + 2]; j >= 0 && kids.length < k; j = x[j * CI + 4]) kids.push(flows[j]);
+      flows[o].takeChildren(kids);
+    }
+    const open = new Array<StoredFlow>(c.open.length);
+    for (let i = 0; i < open.length; i++) open[i] = flows[c.open[i]];
+    st.open = open;
+    const roots = new Array<FlowNode>(c.roots.length);
+    for (let i = 0; i < roots.length; i++) roots[i] = flows[c.roots[i]];
+    (st.flows as ColdFlowMap).made(flows);
+    Object.defineProperty(run, 'roots', { value: roots, writable: true, enumerable: true, configurable: true });
+  }
+
   // --- The persisted index (src/core/read/index/persist.ts): runs and their builder state. ---
 
   /** The storage a run's events are held in (the persisted index checks it is the source's). */
@@ -712,9 +877,18 @@ export class RunBuilder {
     let runIndex = 0;
     for (const run of this.byId.values()) {
       if (!ids.has(run.id)) continue;
-      this.materializeRun(run);
+      this.materializeLazy(run);
       const st = this.state.get(run) as RunState;
       if (st.storage !== storage) return undefined;
+      const cold = st.cold;
+      if (cold !== undefined) {
+        // Flows still in columns: copied from them (no flow objects made for this).
+        if (!(await this.snapshotCold(cold, flows, seen, runIndex, pause))) return undefined;
+        const x = cold.int;
+        runs.push(this.snapshotRun(run, st, cold.roots.map((o) => x[o * CI])));
+        runIndex++;
+        continue;
+      }
       for (const f of st.open) {
         const i = f.persistSlot;
         if (i >= 0 && i < slots) flows.open[i] = 1;
@@ -746,31 +920,74 @@ export class RunBuilder {
           flows.kids[i] = list;
         }
       }
-      const plain = (m: Malformed[] | undefined): Malformed[] | undefined => m?.map((x) => ({ file: x.file, line: x.line, reason: x.reason }));
-      const se = st.sessionEnd;
-      runs.push({
-        run: {
-          id: run.id, dialect: run.dialect, sources: [...run.sources], primarySource: run.primarySource, app: run.app, mode: run.mode,
-          tags: [...run.tags], gitSha: run.gitSha, host: run.host, started: run.started, ended: run.ended, status: run.status,
-          endedBy: run.endedBy, malformed: plain(run.malformed) ?? [], warnings: plain(run.warnings),
-          notes: JSON.parse(JSON.stringify(run.notes)) as RunNote[], cap: run.cap ? { ...run.cap } : undefined,
-          counts: copyEventCounts(st.counts),
-        },
-        sessionEnd: se && {
-          dialect: se.dialect, type: se.type, ts: se.ts, runId: se.runId, flow: se.flow, flowId: se.flowId, parentFlowId: se.parentFlowId,
-          correlation: se.correlation, tags: [...se.tags], severity: se.severity, failureClass: se.failureClass, durationMs: se.durationMs,
-          app: se.app, mode: se.mode, gitSha: se.gitSha, host: se.host, status: se.status,
-        },
-        lastTs: lastTsOf(st), failures: st.failures, errors: st.errors, total: st.total, limit: st.limit, notKept: st.notKept,
-        capped: this.capped.has(run), warningCount: this.warningCounts.get(run),
-        refs: st.list.refsView(),
-        roots: run.roots.map((f) => (f as StoredFlow).persistSlot),
-        pending: [...st.pendingChildren].map(([parent, list]) => [parent, list.map((f) => f.persistSlot)]),
-      });
+      runs.push(this.snapshotRun(run, st, run.roots.map((f) => (f as StoredFlow).persistSlot)));
       runIndex++;
     }
     for (let i = 0; i < slots; i++) if (seen[i] === 0) return undefined;
     return { runs, flows };
+  }
+
+  /** The flow columns of a run whose flows are columns (snapshotRuns); false: a slot out of place. */
+  private async snapshotCold(c: ColdFlows, flows: FlowColumns, seen: Uint8Array, runIndex: number, pause?: () => Promise<void> | undefined): Promise<boolean> {
+    const x = c.int;
+    const slots = seen.length;
+    for (const o of c.open) {
+      const i = x[o * CI];
+      if (i >= 0 && i < slots) flows.open[i] = 1;
+    }
+    for (let o = 0; o < c.n; o++) {
+      if ((o & 4095) === 4095 && pause) {
+        const p = pause();
+        if (p) await p;
+      }
+      const b = o * CI;
+      const i = x[b];
+      if (i < 0 || i >= slots || seen[i] === 1) return false;
+      seen[i] = 1;
+      flows.run[i] = runIndex;
+      flows.id[i] = c.ids[o];
+      const name = c.names[o];
+      flows.name[i] = name;
+      if (c.named[o] === 1) flows.display[i] = name;
+      const p = x[b + 1];
+      if (p >= 0) flows.parent[i] = c.ids[p];
+      flows.verdict[i] = c.verdict[o];
+      const co = c.corr[o];
+      if (co !== undefined) flows.correlation[i] = typeof co === 'string' ? correlationOf(co) : co;
+      flows.tags[i] = c.tags[o];
+      const k = x[b + 5];
+      if (k > 0) {
+        const list: number[] = [];
+        for (let j = x[b + 2]; j >= 0 && list.length < k; j = x[j * CI + 4]) list.push(x[j * CI]);
+        flows.kids[i] = list;
+      }
+    }
+    return true;
+  }
+
+  /** One run's snapshot but its flows (snapshotRuns). */
+  private snapshotRun(run: Run, st: RunState, roots: number[]): RunSnapshot {
+    const plain = (m: Malformed[] | undefined): Malformed[] | undefined => m?.map((x) => ({ file: x.file, line: x.line, reason: x.reason }));
+    const se = st.sessionEnd;
+    return {
+      run: {
+        id: run.id, dialect: run.dialect, sources: [...run.sources], primarySource: run.primarySource, app: run.app, mode: run.mode,
+        tags: [...run.tags], gitSha: run.gitSha, host: run.host, started: run.started, ended: run.ended, status: run.status,
+        endedBy: run.endedBy, malformed: plain(run.malformed) ?? [], warnings: plain(run.warnings),
+        notes: JSON.parse(JSON.stringify(run.notes)) as RunNote[], cap: run.cap ? { ...run.cap } : undefined,
+        counts: copyEventCounts(st.counts),
+      },
+      sessionEnd: se && {
+        dialect: se.dialect, type: se.type, ts: se.ts, runId: se.runId, flow: se.flow, flowId: se.flowId, parentFlowId: se.parentFlowId,
+        correlation: se.correlation, tags: [...se.tags], severity: se.severity, failureClass: se.failureClass, durationMs: se.durationMs,
+        app: se.app, mode: se.mode, gitSha: se.gitSha, host: se.host, status: se.status,
+      },
+      lastTs: lastTsOf(st), failures: st.failures, errors: st.errors, total: st.total, limit: st.limit, notKept: st.notKept,
+      capped: this.capped.has(run), warningCount: this.warningCounts.get(run),
+      refs: st.list.refsView(),
+      roots,
+      pending: [...st.pendingChildren].map(([parent, list]) => [parent, list.map((f) => f.persistSlot)]),
+    };
   }
 
   /**
@@ -850,8 +1067,15 @@ export class RunBuilder {
     return out;
   }
 
-  /** Make the flows of a restored run (no-op for any other run). */
+  /** Make the flows of a run whose flows are columns or of a restored run (no-op for any other run). */
   private materializeRun(run: Run): void {
+    const st = this.state.get(run);
+    if (st?.cold !== undefined) this.materializeCold(run, st);
+    this.materializeLazy(run);
+  }
+
+  /** Make the flows of a restored run (no-op for any other run). */
+  private materializeLazy(run: Run): void {
     const lazy = this.lazyRuns.get(run);
     if (lazy === undefined) return;
     this.lazyRuns.delete(run);
@@ -902,7 +1126,7 @@ export class RunBuilder {
     const changes = pv !== undefined ? pv !== verdict : verdict === 'running' ? b.openOrphaned[r] > 0 : b.openRunning[r] > 0;
     if (!changes) return true;
     if (this.trackFlows) {
-      this.materializeRun(run);
+      this.materializeLazy(run);
       return false;
     }
     b.pendingVerdict[r] = verdict;
@@ -1114,3 +1338,275 @@ export function emptyFlowColumns(n: number): FlowColumns {
   };
 }
 
+
+/** {@link VERDICT_CODES} of the verdicts an open flow has. */
+const V_ORPHANED = 3;
+const V_RUNNING = 4;
+
+/**
+ * Integers per flow in {@link ColdFlows.int}: the storage's flow slot, the parent's ordinal (-1 =
+ * none), the first child's, the last child's, the next sibling's, and the number of children.
+ */
+const CI = 6;
+
+/**
+ * A run's flows while the cold index makes them (issue 15): columns by the flow's ordinal in the
+ * run (the order they were made), no object per flow, no children arrays. The flows are made from
+ * them on first use (RunBuilder.materializeCold); `byId` then stays the run's id → flow index
+ * (ColdFlowMap). Only the common shapes are kept here: a child whose parent is not made yet, or a
+ * parent given after a flow's first event, makes the run's flows first.
+ */
+class ColdFlows {
+  n = 0;
+  /** Flow id → ordinal (`byId.ids[o]`: the id of ordinal `o`). */
+  readonly byId = new FlowIds();
+  readonly ids = this.byId.ids;
+  readonly names: (string | undefined)[] = [];
+  /** The correlation, or its JSON text while it is one event's (or one text's). */
+  readonly corr: (Readonly<Record<string, unknown>> | string | undefined)[] = [];
+  readonly tags: (readonly string[] | undefined)[] = [];
+  int = new Int32Array(CI * 256);
+  /** {@link VERDICT_CODES} index per ordinal. */
+  verdict = new Uint8Array(256);
+  /** 1: named after its first event (its display name is its name). */
+  named = new Uint8Array(256);
+  /** Ordinals of the root flows, in order. */
+  readonly roots: number[] = [];
+  /** Ordinals of the flows made without a verdict, in order (RunState.open). */
+  open: number[] = [];
+
+  /** A new flow (a root when `parent` is -1, else its parent's last child); returns its ordinal. */
+  add(id: string, name: string | undefined, slot: number, verdict: number, parent: number): number {
+    const o = this.byId.add(id);
+    this.n++;
+    if (o === this.verdict.length) {
+      const cap = o * 2;
+      const int = new Int32Array(CI * cap);
+      int.set(this.int);
+      this.int = int;
+      const v = new Uint8Array(cap);
+      v.set(this.verdict);
+      this.verdict = v;
+      const nd = new Uint8Array(cap);
+      nd.set(this.named);
+      this.named = nd;
+    }
+    this.names.push(name);
+    this.corr.push(undefined);
+    this.tags.push(undefined);
+    const x = this.int;
+    const b = o * CI;
+    x[b] = slot;
+    x[b + 1] = parent;
+    x[b + 2] = -1;
+    x[b + 3] = -1;
+    x[b + 4] = -1;
+    x[b + 5] = 0;
+    this.verdict[o] = verdict;
+    if (parent < 0) this.roots.push(o);
+    else {
+      const pb = parent * CI;
+      const last = x[pb + 3];
+      if (last < 0) x[pb + 2] = o;
+      else x[last * CI + 4] = o;
+      x[pb + 3] = o;
+      x[pb + 5]++;
+    }
+    this.open.push(o);
+    return o;
+  }
+}
+
+/**
+ * Flow id → ordinal (the order the flows were made) of one run's flows in columns: an
+ * open-addressing table of (hash, ordinal + 1) pairs in an Int32Array, off the JS heap — a new
+ * flow costs one probe of one cache line, where a Map of ~300k flows costs a cold miss and then a
+ * set. The hash is seeded per table; should ids still crowd one probe sequence (hostile input),
+ * the table gives way to a Map.
+ */
+class FlowIds {
+  /** Ids by ordinal. */
+  readonly ids: string[] = [];
+  private t = new Int32Array(2 * 1024);
+  private mask = 1023;
+  private readonly seed = (Math.random() * 0x100000000) | 0;
+  /** The fallback once a probe ran too long. */
+  private map: Map<string, number> | undefined;
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  private hash(id: string): number {
+    let h = this.seed ^ id.length;
+    for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+    h ^= h >>> 15;
+    h = Math.imul(h, 0x2c1b3c6d);
+    return h ^ (h >>> 12);
+  }
+
+  /** The ordinal of `id`, or -1. */
+  find(id: string): number {
+    if (this.map !== undefined) return this.map.get(id) ?? -1;
+    const h = this.hash(id);
+    const t = this.t;
+    const mask = this.mask;
+    for (let i = h & mask, k = 0; ; i = (i + 1) & mask) {
+      const o = t[2 * i + 1];
+      if (o === 0) return -1;
+      if (t[2 * i] === h && this.ids[o - 1] === id) return o - 1;
+      if (++k > PROBE_LIMIT) {
+        this.toMap();
+        return this.map ? this.find(id) : -1;
+      }
+    }
+  }
+
+  /** Add `id` (not present); returns its ordinal. */
+  add(id: string): number {
+    const o = this.ids.push(id) - 1;
+    if (this.map !== undefined) {
+      this.map.set(id, o);
+      return o;
+    }
+    if (2 * this.ids.length > this.mask) this.grow();
+    if (!this.put(this.hash(id), o + 1)) this.toMap();
+    return o;
+  }
+
+  private put(h: number, v: number): boolean {
+    const t = this.t;
+    const mask = this.mask;
+    for (let i = h & mask, k = 0; ; i = (i + 1) & mask) {
+      if (t[2 * i + 1] === 0) {
+        t[2 * i] = h;
+        t[2 * i + 1] = v;
+        return true;
+      }
+      if (++k > PROBE_LIMIT) return false;
+    }
+  }
+
+  private grow(): void {
+    const old = this.t;
+    this.mask = this.mask * 2 + 1;
+    this.t = new Int32Array(2 * (this.mask + 1));
+    for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== 0 && !this.put(old[i], old[i + 1])) return this.toMap();
+  }
+
+  private toMap(): void {
+    const m = new Map<string, number>();
+    for (let o = 0; o < this.ids.length; o++) m.set(this.ids[o], o);
+    this.map = m;
+    this.t = new Int32Array(0);
+  }
+}
+
+/** Longest probe sequence of a {@link FlowIds} table before it gives way to a Map. */
+const PROBE_LIMIT = 64;
+
+/**
+ * `run.flows` of a run whose flows are columns ({@link ColdFlows}): `size` and `has` answer from
+ * the columns; any other use makes the flows first (`make`). Then it is keyed by the columns' id
+ * table over the array of flows (no map of every flow); `delete`/`clear` turn it into a plain Map.
+ */
+class ColdFlowMap extends Map<string, StoredFlow> {
+  private flows: StoredFlow[] | undefined;
+  /** Id → index in `flows`; undefined once a plain Map. */
+  private byId: FlowIds | undefined;
+
+  constructor(
+    cold: ColdFlows,
+    private readonly make: () => void,
+  ) {
+    super();
+    this.byId = cold.byId;
+  }
+
+  /** The flows were made (in ordinal order). */
+  made(flows: StoredFlow[]): void {
+    this.flows = flows;
+  }
+
+  /** The flows (made now if not yet), or undefined once a plain Map. */
+  private ready(): StoredFlow[] | undefined {
+    if (this.byId === undefined) return undefined;
+    if (this.flows === undefined) this.make();
+    return this.flows;
+  }
+
+  private toPlain(): void {
+    const flows = this.ready();
+    const ids = this.byId;
+    if (flows === undefined || ids === undefined) return;
+    this.byId = undefined;
+    this.flows = undefined;
+    for (let i = 0; i < flows.length; i++) super.set(ids.ids[i], flows[i]);
+  }
+
+  override get size(): number {
+    return this.byId !== undefined ? this.byId.size : super.size;
+  }
+
+  override has(k: string): boolean {
+    return this.byId !== undefined ? this.byId.find(k) >= 0 : super.has(k);
+  }
+
+  override get(k: string): StoredFlow | undefined {
+    const flows = this.ready();
+    if (flows === undefined) return super.get(k);
+    const i = (this.byId as FlowIds).find(k);
+    return i < 0 ? undefined : flows[i];
+  }
+
+  override set(k: string, v: StoredFlow): this {
+    const flows = this.ready();
+    if (flows === undefined) return super.set(k, v);
+    const ids = this.byId as FlowIds;
+    const i = ids.find(k);
+    if (i >= 0) flows[i] = v;
+    else flows[ids.add(k)] = v;
+    return this;
+  }
+
+  override delete(k: string): boolean {
+    this.toPlain();
+    return super.delete(k);
+  }
+
+  override clear(): void {
+    this.toPlain();
+    super.clear();
+  }
+
+  override forEach(fn: (v: StoredFlow, k: string, m: Map<string, StoredFlow>) => void, thisArg?: unknown): void {
+    const flows = this.ready();
+    if (flows === undefined) return super.forEach(fn, thisArg);
+    const ids = (this.byId as FlowIds).ids;
+    for (let i = 0; i < flows.length; i++) fn.call(thisArg, flows[i], ids[i], this);
+  }
+
+  override keys(): MapIterator<string> {
+    this.ready();
+    return this.byId !== undefined ? (this.byId.ids.values() as unknown as MapIterator<string>) : super.keys();
+  }
+
+  override values(): MapIterator<StoredFlow> {
+    const flows = this.ready();
+    return flows === undefined ? super.values() : (flows.values() as unknown as MapIterator<StoredFlow>);
+  }
+
+  override entries(): MapIterator<[string, StoredFlow]> {
+    const flows = this.ready();
+    if (flows === undefined) return super.entries();
+    const ids = (this.byId as FlowIds).ids;
+    function* pairs(): Generator<[string, StoredFlow]> {
+      for (let i = 0; i < flows!.length; i++) yield [ids[i], flows![i]];
+    }
+    return pairs() as unknown as MapIterator<[string, StoredFlow]>;
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, StoredFlow]> {
+    return this.entries();
+  }
+}

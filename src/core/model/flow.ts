@@ -9,11 +9,51 @@
  * never written to, when the builder adds to them (readers get them read-only).
  */
 import type { EventSeq, FlowNode, StepNode, TraceEvent, Verdict } from './types';
+import { setOwn } from './bounded';
 import { EventList, type EventStorage } from './storage';
 
 const NO_FLOWS: readonly FlowNode[] = Object.freeze([]);
 const NO_TAGS: readonly string[] = Object.freeze([]);
 const NO_CORRELATION: Readonly<Record<string, unknown>> = Object.freeze({});
+/** The correlation of a flow that has none (shared, frozen). */
+export const EMPTY_CORRELATION = NO_CORRELATION;
+
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/** No own enumerable key. */
+function isEmptyRecord(o: Readonly<Record<string, unknown>>): boolean {
+  for (const k in o) if (hasOwn(o, k)) return false;
+  return true;
+}
+
+/**
+ * A flow's correlation with the keys of an event's added (the first value of a key wins). The
+ * flow's object is shared (the first event's, or the index's interned one) and never written to:
+ * a new key makes a copy.
+ */
+export function mergeCorrelation(into: Readonly<Record<string, unknown>>, from: Readonly<Record<string, unknown>>): Readonly<Record<string, unknown>> {
+  if (into === from) return into;
+  let out: Record<string, unknown> | undefined;
+  // Own enumerable keys in Object.keys order, without an array of them per event.
+  for (const k in from) {
+    if (!hasOwn(from, k) || hasOwn(into, k)) continue;
+    if (out === undefined) {
+      if (isEmptyRecord(into)) return from;
+      out = { ...into };
+    }
+    setOwn(out, k, from[k]);
+  }
+  return out ?? into;
+}
+
+/**
+ * The correlation of a flow whose only correlation so far is the JSON text `text` (the cold
+ * index's, kept as text until read): what merging the parsed value into none gives.
+ */
+export function correlationOf(text: string): Readonly<Record<string, unknown>> {
+  const v = JSON.parse(text) as Readonly<Record<string, unknown>> | null;
+  return v ? mergeCorrelation(NO_CORRELATION, v) : NO_CORRELATION;
+}
 
 /** A short form of a flow id for display: the first 8 characters of a uuid. */
 export function shortFlowId(id: string): string {
@@ -27,7 +67,8 @@ export class StoredFlow implements FlowNode {
   runId: string;
   parentId?: string = undefined;
   verdict: Verdict;
-  correlation: Readonly<Record<string, unknown>> = NO_CORRELATION;
+  /** The correlation, or its JSON text until it is first read (the cold index's: {@link correlationOf}). */
+  private corr: Readonly<Record<string, unknown>> | string = NO_CORRELATION;
   tags: readonly string[] = NO_TAGS;
   readonly storage: EventStorage;
   /**
@@ -49,6 +90,18 @@ export class StoredFlow implements FlowNode {
     this.runId = runId;
     this.verdict = verdict;
     this.slot = slot ?? storage.newFlowSlot();
+  }
+
+  get correlation(): Readonly<Record<string, unknown>> {
+    const c = this.corr;
+    if (typeof c !== 'string') return c;
+    const o = correlationOf(c);
+    this.corr = o;
+    return o;
+  }
+
+  set correlation(v: Readonly<Record<string, unknown>>) {
+    this.corr = v;
   }
 
   get started(): number | undefined {
@@ -186,6 +239,27 @@ export class StoredFlow implements FlowNode {
   /** Set the children of a restored flow (a copy of the list is kept). */
   restoreChildren(kids: readonly FlowNode[]): void {
     this.kids = kids.length === 0 ? undefined : [...kids];
+  }
+
+  /**
+   * A flow of the cold index made from its columns (RunBuilder's `ColdFlows`): `corr` is the
+   * correlation or its JSON text (parsed when first read); `kids` is taken as it is (non-empty).
+   */
+  static fromColumns(
+    storage: EventStorage, slot: number, id: string, name: string | undefined, runId: string, verdict: Verdict, display: string | undefined,
+    parentId: string | undefined, corr: Readonly<Record<string, unknown>> | string | undefined, tags: readonly string[] | undefined,
+  ): StoredFlow {
+    const f = new StoredFlow(storage, id, name, runId, verdict, slot);
+    if (display !== undefined) f.display = display;
+    if (parentId !== undefined) f.parentId = parentId;
+    if (corr !== undefined) f.corr = corr;
+    if (tags !== undefined) f.tags = tags;
+    return f;
+  }
+
+  /** Take `kids` (non-empty, not shared) as the children of a flow made from columns. */
+  takeChildren(kids: FlowNode[]): void {
+    this.kids = kids;
   }
 
   /** A display name set apart from `name` (the persisted index). */

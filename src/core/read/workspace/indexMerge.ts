@@ -93,12 +93,10 @@ export async function indexSource(
   fields.ts = undefined;
   fields.durationMs = undefined;
   const noTags: string[] = [];
-  // Per batch: tag sets and correlations by the batch's string id (an array index, not a hash).
-  // Correlations are parsed once per batch, not looked up across batches by their JSON: most are
-  // one flow's own (a request id), and hashing every one's text cost more than parsing it again.
+  // Per batch: tag sets by the batch's string id (an array index, not a hash). Correlations go to
+  // the builder as their JSON text (most are one flow's own, a request id: parsed when read).
   let tablesOf: readonly string[] | undefined;
   let tagById: ({ tags: string[]; id: number } | undefined)[] = [];
-  let corrById: (Record<string, unknown> | undefined)[] = [];
   /** Raw records of the current batch merged so far. */
   let rawAt = 0;
   /** Where the merged batches end (offset just after the last record's line, lines consumed). */
@@ -174,19 +172,16 @@ export async function indexSource(
         fields.tags = t.tags;
         fields.tagsKey = t.id;
       }
+      // The correlation's JSON text: the builder parses it only when it must (a flow's correlation
+      // is read, or two different ones meet in a flow), not per event.
       const ck = corr[i];
-      if (ck < 0) fields.correlation = undefined;
-      else {
-        let c = corrById[ck];
-        if (c === undefined) {
-          c = JSON.parse(strings[ck]) as Record<string, unknown>;
-          corrById[ck] = c;
-        }
-        fields.correlation = c;
-      }
-      // A run's start or end (OTLP) is kept by the builder (`sessionEnd`): its own object.
-      if (k === KIND_SESSION) routeIndexed({ ...fields, ...(raws[raw++] as SessionFields) }, ref);
-      else routeIndexed(fields, ref);
+      fields.correlationText = ck < 0 ? undefined : strings[ck];
+      // A run's start or end (OTLP) is kept by the builder (`sessionEnd`): its own object, with its
+      // correlation parsed.
+      if (k === KIND_SESSION) {
+        const c = ck < 0 ? undefined : (JSON.parse(strings[ck]) as Record<string, unknown>);
+        routeIndexed({ ...fields, correlation: c, correlationText: undefined, ...(raws[raw++] as SessionFields) }, ref);
+      } else routeIndexed(fields, ref);
     }
     rawAt = raw;
     return i;
@@ -200,7 +195,6 @@ export async function indexSource(
     if (strings !== tablesOf) {
       tablesOf = strings;
       tagById = [];
-      corrById = [];
     }
     rawAt = 0;
     for (let i = 0; i < b.n; ) {

@@ -1,0 +1,192 @@
+// The cold index keeps a run's flows in columns while it merges (issue 15 round 2, "the merge":
+// build.ts ColdFlows, made into flow objects on first use; correlations kept as JSON text until
+// read). A run made from the index's storage while flows are not tracked takes that way; the same
+// events through the plain builder must give the same model — every flow field, the tree, the
+// roots, verdicts after finish(), a tail after the load (flows tracked again), summarising — also
+// for the shapes the columns hand over to the flow objects mid-run (a child before its parent, a
+// parent given after a flow's first event) and for correlations that meet in one flow.
+import { strict as assert } from 'node:assert';
+import { DEFAULT_LIVE_WINDOW_MS, RunBuilder, type EventFields } from '../../../src/core/model/build';
+import { MemoryEvents } from '../../../src/core/model/storage';
+import type { TraceEvent } from '../../../src/core/model/types';
+import { plainRun } from '../../support/plainModel';
+
+const T0 = Date.UTC(2026, 11, 7, 0, 0, 0);
+
+/** A small deterministic PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Random events of two runs: flows from a small pool, parents of every kind, correlations that meet. */
+function randomTrace(seed: number, n: number, pending: boolean): TraceEvent[] {
+  const r = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const ids = Array.from({ length: 40 }, (_, i) => `f-${i}`);
+  const types = ['flow_start', 'checkpoint', 'metric', 'success', 'failure', 'exception', 'decision'];
+  const corrs: (Record<string, unknown> | undefined)[] = [undefined, undefined, { ticker: 'A' }, { ticker: 'B', req: 1 }, { req: 2 }, {}, { ['__proto__']: 'x', a: 1 }];
+  const out: TraceEvent[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i++) {
+    const runId = r() < 0.8 ? 'r1' : 'r2';
+    const flowId = pick(ids);
+    const key = `${runId}/${flowId}`;
+    const first = !seen.has(key);
+    seen.add(key);
+    let parentFlowId: string | undefined;
+    const p = r();
+    if (p < 0.5) {
+      // A parent already made (usually), or — with `pending` — any id (one that comes later).
+      const made = ids.filter((id) => seen.has(`${runId}/${id}`) && id !== flowId);
+      parentFlowId = pending || made.length === 0 ? (pending ? pick(ids) : undefined) : pick(made);
+    } else if (p < 0.53) parentFlowId = flowId;
+    // A parent given after a flow's first event only with `pending` (the columns hand over then).
+    if (!first && !pending) parentFlowId = undefined;
+    const type = first && r() < 0.7 ? 'flow_start' : pick(types);
+    const at = r() < 0.1 ? undefined : T0 + i * 3 + (r() < 0.3 ? 0 : 1);
+    const corr = pick(corrs);
+    out.push({
+      dialect: 'flowscribe-v1', type, ts: at, runId, flowId, flow: r() < 0.2 ? undefined : `name/${flowId.slice(2)}`, parentFlowId,
+      tags: r() < 0.5 ? [] : [pick(['a', 'b', 'c'])], correlation: corr && { ...corr }, severity: r() < 0.1 ? 'error' : undefined,
+      failureClass: type === 'failure' ? 'Data.Missing' : undefined, durationMs: type === 'success' && r() < 0.5 ? Math.floor(r() * 100) : undefined,
+      extra: {}, src: { file: '/ws/t.jsonl', line: i + 1 },
+    });
+    if (i === Math.floor(n * 0.7) && r() < 0.5) out.push({ dialect: 'flowscribe-v1', type: 'session_end', ts: T0 + i * 3, runId: 'r2', status: 'ok', tags: [], extra: {}, src: { file: '/ws/t.jsonl', line: i + 1 } });
+  }
+  return out;
+}
+
+/** The fields the index gives the builder for an event (correlation as its JSON text). */
+function indexedFields(e: TraceEvent): EventFields {
+  const { correlation, ...rest } = e;
+  return correlation === undefined ? rest : { ...rest, correlationText: JSON.stringify(correlation) };
+}
+
+const digest = (b: RunBuilder): unknown => b.runs().map(plainRun);
+
+/** The same events through the plain builder and through the cold path (flows in columns). */
+function both(events: TraceEvent[], textCorrelations: boolean): { plain: RunBuilder; cold: RunBuilder; storage: MemoryEvents } {
+  const plain = new RunBuilder();
+  const cold = new RunBuilder();
+  cold.trackFlows = false;
+  const storage = new MemoryEvents();
+  for (const e of events) {
+    plain.add(e);
+    if (textCorrelations) cold.addIndexed(indexedFields(e), storage.keep(e), storage, e.runId ?? '(no run id)', e.src.file);
+    else cold.add(e, undefined, undefined, storage);
+  }
+  return { plain, cold, storage };
+}
+
+describe('merge: flows in columns during the cold index give the plain model', () => {
+  for (const pending of [false, true]) {
+    for (const text of [false, true]) {
+      it(`random traces (${pending ? 'children before parents, parents given late' : 'parents first'}; correlations as ${text ? 'JSON text' : 'objects'})`, () => {
+        for (let seed = 1; seed <= 30; seed++) {
+          const events = randomTrace(seed * 7919 + (pending ? 1 : 0), 300, pending);
+          const { plain, cold, storage } = both(events, text);
+          // finish() before any flow is read: the open flows' verdicts are set in the columns.
+          const over = { now: T0 + DEFAULT_LIVE_WINDOW_MS * 10, mtimeOf: () => T0 };
+          plain.finish(over);
+          cold.finish(over);
+          assert.deepEqual(digest(cold), digest(plain), `seed ${seed}`);
+          // A tail after the load: flows tracked again, the same changes reported.
+          plain.takeChanges();
+          cold.takeChanges();
+          cold.trackFlows = true;
+          const tail = randomTrace(seed + 1000, 60, pending).map((e, i) => ({ ...e, src: { ...e.src, line: 10_000 + i } }));
+          for (const e of tail) {
+            plain.add(e);
+            cold.add(e, undefined, undefined, storage);
+          }
+          const live = { now: T0 + 1, mtimeOf: () => T0 + 1 };
+          plain.finish(live);
+          cold.finish(live);
+          const pc = plain.takeChanges();
+          const cc = cold.takeChanges();
+          assert.deepEqual([...cc.flows].sort(), [...pc.flows].sort(), `seed ${seed}: changed flows`);
+          assert.deepEqual([...cc.runs].sort(), [...pc.runs].sort(), `seed ${seed}: changed runs`);
+          assert.deepEqual(digest(cold), digest(plain), `seed ${seed}: after the tail`);
+        }
+      });
+    }
+  }
+
+  it('a run still in columns answers size and has without its flows; a later finish while flows are tracked reports the open flows it settles', () => {
+    const events = randomTrace(42, 200, false);
+    const { plain, cold } = both(events, true);
+    const live = { now: T0 + 600, mtimeOf: () => T0 + 600 };
+    plain.finish(live);
+    cold.finish(live);
+    const run = cold.getRun('r1');
+    const ref = plain.getRun('r1');
+    assert.ok(run && ref);
+    assert.equal(run.flows.size, ref.flows.size);
+    for (const id of ref.flows.keys()) assert.ok(run.flows.has(id), id);
+    assert.equal(run.flows.has('nope'), false);
+    // The run is over now: open flows become orphaned and are reported, flows made or not.
+    plain.takeChanges();
+    cold.takeChanges();
+    cold.trackFlows = true;
+    const over = { now: T0 + DEFAULT_LIVE_WINDOW_MS * 10, mtimeOf: () => T0 };
+    plain.finish(over);
+    cold.finish(over);
+    const pc = plain.takeChanges();
+    const cc = cold.takeChanges();
+    assert.ok(pc.flows.size > 0);
+    assert.deepEqual([...cc.flows].sort(), [...pc.flows].sort());
+    assert.deepEqual(digest(cold), digest(plain));
+    assert.equal(run.flows.get(ref.roots[0].id), run.roots[0]);
+  });
+
+  it('summarising a run still in columns, and a map of its flows used as a plain Map afterwards', () => {
+    const events = randomTrace(7, 400, false);
+    const { plain, cold } = both(events, true);
+    for (const b of [plain, cold]) b.summarise('r1');
+    assert.deepEqual(digest(cold), digest(plain));
+    const flows = cold.getRun('r1')?.flows;
+    const ref = plain.getRun('r1')?.flows;
+    assert.ok(flows && ref);
+    assert.deepEqual([...flows.keys()], [...ref.keys()]);
+    assert.deepEqual([...flows.entries()].map(([k, f]) => [k, f.id]), [...ref.entries()].map(([k, f]) => [k, f.id]));
+    const seen: string[] = [];
+    flows.forEach((f, k) => seen.push(`${k}=${f.id}`));
+    assert.deepEqual(seen, [...ref].map(([k, f]) => `${k}=${f.id}`));
+    const first = [...ref.keys()][0];
+    assert.equal(flows.delete(first), true);
+    assert.equal(flows.has(first), false);
+    assert.equal(flows.size, ref.size - 1);
+    assert.deepEqual([...flows.keys()], [...ref.keys()].slice(1));
+  });
+
+  it('many flows with ids built to look alike: every one found, none taken for another', () => {
+    const b = new RunBuilder();
+    b.trackFlows = false;
+    const storage = new MemoryEvents();
+    const ids: string[] = [];
+    for (let i = 0; i < 20_000; i++) ids.push(i % 3 === 0 ? `f-${i}` : i % 3 === 1 ? `${'x'.repeat(i % 50)}${i}` : `é-${i}-\u{1F600}`);
+    let line = 0;
+    for (const id of ids) {
+      const e: TraceEvent = { dialect: 'flowscribe-v1', type: 'flow_start', ts: T0, runId: 'r', flowId: id, tags: [], extra: {}, src: { file: '/f', line: ++line } };
+      b.add(e, undefined, undefined, storage);
+      b.add({ ...e, type: 'success', src: { file: '/f', line: ++line } }, undefined, undefined, storage);
+    }
+    const run = b.getRun('r');
+    assert.ok(run);
+    assert.equal(run.flows.size, ids.length);
+    for (const id of ids) {
+      const f = run.flows.get(id);
+      assert.equal(f?.id, id);
+      assert.equal(f?.events.length, 2);
+      assert.equal(f?.verdict, 'succeeded');
+    }
+    assert.equal(run.flows.get('f-x'), undefined);
+  });
+});
