@@ -24,7 +24,8 @@ if (port) {
     while (inFlight < window && next < batches.length) {
       const b = batches[next++];
       inFlight++;
-      port.postMessage({ type: 'batch', batch: b }, transfer(b));
+      // Columns may share one buffer (the WASM scanner's batches): each buffer listed once.
+      port.postMessage({ type: 'batch', batch: b }, [...new Set(transfer(b))]);
     }
     if (next === batches.length && summary !== undefined) {
       port.postMessage({ type: 'done', summary });
