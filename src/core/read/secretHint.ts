@@ -349,6 +349,278 @@ export function pruneLine(b: Buffer, start: number, end: number, offset: number)
   return pruneForSecrets(normalizeEvent(r.value, detectDialect(r.value) ?? 'flowscribe-v1', { file: '', line: 0, offset }));
 }
 
+// ---------------------------------------------------------------------------------------------
+// The flagged lines of a trace are mostly alike: the same pre-redacted evidence
+// (`"token": "***REDACTED***"`) on lines that differ in their ids, times and numbers. What
+// pruneLine makes of a flowscribe v1 line depends only on its members that hold a hit of the
+// automaton and on what normalizeEvent does with the others — which, for a member without a hit,
+// depends only on its key and the kind of its value, never on its text (below). So such a line is
+// rewritten to a canonical form (those members' values replaced by a placeholder of the same
+// kind) and pruneLine's result is memoised by that form: the same result, without parsing and
+// normalising every flagged line. The test checks pruneLineFast against pruneLine on generated
+// hostile lines.
+//
+// Why the result is the same, for a line of printable ASCII without a backslash (anything else
+// takes pruneLine itself) whose one `v` member is exactly `1` (so detectDialect says
+// flowscribe-v1, and the 0.1-only rules of normalizeEvent do not apply):
+// - a member with a hit (in its key or anywhere in its value) is kept as written;
+// - a member without one holds no string, key or number text that pruneForSecrets keeps (each it
+//   keeps has a hit, and a hit cannot span a quote), so only its effect on normalizeEvent matters:
+//   whether the setter of its key takes the value (else the value goes to `extra`, where without
+//   a hit it gives nothing), and for the keys an alias yields to, whether the field is then set
+//   and not '' (FIELD_OF). Those depend on the value's kind only for the keys rewritten here:
+//   a non-empty string for a string or id field stays a non-empty string (`"_"`); a plain
+//   non-negative integer for a number field (duration, line, pid, counts) stays one (`0`); an
+//   object for `correlation` stays an object (`{}`); evidence/data and unknown keys take any
+//   value (`0`). Every other member — `v`, the event type, aliases, `name`/`value`/`unit` and
+//   `metric` (a metric event's parts), `tags`, `severity`, `exception` — and any value of another
+//   kind is kept as written. Duplicate keys rewrite alike (the rule depends on the member only),
+//   so JSON.parse's last value keeps its kind and its hits.
+
+const K_KEEP = 0;
+const K_STR = 1;
+const K_UINT = 2;
+const K_ANY = 3;
+const K_OBJ = 4;
+
+/** Categories of the top-level keys of flowscribe v1 (normalize.ts FLOWSCRIBE_KEYS); unknown keys are K_ANY. */
+const KEY_KINDS: readonly [string, number][] = [
+  ...['run_id', 'timestamp', 'flow', 'flow_id', 'parent_flow_id', 'caused_by', 'step', 'file', 'function', 'thread', 'failure_class', 'reason', 'app', 'mode', 'git_sha', 'host', 'status'].map(
+    (k) => [k, K_STR] as [string, number],
+  ),
+  ...['line', 'duration_ms', 'pid', 'flows_started', 'flows_ended'].map((k) => [k, K_UINT] as [string, number]),
+  ['evidence', K_ANY],
+  ['data', K_ANY],
+  ['correlation', K_OBJ],
+  // Kept as written: their text matters to normalizeEvent (or to the dialect).
+  ...['v', 'event_type', 'tags', 'severity', 'metric', 'exception', 'name', 'value', 'unit'].map((k) => [k, K_KEEP] as [string, number]),
+  // The aliases (normalize.ts FLOWSCRIBE_ALIASES): whether they apply depends on their canonical key.
+  ...['type', 'session_id', 'ts', 'time', 'flow_name', 'parent', 'func', 'class', 'error_class', 'message', 'latency_ms', 'elapsed_ms'].map((k) => [k, K_KEEP] as [string, number]),
+];
+
+const KEY_SLOTS = 256;
+const keySlot: (string | undefined)[] = new Array<string | undefined>(KEY_SLOTS);
+const keyKind = new Uint8Array(KEY_SLOTS);
+function keyHash(h: number, c: number): number {
+  return (Math.imul(h, 31) + c) | 0;
+}
+for (const [k, kind] of KEY_KINDS) {
+  let h = 0;
+  for (let i = 0; i < k.length; i++) h = keyHash(h, k.charCodeAt(i));
+  let at = h & (KEY_SLOTS - 1);
+  while (keySlot[at] !== undefined) at = (at + 1) & (KEY_SLOTS - 1);
+  keySlot[at] = k;
+  keyKind[at] = kind;
+}
+
+/** The kind of the key `b[s, e)` (without its quotes), by the hash `h` of its bytes. */
+function kindOf(b: Uint8Array, s: number, e: number, h: number): number {
+  for (let at = h & (KEY_SLOTS - 1); ; at = (at + 1) & (KEY_SLOTS - 1)) {
+    const k = keySlot[at];
+    if (k === undefined) return K_ANY;
+    if (k.length !== e - s) continue;
+    let i = 0;
+    while (i < k.length && k.charCodeAt(i) === b[s + i]) i++;
+    if (i === k.length) return keyKind[at];
+  }
+}
+
+/** Longest line rewritten; longer lines take pruneLine. */
+const CANON_MAX = 64 * 1024;
+const canonBuf = Buffer.allocUnsafe(CANON_MAX + 16);
+const QUOTE = 0x22;
+
+// The automaton's classes for canonLine, with the bytes it must look at itself marked (≥ S_MIN):
+// a byte that makes a line a candidate (control, DEL, non-ASCII, backslash: not rewritten), `-`,
+// and the JSON structure `" { } [ ] ,` (class other for the automaton: it restarts there).
+const S_STOP = 63;
+const S_DASH = 62;
+const S_QUOTE = 61;
+const S_OPEN = 60;
+const S_CLOSE = 59;
+const S_COMMA = 58;
+const S_MIN = 58;
+const CLASS2 = ((): Uint8Array => {
+  const c2 = new Uint8Array(256);
+  for (let x = 0; x < 256; x++) {
+    const k = CLASS[x];
+    if (k >= S_MIN) throw new Error('secretHint: too many classes');
+    c2[x] = k === C_STOP ? S_STOP : k === C_DASH ? S_DASH : k;
+  }
+  for (const [x, k] of [[0x22, S_QUOTE], [0x7b, S_OPEN], [0x5b, S_OPEN], [0x7d, S_CLOSE], [0x5d, S_CLOSE], [0x2c, S_COMMA]]) {
+    if (CLASS[x] !== C_OTHER) throw new Error('secretHint: a JSON structure byte is in a word');
+    c2[x] = k;
+  }
+  return c2;
+})();
+
+/**
+ * The canonical form of the line `b[start, end)` written into `canonBuf` (see above): its length,
+ * or -1 when the line is not one this applies to (not printable ASCII, a backslash, not a v1
+ * object with one `v` member that is `1`, anything unexpected).
+ */
+function canonLine(b: Uint8Array, start: number, end: number): number {
+  if (end - start > CANON_MAX) return -1;
+  const t = TABLE;
+  const cls = CLASS2;
+  const out = canonBuf;
+  let i = start;
+  while (i < end && b[i] === 0x20) i++;
+  if (b[i] !== 0x7b) return -1;
+  i++;
+  let o = 0;
+  out[o++] = 0x7b;
+  let vMembers = 0;
+  let vOne = false;
+  for (;;) {
+    while (i < end && b[i] === 0x20) i++;
+    if (i >= end || b[i] !== QUOTE) return -1;
+    // The key (no quote or backslash inside): its bytes, hash and hits. A hit needs no quote,
+    // so the automaton starts afresh at each string.
+    const ks = i;
+    let h = 0;
+    let st = 0;
+    let hit = false;
+    for (i++; ; i++) {
+      if (i >= end) return -1;
+      const c = b[i];
+      const k = cls[c];
+      if (k < S_MIN) {
+        h = keyHash(h, c);
+        st = t[(st << 6) | k];
+        if (st === ACCEPT) {
+          hit = true;
+          st = 0;
+        }
+      } else if (k === S_QUOTE) break;
+      else if (k === S_STOP) return -1;
+      else {
+        h = keyHash(h, c);
+        st = 0;
+        if (k === S_DASH) {
+          if (i + 1 < end && (b[i + 1] | 0x20) === 0x70) hit = true;
+        }
+      }
+    }
+    const ke = i + 1; // after the closing quote
+    i = ke;
+    while (i < end && b[i] === 0x20) i++;
+    if (b[i] !== 0x3a) return -1;
+    i++;
+    while (i < end && b[i] === 0x20) i++;
+    // The value: up to the comma or closing bracket that ends it at its depth.
+    const vs = i;
+    let depth = 0;
+    let inStr = false;
+    st = 0;
+    for (; ; i++) {
+      if (i >= end) return -1;
+      const k = cls[b[i]];
+      if (k < S_MIN) {
+        st = t[(st << 6) | k];
+        if (st === ACCEPT) {
+          hit = true;
+          st = 0;
+        }
+        continue;
+      }
+      if (k === S_QUOTE) {
+        inStr = !inStr;
+        st = 0;
+      } else if (k === S_DASH) {
+        // A separator for the words; `-p` is a hit (a dash before a quote is not).
+        if (i + 1 < end && (b[i + 1] | 0x20) === 0x70) hit = true;
+      } else if (k === S_STOP) return -1;
+      else {
+        st = 0;
+        if (!inStr) {
+          if (k === S_OPEN) depth++;
+          else if (k === S_CLOSE) {
+            if (depth === 0) break;
+            depth--;
+          } else if (depth === 0) break; // a comma
+        }
+      }
+    }
+    let ve = i;
+    while (ve > vs && b[ve - 1] === 0x20) ve--;
+    if (ve === vs || inStr) return -1;
+    // The member: the key as written, then the value or its placeholder.
+    if (o > 1) out[o++] = 0x2c;
+    for (let j = ks; j < ke; j++) out[o++] = b[j];
+    out[o++] = 0x3a;
+    const first = b[vs];
+    if (ke - ks === 3 && b[ks + 1] === 0x76) {
+      vMembers++;
+      vOne = ve - vs === 1 && first === 0x31;
+    }
+    let copy = hit;
+    if (!hit) {
+      const kind = kindOf(b, ks + 1, ke - 1, h);
+      if (kind === K_KEEP) copy = true;
+      else if (kind === K_STR) {
+        if (first === QUOTE && ve - vs > 2) {
+          out[o++] = QUOTE;
+          out[o++] = 0x5f;
+          out[o++] = QUOTE;
+        } else copy = true;
+      } else if (kind === K_UINT) {
+        // A plain non-negative integer of up to 15 digits (no sign, fraction, exponent or leading 0).
+        let ok = ve - vs <= 15 && (first !== 0x30 || ve - vs === 1);
+        for (let j = vs; ok && j < ve; j++) ok = b[j] >= 0x30 && b[j] <= 0x39;
+        if (ok) out[o++] = 0x30;
+        else copy = true;
+      } else if (kind === K_OBJ) {
+        if (first === 0x7b) {
+          out[o++] = 0x7b;
+          out[o++] = 0x7d;
+        } else copy = true;
+      } else out[o++] = 0x30; // K_ANY
+    }
+    if (copy) for (let j = vs; j < ve; j++) out[o++] = b[j];
+    const c = b[i];
+    i++;
+    if (c === 0x7d) break;
+  }
+  while (i < end && b[i] === 0x20) i++;
+  if (i !== end || vMembers !== 1 || !vOne) return -1;
+  out[o++] = 0x7d;
+  return o;
+}
+
+/** The canonical form of a line (see above), or undefined when it has none; for tests. */
+export function canonicalLine(line: string): string | undefined {
+  const b = Buffer.from(line, 'utf8');
+  const n = canonLine(b, 0, b.length);
+  return n < 0 ? undefined : canonBuf.toString('latin1', 0, n);
+}
+
+/** pruneLine's results by canonical line, bounded (cleared when full). `null` = undefined. */
+const canonMemo = new Map<string, string | null>();
+const CANON_MEMO_MAX = 8192;
+const CANON_MEMO_CHARS = 4 << 20;
+let canonMemoChars = 0;
+
+/**
+ * {@link pruneLine} of the flagged line `b[start, end)`, memoised by the line's canonical form
+ * when it has one (see above; the same result), else pruneLine itself.
+ */
+export function pruneLineFast(b: Buffer, start: number, end: number, offset: number): string | undefined {
+  const n = canonLine(b, start, end);
+  if (n < 0) return pruneLine(b, start, end, offset);
+  const key = canonBuf.toString('latin1', 0, n);
+  const got = canonMemo.get(key);
+  if (got !== undefined) return got ?? undefined;
+  const r = pruneLine(canonBuf, 0, n, offset === 0 ? 1 : offset);
+  canonMemoChars += n + (r?.length ?? 0);
+  if (canonMemo.size >= CANON_MEMO_MAX || canonMemoChars > CANON_MEMO_CHARS) {
+    canonMemo.clear();
+    canonMemoChars = n + (r?.length ?? 0);
+  }
+  canonMemo.set(key, r ?? null);
+  return r;
+}
+
 /** Bytes read at a time by {@link hintRecords}; a longer line is a candidate without being read. */
 const WINDOW = 4 << 20;
 let window: Buffer | undefined;
@@ -404,7 +676,7 @@ export function hintRecords(file: string, batch: Pick<ScanBatch, 'n' | 'offset' 
         hint[i] = 0;
         continue;
       }
-      const pruned = pruneLine(buf, s, s + len, off);
+      const pruned = pruneLineFast(buf, s, s + len, off);
       if (pruned === undefined) continue;
       if (pruned === '') hint[i] = 0;
       else {

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import { hintsCoverWords, lineMayHoldSecret, PREFILTER_WORDS, pruneForSecrets, pruneLine, TRIGGER_EXTRAS } from '../../../src/core/read/secretHint';
+import { canonicalLine, hintsCoverWords, lineMayHoldSecret, PREFILTER_WORDS, pruneForSecrets, pruneLine, pruneLineFast, TRIGGER_EXTRAS } from '../../../src/core/read/secretHint';
 import { parseJsonLine } from '../../../src/core/read/sources/jsonl';
 import { detectDialect, normalizeEvent } from '../../../src/core/read/sources/normalize';
 import { EXACT_SENSITIVE_KEYS, EXTRA_SENSITIVE_KEYS, Redactor } from '../../../src/core/render/egress/redact';
@@ -188,6 +188,105 @@ describe('secretHint: the line prefilter of the run-scoped secret walk', () => {
     assert.ok(passed > 300, `only ${passed} lines passed`);
     assert.ok(flaggedWithSecrets > 50, `only ${flaggedWithSecrets} flagged lines held a secret`);
     assert.ok(unpruned < 40, `${unpruned} lines could not be pruned`);
+  });
+
+  it('pruneLineFast (memoised by the canonical line) gives what pruneLine gives (generated hostile lines)', () => {
+    // Keys: every key normalizeEvent reads in flowscribe v1 (canonical and aliases), the metric
+    // parts, `v`, unknown ones; values of every kind, near misses and hits; Python's separators or
+    // compact JSON; duplicate members; `v` missing, twice or not 1.
+    const known = ['event_type', 'run_id', 'timestamp', 'flow', 'flow_id', 'parent_flow_id', 'caused_by', 'correlation', 'step', 'file', 'line', 'function', 'thread', 'tags', 'severity', 'failure_class', 'reason', 'evidence', 'data', 'duration_ms', 'metric', 'exception', 'app', 'mode', 'git_sha', 'host', 'pid', 'status', 'flows_started', 'flows_ended'];
+    const aliases = ['type', 'session_id', 'ts', 'time', 'flow_name', 'parent', 'func', 'class', 'error_class', 'message', 'latency_ms', 'elapsed_ms'];
+    const keys = [...known, ...aliases, 'name', 'value', 'unit', 'payload', 'extra', 'v', 'x', 'api_key', 'Token', 'source', '__proto__', 'constructor'];
+    const text = fc.oneof(
+      fc.constantFrom('', ' ', '_', 'a/b', 'metric', 'exception', 'failure', 'checkpoint', 'info', 'WARN', '2026-12-01T09:00:00Z', '2026-13-01', '12', '007', 'a,b', 'x, password', 'mode:bench', '***REDACTED***', 'hunter2hunter2'),
+      fc.constantFrom('password', 'token=abc', 'mysql -phunter2', '-p', 'postgres://u:p@h/x', 'Api-Key', 'sig', 'BEGIN', 'tok', 'en'),
+      fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzAPKST0123456789_.- =:/%,{}[]'.split('')), maxLength: 10 }),
+    );
+    const scalar = fc.oneof(text, fc.integer({ min: -5, max: 1e9 }), fc.constantFrom(0, -0, 1, 1.5, 1e21, 2e-7, 123456789012345, 1234567890123456, true, false, null));
+    const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: 'small', maxDepth: 3 }, scalar, fc.dictionary(text, tie('v'), { maxKeys: 3 }), fc.array(tie('v'), { maxLength: 3 })),
+    })).v;
+    // Keys that act together in normalizeEvent (an alias and its canonical key, a metric's parts
+    // and the event type), so lines often hold several of one group.
+    const metric = ['event_type', 'type', 'name', 'value', 'unit', 'metric'];
+    const groups = [
+      metric, metric, metric, ['event_type', 'name', 'value'], ['type', 'name', 'value'], ['flow', 'flow_name'], ['flow', 'flow_name'], ['timestamp', 'ts', 'time'], ['reason', 'message'],
+      ['failure_class', 'class', 'error_class'], ['run_id', 'session_id'], ['function', 'func'], ['parent_flow_id', 'parent'],
+      ['duration_ms', 'latency_ms', 'elapsed_ms'], ['step', 'evidence', 'data', 'flow_id', 'event_type'], keys,
+    ];
+    const small = fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom('', 'metric', 'x', 'password=hunter2', '-phunter2') },
+      { weight: 2, arbitrary: fc.constantFrom('exception', 'hunter2hunter2', 12, 0, -3, 1.5, Infinity, null, true, { token: 'a' }, { a: 'b' }, { name: 'x', value: 5 }, { type: 'E', message: 'm' }, ['--token', 'x'], ['a']) },
+      { weight: 1, arbitrary: value },
+    );
+    const line = fc.record({
+      v: fc.constantFrom('1', '1', '1', '1', '1', '1', '', '2', '1.0', 'true'),
+      vTwice: fc.boolean(),
+      members: fc.constantFrom(...groups).chain((g) => fc.array(fc.tuple(fc.constantFrom(...g), small), { minLength: 1, maxLength: g.length + 2 })),
+      dup: fc.boolean(),
+      py: fc.boolean(),
+      lead: fc.constantFrom('', ' ', '  '),
+    }).map(({ v, vTwice, members, dup, py, lead }) => {
+      const sep = py ? ', ' : ',';
+      const col = py ? ': ' : ':';
+      const enc = (x: unknown): string => (x === Infinity ? '1e400' : py ? JSON.stringify(x, null, 1).replace(/\n\s*/g, ' ').replace(/\[ /g, '[').replace(/ \]/g, ']').replace(/\{ /g, '{').replace(/ \}/g, '}') : JSON.stringify(x));
+      const parts = members.map(([k, x]) => `${JSON.stringify(k)}${col}${enc(x)}`);
+      if (dup && parts.length) parts.push(parts[0].replace(/:.*$/, `${col}${enc('hunter2hunter2')}`), parts[0]);
+      if (v !== '') parts.unshift(`"v"${col}${v}`);
+      if (vTwice) parts.push(`"v"${col}1`);
+      return `${lead}{${parts.join(sep)}}${lead}`;
+    });
+    // Every combination of the members that act together: a metric's parts and the event type,
+    // each alias with its canonical key (each value: absent, '', a plain string, a hit, a number,
+    // an object), in both orders.
+    const same = (l: string): void => {
+      const b = Buffer.from(l, 'utf8');
+      const want = pruneLine(b, 0, b.length, 1);
+      assert.equal(pruneLineFast(b, 0, b.length, 1), want, l);
+      assert.equal(pruneLineFast(b, 0, b.length, 1), want, l);
+    };
+    const opt = (k: string, vs: unknown[]): string[] => ['', ...vs.map((v) => `"${k}": ${JSON.stringify(v)}`)];
+    const combos = (lists: string[][]): string[][] => lists.reduce<string[][]>((acc, l) => acc.flatMap((a) => l.map((x) => [...a, x])), [[]]);
+    for (const typeKey of ['event_type', 'type']) {
+      for (const parts of combos([opt(typeKey, ['metric', 'x']), opt('metric', [{ name: 'x', value: 5 }, { name: 'password', value: 5 }, 'x']), opt('name', ['x', '', 'password=a', 3]), opt('value', [5, 'x', 'password=a']), opt('unit', ['ms', 'token=a'])])) {
+        const members = parts.filter(Boolean);
+        same(`{"v": 1, ${[...members, '"x": 1'].join(', ')}}`);
+        same(`{"v": 1, ${['"x": 1', ...members.reverse()].join(', ')}}`);
+      }
+    }
+    const pairs: [string, string][] = [['event_type', 'type'], ['run_id', 'session_id'], ['timestamp', 'ts'], ['timestamp', 'time'], ['flow', 'flow_name'], ['parent_flow_id', 'parent'], ['function', 'func'], ['failure_class', 'class'], ['failure_class', 'error_class'], ['reason', 'message'], ['duration_ms', 'latency_ms'], ['duration_ms', 'elapsed_ms']];
+    const vals = ['', 'x', 'password=a', 5, -5, 1.5, { a: 'b' }, { token: 'a' }, null];
+    for (const [k, alias] of pairs) {
+      for (const [a, b] of combos([opt(k, vals), opt(alias, vals)])) {
+        same(`{"v": 1, ${[a, b, '"x": 1'].filter(Boolean).join(', ')}}`);
+        same(`{"v": 1, ${[b, a, '"x": 1'].filter(Boolean).join(', ')}}`);
+      }
+    }
+    let canonical = 0;
+    let kept = 0;
+    fc.assert(
+      fc.property(line, (l) => {
+        const b = Buffer.from(`\n${l}\n`, 'utf8');
+        const want = pruneLine(b, 1, b.length - 1, 1);
+        assert.equal(pruneLineFast(b, 1, b.length - 1, 1), want, l);
+        // Twice: the second answer comes from the memo.
+        assert.equal(pruneLineFast(b, 1, b.length - 1, 1), want, l);
+        const c = canonicalLine(l);
+        if (c !== undefined) {
+          canonical++;
+          if (want) kept++;
+        }
+      }),
+      { numRuns: 6000, seed: 1729 },
+    );
+    assert.ok(canonical > 1200 && kept > 400, `canonical ${canonical}, with something kept ${kept}`);
+  });
+
+  it('the canonical line keeps what may hold a secret and rewrites the rest by kind', () => {
+    const l = '{"v": 1, "event_type": "checkpoint", "run_id": "r1", "timestamp": "2026-11-16T14:00:00.048000Z", "flow": "", "line": 14, "duration_ms": 4.5, "tags": ["AAPL"], "correlation": {"order": "o-1"}, "evidence": {"ticker": "AAPL", "token": "***REDACTED***"}, "data": [1, 2], "other": "x", "reason": "bad token=abc"}';
+    assert.equal(canonicalLine(l), '{"v":1,"event_type":"checkpoint","run_id":"_","timestamp":"_","flow":"","line":0,"duration_ms":4.5,"tags":["AAPL"],"correlation":{},"evidence":{"ticker": "AAPL", "token": "***REDACTED***"},"data":0,"other":0,"reason":"bad token=abc"}');
+    // Not rewritten: no v, v not 1 or twice, an escape, non-ASCII, a tab.
+    for (const x of ['{"event_type": "x", "token": "a"}', '{"v": 2, "token": "a"}', '{"v": 1, "v": 1, "token": "a"}', '{"v": 1, "\\u0074oken": "a"}', '{"v": 1, "tök": "password"}', '{"v":\t1, "token": "a"}']) assert.equal(canonicalLine(x), undefined, x);
   });
 
   it('says when ra.yaml redact keys are not covered by the words it looks for', () => {
