@@ -522,6 +522,81 @@ describe('index: the WebAssembly line scanner (issue 15)', function () {
       fs.rmSync(root, { recursive: true, force: true });
     }
   });
+
+  it('the clean-line fast path (quote bitmap, 32-byte blocks): an odd byte at every position of a block, line ends at block boundaries, input ending mid-block', async () => {
+    // The scanner looks at each line 32 bytes at a time first: a line with no `\\`, control
+    // or non-ASCII byte before its newline has its strings' ends found from a quote bitmap;
+    // any other line, and any string past the bitmap's reach, takes the byte-checking path.
+    const root = tmpdir();
+    try {
+      const lines: Buffer[] = [];
+      /** Sure lines: each must be read by the module itself, with the JS path's record. */
+      const sure: Buffer[] = [];
+      const odd: [string, string, boolean][] = [
+        // what, its text inside a JSON string, whether the line stays one the module reads when it is in a skipped field
+        ['escape', '\\n', true],
+        ['escaped quote', '\\"', true],
+        ['unicode escape', '\\u00e9', true],
+        ['non-ASCII', 'é', true],
+        ['4-byte UTF-8', '😀', true],
+        ['raw tab', '\t', false],
+        ['raw control', '\u0001', false],
+        ['DEL', '\u007f', true],
+      ];
+      for (let pad = 0; pad < 70; pad++) {
+        const a = 'a'.repeat(pad);
+        // plain lines whose strings end at every offset of a block (and past 56 bytes: the bitmap's reach)
+        for (const longer of [0, 60, 130]) {
+          const l = b(`{"v": 1, "event_type": "x${a}", "flow": "${'f'.repeat(longer)}${a}", "step": "s", "note": "${a}${'n'.repeat(longer)}"}`);
+          lines.push(l);
+          sure.push(l);
+        }
+        for (const [, text, skippedOk] of odd) {
+          // in a field the scanner skips, and in a light field (where an escape sends the line to JSON.parse)
+          const skipped = b(`{"v": 1, "event_type": "x", "note": "${a}${text}b", "flow": "${a}z"}`);
+          lines.push(skipped);
+          if (skippedOk) sure.push(skipped);
+          lines.push(b(`{"v": 1, "event_type": "x", "flow": "${a}${text}", "step": "${a}"}`));
+          lines.push(b(`{"v": 1, "${a}${text}": 1, "event_type": "x"}`));
+        }
+        // a string left open at the line's end: the next line's quotes must not close it
+        lines.push(b(`{"v": 1, "event_type": "x", "note": "${a}`));
+        lines.push(b(`{"v": 1, "event_type": "x", "flow": "${a}", "step": "`));
+      }
+      // newlines at and around the block boundaries (line lengths 29..100)
+      for (let len = 29; len <= 100; len++) {
+        const head = '{"v": 1, "event_type": "x", "flow": "';
+        const l = b(head + 'q'.repeat(Math.max(0, len - head.length - 2)) + '"}');
+        lines.push(l);
+        sure.push(l);
+      }
+      for (const l of sure) assert.notEqual(verdict(l), 'unsure', `the scanner should read ${l.toString()}`);
+      for (const l of lines) {
+        const v = verdict(l);
+        if (v === 'unsure') continue;
+        const file = path.join(root, 'one.jsonl');
+        fs.writeFileSync(file, Buffer.concat([l, b('\n')]));
+        const js = await scanFile(file, 'js');
+        assert.deepEqual(js.malformed, [], `the scanner read a line JSON.parse rejects: ${l.toString()}`);
+        assert.deepEqual(js.warnings, [], l.toString());
+        assert.deepEqual(v, js.recs[0], l.toString());
+      }
+      const file = path.join(root, 'blocks.jsonl');
+      fs.writeFileSync(file, Buffer.concat(lines.flatMap((l) => [l, b('\n')])));
+      const read = await sameBothWays(file, {}, 'blocks');
+      assert.ok(read >= sure.length, `the scanner read ${read} lines`);
+      // Small inputs: lines end at and near the input region's end, the stale bytes after them differ.
+      for (const chunkBytes of [97, 128, 200, 333, 1024]) await sameBothWays(file, { chunkBytes, batchRecords: 5 }, `blocks, chunk ${chunkBytes}`);
+      // The file ends mid-block without a newline.
+      for (let cut = 1; cut < 40; cut += 3) {
+        const f = path.join(root, 'cut.jsonl');
+        fs.writeFileSync(f, Buffer.concat([...lines.slice(0, 20).flatMap((l) => [l, b('\n')]), sure[sure.length - 1].subarray(0, sure[sure.length - 1].length - cut)]));
+        for (const final of [true, false]) await sameBothWays(f, { final }, `cut ${cut}, final ${final}`);
+      }
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('index: secret hints from the WebAssembly scanner (secretHint.ts prefilter)', function () {

@@ -51,26 +51,25 @@ let ARENA_END: usize = 0;
 let KEYS: usize = 0; // correlation keys of the open objects: (ptr u32, len u32) × MAX_KEYS
 let KEY_AT: usize = 0; // u32 per depth: first key of that object
 let SEED: u32 = 0;
+let QB: usize = 0; // the quote bitmap of the line being read (bit i: byte i of the line is '"'), QB_SPAN bits + 16 bytes
 
 const INITIAL_MASK: u32 = (1 << 12) - 1;
 const NO_BYTES: u32 = 0xffffffff;
 const MAX_DEPTH: i32 = 60;
 const MAX_KEYS: u32 = 64;
+/** Line bytes the quote bitmap covers: a longer line is read without it. */
+const QB_SPAN: usize = 1 << 16;
 /** The longest string interned from a line: a line with a longer light field is left to the caller. */
 const MAX_STR: u32 = 1 << 16;
 
 // string table state (per batch)
 let count: u32 = 0;
 let atop: usize = 0;
-// per-field one-entry caches (type, run, flow, flow id, parent, step, failure class, tags, corr)
-let last0: i32 = -1;
-let last1: i32 = -1;
-let last2: i32 = -1;
-let last3: i32 = -1;
-let last4: i32 = -1;
-let last5: i32 = -1;
-let last6: i32 = -1;
-let last7: i32 = -1;
+// per-field caches of ids, direct-mapped by length and end bytes (type, run, flow, flow id,
+// parent, step, failure class, tags, correlation: their values repeat line after line)
+let CACHE: usize = 0; // i32 id + 1 per slot (0 = empty), CACHE_FIELDS × CACHE_SLOTS
+const CACHE_FIELDS: u32 = 9;
+const CACHE_SLOTS: u32 = 32;
 
 // results of scan()
 let rN: u32 = 0;
@@ -115,6 +114,8 @@ export function init(cap: u32, inCap: u32, arenaCap: u32, seed: u32): u32 {
   TABLE = p; p += t * 4;
   KEYS = p; p += MAX_KEYS * 8;
   KEY_AT = p; p += (MAX_DEPTH + 2) * 4;
+  CACHE = p; p += CACHE_FIELDS * CACHE_SLOTS * 4;
+  QB = p; p += (QB_SPAN >> 3) + 16;
   ARENA = p; p += arenaCap;
   ARENA_END = p;
   p += 64;
@@ -226,7 +227,7 @@ export function reset(): void {
   MASK = INITIAL_MASK;
   count = 0;
   atop = ARENA;
-  last0 = -1; last1 = -1; last2 = -1; last3 = -1; last4 = -1; last5 = -1; last6 = -1; last7 = -1;
+  memory.fill(CACHE, 0, CACHE_FIELDS * CACHE_SLOTS * 4);
 }
 
 // ------------------------------------------------------------------------------- interning
@@ -318,13 +319,18 @@ function intern(p: usize, len: u32): i32 {
   return <i32>id;
 }
 
-/** `intern` through a one-entry cache (the previous id of that field: types and runs repeat). */
-@inline function internCached(p: usize, len: u32, last: i32): i32 {
-  if (last >= 0) {
-    const o = <usize>last << 2;
-    if (load<u32>(S_LEN + o) == len && same(load<u32>(S_OFF + o), p, len)) return last;
+/** `intern` through the cache of field `field` (its ids are the table's: one id per string). */
+@inline function internCached(p: usize, len: u32, field: u32): i32 {
+  const h = (len + (<u32>load<u8>(p + len - 1) << 1) + <u32>load<u8>(p)) & (CACHE_SLOTS - 1);
+  const slot = CACHE + (<usize>(field * CACHE_SLOTS + h) << 2);
+  const c = load<i32>(slot) - 1;
+  if (c >= 0) {
+    const o = <usize>c << 2;
+    if (load<u32>(S_LEN + o) == len && same(load<u32>(S_OFF + o), p, len)) return c;
   }
-  return intern(p, len);
+  const id = intern(p, len);
+  store<i32>(slot, id + 1);
+  return id;
 }
 
 /** The caller wrote `len` bytes of a string at the arena's top: its id (new or existing). */
@@ -354,7 +360,8 @@ const F_ESC: u32 = 1;
 const F_HI: u32 = 2;
 
 @inline function ws(p: usize): usize {
-  // JSON whitespace but CR (left to JSON.parse) and LF (the line's end)
+  // JSON whitespace but CR (left to JSON.parse) and LF (the line's end); every token byte is > 0x20
+  if (<u32>load<u8>(p) > 0x20) return p;
   for (;;) {
     const c = load<u8>(p);
     if (c != 0x20 && c != 0x09) return p;
@@ -376,17 +383,19 @@ function str(p: usize): usize {
   for (;;) {
     const v = v128.load(p);
     // < 0x20 signed: control characters and every byte >= 0x80
-    const m = i8x16.bitmask(v128.or(v128.or(i8x16.eq(v, q), i8x16.eq(v, bs)), i8x16.lt_s(v, sp)));
+    const mq = i8x16.bitmask(i8x16.eq(v, q));
+    const m = mq | i8x16.bitmask(v128.or(i8x16.eq(v, bs), i8x16.lt_s(v, sp)));
     if (m == 0) {
       p += 16;
       continue;
     }
+    // the first byte of interest is the closing quote: no need to load it again
+    if ((mq & (m & -m)) != 0) {
+      sFlags = flags;
+      return p + <usize>ctz<i32>(m);
+    }
     p += <usize>ctz<i32>(m);
     const c = <u32>load<u8>(p);
-    if (c == 0x22) {
-      sFlags = flags;
-      return p;
-    }
     if (c == 0x5c) {
       flags |= F_ESC;
       const e = <u32>load<u8>(p + 1);
@@ -419,6 +428,63 @@ function str(p: usize): usize {
     } else return 0;
   }
   return 0;
+}
+
+/**
+ * The line being read is plain (clean = true): no `\\`, no byte below 0x20 but its newline, no
+ * byte >= 0x80, within QB_SPAN bytes; its quote bitmap is at QB, from its first byte LS.
+ */
+let clean: bool = false;
+let LS: usize = 0;
+
+/**
+ * Looks at the line at `s` 16 bytes at a time up to its newline: clean, and the quote bitmap
+ * (bits after the newline cleared, then 8 zero bytes) when it is.
+ */
+function prepass(s: usize): void {
+  clean = false;
+  const q = i8x16.splat(0x22);
+  const bs = i8x16.splat(0x5c);
+  const sp = i8x16.splat(0x20);
+  let i: usize = 0;
+  while (i < QB_SPAN) {
+    // 32 bytes a step
+    const v = v128.load(s + i);
+    const u = v128.load(s + i + 16);
+    const mq = <u32>i8x16.bitmask(i8x16.eq(v, q)) | (<u32>i8x16.bitmask(i8x16.eq(u, q)) << 16);
+    const ms =
+      <u32>i8x16.bitmask(v128.or(i8x16.eq(v, bs), i8x16.lt_s(v, sp))) |
+      (<u32>i8x16.bitmask(v128.or(i8x16.eq(u, bs), i8x16.lt_s(u, sp))) << 16);
+    const b = QB + (i >> 3);
+    if (ms != 0) {
+      const k = <u32>ctz<u32>(ms);
+      // the first byte of interest must be the newline (the line's end): else not clean
+      if (load<u8>(s + i + <usize>k) != 0x0a) return;
+      store<u32>(b, mq & <u32>((<u64>1 << <u64>k) - 1));
+      store<u64>(b + 4, 0);
+      LS = s;
+      clean = true;
+      return;
+    }
+    store<u32>(b, mq);
+    i += 32;
+  }
+}
+
+/**
+ * `str` for the line being read: in a clean line the closing quote is the next bit of the quote
+ * bitmap (no escapes, no control or non-ASCII bytes to check); else, or past 56 bytes, `str`.
+ */
+@inline function strq(p: usize): usize {
+  if (clean) {
+    const i = p + 1 - LS;
+    const w = load<u64>(QB + (i >> 3)) >> <u64>(i & 7);
+    if (w != 0) {
+      sFlags = 0;
+      return p + 1 + <usize>ctz<u64>(w);
+    }
+  }
+  return str(p);
 }
 
 @inline function hex(c: u32): bool {
@@ -465,7 +531,7 @@ function literal(p: usize): usize {
 /** `"key" :` at `p` (after whitespace): the address after the colon and whitespace, or 0. */
 @inline function memberKey(p: usize): usize {
   if (load<u8>(p) != 0x22) return 0;
-  const e = str(p);
+  const e = strq(p);
   if (e == 0) return 0;
   p = ws(e + 1);
   if (load<u8>(p) != 0x3a) return 0;
@@ -480,7 +546,7 @@ function value(p: usize): usize {
     p = ws(p);
     const c = <u32>load<u8>(p);
     if (c == 0x22) {
-      p = str(p);
+      p = strq(p);
       if (p == 0) return 0;
       p++;
     } else if (c == 0x7b) {
@@ -569,7 +635,7 @@ let keyN: u32 = 0;
  */
 function canonKey(p: usize, depth: i32): usize {
   if (load<u8>(p) != 0x22) return 0;
-  const e = str(p);
+  const e = strq(p);
   if (e == 0 || (sFlags & F_ESC) != 0) return 0;
   const k = p + 1;
   const len = <u32>(e - k);
@@ -603,7 +669,7 @@ function canon(p: usize): usize {
     p = ws(p);
     const c = <u32>load<u8>(p);
     if (c == 0x22) {
-      const e = str(p);
+      const e = strq(p);
       if (e == 0 || (sFlags & F_ESC) != 0) return 0;
       if (!put(p, <u32>(e + 1 - p))) return 0;
       p = e + 1;
@@ -977,7 +1043,7 @@ let fSev: u32 = 0;
 
 /** A plain string value (no escapes, not longer than MAX_STR) for a field: its closing quote, or 0. */
 @inline function plain(p: usize): usize {
-  const e = str(p);
+  const e = strq(p);
   if (e == 0 || (sFlags & F_ESC) != 0 || <u32>(e - p - 1) > MAX_STR) return 0;
   return e;
 }
@@ -1085,7 +1151,7 @@ function line(s: usize): i32 {
   let p = ws(s + 1);
   while (true) {
     if (load<u8>(p) != 0x22) return 0;
-    const ke = str(p);
+    const ke = strq(p);
     if (ke == 0 || (sFlags & F_ESC) != 0) return 0;
     const k = keyOf(p + 1, <u32>(ke - p - 1));
     p = ws(ke + 1);
@@ -1100,7 +1166,12 @@ function line(s: usize): i32 {
     const c = <u32>load<u8>(p);
     switch (k) {
       case K_NONE: {
-        p = value(p);
+        // the common values here without a call: a string, a number
+        if (c == 0x22) {
+          p = strq(p);
+          if (p != 0) p++;
+        } else if (isDigit(c)) p = num(p);
+        else p = value(p);
         break;
       }
       case K_V: {
@@ -1260,6 +1331,7 @@ export function scan(from: u32, to: u32, n: u32, lineNo: u32, base: f64, maxLine
       status = FULL;
       break;
     }
+    prepass(p);
     if (line(p) == 0) {
       if (noRoom && count > 0) {
         status = FULL;
@@ -1284,43 +1356,34 @@ export function scan(from: u32, to: u32, n: u32, lineNo: u32, base: f64, maxLine
     let tagsId: i32 = -1;
     let corrId: i32 = -1;
     if (fTagsL >= 0 && fCorrL >= 0 && fCorrP < fTagsP) {
-      corrId = intern(fCorrP, <u32>fCorrL);
-      tagsId = internCached(fTagsP, <u32>fTagsL, last7);
-      last7 = tagsId;
+      corrId = internCached(fCorrP, <u32>fCorrL, 8);
+      tagsId = internCached(fTagsP, <u32>fTagsL, 7);
     } else {
       if (fTagsL >= 0) {
-        tagsId = internCached(fTagsP, <u32>fTagsL, last7);
-        last7 = tagsId;
+        tagsId = internCached(fTagsP, <u32>fTagsL, 7);
       }
-      if (fCorrL >= 0) corrId = intern(fCorrP, <u32>fCorrL);
+      if (fCorrL >= 0) corrId = internCached(fCorrP, <u32>fCorrL, 8);
     }
     const o = <usize>n << 2;
     const o8 = <usize>n << 3;
-    last0 = internCached(fTypeP, <u32>fTypeL, last0);
-    store<i32>(O_TYPE + o, last0);
+    store<i32>(O_TYPE + o, internCached(fTypeP, <u32>fTypeL, 0));
     if (fRunL >= 0) {
-      last1 = internCached(fRunP, <u32>fRunL, last1);
-      store<i32>(O_RUN + o, last1);
+      store<i32>(O_RUN + o, internCached(fRunP, <u32>fRunL, 1));
     } else store<i32>(O_RUN + o, -1);
     if (fFlowL >= 0) {
-      last2 = internCached(fFlowP, <u32>fFlowL, last2);
-      store<i32>(O_FLOW + o, last2);
+      store<i32>(O_FLOW + o, internCached(fFlowP, <u32>fFlowL, 2));
     } else store<i32>(O_FLOW + o, -1);
     if (fFlowIdL >= 0) {
-      last3 = internCached(fFlowIdP, <u32>fFlowIdL, last3);
-      store<i32>(O_FLOWID + o, last3);
+      store<i32>(O_FLOWID + o, internCached(fFlowIdP, <u32>fFlowIdL, 3));
     } else store<i32>(O_FLOWID + o, -1);
     if (fParentL >= 0) {
-      last4 = internCached(fParentP, <u32>fParentL, last4);
-      store<i32>(O_PARENT + o, last4);
+      store<i32>(O_PARENT + o, internCached(fParentP, <u32>fParentL, 4));
     } else store<i32>(O_PARENT + o, -1);
     if (fStepL >= 0) {
-      last5 = internCached(fStepP, <u32>fStepL, last5);
-      store<i32>(O_STEP + o, last5);
+      store<i32>(O_STEP + o, internCached(fStepP, <u32>fStepL, 5));
     } else store<i32>(O_STEP + o, -1);
     if (fFcL >= 0) {
-      last6 = internCached(fFcP, <u32>fFcL, last6);
-      store<i32>(O_FC + o, last6);
+      store<i32>(O_FC + o, internCached(fFcP, <u32>fFcL, 6));
     } else store<i32>(O_FC + o, -1);
     store<i32>(O_TAGS + o, tagsId);
     store<i32>(O_CORR + o, corrId);

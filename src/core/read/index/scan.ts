@@ -185,8 +185,28 @@ class Growable {
   }
   toBatch(strings: string[]): ScanBatch {
     const n = this.n;
-    const copy = this.views !== undefined;
-    const cut = <T extends { subarray(a: number, b: number): T; slice(a: number, b: number): T }>(a: T): T => (n === this.cap && !copy ? a : a.slice(0, n));
+    const v = this.views;
+    let cut = <T extends { subarray(a: number, b: number): T; slice(a: number, b: number): T }>(a: T): T => (n === this.cap ? a : a.slice(0, n));
+    if (v) {
+      // The scanner's columns lie together in its memory: one copy of them all (not zeroed
+      // first), and each column a view of it. (The views share one buffer: the worker transfers it once.)
+      const cols: ArrayBufferView[] = [this.offset, this.len, this.line, this.sub, this.kind, this.type, this.run, this.flow, this.flowId, this.parent, this.step, this.failureClass, this.tags, this.corr, this.ts, this.dur, this.sev];
+      if (this.hint) cols.push(this.hint);
+      let lo = Infinity;
+      let hi = 0;
+      for (const a of cols) {
+        lo = Math.min(lo, a.byteOffset);
+        hi = Math.max(hi, a.byteOffset + a.byteLength);
+      }
+      const mem = Buffer.from(this.offset.buffer, lo, hi - lo);
+      const out = Buffer.allocUnsafeSlow(hi - lo);
+      mem.copy(out);
+      const buf = out.buffer;
+      cut = <T>(a: T): T => {
+        const c = a as unknown as { byteOffset: number; constructor: new (b: ArrayBufferLike, o: number, n: number) => T };
+        return new c.constructor(buf, out.byteOffset + c.byteOffset - lo, n);
+      };
+    }
     const batch: ScanBatch = {
       n,
       offset: cut(this.offset),

@@ -11,8 +11,10 @@
  * `.wasm` file makes it required (tests); unset, it is looked up next to the bundle and a missing
  * or broken module means the JS scanner, said once per thread.
  */
+import { isAscii } from 'node:buffer';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { HINT_DFA } from '../secretHint';
 
 /** The file name of the module next to the bundles (dist/). */
@@ -144,6 +146,8 @@ export class WasmScanner {
   private readonly mem: Buffer;
   private readonly sOff: Uint32Array;
   private readonly sLen: Uint32Array;
+  /** Where the string arena starts (the bytes of a batch's strings are in [arena, arenaTop())). */
+  private readonly arena: number;
   /** Strings of this batch the JS path interned (no decoding needed), by id. */
   private known = new Map<number, string>();
   /** Ids of the strings the JS path asked for in this batch (those kept out of the module too: lone surrogates, no room). */
@@ -195,6 +199,7 @@ export class WasmScanner {
     const maxIds = cap * 9 + 16;
     this.sOff = new Uint32Array(buf, x.layout(18), maxIds);
     this.sLen = new Uint32Array(buf, x.layout(19), maxIds);
+    this.arena = x.layout(20);
   }
 
   /**
@@ -255,10 +260,22 @@ export class WasmScanner {
     const x = this.x;
     const n = x.stringCount();
     const out = new Array<string>(n);
-    const { mem, sOff, sLen, known } = this;
-    for (let id = 0; id < n; id++) {
-      const k = known.get(id);
-      out[id] = k !== undefined ? k : mem.toString('utf8', sOff[id], sOff[id] + sLen[id]);
+    const { mem, sOff, sLen, known, arena } = this;
+    const top = x.arenaTop();
+    if (!isMainThread && n > 0 && isAscii(mem.subarray(arena, top))) {
+      // All ASCII (the usual case): one string for the arena, each string a slice of it. In a
+      // worker only: the batch's strings are copied to the main thread when it is posted, so no
+      // slice keeps the arena's string alive there.
+      const text = mem.toString('latin1', arena, top);
+      for (let id = 0; id < n; id++) {
+        const k = known.get(id);
+        out[id] = k !== undefined ? k : text.slice(sOff[id] - arena, sOff[id] - arena + sLen[id]);
+      }
+    } else {
+      for (let id = 0; id < n; id++) {
+        const k = known.get(id);
+        out[id] = k !== undefined ? k : mem.toString('utf8', sOff[id], sOff[id] + sLen[id]);
+      }
     }
     x.reset();
     if (known.size > 0) this.known = new Map();

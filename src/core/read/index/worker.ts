@@ -40,7 +40,8 @@ if (port) {
         const list = transfer(batch);
         if (batch.hint) list.push(batch.hint.buffer as ArrayBuffer);
         if (batch.hintText) list.push(batch.hintText.buffer as ArrayBuffer);
-        port.postMessage({ type: 'batch', batch }, list);
+        // Columns may share one buffer (the WASM scanner's batches): each buffer is listed once.
+        port.postMessage({ type: 'batch', batch }, [...new Set(list)]);
       },
       () => (inFlight >= window ? new Promise<void>((r) => (resume = r)) : undefined),
     ).then(
