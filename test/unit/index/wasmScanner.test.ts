@@ -523,6 +523,37 @@ describe('index: the WebAssembly line scanner (issue 15)', function () {
     }
   });
 
+  it('a thread reuses its scanner for the next scan of the same shape, also after a scan that stopped mid-batch', async () => {
+    const root = tmpdir();
+    try {
+      const a = withEnv(WASM, () => openScanner(16, 4096)) as WasmScanner;
+      a.release();
+      assert.equal(withEnv(WASM, () => openScanner(16, 4096)), a, 'the released scanner is reused');
+      assert.notEqual(withEnv(WASM, () => openScanner(16, 4096)), a, 'a scanner in use is not handed out twice');
+      a.release();
+      assert.notEqual(withEnv(WASM, () => openScanner(16, 8192)), a, 'another input size: a new one');
+      const file = path.join(root, 'a.jsonl');
+      fs.writeFileSync(file, Array.from({ length: 40 }, (_, i) => with_({ flow_id: `f-${i}`, step: `s${i % 7}` })).join('\n') + '\n');
+      // A scan whose consumer throws at its second batch leaves a batch half made ...
+      await assert.rejects(
+        withScanner(WASM, async () => {
+          let k = 0;
+          await scanRange({ file, start: 0, end: fs.statSync(file).size, final: true, batchRecords: 16 }, () => {
+            if (++k === 2) throw new Error('stop');
+          });
+        }),
+        /stop/,
+      );
+      // ... and the next scans (the same shape: the same scanner) are still the JS path's.
+      const other = path.join(root, 'b.jsonl');
+      fs.writeFileSync(other, Array.from({ length: 40 }, (_, i) => with_({ flow_id: `g-${i}`, run_id: `r${i % 3}` })).join('\n') + '\n');
+      assert.equal(await sameBothWays(other, { batchRecords: 16 }, 'after a stopped scan'), 40);
+      assert.equal(await sameBothWays(file, { batchRecords: 16 }, 'again'), 40);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('the clean-line fast path (quote bitmap, 32-byte blocks): an odd byte at every position of a block, line ends at block boundaries, input ending mid-block', async () => {
     // The scanner looks at each line 32 bytes at a time first: a line with no `\\`, control
     // or non-ASCII byte before its newline has its strings' ends found from a quote bitmap;

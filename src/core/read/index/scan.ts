@@ -653,6 +653,7 @@ export async function scanRange(
     return { lines: lineNo, end: pos };
   } finally {
     fs.closeSync(fd);
+    wasm?.release();
   }
 }
 

@@ -83,6 +83,8 @@ export const scannerTotals = { read: 0, handedBack: 0 };
 
 const modules = new Map<string, WasmModule>();
 let warned = false;
+/** The scanner the thread's last scan released, for the next scan of the same shape (a pooled worker scans file after file). */
+const kept: { spare?: WasmScanner } = {};
 
 /** Where the module is: next to this bundle (dist/), or one folder up (dist/bench/ → dist/). */
 export function findScannerWasm(): string | undefined {
@@ -110,7 +112,13 @@ export function openScanner(cap: number, inCap: number, hints = false): WasmScan
   const file = required ? env : findScannerWasm();
   try {
     if (!file) throw new Error(`${SCANNER_WASM} not found next to ${__dirname}`);
-    return new WasmScanner(compile(file), cap, inCap, hints);
+    const s = kept.spare;
+    if (s && s.file === file && s.cap === cap && s.input.length === inCap && s.hintsAsked === hints) {
+      kept.spare = undefined;
+      s.clear();
+      return s;
+    }
+    return new WasmScanner(compile(file), cap, inCap, hints, file);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     if (required) throw new Error(`index scanner ${file}: ${why}`);
@@ -141,6 +149,9 @@ export class WasmScanner {
   readonly cap: number;
   /** The module writes each record's secret hint (the automaton fits its tables). */
   readonly hints: boolean;
+  /** Whether hints were asked for, and the module's file (what a reused scanner must match). */
+  readonly hintsAsked: boolean;
+  readonly file: string;
   private readonly x: Exports;
   /** The whole memory (string bytes are decoded from it). */
   private readonly mem: Buffer;
@@ -155,8 +166,10 @@ export class WasmScanner {
   private readonly lastS: (string | undefined)[] = [];
   private readonly lastId: number[] = [];
 
-  constructor(mod: WasmModule, cap: number, inCap: number, hints = false) {
+  constructor(mod: WasmModule, cap: number, inCap: number, hints = false, file = '') {
     const x = new WebAssembly.Instance(mod, {}).exports as unknown as Exports;
+    this.hintsAsked = hints;
+    this.file = file;
     // A random hash seed: crafted strings cannot be made to collide in the string table.
     if (x.init(cap, inCap, ARENA_BYTES, (Math.random() * 0x100000000) >>> 0) !== 1) throw new Error('could not lay out its memory');
     this.x = x;
@@ -253,6 +266,20 @@ export class WasmScanner {
     this.ids.set(s, id);
     this.known.set(id, s);
     return id;
+  }
+
+  /** Done with it: the thread's next scan of the same shape may reuse it (its memory is not made again). */
+  release(): void {
+    kept.spare = this;
+  }
+
+  /** Forgets the batch in progress (a scan that stopped early may have left one). */
+  clear(): void {
+    this.x.reset();
+    if (this.known.size > 0) this.known = new Map();
+    if (this.ids.size > 0) this.ids = new Map();
+    this.lastS.length = 0;
+    this.lastId.length = 0;
   }
 
   /** The batch's string table; starts the next batch's. */
