@@ -874,6 +874,8 @@ export class RunBuilder {
     const slots = storage.flowSlotCount;
     const flows = emptyFlowColumns(slots);
     const seen = new Uint8Array(slots);
+    /** Correlation texts of flows in columns, parsed once each (the cache keeps one copy of each). */
+    const texts = new Map<string, Readonly<Record<string, unknown>>>();
     let runIndex = 0;
     for (const run of this.byId.values()) {
       if (!ids.has(run.id)) continue;
@@ -883,7 +885,7 @@ export class RunBuilder {
       const cold = st.cold;
       if (cold !== undefined) {
         // Flows still in columns: copied from them (no flow objects made for this).
-        if (!(await this.snapshotCold(cold, flows, seen, runIndex, pause))) return undefined;
+        if (!(await this.snapshotCold(cold, flows, seen, runIndex, texts, pause))) return undefined;
         const x = cold.int;
         runs.push(this.snapshotRun(run, st, cold.roots.map((o) => x[o * CI])));
         runIndex++;
@@ -928,7 +930,9 @@ export class RunBuilder {
   }
 
   /** The flow columns of a run whose flows are columns (snapshotRuns); false: a slot out of place. */
-  private async snapshotCold(c: ColdFlows, flows: FlowColumns, seen: Uint8Array, runIndex: number, pause?: () => Promise<void> | undefined): Promise<boolean> {
+  private async snapshotCold(
+    c: ColdFlows, flows: FlowColumns, seen: Uint8Array, runIndex: number, texts: Map<string, Readonly<Record<string, unknown>>>, pause?: () => Promise<void> | undefined,
+  ): Promise<boolean> {
     const x = c.int;
     const slots = seen.length;
     for (const o of c.open) {
@@ -953,7 +957,11 @@ export class RunBuilder {
       if (p >= 0) flows.parent[i] = c.ids[p];
       flows.verdict[i] = c.verdict[o];
       const co = c.corr[o];
-      if (co !== undefined) flows.correlation[i] = typeof co === 'string' ? correlationOf(co) : co;
+      if (typeof co === 'string') {
+        let v = texts.get(co);
+        if (v === undefined) texts.set(co, (v = correlationOf(co)));
+        flows.correlation[i] = v;
+      } else if (co !== undefined) flows.correlation[i] = co;
       flows.tags[i] = c.tags[o];
       const k = x[b + 5];
       if (k > 0) {
