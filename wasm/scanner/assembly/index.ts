@@ -269,11 +269,9 @@ function same(a: usize, b: usize, len: u32): bool {
     if (load<u64>(a + i) != load<u64>(b + i)) return false;
     i += 8;
   }
-  while (i < len) {
-    if (load<u8>(a + i) != load<u8>(b + i)) return false;
-    i++;
-  }
-  return true;
+  // the last 1..7 bytes in one masked compare (every region has slack after it to read)
+  if (i == len) return true;
+  return ((load<u64>(a + i) ^ load<u64>(b + i)) & ((<u64>1 << (<u64>(len - i) << 3)) - 1)) == 0;
 }
 
 function insertSlot(id: u32, h: u32): void {
@@ -935,7 +933,7 @@ const K_ALIAS = 14;
   return len >= 8 ? w : w & ((<u64>1 << (<u64>len << 3)) - 1);
 }
 
-function keyOf(p: usize, len: u32): i32 {
+@inline function keyOf(p: usize, len: u32): i32 {
   if (len > 14) return K_NONE;
   const lo = packed(p, len);
   const hi = len > 8 ? packed(p + 8, len - 8) : 0;
