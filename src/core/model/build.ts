@@ -534,7 +534,7 @@ export class RunBuilder {
     const storage = given ?? new MemoryEvents();
     const list = new EventList(storage, id, false);
     const cold = columns ? new ColdFlows() : undefined;
-    const flows = cold ? new ColdFlowMap(cold, () => this.materializeCold(made, st)) : new Map<string, StoredFlow>();
+    const flows = cold ? new FlowMap(cold.byId, 0, () => this.materializeCold(made, st)) : new Map<string, StoredFlow>();
     const counts = emptyEventCounts();
     run = {
       id,
@@ -851,7 +851,7 @@ export class RunBuilder {
     st.open = open;
     const roots = new Array<FlowNode>(c.roots.length);
     for (let i = 0; i < roots.length; i++) roots[i] = flows[c.roots[i]];
-    (st.flows as ColdFlowMap).made(flows);
+    (st.flows as FlowMap).made(flows, c.byId);
     Object.defineProperty(run, 'roots', { value: roots, writable: true, enumerable: true, configurable: true });
   }
 
@@ -1026,7 +1026,7 @@ export class RunBuilder {
       const p = r.run;
       const list = EventList.restore(storage, p.id, false, r.refs);
       const ri = out.length;
-      const flows = new LazyFlowMap(batch.slots[ri].length, () => this.materializeRun(out[ri]));
+      const flows = new FlowMap(undefined, batch.slots[ri].length, () => this.materializeRun(out[ri]));
       const roots: FlowNode[] = [];
       const run: Run = {
         id: p.id, dialect: p.dialect, sources: [...p.sources], primarySource: p.primarySource, tags: [...p.tags], status: p.status,
@@ -1089,10 +1089,13 @@ export class RunBuilder {
     this.lazyRuns.delete(run);
     const { b, r } = lazy;
     const st = b.states[r];
-    (st.flows as LazyFlowMap).disarm();
     const c = (b.columns ??= b.snap.columns());
     const slots = b.slots[r];
-    const made = new Map<number, StoredFlow>();
+    // The flows by slot (the batch's slot → its place in its run: `b.at`), and in `run.flows` order.
+    const made = new Array<StoredFlow>(slots.length);
+    const at = (b.at ??= placesOf(b.slots, b.snap.run.length));
+    const byId = new FlowIds(slots.length);
+    const list: StoredFlow[] = [];
     const pv = b.pendingVerdict[r];
     for (let k = 0; k < slots.length; k++) {
       const i = slots[k];
@@ -1106,17 +1109,23 @@ export class RunBuilder {
       if (corr !== undefined) f.correlation = corr;
       const tags = c.tags[i];
       if (tags !== undefined) f.tags = tags;
-      made.set(i, f);
-      st.flows.set(f.id, f);
+      made[k] = f;
+      // As Map.set would (a second flow of one id — only a forged cache — takes the first's place).
+      const o = byId.find(f.id);
+      if (o >= 0) list[o] = f;
+      else list[byId.add(f.id)] = f;
       if (open) st.open.push(f);
     }
-    for (const [i, f] of made) {
-      const kids = c.kids[i];
-      if (kids !== undefined) f.restoreChildren(kids.map((j) => made.get(j) as StoredFlow));
+    // Slots were validated by the caller: each is a flow of this run (the batch's `run` column).
+    const flowAt = (j: number): StoredFlow => made[at[j]];
+    for (let k = 0; k < slots.length; k++) {
+      const kids = c.kids[slots[k]];
+      if (kids !== undefined) made[k].restoreChildren(kids.map(flowAt));
     }
+    (st.flows as FlowMap).made(list, byId);
     const snapRun = b.snap.runs[r];
-    const roots: FlowNode[] = snapRun.roots.map((j) => made.get(j) as StoredFlow);
-    for (const [parent, list] of snapRun.pending) st.pendingChildren.set(parent, list.map((j) => made.get(j) as StoredFlow));
+    const roots: FlowNode[] = snapRun.roots.map(flowAt);
+    for (const [parent, kids] of snapRun.pending) st.pendingChildren.set(parent, kids.map(flowAt));
     Object.defineProperty(run, 'roots', { value: roots, writable: true, enumerable: true, configurable: true });
     if (--b.left === 0) b.columns = undefined;
   }
@@ -1233,83 +1242,11 @@ export interface RestoreRuns {
   columns: () => FlowColumns;
 }
 
-/**
- * A restored run's flows (RunBuilder.restoreRuns) before they are made: `size` is known; any other
- * use makes them first (`make`), then it is a plain Map.
- */
-class LazyFlowMap extends Map<string, StoredFlow> {
-  constructor(
-    private readonly known: number,
-    private make: (() => void) | undefined,
-  ) {
-    super();
-  }
-
-  /** The flows are being made: from now on a plain Map. */
-  disarm(): void {
-    this.make = undefined;
-  }
-
-  private ready(): void {
-    const m = this.make;
-    if (m === undefined) return;
-    this.make = undefined;
-    m();
-  }
-
-  override get size(): number {
-    return this.make !== undefined ? this.known : super.size;
-  }
-
-  override get(k: string): StoredFlow | undefined {
-    this.ready();
-    return super.get(k);
-  }
-
-  override has(k: string): boolean {
-    this.ready();
-    return super.has(k);
-  }
-
-  override set(k: string, v: StoredFlow): this {
-    this.ready();
-    return super.set(k, v);
-  }
-
-  override delete(k: string): boolean {
-    this.ready();
-    return super.delete(k);
-  }
-
-  override clear(): void {
-    this.ready();
-    super.clear();
-  }
-
-  override forEach(fn: (v: StoredFlow, k: string, m: Map<string, StoredFlow>) => void, thisArg?: unknown): void {
-    this.ready();
-    super.forEach(fn, thisArg);
-  }
-
-  override keys(): MapIterator<string> {
-    this.ready();
-    return super.keys();
-  }
-
-  override values(): MapIterator<StoredFlow> {
-    this.ready();
-    return super.values();
-  }
-
-  override entries(): MapIterator<[string, StoredFlow]> {
-    this.ready();
-    return super.entries();
-  }
-
-  override [Symbol.iterator](): MapIterator<[string, StoredFlow]> {
-    this.ready();
-    return super[Symbol.iterator]();
-  }
+/** Each flow slot's place among its run's flow slots. */
+function placesOf(slots: readonly Int32Array[], n: number): Int32Array {
+  const at = new Int32Array(n);
+  for (const list of slots) for (let k = 0; k < list.length; k++) at[list[k]] = k;
+  return at;
 }
 
 /** Restored runs whose flows are not made yet (one batch per restored source). */
@@ -1323,6 +1260,8 @@ interface LazyFlows {
   /** The open flows' verdict set by `applyStatus` meanwhile. */
   pendingVerdict: (Verdict | undefined)[];
   columns: FlowColumns | undefined;
+  /** Each flow slot's place among its run's (`slots[run][at[slot]] === slot`), made with the first run's flows. */
+  at?: Int32Array;
   /** Runs of the batch whose flows are not made yet. */
   left: number;
   /** Open flows without a verdict per run, as restored: `running` ones, `orphaned` ones. */
@@ -1435,11 +1374,19 @@ class ColdFlows {
 class FlowIds {
   /** Ids by ordinal. */
   readonly ids: string[] = [];
-  private t = new Int32Array(2 * 1024);
-  private mask = 1023;
+  private t: Int32Array;
+  private mask: number;
   private readonly seed = (Math.random() * 0x100000000) | 0;
   /** The fallback once a probe ran too long. */
   private map: Map<string, number> | undefined;
+
+  /** `expected`: ids to make room for (the table stays at most half full). */
+  constructor(expected = 0) {
+    let cap = 1024;
+    while (cap < 2 * expected) cap *= 2;
+    this.t = new Int32Array(2 * cap);
+    this.mask = cap - 1;
+  }
 
   get size(): number {
     return this.ids.length;
@@ -1514,32 +1461,43 @@ class FlowIds {
 const PROBE_LIMIT = 64;
 
 /**
- * `run.flows` of a run whose flows are columns ({@link ColdFlows}): `size` and `has` answer from
- * the columns; any other use makes the flows first (`make`). Then it is keyed by the columns' id
- * table over the array of flows (no map of every flow); `delete`/`clear` turn it into a plain Map.
+ * `run.flows` of a run whose flows are made on first use: one the cold index kept in columns
+ * ({@link ColdFlows}) or a restored one (RunBuilder.restoreRuns). Before they are made, `size`
+ * (and for columns `has`) answer without them; any other use makes them first (`make`). Then it is
+ * keyed by an id table over the array of flows (no map of every flow); `delete`/`clear` turn it
+ * into a plain Map.
  */
-class ColdFlowMap extends Map<string, StoredFlow> {
+class FlowMap extends Map<string, StoredFlow> {
+  /** The flows in order, once made (undefined before, and once a plain Map). */
   private flows: StoredFlow[] | undefined;
-  /** Id → index in `flows`; undefined once a plain Map. */
-  private byId: FlowIds | undefined;
+  private plain = false;
 
   constructor(
-    cold: ColdFlows,
-    private readonly make: () => void,
+    /** Their ids (the columns' table; a restored run's once made). */
+    private byId: FlowIds | undefined,
+    /** How many there are before they are made and without `byId`. */
+    private readonly known: number,
+    private make: (() => void) | undefined,
   ) {
     super();
-    this.byId = cold.byId;
   }
 
-  /** The flows were made (in ordinal order). */
-  made(flows: StoredFlow[]): void {
+  /** The flows were made: `flows[o]` is the flow of id `byId.ids[o]`. */
+  made(flows: StoredFlow[], byId: FlowIds): void {
     this.flows = flows;
+    this.byId = byId;
+    this.make = undefined;
   }
 
-  /** The flows (made now if not yet), or undefined once a plain Map. */
+  /** The flows (made now if not yet), or undefined when a plain Map. */
   private ready(): StoredFlow[] | undefined {
-    if (this.byId === undefined) return undefined;
-    if (this.flows === undefined) this.make();
+    if (this.plain) return undefined;
+    if (this.flows === undefined) {
+      const m = this.make;
+      this.make = undefined;
+      m?.();
+      if (this.flows === undefined) this.plain = true;
+    }
     return this.flows;
   }
 
@@ -1547,17 +1505,20 @@ class ColdFlowMap extends Map<string, StoredFlow> {
     const flows = this.ready();
     const ids = this.byId;
     if (flows === undefined || ids === undefined) return;
-    this.byId = undefined;
+    this.plain = true;
     this.flows = undefined;
+    this.byId = undefined;
     for (let i = 0; i < flows.length; i++) super.set(ids.ids[i], flows[i]);
   }
 
   override get size(): number {
-    return this.byId !== undefined ? this.byId.size : super.size;
+    if (this.plain) return super.size;
+    return this.byId !== undefined ? this.byId.size : this.known;
   }
 
   override has(k: string): boolean {
-    return this.byId !== undefined ? this.byId.find(k) >= 0 : super.has(k);
+    if (this.byId === undefined && this.ready() === undefined) return super.has(k);
+    return (this.byId as FlowIds).find(k) >= 0;
   }
 
   override get(k: string): StoredFlow | undefined {
@@ -1595,8 +1556,8 @@ class ColdFlowMap extends Map<string, StoredFlow> {
   }
 
   override keys(): MapIterator<string> {
-    this.ready();
-    return this.byId !== undefined ? (this.byId.ids.values() as unknown as MapIterator<string>) : super.keys();
+    const flows = this.ready();
+    return flows === undefined ? super.keys() : ((this.byId as FlowIds).ids.values() as unknown as MapIterator<string>);
   }
 
   override values(): MapIterator<StoredFlow> {
@@ -1608,10 +1569,10 @@ class ColdFlowMap extends Map<string, StoredFlow> {
     const flows = this.ready();
     if (flows === undefined) return super.entries();
     const ids = (this.byId as FlowIds).ids;
-    function* pairs(): Generator<[string, StoredFlow]> {
-      for (let i = 0; i < flows!.length; i++) yield [ids[i], flows![i]];
+    function* pairs(list: StoredFlow[]): Generator<[string, StoredFlow]> {
+      for (let i = 0; i < list.length; i++) yield [ids[i], list[i]];
     }
-    return pairs() as unknown as MapIterator<[string, StoredFlow]>;
+    return pairs(flows) as unknown as MapIterator<[string, StoredFlow]>;
   }
 
   override [Symbol.iterator](): MapIterator<[string, StoredFlow]> {
