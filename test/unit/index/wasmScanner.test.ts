@@ -649,9 +649,11 @@ describe('index: secret hints from the WebAssembly scanner (secretHint.ts prefil
         with_({ evidence: { password: 'x' } }), with_({ evidence: { api_key: '***' } }), with_({ step: 'Pass' }), with_({ evidence: ['mysql', '-pX'] }),
         with_({ reason: 'see https://x' }), with_({ flow: 'é' }), with_({ evidence: { 'a.t.o.k.e.n': 1 } }), with_({ evidence: { tok_en: 1 } }),
       ];
-      // A word at every place of a long line (the scanner reads a long line as two chains meeting in the middle).
+      // A word at every place of a long line (the scanner reads a line of 64+ bytes as two chains,
+      // the first going on into the second half), in lines of several lengths.
       for (const word of ['pass_word', 'ApI.kEy', '-P', 'tok-en', 'sig', 'pw']) {
         for (let k = 0; k <= 120; k += 3) secretish.push(py({ v: 1, event_type: 'x', evidence: 'y'.repeat(k) + word + 'z'.repeat(120 - k) }));
+        for (const n of [230, 333, 600]) for (let k = 0; k <= n; k += word.length > 3 ? 1 : 2) secretish.push(py({ v: 1, event_type: 'x', evidence: 'y'.repeat(k) + word + 'z'.repeat(n - k) }));
       }
       const lines = [...SURE.map((x) => x[1]), ...secretish.map(b), ...DAMAGED.map((x) => x[1])];
       const bytes = Buffer.concat(lines.flatMap((l) => [l, b('\n')]));
