@@ -494,12 +494,13 @@ function canonLine(b: Uint8Array, start: number, end: number): number {
         }
       } else if (k === S_QUOTE) break;
       else if (k === S_STOP) return -1;
-      else {
+      else if (k === S_DASH) {
+        // A separator for the words (the state stays); `-p` is a hit.
+        h = keyHash(h, c);
+        if (i + 1 < end && (b[i + 1] | 0x20) === 0x70) hit = true;
+      } else {
         h = keyHash(h, c);
         st = 0;
-        if (k === S_DASH) {
-          if (i + 1 < end && (b[i + 1] | 0x20) === 0x70) hit = true;
-        }
       }
     }
     const ke = i + 1; // after the closing quote

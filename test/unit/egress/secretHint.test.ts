@@ -196,7 +196,7 @@ describe('secretHint: the line prefilter of the run-scoped secret walk', () => {
     // compact JSON; duplicate members; `v` missing, twice or not 1.
     const known = ['event_type', 'run_id', 'timestamp', 'flow', 'flow_id', 'parent_flow_id', 'caused_by', 'correlation', 'step', 'file', 'line', 'function', 'thread', 'tags', 'severity', 'failure_class', 'reason', 'evidence', 'data', 'duration_ms', 'metric', 'exception', 'app', 'mode', 'git_sha', 'host', 'pid', 'status', 'flows_started', 'flows_ended'];
     const aliases = ['type', 'session_id', 'ts', 'time', 'flow_name', 'parent', 'func', 'class', 'error_class', 'message', 'latency_ms', 'elapsed_ms'];
-    const keys = [...known, ...aliases, 'name', 'value', 'unit', 'payload', 'extra', 'v', 'x', 'api_key', 'Token', 'source', '__proto__', 'constructor'];
+    const keys = [...known, ...aliases, 'name', 'value', 'unit', 'payload', 'extra', 'v', 'x', 'api_key', 'Token', 'X-Api-Key', 'tok-en', 'p-a.s_s w-o-r-d', '-p', 'source', '__proto__', 'constructor'];
     const text = fc.oneof(
       fc.constantFrom('', ' ', '_', 'a/b', 'metric', 'exception', 'failure', 'checkpoint', 'info', 'WARN', '2026-12-01T09:00:00Z', '2026-13-01', '12', '007', 'a,b', 'x, password', 'mode:bench', '***REDACTED***', 'hunter2hunter2'),
       fc.constantFrom('password', 'token=abc', 'mysql -phunter2', '-p', 'postgres://u:p@h/x', 'Api-Key', 'sig', 'BEGIN', 'tok', 'en'),
@@ -285,6 +285,14 @@ describe('secretHint: the line prefilter of the run-scoped secret walk', () => {
   it('the canonical line keeps what may hold a secret and rewrites the rest by kind', () => {
     const l = '{"v": 1, "event_type": "checkpoint", "run_id": "r1", "timestamp": "2026-11-16T14:00:00.048000Z", "flow": "", "line": 14, "duration_ms": 4.5, "tags": ["AAPL"], "correlation": {"order": "o-1"}, "evidence": {"ticker": "AAPL", "token": "***REDACTED***"}, "data": [1, 2], "other": "x", "reason": "bad token=abc"}';
     assert.equal(canonicalLine(l), '{"v":1,"event_type":"checkpoint","run_id":"_","timestamp":"_","flow":"","line":0,"duration_ms":4.5,"tags":["AAPL"],"correlation":{},"evidence":{"ticker": "AAPL", "token": "***REDACTED***"},"data":0,"other":0,"reason":"bad token=abc"}');
+    // A key spelled with separators is a key with a hit ([attacker] F1: `-` reset the automaton in keys).
+    for (const k of ['X-Api-Key', 'tok-en', 'p-a-s-s-w-o-r-d', 'Auth-Token', 'Secret-Key']) {
+      const line = `{"v": 1, "event_type": "x", ${JSON.stringify(k)}: "hunter2hunter2"}`;
+      assert.equal(canonicalLine(line), `{"v":1,"event_type":"x",${JSON.stringify(k)}:"hunter2hunter2"}`, line);
+      const b = Buffer.from(line);
+      assert.equal(pruneLineFast(b, 0, b.length, 1), pruneLine(b, 0, b.length, 1), line);
+      assert.ok(pruneLine(b, 0, b.length, 1)?.includes('hunter2hunter2'), line);
+    }
     // Not rewritten: no v, v not 1 or twice, an escape, non-ASCII, a tab.
     for (const x of ['{"event_type": "x", "token": "a"}', '{"v": 2, "token": "a"}', '{"v": 1, "v": 1, "token": "a"}', '{"v": 1, "\\u0074oken": "a"}', '{"v": 1, "tök": "password"}', '{"v":\t1, "token": "a"}']) assert.equal(canonicalLine(x), undefined, x);
   });
