@@ -305,7 +305,7 @@ function intern(p: usize, len: u32): i32 {
     if (load<u32>(S_HASH + o) == h && load<u32>(S_LEN + o) == len && same(load<u32>(S_OFF + o), p, len)) return <i32>id;
     slot = (slot + 1) & MASK;
   }
-  if (p != atop) memory.copy(atop, p, len);
+  if (p != atop) copyDown(atop, p, len);
   const id = count++;
   const o = <usize>id << 2;
   store<u32>(S_OFF + o, atop);
@@ -609,9 +609,21 @@ let noRoom: bool = false;
     noRoom = true;
     return false;
   }
-  memory.copy(scr, src, len);
+  copyDown(scr, src, len);
   scr += len;
   return true;
+}
+
+/**
+ * Copies `len` bytes from `src` to `dst`, where `dst` is below `src` or the two do not overlap
+ * (the arena's top from the line, or from the scratch above it): short ones 8 bytes at a time in
+ * increasing order, writing up to 7 bytes past `dst + len` (free scratch, or the slack after the
+ * arena: the caller made sure `len` bytes fit); long ones with memory.copy (a call).
+ */
+@inline function copyDown(dst: usize, src: usize, len: u32): void {
+  if (len <= 64) {
+    for (let i: usize = 0; i < <usize>len; i += 8) store<u64>(dst + i, load<u64>(src + i));
+  } else memory.copy(dst, src, len);
 }
 
 @inline function putByte(b: u32): bool {
