@@ -425,6 +425,8 @@ function kindOf(b: Uint8Array, s: number, e: number, h: number): number {
   }
 }
 
+/** Deepest value rewritten (pruneForSecrets gives up past PRUNE_DEPTH); deeper lines take pruneLine. */
+const CANON_DEPTH = PRUNE_DEPTH - 4;
 /** Longest line rewritten; longer lines take pruneLine. */
 const CANON_MAX = 64 * 1024;
 const canonBuf = Buffer.allocUnsafe(CANON_MAX + 16);
@@ -535,8 +537,10 @@ function canonLine(b: Uint8Array, start: number, end: number): number {
       else {
         st = 0;
         if (!inStr) {
-          if (k === S_OPEN) depth++;
-          else if (k === S_CLOSE) {
+          if (k === S_OPEN) {
+            // Deeper than pruneForSecrets goes (it gives up: hint 1): left to pruneLine.
+            if (++depth > CANON_DEPTH) return -1;
+          } else if (k === S_CLOSE) {
             if (depth === 0) break;
             depth--;
           } else if (depth === 0) break; // a comma

@@ -285,6 +285,11 @@ describe('secretHint: the line prefilter of the run-scoped secret walk', () => {
   it('the canonical line keeps what may hold a secret and rewrites the rest by kind', () => {
     const l = '{"v": 1, "event_type": "checkpoint", "run_id": "r1", "timestamp": "2026-11-16T14:00:00.048000Z", "flow": "", "line": 14, "duration_ms": 4.5, "tags": ["AAPL"], "correlation": {"order": "o-1"}, "evidence": {"ticker": "AAPL", "token": "***REDACTED***"}, "data": [1, 2], "other": "x", "reason": "bad token=abc"}';
     assert.equal(canonicalLine(l), '{"v":1,"event_type":"checkpoint","run_id":"_","timestamp":"_","flow":"","line":0,"duration_ms":4.5,"tags":["AAPL"],"correlation":{},"evidence":{"ticker": "AAPL", "token": "***REDACTED***"},"data":0,"other":0,"reason":"bad token=abc"}');
+    // Nesting pruneForSecrets gives up on (it says undefined: decode the event) is not rewritten away.
+    const deep = `{"v": 1, "evidence": ${'['.repeat(70)}1${']'.repeat(70)}, "token": "hunter2hunter2"}`;
+    const db = Buffer.from(deep);
+    assert.equal(pruneLine(db, 0, db.length, 1), undefined);
+    assert.equal(pruneLineFast(db, 0, db.length, 1), undefined);
     // A key spelled with separators is a key with a hit ([attacker] F1: `-` reset the automaton in keys).
     for (const k of ['X-Api-Key', 'tok-en', 'p-a-s-s-w-o-r-d', 'Auth-Token', 'Secret-Key']) {
       const line = `{"v": 1, "event_type": "x", ${JSON.stringify(k)}: "hunter2hunter2"}`;
