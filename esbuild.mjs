@@ -24,10 +24,23 @@ const node = {
   minify: production, external: ['vscode'], logLevel: 'warning', legalComments: 'none',
 };
 
+/** The MCP server's `./sdk` (the MCP SDK and zod) is loaded at run time from dist/cliMcpSdk.js instead of bundled. */
+const mcpSdkApart = {
+  name: 'mcp-sdk-apart',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/sdk$/ }, (a) => (a.importer.includes(join('src', 'cli', 'mcp')) ? { path: './cliMcpSdk.js', external: true } : undefined));
+  },
+};
+
 const builds = [
   // The banner marks when the bundle starts loading, so activation can report code loading time.
   { ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist', banner: { js: 'globalThis.__flowlensLoadStart = performance.now();' } },
-  { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  // The CLI (issue 15): dist/cli.js is a small bootstrap (src/cli/bin.ts) that starts the index
+  // worker for a big trace before it loads the CLI proper (dist/cliMain.js); the MCP SDK and zod
+  // (about 0.9 MB) are a bundle of their own, dist/cliMcpSdk.js, loaded by `flowlens mcp` only.
+  { ...node, entryPoints: { cli: 'src/cli/bin.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  { ...node, entryPoints: { cliMain: 'src/cli/main.ts' }, outdir: 'dist', plugins: [mcpSdkApart] },
+  { ...node, entryPoints: { cliMcpSdk: 'src/cli/mcp/sdk.ts' }, outdir: 'dist' },
 ];
 const optional = [
   ['src/core/read/index/worker.ts', 'dist', 'indexWorker'],

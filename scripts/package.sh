@@ -57,7 +57,7 @@ LIST=$(unzip -Z1 "$VSIX")
 # The demo workspace (examples/demo-app) ships on purpose: Open Demo copies it (see .vscodeignore).
 BAD=$(grep -v '^extension/examples/demo-app/' <<<"$LIST" | grep -E '\.map$|\.ts$|(^|/)(src|test|tests|fixtures|out|node_modules|bench|examples|scripts|\.ci)/|\.vsix$|\.tgz$' || true)
 if [ -n "$BAD" ]; then say "the .vsix ships files it must not:"; sed 's/^/  /' <<<"$BAD"; exit 1; fi
-for need in extension/package.json extension/dist/extension.js extension/dist/cli.js extension/dist/sql-wasm.wasm \
+for need in extension/package.json extension/dist/extension.js extension/dist/cli.js extension/dist/cliMain.js extension/dist/cliMcpSdk.js extension/dist/sql-wasm.wasm \
             extension/dist/indexWorker.js extension/dist/scanner.wasm \
             extension/images/icon.png extension/LICENSE.txt extension/CHANGELOG.md extension/readme.md; do
   grep -qxF "$need" <<<"$LIST" || grep -qixF "$need" <<<"$LIST" || { say "the .vsix lacks $need"; exit 1; }
@@ -75,8 +75,9 @@ say "$(basename "$VSIX"): $BYTES bytes ($((BYTES / 1024)) KB; limit $((MAX_BYTES
 # declares none and npx runs it without touching the registry.
 say "npm pack (CLI) → ${TGZ#$ROOT/}"
 mkdir -p "$STAGE/npm/dist"
-# The index worker and its scanner: the CLI indexes large files with them (src/core/read/index).
-cp "$STAGE/ext/dist/cli.js" "$STAGE/ext/dist/sql-wasm.wasm" "$STAGE/ext/dist/indexWorker.js" "$STAGE/ext/dist/scanner.wasm" "$STAGE/npm/dist/"
+# The CLI proper and the MCP SDK (dist/cli.js is a bootstrap that loads them: src/cli/bin.ts), and
+# the index worker and its scanner: the CLI indexes large files with them (src/core/read/index).
+cp "$STAGE/ext/dist/cli.js" "$STAGE/ext/dist/cliMain.js" "$STAGE/ext/dist/cliMcpSdk.js" "$STAGE/ext/dist/sql-wasm.wasm" "$STAGE/ext/dist/indexWorker.js" "$STAGE/ext/dist/scanner.wasm" "$STAGE/npm/dist/"
 chmod +x "$STAGE/npm/dist/cli.js"
 cp README.md LICENSE CHANGELOG.md "$STAGE/npm/"
 node -e '
@@ -84,7 +85,7 @@ node -e '
   const out = { name: p.name, version: p.version, description: p.description, license: p.license,
     repository: p.repository, homepage: p.homepage, bugs: p.bugs, keywords: p.keywords,
     engines: { node: p.engines.node }, bin: p.bin,
-    files: ["dist/cli.js", "dist/sql-wasm.wasm", "dist/indexWorker.js", "dist/scanner.wasm", "README.md", "LICENSE", "CHANGELOG.md"] };
+    files: ["dist/cli.js", "dist/cliMain.js", "dist/cliMcpSdk.js", "dist/sql-wasm.wasm", "dist/indexWorker.js", "dist/scanner.wasm", "README.md", "LICENSE", "CHANGELOG.md"] };
   require("fs").writeFileSync(process.argv[1], JSON.stringify(out, null, 2) + "\n");
 ' "$STAGE/npm/package.json"
 rm -f "$TGZ"

@@ -30,6 +30,10 @@ import { mermaidLabel, scrubDoc, storeScoped } from './egress';
 import { CliError } from './errors';
 import { iso, toJson } from './output';
 import { DEPTH_MARK, MAX_VALUE_DEPTH, record, recordOf, setOwn } from '../core/model/bounded';
+import { releaseWorker, type PooledWorker } from '../core/read/index/workerPool';
+
+/** Where bin.ts leaves the index worker it started (the same symbol as bin.ts's PREWARMED_WORKER). */
+const PREWARMED_WORKER = Symbol.for('flowlens.cli.prewarmedIndexWorker');
 
 /** The loaded PATH: a workspace folder or one file. */
 export interface Loaded {
@@ -69,6 +73,18 @@ export function cliIndexCache(env: NodeJS.ProcessEnv, cache = true): IndexCacheO
   return { dir, log: (m) => { if (/not used|not written/.test(m)) process.stderr.write(`flowlens: ${forTerminal(m, undefined, 500)}\n`); } };
 }
 
+/**
+ * The index worker bin.ts started before this bundle was loaded (a big trace file on the command
+ * line), put in the pool the index takes its workers from (workerPool.ts).
+ */
+function adoptPrewarmedWorker(): void {
+  const g = globalThis as Record<symbol, unknown>;
+  const w = g[PREWARMED_WORKER] as PooledWorker | undefined;
+  if (!w) return;
+  delete g[PREWARMED_WORKER];
+  releaseWorker(w);
+}
+
 /** Load PATH (default: cwd). Exit 1 when it does not exist. `cache: false` = `--no-cache`. */
 export async function open(p: string | undefined, o: { cache?: boolean } = {}): Promise<Loaded> {
   const root = existing(p);
@@ -78,6 +94,7 @@ export async function open(p: string | undefined, o: { cache?: boolean } = {}): 
   // read with its folder (same run ids, dialects, 0.1 flow names, cold index for a big file).
   // trace.db run folders and stores are read like the extension reads them (sql.js, read-only).
   const base = st.isDirectory() ? root : workspaceOf(root);
+  adoptPrewarmedWorker();
   // The cold index records which lines may hold a secret, so the run-scoped redactor
   // (redactorFor) decodes only those lines again, not every event (src/core/read/secretHint.ts);
   // its worker keeps normal priority (no UI thread to yield to: the scan is what the CLI waits on).

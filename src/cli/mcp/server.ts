@@ -22,8 +22,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { McpServer, StdioServerTransport } from './sdk';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { loadCatalog } from '../../core/read/catalog';
 import { realInside } from '../../core/read/ingress/safeFile';

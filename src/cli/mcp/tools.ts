@@ -11,7 +11,7 @@
  * built from it can be checked. Read-only: nothing here writes a file.
  */
 import * as path from 'node:path';
-import * as z from 'zod';
+import { z, type ZodRawShape } from './sdk';
 import type { FlowNode, Run, TraceEvent } from '../../core/model/types';
 import { failures as failuresOf, runsNewestFirst, runStatus, SELECTOR_HELP, verdictCounts, type FailureOrder } from '../../core/analyze/queries';
 import { findFlows } from '../../core/render/askArtifacts';
@@ -46,7 +46,7 @@ export interface ToolDef {
   name: string;
   title: string;
   description: string;
-  inputSchema: z.ZodRawShape;
+  inputSchema: ZodRawShape;
   run: (ctx: ToolContext, args: Record<string, unknown>) => ToolAnswer | Promise<ToolAnswer>;
 }
 

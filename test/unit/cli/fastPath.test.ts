@@ -8,8 +8,11 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { findWorkerScript, indexFileParallel } from '../../../src/core/read/index/parallel';
 import type { ScanBatch } from '../../../src/core/read/index/scan';
+import { wantsIndexWorker } from '../../../src/cli/bin';
+import { DEFAULT_INDEX_MIN_BYTES } from '../../../src/core/read/workspace/options';
 
 const WORKER = path.resolve('dist/indexWorker.js');
 
@@ -67,5 +70,60 @@ describe('CLI fast path: the index worker', () => {
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('CLI fast path: the bootstrap (dist/cli.js) starts the index worker first', () => {
+  let root: string;
+  let big: string;
+  before(function () {
+    this.timeout(60_000);
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-bin-'));
+    // A trace just over the index's threshold, in a workspace folder.
+    big = path.join(root, 'ws', '.autodev', 'trace.jsonl');
+    fs.mkdirSync(path.dirname(big), { recursive: true });
+    const chunk = lines(20000);
+    const fd = fs.openSync(big, 'w');
+    let size = 0;
+    for (let k = 0; size < DEFAULT_INDEX_MIN_BYTES + 1; k++) size += fs.writeSync(fd, chunk.replaceAll('"r1"', `"r${k}"`));
+    fs.closeSync(fd);
+  });
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('only for a reading command given a big trace file, or a folder whose trace is big', () => {
+    assert.equal(wantsIndexWorker(['flows', big, '--run', 'all', '--json']), true);
+    assert.equal(wantsIndexWorker(['runs', path.join(root, 'ws')]), true);
+    assert.equal(wantsIndexWorker(['diff', 'a', 'b', path.join(root, 'ws')]), true);
+    assert.equal(wantsIndexWorker(['stores', big]), false);
+    assert.equal(wantsIndexWorker(['mcp', '--root', path.join(root, 'ws')]), false);
+    assert.equal(wantsIndexWorker(['flows', root]), false);
+    assert.equal(wantsIndexWorker(['flows', path.join(root, 'nothing')]), false);
+    assert.equal(wantsIndexWorker([]), false);
+  });
+
+  it('the index uses that worker (one worker in all), and a warm run that needs none still exits', function () {
+    this.timeout(120_000);
+    // Counts the index workers the process makes (the bootstrap's and the index's share the module).
+    const preload = path.join(root, 'count.js');
+    fs.writeFileSync(preload, `const wt = require('node:worker_threads'); let n = 0; let early = 0; const W = wt.Worker;
+wt.Worker = class extends W { constructor(...a) { if (String(a[0]).endsWith('indexWorker.js')) { n++; if (!Object.keys(require.cache).some((k) => k.endsWith('cliMain.js'))) early++; } super(...a); } };
+process.on('exit', () => process.stderr.write('index workers: ' + n + ' ' + early + '\\n'));`);
+    const cache = path.join(root, 'cache');
+    const run = (): { out: string; workers: string } => {
+      const r = spawnSync(process.execPath, ['--require', preload, path.resolve('dist/cli.js'), 'flows', big, '--run', 'all', '--json'], {
+        encoding: 'utf8', env: { ...process.env, FLOWLENS_CACHE_DIR: cache, NO_COLOR: '1' }, timeout: 60_000,
+      });
+      assert.equal(r.status, 0, r.stderr);
+      return { out: r.stdout, workers: (/index workers: (\d+ \d+)/.exec(r.stderr) ?? [])[1] ?? '?' };
+    };
+    const cold = run();
+    // One index worker, made before the CLI's bundle was loaded: the bootstrap's, which the index took.
+    assert.equal(cold.workers, '1 1');
+    assert.ok(fs.readdirSync(cache).some((f) => f.endsWith('.flidx')), 'the cold run wrote the index cache');
+    const warm = run();
+    // The warm run restores the index: the worker the bootstrap started is not used, and does not hold the process.
+    assert.equal(warm.workers, '1 1');
+    assert.equal(warm.out, cold.out);
+    assert.ok(JSON.parse(cold.out).flows.length > 0);
   });
 });
