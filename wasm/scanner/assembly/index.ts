@@ -816,6 +816,16 @@ function isoTime(p: usize, n: i32): f64 {
     tsP2 = p2;
     tsBase = base;
   }
+  // the usual form, `.ffffffZ` (6 digits, UTC): the digits 8 bytes at a time
+  if (n == 27 && load<u8>(p + 26) == 0x5a && load<u8>(p + 19) == 0x2e) {
+    const x = (load<u64>(p + 19) >> 8) & 0xffffffffffff;
+    if ((x & 0xf0f0f0f0f0f0) == 0x303030303030 && ((x + 0x060606060606) & 0xf0f0f0f0f0f0) == 0x303030303030) {
+      const t = ((x - 0x303030303030) * 10 + ((x - 0x303030303030) >> 8)) & 0xff00ff00ff;
+      const us = <i32>(t & 0xff) * 10000 + <i32>((t >> 16) & 0xff) * 100 + <i32>((t >> 32) & 0xff);
+      tsOk = true;
+      return us == 0 ? base : base + <f64>(us / 1000) + <f64>(us % 1000) / 1000;
+    }
+  }
   let i: i32 = 19;
   let micros: i32 = 0;
   const f = load<u8>(p + i);
