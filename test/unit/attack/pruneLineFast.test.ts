@@ -24,6 +24,7 @@ import { Redactor } from '../../../src/core/render/egress/redact';
 import { eventSecrets, runsRedactor } from '../../../src/core/render/egress/secrets';
 import { TraceWorkspace } from '../../../src/core/read/workspace';
 import type { Run, TraceEvent } from '../../../src/core/model/types';
+import { EventList } from '../../../src/core/model/storage';
 
 /** A walk that trusts no prefilter (its extra redact word is covered by none). */
 const REF = new Redactor({ redactKeys: ['qzqzqz'] });
@@ -337,19 +338,39 @@ describe('attack: an indexed file with hints knows exactly the secrets of one wi
       put({ correlation: { 'X-Auth-Token': `Zq7corr${k}` } }, `Zq7corr${k}`, k++);
       put({ evidence: { 'p\u0061ss': 'x' } }, `Zq7esc${k}`, k++, (l) => l.replace('"pass":"x"', `"\\u0070ass":"Zq7esc${k - 1}"`));
       const lines: string[] = [JSON.stringify({ v: 1, event_type: 'session_start', run_id: run, timestamp: '2026-12-07T00:59:59Z', app: 'a' })];
+      // Records the JS path reads or files as objects (raw: no "v", NaN, invalid UTF-8, other
+      // dialects, session events), blank and malformed lines between them: a hint attached to the
+      // wrong record would skip a hostile line.
+      const others = [
+        JSON.stringify({ event_type: 'checkpoint', run_id: run, timestamp: '2026-12-07T01:00:00Z', flow: 'o', flow_id: 'o-1' }),
+        `{"v": 1, "event_type": "checkpoint", "run_id": "${run}", "duration_ms": NaN, "flow_id": "o-2"}`,
+        `{"v": 1, "event_type": "checkpoint", "run_id": "${run}", "note": "caf\u00e9", "flow_id": "o-3"}`,
+        `{"v": 1, "event_type": "checkpoint", "run_id": "${run}", "note": "café", "flow_id": "o-4"}`,
+        '',
+        '{"v": 1, "event_type": "checkpoint", broken',
+        `{"v": 1, "event_type": "checkpoint", "run_id": "${run}", "timestamp": "2026-12-07T01:00:00Z"}\r`,
+        JSON.stringify({ event_type: 'flow_start', flow_id: 'z', step: 's', evidence: { a: 1 } }),
+      ];
       for (let i = 0; i < 2500; i++) {
         lines.push(JSON.stringify(ev({ evidence: { side: 'buy', qty: i % 50, password: '***REDACTED***' } }, 1000 + i)));
         lines.push(JSON.stringify(ev({ event_type: 'success', duration_ms: i % 7 }, 1000 + i)));
-        if (i % 100 === 0 && hostile.length) lines.push(hostile.shift() as string);
+        if (i % 37 === 0) lines.push(others[(i / 37) % others.length]);
+        if (i % 41 === 0 && hostile.length) lines.push(hostile.shift() as string);
       }
       lines.push(...hostile);
+      const invalid = Buffer.from(`{"v": 1, "event_type": "checkpoint", "run_id": "${run}", "note": "\xff", "X-Api-Key": "Zq7invalidUtf8"}`, 'latin1');
+      secrets.push('Zq7invalidUtf8');
       const file = path.join(dir, 'trace.jsonl');
-      fs.writeFileSync(file, lines.join('\n') + '\n');
+      fs.writeFileSync(file, Buffer.concat([Buffer.from(lines.join('\n') + '\n'), invalid, Buffer.from('\n' + others.join('\n') + '\n')]));
       const load = async (hints: boolean, scanner: string): Promise<Run[]> => {
         const before = process.env.FLOWLENS_INDEX_SCANNER;
-        process.env.FLOWLENS_INDEX_SCANNER = scanner;
+        // 'worker': the index worker as it ships (it finds dist/scanner.wasm next to it)
+        const worker = scanner === 'worker';
+        if (worker) delete process.env.FLOWLENS_INDEX_SCANNER;
+        else process.env.FLOWLENS_INDEX_SCANNER = scanner;
         try {
-          const ws = TraceWorkspace.forFile(file, { final: true, index: { minBytes: 0, workers: 0, hints } });
+          const index = worker ? { minBytes: 0, workers: 1, workerScript: path.resolve('dist/indexWorker.js'), hints, batchRecords: 333 } : { minBytes: 0, workers: 0, hints, batchRecords: 333 };
+          const ws = TraceWorkspace.forFile(file, { final: true, index });
           await ws.load();
           return ws.runs();
         } finally {
@@ -363,8 +384,20 @@ describe('attack: an indexed file with hints knows exactly the secrets of one wi
       // hints from the WASM scanner's prefilter (the module as it ships), and from the JS path's
       const wasm = path.resolve('dist/scanner.wasm');
       assert.ok(fs.existsSync(wasm), `${wasm} is missing: npm run build`);
-      for (const scanner of [wasm, 'js']) {
-        const withHints = known(await load(true, scanner));
+      for (const scanner of [wasm, 'js', 'worker']) {
+        const runs = await load(true, scanner);
+        // The hints did their work: most records skipped, the pre-redacted ones walked as pruned text.
+        const kinds = new Map<string, number>();
+        for (const r of runs) {
+          if (!(r.events instanceof EventList)) continue;
+          for (let i = 0; i < r.events.length; i++) {
+            const h = r.events.storage.secretHint(r.events.refAt(i));
+            const kk = typeof h === 'string' ? 'text' : String(h);
+            kinds.set(kk, (kinds.get(kk) ?? 0) + 1);
+          }
+        }
+        assert.ok((kinds.get('0') ?? 0) > 2000 && (kinds.get('text') ?? 0) > 2000, `${scanner}: ${JSON.stringify([...kinds])}`);
+        const withHints = known(runs);
         for (const s of secrets) assert.ok(withHints.includes(s), `${s} is lost with hints on (${scanner})`);
         assert.deepEqual(withHints, without, scanner);
       }
