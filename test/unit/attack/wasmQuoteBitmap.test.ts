@@ -181,6 +181,10 @@ describe('attack: WASM scanner quote-bitmap fast path vs the JS path', function 
     const read = await same(root, lines, 'line ends');
     assert.equal(read, lines.length, 'every such line is one the module reads');
     await same(root, lines, 'line ends, chunk 200', { chunkBytes: 200 });
+    // a line limit among these lengths (the module reads a line, then finds it too long), and an
+    // input smaller than most lines (they go through the JS buffer, then back to the module)
+    for (const maxLineBytes of [63, 64, 65, 96, 100]) await same(root, lines, `line ends, line limit ${maxLineBytes}`, { maxLineBytes });
+    await same(root, lines, 'line ends, chunk 64', { chunkBytes: 64, batchRecords: 4 });
   });
 
   it('lines around the quote bitmap span (64 KiB): newline and last quote at 65534..65538', async () => {
