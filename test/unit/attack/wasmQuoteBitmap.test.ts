@@ -243,6 +243,35 @@ describe('attack: WASM scanner quote-bitmap fast path vs the JS path', function 
     await same(root, lines, 'whitespace and keys');
   });
 
+  it('timestamps and durations from a grammar around the forms the module reads (its 19-byte prefix cache across neighbouring lines)', async () => {
+    const d2 = (lo: number, hi: number): fc.Arbitrary<string> => fc.integer({ min: lo, max: hi }).map((x) => String(x).padStart(2, '0'));
+    const ts = fc
+      .record({
+        y: fc.oneof(fc.constantFrom('2026', '2024', '2000', '1900', '0000', '9999', '1969'), fc.integer({ min: 0, max: 9999 }).map((x) => String(x).padStart(4, '0'))),
+        mo: fc.oneof({ weight: 12, arbitrary: d2(1, 12) }, { weight: 1, arbitrary: fc.constantFrom('00', '13', '02', '1a') }),
+        d: fc.oneof({ weight: 6, arbitrary: d2(1, 28) }, { weight: 1, arbitrary: fc.constantFrom('29', '30', '31', '00', '32') }),
+        sep: fc.constantFrom('T', 'T', 'T', 'T', 'T', ' ', 't', 'X'),
+        h: fc.oneof({ weight: 12, arbitrary: d2(0, 23) }, { weight: 1, arbitrary: fc.constantFrom('24', '99') }),
+        mi: fc.oneof({ weight: 12, arbitrary: d2(0, 59) }, { weight: 1, arbitrary: fc.constantFrom('60') }),
+        se: fc.oneof({ weight: 12, arbitrary: d2(0, 59) }, { weight: 1, arbitrary: fc.constantFrom('60', '5') }),
+        frac: fc.oneof(fc.constant(''), fc.tuple(fc.constantFrom('.', '.', ','), fc.string({ unit: fc.constantFrom('0', '1', '5', '9'), maxLength: 11 })).map(([a, b]) => a + b)),
+        zone: fc.constantFrom('Z', 'Z', 'Z', 'Z', 'Z', 'Z', 'Z', 'Z', 'z', '', '', '+00:00', '-00:00', '+05:30', '-0530', '+05', '+23:59', '+24:00', '+01:60', '+1', '+01:', '+01:0', '+01:000', 'ZZ', ' Z', 'Z '),
+      })
+      .map((t) => `${t.y}-${t.mo}-${t.d}${t.sep}${t.h}:${t.mi}:${t.se}${t.frac}${t.zone}`);
+    const dur = fc.oneof(
+      fc.integer({ min: -1e6, max: 1e12 }).map(String),
+      fc.integer({ min: 0, max: 1e6 }).map(String),
+      fc.tuple(fc.string({ unit: fc.constantFrom('0', '1', '2', '5', '9'), minLength: 1, maxLength: 9 }), fc.string({ unit: fc.constantFrom('0', '1', '5', '9'), maxLength: 9 }), fc.constantFrom('', 'e5', 'E-3', 'e+22', 'e23', 'e-22', 'e-23', 'e0', 'E00022'))
+        .map(([a, b, e]) => `${a.replace(/^0+(?=\d)/, '')}${b ? '.' + b : ''}${e}`),
+      fc.double({ noNaN: true, noDefaultInfinity: true }).map((x) => JSON.stringify(x)),
+    );
+    const lines = fc.sample(fc.tuple(ts, dur, fc.boolean()), { numRuns: 4000, seed: Number(process.env.ATTACK_SEED ?? 77) }).map(([t, d, neg]) => b(`{"v":1,"event_type":"x","timestamp":${JSON.stringify(t)},"duration_ms":${neg && !d.startsWith('-') ? '-' : ''}${d}}`));
+    // neighbours sharing a prefix: each line again with another fraction and zone
+    const more = lines.slice(0, 1000).map((l) => Buffer.from(l.toString().replace(/("timestamp":"[^"]{19})[^"]*"/, '$1.25Z"')));
+    const read = await same(root, [...lines, ...more], 'timestamps and durations', { chunkBytes: 4096 });
+    assert.ok(read > 150, `read ${read}`);
+  });
+
   it('property: random v1 lines with quotes/backslashes/odd bytes spliced in at random places', async () => {
     const chars = fc.constantFrom('a', ' ', ',', ':', '"', '\\', '\\"', '\\\\', '\\\\"', '{', '}', '[', ']', '-', '1', 'é', '\u007f', '\t', '\r', '\u0001', '\uFFFD', '😀');
     const odd = fc.array(chars, { maxLength: 6 }).map((a) => a.join(''));
