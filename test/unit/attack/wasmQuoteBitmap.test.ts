@@ -14,6 +14,8 @@ import fc from 'fast-check';
 import { KIND_LIGHT, scanRange, type ScanBatch, type ScanSummary } from '../../../src/core/read/index/scan';
 import { scannerTotals } from '../../../src/core/read/index/wasmScanner';
 import { lineMayHoldSecret } from '../../../src/core/read/secretHint';
+import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
+import { workspaceDigest } from '../../support/plainModel';
 
 const WASM = path.resolve('dist/scanner.wasm');
 
@@ -270,6 +272,50 @@ describe('attack: WASM scanner quote-bitmap fast path vs the JS path', function 
     const more = lines.slice(0, 1000).map((l) => Buffer.from(l.toString().replace(/("timestamp":"[^"]{19})[^"]*"/, '$1.25Z"')));
     const read = await same(root, [...lines, ...more], 'timestamps and durations', { chunkBytes: 4096 });
     assert.ok(read > 150, `read ${read}`);
+  });
+
+  it('the index worker (its arena decoded once when ASCII) gives the plain read\'s model for hostile flow/step/tag strings', async () => {
+    const dir = fs.mkdtempSync(path.join(root, 'ws-'));
+    const lines: Buffer[] = [];
+    const odd = ['\u007f', 'é', '😀', '\u2028', '\\"', '\\\\', '\\u0041', '"', ''];
+    let k = 0;
+    // one odd string after the other: most batches (50 records) hold only ASCII strings (the worker
+    // decodes their arena once and slices it), some mix in the JS path's strings (escapes)
+    for (const o of odd) {
+      for (let pad = 0; pad < 40; pad++) {
+        const a = 'a'.repeat(pad);
+        const run = `r${k % 3}`;
+        const text = (x: string): string => (x === '"' ? '\\"' : x);
+        const flow = `f/${a}${text(o)}`;
+        const ts = new Date(Date.parse('2026-12-07T01:00:00Z') + k * 1000).toISOString();
+        lines.push(b(`{"v":1,"event_type":"flow_start","run_id":"${run}","timestamp":"${ts}","flow":"${flow}","flow_id":"id-${k}","step":"${text(o)}${a}","tags":["${a}","${text(o)}"],"correlation":{"k${text(o)}":"${a}${text(o)}"}}`));
+        lines.push(b(`{"v":1,"event_type":"success","run_id":"${run}","timestamp":"${ts}","flow":"${flow}","flow_id":"id-${k}","duration_ms":${k % 50}}`));
+        k++;
+      }
+    }
+    fs.writeFileSync(path.join(dir, 'trace.jsonl'), Buffer.concat(lines.flatMap((l) => [l, b('\n')])));
+    const load = async (index: false | Record<string, unknown>, mode: string | undefined): Promise<unknown> => {
+      const before = process.env.FLOWLENS_INDEX_SCANNER;
+      if (mode === undefined) delete process.env.FLOWLENS_INDEX_SCANNER;
+      else process.env.FLOWLENS_INDEX_SCANNER = mode;
+      try {
+        const ws = TraceWorkspace.forFile(path.join(dir, 'trace.jsonl'), { final: true, now: () => Date.UTC(2030, 0, 1), index: index as WorkspaceOptions['index'] });
+        await ws.load();
+        return workspaceDigest(ws);
+      } finally {
+        if (before === undefined) delete process.env.FLOWLENS_INDEX_SCANNER;
+        else process.env.FLOWLENS_INDEX_SCANNER = before;
+      }
+    };
+    const want = await load(false, 'js');
+    const runs = (want as { runs: unknown[] }).runs;
+    assert.equal(runs.length, 3, JSON.stringify(want).slice(0, 300));
+    const before = scannerTotals.read;
+    assert.deepEqual(await load({ minBytes: 0, workers: 0, batchRecords: 50 }, WASM), want, 'WASM, same thread');
+    assert.ok(scannerTotals.read - before > 300, `the module read ${scannerTotals.read - before} lines`);
+    const worker = path.resolve('dist/indexWorker.js');
+    assert.ok(fs.existsSync(worker), `${worker} is missing: npm run build`);
+    assert.deepEqual(await load({ minBytes: 0, workers: 1, workerScript: worker, batchRecords: 50 }, undefined), want, 'WASM, index worker');
   });
 
   it('property: random v1 lines with quotes/backslashes/odd bytes spliced in at random places', async () => {
