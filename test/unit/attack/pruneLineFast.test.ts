@@ -306,6 +306,39 @@ describe('attack: pruneLineFast / pruneLine / the line prefilter vs the full eve
     );
     assert.ok(flaggedWithSecrets > 1000 && canonical > 1500, `flagged with secrets ${flaggedWithSecrets}, canonical ${canonical}, passed ${passed}`);
   });
+
+  it('property: keys and strings of any printable ASCII (JSON structure bytes, quotes, `-p`, URL and key=value pieces inside them)', () => {
+    const printable = ' !#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"'.split('');
+    const piece = fc.oneof(
+      fc.string({ unit: fc.constantFrom(...printable), maxLength: 8 }),
+      fc.constantFrom('password', 'Api-Key', 'tok-en', 'p-w', '-p', 'pass', '=', ': ', '://', 'u:pw@h', 'mysql', 'sig=', 'key=', '%3D', 'curl -u a:', 'hunter2x99', 'BEGIN', 'webhook', 'x-amz-', 'dsn', 'pw'),
+    );
+    const str = fc.array(piece, { maxLength: 4 }).map((a) => a.join(''));
+    const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: 'small', maxDepth: 3 }, str, fc.constantFrom(0, 12345678, -5, 1.5, true, null), fc.dictionary(str, tie('v'), { maxKeys: 3 }), fc.array(tie('v'), { maxLength: 3 })),
+    })).v;
+    const known = fc.constantFrom('evidence', 'data', 'reason', 'message', 'flow', 'step', 'tags', 'name', 'value', 'event_type', 'type', 'run_id', 'correlation', 'exception', 'metric', 'duration_ms', 'line');
+    const line = fc
+      .record({ m: fc.array(fc.tuple(fc.oneof(str, known), value), { minLength: 1, maxLength: 6 }), py: fc.boolean(), metric: fc.boolean() })
+      .map(({ m, py, metric }) => {
+        const sep = py ? ', ' : ',';
+        const col = py ? ': ' : ':';
+        const parts = ['"v"' + col + '1', '"event_type"' + col + (metric ? '"metric"' : '"x"'), ...m.map(([k, x]) => JSON.stringify(k) + col + JSON.stringify(x))];
+        return '{' + parts.join(sep) + '}';
+      });
+    let withSecrets = 0;
+    let canonical = 0;
+    fc.assert(
+      fc.property(line, (l) => {
+        const c = check(l);
+        if (!c) return;
+        if (c.want.length) withSecrets++;
+        if (c.canonical) canonical++;
+      }),
+      { numRuns: Number(process.env.ATTACK_RUNS ?? 3000), seed: Number(process.env.ATTACK_SEED ?? 1207) },
+    );
+    assert.ok(withSecrets > 600 && canonical > 1200, `with secrets ${withSecrets}, canonical ${canonical}`);
+  });
 });
 
 describe('attack: an indexed file with hints knows exactly the secrets of one without (hostile lines, WASM scanner + worker pruning)', function () {
