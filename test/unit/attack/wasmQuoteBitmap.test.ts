@@ -318,6 +318,18 @@ describe('attack: WASM scanner quote-bitmap fast path vs the JS path', function 
     assert.deepEqual(await load({ minBytes: 0, workers: 1, workerScript: worker, batchRecords: 50 }, undefined), want, 'WASM, index worker');
   });
 
+  it('a batch whose strings outgrow the module\'s arena (4 MiB) ends early and the next batch goes on, with JS-path lines between', async () => {
+    const lines: Buffer[] = [];
+    for (let i = 0; i < 12000; i++) {
+      const u = `${i}`.padStart(6, '0');
+      const big = `${u}${'x'.repeat(180)}${u}`;
+      if (i % 997 === 0) lines.push(b(`{"v":1,"event_type":"x","flow":"esc\\u0041${big}","step":"${big}"}`));
+      else lines.push(b(`{"v":1,"event_type":"x","run_id":"r${i % 5}","flow":"f${big}","flow_id":"${big}","step":"s${big}","tags":["${u}","t"],"correlation":{"k":"${big}"}}`));
+    }
+    const read = await same(root, lines, 'arena full');
+    assert.ok(read > 11000, `read ${read}`);
+  });
+
   it('property: random v1 lines with quotes/backslashes/odd bytes spliced in at random places', async () => {
     const chars = fc.constantFrom('a', ' ', ',', ':', '"', '\\', '\\"', '\\\\', '\\\\"', '{', '}', '[', ']', '-', '1', 'é', '\u007f', '\t', '\r', '\u0001', '\uFFFD', '😀');
     const odd = fc.array(chars, { maxLength: 6 }).map((a) => a.join(''));
