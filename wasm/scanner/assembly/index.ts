@@ -1174,9 +1174,13 @@ function line(s: usize): i32 {
     const ke = strq(p);
     if (ke == 0 || (sFlags & F_ESC) != 0) return 0;
     const k = keyOf(p + 1, <u32>(ke - p - 1));
-    p = ws(ke + 1);
-    if (load<u8>(p) != 0x3a) return 0;
-    p = ws(p + 1);
+    // `": ` (Python's separator) in one compare, else whitespace, a colon, whitespace
+    if ((load<u32>(ke) & 0xffffff) == 0x203a22) p = ws(ke + 3);
+    else {
+      p = ws(ke + 1);
+      if (load<u8>(p) != 0x3a) return 0;
+      p = ws(p + 1);
+    }
     if (k != K_NONE) {
       if (k == K_ALIAS) return 0;
       const bit: u32 = 1 << k;
@@ -1302,6 +1306,11 @@ function line(s: usize): i32 {
         return 0;
     }
     if (p == 0) return 0;
+    // `, "` (Python's separator before the next key) in one compare
+    if ((load<u32>(p) & 0xffffff) == 0x22202c) {
+      p += 2;
+      continue;
+    }
     p = ws(p);
     const d = load<u8>(p);
     if (d == 0x2c) {
