@@ -785,6 +785,7 @@ export class RunBuilder {
       s.setTime(slot, 2, event.durationMs ?? (ts !== undefined && startedBefore !== undefined && startedBefore < ts ? ts - startedBefore : undefined));
     }
     this.coldLast = o;
+    if (o < c.madeN) this.refreshCold(c, o); // its object is made already (makeFlows under way)
     return true;
   }
 
@@ -810,6 +811,7 @@ export class RunBuilder {
       open[kept++] = o;
       if (x !== code) {
         v[o] = code;
+        if (o < c.madeN) this.refreshCold(c, o);
         this.changes.runs.add(run.id);
       }
     }
@@ -824,28 +826,11 @@ export class RunBuilder {
   private materializeCold(run: Run, st: RunState): void {
     const c = st.cold;
     if (c === undefined) return;
+    this.makeColdObjects(run, st, c, Infinity);
+    this.linkCold(c, Infinity);
     st.cold = undefined;
     if (this.coldOf === c) this.coldOf = undefined;
-    const n = c.n;
-    const x = c.int;
-    const storage = st.storage;
-    const flows = new Array<StoredFlow>(n);
-    for (let o = 0; o < n; o++) {
-      const b = o * CI;
-      const p = x[b + 1];
-      const name = c.names[o];
-      flows[o] = StoredFlow.fromColumns(
-        storage, x[b], c.ids[o], name, run.id, VERDICT_CODES[c.verdict[o]], c.named[o] === 1 ? name : undefined, p >= 0 ? c.ids[p] : undefined, c.corr[o], c.tags[o],
-      );
-    }
-    for (let o = 0; o < n; o++) {
-      const b = o * CI;
-      const k = x[b + 5];
-      if (k === 0) continue;
-      const kids: FlowNode[] = [];
-      for (let j = x[b + 2]; j >= 0 && kids.length < k; j = x[j * CI + 4]) kids.push(flows[j]);
-      flows[o].takeChildren(kids);
-    }
+    const flows = c.made as StoredFlow[];
     const open = new Array<StoredFlow>(c.open.length);
     for (let i = 0; i < open.length; i++) open[i] = flows[c.open[i]];
     st.open = open;
@@ -853,6 +838,86 @@ export class RunBuilder {
     for (let i = 0; i < roots.length; i++) roots[i] = flows[c.roots[i]];
     (st.flows as FlowMap).made(flows, c.byId);
     Object.defineProperty(run, 'roots', { value: roots, writable: true, enumerable: true, configurable: true });
+  }
+
+  /**
+   * Make the flow objects of columns `c` from `c.madeN` on, until `deadline` (performance.now());
+   * true when all are made. Objects made stay right while the columns change meanwhile
+   * ({@link refreshCold}); the tree, roots and open flows are linked by materializeCold.
+   */
+  private makeColdObjects(run: Run, st: RunState, c: ColdFlows, deadline: number): boolean {
+    const made = (c.made ??= []);
+    const n = c.n;
+    const x = c.int;
+    const storage = st.storage;
+    const from = c.madeN;
+    let o = from;
+    for (; o < n; o++) {
+      if ((o & 1023) === 1023 && o > from && performance.now() > deadline) break;
+      const b = o * CI;
+      const p = x[b + 1];
+      const name = c.names[o];
+      made.push(
+        StoredFlow.fromColumns(storage, x[b], c.ids[o], name, run.id, VERDICT_CODES[c.verdict[o]], c.named[o] === 1 ? name : undefined, p >= 0 ? c.ids[p] : undefined, c.corr[o], c.tags[o]),
+      );
+    }
+    c.madeN = o;
+    return o === n;
+  }
+
+  /**
+   * Give the flow objects of columns `c` (all made) their children, from `c.linkedN` on, until
+   * `deadline`; true when done. A child added meanwhile (`c.links` changed) starts it over.
+   */
+  private linkCold(c: ColdFlows, deadline: number): boolean {
+    if (c.linkedFor !== c.links) {
+      c.linkedFor = c.links;
+      c.linkedN = 0;
+    }
+    const flows = c.made as StoredFlow[];
+    const x = c.int;
+    const n = c.n;
+    const from = c.linkedN;
+    let o = from;
+    for (; o < n; o++) {
+      if ((o & 1023) === 1023 && o > from && performance.now() > deadline) break;
+      const b = o * CI;
+      const k = x[b + 5];
+      if (k === 0) continue;
+      const kids: FlowNode[] = [];
+      for (let j = x[b + 2]; j >= 0 && kids.length < k; j = x[j * CI + 4]) kids.push(flows[j]);
+      flows[o].takeChildren(kids);
+    }
+    c.linkedN = o;
+    return o === n;
+  }
+
+  /** A flow object already made from columns `c` takes ordinal `o`'s columns again (they changed). */
+  private refreshCold(c: ColdFlows, o: number): void {
+    const f = (c.made as StoredFlow[])[o];
+    const name = c.names[o];
+    f.name = name;
+    if (c.named[o] === 1 && name !== undefined) f.displayName = name;
+    f.verdict = VERDICT_CODES[c.verdict[o]];
+    const corr = c.corr[o];
+    if (corr !== undefined) f.setCorrelation(corr);
+    const tags = c.tags[o];
+    if (tags !== undefined) f.tags = tags;
+  }
+
+  /**
+   * Make the flows of run `id` if the cold index kept them in columns, until `deadline`
+   * (performance.now()); true when they are made (or were not in columns). The caller yields
+   * between calls: a run of ~300k flows is not made in one block of ~150 ms on first use.
+   */
+  makeFlows(id: string, deadline: number): boolean {
+    const run = this.byId.get(id);
+    const st = run && this.state.get(run);
+    const c = st?.cold;
+    if (run === undefined || st === undefined || c === undefined) return true;
+    if (!this.makeColdObjects(run, st, c, deadline) || !this.linkCold(c, deadline)) return false;
+    this.materializeCold(run, st); // the roots and the open flows
+    return true;
   }
 
   // --- The persisted index (src/core/read/index/persist.ts): runs and their builder state. ---
@@ -1321,6 +1386,13 @@ class ColdFlows {
   readonly roots: number[] = [];
   /** Ordinals of the flows made without a verdict, in order (RunState.open). */
   open: number[] = [];
+  /** Flow objects made so far (ordinals below `madeN`; RunBuilder.makeFlows, in slices). */
+  made: StoredFlow[] | undefined;
+  madeN = 0;
+  /** Parent → child links made (a new child flow); the children of objects are set for ordinals below `linkedN` as of `linkedFor` links. */
+  links = 0;
+  linkedN = 0;
+  linkedFor = -1;
 
   /** A new flow (a root when `parent` is -1, else its parent's last child); returns its ordinal. */
   add(id: string, name: string | undefined, slot: number, verdict: number, parent: number): number {
@@ -1352,6 +1424,7 @@ class ColdFlows {
     this.verdict[o] = verdict;
     if (parent < 0) this.roots.push(o);
     else {
+      this.links++;
       const pb = parent * CI;
       const last = x[pb + 3];
       if (last < 0) x[pb + 2] = o;

@@ -257,6 +257,11 @@ export class StoredFlow implements FlowNode {
     return f;
   }
 
+  /** Set the correlation, or its JSON text (parsed when first read). */
+  setCorrelation(corr: Readonly<Record<string, unknown>> | string): void {
+    this.corr = corr;
+  }
+
   /** Take `kids` (non-empty, not shared) as the children of a flow made from columns. */
   takeChildren(kids: FlowNode[]): void {
     this.kids = kids;

@@ -26,10 +26,10 @@ function rng(seed: number): () => number {
 }
 
 /** Random events of two runs: flows from a small pool, parents of every kind, correlations that meet. */
-function randomTrace(seed: number, n: number, pending: boolean): TraceEvent[] {
+function randomTrace(seed: number, n: number, pending: boolean, flows = 40): TraceEvent[] {
   const r = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
-  const ids = Array.from({ length: 40 }, (_, i) => `f-${i}`);
+  const ids = Array.from({ length: flows }, (_, i) => `f-${i}`);
   const types = ['flow_start', 'checkpoint', 'metric', 'success', 'failure', 'exception', 'decision'];
   const corrs: (Record<string, unknown> | undefined)[] = [undefined, undefined, { ticker: 'A' }, { ticker: 'B', req: 1 }, { req: 2 }, {}, { ['__proto__']: 'x', a: 1 }];
   const out: TraceEvent[] = [];
@@ -44,7 +44,7 @@ function randomTrace(seed: number, n: number, pending: boolean): TraceEvent[] {
     const p = r();
     if (p < 0.5) {
       // A parent already made (usually), or — with `pending` — any id (one that comes later).
-      const made = ids.filter((id) => seen.has(`${runId}/${id}`) && id !== flowId);
+      const made = (flows > 100 ? ids.slice(Math.max(0, Number(flowId.slice(2)) - 50), Number(flowId.slice(2))) : ids).filter((id) => seen.has(`${runId}/${id}`) && id !== flowId);
       parentFlowId = pending || made.length === 0 ? (pending ? pick(ids) : undefined) : pick(made);
     } else if (p < 0.53) parentFlowId = flowId;
     // A parent given after a flow's first event only with `pending` (the columns hand over then).
@@ -164,6 +164,42 @@ describe('merge: flows in columns during the cold index give the plain model', (
     assert.equal(flows.has(first), false);
     assert.equal(flows.size, ref.size - 1);
     assert.deepEqual([...flows.keys()], [...ref.keys()].slice(1));
+  });
+
+  it('flows made in slices after the load (makeFlows), with events, verdicts and new children arriving between slices and a first use mid-way', () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const events = randomTrace(seed * 31, 12_000, false, 6000);
+      const parts = [events.slice(0, 5000), events.slice(5000, 9000), events.slice(9000)];
+      const plain = new RunBuilder();
+      const cold = new RunBuilder();
+      cold.trackFlows = false;
+      const storage = new MemoryEvents();
+      const feed = (list: TraceEvent[]): void => {
+        for (const e of list) {
+          plain.add(e);
+          cold.addIndexed(indexedFields(e), storage.keep(e), storage, e.runId ?? '(no run id)', e.src.file);
+        }
+      };
+      const past = (): number => performance.now() - 1; // one slice of ~1k flows per call
+      feed(parts[0]);
+      assert.equal(cold.makeFlows('r1', past()), false, `seed ${seed}: more than one slice`);
+      // Slices until every object is made and the children are being set (~1k flows a slice).
+      const slices = Math.ceil((cold.getRun('r1')?.flows.size ?? 0) / 1023);
+      for (let i = 1; i < slices; i++) assert.equal(cold.makeFlows('r1', past()), false, `seed ${seed}: slice ${i}`);
+      feed(parts[1]); // new children of flows whose children are set already
+      assert.equal(cold.makeFlows('r1', past()), false);
+      const over = { now: T0 + DEFAULT_LIVE_WINDOW_MS * 10, mtimeOf: () => T0 };
+      plain.finish(over);
+      cold.finish(over); // verdicts of open flows set while some objects are made
+      feed(parts[2]);
+      let calls = 0;
+      while (!cold.makeFlows('r1', past())) calls++;
+      assert.ok(calls > 2, `seed ${seed}: ${calls} slices`);
+      // r2 is made on first use, mid-way through its slices.
+      cold.makeFlows('r2', past());
+      assert.equal(cold.makeFlows('nope', past()), true);
+      assert.deepEqual(digest(cold), digest(plain), `seed ${seed}`);
+    }
   });
 
   it('many flows with ids built to look alike: every one found, none taken for another', () => {
