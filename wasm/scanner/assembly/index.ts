@@ -1174,8 +1174,10 @@ function line(s: usize): i32 {
     const ke = strq(p);
     if (ke == 0 || (sFlags & F_ESC) != 0) return 0;
     const k = keyOf(p + 1, <u32>(ke - p - 1));
-    // `": ` (Python's separator) in one compare, else whitespace, a colon, whitespace
-    if ((load<u32>(ke) & 0xffffff) == 0x203a22) p = ws(ke + 3);
+    // `": ` (Python's separator) or `":` (compact) in one compare, else whitespace, a colon, whitespace
+    const kw = load<u32>(ke);
+    if ((kw & 0xffffff) == 0x203a22) p = ws(ke + 3);
+    else if ((kw & 0xffff) == 0x3a22) p = ws(ke + 2);
     else {
       p = ws(ke + 1);
       if (load<u8>(p) != 0x3a) return 0;
@@ -1306,9 +1308,14 @@ function line(s: usize): i32 {
         return 0;
     }
     if (p == 0) return 0;
-    // `, "` (Python's separator before the next key) in one compare
-    if ((load<u32>(p) & 0xffffff) == 0x22202c) {
+    // `, "` (Python's separator before the next key) or `,"` (compact) in one compare
+    const vw = load<u32>(p);
+    if ((vw & 0xffffff) == 0x22202c) {
       p += 2;
+      continue;
+    }
+    if ((vw & 0xffff) == 0x222c) {
+      p += 1;
       continue;
     }
     p = ws(p);
