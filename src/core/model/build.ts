@@ -884,8 +884,11 @@ export class RunBuilder {
       const b = o * CI;
       const k = x[b + 5];
       if (k === 0) continue;
-      const kids: FlowNode[] = [];
-      for (let j = x[b + 2]; j >= 0 && kids.length < k; j = x[j * CI + 4]) kids.push(flows[j]);
+      // Exact size (a pushed-to array reserves room for 17: most flows have one or two children).
+      const kids = new Array<FlowNode>(k);
+      let m = 0;
+      for (let j = x[b + 2]; j >= 0 && m < k; j = x[j * CI + 4]) kids[m++] = flows[j];
+      kids.length = m;
       flows[o].takeChildren(kids);
     }
     c.linkedN = o;
