@@ -170,8 +170,12 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
       const s = slots[k];
       const r = ranges[k];
       const consume = async (b: ScanBatch): Promise<void> => {
-        // In a worker the hints come with the batch; scanned on this thread, they are made here.
-        if (opts.hints && !script) attachHints(b, hintRecords(opts.file, b, { otlp: opts.otlp }));
+        // In a worker the hints come with the batch (unless it left them to this thread, which was
+        // idle: hintsPending, worker.ts); scanned on this thread, they are made here.
+        if (opts.hints && (!script || b.hintsPending)) {
+          b.hintsPending = undefined;
+          attachHints(b, hintRecords(opts.file, b, { otlp: opts.otlp }));
+        }
         await opts.onBatch(b, b.strings, lineBase);
         if (b.n > 0) opts.onProgress?.({ file: opts.file, bytesDone: b.offset[b.n - 1] + b.len[b.n - 1] + 1, bytesTotal: opts.size });
       };

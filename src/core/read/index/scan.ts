@@ -96,6 +96,12 @@ export interface ScanBatch {
   hint?: Uint8Array;
   /** For a record with hint 2: the id in `strings` of what its event gives the secret walk (secretHint.ts pruneForSecrets); else -1. */
   hintText?: Int32Array;
+  /**
+   * Set by a worker that left the secret hints of this batch to the thread it posts to (worker.ts:
+   * a scan with `background: false` whose parent had nothing else to merge): `hint` holds only the
+   * prefilter's 0/1 and the receiver makes the rest (parallel.ts, secretHint.ts hintRecords).
+   */
+  hintsPending?: boolean;
   /** Parsed objects of the raw records, and the fields of the session records, in order. */
   raws: Record<string, unknown>[];
   strings: string[];

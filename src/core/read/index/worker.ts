@@ -10,7 +10,7 @@
  * it has merged. Ranges are merged in file order, so without this a later range would queue its
  * whole output in memory while the main thread is still merging an earlier one.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { scanRange, type ScanBatch } from './scan';
 import { lowerThreadPriority } from '../threadPriority';
 import { attachHints, hintRecords } from '../secretHint';
@@ -31,12 +31,29 @@ if (port) {
     window = Math.max(1, opts.window ?? Infinity);
     inFlight = 0;
     resume = undefined;
+    const parentHints = opts.hints === true && data.background === false && !opts.otlp;
     scanRange(
       opts,
       (batch) => {
         inFlight++;
         // Secret hints (src/core/read/secretHint.ts); the scan's prefilter verdicts, if it made them, are kept.
-        if (opts.hints) attachHints(batch, hintRecords(opts.file, batch, { otlp: opts.otlp }));
+        // Re-reading, parsing and pruning the flagged lines is a quarter of this thread's work. A
+        // parent that is not a UI thread (background: false: the CLI) and has merged every batch
+        // before this one is idle, waiting for it: it makes them itself (parallel.ts).
+        if (opts.hints) {
+          // The acknowledgements that arrived while this batch was scanned, read now (the loop of
+          // this thread has not turned since), so `inFlight` says whether the parent is idle.
+          if (parentHints) {
+            for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+              const msg: unknown = m.message;
+              // Anything else (the pool posts no scan during one) waits for this thread's next turn.
+              if (msg === 'ack') onMessage(msg);
+              else setImmediate(() => onMessage(msg));
+            }
+          }
+          if (parentHints && inFlight === 1) batch.hintsPending = true;
+          else attachHints(batch, hintRecords(opts.file, batch, { otlp: opts.otlp }));
+        }
         const list = transfer(batch);
         if (batch.hint) list.push(batch.hint.buffer as ArrayBuffer);
         if (batch.hintText) list.push(batch.hintText.buffer as ArrayBuffer);
@@ -49,7 +66,7 @@ if (port) {
       (e: unknown) => port.postMessage({ type: 'error', message: e instanceof Error ? e.message : String(e) }),
     );
   };
-  port.on('message', (m: unknown) => {
+  const onMessage = (m: unknown): void => {
     if (m === 'ack') {
       inFlight--;
       if (resume && inFlight < window) {
@@ -60,5 +77,6 @@ if (port) {
     } else if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'scan') {
       scan((m as { opts: WorkerScan }).opts);
     }
-  });
+  };
+  port.on('message', onMessage);
 }
