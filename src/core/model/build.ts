@@ -9,6 +9,11 @@
  * Every event a run holds is a record of the run's event storage (storage.ts): in memory for a
  * trace read line by line, the file itself for the cold index. The builder works on records and
  * never asks which storage it has; `run.events` and each flow's `events` read the storage.
+ *
+ * A run the cold index makes during a load keeps its flows in columns while it is merged
+ * ({@link ColdFlows}: no object, map entry or children array per flow; ids in an Int32Array table,
+ * {@link FlowIds}); the flow objects are made from them afterwards ({@link RunBuilder.makeFlows},
+ * in slices) or on first use, and every reader sees the same Run/FlowNode model either way.
  */
 import { EventCounts, FlowNode, Malformed, putRunNote, Run, RunNote, RunStatus, TraceEvent, Verdict } from './types';
 import { copyEventCounts, countInto, emptyEventCounts } from './counts';
