@@ -31,7 +31,8 @@ if (port) {
     window = Math.max(1, opts.window ?? Infinity);
     inFlight = 0;
     resume = undefined;
-    const parentHints = opts.hints === true && data.background === false && !opts.otlp;
+    // FLOWLENS_INDEX_HINTS_ON_PARENT=0 keeps them all here (to measure one against the other).
+    const parentHints = opts.hints === true && data.background === false && !opts.otlp && process.env.FLOWLENS_INDEX_HINTS_ON_PARENT !== '0';
     scanRange(
       opts,
       (batch) => {
