@@ -1452,17 +1452,22 @@ class ColdFlows {
  * set. The hash is seeded per table; should ids still crowd one probe sequence (hostile input),
  * the table gives way to a Map.
  */
-class FlowIds {
+export class FlowIds {
   /** Ids by ordinal. */
   readonly ids: string[] = [];
   private t: Int32Array;
   private mask: number;
-  private readonly seed = (Math.random() * 0x100000000) | 0;
   /** The fallback once a probe ran too long. */
   private map: Map<string, number> | undefined;
 
-  /** `expected`: ids to make room for (the table stays at most half full). */
-  constructor(expected = 0) {
+  /**
+   * `expected`: ids to make room for (the table stays at most half full); `seed`: the hash's (tests
+   * give one; else random).
+   */
+  constructor(
+    expected = 0,
+    private readonly seed = (Math.random() * 0x100000000) | 0,
+  ) {
     let cap = 1024;
     while (cap < 2 * expected) cap *= 2;
     this.t = new Int32Array(2 * cap);
@@ -1473,12 +1478,22 @@ class FlowIds {
     return this.ids.length;
   }
 
-  private hash(id: string): number {
-    let h = this.seed ^ id.length;
+  /** Whether the table gave way to a Map (a probe ran too long). */
+  get crowded(): boolean {
+    return this.map !== undefined;
+  }
+
+  /** The hash of `id` in a table seeded `seed`. */
+  static hashOf(seed: number, id: string): number {
+    let h = seed ^ id.length;
     for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
     h ^= h >>> 15;
     h = Math.imul(h, 0x2c1b3c6d);
     return h ^ (h >>> 12);
+  }
+
+  private hash(id: string): number {
+    return FlowIds.hashOf(this.seed, id);
   }
 
   /** The ordinal of `id`, or -1. */

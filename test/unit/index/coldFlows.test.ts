@@ -6,7 +6,7 @@
 // for the shapes the columns hand over to the flow objects mid-run (a child before its parent, a
 // parent given after a flow's first event) and for correlations that meet in one flow.
 import { strict as assert } from 'node:assert';
-import { DEFAULT_LIVE_WINDOW_MS, RunBuilder, type EventFields } from '../../../src/core/model/build';
+import { DEFAULT_LIVE_WINDOW_MS, FlowIds, RunBuilder, type EventFields } from '../../../src/core/model/build';
 import { MemoryEvents } from '../../../src/core/model/storage';
 import type { TraceEvent } from '../../../src/core/model/types';
 import { plainRun } from '../../support/plainModel';
@@ -200,6 +200,29 @@ describe('merge: flows in columns during the cold index give the plain model', (
       assert.equal(cold.makeFlows('nope', past()), true);
       assert.deepEqual(digest(cold), digest(plain), `seed ${seed}`);
     }
+  });
+
+  it('the id table: ids crafted to share one probe sequence make it give way to a Map, and every id is still found', () => {
+    const seed = 12345;
+    // 200 ids whose hash lands in slot 7 of a 1024-slot table (found by trying; the seed is known here only).
+    const crowd: string[] = [];
+    for (let i = 0; crowd.length < 200; i++) if ((FlowIds.hashOf(seed, `id-${i}`) & 1023) === 7) crowd.push(`id-${i}`);
+    const t = new FlowIds(0, seed);
+    for (const id of crowd.slice(0, 60)) assert.equal(t.add(id), crowd.indexOf(id));
+    assert.equal(t.crowded, false);
+    for (const id of crowd.slice(60)) {
+      assert.equal(t.find(id), -1);
+      t.add(id);
+    }
+    assert.equal(t.crowded, true);
+    assert.equal(t.size, 200);
+    crowd.forEach((id, o) => assert.equal(t.find(id), o));
+    assert.equal(t.find('id-x'), -1);
+    // A table that grows (no crowding) keeps every ordinal.
+    const g = new FlowIds();
+    for (let i = 0; i < 5000; i++) assert.equal(g.add(`g${i}`), i);
+    for (let i = 0; i < 5000; i++) assert.equal(g.find(`g${i}`), i);
+    assert.equal(g.crowded, false);
   });
 
   it('many flows with ids built to look alike: every one found, none taken for another', () => {
