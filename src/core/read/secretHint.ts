@@ -371,11 +371,16 @@ export function pruneLine(b: Buffer, start: number, end: number, offset: number)
 //   and not '' (FIELD_OF). Those depend on the value's kind only for the keys rewritten here:
 //   a non-empty string for a string or id field stays a non-empty string (`"_"`); a plain
 //   non-negative integer for a number field (duration, line, pid, counts) stays one (`0`); an
-//   object for `correlation` stays an object (`{}`); evidence/data and unknown keys take any
+//   object for `correlation` stays an object (`{}`); evidence/data, tags and unknown keys take any
 //   value (`0`). Every other member — `v`, the event type, aliases, `name`/`value`/`unit` and
-//   `metric` (a metric event's parts), `tags`, `severity`, `exception` — and any value of another
-//   kind is kept as written. Duplicate keys rewrite alike (the rule depends on the member only),
-//   so JSON.parse's last value keeps its kind and its hits.
+//   `metric` (a metric event's parts), `severity`, `exception` — and any value of another kind is
+//   kept as written. Duplicate keys rewrite alike (the rule depends on the member only), so
+//   JSON.parse's last value keeps its kind and its hits;
+// - an object that pruneValue walks (evidence, data, correlation, an unknown key's value) with a
+//   hit inside, under a key without one, is rewritten member by member the same way (canonInner):
+//   pruneValue keeps only members with a hit, so one without becomes `0`, an object under a key
+//   without a hit is rewritten again, and the rest (a key with a hit: its whole value is kept; an
+//   array with a hit: kept whole when a string in it hits) is kept as written.
 
 const K_KEEP = 0;
 const K_STR = 1;
@@ -391,9 +396,11 @@ const KEY_KINDS: readonly [string, number][] = [
   ...['line', 'duration_ms', 'pid', 'flows_started', 'flows_ended'].map((k) => [k, K_UINT] as [string, number]),
   ['evidence', K_ANY],
   ['data', K_ANY],
+  // tags: without a hit they give nothing, set or not (nothing else reads them).
+  ['tags', K_ANY],
   ['correlation', K_OBJ],
   // Kept as written: their text matters to normalizeEvent (or to the dialect).
-  ...['v', 'event_type', 'tags', 'severity', 'metric', 'exception', 'name', 'value', 'unit'].map((k) => [k, K_KEEP] as [string, number]),
+  ...['v', 'event_type', 'severity', 'metric', 'exception', 'name', 'value', 'unit'].map((k) => [k, K_KEEP] as [string, number]),
   // The aliases (normalize.ts FLOWSCRIBE_ALIASES): whether they apply depends on their canonical key.
   ...['type', 'session_id', 'ts', 'time', 'flow_name', 'parent', 'func', 'class', 'error_class', 'message', 'latency_ms', 'elapsed_ms'].map((k) => [k, K_KEEP] as [string, number]),
 ];
@@ -457,6 +464,110 @@ const CLASS2 = ((): Uint8Array => {
 })();
 
 /**
+ * The object `b[vs, ve)` (a value pruneValue walks, with a hit somewhere) rewritten into
+ * `canonBuf` at `o`: the new length, or -1. pruneValue keeps of an object only its members with a
+ * hit — a key with a hit with its whole value, else the pruned value (a string with a hit as it
+ * is, an array with a hit as it is: a hit string in it makes it kept whole, an object pruned the
+ * same way) — so a member without a hit becomes `"key":0` (nothing, as before; a duplicate key keeps
+ * its place and JSON.parse's last value keeps its hits), an object with a hit under a key without
+ * one is rewritten the same way, and every other member is kept as written.
+ */
+function canonInner(b: Uint8Array, vs: number, ve: number, o: number): number {
+  const t = TABLE;
+  const cls = CLASS2;
+  const out = canonBuf;
+  let i = vs + 1;
+  out[o++] = 0x7b;
+  let first = true;
+  for (;;) {
+    while (i < ve && b[i] === 0x20) i++;
+    if (i >= ve) return -1;
+    if (b[i] === 0x7d && first) {
+      i++;
+      break;
+    }
+    if (b[i] !== QUOTE) return -1;
+    const ks = i;
+    let st = 0;
+    let keyHit = false;
+    for (i++; ; i++) {
+      if (i >= ve) return -1;
+      const k = cls[b[i]];
+      if (k < S_MIN) {
+        st = t[(st << 6) | k];
+        if (st === ACCEPT) {
+          keyHit = true;
+          st = 0;
+        }
+      } else if (k === S_QUOTE) break;
+      else if (k === S_STOP) return -1;
+      else if (k === S_DASH) {
+        if (i + 1 < ve && (b[i + 1] | 0x20) === 0x70) keyHit = true;
+      } else st = 0;
+    }
+    const ke = i + 1;
+    i = ke;
+    while (i < ve && b[i] === 0x20) i++;
+    if (b[i] !== 0x3a) return -1;
+    i++;
+    while (i < ve && b[i] === 0x20) i++;
+    const xs = i;
+    let depth = 0;
+    let inStr = false;
+    let hit = false;
+    st = 0;
+    for (; ; i++) {
+      if (i >= ve) return -1;
+      const k = cls[b[i]];
+      if (k < S_MIN) {
+        st = t[(st << 6) | k];
+        if (st === ACCEPT) {
+          hit = true;
+          st = 0;
+        }
+        continue;
+      }
+      if (k === S_QUOTE) {
+        inStr = !inStr;
+        st = 0;
+      } else if (k === S_DASH) {
+        if (i + 1 < ve && (b[i + 1] | 0x20) === 0x70) hit = true;
+      } else if (k === S_STOP) return -1;
+      else {
+        st = 0;
+        if (!inStr) {
+          if (k === S_OPEN) depth++;
+          else if (k === S_CLOSE) {
+            if (depth === 0) break;
+            depth--;
+          } else if (depth === 0) break;
+        }
+      }
+    }
+    let xe = i;
+    while (xe > xs && b[xe - 1] === 0x20) xe--;
+    if (xe === xs || inStr) return -1;
+    if (!first) out[o++] = 0x2c;
+    first = false;
+    for (let j = ks; j < ke; j++) out[o++] = b[j];
+    out[o++] = 0x3a;
+    if (!keyHit && !hit) out[o++] = 0x30;
+    else if (!keyHit && b[xs] === 0x7b) {
+      o = canonInner(b, xs, xe, o);
+      if (o < 0) return -1;
+    } else for (let j = xs; j < xe; j++) out[o++] = b[j];
+    const c = b[i];
+    i++;
+    if (c === 0x7d) break;
+  }
+  // Only spaces between the object's end and ve.
+  while (i < ve && b[i] === 0x20) i++;
+  if (i !== ve) return -1;
+  out[o++] = 0x7d;
+  return o;
+}
+
+/**
  * The canonical form of the line `b[start, end)` written into `canonBuf` (see above): its length,
  * or -1 when the line is not one this applies to (not printable ASCII, a backslash, not a v1
  * object with one `v` member that is `1`, anything unexpected).
@@ -506,6 +617,7 @@ function canonLine(b: Uint8Array, start: number, end: number): number {
       }
     }
     const ke = i + 1; // after the closing quote
+    const keyHit = hit;
     i = ke;
     while (i < end && b[i] === 0x20) i++;
     if (b[i] !== 0x3a) return -1;
@@ -559,9 +671,14 @@ function canonLine(b: Uint8Array, start: number, end: number): number {
       vMembers++;
       vOne = ve - vs === 1 && first === 0x31;
     }
+    const kind = kindOf(b, ks + 1, ke - 1, h);
     let copy = hit;
-    if (!hit) {
-      const kind = kindOf(b, ks + 1, ke - 1, h);
+    if (hit && !keyHit && (kind === K_ANY || kind === K_OBJ) && first === 0x7b) {
+      // A structure pruneValue walks, with a hit inside: its members without one are rewritten too.
+      o = canonInner(b, vs, ve, o);
+      if (o < 0) return -1;
+      copy = false;
+    } else if (!hit) {
       if (kind === K_KEEP) copy = true;
       else if (kind === K_STR) {
         if (first === QUOTE && ve - vs > 2) {

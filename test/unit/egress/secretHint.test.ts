@@ -284,7 +284,23 @@ describe('secretHint: the line prefilter of the run-scoped secret walk', () => {
 
   it('the canonical line keeps what may hold a secret and rewrites the rest by kind', () => {
     const l = '{"v": 1, "event_type": "checkpoint", "run_id": "r1", "timestamp": "2026-11-16T14:00:00.048000Z", "flow": "", "line": 14, "duration_ms": 4.5, "tags": ["AAPL"], "correlation": {"order": "o-1"}, "evidence": {"ticker": "AAPL", "token": "***REDACTED***"}, "data": [1, 2], "other": "x", "reason": "bad token=abc"}';
-    assert.equal(canonicalLine(l), '{"v":1,"event_type":"checkpoint","run_id":"_","timestamp":"_","flow":"","line":0,"duration_ms":4.5,"tags":["AAPL"],"correlation":{},"evidence":{"ticker": "AAPL", "token": "***REDACTED***"},"data":0,"other":0,"reason":"bad token=abc"}');
+    assert.equal(canonicalLine(l), '{"v":1,"event_type":"checkpoint","run_id":"_","timestamp":"_","flow":"","line":0,"duration_ms":4.5,"tags":0,"correlation":{},"evidence":{"ticker":0,"token":"***REDACTED***"},"data":0,"other":0,"reason":"bad token=abc"}');
+    // Inside a structure pruneValue walks: members without a hit become 0 (a duplicate keeps its
+    // place), an object under a key without a hit is rewritten the same way, a key with a hit keeps
+    // its whole value, an array or a string with a hit is kept as written.
+    const nested = [
+      ['{"v": 1, "evidence": {"a": {"b": 1, "c": {"pw": "x", "d": [1, "e"]}}, "token": {"f": 1}, "g": ["--token", "h", 3], "i": "key=v", "a": 7}}',
+        '{"v":1,"evidence":{"a":{"b":0,"c":{"pw":"x","d":0}},"token":{"f": 1},"g":["--token", "h", 3],"i":"key=v","a":0}}'],
+      ['{"v": 1, "x": {"k": 1, "password": 2}, "Token": {"k": 1}}', '{"v":1,"x":{"k":0,"password":2},"Token":{"k": 1}}'],
+      ['{"v": 1, "correlation": {"id": "o-1", "ctx": {"u": 1, "secret": "s"}, "auth": {"u": 1}}}', '{"v":1,"correlation":{"id":0,"ctx":{"u":0,"secret":"s"},"auth":{"u": 1}}}'],
+      ['{"v": 1, "evidence": {"a": {"pw": "x"}, "a": {"b": 1}}}', '{"v":1,"evidence":{"a":{"pw":"x"},"a":0}}'],
+      ['{"v": 1, "evidence": {"n": 1, "X-Api-Key": "hunter2hunter2", "o": {"tok-en": "k"}}}', '{"v":1,"evidence":{"n":0,"X-Api-Key":"hunter2hunter2","o":{"tok-en":"k"}}}'],
+    ];
+    for (const [line, canon] of nested) {
+      assert.equal(canonicalLine(line), canon, line);
+      const b = Buffer.from(line);
+      assert.equal(pruneLineFast(b, 0, b.length, 1), pruneLine(b, 0, b.length, 1), line);
+    }
     // Nesting pruneForSecrets gives up on (it says undefined: decode the event) is not rewritten away.
     const deep = `{"v": 1, "evidence": ${'['.repeat(70)}1${']'.repeat(70)}, "token": "hunter2hunter2"}`;
     const db = Buffer.from(deep);
