@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { findWorkerScript, indexFileParallel } from '../../../src/core/read/index/parallel';
+import { drainWorkerPool } from '../../../src/core/read/index/workerPool';
 import type { ScanBatch } from '../../../src/core/read/index/scan';
 import { wantsIndexWorker } from '../../../src/cli/bin';
 import { DEFAULT_INDEX_MIN_BYTES } from '../../../src/core/read/workspace/options';
@@ -68,6 +69,43 @@ describe('CLI fast path: the index worker', () => {
       assert.equal(clean, 15000);
       assert.equal(text, 5000);
     } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('CLI fast path: hints made by an idle parent (FLOWLENS_INDEX_HINTS_ON_PARENT=1)', () => {
+  it('give the merge exactly the hints the worker gives', async function () {
+    this.timeout(60_000);
+    const script = findWorkerScript(WORKER);
+    assert.ok(script, 'dist/indexWorker.js: run `npm run build` first');
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-fastpath-'));
+    const before = process.env.FLOWLENS_INDEX_HINTS_ON_PARENT;
+    try {
+      const file = path.join(root, 't.jsonl');
+      fs.writeFileSync(file, lines(20000));
+      const run = async (onParent: boolean): Promise<string[]> => {
+        // A worker reads the variable when it is made: none may be left from another run.
+        await drainWorkerPool();
+        process.env.FLOWLENS_INDEX_HINTS_ON_PARENT = onParent ? '1' : '0';
+        const out: string[] = [];
+        await indexFileParallel({
+          file, size: fs.statSync(file).size, final: true, workers: 1, workerScript: script, batchRecords: 1000, hints: true, background: false,
+          onBatch: (b) => {
+            for (let i = 0; i < b.n; i++) out.push(b.hint![i] === 2 ? b.strings[b.hintText![i]] : String(b.hint![i]));
+          },
+        });
+        return out;
+      };
+      const worker = await run(false);
+      const parent = await run(true);
+      assert.equal(worker.length, 20000);
+      assert.deepEqual(parent, worker);
+      assert.equal(worker.filter((h) => h === '0').length, 15000);
+    } finally {
+      if (before === undefined) delete process.env.FLOWLENS_INDEX_HINTS_ON_PARENT;
+      else process.env.FLOWLENS_INDEX_HINTS_ON_PARENT = before;
+      await drainWorkerPool();
       fs.rmSync(root, { recursive: true, force: true });
     }
   });

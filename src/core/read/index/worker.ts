@@ -31,8 +31,10 @@ if (port) {
     window = Math.max(1, opts.window ?? Infinity);
     inFlight = 0;
     resume = undefined;
-    // FLOWLENS_INDEX_HINTS_ON_PARENT=0 keeps them all here (to measure one against the other).
-    const parentHints = opts.hints === true && data.background === false && !opts.otlp && process.env.FLOWLENS_INDEX_HINTS_ON_PARENT !== '0';
+    // Off unless FLOWLENS_INDEX_HINTS_ON_PARENT=1: measured on the 400k-line CLI file (interleaved,
+    // load ~1.9), the same wall time and ~0.2 s more process CPU with it (each thread misses its own
+    // memo; the main thread's share costs it more than the worker saves). Kept to measure on a quiet machine.
+    const parentHints = opts.hints === true && data.background === false && !opts.otlp && process.env.FLOWLENS_INDEX_HINTS_ON_PARENT === '1';
     scanRange(
       opts,
       (batch) => {
