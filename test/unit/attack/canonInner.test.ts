@@ -206,4 +206,22 @@ describe('attack: canonInner (c7d84c2) — nested canonical forms vs the full ev
       { numRuns: Number(process.env.ATTACK_RUNS ?? 2500), seed: Number(process.env.ATTACK_SEED ?? 42) },
     );
   });
+
+  it('property: JSON.stringify of random nested values with structure bytes, separators and dashes in keys and strings', () => {
+    const chars = fc.constantFrom(...'pasword tkenPW-_.:{}[], =@/'.split(''), 'pass', 'word', 'token', '-p', 'pw', 'key', 'api', 'mysql', 'https://u:', 'x');
+    const str = fc.array(chars, { maxLength: 6 }).map((a) => a.join(''));
+    const leaf = fc.oneof(str, fc.constantFrom(0, 7, 12345678, -2.5, true, null, 1e21));
+    const val: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
+      v: fc.oneof({ depthSize: 'small', maxDepth: 5 }, leaf, fc.array(tie('v'), { maxLength: 4 }),
+        fc.array(fc.tuple(str, tie('v')), { maxLength: 4 }).map((m) => Object.fromEntries(m))),
+    })).v;
+    const top = fc.constantFrom('evidence', 'data', 'correlation', 'tags', 'payload', 'zz', 'step');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(top, val), { minLength: 1, maxLength: 3 }), (members) => {
+        const line = `{${HEAD}${members.map(([k, x]) => `,"${k}":${JSON.stringify(x)}`).join('')}}`;
+        assert.deepEqual(problems(line), []);
+      }),
+      { numRuns: Number(process.env.ATTACK_RUNS ?? 2500), seed: Number(process.env.ATTACK_SEED ?? 43) },
+    );
+  });
 });
