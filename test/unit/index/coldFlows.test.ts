@@ -10,24 +10,13 @@ import { DEFAULT_LIVE_WINDOW_MS, FlowIds, RunBuilder, type EventFields } from '.
 import { MemoryEvents } from '../../../src/core/model/storage';
 import type { TraceEvent } from '../../../src/core/model/types';
 import { plainRun } from '../../support/plainModel';
+import { prng } from '../reliability/helpers';
 
 const T0 = Date.UTC(2026, 11, 7, 0, 0, 0);
 
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Random events of two runs: flows from a small pool, parents of every kind, correlations that meet. */
 function randomTrace(seed: number, n: number, pending: boolean, flows = 40): TraceEvent[] {
-  const r = rng(seed);
+  const r = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   const ids = Array.from({ length: flows }, (_, i) => `f-${i}`);
   const types = ['flow_start', 'checkpoint', 'metric', 'success', 'failure', 'exception', 'decision'];

@@ -11,6 +11,7 @@ import { openScanner, scannerTotals, SCAN_DONE, SCAN_UNSURE, type WasmScanner } 
 import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
 import { ensureBenchData } from '../../../bench/gen';
 import { workspaceDigest } from '../../support/plainModel';
+import { records, withScanner, type Rec } from '../../support/scanRecords';
 import { lineMayHoldSecret } from '../../../src/core/read/secretHint';
 
 /** The module as it ships (npm run build copies wasm/scanner/scanner.wasm there). */
@@ -20,45 +21,6 @@ const LATER = Date.UTC(2030, 0, 1);
 
 function tmpdir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-wasm-'));
-}
-
-/** Runs `f` with the scanner forced on (`WASM`) or off (`js`), restoring the environment. */
-async function withScanner<T>(mode: string, f: () => Promise<T>): Promise<T> {
-  const before = process.env.FLOWLENS_INDEX_SCANNER;
-  process.env.FLOWLENS_INDEX_SCANNER = mode;
-  try {
-    return await f();
-  } finally {
-    if (before === undefined) delete process.env.FLOWLENS_INDEX_SCANNER;
-    else process.env.FLOWLENS_INDEX_SCANNER = before;
-  }
-}
-
-type Rec = Record<string, unknown>;
-
-/** The records of a scan, one plain object each, strings resolved (raw records: their object). */
-function records(batches: ScanBatch[]): { recs: Rec[]; malformed: unknown[]; warnings: unknown[] } {
-  const recs: Rec[] = [];
-  const malformed: unknown[] = [];
-  const warnings: unknown[] = [];
-  for (const b of batches) {
-    let r = 0;
-    const s = (k: number): string | undefined => (k < 0 ? undefined : b.strings[k]);
-    for (let i = 0; i < b.n; i++) {
-      const head = { offset: b.offset[i], len: b.len[i], line: b.line[i], sub: b.sub[i], kind: b.kind[i] };
-      if (b.kind[i] !== KIND_LIGHT) {
-        recs.push({ ...head, raw: b.raws[r++] });
-        continue;
-      }
-      recs.push({
-        ...head, type: s(b.type[i]), run: s(b.run[i]), flow: s(b.flow[i]), flowId: s(b.flowId[i]), parent: s(b.parent[i]), step: s(b.step[i]),
-        failureClass: s(b.failureClass[i]), tags: s(b.tags[i]), corr: s(b.corr[i]), ts: b.ts[i], dur: b.dur[i], sev: b.sev[i],
-      });
-    }
-    malformed.push(...b.malformed);
-    warnings.push(...b.warnings);
-  }
-  return { recs, malformed, warnings };
 }
 
 interface Scan {
