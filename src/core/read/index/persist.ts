@@ -268,8 +268,10 @@ export async function writeIndexCaches(s: ReadState): Promise<void> {
       const tmp = `${target}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
       const fh = await fs.promises.open(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
       try {
+        // No fsync: the cache is disposable, and a file a crash left torn or empty fails its
+        // checksums on the next open (a logged note and a cold index), so durability buys nothing
+        // here and the CLI's first run would wait for the disk.
         await fh.writev(chunks);
-        await fh.sync();
       } finally {
         await fh.close();
       }
