@@ -28,6 +28,28 @@ describe('ingress: safeFile on real hostile files', () => {
     rmrf(outside);
   });
 
+  it('a file removed between its real path and its stat is missing, not an I/O error (a writer\'s journal ends so)', () => {
+    const f = path.join(root, 'vanishing-journal');
+    fs.writeFileSync(f, 'x');
+    // The module object itself (an import binding cannot be assigned); the reader sees the change.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const raw = require('node:fs') as { realpathSync: typeof fs.realpathSync };
+    const realpath = raw.realpathSync;
+    // The race, made certain: the file goes away right after its real path is taken.
+    raw.realpathSync = ((p: fs.PathLike) => {
+      const r = realpath(p);
+      fs.rmSync(f, { force: true });
+      return r;
+    }) as typeof fs.realpathSync;
+    try {
+      const c = checkRegular(f, { root });
+      assert.equal(c.ok, false);
+      if (!c.ok) assert.equal(c.problem.reason, 'missing', c.problem.message);
+    } finally {
+      raw.realpathSync = realpath;
+    }
+  });
+
   it('reads a normal file (BOM dropped) and a link that stays inside the root', () => {
     const r = readText(path.join(root, 'ok.yaml'), { root, kind: 'config' });
     assert.ok(r.ok);

@@ -151,7 +151,10 @@ export function checkRegular(file: string, opts: IngressOptions = {}): { ok: tru
   try {
     st = fs.statSync(real);
   } catch (e) {
-    return { ok: false, problem: { file, reason: 'io', message: `${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? 'error'})` } };
+    // Gone since its real path was taken (a writer's rollback journal ends that way): missing.
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { ok: false, problem: { file, reason: 'missing', message: `${file}: not found` } };
+    return { ok: false, problem: { file, reason: 'io', message: `${file}: cannot read (${code ?? 'error'})` } };
   }
   if (!st.isFile()) return { ok: false, problem: { file, reason: 'not-regular', message: `${file}: not read — ${fileType(st)}, not a regular file`, type: fileType(st) } };
   const max = opts.maxBytes ?? CAPS[kind];
