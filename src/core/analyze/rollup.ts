@@ -11,6 +11,7 @@
  */
 import { slaFor, DEFAULT_LATENCY_BUCKETS_MS, type Catalog } from '../read/catalog';
 import type { EventCounts, FlowNode, Run, TraceEvent } from '../model/types';
+import { forEachFlow, type FlowFacts } from '../model/flowFacts';
 import { bump, record } from '../model/bounded';
 import { countEvents, emptyEventCounts, mergeCounts, runCounts } from '../model/counts';
 import { latencyHistogram, summarizeDurations, type HistogramBucket } from './stats';
@@ -23,7 +24,7 @@ export { pulseRollup, type PulseRollup } from '../model/pulse';
 export const UNNAMED_FLOW = '(unnamed)';
 
 /** The rollup key of a flow: its name, else {@link UNNAMED_FLOW}. */
-export function flowRollupName(flow: FlowNode): string {
+export function flowRollupName(flow: Pick<FlowNode, 'name'>): string {
   return flow.name ?? UNNAMED_FLOW;
 }
 
@@ -41,7 +42,7 @@ function bucketsOf(opts: RollupOptions): readonly number[] {
   return opts.bucketsMs ?? opts.catalog?.ra.latencyBucketsMs ?? DEFAULT_LATENCY_BUCKETS_MS;
 }
 
-function failureRef(flow: FlowNode, name: string): FailureRef | undefined {
+function failureRef(flow: FlowFacts, name: string): FailureRef | undefined {
   if (!isFailing(flow.verdict)) return undefined;
   const e: TraceEvent | undefined = flow.verdictEvent;
   return {
@@ -82,8 +83,8 @@ class FlowTally {
 
   constructor(readonly name: string) {}
 
-  /** Count one instance. */
-  add(flow: FlowNode): void {
+  /** Count one instance (`flow` may be a cursor: nothing of it is kept). */
+  add(flow: FlowFacts): void {
     this.instances++;
     switch (flow.verdict) {
       case 'succeeded':
@@ -145,8 +146,10 @@ class FlowTally {
   }
 }
 
-function hasDuration(f: FlowNode): f is FlowNode & { durationMs: number } {
-  return typeof f.durationMs === 'number' && Number.isFinite(f.durationMs);
+/** A flow's duration when it has a finite one (read once: a cursor's getter reads the storage). */
+function durationOf(f: FlowFacts): number | undefined {
+  const d = f.durationMs;
+  return typeof d === 'number' && Number.isFinite(d) ? d : undefined;
 }
 
 /**
@@ -157,7 +160,7 @@ export function flowRollups(runs: readonly Run[], opts: RollupOptions = {}): Flo
   const tallies = new Map<string, FlowTally>();
   const durations = new Map<string, number[]>();
   for (const run of runsInTimeOrder(runs)) {
-    for (const flow of run.flows.values()) {
+    forEachFlow(run, (flow) => {
       const name = flowRollupName(flow);
       let t = tallies.get(name);
       if (!t) {
@@ -165,8 +168,9 @@ export function flowRollups(runs: readonly Run[], opts: RollupOptions = {}): Flo
         durations.set(name, []);
       }
       t.add(flow);
-      if (hasDuration(flow)) (durations.get(name) as number[]).push(flow.durationMs);
-    }
+      const d = durationOf(flow);
+      if (d !== undefined) (durations.get(name) as number[]).push(d);
+    });
   }
   const buckets = bucketsOf(opts);
   return [...tallies.values()]
@@ -203,12 +207,13 @@ export interface FlowHistogram {
 export function latencyHistograms(runs: readonly Run[], opts: RollupOptions = {}): FlowHistogram[] {
   const durations = new Map<string, number[]>();
   for (const run of runs) {
-    for (const flow of run.flows.values()) {
+    forEachFlow(run, (flow) => {
       const name = flowRollupName(flow);
       let ds = durations.get(name);
       if (!ds) durations.set(name, (ds = []));
-      if (hasDuration(flow)) ds.push(flow.durationMs);
-    }
+      const d = durationOf(flow);
+      if (d !== undefined) ds.push(d);
+    });
   }
   const buckets = bucketsOf(opts);
   return [...durations.keys()].sort().map((flow) => ({ flow, buckets: latencyHistogram(durations.get(flow) as number[], buckets) }));
@@ -235,27 +240,25 @@ export interface FlowTrend {
  */
 export function flowTrends(runs: readonly Run[], opts: RollupOptions = {}): FlowTrend[] {
   const ordered = runsInTimeOrder(runs);
+  // Per run, per flow name: the tally and the durations (one walk of each run's flows).
   const perRun = ordered.map((run) => {
-    const byName = new Map<string, FlowNode[]>();
-    for (const f of run.flows.values()) {
+    const byName = new Map<string, { t: FlowTally; ds: number[] }>();
+    forEachFlow(run, (f) => {
       const n = flowRollupName(f);
-      const list = byName.get(n);
-      if (list) list.push(f);
-      else byName.set(n, [f]);
-    }
+      let x = byName.get(n);
+      if (!x) byName.set(n, (x = { t: new FlowTally(n), ds: [] }));
+      x.t.add(f);
+      const d = durationOf(f);
+      if (d !== undefined) x.ds.push(d);
+    });
     return byName;
   });
   const names = [...new Set(perRun.flatMap((m) => [...m.keys()]))].sort();
   return names.map((flow) => {
     const sla = opts.catalog ? slaFor(opts.catalog, flow) : undefined;
     const points = ordered.map((run, i): TrendPoint => {
-      const t = new FlowTally(flow);
-      const ds: number[] = [];
-      for (const f of perRun[i].get(flow) ?? []) {
-        t.add(f);
-        if (hasDuration(f)) ds.push(f.durationMs);
-      }
-      const r = t.toRollup(summarizeDurations(ds), [], sla);
+      const x = perRun[i].get(flow);
+      const r = (x?.t ?? new FlowTally(flow)).toRollup(summarizeDurations(x?.ds ?? []), [], sla);
       return {
         runId: run.id,
         started: run.started,

@@ -19,6 +19,7 @@ import { EventCounts, FlowNode, Malformed, putRunNote, Run, RunNote, RunStatus, 
 import { copyEventCounts, countInto, emptyEventCounts } from './counts';
 import { correlationOf, EMPTY_CORRELATION, mergeCorrelation, StoredFlow, shortFlowId } from './flow';
 import { EventList, MemoryEvents, type EventStorage } from './storage';
+import { registerFlowColumns, type FlowFacts } from './flowFacts';
 import { timestampProblem } from './time';
 
 /**
@@ -559,6 +560,16 @@ export class RunBuilder {
     const st: RunState = { lastTs: new Float64Array(1).fill(NaN), failures: 0, errors: 0, total: 0, storage, list, flows, counts, open: [], pendingChildren: new Map(), limit: this.cap, notKept: 0 };
     if (cold) {
       st.cold = cold;
+      // Rollups read the columns while they are the run's flows (flowFacts.ts).
+      const cursor = new ColdCursor(cold, storage, id);
+      registerFlowColumns(run, (visit) => {
+        if (st.cold !== cold) return false;
+        for (let o = 0; o < cold.n; o++) {
+          cursor.o = o;
+          visit(cursor);
+        }
+        return true;
+      });
       // The roots are made with the flows, on first read.
       Object.defineProperty(run, 'roots', {
         configurable: true, enumerable: true,
@@ -945,105 +956,112 @@ export class RunBuilder {
   async snapshotRuns(ids: ReadonlySet<string>, storage: EventStorage, pause?: () => Promise<void> | undefined): Promise<RunsSnapshot | undefined> {
     const runs: RunSnapshot[] = [];
     const slots = storage.flowSlotCount;
-    const flows = emptyFlowColumns(slots);
+    const t = new FlowTableWriter(slots);
     const seen = new Uint8Array(slots);
-    /** Correlation texts of flows in columns, parsed once each (the cache keeps one copy of each). */
-    const texts = new Map<string, Readonly<Record<string, unknown>>>();
+    /** Per slot: the flow object's children (runs whose flows are objects), for the second pass. */
+    const objKids: (readonly FlowNode[] | undefined)[] = new Array<readonly FlowNode[] | undefined>(slots);
+    /** Per slot: its ordinal + 1 in its run's columns (0: an object), and those runs' columns and string bases. */
+    const coldOrd = new Int32Array(slots);
+    const coldRuns: { c: ColdFlows; base: number }[] = [];
+    const coldRunOf = new Int32Array(slots);
+    let k = 0;
+    const step = async (): Promise<void> => {
+      // `pause`: the caller's yield (the read state does not change meanwhile: the load waits).
+      if ((++k & 4095) === 0 && pause) {
+        const p = pause();
+        if (p) await p;
+      }
+    };
     let runIndex = 0;
     for (const run of this.byId.values()) {
       if (!ids.has(run.id)) continue;
       this.materializeLazy(run);
       const st = this.state.get(run) as RunState;
       if (st.storage !== storage) return undefined;
-      const cold = st.cold;
-      if (cold !== undefined) {
-        // Flows still in columns: copied from them (no flow objects made for this).
-        if (!(await this.snapshotCold(cold, flows, seen, runIndex, texts, pause))) return undefined;
-        const x = cold.int;
-        runs.push(this.snapshotRun(run, st, cold.roots.map((o) => x[o * CI])));
+      const c = st.cold;
+      if (c !== undefined) {
+        // Flows still in columns: written from them (no flow objects made; ids are the run's own
+        // table in order, a parent is an ordinal, a correlation is kept as the text read).
+        const x = c.int;
+        for (const o of c.open) {
+          const i = x[o * CI];
+          if (i >= 0 && i < slots) t.open[i] = 1;
+        }
+        const base = t.strings.length;
+        for (let o = 0; o < c.n; o++) t.strings.push(c.ids[o]);
+        const cr = coldRuns.push({ c, base }) - 1;
+        for (let o = 0; o < c.n; o++) {
+          await step();
+          const b = o * CI;
+          const i = x[b];
+          if (i < 0 || i >= slots || seen[i] === 1) return undefined;
+          seen[i] = 1;
+          t.run[i] = runIndex;
+          t.id[i] = base + o;
+          const name = t.str(c.names[o]);
+          t.name[i] = name;
+          t.display[i] = c.named[o] === 1 ? name : -1;
+          const p = x[b + 1];
+          t.parent[i] = p >= 0 ? base + p : -1;
+          t.verdict[i] = c.verdict[o];
+          t.corr[i] = t.correlation(c.corr[o]);
+          t.tags[i] = t.tagList(c.tags[o]);
+          t.kidsStart[i] = x[b + 5];
+          coldOrd[i] = o + 1;
+          coldRunOf[i] = cr;
+        }
+        runs.push(this.snapshotRun(run, st, c.roots.map((o) => x[o * CI])));
         runIndex++;
         continue;
       }
       for (const f of st.open) {
         const i = f.persistSlot;
-        if (i >= 0 && i < slots) flows.open[i] = 1;
+        if (i >= 0 && i < slots) t.open[i] = 1;
       }
-      // Cheap per flow (this runs when the index completes): references, codes; the correlation's
-      // emptiness and the strings are looked at when the cache is written.
-      let k = 0;
       for (const f of st.flows.values()) {
-        // `pause`: the caller's yield (the read state does not change meanwhile: the load waits).
-        if ((++k & 4095) === 0 && pause) {
-          const p = pause();
-          if (p) await p;
-        }
+        await step();
         const i = f.persistSlot;
         if (i < 0 || i >= slots || seen[i] === 1) return undefined;
         seen[i] = 1;
-        flows.run[i] = runIndex;
-        flows.id[i] = f.id;
-        flows.name[i] = f.name;
-        flows.display[i] = f.persistDisplay;
-        flows.parent[i] = f.parentId;
-        flows.verdict[i] = verdictCode(f.verdict);
-        flows.correlation[i] = f.correlation;
-        flows.tags[i] = f.tags.length === 0 ? undefined : f.tags;
+        t.run[i] = runIndex;
+        t.id[i] = t.str(f.id);
+        t.name[i] = t.str(f.name);
+        t.display[i] = t.str(f.persistDisplay);
+        t.parent[i] = t.str(f.parentId);
+        t.verdict[i] = verdictCode(f.verdict);
+        t.corr[i] = t.correlation(f.correlation);
+        t.tags[i] = t.tagList(f.tags.length === 0 ? undefined : f.tags);
         const kids = f.persistKids;
-        if (kids !== undefined) {
-          const list = new Array<number>(kids.length);
-          for (let j = 0; j < kids.length; j++) list[j] = (kids[j] as StoredFlow).persistSlot;
-          flows.kids[i] = list;
-        }
+        objKids[i] = kids;
+        t.kidsStart[i] = kids?.length ?? 0;
       }
       runs.push(this.snapshotRun(run, st, run.roots.map((f) => (f as StoredFlow).persistSlot)));
       runIndex++;
     }
     for (let i = 0; i < slots; i++) if (seen[i] === 0) return undefined;
-    return { runs, flows };
-  }
-
-  /** The flow columns of a run whose flows are columns (snapshotRuns); false: a slot out of place. */
-  private async snapshotCold(
-    c: ColdFlows, flows: FlowColumns, seen: Uint8Array, runIndex: number, texts: Map<string, Readonly<Record<string, unknown>>>, pause?: () => Promise<void> | undefined,
-  ): Promise<boolean> {
-    const x = c.int;
-    const slots = seen.length;
-    for (const o of c.open) {
-      const i = x[o * CI];
-      if (i >= 0 && i < slots) flows.open[i] = 1;
+    // The children: counts (kidsStart) become offsets, then each slot's list is filled.
+    let total = 0;
+    for (let i = 0; i < slots; i++) {
+      const n = t.kidsStart[i];
+      t.kidsStart[i] = total;
+      total += n;
     }
-    for (let o = 0; o < c.n; o++) {
-      if ((o & 4095) === 4095 && pause) {
-        const p = pause();
-        if (p) await p;
+    t.kidsStart[slots] = total;
+    const kids = (t.kids = new Int32Array(total));
+    for (let i = 0; i < slots; i++) {
+      let at = t.kidsStart[i];
+      const end = t.kidsStart[i + 1];
+      if (at === end) continue;
+      const o = coldOrd[i] - 1;
+      if (o < 0) {
+        for (const f of objKids[i] as readonly FlowNode[]) kids[at++] = (f as StoredFlow).persistSlot;
+        continue;
       }
-      const b = o * CI;
-      const i = x[b];
-      if (i < 0 || i >= slots || seen[i] === 1) return false;
-      seen[i] = 1;
-      flows.run[i] = runIndex;
-      flows.id[i] = c.ids[o];
-      const name = c.names[o];
-      flows.name[i] = name;
-      if (c.named[o] === 1) flows.display[i] = name;
-      const p = x[b + 1];
-      if (p >= 0) flows.parent[i] = c.ids[p];
-      flows.verdict[i] = c.verdict[o];
-      const co = c.corr[o];
-      if (typeof co === 'string') {
-        let v = texts.get(co);
-        if (v === undefined) texts.set(co, (v = correlationOf(co)));
-        flows.correlation[i] = v;
-      } else if (co !== undefined) flows.correlation[i] = co;
-      flows.tags[i] = c.tags[o];
-      const k = x[b + 5];
-      if (k > 0) {
-        const list: number[] = [];
-        for (let j = x[b + 2]; j >= 0 && list.length < k; j = x[j * CI + 4]) list.push(x[j * CI]);
-        flows.kids[i] = list;
-      }
+      const x = coldRuns[coldRunOf[i]].c.int;
+      for (let j = x[o * CI + 2]; j >= 0 && at < end; j = x[j * CI + 4]) kids[at++] = x[j * CI];
+      if (at !== end) return undefined;
     }
-    return true;
+    return { runs, flows: t };
   }
 
   /** One run's snapshot but its flows (snapshotRuns). */
@@ -1342,10 +1360,108 @@ interface LazyFlows {
   openOrphaned: Int32Array;
 }
 
-/** The persisted runs of one source (RunBuilder.snapshotRuns / restoreRuns). */
+/** The persisted runs of one source (RunBuilder.snapshotRuns; read back by restoreRuns). */
 export interface RunsSnapshot {
   runs: RunSnapshot[];
-  flows: FlowColumns;
+  flows: FlowTable;
+}
+
+/**
+ * Every flow of the persisted runs by flow slot, as the index cache writes them (persist.ts): one
+ * Int32Array per field, strings as indices into `strings` (-1 = none), correlations as indices into
+ * `correlations` (JSON texts), tags into `tagLists`, and the children of slot `i` at
+ * `kids[kidsStart[i] .. kidsStart[i + 1])`.
+ */
+export interface FlowTable {
+  run: Int32Array;
+  id: Int32Array;
+  name: Int32Array;
+  display: Int32Array;
+  parent: Int32Array;
+  /** {@link VERDICT_CODES} index. */
+  verdict: Uint8Array;
+  /** 1 = in the run's list of open flows (`RunState.open`). */
+  open: Uint8Array;
+  corr: Int32Array;
+  tags: Int32Array;
+  kidsStart: Int32Array;
+  kids: Int32Array;
+  strings: string[];
+  correlations: string[];
+  tagLists: (readonly string[])[];
+}
+
+/** Builds a {@link FlowTable} (RunBuilder.snapshotRuns): interns the strings, correlations and tag lists. */
+class FlowTableWriter implements FlowTable {
+  run: Int32Array;
+  id: Int32Array;
+  name: Int32Array;
+  display: Int32Array;
+  parent: Int32Array;
+  verdict: Uint8Array;
+  open: Uint8Array;
+  corr: Int32Array;
+  tags: Int32Array;
+  kidsStart: Int32Array;
+  kids = new Int32Array(0);
+  strings: string[] = [];
+  correlations: string[] = [];
+  tagLists: (readonly string[])[] = [];
+  private readonly strIndex = new Map<string, number>();
+  private readonly corrIndex = new Map<Readonly<Record<string, unknown>> | string, number>();
+  private readonly tagIndex = new Map<readonly string[], number>();
+
+  constructor(n: number) {
+    this.run = new Int32Array(n);
+    this.id = new Int32Array(n);
+    this.name = new Int32Array(n);
+    this.display = new Int32Array(n);
+    this.parent = new Int32Array(n);
+    this.verdict = new Uint8Array(n);
+    this.open = new Uint8Array(n);
+    this.corr = new Int32Array(n);
+    this.tags = new Int32Array(n);
+    this.kidsStart = new Int32Array(n + 1);
+  }
+
+  str(v: string | undefined): number {
+    if (v === undefined) return -1;
+    let i = this.strIndex.get(v);
+    if (i === undefined) {
+      i = this.strings.push(v) - 1;
+      this.strIndex.set(v, i);
+    }
+    return i;
+  }
+
+  /**
+   * A flow's correlation (an object, or the JSON text of one as the cold index keeps it): -1 when
+   * it has no key. A text is written as it is (JSON.parse of it is what the flow would read:
+   * correlationOf) unless it may not be an object with keys — then it is parsed first.
+   */
+  correlation(co: Readonly<Record<string, unknown>> | string | undefined): number {
+    if (co === undefined) return -1;
+    let k = this.corrIndex.get(co);
+    if (k !== undefined) return k;
+    if (typeof co === 'string') {
+      k = /^\s*\{\s*"/.test(co) ? this.correlations.push(co) - 1 : this.correlation(correlationOf(co));
+    } else k = isEmptyCorrelation(co) ? -1 : this.correlations.push(JSON.stringify(co)) - 1;
+    this.corrIndex.set(co, k);
+    return k;
+  }
+
+  tagList(t: readonly string[] | undefined): number {
+    if (t === undefined) return -1;
+    let k = this.tagIndex.get(t);
+    if (k === undefined) this.tagIndex.set(t, (k = this.tagLists.push(t) - 1));
+    return k;
+  }
+}
+
+/** No own enumerable key (as Object.keys(o).length === 0, without the array). */
+function isEmptyCorrelation(o: Readonly<Record<string, unknown>>): boolean {
+  for (const k in o) if (Object.prototype.hasOwnProperty.call(o, k)) return false;
+  return true;
 }
 
 /** Columns for `n` flows. */
@@ -1442,6 +1558,45 @@ class ColdFlows {
     }
     this.open.push(o);
     return o;
+  }
+}
+
+/**
+ * One flow of a run in columns as {@link FlowFacts}: ordinal `o`, read from the columns and the
+ * storage's flow slot as the flow object made from them would read it (StoredFlow).
+ */
+class ColdCursor implements FlowFacts {
+  o = 0;
+
+  constructor(
+    private readonly c: ColdFlows,
+    private readonly storage: EventStorage,
+    readonly runId: string,
+  ) {}
+
+  get id(): string {
+    return this.c.ids[this.o];
+  }
+
+  get name(): string | undefined {
+    return this.c.names[this.o];
+  }
+
+  get verdict(): Verdict {
+    return VERDICT_CODES[this.c.verdict[this.o]];
+  }
+
+  get durationMs(): number | undefined {
+    return this.storage.time(this.c.int[this.o * CI], 2);
+  }
+
+  get ended(): number | undefined {
+    return this.storage.time(this.c.int[this.o * CI], 1);
+  }
+
+  get verdictEvent(): TraceEvent | undefined {
+    const ref = this.storage.flowVerdictRef(this.c.int[this.o * CI]);
+    return ref < 0 ? undefined : this.storage.event(ref, this.runId);
   }
 }
 

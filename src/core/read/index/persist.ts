@@ -363,60 +363,13 @@ interface Header {
 /** The cache's bytes, as chunks (yields between the heavy parts). */
 async function encode(c: Captured): Promise<Buffer[]> {
   const yieldNow = (): Promise<void> => new Promise<void>((r) => setImmediate(r));
+  // The flows come interned already (RunBuilder.snapshotRuns: one string table for ids, names,
+  // display names and parent ids; correlations as JSON texts; tag lists).
   const f = c.runs.flows;
   const F = f.id.length;
-  // One string table for ids, names, display names and parent ids.
-  const strIndex = new Map<string, number>();
-  const strs: string[] = [];
-  const str = (v: string | undefined): number => {
-    if (v === undefined) return -1;
-    let i = strIndex.get(v);
-    if (i === undefined) {
-      i = strs.push(v) - 1;
-      strIndex.set(v, i);
-    }
-    return i;
-  };
-  const cols = {
-    id: new Int32Array(F), name: new Int32Array(F), display: new Int32Array(F), parent: new Int32Array(F),
-    corr: new Int32Array(F), tags: new Int32Array(F), kidsStart: new Int32Array(F + 1),
-  };
-  const corrIndex = new Map<object, number>();
-  const correlations: string[] = [];
-  const tagIndex = new Map<readonly string[], number>();
-  const tags: string[][] = [];
-  let kidsTotal = 0;
-  // In slices of ~8 ms: this runs after the load, while the editor is in use.
-  let deadline = performance.now() + 8;
-  for (let i = 0; i < F; i++) {
-    if ((i & 1023) === 0 && performance.now() > deadline) {
-      await yieldNow();
-      deadline = performance.now() + 8;
-    }
-    cols.id[i] = str(f.id[i]);
-    cols.name[i] = str(f.name[i]);
-    cols.display[i] = str(f.display[i]);
-    cols.parent[i] = str(f.parent[i]);
-    const co = f.correlation[i];
-    if (co === undefined) cols.corr[i] = -1;
-    else {
-      let k = corrIndex.get(co);
-      if (k === undefined) corrIndex.set(co, (k = Object.keys(co).length === 0 ? -1 : correlations.push(JSON.stringify(co)) - 1));
-      cols.corr[i] = k;
-    }
-    const t = f.tags[i];
-    if (t === undefined) cols.tags[i] = -1;
-    else {
-      let k = tagIndex.get(t);
-      if (k === undefined) tagIndex.set(t, (k = tags.push([...t]) - 1));
-      cols.tags[i] = k;
-    }
-    cols.kidsStart[i] = kidsTotal;
-    kidsTotal += f.kids[i]?.length ?? 0;
-  }
-  cols.kidsStart[F] = kidsTotal;
-  const kids = new Int32Array(kidsTotal);
-  for (let i = 0, at = 0; i < F; i++) for (const k of f.kids[i] ?? []) kids[at++] = k;
+  const strs = f.strings;
+  const correlations = f.correlations;
+  const tags = f.tagLists.map((t) => [...t]);
   await yieldNow();
   const runs: MetaRun[] = [];
   let refsTotal = 0;
@@ -451,9 +404,9 @@ async function encode(c: Captured): Promise<Buffer[]> {
     ['meta', 'u8', metaBytes], ['strings', 'u8', strBytes], ['strlen', 'u32', strLens],
     ['offsets', 'f64', s.offsets], ['lens', 'u32', s.lens], ['lines', 'u32', s.lines], ['nexts', 'i32', s.chains.nexts], ['times', 'f64', s.chains.times],
     ['flowRefs', 'i32', s.chains.flowRefs], ['corr', 'u8', corrBytes],
-    ['f.run', 'i32', f.run], ['f.verdict', 'u8', f.verdict], ['f.open', 'u8', f.open], ['f.id', 'i32', cols.id], ['f.name', 'i32', cols.name],
-    ['f.display', 'i32', cols.display], ['f.parent', 'i32', cols.parent], ['f.corr', 'i32', cols.corr], ['f.tags', 'i32', cols.tags],
-    ['f.kidsStart', 'i32', cols.kidsStart], ['f.kids', 'i32', kids], ['r.refs', 'i32', refs], ['r.roots', 'i32', roots],
+    ['f.run', 'i32', f.run], ['f.verdict', 'u8', f.verdict], ['f.open', 'u8', f.open], ['f.id', 'i32', f.id], ['f.name', 'i32', f.name],
+    ['f.display', 'i32', f.display], ['f.parent', 'i32', f.parent], ['f.corr', 'i32', f.corr], ['f.tags', 'i32', f.tags],
+    ['f.kidsStart', 'i32', f.kidsStart], ['f.kids', 'i32', f.kids], ['r.refs', 'i32', refs], ['r.roots', 'i32', roots],
   ];
   if (s.subs) typed.push(['subs', 'u32', s.subs]);
   // Secret hints of the records (the CLI's redaction): inside the same checksums as the rest.

@@ -226,7 +226,7 @@ export async function indexSource(
   st.pending = size - sum.end;
   // The flows of this source's runs, kept in columns while merging (model/build.ts ColdFlows), are
   // made now in slices: made on first use instead, a run of ~300k flows blocked ~150-200 ms.
-  for (const id of st.runIds) {
+  if (idx.makeFlows !== false) for (const id of st.runIds) {
     while (!s.signal?.aborted && !builder.makeFlows(id, performance.now() + INDEX_SLICE_MS)) await new Promise<void>((r) => setImmediate(r));
   }
   return { count, warnings, malformed };

@@ -70,6 +70,13 @@ export interface WorkspaceOptions {
      * CLI sets false: nothing waits on it but the scan itself.
      */
     background?: boolean;
+    /**
+     * Make the flow objects of a run the cold index kept in columns at the end of its source's
+     * index, in slices (default true: views read them, and made on first use a run of ~300k flows
+     * holds the thread ~150-200 ms). The CLI sets false: its rollups read the columns
+     * (model/flowFacts.ts), and whatever reads the flows makes them on first use.
+     */
+    makeFlows?: boolean;
   };
 }
 
