@@ -964,14 +964,9 @@ export class RunBuilder {
     const coldOrd = new Int32Array(slots);
     const coldRuns: { c: ColdFlows; base: number }[] = [];
     const coldRunOf = new Int32Array(slots);
+    // `pause`: the caller's yield every 4096 flows (the read state does not change meanwhile: the
+    // load waits). Checked inline: an awaited call per flow costs a promise per flow.
     let k = 0;
-    const step = async (): Promise<void> => {
-      // `pause`: the caller's yield (the read state does not change meanwhile: the load waits).
-      if ((++k & 4095) === 0 && pause) {
-        const p = pause();
-        if (p) await p;
-      }
-    };
     let runIndex = 0;
     for (const run of this.byId.values()) {
       if (!ids.has(run.id)) continue;
@@ -991,7 +986,10 @@ export class RunBuilder {
         for (let o = 0; o < c.n; o++) t.strings.push(c.ids[o]);
         const cr = coldRuns.push({ c, base }) - 1;
         for (let o = 0; o < c.n; o++) {
-          await step();
+          if ((++k & 4095) === 0 && pause) {
+            const p = pause();
+            if (p) await p;
+          }
           const b = o * CI;
           const i = x[b];
           if (i < 0 || i >= slots || seen[i] === 1) return undefined;
@@ -1019,7 +1017,10 @@ export class RunBuilder {
         if (i >= 0 && i < slots) t.open[i] = 1;
       }
       for (const f of st.flows.values()) {
-        await step();
+        if ((++k & 4095) === 0 && pause) {
+          const p = pause();
+          if (p) await p;
+        }
         const i = f.persistSlot;
         if (i < 0 || i >= slots || seen[i] === 1) return undefined;
         seen[i] = 1;

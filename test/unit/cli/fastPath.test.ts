@@ -74,7 +74,7 @@ describe('CLI fast path: the index worker', () => {
   });
 });
 
-describe('CLI fast path: hints made by an idle parent (FLOWLENS_INDEX_HINTS_ON_PARENT=1)', () => {
+describe('CLI fast path: hints made by an idle parent (the default; FLOWLENS_INDEX_HINTS_ON_PARENT=0 turns it off)', () => {
   it('give the merge exactly the hints the worker gives', async function () {
     this.timeout(60_000);
     const script = findWorkerScript(WORKER);

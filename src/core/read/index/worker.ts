@@ -31,10 +31,11 @@ if (port) {
     window = Math.max(1, opts.window ?? Infinity);
     inFlight = 0;
     resume = undefined;
-    // Off unless FLOWLENS_INDEX_HINTS_ON_PARENT=1: measured on the 400k-line CLI file (interleaved,
-    // load ~1.9), the same wall time and ~0.2 s more process CPU with it (each thread misses its own
-    // memo; the main thread's share costs it more than the worker saves). Kept to measure on a quiet machine.
-    const parentHints = opts.hints === true && data.background === false && !opts.otlp && process.env.FLOWLENS_INDEX_HINTS_ON_PARENT === '1';
+    // On (FLOWLENS_INDEX_HINTS_ON_PARENT=0 turns it off). Measured on the 400k-line CLI file: while
+    // the CLI made flow objects at the end of the load it gained nothing (the main thread was the
+    // critical path); since the CLI makes none (model/flowFacts.ts), a quiet VM's interleaved first
+    // runs went from 1.29-1.68 s (median 1.38) to 1.20-1.53 s (median 1.285).
+    const parentHints = opts.hints === true && data.background === false && !opts.otlp && process.env.FLOWLENS_INDEX_HINTS_ON_PARENT !== '0';
     scanRange(
       opts,
       (batch) => {
