@@ -21,7 +21,7 @@ import pkg from '../../package.json';
 import { REDACTED, Redactor, type RedactOptions } from '../core/render/egress/redact';
 import { eventSecrets, runsRedactor } from '../core/render/egress/secrets';
 import { eventCounts, flowRollups, latencyHistograms, pulseRollup, type FlowRollup, type PulseRollup } from '../core/analyze/rollup';
-import { failures, runStatus, selectRuns as select, verdictCounts } from '../core/analyze/queries';
+import { failures, runStatus, selectRuns as select, runVerdictCounts } from '../core/analyze/queries';
 import { readStores } from '../core/read/sqlite/stores';
 import { workspaceOf } from '../core/read/discover';
 import { runNotesText } from '../core/render/runNotes';
@@ -150,7 +150,7 @@ export function runRow(ws: Loaded, r: Run, opts: { redact: boolean }): RunRow {
   const id = identFor(ws, opts.redact);
   return {
     id: id(r.id), status: runStatus(r), started: iso(r.started), ended: iso(r.ended), app: nullable(id, r.app), mode: nullable(id, r.mode),
-    dialect: r.dialect, sources: r.sources.map(id), flows: verdictCounts(r.flows.values()), events: r.counts?.total ?? r.events.length, malformed: r.malformed.length, warnings: r.warnings?.length ?? 0,
+    dialect: r.dialect, sources: r.sources.map(id), flows: runVerdictCounts(r), events: r.counts?.total ?? r.events.length, malformed: r.malformed.length, warnings: r.warnings?.length ?? 0,
     summarised: r.cap?.mode === 'summarised',
     capped: r.cap ? { mode: r.cap.mode, events_kept: r.cap.kept, events_not_kept: r.cap.notKept, limit: r.cap.limit } : null,
     notes: runNotesText(r).map((n) => redactorFor(ws, opts.redact)?.string(n) ?? n),

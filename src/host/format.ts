@@ -6,7 +6,7 @@ import type { FlowNode, Run, TraceEvent, Verdict } from '../core/model/types';
 import { stripControl } from '../core/render/egress/redact';
 import { boundedCopy } from '../core/model/bounded';
 import { isValidTime } from '../core/model/time';
-import { runStatus, verdictCounts } from '../core/analyze/queries';
+import { runStatus, runVerdictCounts } from '../core/analyze/queries';
 
 /** "just now", "5 min ago", "2 h ago", "3 d ago" (and "in 2 h" for clocks that disagree). */
 export function relativeTime(ms: number | undefined, now = Date.now()): string {
@@ -36,7 +36,7 @@ export function duration(ms: number | undefined): string {
 
 /** "crashed · 2 failed · 1 exception · 3 h ago · trader · dev · 12 flows": status first. */
 export function runDescription(run: Run, now = Date.now()): string {
-  const c = verdictCounts(run.flows.values());
+  const c = runVerdictCounts(run);
   const status = runStatus(run);
   // Status first (issue 16): at the default sidebar width the end of a row is cut off, and what
   // went wrong is what the row must still say.

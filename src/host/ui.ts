@@ -4,7 +4,7 @@ import type { FlowNode, Run, RunStatus, TraceEvent, Verdict } from '../core/mode
 import { Redactor, stripControl } from '../core/render/egress/redact';
 import { forLabel, forMarkdown } from '../core/render/egress/surfaces';
 import { duration, failureSummary, plural, safeJson, shortLoc, UNKNOWN_DURATION } from './format';
-import { runStatus, verdictCounts } from '../core/analyze/queries';
+import { runStatus, runVerdictCounts } from '../core/analyze/queries';
 import { timeText } from '../core/model/time';
 import { runNotesText } from '../core/render/runNotes';
 
@@ -165,7 +165,7 @@ export function eventTooltip(e: TraceEvent, t: TooltipText = DEFAULT_TEXT): vsco
 
 export function runTooltip(run: Run, red: Redactor = DEFAULT_TEXT.red): vscode.MarkdownString {
   const md = safeMarkdown();
-  const c = verdictCounts(run.flows.values());
+  const c = runVerdictCounts(run);
   md.appendMarkdown('**run** ');
   appendSafe(md, run.id, red, 300);
   md.appendMarkdown('\n\n');

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { buildAskMd } from '../../src/core/render/ask';
 import type { Run } from '../../src/core/model/types';
 import { eventCounts, flowRollups } from '../../src/core/analyze/rollup';
-import { failures, verdictCounts } from '../../src/core/analyze/queries';
+import { failures, runVerdictCounts } from '../../src/core/analyze/queries';
 import { TraceWorkspace, type WorkspaceOptions } from '../../src/core/read/workspace';
 import { countEvents } from '../../src/core/model/counts';
 import { isFileBacked } from '../support/storage';
@@ -52,7 +52,7 @@ function facts(run: Run) {
     children: f.children.map((c) => c.id), correlation: f.correlation, tags: f.tags,
     verdictEvent: f.verdictEvent ? { type: f.verdictEvent.type, line: f.verdictEvent.src.line, reason: f.verdictEvent.reason } : undefined,
   }));
-  return { status: run.status, started: run.started, ended: run.ended, roots: run.roots.map((f) => f.id), flows, flowCounts: verdictCounts(run.flows.values()), counts: eventCounts([run]).byRun[run.id] };
+  return { status: run.status, started: run.started, ended: run.ended, roots: run.roots.map((f) => f.id), flows, flowCounts: runVerdictCounts(run), counts: eventCounts([run]).byRun[run.id] };
 }
 
 const note = (notKept: number, limit: number) =>

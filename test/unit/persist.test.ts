@@ -12,6 +12,7 @@ import { decode, FORMAT_VERSION } from '../../src/core/read/index/persist';
 import { ensureBenchData } from '../../bench/gen';
 import { workspaceDigest } from '../support/plainModel';
 import { rollupRuns } from '../../src/core/analyze/rollup';
+import { runStatus, runVerdictCounts } from '../../src/core/analyze/queries';
 
 const DEMO = path.resolve('test/fixtures/demo-app');
 const OTLP = path.resolve('test/fixtures/otlp');
@@ -143,6 +144,8 @@ describe('persisted index: a second open restores the cold index', function () {
         // The rollups read the columns (model/flowFacts.ts) and equal the plain read's, before the
         // flows are made (the model digest below makes them).
         assert.deepEqual(rollupRuns(cold.ws.runs()), rollupRuns(plain.ws.runs()));
+        const facts = (ws: TraceWorkspace): unknown[] => ws.runs().map((r) => [r.id, runStatus(r), runVerdictCounts(r)]);
+        assert.deepEqual(facts(cold.ws), facts(plain.ws));
       }
       assert.ok(cacheFiles(cache).length >= c.minRestored, `caches written: ${cold.notes.join('; ')}`);
       assert.deepEqual(model(cold.ws), model(plain.ws), 'a load that writes the cache is the same load');

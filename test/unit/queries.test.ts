@@ -16,7 +16,7 @@ import {
   runStatus,
   selectRun,
   selectRuns,
-  verdictCounts,
+  runVerdictCounts,
 } from '../../src/core/analyze/queries';
 import { TraceWorkspace } from '../../src/core/read/workspace';
 import { isFileBacked } from '../support/storage';
@@ -130,8 +130,8 @@ describe('queries on the demo workspace', () => {
   });
 
   it('counts verdicts as the rollups do', () => {
-    assert.deepEqual(verdictCounts(v1('b7d2').flows.values()), { total: 8, succeeded: 6, failed: 1, exceptions: 1, orphaned: 0, running: 0 });
-    assert.deepEqual(verdictCounts(v1('e2a6').flows.values()), { total: 13, succeeded: 12, failed: 0, exceptions: 0, orphaned: 1, running: 0 });
+    assert.deepEqual(runVerdictCounts(v1('b7d2')), { total: 8, succeeded: 6, failed: 1, exceptions: 1, orphaned: 0, running: 0 });
+    assert.deepEqual(runVerdictCounts(v1('e2a6')), { total: 13, succeeded: 12, failed: 0, exceptions: 0, orphaned: 1, running: 0 });
     for (const r of runs) {
       const sum = { total: 0, succeeded: 0, failed: 0, exceptions: 0, orphaned: 0, running: 0 };
       for (const f of flowRollups([r])) {
@@ -142,7 +142,7 @@ describe('queries on the demo workspace', () => {
         sum.orphaned += f.orphaned;
         sum.running += f.running;
       }
-      assert.deepEqual(verdictCounts(r.flows.values()), sum, r.id);
+      assert.deepEqual(runVerdictCounts(r), sum, r.id);
     }
   });
 
@@ -180,7 +180,7 @@ describe('queries on hand-made runs', () => {
     assert.deepEqual(runFailures(r).map((f) => f.event.reason), ['r/f-2', 'outside']);
     assert.deepEqual(failures([r], 'oldest').map((f) => f.event.reason), ['outside', 'r/f-2']);
     assert.equal(failures([r])[0].flow, undefined);
-    assert.equal(verdictCounts(r.flows.values()).failed, 1);
+    assert.equal(runVerdictCounts(r).failed, 1);
   });
 
   it('orders untimed failures last, ties in input order', () => {

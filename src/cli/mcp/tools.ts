@@ -13,7 +13,7 @@
 import * as path from 'node:path';
 import { z, type ZodRawShape } from './sdk';
 import type { FlowNode, Run, TraceEvent } from '../../core/model/types';
-import { failures as failuresOf, runsNewestFirst, runStatus, SELECTOR_HELP, verdictCounts, type FailureOrder } from '../../core/analyze/queries';
+import { failures as failuresOf, runsNewestFirst, runStatus, SELECTOR_HELP, runVerdictCounts, type FailureOrder } from '../../core/analyze/queries';
 import { findFlows } from '../../core/render/askArtifacts';
 import { flowName } from '../../core/render/ask';
 import type { Redactor } from '../../core/render/egress/redact';
@@ -107,7 +107,7 @@ function runItem(ctx: ToolContext, r: Run, selector: string | undefined): Record
     app: orNull(r.app),
     mode: orNull(r.mode),
     dialect: r.dialect,
-    flows: verdictCounts(r.flows.values()),
+    flows: runVerdictCounts(r),
     events: r.counts?.total ?? r.events.length,
     malformed: r.malformed.length,
     sources: r.sources.map((s) => relPath(ctx.root, s)),

@@ -3,7 +3,7 @@
  * definition"; the rules are in docs/decisions.md): which run a selector names
  * ({@link selectRuns}, {@link selectRun}), the run before a run ({@link previousRun}), the
  * failures of runs in one of two orders ({@link failures}), a run's flows counted by verdict
- * ({@link verdictCounts}), a run's status ({@link runStatus}) and the worst state inside a flow
+ * ({@link runVerdictCounts}), a run's status ({@link runStatus}) and the worst state inside a flow
  * or a set of flows ({@link worstInside}, {@link worstOf}). The CLI and its MCP tools, the
  * Runs and Failures views, the quick pick, the status bar, the decorations, CodeLens and Problems
  * panel, the chat participant, the LM tools, the dashboard view-model and ask.md call these and
@@ -12,6 +12,7 @@
  */
 import { flowPreorder } from '../model/walk';
 import type { FlowNode, Run, RunStatus, TraceEvent, Verdict } from '../model/types';
+import { forEachFlow } from '../model/flowFacts';
 
 // ---------------------------------------------------------------------------------------------
 // Order
@@ -290,30 +291,32 @@ export interface VerdictCounts {
   running: number;
 }
 
-/** Flows counted by verdict (a run's: `verdictCounts(run.flows.values())`). */
-export function verdictCounts(flows: Iterable<FlowNode>): VerdictCounts {
+/** A run's flows counted by verdict (read from the cold index's columns while the flows are columns). */
+export function runVerdictCounts(run: Run): VerdictCounts {
   const c: VerdictCounts = { total: 0, succeeded: 0, failed: 0, exceptions: 0, orphaned: 0, running: 0 };
-  for (const f of flows) {
-    c.total++;
-    switch (f.verdict) {
-      case 'succeeded':
-        c.succeeded++;
-        break;
-      case 'failed':
-        c.failed++;
-        break;
-      case 'exception':
-        c.exceptions++;
-        break;
-      case 'orphaned':
-        c.orphaned++;
-        break;
-      case 'running':
-        c.running++;
-        break;
-    }
-  }
+  forEachFlow(run, (f) => countVerdict(c, f.verdict));
   return c;
+}
+
+function countVerdict(c: VerdictCounts, v: Verdict): void {
+  c.total++;
+  switch (v) {
+    case 'succeeded':
+      c.succeeded++;
+      break;
+    case 'failed':
+      c.failed++;
+      break;
+    case 'exception':
+      c.exceptions++;
+      break;
+    case 'orphaned':
+      c.orphaned++;
+      break;
+    case 'running':
+      c.running++;
+      break;
+  }
 }
 
 /**
@@ -324,8 +327,9 @@ export function verdictCounts(flows: Iterable<FlowNode>): VerdictCounts {
 export function runStatus(run: Run): RunStatus {
   const s = run.status;
   if (s === 'running' || s === 'crashed' || s === 'failed') return s;
-  for (const f of run.flows.values()) if (isFailing(f.verdict)) return 'failed';
-  return 'ok';
+  let failing = false;
+  forEachFlow(run, (f) => (failing = isFailing(f.verdict)));
+  return failing ? 'failed' : 'ok';
 }
 
 // ---------------------------------------------------------------------------------------------

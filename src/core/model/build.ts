@@ -566,7 +566,7 @@ export class RunBuilder {
         if (st.cold !== cold) return false;
         for (let o = 0; o < cold.n; o++) {
           cursor.o = o;
-          visit(cursor);
+          if (visit(cursor) === true) break;
         }
         return true;
       });

@@ -12,8 +12,11 @@ import type { FlowNode, Run } from './types';
 /** The fields of a flow a rollup reads (a {@link FlowNode} has them all). */
 export type FlowFacts = Pick<FlowNode, 'id' | 'runId' | 'name' | 'verdict' | 'durationMs' | 'ended' | 'verdictEvent'>;
 
-/** Visits every flow of a run from its columns; false when the run's flows are objects by now. */
-type ColumnWalk = (visit: (f: FlowFacts) => void) => boolean;
+/** What {@link forEachFlow} calls per flow: true stops the walk. */
+export type FlowVisit = (f: FlowFacts) => boolean | void;
+
+/** Visits the flows of a run from its columns; false when the run's flows are objects by now. */
+type ColumnWalk = (visit: FlowVisit) => boolean;
 
 const walks = new WeakMap<Run, ColumnWalk>();
 
@@ -23,15 +26,15 @@ export function registerFlowColumns(run: Run, walk: ColumnWalk): void {
 }
 
 /**
- * Visit every flow of `run`, in `run.flows` order, without making flow objects that are not made
- * yet. The object passed to `visit` may be one cursor moved from flow to flow: read it inside
- * `visit`, never keep it.
+ * Visit every flow of `run`, in `run.flows` order, until `visit` returns true, without making
+ * flow objects that are not made yet. The object passed to `visit` may be one cursor moved from
+ * flow to flow: read it inside `visit`, never keep it.
  */
-export function forEachFlow(run: Run, visit: (f: FlowFacts) => void): void {
+export function forEachFlow(run: Run, visit: FlowVisit): void {
   const walk = walks.get(run);
   if (walk !== undefined) {
     if (walk(visit)) return;
     walks.delete(run);
   }
-  for (const f of run.flows.values()) visit(f);
+  for (const f of run.flows.values()) if (visit(f) === true) return;
 }

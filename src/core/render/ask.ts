@@ -37,7 +37,7 @@ import { boundedCopy, record } from '../model/bounded';
 import { isoTime } from '../model/time';
 import { DEFAULT_TRACE_TAIL_EVENTS } from '../read/catalog';
 import { nearestRankSorted } from '../analyze/stats';
-import { isFailing, runFailures, runStatus, verdictCounts } from '../analyze/queries';
+import { isFailing, runFailures, runStatus, runVerdictCounts } from '../analyze/queries';
 
 /** Default ask.md size budget in bytes. */
 export const DEFAULT_ASK_BUDGET_BYTES = 12288;
@@ -151,7 +151,7 @@ export interface Issue {
 
 /** What ask.md reads from every flow in scope, gathered in one pass. */
 interface FlowScan {
-  /** Failed, exception and orphaned flows (verdict counts: analyze/queries.ts `verdictCounts`). */
+  /** Failed, exception and orphaned flows (verdict counts: analyze/queries.ts `runVerdictCounts`). */
   problems: FlowNode[];
   /** Durations per flow name with an SLA (`null`: the name has none). */
   durations: Map<string, number[] | null>;
@@ -520,7 +520,7 @@ export function runHasProblems(run: Run): boolean {
 
 /** The run header lines (trace-derived values, to be fenced). */
 export function runHeader(run: Run, red: Redactor): string {
-  const c = verdictCounts(run.flows.values());
+  const c = runVerdictCounts(run);
   const rows: Array<[string, string | undefined]> = [
     ['run', run.id],
     ['app', run.app],

@@ -18,7 +18,7 @@ import { storePanels, telemetryPanels, type QueueSource } from './telemetry';
 import { Redactor, stripControl, type RedactOptions } from './egress/redact';
 import { runRedactor } from './egress/secrets';
 import { bucketIndex } from '../analyze/stats';
-import { previousRun, runsNewestFirst, runStatus, selectRun, verdictCounts } from '../analyze/queries';
+import { previousRun, runsNewestFirst, runStatus, selectRun, runVerdictCounts } from '../analyze/queries';
 import { isoTime } from '../model/time';
 import { DEPTH_MARK, bump, record, safeStringify } from '../model/bounded';
 
@@ -348,7 +348,7 @@ export function buildDashboardModel(inputs: DashboardInputs, selection: RunSelec
   return {
     selection: sel,
     runs: runsNewestFirst(inputs.runs).map((r) => {
-      const c = verdictCounts(r.flows.values());
+      const c = runVerdictCounts(r);
       return { id: r.id, started: r.started, status: runStatus(r), app: r.app, dialect: r.dialect, flows: c.total, failing: c.failed + c.exceptions };
     }),
     flowFilter: filter,

@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import { COMMANDS } from '../commands';
 import { plural, relativeTime } from '../format';
-import { runFailures, runStatus, verdictCounts } from '../../core/analyze/queries';
+import { runFailures, runStatus, runVerdictCounts } from '../../core/analyze/queries';
 import type { TraceServices } from '../services';
 import { appendField, appendSafe, safeMarkdown } from '../ui';
 import { forLabel } from '../../core/render/egress/surfaces';
@@ -72,7 +72,7 @@ export class RunStatusBar extends Disposable {
     }
     const { run } = latest;
     // Counts and status as every surface shows them (analyze/queries.ts).
-    const c = verdictCounts(run.flows.values());
+    const c = runVerdictCounts(run);
     const status = runStatus(run);
     // Failures outside any flow (error-severity events, e.g. esper-lite's GOVERNOR_ROLLBACK) count
     // like failed flows: the one failures definition (queries.ts runFailures) says which.
