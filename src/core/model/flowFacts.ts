@@ -1,8 +1,8 @@
 /**
- * What a rollup reads of each flow of a run, whether the run's flows are objects or still the cold
- * index's columns (model/build.ts `ColdFlows`, issue 15): {@link forEachFlow} walks them in
- * `run.flows` order either way, so reading a big run's rollups never makes its ~300k flow objects
- * (the CLI never makes them; the extension makes a run's when a view first shows its flows).
+ * What rollups, verdict counts and run status read of each flow of a run, from its flow objects or
+ * still from the cold index's columns (issue 15). {@link forEachFlow} walks either (model/build.ts
+ * `ColdFlows`) in `run.flows` order, so the CLI's rollups of a big file never make its ~300k flow
+ * objects (the extension makes them at the end of a source's index: its views read them).
  *
  * The builder registers the column walk of each run it keeps in columns
  * ({@link registerFlowColumns}); every other run is walked through `run.flows`.
