@@ -1607,12 +1607,22 @@ class ColdCursor implements FlowFacts {
  * flow costs one probe of one cache line, where a Map of ~300k flows costs a cold miss and then a
  * set. The hash is seeded per table; should ids still crowd one probe sequence (hostile input),
  * the table gives way to a Map.
+ *
+ * Growing moves the entries into the twice-as-large table a few at a time (each add moves
+ * {@link MOVE_PER_ADD} slots; a lookup meanwhile tries the new table, then the old one): moved in
+ * one go, the last growth of a ~300k-flow run held the extension host's thread 18–31 ms, the
+ * longest blocks of a 1M-line index.
  */
 export class FlowIds {
   /** Ids by ordinal. */
   readonly ids: string[] = [];
   private t: Int32Array;
   private mask: number;
+  /** The table before the last growth while its entries are being moved (undefined: none left). */
+  private old: Int32Array | undefined;
+  private oldMask = 0;
+  /** Slots of `old` moved so far (in order). */
+  private moved = 0;
   /** The fallback once a probe ran too long. */
   private map: Map<string, number> | undefined;
 
@@ -1639,6 +1649,11 @@ export class FlowIds {
     return this.map !== undefined;
   }
 
+  /** Whether entries of the previous table are still being moved (tests). */
+  get growing(): boolean {
+    return this.old !== undefined;
+  }
+
   /** The hash of `id` in a table seeded `seed`. */
   static hashOf(seed: number, id: string): number {
     let h = seed ^ id.length;
@@ -1656,16 +1671,20 @@ export class FlowIds {
   find(id: string): number {
     if (this.map !== undefined) return this.map.get(id) ?? -1;
     const h = this.hash(id);
-    const t = this.t;
-    const mask = this.mask;
+    let o = this.probe(this.t, this.mask, h, id);
+    if (o === -1 && this.old !== undefined) o = this.probe(this.old, this.oldMask, h, id);
+    if (o !== -2) return o;
+    this.toMap();
+    return this.map ? this.find(id) : -1;
+  }
+
+  /** The ordinal of `id` (hash `h`) in table `t`: -1 when absent, -2 when a probe ran too long. */
+  private probe(t: Int32Array, mask: number, h: number, id: string): number {
     for (let i = h & mask, k = 0; ; i = (i + 1) & mask) {
       const o = t[2 * i + 1];
       if (o === 0) return -1;
       if (t[2 * i] === h && this.ids[o - 1] === id) return o - 1;
-      if (++k > PROBE_LIMIT) {
-        this.toMap();
-        return this.map ? this.find(id) : -1;
-      }
+      if (++k > PROBE_LIMIT) return -2;
     }
   }
 
@@ -1676,8 +1695,9 @@ export class FlowIds {
       this.map.set(id, o);
       return o;
     }
+    if (this.old !== undefined && !this.move(MOVE_PER_ADD)) return o;
     if (2 * this.ids.length > this.mask) this.grow();
-    if (!this.put(this.hash(id), o + 1)) this.toMap();
+    if (this.map === undefined && !this.put(this.hash(id), o + 1)) this.toMap();
     return o;
   }
 
@@ -1694,11 +1714,32 @@ export class FlowIds {
     }
   }
 
+  /** Start a table twice the size; the entries move over as ids are added ({@link move}). */
   private grow(): void {
-    const old = this.t;
+    // Moving MOVE_PER_ADD (≥ 2) slots per add empties the old table long before the new one is
+    // half full; should it not have (it cannot), the rest moves now.
+    if (this.old !== undefined && !this.move(Infinity)) return;
+    this.old = this.t;
+    this.oldMask = this.mask;
+    this.moved = 0;
     this.mask = this.mask * 2 + 1;
     this.t = new Int32Array(2 * (this.mask + 1));
-    for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== 0 && !this.put(old[i], old[i + 1])) return this.toMap();
+  }
+
+  /** Move up to `n` slots of the old table into the new one; false when the table gave way to a Map. */
+  private move(n: number): boolean {
+    const old = this.old as Int32Array;
+    const slots = old.length >> 1;
+    const end = Math.min(slots, this.moved + n);
+    for (let i = this.moved; i < end; i++) {
+      if (old[2 * i + 1] !== 0 && !this.put(old[2 * i], old[2 * i + 1])) {
+        this.toMap();
+        return false;
+      }
+    }
+    this.moved = end;
+    if (end === slots) this.old = undefined;
+    return true;
   }
 
   private toMap(): void {
@@ -1706,8 +1747,12 @@ export class FlowIds {
     for (let o = 0; o < this.ids.length; o++) m.set(this.ids[o], o);
     this.map = m;
     this.t = new Int32Array(0);
+    this.old = undefined;
   }
 }
+
+/** Slots of a {@link FlowIds} table's previous table moved per add while it grows. */
+const MOVE_PER_ADD = 8;
 
 /** Longest probe sequence of a {@link FlowIds} table before it gives way to a Map. */
 const PROBE_LIMIT = 64;

@@ -214,6 +214,27 @@ describe('merge: flows in columns during the cold index give the plain model', (
     assert.equal(g.crowded, false);
   });
 
+  it('the id table while it grows: entries move a few per add, and every id is found at every step, none taken for another', () => {
+    const t = new FlowIds(0, 777);
+    const rnd = prng(99);
+    let sawGrowing = 0;
+    for (let i = 0; i < 50_000; i++) {
+      assert.equal(t.find(`n${i}`), -1, `n${i} before its add`);
+      assert.equal(t.add(`n${i}`), i);
+      if (t.growing) sawGrowing++;
+      // Any earlier id, the one just added, and one never added.
+      const j = Math.floor(rnd() * (i + 1));
+      assert.equal(t.find(`n${j}`), j);
+      assert.equal(t.find(`n${i}`), i);
+      assert.equal(t.find(`m${i}`), -1);
+    }
+    // It grew while being looked up (1024 slots → 131072), and finished each move.
+    assert.ok(sawGrowing > 1000, `adds while growing: ${sawGrowing}`);
+    assert.equal(t.growing, false);
+    assert.equal(t.crowded, false);
+    for (let i = 0; i < 50_000; i++) assert.equal(t.find(`n${i}`), i);
+  });
+
   it('many flows with ids built to look alike: every one found, none taken for another', () => {
     const b = new RunBuilder();
     b.trackFlows = false;
