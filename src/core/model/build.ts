@@ -844,6 +844,7 @@ export class RunBuilder {
     if (c === undefined) return;
     this.makeColdObjects(run, st, c, Infinity);
     this.linkCold(c, Infinity);
+    c.byId.settle();
     st.cold = undefined;
     if (this.coldOf === c) this.coldOf = undefined;
     const flows = c.made as StoredFlow[];
@@ -1609,8 +1610,8 @@ class ColdCursor implements FlowFacts {
  * the table gives way to a Map.
  *
  * Growing moves the entries into the twice-as-large table a few at a time (each add moves
- * {@link MOVE_PER_ADD} slots; a lookup meanwhile tries the new table, then the old one): moved in
- * one go, the last growth of a ~300k-flow run held the extension host's thread 18–31 ms, the
+ * {@link MOVE_PER_ADD} slots; a lookup meanwhile tries the new table, then the old one; `settle`
+ * moves the rest when the index is done with the table): moved in one go, the last growth of a ~300k-flow run held the extension host's thread 18–31 ms, the
  * longest blocks of a 1M-line index.
  */
 export class FlowIds {
@@ -1742,6 +1743,11 @@ export class FlowIds {
     return true;
   }
 
+  /** Move what is left of a growth now (the cold index is done adding: the old table goes). */
+  settle(): void {
+    if (this.old !== undefined && this.map === undefined) this.move(Infinity);
+  }
+
   private toMap(): void {
     const m = new Map<string, number>();
     for (let o = 0; o < this.ids.length; o++) m.set(this.ids[o], o);
@@ -1752,7 +1758,7 @@ export class FlowIds {
 }
 
 /** Slots of a {@link FlowIds} table's previous table moved per add while it grows. */
-const MOVE_PER_ADD = 8;
+const MOVE_PER_ADD = 32;
 
 /** Longest probe sequence of a {@link FlowIds} table before it gives way to a Map. */
 const PROBE_LIMIT = 64;

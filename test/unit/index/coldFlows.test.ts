@@ -228,11 +228,16 @@ describe('merge: flows in columns during the cold index give the plain model', (
       assert.equal(t.find(`n${i}`), i);
       assert.equal(t.find(`m${i}`), -1);
     }
-    // It grew while being looked up (1024 slots → 131072), and finished each move.
+    // It grew while being looked up (1024 slots → 131072), and finished each move; settle() ends one under way.
     assert.ok(sawGrowing > 1000, `adds while growing: ${sawGrowing}`);
     assert.equal(t.growing, false);
     assert.equal(t.crowded, false);
     for (let i = 0; i < 50_000; i++) assert.equal(t.find(`n${i}`), i);
+    let n = 50_000;
+    while (!t.growing) t.add(`n${n++}`);
+    t.settle();
+    assert.equal(t.growing, false);
+    for (let i = 0; i < n; i++) assert.equal(t.find(`n${i}`), i);
   });
 
   it('many flows with ids built to look alike: every one found, none taken for another', () => {
