@@ -11,7 +11,7 @@
  */
 import { slaFor, DEFAULT_LATENCY_BUCKETS_MS, type Catalog } from '../read/catalog';
 import type { EventCounts, FlowNode, Run, TraceEvent } from '../model/types';
-import { forEachFlow, type FlowFacts } from '../model/flowFacts';
+import { failureClassOf, forEachFlow, type FlowFacts } from '../model/flowFacts';
 import { bump, record } from '../model/bounded';
 import { countEvents, emptyEventCounts, mergeCounts, runCounts } from '../model/counts';
 import { latencyHistogram, summarizeDurations, type HistogramBucket } from './stats';
@@ -78,15 +78,19 @@ class FlowTally {
   /** By class (null-prototype: class names are trace data). */
   failureClasses: Record<string, number> = record();
   unclassified = 0;
-  first?: FailureRef;
-  last?: FailureRef;
+  /** The first and last failing flows (kept: `add` may be given a cursor) and their verdict times. */
+  private first?: FlowFacts;
+  private firstTs?: number;
+  private last?: FlowFacts;
+  private lastTs?: number;
 
   constructor(readonly name: string) {}
 
-  /** Count one instance (`flow` may be a cursor: nothing of it is kept). */
+  /** Count one instance (`flow` may be a cursor: what is kept of it is {@link FlowFacts.keep}'s). */
   add(flow: FlowFacts): void {
     this.instances++;
-    switch (flow.verdict) {
+    const verdict = flow.verdict;
+    switch (verdict) {
       case 'succeeded':
         this.succeeded++;
         break;
@@ -103,16 +107,27 @@ class FlowTally {
         this.running++;
         break;
     }
-    const ref = failureRef(flow, this.name);
-    if (!ref) return;
-    if (ref.failureClass) bump(this.failureClasses, ref.failureClass);
+    if (!isFailing(verdict)) return;
+    // The class as the builder read it (the verdict event is decoded only for the first and last
+    // failure, in toRollup: decoding every failing flow's was most of a big run's rollup).
+    const cls = failureClassOf(flow);
+    if (cls) bump(this.failureClasses, cls);
     else this.unclassified++;
-    // Ordered by verdict time; equal times keep input order. A failure without a time never
-    // displaces a timed one, and among untimed ones input order decides.
-    const f = this.first;
-    if (!f || (ref.ts !== undefined && (f.ts === undefined || ref.ts < f.ts))) this.first = ref;
-    const l = this.last;
-    if (!l || (ref.ts === undefined ? l.ts === undefined : l.ts === undefined || ref.ts >= l.ts)) this.last = ref;
+    // Ordered by verdict time (`ended` is the verdict event's time); equal times keep input order.
+    // A failure without a time never displaces a timed one, and among untimed ones input order decides.
+    const ts = flow.ended;
+    const isFirst = !this.first || (ts !== undefined && (this.firstTs === undefined || ts < this.firstTs));
+    const isLast = !this.last || (ts === undefined ? this.lastTs === undefined : this.lastTs === undefined || ts >= this.lastTs);
+    if (!isFirst && !isLast) return;
+    const kept = flow.keep ? flow.keep() : flow;
+    if (isFirst) {
+      this.first = kept;
+      this.firstTs = ts;
+    }
+    if (isLast) {
+      this.last = kept;
+      this.lastTs = ts;
+    }
   }
 
   toRollup(
@@ -121,6 +136,9 @@ class FlowTally {
     sla: number | undefined,
   ): FlowRollup {
     const settled = this.succeeded + this.failed + this.exceptions;
+    // One failure that is both first and last is one reference.
+    const first = this.first && failureRef(this.first, this.name);
+    const last = this.last === this.first ? first : this.last && failureRef(this.last, this.name);
     const r: FlowRollup = {
       flow: this.name,
       instances: this.instances,
@@ -138,8 +156,8 @@ class FlowTally {
       slaBreached: sla !== undefined && d.p95Ms !== undefined && d.p95Ms > sla,
       failureClasses: this.failureClasses,
       unclassifiedFailures: this.unclassified,
-      firstFailure: this.first,
-      lastFailure: this.last,
+      firstFailure: first,
+      lastFailure: last,
       histogram,
     };
     return r;

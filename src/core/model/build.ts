@@ -699,6 +699,7 @@ export class RunBuilder {
       // The last verdict wins (a retried flow may fail, then succeed).
       flow.verdict = verdictOf(event.type);
       flow.verdictRecord = own;
+      if (type !== 'success') st.storage.setFlowVerdictClass(flow.persistSlot, event.failureClass);
       flow.ended = ts;
       // Unknown is unknown, not zero (issue 16): without `duration_ms` the duration is the verdict's
       // time minus an EARLIER time of the flow. A flow whose timed events all share the verdict's
@@ -796,6 +797,7 @@ export class RunBuilder {
       // As in addToFlow: the last verdict wins; the duration as stated, else measured (issue 16).
       c.verdict[o] = type === 'success' ? 0 : type === 'failure' ? 1 : 2;
       s.setFlowVerdictRef(slot, own);
+      if (type !== 'success') s.setFlowVerdictClass(slot, event.failureClass);
       s.setTime(slot, 1, ts);
       const startedBefore = hadStart ? s.time(slot, 0) : undefined;
       s.setTime(slot, 2, event.durationMs ?? (ts !== undefined && startedBefore !== undefined && startedBefore < ts ? ts - startedBefore : undefined));
@@ -1599,6 +1601,16 @@ class ColdCursor implements FlowFacts {
   get verdictEvent(): TraceEvent | undefined {
     const ref = this.storage.flowVerdictRef(this.c.int[this.o * CI]);
     return ref < 0 ? undefined : this.storage.event(ref, this.runId);
+  }
+
+  get verdictClass(): string | null | undefined {
+    return this.storage.flowVerdictClass(this.c.int[this.o * CI]);
+  }
+
+  keep(): FlowFacts {
+    const k = new ColdCursor(this.c, this.storage, this.runId);
+    k.o = this.o;
+    return k;
   }
 }
 

@@ -213,6 +213,11 @@ export class StoredFlow implements FlowNode {
     return ref < 0 ? undefined : this.storage.event(ref, this.runId);
   }
 
+  /** The failing verdict event's failure class as the builder read it (flowFacts.ts `FlowFacts`). */
+  get verdictClass(): string | null | undefined {
+    return this.storage.flowVerdictClass(this.slot);
+  }
+
   /**
    * Release the held events (a summarised run): `events` and `steps` become empty; the verdict
    * event, timings, correlation, tags and children stay. Events added later start a new chain.

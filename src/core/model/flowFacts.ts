@@ -10,7 +10,21 @@
 import type { FlowNode, Run } from './types';
 
 /** The fields of a flow a rollup reads (a {@link FlowNode} has them all). */
-export type FlowFacts = Pick<FlowNode, 'id' | 'runId' | 'name' | 'verdict' | 'durationMs' | 'ended' | 'verdictEvent'>;
+export type FlowFacts = Pick<FlowNode, 'id' | 'runId' | 'name' | 'verdict' | 'durationMs' | 'ended' | 'verdictEvent'> & {
+  /**
+   * A failing flow's verdict event's failure class as the builder read it (null: none), without
+   * decoding the event; undefined: not known here ({@link failureClassOf} reads the event).
+   */
+  readonly verdictClass?: string | null;
+  /** A copy that stays on this flow (`visit` may be given one cursor moved from flow to flow). */
+  keep?(): FlowFacts;
+};
+
+/** The failure class of a failing flow's verdict event. */
+export function failureClassOf(f: FlowFacts): string | undefined {
+  const c = f.verdictClass;
+  return c === undefined ? f.verdictEvent?.failureClass : (c ?? undefined);
+}
 
 /** What {@link forEachFlow} calls per flow: true stops the walk. */
 export type FlowVisit = (f: FlowFacts) => boolean | void;

@@ -27,6 +27,8 @@ export abstract class EventStorage {
    * event's record (-1 = none).
    */
   private flowRefs = new Int32Array(4 * 4);
+  /** Failing verdicts' failure classes by flow slot ({@link flowVerdictClass}). */
+  private readonly verdictClasses = new Map<number, string | null>();
   private flowSlots = 0;
 
   /** Records held. */
@@ -142,6 +144,19 @@ export abstract class EventStorage {
 
   setFlowVerdictRef(slot: number, ref: number): void {
     this.flowRefs[slot * 4 + 3] = ref;
+  }
+
+  /**
+   * The failure class of the failing verdict event of flow slot `slot` as the builder read it
+   * (null: the event has none), so a rollup counts classes without decoding every failing flow's
+   * verdict event again; undefined when not recorded (a restored index: read the event).
+   */
+  flowVerdictClass(slot: number): string | null | undefined {
+    return this.verdictClasses.get(slot);
+  }
+
+  setFlowVerdictClass(slot: number, failureClass: string | undefined): void {
+    this.verdictClasses.set(slot, failureClass ?? null);
   }
 
   /** Time `k` (0 started, 1 ended, 2 duration) of flow slot `slot`. */
