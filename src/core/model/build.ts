@@ -19,7 +19,7 @@ import { EventCounts, FlowNode, Malformed, putRunNote, Run, RunNote, RunStatus, 
 import { copyEventCounts, countInto, emptyEventCounts } from './counts';
 import { correlationOf, EMPTY_CORRELATION, mergeCorrelation, StoredFlow, shortFlowId } from './flow';
 import { EventList, MemoryEvents, type EventStorage } from './storage';
-import { registerFlowColumns, type FlowFacts } from './flowFacts';
+import { registerFlowColumns, unregisterFlowColumns, type FlowFacts } from './flowFacts';
 import { timestampProblem } from './time';
 
 /**
@@ -848,6 +848,7 @@ export class RunBuilder {
     this.linkCold(c, Infinity);
     c.byId.settle();
     st.cold = undefined;
+    unregisterFlowColumns(run);
     if (this.coldOf === c) this.coldOf = undefined;
     const flows = c.made as StoredFlow[];
     const open = new Array<StoredFlow>(c.open.length);

@@ -39,6 +39,11 @@ export function registerFlowColumns(run: Run, walk: ColumnWalk): void {
   walks.set(run, walk);
 }
 
+/** The builder: `run`'s flows are objects now (the walk, and the columns it holds, are let go). */
+export function unregisterFlowColumns(run: Run): void {
+  walks.delete(run);
+}
+
 /**
  * Visit every flow of `run`, in `run.flows` order, until `visit` returns true, without making
  * flow objects that are not made yet. The object passed to `visit` may be one cursor moved from
