@@ -1377,7 +1377,10 @@ export interface RunsSnapshot {
  * `correlations` (JSON texts), tags into `tagLists`, and the children of slot `i` at
  * `kids[kidsStart[i] .. kidsStart[i + 1])`.
  */
-export interface FlowTable {
+export type FlowTable = Omit<FlowTableWriter, 'str' | 'correlation' | 'tagList'>;
+
+/** Builds a {@link FlowTable} (RunBuilder.snapshotRuns): interns the strings, correlations and tag lists. */
+class FlowTableWriter {
   run: Int32Array;
   id: Int32Array;
   name: Int32Array;
@@ -1386,24 +1389,6 @@ export interface FlowTable {
   /** {@link VERDICT_CODES} index. */
   verdict: Uint8Array;
   /** 1 = in the run's list of open flows (`RunState.open`). */
-  open: Uint8Array;
-  corr: Int32Array;
-  tags: Int32Array;
-  kidsStart: Int32Array;
-  kids: Int32Array;
-  strings: string[];
-  correlations: string[];
-  tagLists: (readonly string[])[];
-}
-
-/** Builds a {@link FlowTable} (RunBuilder.snapshotRuns): interns the strings, correlations and tag lists. */
-class FlowTableWriter implements FlowTable {
-  run: Int32Array;
-  id: Int32Array;
-  name: Int32Array;
-  display: Int32Array;
-  parent: Int32Array;
-  verdict: Uint8Array;
   open: Uint8Array;
   corr: Int32Array;
   tags: Int32Array;
