@@ -50,7 +50,7 @@ function facts(ws: TraceWorkspace): unknown {
 const COLD = { minBytes: 0, workers: 0, makeFlows: false } as const;
 
 /** Plain read vs cold columns vs cold-with-cache vs warm reopen (columns and made). */
-async function compare(lines: string[], label: string): Promise<void> {
+async function compare(lines: string[] | Buffer, label: string): Promise<void> {
   for (const scanner of SCANNERS) {
     const was = process.env.FLOWLENS_INDEX_SCANNER;
     process.env.FLOWLENS_INDEX_SCANNER = scanner;
@@ -66,10 +66,10 @@ async function compare(lines: string[], label: string): Promise<void> {
 const WASM = path.resolve('dist/scanner.wasm');
 const SCANNERS = fs.existsSync(WASM) ? ['js', WASM] : ['js'];
 
-async function compareOnce(lines: string[], label: string): Promise<void> {
+async function compareOnce(lines: string[] | Buffer, label: string): Promise<void> {
   const root = tmpdir('t');
   const file = path.join(root, 'trace.jsonl');
-  fs.writeFileSync(file, lines.join('\n') + '\n');
+  fs.writeFileSync(file, Buffer.isBuffer(lines) ? lines : lines.join('\n') + '\n');
   const plain = await open(file, false);
   const want = facts(plain.ws);
   const wantModel = workspaceDigest(plain.ws);
@@ -144,6 +144,23 @@ describe('[attacker3] round 3: column rollups / recorded failure class / cache f
     L.push(raw('m4', 1, '{"2":1,"b":1}'));
     L.push(raw('m4', 2, '{"1":1,"a":1}', 'success'));
     await compare(L, 'correlations');
+  });
+
+  it('invalid UTF-8, NUL and line separators inside class names and correlation texts', async () => {
+    const parts: Buffer[] = [Buffer.from(start() + '\n')];
+    const line = (fid: string, s: number, cls: Buffer, corr: Buffer, type = 'failure'): Buffer =>
+      Buffer.concat([
+        Buffer.from(`{"v":1,"run_id":"r1","event_type":"${type}","flow":"U","flow_id":"${fid}","timestamp":"${T(s)}","failure_class":"`),
+        cls, Buffer.from('","correlation":{"k":"'), corr, Buffer.from('"}}\n'),
+      ]);
+    parts.push(line('u1', 1, Buffer.from([0xff, 0x41]), Buffer.from([0xc0, 0xaf])));
+    parts.push(line('u2', 2, Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xe2, 0x80, 0xa8])));
+    parts.push(line('u3', 3, Buffer.from('\\u0000nul'), Buffer.from([0xf4, 0x90, 0x80, 0x80])));
+    parts.push(line('u4', 4, Buffer.from([0xe2, 0x80, 0xa9]), Buffer.from('\\ud83d')));
+    parts.push(line('u4', 5, Buffer.from('x'), Buffer.from([0xcf]), 'checkpoint'));
+    parts.push(line('u5', 6, Buffer.from([0xc3, 0xa9]), Buffer.from([0xc3, 0xa9])));
+    parts.push(line('u5', 7, Buffer.from('e\u0301'), Buffer.from('e\u0301'), 'exception'));
+    await compare(Buffer.concat(parts), 'bytes');
   });
 
   // FINDING (pre-existing, low): a correlation value JSON cannot write back (1e400 → Infinity, -0)
