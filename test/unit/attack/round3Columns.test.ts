@@ -163,12 +163,11 @@ describe('[attacker3] round 3: column rollups / recorded failure class / cache f
     await compare(Buffer.concat(parts), 'bytes');
   });
 
-  // FINDING (pre-existing, low): a correlation value JSON cannot write back (1e400 → Infinity, -0)
-  // is read as Infinity / -0 by the plain read, but the cold index's JS scanner keeps the
-  // correlation as safeStringify(...) text (src/core/read/index/scan.ts:477: Infinity → null,
-  // -0 → 0), and a merged correlation is written to the cache with JSON.stringify (build.ts
-  // FlowTableWriter.correlation) — the cold / warm model differs from the plain read's.
-  it('FINDING: correlation numbers JSON.stringify cannot round-trip (1e400, -0) read the same cold, warm and plain', async () => {
+  // F3 (pre-existing, low; fixed in normalize.ts setCorrelation): a correlation value JSON cannot
+  // write back (1e400 → Infinity, -0) was Infinity / -0 in a plain read but null / 0 in the cold
+  // index (its correlation is safeStringify text: index/scan.ts, the WASM scanner) and the cache.
+  // Every read now keeps the correlation as JSON writes it back.
+  it('correlation numbers JSON cannot write back (1e400, -0) read the same cold, warm and plain (F3)', async () => {
     const L = [start()];
     const raw = (fid: string, s: number, corr: string, type = 'checkpoint'): string =>
       `{"v":1,"run_id":"r1","event_type":"${type}","flow":"K","flow_id":"${fid}","timestamp":"${T(s)}","correlation":${corr}}`;

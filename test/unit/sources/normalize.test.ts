@@ -436,3 +436,17 @@ describe('parseTags / parseSeverity', () => {
     assert.equal(parseSeverity('notice'), 'info');
   });
 });
+
+describe('normalizeEvent: correlation', () => {
+  it('keeps a correlation as JSON writes it back: 1e400 and -0 (anywhere inside) read as null and 0, as the cold index reads them', () => {
+    const c = JSON.parse('{"n":1e400,"z":-0,"k":1,"deep":{"list":[-1e999,2]}}') as Record<string, unknown>;
+    const e = norm({ v: 1, event_type: 'log', run_id: 'r', correlation: c });
+    assert.deepEqual(e.correlation, { n: null, z: 0, k: 1, deep: { list: [null, 2] } });
+    assert.ok(Object.is((e.correlation as Record<string, unknown>).z, 0));
+  });
+
+  it('keeps a writable correlation as the very object parsed (no copy per event)', () => {
+    const c = { k: 1, s: 'x', nested: { a: [1, 2.5, -3] } };
+    assert.equal(norm({ v: 1, event_type: 'log', run_id: 'r', correlation: c }).correlation, c);
+  });
+});

@@ -5,6 +5,7 @@
  */
 import type { Dialect, Severity, SourceLoc, StackFrame, TraceEvent } from '../../model/types';
 import { parseTimestamp } from '../../model/time';
+import { safeStringify } from '../../model/bounded';
 
 type Obj = Record<string, unknown>;
 
@@ -240,9 +241,29 @@ const setPid: Setter = (ev, v) => {
   return true;
 };
 
+/**
+ * Whether `v` holds a number JSON cannot write back: ±Infinity (a literal out of the double range,
+ * `1e400`) or -0. Walked to the depth `boundedCopy` keeps (src/core/model/bounded.ts).
+ */
+function hasUnwritableNumber(v: unknown, depth: number): boolean {
+  if (typeof v === 'number') return !Number.isFinite(v) || Object.is(v, -0);
+  if (typeof v !== 'object' || v === null || depth > 64) return false;
+  if (Array.isArray(v)) {
+    for (const x of v) if (hasUnwritableNumber(x, depth + 1)) return true;
+    return false;
+  }
+  for (const k in v) if (Object.prototype.hasOwnProperty.call(v, k) && hasUnwritableNumber((v as Obj)[k], depth + 1)) return true;
+  return false;
+}
+
+/**
+ * The correlation: a JSON object, kept as JSON writes it back — the cold index keeps it as that
+ * text (index/scan.ts, the WASM scanner, the index cache), so a number JSON cannot write (1e400,
+ * -0) reads as JSON writes it (null, 0) whichever way the trace is read (attacker F3).
+ */
 const setCorrelation: Setter = (ev, v) => {
   if (!isObj(v)) return false;
-  ev.correlation = v;
+  ev.correlation = hasUnwritableNumber(v, 0) ? (JSON.parse(safeStringify(v)) as Record<string, unknown>) : v;
   return true;
 };
 
