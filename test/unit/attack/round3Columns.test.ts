@@ -4,53 +4,16 @@
 // (snapshotRuns → FlowTable → persist.ts encode) must agree with a plain read and a warm reopen.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
-import { flowRollups, flowTrends, latencyHistograms, rollupRuns } from '../../../src/core/analyze/rollup';
-import { runStatus, runVerdictCounts } from '../../../src/core/analyze/queries';
 import { workspaceDigest } from '../../support/plainModel';
-
-const LATER = Date.UTC(2030, 0, 1);
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-function tmpdir(p: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), `flowlens-r3-${p}-`));
-  dirs.push(d);
-  return d;
-}
-
-async function open(file: string, index: WorkspaceOptions['index'], cache?: string): Promise<{ ws: TraceWorkspace; notes: string[] }> {
-  const notes: string[] = [];
-  const ws = TraceWorkspace.forFile(file, {
-    now: () => LATER,
-    final: true,
-    index,
-    ...(cache ? { indexCache: { dir: cache, log: (m: string) => notes.push(m) } } : {}),
-  });
-  await ws.load();
-  await ws.cacheWritten();
-  return { ws, notes };
-}
-
-/** What the CLI reads without making flow objects (computed BEFORE anything makes them). */
-function facts(ws: TraceWorkspace): unknown {
-  const runs = ws.runs();
-  return {
-    rollups: rollupRuns(runs),
-    perRun: runs.map((r) => [r.id, runStatus(r), runVerdictCounts(r), rollupRuns([r])]),
-    flowRollups: flowRollups(runs),
-    trends: flowTrends(runs),
-    hist: latencyHistograms(runs),
-  };
-}
+import { facts, openFile, tmpdir } from './round3Support';
 
 const COLD = { minBytes: 0, workers: 0, makeFlows: false } as const;
 
 /** Plain read vs cold columns vs cold-with-cache vs warm reopen (columns and made). */
 async function compare(lines: string[] | Buffer, label: string): Promise<void> {
+  // The WASM scanner is part of the build: missing, its half of each comparison would silently read JS.
+  assert.ok(fs.existsSync(WASM), `${WASM} missing: run npm run build first`);
   for (const scanner of SCANNERS) {
     const was = process.env.FLOWLENS_INDEX_SCANNER;
     process.env.FLOWLENS_INDEX_SCANNER = scanner;
@@ -64,22 +27,22 @@ async function compare(lines: string[] | Buffer, label: string): Promise<void> {
 }
 
 const WASM = path.resolve('dist/scanner.wasm');
-const SCANNERS = fs.existsSync(WASM) ? ['js', WASM] : ['js'];
+const SCANNERS = ['js', WASM];
 
 async function compareOnce(lines: string[] | Buffer, label: string): Promise<void> {
   const root = tmpdir('t');
   const file = path.join(root, 'trace.jsonl');
   fs.writeFileSync(file, Buffer.isBuffer(lines) ? lines : lines.join('\n') + '\n');
-  const plain = await open(file, false);
+  const plain = await openFile(file, false);
   const want = facts(plain.ws);
   const wantModel = workspaceDigest(plain.ws);
-  const cold = await open(file, COLD);
+  const cold = await openFile(file, COLD);
   assert.deepEqual(facts(cold.ws), want, `${label}: cold columns (makeFlows false) vs plain`);
   assert.deepEqual(workspaceDigest(cold.ws), wantModel, `${label}: cold model vs plain`);
   const cache = tmpdir('c');
-  const first = await open(file, COLD, cache);
+  const first = await openFile(file, COLD, cache);
   assert.deepEqual(facts(first.ws), want, `${label}: cold (writing cache) vs plain`);
-  const warm = await open(file, COLD, cache);
+  const warm = await openFile(file, COLD, cache);
   assert.ok(warm.notes.some((n) => n.includes(': restored ')), `${label}: restored: ${warm.notes.join('; ')}`);
   assert.deepEqual(facts(warm.ws), want, `${label}: warm reopen vs plain`);
   assert.deepEqual(workspaceDigest(warm.ws), wantModel, `${label}: warm model vs plain`);

@@ -4,30 +4,19 @@
 // must be the one the plain read's event has: rollups from the columns, cache and warm agree.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
-import { flowRollups, rollupRuns } from '../../../src/core/analyze/rollup';
-import { runStatus, runVerdictCounts } from '../../../src/core/analyze/queries';
+import { flowRollups } from '../../../src/core/analyze/rollup';
 import { workspaceDigest } from '../../support/plainModel';
+import { LATER, facts, tmpdir } from './round3Support';
 
-const LATER = Date.UTC(2030, 0, 1);
 const WASM = path.resolve('dist/scanner.wasm');
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
 
 async function open(root: string, index: WorkspaceOptions['index'], cache?: string): Promise<TraceWorkspace> {
   const ws = new TraceWorkspace(root, { now: () => LATER, final: true, index, ...(cache ? { indexCache: { dir: cache } } : {}) });
   await ws.load();
   await ws.cacheWritten();
   return ws;
-}
-
-function facts(ws: TraceWorkspace): unknown {
-  const runs = ws.runs();
-  return { rollups: rollupRuns(runs), perRun: runs.map((r) => [r.id, runStatus(r), runVerdictCounts(r)]), flowRollups: flowRollups(runs) };
 }
 
 const ts = (s: number): string => `2026-11-19T14:00:${String(s).padStart(2, '0')}.000000`;
@@ -51,13 +40,12 @@ const LINES = [
 describe('[attacker3] round 3: flowscribe 0.1 classes from evidence.cls', () => {
   for (const scanner of ['js', 'wasm']) {
     it(`hostile 0.1 class spellings (${scanner})`, async function () {
-      if (scanner === 'wasm' && !fs.existsSync(WASM)) this.skip();
+      if (scanner === 'wasm') assert.ok(fs.existsSync(WASM), `${WASM} missing: run npm run build first`);
       const was = process.env.FLOWLENS_INDEX_SCANNER;
       process.env.FLOWLENS_INDEX_SCANNER = scanner === 'js' ? 'js' : WASM;
       try {
-        const root = fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-r3d-'));
-        const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-r3d-c-'));
-        dirs.push(root, cache);
+        const root = tmpdir('r3d');
+        const cache = tmpdir('r3d-c');
         const run = path.join(root, 'runs', '20261119T140000Z-ab12');
         fs.mkdirSync(run, { recursive: true });
         fs.writeFileSync(path.join(run, 'trace.jsonl'), LINES.join('\n') + '\n');

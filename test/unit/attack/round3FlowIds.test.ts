@@ -68,7 +68,10 @@ describe('[attacker3] round 3: FlowIds growth under crafted collisions', () => {
   it('settle() in the middle of a growth, then more adds through further growths', () => {
     const t = new FlowIds(0, SEED);
     const ids: string[] = [];
-    for (let i = 0; i < 520; i++) ids.push(`s${i}`), t.add(`s${i}`);
+    for (let i = 0; i < 520; i++) {
+      ids.push(`s${i}`);
+      t.add(`s${i}`);
+    }
     assert.ok(t.growing);
     t.settle();
     assert.ok(!t.growing);

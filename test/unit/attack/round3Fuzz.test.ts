@@ -4,38 +4,12 @@
 // cache written from the columns and its warm reopen must equal a plain read.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
-import { flowRollups, flowTrends, latencyHistograms, rollupRuns } from '../../../src/core/analyze/rollup';
-import { runStatus, runVerdictCounts } from '../../../src/core/analyze/queries';
+import { TraceWorkspace } from '../../../src/core/read/workspace';
 import { workspaceDigest } from '../../support/plainModel';
 import { prng } from '../reliability/helpers';
 import { forEachFlow } from '../../../src/core/model/flowFacts';
-
-const LATER = Date.UTC(2030, 0, 1);
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-function tmpdir(p: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), `flowlens-r3f-${p}-`));
-  dirs.push(d);
-  return d;
-}
-
-async function open(file: string, index: WorkspaceOptions['index'], cache?: string): Promise<{ ws: TraceWorkspace; notes: string[] }> {
-  const notes: string[] = [];
-  const ws = TraceWorkspace.forFile(file, {
-    now: () => LATER,
-    final: true,
-    index,
-    ...(cache ? { indexCache: { dir: cache, log: (m: string) => notes.push(m) } } : {}),
-  });
-  await ws.load();
-  await ws.cacheWritten();
-  return { ws, notes };
-}
+import { facts, openFile, tmpdir } from './round3Support';
 
 /** Runs whose flows forEachFlow walks through a cursor over the columns (nothing made yet). */
 function inColumns(ws: TraceWorkspace): number {
@@ -49,17 +23,6 @@ function inColumns(ws: TraceWorkspace): number {
     if (cursor) n++;
   }
   return n;
-}
-
-function facts(ws: TraceWorkspace): unknown {
-  const runs = ws.runs();
-  return {
-    rollups: rollupRuns(runs),
-    perRun: runs.map((r) => [r.id, runStatus(r), runVerdictCounts(r), r.flows.size]),
-    flowRollups: flowRollups(runs),
-    trends: flowTrends(runs),
-    hist: latencyHistograms(runs),
-  };
 }
 
 const COLD = { minBytes: 0, workers: 0, makeFlows: false } as const;
@@ -119,14 +82,14 @@ async function check(lines: string[], label: string, columns = 0): Promise<void>
   const root = tmpdir('t');
   const file = path.join(root, 'trace.jsonl');
   fs.writeFileSync(file, lines.join('\n') + '\n');
-  const plain = await open(file, false);
+  const plain = await openFile(file, false);
   const want = facts(plain.ws);
   const wantModel = workspaceDigest(plain.ws);
   const cache = tmpdir('c');
-  const cold = await open(file, COLD, cache);
+  const cold = await openFile(file, COLD, cache);
   assert.ok(inColumns(cold.ws) >= columns, `${label}: runs walked in columns ${inColumns(cold.ws)} < ${columns}`);
   assert.deepEqual(facts(cold.ws), want, `${label}: cold columns vs plain`);
-  const warm = await open(file, COLD, cache);
+  const warm = await openFile(file, COLD, cache);
   assert.ok(warm.notes.some((n) => n.includes(': restored ')), `${label}: restored: ${warm.notes.join('; ')}`);
   assert.deepEqual(facts(warm.ws), want, `${label}: warm vs plain`);
   assert.deepEqual(workspaceDigest(warm.ws), wantModel, `${label}: warm model vs plain`);
@@ -136,7 +99,7 @@ async function check(lines: string[], label: string, columns = 0): Promise<void>
 describe('[attacker3] round 3: seeded hostile traces, columns vs plain vs warm', () => {
   for (const scanner of ['js', 'wasm'] as const) {
     it(`seeded traces (${scanner} scanner)`, async function () {
-      if (scanner === 'wasm' && !fs.existsSync(WASM)) this.skip();
+      if (scanner === 'wasm') assert.ok(fs.existsSync(WASM), `${WASM} missing: run npm run build first`);
       const was = process.env.FLOWLENS_INDEX_SCANNER;
       process.env.FLOWLENS_INDEX_SCANNER = scanner === 'js' ? 'js' : WASM;
       try {
@@ -157,10 +120,10 @@ describe('[attacker3] round 3: seeded hostile traces, columns vs plain vs warm',
       const file = path.join(root, 'trace.jsonl');
       fs.writeFileSync(file, head.join('\n') + '\n');
       const cache = tmpdir('c');
-      await open(file, COLD, cache);
+      await openFile(file, COLD, cache);
       fs.appendFileSync(file, all.slice(4000).join('\n') + '\n');
-      const warm = await open(file, COLD, cache);
-      const plain = await open(file, false);
+      const warm = await openFile(file, COLD, cache);
+      const plain = await openFile(file, false);
       assert.deepEqual(facts(warm.ws), facts(plain.ws), `seed ${seed}: appended, warm vs plain (${warm.notes.join('; ')})`);
       assert.deepEqual(workspaceDigest(warm.ws), workspaceDigest(plain.ws), `seed ${seed}: appended model`);
     }

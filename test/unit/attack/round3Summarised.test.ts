@@ -3,39 +3,16 @@
 // rollups/counts/status read from the columns, then the cache and its warm reopen, equal a plain read.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
-import { flowRollups, flowTrends, rollupRuns } from '../../../src/core/analyze/rollup';
-import { runStatus, runVerdictCounts } from '../../../src/core/analyze/queries';
 import { workspaceDigest } from '../../support/plainModel';
-
-const LATER = Date.UTC(2030, 0, 1);
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-function tmpdir(p: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), `flowlens-r3s-${p}-`));
-  dirs.push(d);
-  return d;
-}
+import { LATER, facts, tmpdir } from './round3Support';
 
 async function open(file: string, index: WorkspaceOptions['index'], max: number, cache?: string): Promise<TraceWorkspace> {
   const ws = TraceWorkspace.forFile(file, { now: () => LATER, final: true, index, maxEventsPerSource: max, ...(cache ? { indexCache: { dir: cache } } : {}) });
   await ws.load();
   await ws.cacheWritten();
   return ws;
-}
-
-function facts(ws: TraceWorkspace): unknown {
-  const runs = ws.runs();
-  return {
-    rollups: rollupRuns(runs),
-    perRun: runs.map((r) => [r.id, r.status, r.cap, runStatus(r), runVerdictCounts(r), r.flows.size]),
-    flowRollups: flowRollups(runs),
-    trends: flowTrends(runs),
-  };
 }
 
 const J = JSON.stringify;

@@ -4,24 +4,11 @@
 // object is made must equal a plain read of the whole file, with and without the index cache.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
-import { flowRollups, flowTrends, rollupRuns } from '../../../src/core/analyze/rollup';
-import { runStatus, runVerdictCounts } from '../../../src/core/analyze/queries';
 import { forEachFlow } from '../../../src/core/model/flowFacts';
 import { workspaceDigest } from '../../support/plainModel';
-
-const LATER = Date.UTC(2030, 0, 1);
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-function tmpdir(p: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), `flowlens-r3t-${p}-`));
-  dirs.push(d);
-  return d;
-}
+import { LATER, facts, tmpdir } from './round3Support';
 
 async function open(file: string, index: WorkspaceOptions['index'], final: boolean, cache?: string): Promise<TraceWorkspace> {
   const ws = TraceWorkspace.forFile(file, {
@@ -33,16 +20,6 @@ async function open(file: string, index: WorkspaceOptions['index'], final: boole
   await ws.load();
   await ws.cacheWritten();
   return ws;
-}
-
-function facts(ws: TraceWorkspace): unknown {
-  const runs = ws.runs();
-  return {
-    rollups: rollupRuns(runs),
-    perRun: runs.map((r) => [r.id, r.status, runStatus(r), runVerdictCounts(r), r.flows.size]),
-    flowRollups: flowRollups(runs),
-    trends: flowTrends(runs),
-  };
 }
 
 function columnRuns(ws: TraceWorkspace): string[] {

@@ -3,18 +3,10 @@
 // failures hit flows made by the first) — column rollups, the cache and a warm reopen vs plain.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
-import { flowRollups, flowTrends, rollupRuns } from '../../../src/core/analyze/rollup';
-import { runStatus, runVerdictCounts } from '../../../src/core/analyze/queries';
 import { workspaceDigest } from '../../support/plainModel';
-
-const LATER = Date.UTC(2030, 0, 1);
-const dirs: string[] = [];
-after(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
+import { LATER, facts, tmpdir } from './round3Support';
 
 async function open(root: string, index: WorkspaceOptions['index'], cache?: string): Promise<{ ws: TraceWorkspace; notes: string[] }> {
   const notes: string[] = [];
@@ -24,24 +16,13 @@ async function open(root: string, index: WorkspaceOptions['index'], cache?: stri
   return { ws, notes };
 }
 
-function facts(ws: TraceWorkspace): unknown {
-  const runs = ws.runs();
-  return {
-    rollups: rollupRuns(runs),
-    perRun: runs.map((r) => [r.id, r.status, r.sources, runStatus(r), runVerdictCounts(r), r.flows.size]),
-    flowRollups: flowRollups(runs),
-    trends: flowTrends(runs),
-  };
-}
-
 const J = JSON.stringify;
 const T = (s: number): string => `2026-11-20T10:${String(Math.floor(s / 60) % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}Z`;
 
 describe('[attacker3] round 3: one run from two indexed sources', () => {
   it('flows made by file A in columns, verdicts and children from file B', async () => {
-    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-r3two-'));
-    const cache = fs.mkdtempSync(path.join(os.tmpdir(), 'flowlens-r3two-c-'));
-    dirs.push(root, cache);
+    const root = tmpdir('r3two');
+    const cache = tmpdir('r3two-c');
     const a: string[] = [J({ v: 1, event_type: 'session_start', run_id: 'shared', timestamp: T(0) })];
     const b: string[] = [];
     for (let i = 0; i < 800; i++) {
