@@ -14,7 +14,7 @@ import type { EventCounts, FlowNode, Run, TraceEvent } from '../model/types';
 import { failureClassOf, forEachFlow, type FlowFacts } from '../model/flowFacts';
 import { bump, record } from '../model/bounded';
 import { countEvents, emptyEventCounts, mergeCounts, runCounts } from '../model/counts';
-import { latencyHistogram, summarizeDurations, type HistogramBucket } from './stats';
+import { DurationList, latencyHistogram, summarizeSorted, type HistogramBucket } from './stats';
 import type { FailureRef, FlowRollup } from './flowRollup';
 import { isFailing } from './queries';
 
@@ -164,11 +164,6 @@ class FlowTally {
   }
 }
 
-/** A flow's duration when it has a finite one (read once: a cursor's getter reads the storage). */
-function durationOf(f: FlowFacts): number | undefined {
-  const d = f.durationMs;
-  return typeof d === 'number' && Number.isFinite(d) ? d : undefined;
-}
 
 /**
  * Per-flow-name rollups over the given runs (one run, or all), sorted by flow name. Failures
@@ -176,27 +171,26 @@ function durationOf(f: FlowFacts): number | undefined {
  */
 export function flowRollups(runs: readonly Run[], opts: RollupOptions = {}): FlowRollup[] {
   const tallies = new Map<string, FlowTally>();
-  const durations = new Map<string, number[]>();
+  const durations = new Map<string, DurationList>();
   for (const run of runsInTimeOrder(runs)) {
     forEachFlow(run, (flow) => {
       const name = flowRollupName(flow);
       let t = tallies.get(name);
       if (!t) {
         tallies.set(name, (t = new FlowTally(name)));
-        durations.set(name, []);
+        durations.set(name, new DurationList());
       }
       t.add(flow);
-      const d = durationOf(flow);
-      if (d !== undefined) (durations.get(name) as number[]).push(d);
+      (durations.get(name) as DurationList).add(flow.durationMs);
     });
   }
   const buckets = bucketsOf(opts);
   return [...tallies.values()]
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     .map((t) => {
-      const ds = durations.get(t.name) as number[];
+      const ds = (durations.get(t.name) as DurationList).sorted();
       const sla = opts.catalog ? slaFor(opts.catalog, t.name) : undefined;
-      return t.toRollup(summarizeDurations(ds), latencyHistogram(ds, buckets), sla);
+      return t.toRollup(summarizeSorted(ds), latencyHistogram(ds, buckets), sla);
     });
 }
 
@@ -223,18 +217,17 @@ export interface FlowHistogram {
 
 /** Per-flow latency histograms of instance durations, sorted by flow name. */
 export function latencyHistograms(runs: readonly Run[], opts: RollupOptions = {}): FlowHistogram[] {
-  const durations = new Map<string, number[]>();
+  const durations = new Map<string, DurationList>();
   for (const run of runs) {
     forEachFlow(run, (flow) => {
       const name = flowRollupName(flow);
       let ds = durations.get(name);
-      if (!ds) durations.set(name, (ds = []));
-      const d = durationOf(flow);
-      if (d !== undefined) ds.push(d);
+      if (!ds) durations.set(name, (ds = new DurationList()));
+      ds.add(flow.durationMs);
     });
   }
   const buckets = bucketsOf(opts);
-  return [...durations.keys()].sort().map((flow) => ({ flow, buckets: latencyHistogram(durations.get(flow) as number[], buckets) }));
+  return [...durations.keys()].sort().map((flow) => ({ flow, buckets: latencyHistogram((durations.get(flow) as DurationList).sorted(), buckets) }));
 }
 
 /** One run's point on a flow's trend. */
@@ -260,14 +253,13 @@ export function flowTrends(runs: readonly Run[], opts: RollupOptions = {}): Flow
   const ordered = runsInTimeOrder(runs);
   // Per run, per flow name: the tally and the durations (one walk of each run's flows).
   const perRun = ordered.map((run) => {
-    const byName = new Map<string, { t: FlowTally; ds: number[] }>();
+    const byName = new Map<string, { t: FlowTally; ds: DurationList }>();
     forEachFlow(run, (f) => {
       const n = flowRollupName(f);
       let x = byName.get(n);
-      if (!x) byName.set(n, (x = { t: new FlowTally(n), ds: [] }));
+      if (!x) byName.set(n, (x = { t: new FlowTally(n), ds: new DurationList() }));
       x.t.add(f);
-      const d = durationOf(f);
-      if (d !== undefined) x.ds.push(d);
+      x.ds.add(f.durationMs);
     });
     return byName;
   });
@@ -276,7 +268,7 @@ export function flowTrends(runs: readonly Run[], opts: RollupOptions = {}): Flow
     const sla = opts.catalog ? slaFor(opts.catalog, flow) : undefined;
     const points = ordered.map((run, i): TrendPoint => {
       const x = perRun[i].get(flow);
-      const r = (x?.t ?? new FlowTally(flow)).toRollup(summarizeDurations(x?.ds ?? []), [], sla);
+      const r = (x?.t ?? new FlowTally(flow)).toRollup(summarizeSorted(x ? x.ds.sorted() : []), [], sla);
       return {
         runId: run.id,
         started: run.started,
