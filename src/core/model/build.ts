@@ -562,13 +562,12 @@ export class RunBuilder {
       st.cold = cold;
       // Rollups read the columns while they are the run's flows (flowFacts.ts).
       const cursor = new ColdCursor(cold, storage, id);
+      // Unregistered when the run's flow objects are made (materializeCold).
       registerFlowColumns(run, (visit) => {
-        if (st.cold !== cold) return false;
         for (let o = 0; o < cold.n; o++) {
           cursor.o = o;
-          if (visit(cursor) === true) break;
+          if (visit(cursor) === true) return;
         }
-        return true;
       });
       // The roots are made with the flows, on first read.
       Object.defineProperty(run, 'roots', {

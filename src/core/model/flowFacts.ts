@@ -29,12 +29,12 @@ export function failureClassOf(f: FlowFacts): string | undefined {
 /** What {@link forEachFlow} calls per flow: true stops the walk. */
 export type FlowVisit = (f: FlowFacts) => boolean | void;
 
-/** Visits the flows of a run from its columns; false when the run's flows are objects by now. */
-type ColumnWalk = (visit: FlowVisit) => boolean;
+/** Visits the flows of a run from its columns (registered until the run's flow objects are made). */
+type ColumnWalk = (visit: FlowVisit) => void;
 
 const walks = new WeakMap<Run, ColumnWalk>();
 
-/** The builder: `run`'s flows are columns, walked by `walk` while it returns true. */
+/** The builder: `run`'s flows are columns, walked by `walk` (until {@link unregisterFlowColumns}). */
 export function registerFlowColumns(run: Run, walk: ColumnWalk): void {
   walks.set(run, walk);
 }
@@ -51,10 +51,7 @@ export function unregisterFlowColumns(run: Run): void {
  */
 export function forEachFlow(run: Run, visit: FlowVisit): void {
   const walk = walks.get(run);
-  if (walk !== undefined) {
-    if (walk(visit)) return;
-    walks.delete(run);
-  }
+  if (walk !== undefined) return walk(visit);
   // forEach, not an iterator: an iterator's result per flow (300k of them in a big run) is garbage
   // that grew the young generation — and the process's RSS — by ~14 MB on the first rollup.
   let stopped = false;
