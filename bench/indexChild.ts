@@ -13,6 +13,8 @@ import { buildAskMd } from '../src/core/render/ask';
 import { slaFor } from '../src/core/read/catalog';
 import type { Run } from '../src/core/model/types';
 import { rollupRuns } from '../src/core/analyze/rollup';
+import { runFailures, runStatus, runVerdictCounts } from '../src/core/analyze/queries';
+import { forEachFlow } from '../src/core/model/flowFacts';
 import { liveLines, runWithFlows } from './gen';
 import { timeViews } from './views';
 import type { BenchRow, ChildReport, IndexFigures } from './types';
@@ -22,11 +24,26 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** What the index must produce besides the model: per-flow rollups and event counts of every run. */
+/**
+ * What the index must produce besides the model: per-flow rollups and event counts of every run;
+ * and what the extension's views read of every run right after a load — the Runs view's rows and
+ * the status bar (verdict counts, status), the Failures view and Problems panel (failures), the
+ * Test Explorer (flow names) — through the same core calls. None of it makes flow objects: they
+ * are made when a run's tree is opened (core/read/workspace/options.ts `makeFlows`).
+ */
 function rollupAll(ws: TraceWorkspace): number {
   let n = 0;
-  for (const run of ws.runs()) n += rollupRuns([run], { catalog: ws.catalog }).flows.length;
-  return n;
+  const names = new Set<string>();
+  for (const run of ws.runs()) {
+    n += rollupRuns([run], { catalog: ws.catalog }).flows.length;
+    runVerdictCounts(run);
+    runStatus(run);
+    n += runFailures(run).length;
+    forEachFlow(run, (f) => {
+      if (f.name) names.add(f.name);
+    });
+  }
+  return n + names.size;
 }
 
 /** What a load-only child (`load` mode: the scale, load and huge rows) reports. */
@@ -39,6 +56,8 @@ export interface LoadReport extends IndexFigures {
   capped: number;
   problems: string[];
   notes: string[];
+  /** Runs whose flow objects were made by the end (the rest are still the cold index's columns). */
+  objectRuns: number;
   /** With `cancelAt`: ms from abort() to the load's rejection, bytes done then, whether it rejected with AbortError. */
   cancel?: { ms: number; atBytes: number; abortError: boolean; runs: number };
 }
@@ -100,7 +119,7 @@ async function loadOnly(root: string, o: { minBytes?: number; maxEventsPerSource
     blockMaxMs: lag.max / 1e6, blockP99Ms: lag.percentile(99) / 1e6, heapUsedMb: process.memoryUsage().heapUsed / 1024 / 1024,
     runs: runs.length, events: runs.reduce((n, r) => n + (r.counts?.total ?? r.events.length), 0), malformed: ws.malformed().length, progress,
     capped: runs.filter((r) => r.cap !== undefined).length, problems: ws.problems().slice(0, 5),
-    notes: [...new Set(runs.flatMap((r) => r.notes.map((n) => n.kind)))], cancel,
+    notes: [...new Set(runs.flatMap((r) => r.notes.map((n) => n.kind)))], cancel, objectRuns: runs.filter((r) => ws.flowsMade(r.id)).length,
   };
   process.stdout.write(JSON.stringify(report));
 }

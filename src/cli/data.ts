@@ -99,7 +99,7 @@ export async function open(p: string | undefined, o: { cache?: boolean } = {}): 
   // (redactorFor) decodes only those lines again, not every event (src/core/read/secretHint.ts);
   // its worker keeps normal priority (no UI thread to yield to: the scan is what the CLI waits on).
   // Flow objects are made only if a command reads them (`flows` reads the columns' rollups).
-  const opts = { final: true, env: process.env, readers: sqliteReaders({ root: base }), index: { hints: true, background: false, makeFlows: false }, indexCache: cliIndexCache(process.env, o.cache) };
+  const opts = { final: true, env: process.env, readers: sqliteReaders({ root: base }), index: { hints: true, background: false }, indexCache: cliIndexCache(process.env, o.cache) };
   const ws = st.isDirectory() ? new TraceWorkspace(root, opts) : TraceWorkspace.forFile(root, opts);
   await ws.load({ final: true });
   return {

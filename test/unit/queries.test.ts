@@ -17,6 +17,7 @@ import {
   selectRun,
   selectRuns,
   runVerdictCounts,
+  type Failure,
 } from '../../src/core/analyze/queries';
 import { TraceWorkspace } from '../../src/core/read/workspace';
 import { isFileBacked } from '../support/storage';
@@ -108,7 +109,7 @@ describe('queries on the demo workspace', () => {
     const all = failures(runs, 'oldest');
     // b7d2 2, c4e8 1, d9f1 2, f5b0 1 — in each dialect.
     assert.equal(all.length, 12);
-    for (const f of all) assert.ok(f.flow && (f.flow.verdict === 'failed' || f.flow.verdict === 'exception') && f.event === f.flow.verdictEvent);
+    for (const f of all) assert.ok(f.flow && (f.flow.verdict === 'failed' || f.flow.verdict === 'exception') && f.event === f.run.flows.get(f.flow.id)?.verdictEvent);
     const ts = all.map((f) => f.event.ts as number);
     assert.deepEqual(ts, [...ts].sort((a, b) => a - b), 'oldest first');
     const newest = failures(runs, 'newest');
@@ -125,8 +126,58 @@ describe('queries on the demo workspace', () => {
     const filed = new TraceWorkspace(DEMO, { index: { minBytes: 0, workers: 0 }, final: true });
     await filed.load({ final: true });
     assert.ok(filed.runs().some((r) => isFileBacked(r)), 'the demo was indexed');
-    const key = (f: { run: Run; flow?: FlowNode; event: TraceEvent }) => `${f.run.id}|${f.flow?.id}|${f.event.type}|${f.event.ts}|${f.event.src?.line}|${f.event.reason ?? f.event.exception?.type}`;
+    const key = (f: Failure) => `${f.run.id}|${f.flow?.id}|${f.event.type}|${f.event.ts}|${f.event.src?.line}|${f.event.reason ?? f.event.exception?.type}`;
     for (const order of ['oldest', 'newest'] as const) assert.deepEqual(failures(filed.runs(), order).map(key), failures(runs, order).map(key), order);
+  });
+
+  it('lists an indexed run\'s failures from its columns: the same flows as their objects say, and no flow object made', async () => {
+    const filed = new TraceWorkspace(DEMO, { index: { minBytes: 0, workers: 0 }, final: true });
+    await filed.load({ final: true });
+    // The v1 runs: a 0.1 run's flows are made at load when their names are recovered from its
+    // summary.md (read/workspace/flowNames.ts reads each flow's steps).
+    const indexed = filed.runs().filter((r) => isFileBacked(r) && r.dialect === 'flowscribe-v1');
+    assert.equal(indexed.length, 6, 'the demo\'s v1 runs were indexed');
+    assert.ok(indexed.every((r) => !filed.flowsMade(r.id)), 'a load leaves indexed runs\' flows in columns (options.ts makeFlows)');
+    const listed = failures(indexed, 'oldest');
+    for (const r of indexed) {
+      const plain = runs.find((x) => x.id === r.id) as Run;
+      assert.deepEqual(runVerdictCounts(r), runVerdictCounts(plain), `${r.id}: verdict counts`);
+      assert.equal(runStatus(r), runStatus(plain), `${r.id}: status`);
+    }
+    assert.ok(listed.filter((f) => f.flow).length >= 6, 'failing flows listed');
+    assert.ok(indexed.every((r) => !filed.flowsMade(r.id)), 'failures, verdict counts and status make no flow object');
+    const fields = (f: { id: string; runId: string; name?: string; displayName: string; verdict: Verdict; started?: number; ended?: number; durationMs?: number }) =>
+      [f.id, f.runId, f.name, f.displayName, f.verdict, f.started, f.ended, f.durationMs];
+    for (const f of listed) {
+      if (!f.flow) continue;
+      const obj = f.run.flows.get(f.flow.id);
+      assert.ok(obj, `${f.flow.id}: its object`);
+      assert.deepEqual(fields(f.flow), fields(obj), `${f.run.id}/${f.flow.id}: what the columns said is what the object says`);
+      assert.deepEqual(f.event, obj.verdictEvent, `${f.flow.id}: the verdict event`);
+    }
+    assert.ok(indexed.some((r) => filed.flowsMade(r.id)), 'reading run.flows made them');
+  });
+
+  it('makes an indexed run\'s flows in slices on request (TraceWorkspace.makeFlows): the same tree as a read on first use', async () => {
+    const open = async () => {
+      const w = new TraceWorkspace(DEMO, { index: { minBytes: 0, workers: 0 }, final: true });
+      await w.load({ final: true });
+      return w;
+    };
+    const sliced = await open();
+    const onRead = await open();
+    const tree = (r: Run): unknown => r.roots.map(function walk(f: FlowNode): unknown {
+      return [f.id, f.parentId, f.name, f.verdict, f.durationMs, f.events.length, f.children.map(walk)];
+    });
+    for (const r of sliced.runs()) {
+      if (!isFileBacked(r) || r.dialect !== 'flowscribe-v1') continue;
+      assert.equal(sliced.flowsMade(r.id), false, r.id);
+      await sliced.makeFlows(r.id);
+      assert.equal(sliced.flowsMade(r.id), true, `${r.id}: made`);
+      const other = onRead.getRun(r.id) as Run;
+      assert.deepEqual(tree(r), tree(other), `${r.id}: sliced = made on first read`);
+      assert.ok(r.flows.size > 0 && r.roots.length > 0, `${r.id}: has flows`);
+    }
   });
 
   it('counts verdicts as the rollups do', () => {

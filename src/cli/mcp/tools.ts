@@ -13,7 +13,7 @@
 import * as path from 'node:path';
 import { z, type ZodRawShape } from './sdk';
 import type { FlowNode, Run, TraceEvent } from '../../core/model/types';
-import { failures as failuresOf, runsNewestFirst, runStatus, SELECTOR_HELP, runVerdictCounts, type FailureOrder } from '../../core/analyze/queries';
+import { failures as failuresOf, runsNewestFirst, runStatus, SELECTOR_HELP, runVerdictCounts, type FailingFlow, type FailureOrder } from '../../core/analyze/queries';
 import { findFlows } from '../../core/render/askArtifacts';
 import { flowName } from '../../core/render/ask';
 import type { Redactor } from '../../core/render/egress/redact';
@@ -114,7 +114,7 @@ function runItem(ctx: ToolContext, r: Run, selector: string | undefined): Record
   };
 }
 
-function failureItem(ctx: ToolContext, run: Run, flow: FlowNode | undefined, e: TraceEvent): Record<string, unknown> {
+function failureItem(ctx: ToolContext, run: Run, flow: FailingFlow | undefined, e: TraceEvent): Record<string, unknown> {
   const reason = e.reason ?? e.exception?.message;
   return {
     run: run.id,

@@ -12,7 +12,7 @@
  */
 import { flowPreorder } from '../model/walk';
 import type { FlowNode, Run, RunStatus, TraceEvent, Verdict } from '../model/types';
-import { forEachFlow } from '../model/flowFacts';
+import { forEachFlow, type FlowFacts } from '../model/flowFacts';
 
 // ---------------------------------------------------------------------------------------------
 // Order
@@ -129,8 +129,12 @@ export function selectRun(runs: readonly Run[], selector: string, opts: SelectOp
  */
 export interface Failure {
   run: Run;
-  /** The failing flow; undefined for an event outside any flow. */
-  flow?: FlowNode;
+  /**
+   * The failing flow; undefined for an event outside any flow. The flow object when the run's
+   * flows are made, else what the cold index's columns say of it then (no flow object is made:
+   * listing a big run's failures does not make its ~300k flows; `run.flows.get(flow.id)` does).
+   */
+  flow?: FailingFlow;
   /**
    * The flow's verdict event, or the flowless event. An error-severity event is given as
    * {@link asFailureEvent} makes it: its class from its code or type, its reason from its message.
@@ -211,13 +215,13 @@ function computeRunFailures(run: Run): Failure[] {
   let failing = 0;
   /** Failing verdict events with an error severity: the usual error events of a flowscribe run. */
   let errorVerdicts = 0;
-  for (const flow of run.flows.values()) {
-    if (!isFailing(flow.verdict)) continue;
+  forEachFlow(run, (f) => {
+    if (!isFailing(f.verdict)) return;
     failing++;
-    const event = flow.verdictEvent;
-    if (event) out.push({ run, flow, event });
+    const event = f.verdictEvent;
+    if (event) out.push({ run, flow: f.keep === undefined ? f : failingFlow(f), event });
     if (event?.severity === 'error' || event?.severity === 'critical') errorVerdicts++;
-  }
+  });
   // Events outside flows. A run that keeps counts (indexed, capped) says how many failure,
   // exception and error-severity events it has: none beyond its failing flows' verdicts (their
   // number, and their number with an error severity) means no walk (walking an indexed run's
@@ -238,6 +242,14 @@ function computeRunFailures(run: Run): Failure[] {
     }
   }
   return out;
+}
+
+/** What a failure says of its flow ({@link Failure.flow}). */
+export type FailingFlow = Pick<FlowFacts, 'id' | 'runId' | 'name' | 'displayName' | 'verdict' | 'started' | 'ended' | 'durationMs'>;
+
+/** The fields of a column cursor's flow, copied (the cursor moves on). */
+function failingFlow(f: FlowFacts): FailingFlow {
+  return { id: f.id, runId: f.runId, name: f.name, displayName: f.displayName, verdict: f.verdict, started: f.started, ended: f.ended, durationMs: f.durationMs };
 }
 
 /** Failures of the runs (see {@link runFailures}) in one order. */

@@ -15,9 +15,9 @@
  * {@link FlowIds}); the flow objects are made from them afterwards ({@link RunBuilder.makeFlows},
  * in slices) or on first use, and every reader sees the same Run/FlowNode model either way.
  */
-import { EventCounts, FlowNode, Malformed, putRunNote, Run, RunNote, RunStatus, TraceEvent, Verdict } from './types';
+import { EventCounts, EventSeq, FlowNode, Malformed, putRunNote, Run, RunNote, RunStatus, TraceEvent, Verdict } from './types';
 import { copyEventCounts, countInto, emptyEventCounts } from './counts';
-import { correlationOf, EMPTY_CORRELATION, mergeCorrelation, StoredFlow, shortFlowId } from './flow';
+import { correlationOf, EMPTY_CORRELATION, flowEventList, mergeCorrelation, StoredFlow, shortFlowId } from './flow';
 import { EventList, MemoryEvents, type EventStorage } from './storage';
 import { registerFlowColumns, unregisterFlowColumns, type FlowFacts } from './flowFacts';
 import { timestampProblem } from './time';
@@ -932,6 +932,12 @@ export class RunBuilder {
    * (performance.now()); true when they are made (or were not in columns). The caller yields
    * between calls: a run of ~300k flows is not made in one block of ~150 ms on first use.
    */
+  /** Whether run `id`'s flows are still the cold index's columns (reading `run.flows` makes them at once; {@link makeFlows} in slices). */
+  flowsInColumns(id: string): boolean {
+    const run = this.byId.get(id);
+    return run !== undefined && this.state.get(run)?.cold !== undefined;
+  }
+
   makeFlows(id: string, deadline: number): boolean {
     const run = this.byId.get(id);
     const st = run && this.state.get(run);
@@ -1571,8 +1577,21 @@ class ColdCursor implements FlowFacts {
     return this.c.names[this.o];
   }
 
+  get displayName(): string {
+    return this.c.names[this.o] ?? shortFlowId(this.c.ids[this.o]);
+  }
+
   get verdict(): Verdict {
     return VERDICT_CODES[this.c.verdict[this.o]];
+  }
+
+  get started(): number | undefined {
+    return this.storage.time(this.c.int[this.o * CI], 0);
+  }
+
+  /** The flow's events, in order (a new list per read: read once per flow). */
+  get events(): EventSeq {
+    return flowEventList(this.storage, this.c.int[this.o * CI], this.runId);
   }
 
   get durationMs(): number | undefined {

@@ -60,6 +60,14 @@ export function shortFlowId(id: string): string {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-/i.test(id) ? id.slice(0, 8) : id.length > 12 ? id.slice(0, 8) : id;
 }
 
+/** The events of the flow in storage slot `slot`, in order (a {@link StoredFlow}'s, or one still in the cold index's columns). */
+export function flowEventList(s: EventStorage, slot: number, runId: string): EventList {
+  const count = s.flowCount(slot);
+  const l = new EventList(s, runId, true, count);
+  for (let r = s.flowHead(slot), i = 0; r >= 0 && i < count; r = s.next(r), i++) l.push(r);
+  return l;
+}
+
 /** A flow built by the run builder; every reader sees it as a {@link FlowNode}. */
 export class StoredFlow implements FlowNode {
   id: string;
@@ -181,15 +189,9 @@ export class StoredFlow implements FlowNode {
   }
 
   get events(): EventSeq {
-    let l = this.list;
-    const s = this.storage;
-    const count = s.flowCount(this.slot);
-    if (l === undefined || l.length !== count) {
-      l = new EventList(s, this.runId, true, count);
-      for (let r = s.flowHead(this.slot), i = 0; r >= 0 && i < count; r = s.next(r), i++) l.push(r);
-      this.list = l;
-    }
-    return l;
+    const l = this.list;
+    if (l !== undefined && l.length === this.storage.flowCount(this.slot)) return l;
+    return (this.list = flowEventList(this.storage, this.slot, this.runId));
   }
 
   /** Consecutive events with the same `step`. */

@@ -10,7 +10,7 @@
 import type { FlowNode, Run } from './types';
 
 /** The fields of a flow a rollup reads (a {@link FlowNode} has them all). */
-export type FlowFacts = Pick<FlowNode, 'id' | 'runId' | 'name' | 'verdict' | 'durationMs' | 'ended' | 'verdictEvent'> & {
+export type FlowFacts = Pick<FlowNode, 'id' | 'runId' | 'name' | 'displayName' | 'verdict' | 'started' | 'durationMs' | 'ended' | 'verdictEvent' | 'events'> & {
   /**
    * A failing flow's verdict event's failure class as the builder read it (null: none), without
    * decoding the event; undefined: not known here ({@link failureClassOf} reads the event).

@@ -21,6 +21,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
 import { FAILURE_DOMAINS, type Run, type Severity } from '../model/types';
 import { readText } from './ingress/safeFile';
 import { record } from '../model/bounded';
+import { forEachFlow } from '../model/flowFacts';
 // The one severity reader: ra.yaml reads severities as trace events do.
 import { parseSeverity } from './sources/normalize';
 
@@ -1086,6 +1087,8 @@ export function validateAgainstTraces(
 /** {@link validateAgainstTraces} with the flow names taken from runs (flows without a name are skipped). */
 export function validateAgainstRuns(catalog: Catalog, runs: readonly Run[], root: string = catalog.root, exists?: (p: string) => boolean): Problem[] {
   const seen = new Set<string>();
-  for (const run of runs) for (const f of run.flows.values()) if (f.name) seen.add(f.name);
+  for (const run of runs) forEachFlow(run, (f) => {
+    if (f.name) seen.add(f.name);
+  });
   return validateAgainstTraces(catalog, seen, root, exists);
 }

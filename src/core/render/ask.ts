@@ -136,7 +136,7 @@ const byEnd = (a: FlowNode, b: FlowNode): number =>
   (a.ended ?? a.started ?? Infinity) - (b.ended ?? b.started ?? Infinity) || byStart(a, b);
 
 /** Flow name for grouping and display. */
-export const flowName = (f: FlowNode): string => f.name ?? f.displayName;
+export const flowName = (f: Pick<FlowNode, 'name' | 'displayName'>): string => f.name ?? f.displayName;
 
 /** A problem worth showing: a failed/exception flow (first or latest of its name) or an orphan. */
 export interface Issue {

@@ -1,7 +1,8 @@
 // Failures and flow anchors of the latest runs by source file: what the decorations, CodeLens and code actions show for the open editor.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { FlowNode, TraceEvent } from '../../core/model/types';
+import type { TraceEvent } from '../../core/model/types';
+import { forEachFlow, type FlowFacts } from '../../core/model/flowFacts';
 import { flowRollups, type FlowRollup } from '../../core/analyze/rollup';
 import { runFailures } from '../../core/analyze/queries';
 import { codeRefIndex, flowInfo } from './catalogInfo';
@@ -105,8 +106,8 @@ export class TraceLocations extends Disposable {
       const starts = new Map<string, { uri: vscode.Uri; line?: number; isStart: boolean }>();
       const runs = ws.runs();
       for (const run of runs) {
-        for (const f of run.flows.values()) {
-          if (!f.name) continue;
+        forEachFlow(run, (f) => {
+          if (!f.name) return;
           let s = stats.get(f.name);
           if (!s) {
             s = { name: f.name, runs: 0, instances: 0, failed: 0, runIds: new Set(), latest: { folderKey, runId: run.id, flowId: f.id },
@@ -116,18 +117,18 @@ export class TraceLocations extends Disposable {
           s.instances++;
           s.runIds.add(run.id);
           const at = firstLocated(f);
-          if (!at?.file) continue;
+          if (!at?.file) return;
           // One anchor per flow name and file: a v1 flow_start wins over the first event of a
           // 0.1 flow (which has no flow_start), so the lens sits where the flow begins.
           const where = this.services.resolveFile(folderKey, at.file);
           const uri = where.uri;
-          if (!uri || !where.inside) continue;
+          if (!uri || !where.inside) return;
           const key = `${f.name}\u0000${uri.toString()}`;
           const prev = starts.get(key);
           const isStart = at.type === 'flow_start';
           if (!prev || (isStart && !prev.isStart) || (isStart === prev.isStart && (at.line ?? 0) < (prev.line ?? 0)))
             starts.set(key, { uri, line: at.line, isStart });
-        }
+        });
       }
       // Latency and failure counts come from the shared rollup, so the lens agrees with the CLI
       // and the dashboard; run counts are per distinct run.
@@ -162,7 +163,7 @@ export class TraceLocations extends Disposable {
   }
 }
 
-function firstLocated(f: FlowNode): TraceEvent | undefined {
+function firstLocated(f: FlowFacts): TraceEvent | undefined {
   return f.events.find(e => e.type === 'flow_start' && e.file) ?? f.events.find(e => e.file);
 }
 

@@ -34,7 +34,7 @@ export type TreeNode =
   | { kind: 'more'; id: string; ownerId: string; remaining: number; parent?: TreeNode }
   /** The first child of a run whose events are not all held (`run.cap`, flowlens.maxEventsPerSource). */
   | { kind: 'cap'; id: string; folderKey: string; runId: string; parent: TreeNode }
-  | { kind: 'message'; id: string; text: string; parent?: undefined };
+  | { kind: 'message'; id: string; text: string; parent?: TreeNode };
 
 /** Filter state of the Runs view. Empty = show everything. */
 export interface RunFilter {
@@ -45,6 +45,9 @@ export interface RunFilter {
 
 const EMPTY_FILTER: RunFilter = { text: '', statuses: [], tag: '' };
 
+/** Flows from which a run's tree is made in slices before it is shown (below, made on first read: ~5 ms per 10k). */
+const MAKE_IN_SLICES_FROM = 20_000;
+
 export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvider<TreeNode> {
   private readonly emitter = this._register(new vscode.EventEmitter<TreeNode | undefined | void>());
   readonly onDidChangeTreeData = this.emitter.event;
@@ -54,6 +57,8 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
   private readonly nodes = new Map<string, TreeNode>();
   private readonly limits = new Map<string, number>();
   private readonly visibleCache = new Map<string, Set<string> | null>();
+  /** Runs whose flows are being made in slices ({@link makeFlowsFirst}), by run key. */
+  private readonly making = new Set<string>();
   /** Flows that match the filter themselves (the rest of `visibleCache` are their ancestors). */
   private readonly matchCache = new Map<string, Set<string>>();
   private filter: RunFilter = EMPTY_FILTER;
@@ -228,6 +233,27 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
     }
   }
 
+  /**
+   * A big indexed run's flows are still the cold index's columns (core/read/workspace/options.ts
+   * `makeFlows`): its tree is not read (that would make ~300k flow objects in one block) but made
+   * in slices first, with a "Reading N flows…" row meanwhile; the run's node refreshes when done.
+   */
+  private makeFlowsFirst(node: Extract<TreeNode, { kind: 'run' }>, run: Run): TreeNode | undefined {
+    const ws = this.services.workspaces.get(node.folderKey);
+    if (!ws || ws.flowsMade(run.id) || run.flows.size < MAKE_IN_SLICES_FROM) return undefined;
+    const key = this.runKey(node.folderKey, run.id);
+    if (!this.making.has(key)) {
+      this.making.add(key);
+      const done = () => {
+        this.making.delete(key);
+        if (!this.isDisposed) this.emitter.fire(node);
+      };
+      // Should making them fail, the refresh reads them at once (first use makes what is left).
+      ws.makeFlows(run.id).then(done, done);
+    }
+    return this.intern<TreeNode>({ kind: 'message', id: `message:making:${node.id}`, text: `Reading ${run.flows.size.toLocaleString('en-US')} flows…`, parent: node });
+  }
+
   private roots(): TreeNode[] {
     const keys = [...this.services.workspaces.keys()];
     if (keys.length > 1) {
@@ -259,6 +285,8 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
     const run = this.run(node.folderKey, node.runId);
     if (!run) return [];
     if (!run.flows.size && run.events.length) return this.runEventNodes(node, run);
+    const making = this.makeFlowsFirst(node, run);
+    if (making) return [making];
     const vis = this.visible(node.folderKey, run);
     const roots = run.roots.filter(f => !vis || vis.has(f.id));
     // Path grouping where flows have no parent link (flowscribe 0.1): flows sharing the first

@@ -1,6 +1,7 @@
 // Flows in the Test Explorer: one test item per flow name (a tree split on '/'), and each folder's latest run published as a test run — verdicts as test states, failures as TestMessages with a location and a stack trace.
 import * as vscode from 'vscode';
-import type { FlowNode, Run, TraceEvent } from '../../core/model/types';
+import type { Run, TraceEvent } from '../../core/model/types';
+import { forEachFlow, type FlowFacts } from '../../core/model/flowFacts';
 import { isFailing, runStatus } from '../../core/analyze/queries';
 import type { Catalog } from '../../core/read/catalog';
 import type { Redactor } from '../../core/render/egress/redact';
@@ -52,9 +53,19 @@ export interface PublishedRun {
   ended: boolean;
 }
 
+/** A flow name's instances in a run, as its result reads them (walked from facts: no flow objects made). */
 interface Group {
   name: string;
-  flows: FlowNode[];
+  /** The instances' verdicts' first letters, in order (the published signature). */
+  verdicts: string;
+  /** Sum of the finite durations; undefined when none has one. */
+  durationMs?: number;
+  /** The first {@link MESSAGES_PER_ITEM} failing instances (copies: the walk's cursor moves on). */
+  failing: FlowFacts[];
+  anyFailing: boolean;
+  anyFailed: boolean;
+  anyRunning: boolean;
+  anySucceeded: boolean;
 }
 
 /**
@@ -192,11 +203,15 @@ export class FlowTests extends Disposable {
       const latest = this.services.latestRun(folderKey)?.run;
       const red = redactorFor(catalog, latest);
       const names = new Set<string>();
-      for (const run of ws.runs()) for (const f of run.flows.values()) if (f.name) names.add(f.name);
+      for (const run of ws.runs()) forEachFlow(run, (f) => {
+        if (f.name) names.add(f.name);
+      });
       for (const spec of catalog?.flows ?? []) if (typeof spec.id === 'string' && spec.id) names.add(spec.id);
       // Locations from the latest run's first instance of each name (one event decoded per name, only for a new item).
-      const firstByName = new Map<string, FlowNode>();
-      if (latest) for (const f of latest.flows.values()) if (f.name && !firstByName.has(f.name)) firstByName.set(f.name, f);
+      const firstByName = new Map<string, FlowFacts>();
+      if (latest) forEachFlow(latest, (f) => {
+        if (f.name && !firstByName.has(f.name)) firstByName.set(f.name, f.keep?.() ?? f);
+      });
       for (const name of names) {
         const id = this.idFor(folderKey, name);
         const known = this.items.get(id);
@@ -263,7 +278,7 @@ export class FlowTests extends Disposable {
   }
 
   /** Where a flow name's code is: the first located event of its instance in the latest run, else its first flows.yaml code_ref (line 1). Only files inside the workspace. */
-  private locate(folderKey: string, name: string, flow: FlowNode | undefined, catalog: Catalog | undefined): { uri: vscode.Uri; line: number } | undefined {
+  private locate(folderKey: string, name: string, flow: FlowFacts | undefined, catalog: Catalog | undefined): { uri: vscode.Uri; line: number } | undefined {
     const first = flow?.events.at(0);
     const e = first?.file ? first : flow?.verdictEvent?.file ? flow.verdictEvent : undefined;
     if (e?.file) {
@@ -291,7 +306,7 @@ export class FlowTests extends Disposable {
     const red = redactorFor(ws?.catalog, run);
     const groups = groupByName(run);
     const live = runStatus(run) === 'running';
-    const signature = `${run.id}\u0000${run.flows.size}\u0000${groups.map(g => g.flows.map(f => f.verdict[0]).join('')).join(',')}\u0000${live}`;
+    const signature = `${run.id}\u0000${run.flows.size}\u0000${groups.map(g => g.verdicts).join(',')}\u0000${live}`;
     if (!force && !request && prev && prev.runId === run.id && prev.signature === signature) return;
 
     // A live run keeps its TestRun open; anything else starts a new one.
@@ -326,16 +341,14 @@ export class FlowTests extends Disposable {
 
   /** One flow name's result in a run: failed/errored over everything, then running, then passed, else skipped (orphaned). */
   private result(folderKey: string, run: Run, g: Group, red: Redactor, live: boolean): PublishedResult {
-    const failing = g.flows.filter(f => isFailing(f.verdict));
-    let durationMs: number | undefined;
-    for (const f of g.flows) if (f.durationMs !== undefined && Number.isFinite(f.durationMs)) durationMs = (durationMs ?? 0) + f.durationMs;
-    if (failing.length) {
-      const messages = failing.slice(0, MESSAGES_PER_ITEM).map(f => this.message(folderKey, run, f, red));
-      const state: FlowTestState = failing.some(f => f.verdict === 'failed') ? 'failed' : 'errored';
+    const durationMs = g.durationMs;
+    if (g.anyFailing) {
+      const messages = g.failing.map(f => this.message(folderKey, run, f, red));
+      const state: FlowTestState = g.anyFailed ? 'failed' : 'errored';
       return { state, durationMs, messages };
     }
-    if (g.flows.some(f => f.verdict === 'running')) return { state: live ? 'started' : 'skipped', messages: [] };
-    if (g.flows.some(f => f.verdict === 'succeeded')) return { state: 'passed', durationMs, messages: [] };
+    if (g.anyRunning) return { state: live ? 'started' : 'skipped', messages: [] };
+    if (g.anySucceeded) return { state: 'passed', durationMs, messages: [] };
     return { state: 'skipped', messages: [] };
   }
 
@@ -346,7 +359,7 @@ export class FlowTests extends Disposable {
    * Copilot's *Fix Test Failure* read the message source, where Markdown escapes would show
    * (`DATA\.EMPTY`); each line is redacted and stripped by `forLabel`.
    */
-  private message(folderKey: string, run: Run, f: FlowNode, red: Redactor): PublishedMessage {
+  private message(folderKey: string, run: Run, f: FlowFacts, red: Redactor): PublishedMessage {
     const e = f.verdictEvent;
     const lines: string[] = [];
     lines.push(`${forLabel(e?.failureClass ?? (f.verdict === 'exception' ? 'exception' : 'failure'), red, 200)} · ${forLabel(reasonOf(e), red, 1000)}`);
@@ -388,12 +401,21 @@ function reasonOf(e: TraceEvent | undefined): string {
 /** Named flows of a run grouped by name, in first-seen order (unnamed flows have no stable item). */
 function groupByName(run: Run): Group[] {
   const m = new Map<string, Group>();
-  for (const f of run.flows.values()) {
-    if (!f.name) continue;
+  forEachFlow(run, (f) => {
+    if (!f.name) return;
     let g = m.get(f.name);
-    if (!g) m.set(f.name, (g = { name: f.name, flows: [] }));
-    g.flows.push(f);
-  }
+    if (!g) m.set(f.name, (g = { name: f.name, verdicts: '', failing: [], anyFailing: false, anyFailed: false, anyRunning: false, anySucceeded: false }));
+    const v = f.verdict;
+    g.verdicts += v[0];
+    const d = f.durationMs;
+    if (d !== undefined && Number.isFinite(d)) g.durationMs = (g.durationMs ?? 0) + d;
+    if (isFailing(v)) {
+      g.anyFailing = true;
+      if (v === 'failed') g.anyFailed = true;
+      if (g.failing.length < MESSAGES_PER_ITEM) g.failing.push(f.keep?.() ?? f);
+    } else if (v === 'running') g.anyRunning = true;
+    else if (v === 'succeeded') g.anySucceeded = true;
+  });
   return [...m.values()];
 }
 

@@ -32,6 +32,7 @@ import { capSource, runMtime } from './capPolicy';
 import { CatalogReload } from './catalogReload';
 import { discoverSources, syncSources } from './discovery';
 import { FlowNameRecovery } from './flowNames';
+import { makeRunFlows } from './indexMerge';
 import { RunIdentity } from './identity';
 import type { SourceInfo, WorkspaceChange, WorkspaceOptions } from './options';
 import { planRefresh, type FileChange } from './refreshPlan';
@@ -200,6 +201,19 @@ export class TraceWorkspace {
     if (exact) return exact;
     if (idOrLatest !== 'latest') return undefined;
     return (this.latestRunId !== undefined ? builder.getRun(this.latestRunId) : undefined) ?? this.runs()[0];
+  }
+
+  /** Whether run `id`'s flow objects are made (false while the cold index keeps them in columns). */
+  flowsMade(id: string): boolean {
+    return !this.s.builder.flowsInColumns(id);
+  }
+
+  /**
+   * Make run `id`'s flow objects in slices, yielding the thread between them, so a view about to
+   * show a big indexed run's tree does not make ~300k flows in one block on its first read.
+   */
+  makeFlows(id: string, signal?: AbortSignal): Promise<void> {
+    return makeRunFlows(this.s.builder, id, signal);
   }
 
   latestRun(): Run | undefined {

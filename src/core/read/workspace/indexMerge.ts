@@ -11,7 +11,7 @@
  * (index/fileEvents.ts `openFileEvents`, model/storage.ts `FileEvents`) and
  * `RunBuilder.addIndexed` are the storage seam's (see docs/decisions.md).
  */
-import type { EventFields } from '../../model/build';
+import type { EventFields, RunBuilder } from '../../model/build';
 import type { Dialect } from '../../model/types';
 import type { Malformed } from '../../model/types';
 import { openFileEvents } from '../index/fileEvents';
@@ -29,6 +29,15 @@ import { defaultDialect, type ReadState, type SourceState } from './state';
  * them reach 50-65 ms); yielding costs microseconds.
  */
 const INDEX_SLICE_MS = 8;
+
+/**
+ * Make run `id`'s flow objects from the cold index's columns in slices of {@link INDEX_SLICE_MS},
+ * yielding the thread between them: made in one go on first read, a run of ~300k flows holds the
+ * thread ~150-200 ms. Stops early when `signal` aborts (what is made stays; a read makes the rest).
+ */
+export async function makeRunFlows(builder: RunBuilder, id: string, signal?: AbortSignal): Promise<void> {
+  while (!signal?.aborted && !builder.makeFlows(id, performance.now() + INDEX_SLICE_MS)) await new Promise<void>((r) => setImmediate(r));
+}
 
 /** What the index read; the caller keeps the malformed lines and counts. */
 export interface IndexResult {
@@ -116,7 +125,7 @@ export async function indexSource(
     let prevTs = NaN;
     let prevDur = NaN;
     for (; i < n; i++) {
-      if ((i & 1023) === 1023 && performance.now() > deadline) break;
+      if ((i & 255) === 255 && performance.now() > deadline) break;
       const line = lineBase + lines[i];
       const offset = offsets[i];
       count++;
@@ -224,10 +233,8 @@ export async function indexSource(
   }
   tail.resumeAt(sum.end, sum.lines);
   st.pending = size - sum.end;
-  // The flows of this source's runs, kept in columns while merging (model/build.ts ColdFlows), are
-  // made now in slices: made on first use instead, a run of ~300k flows blocked ~150-200 ms.
-  if (idx.makeFlows !== false) for (const id of st.runIds) {
-    while (!s.signal?.aborted && !builder.makeFlows(id, performance.now() + INDEX_SLICE_MS)) await new Promise<void>((r) => setImmediate(r));
-  }
+  // The flows of this source's runs stay in columns (model/build.ts ColdFlows) unless asked for:
+  // whatever reads them makes them (TraceWorkspace.makeFlows does it in slices).
+  if (idx.makeFlows === true) for (const id of st.runIds) await makeRunFlows(builder, id, s.signal);
   return { count, warnings, malformed };
 }

@@ -71,10 +71,12 @@ export interface WorkspaceOptions {
      */
     background?: boolean;
     /**
-     * Make the flow objects of a run the cold index kept in columns at the end of its source's
-     * index, in slices (default true: views read them, and made on first use a run of ~300k flows
-     * holds the thread ~150-200 ms). The CLI sets false: its rollups read the columns
-     * (model/flowFacts.ts), and whatever reads the flows makes them on first use.
+     * Make the flow objects of every run the cold index kept in columns at the end of its source's
+     * index, in slices (default false). Rollups, verdict counts, status, failures, flow names and
+     * the Test Explorer's results read the columns (model/flowFacts.ts `forEachFlow`); whatever
+     * reads `run.flows` or `run.roots` makes that run's flows on first use, and a view about to
+     * show a big run's tree makes them in slices first (TraceWorkspace.makeFlows). Objects for
+     * every run cost ~100 B per flow plus children arrays (~60 MB for 20 folders × 100k lines).
      */
     makeFlows?: boolean;
   };
