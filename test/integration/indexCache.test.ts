@@ -127,6 +127,19 @@ describe('index cache: a large trace is indexed once, then restored from extensi
     assert.strictEqual(run.events.length, lines);
     const node = api.runsProvider.getChildren(undefined).find((x) => x.kind === 'run' && x.runId === RUN);
     assert.ok(node, 'the run is shown in the Runs view');
+    // What the views read at load (the Runs view's rows, the status bar, the Failures view, the
+    // Test Explorer, diagnostics) reads the cold index's columns: the run's ~30k flow objects are
+    // not made (core/read/workspace/options.ts `makeFlows`) ...
+    const ws = services.workspaces.get(folderKey)!;
+    assert.ok(api.failuresProvider.getChildren(undefined).length > 0, 'the Failures view lists failures');
+    assert.ok(run.flows.size >= 20_000, `a run big enough to be made in slices (${run.flows.size} flows)`);
+    assert.strictEqual(ws.flowsMade(RUN), false, 'no flow object made by the views at load');
+    // ... until its tree is opened: made in slices meanwhile, with a row saying so, then shown.
+    const first = api.runsProvider.getChildren(node);
+    assert.strictEqual(first.length, 1);
+    assert.match(first[0].kind === 'message' ? first[0].text : first[0].kind, /^Reading [\d,]+ flows…$/);
+    await until(() => ws.flowsMade(RUN), { timeout: 60000, what: 'the run\'s flows to be made' });
+    await until(() => api.runsProvider.getChildren(node).some((x) => x.kind === 'flow' || x.kind === 'group'), { timeout: 10000, what: 'the run\'s tree' });
     assert.ok(fs.existsSync(cacheFile), `a cache file ${path.basename(cacheFile)} in ${cacheDir}; in the folder: ${fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir).join(', ') : '(none)'}; notes: ${ourNotes().join(' | ') || '(none)'}`);
     assert.ok(fs.statSync(cacheFile).size > 0);
     assert.deepStrictEqual(ourNotes().filter((n) => /not cached|not written|not used/.test(n)), []);

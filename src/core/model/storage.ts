@@ -16,12 +16,23 @@
  */
 import type { EventSeq, SourceLoc, TraceEvent } from './types';
 
+/** Entries filled per step as the chains and flow times are reached (64-128 KB: a few pages). */
+const FILL_CHUNK = 16384;
+
 /** Where the events of runs are held; see the file comment. */
 export abstract class EventStorage {
   /** Next record of the same flow (-1 = none): a flow's records are a chain, not an array. */
   private nexts = new Int32Array(16).fill(-1);
+  /**
+   * Entries of `nexts` (and below, `times`) written so far; the rest are fresh zeroed memory that
+   * reads as unset. They are filled in chunks as they are reached ({@link FILL_CHUNK}): filled at
+   * once, a 1M-line file's chains and a ~300k-flow run's times touch every page of 4-8 MB in one
+   * piece (~10-20 ms of page faults on a VM), and that held the extension host's thread.
+   */
+  private nextsFilled = 16;
   /** Flow times (`started`, `ended`, `durationMs`; NaN = unset), three to a flow slot. */
   private times = new Float64Array(3 * 4).fill(NaN);
+  private timesFilled = 3 * 4;
   /**
    * Flow chains, four to a flow slot: first record, last record, records held, the verdict
    * event's record (-1 = none).
@@ -69,34 +80,47 @@ export abstract class EventStorage {
   /** Make room for `n` records in the chains. */
   protected reserveChains(n: number): void {
     if (n <= this.nexts.length) return;
-    const nx = new Int32Array(n).fill(-1, this.nexts.length);
-    nx.set(this.nexts);
+    const nx = new Int32Array(n);
+    nx.set(this.nexts.subarray(0, this.nextsFilled));
     this.nexts = nx;
   }
 
   /** Chain record `ref` after `prev` (records of one flow, in file order). */
   link(prev: number, ref: number): void {
     if (prev >= this.nexts.length) this.reserveChains(Math.max(prev + 1, Math.ceil(this.nexts.length * 1.5)));
+    if (prev >= this.nextsFilled) {
+      const to = Math.min(this.nexts.length, Math.max(prev + 1, this.nextsFilled + FILL_CHUNK));
+      this.nexts.fill(-1, this.nextsFilled, to);
+      this.nextsFilled = to;
+    }
     this.nexts[prev] = ref;
   }
 
   /** The record after `ref` in its flow's chain, or -1. */
   next(ref: number): number {
-    return ref < this.nexts.length ? this.nexts[ref] : -1;
+    return ref < this.nextsFilled ? this.nexts[ref] : -1;
+  }
+
+  /**
+   * Make room for `n` flow slots: a file's index reserves what its first batch suggests, so the
+   * slots do not double (a copy and NaN fill of ~7 MB in one piece for a run of ~300k flows).
+   */
+  reserveFlowSlots(n: number): void {
+    if (n * 3 > this.times.length) {
+      const t = new Float64Array(n * 3);
+      t.set(this.times.subarray(0, this.timesFilled));
+      this.times = t;
+    }
+    if (n * 4 > this.flowRefs.length) {
+      const r = new Int32Array(n * 4);
+      r.set(this.flowRefs);
+      this.flowRefs = r;
+    }
   }
 
   /** A slot for a new flow's times and chain (an empty chain, no verdict record). */
   newFlowSlot(): number {
-    if ((this.flowSlots + 1) * 3 > this.times.length) {
-      const t = new Float64Array(this.times.length * 2).fill(NaN, this.times.length);
-      t.set(this.times);
-      this.times = t;
-    }
-    if ((this.flowSlots + 1) * 4 > this.flowRefs.length) {
-      const r = new Int32Array(this.flowRefs.length * 2);
-      r.set(this.flowRefs);
-      this.flowRefs = r;
-    }
+    if ((this.flowSlots + 1) * 3 > this.times.length || (this.flowSlots + 1) * 4 > this.flowRefs.length) this.reserveFlowSlots(Math.max(4, this.flowSlots * 2));
     const slot = this.flowSlots++;
     this.setFlowChain(slot, -1, -1, 0);
     this.flowRefs[slot * 4 + 3] = -1;
@@ -161,18 +185,34 @@ export abstract class EventStorage {
 
   /** Time `k` (0 started, 1 ended, 2 duration) of flow slot `slot`. */
   time(slot: number, k: number): number | undefined {
-    const v = this.times[slot * 3 + k];
+    const i = slot * 3 + k;
+    if (i >= this.timesFilled) return undefined;
+    const v = this.times[i];
     return v === v ? v : undefined;
   }
 
   /** Whether time `k` of flow slot `slot` is set. */
   hasTime(slot: number, k: number): boolean {
-    const v = this.times[slot * 3 + k];
+    const i = slot * 3 + k;
+    if (i >= this.timesFilled) return false;
+    const v = this.times[i];
     return v === v;
   }
 
   setTime(slot: number, k: number, v: number | undefined): void {
-    this.times[slot * 3 + k] = v ?? NaN;
+    const i = slot * 3 + k;
+    if (i >= this.timesFilled) {
+      if (v === undefined) return;
+      const to = Math.min(this.times.length, Math.max(i + 1, this.timesFilled + FILL_CHUNK));
+      this.times.fill(NaN, this.timesFilled, to);
+      this.timesFilled = to;
+    }
+    this.times[i] = v ?? NaN;
+  }
+
+  /** Flow slots the times have room for (a run's columns reserve their share: build.ts ColdFlows). */
+  get flowSlotCapacity(): number {
+    return Math.floor(this.times.length / 3);
   }
 
   // --- The persisted index (src/core/read/index/persist.ts): chains and flow times, copied. ---
@@ -180,8 +220,10 @@ export abstract class EventStorage {
   /** A copy of the chains of records `[0, records)` and of the flow times (they change later). */
   chainSnapshot(records: number): ChainSnapshot {
     const nexts = new Int32Array(records).fill(-1);
-    nexts.set(this.nexts.subarray(0, Math.min(records, this.nexts.length)));
-    return { nexts, times: this.times.slice(0, this.flowSlots * 3), flowRefs: this.flowRefs.slice(0, this.flowSlots * 4), flowSlots: this.flowSlots };
+    nexts.set(this.nexts.subarray(0, Math.min(records, this.nextsFilled)));
+    const times = new Float64Array(this.flowSlots * 3).fill(NaN);
+    times.set(this.times.subarray(0, Math.min(times.length, this.timesFilled)));
+    return { nexts, times, flowRefs: this.flowRefs.slice(0, this.flowSlots * 4), flowSlots: this.flowSlots };
   }
 
   /**
@@ -195,13 +237,16 @@ export abstract class EventStorage {
       this.nexts = new Int32Array(16).fill(-1);
       this.nexts.set(c.nexts);
     }
+    this.nextsFilled = this.nexts.length;
     if (c.flowSlots >= 4) {
       this.times = c.times;
       this.flowRefs = c.flowRefs;
     } else {
+      this.times = new Float64Array(3 * 4).fill(NaN);
       this.times.set(c.times);
       this.flowRefs.set(c.flowRefs);
     }
+    this.timesFilled = this.times.length;
     this.flowSlots = c.flowSlots;
   }
 
