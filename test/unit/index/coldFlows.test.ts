@@ -263,4 +263,50 @@ describe('merge: flows in columns during the cold index give the plain model', (
     }
     assert.equal(run.flows.get('f-x'), undefined);
   });
+  it('chains and flow times filled as they are reached: reserved room reads as unset, far writes land, snapshots and restores keep -1/NaN', () => {
+    const s = new MemoryEvents();
+    s.reserveFlowSlots(100_000);
+    const slots: number[] = [];
+    for (let i = 0; i < 60_000; i++) slots.push(s.newFlowSlot());
+    // Far past the filled part: unset reads as unset, set reads back, the gap before it stays unset.
+    assert.equal(s.time(59_999, 1), undefined);
+    assert.equal(s.hasTime(59_999, 2), false);
+    s.setTime(59_999, 2, 0);
+    assert.equal(s.time(59_999, 2), 0, 'a duration of 0 is a time');
+    assert.equal(s.hasTime(59_999, 2), true);
+    assert.equal(s.time(59_998, 2), undefined);
+    s.setTime(30_000, 0, 1_700_000_000_000.5);
+    s.setTime(40_000, 1, undefined);
+    assert.equal(s.time(30_000, 0), 1_700_000_000_000.5);
+    assert.equal(s.time(40_000, 1), undefined);
+    // Chains: a link far past what was filled; records between read as chain ends.
+    s.link(70_000, 70_001);
+    assert.equal(s.next(70_000), 70_001);
+    assert.equal(s.next(69_999), -1);
+    assert.equal(s.next(10), -1);
+    assert.equal(s.next(1 << 30), -1);
+    const snap = s.chainSnapshot(80_000);
+    assert.equal(snap.flowSlots, 60_000);
+    assert.equal(snap.nexts[70_000], 70_001);
+    assert.equal(snap.nexts[69_999], -1);
+    assert.equal(snap.nexts[79_999], -1);
+    assert.ok(Number.isNaN(snap.times[59_998 * 3 + 2]) && Number.isNaN(snap.times[3]), 'unset times are NaN in the snapshot');
+    assert.equal(snap.times[59_999 * 3 + 2], 0);
+    assert.equal(snap.times[30_000 * 3], 1_700_000_000_000.5);
+    // What a restored storage reads: the same answers.
+    class Restored extends MemoryEvents {
+      constructor() {
+        super();
+        this.restoreChains(snap);
+      }
+    }
+    const r = new Restored();
+    assert.equal(r.flowSlotCount, 60_000);
+    assert.equal(r.time(59_999, 2), 0);
+    assert.equal(r.time(59_998, 2), undefined);
+    assert.equal(r.next(70_000), 70_001);
+    assert.equal(r.next(69_999), -1);
+    assert.equal(r.newFlowSlot(), 60_000, 'new slots after the restored ones');
+    assert.equal(r.time(60_000, 0), undefined);
+  });
 });
