@@ -738,7 +738,7 @@ export class RunBuilder {
     }
     const x = c.int;
     const lf = this.coldLast;
-    let o = lf >= 0 && c.ids[lf] === flowId ? lf : c.byId.find(flowId);
+    let o = lf >= 0 && c.ids.get(lf) === flowId ? lf : c.byId.find(flowId);
     const isNew = o < 0;
     const pid = event.parentFlowId;
     if (isNew) {
@@ -746,8 +746,8 @@ export class RunBuilder {
       if (pid !== undefined && pid !== flowId) {
         // The parent is usually the previous flow or the previous new flow's parent: no lookup.
         const lp = this.coldParent;
-        if (lf >= 0 && c.ids[lf] === pid) parent = lf;
-        else if (lp >= 0 && c.ids[lp] === pid) parent = lp;
+        if (lf >= 0 && c.ids.get(lf) === pid) parent = lf;
+        else if (lp >= 0 && c.ids.get(lp) === pid) parent = lp;
         else parent = c.byId.find(pid);
         if (parent < 0) return false;
         this.coldParent = parent;
@@ -759,8 +759,8 @@ export class RunBuilder {
       if (c.n === c.verdict.length && c.n >= 4096 && c.n * 2 >= st.storage.flowSlotCount) c.reserve(c.n + st.storage.flowSlotCapacity - st.storage.flowSlotCount);
       o = c.add(flowId, event.flow, slot, verdict, parent);
     } else if (x[o * CI + 1] < 0 && pid !== undefined && pid !== flowId) return false;
-    if (c.names[o] === undefined && event.flow !== undefined) {
-      c.names[o] = event.flow;
+    if (c.names.get(o) === undefined && event.flow !== undefined) {
+      c.names.set(o, event.flow);
       c.named[o] = 1;
     }
     const s = st.storage;
@@ -770,25 +770,25 @@ export class RunBuilder {
     if (!hadStart && ts !== undefined) s.setTime(slot, 0, ts);
     const corr = event.correlation;
     if (corr) {
-      const was = c.corr[o];
-      c.corr[o] = mergeCorrelation(was === undefined ? EMPTY_CORRELATION : typeof was === 'string' ? correlationOf(was) : was, corr);
+      const was = c.corr.get(o);
+      c.corr.set(o, mergeCorrelation(was === undefined ? EMPTY_CORRELATION : typeof was === 'string' ? correlationOf(was) : was, corr));
     } else {
       const text = event.correlationText;
       if (text !== undefined) {
-        const was = c.corr[o];
+        const was = c.corr.get(o);
         // Kept as text; the same text again adds no key. Two different ones are merged.
-        if (was === undefined) c.corr[o] = text;
+        if (was === undefined) c.corr.set(o, text);
         else if (was !== text) {
           const v = JSON.parse(text) as Record<string, unknown> | null;
-          if (v) c.corr[o] = mergeCorrelation(typeof was === 'string' ? correlationOf(was) : was, v);
+          if (v) c.corr.set(o, mergeCorrelation(typeof was === 'string' ? correlationOf(was) : was, v));
         }
       }
     }
     const tags = event.tags;
     if (tags.length > 0) {
-      const ft = c.tags[o];
-      if (ft === undefined) c.tags[o] = tags;
-      else if (tags !== ft) c.tags[o] = mergeTags(ft, tags);
+      const ft = c.tags.get(o);
+      if (ft === undefined) c.tags.set(o, tags);
+      else if (tags !== ft) c.tags.set(o, mergeTags(ft, tags));
     }
     const type = event.type;
     const isVerdict = type === 'success' || type === 'failure' || type === 'exception';
@@ -879,9 +879,9 @@ export class RunBuilder {
       if ((o & 1023) === 1023 && o > from && performance.now() > deadline) break;
       const b = o * CI;
       const p = x[b + 1];
-      const name = c.names[o];
+      const name = c.names.get(o);
       made.push(
-        StoredFlow.fromColumns(storage, x[b], c.ids[o], name, run.id, VERDICT_CODES[c.verdict[o]], c.named[o] === 1 ? name : undefined, p >= 0 ? c.ids[p] : undefined, c.corr[o], c.tags[o]),
+        StoredFlow.fromColumns(storage, x[b], c.ids.get(o), name, run.id, VERDICT_CODES[c.verdict[o]], c.named[o] === 1 ? name : undefined, p >= 0 ? c.ids.get(p) : undefined, c.corr.get(o), c.tags.get(o)),
       );
     }
     c.madeN = o;
@@ -921,13 +921,13 @@ export class RunBuilder {
   /** A flow object already made from columns `c` takes ordinal `o`'s columns again (they changed). */
   private refreshCold(c: ColdFlows, o: number): void {
     const f = (c.made as StoredFlow[])[o];
-    const name = c.names[o];
+    const name = c.names.get(o);
     f.name = name;
     if (c.named[o] === 1 && name !== undefined) f.displayName = name;
     f.verdict = VERDICT_CODES[c.verdict[o]];
-    const corr = c.corr[o];
+    const corr = c.corr.get(o);
     if (corr !== undefined) f.setCorrelation(corr);
-    const tags = c.tags[o];
+    const tags = c.tags.get(o);
     if (tags !== undefined) f.tags = tags;
   }
 
@@ -996,7 +996,7 @@ export class RunBuilder {
           if (i >= 0 && i < slots) t.open[i] = 1;
         }
         const base = t.strings.length;
-        for (let o = 0; o < c.n; o++) t.strings.push(c.ids[o]);
+        for (let o = 0; o < c.n; o++) t.strings.push(c.ids.get(o));
         const cr = coldRuns.push({ c, base }) - 1;
         for (let o = 0; o < c.n; o++) {
           if ((++k & 4095) === 0 && pause) {
@@ -1009,14 +1009,14 @@ export class RunBuilder {
           seen[i] = 1;
           t.run[i] = runIndex;
           t.id[i] = base + o;
-          const name = t.str(c.names[o]);
+          const name = t.str(c.names.get(o));
           t.name[i] = name;
           t.display[i] = c.named[o] === 1 ? name : -1;
           const p = x[b + 1];
           t.parent[i] = p >= 0 ? base + p : -1;
           t.verdict[i] = c.verdict[o];
-          t.corr[i] = t.correlation(c.corr[o]);
-          t.tags[i] = t.tagList(c.tags[o]);
+          t.corr[i] = t.correlation(c.corr.get(o));
+          t.tags[i] = t.tagList(c.tags.get(o));
           t.kidsStart[i] = x[b + 5];
           coldOrd[i] = o + 1;
           coldRunOf[i] = cr;
@@ -1484,6 +1484,39 @@ const V_RUNNING = 4;
  */
 const CI = 6;
 
+
+/**
+ * A column of values by ordinal in fixed chunks of {@link CHUNK} (a run's flow names,
+ * correlations, tags): it grows by a chunk, never by copying — a JS array of ~300k entries grows
+ * by copying its whole backing store, and three of them growing together held the thread 10-20 ms.
+ */
+export class Chunked<T> {
+  private readonly chunks: T[][] = [];
+  length = 0;
+
+  get(o: number): T {
+    return this.chunks[o >>> CHUNK_BITS][o & CHUNK_MASK];
+  }
+
+  set(o: number, v: T): void {
+    this.chunks[o >>> CHUNK_BITS][o & CHUNK_MASK] = v;
+  }
+
+  *values(): Generator<T> {
+    for (let o = 0; o < this.length; o++) yield this.get(o);
+  }
+
+  push(v: T): void {
+    const o = this.length++;
+    const k = o >>> CHUNK_BITS;
+    if (k === this.chunks.length) this.chunks.push(new Array<T>(CHUNK));
+    this.chunks[k][o & CHUNK_MASK] = v;
+  }
+}
+
+const CHUNK_BITS = 12;
+const CHUNK = 1 << CHUNK_BITS;
+const CHUNK_MASK = CHUNK - 1;
 /**
  * A run's flows while the cold index makes them (issue 15): columns by the flow's ordinal in the
  * run (the order they were made), no object per flow, no children arrays. The flows are made from
@@ -1496,10 +1529,10 @@ class ColdFlows {
   /** Flow id → ordinal (`byId.ids[o]`: the id of ordinal `o`). */
   readonly byId = new FlowIds();
   readonly ids = this.byId.ids;
-  readonly names: (string | undefined)[] = [];
+  readonly names = new Chunked<string | undefined>();
   /** The correlation, or its JSON text while it is one event's (or one text's). */
-  readonly corr: (Readonly<Record<string, unknown>> | string | undefined)[] = [];
-  readonly tags: (readonly string[] | undefined)[] = [];
+  readonly corr = new Chunked<Readonly<Record<string, unknown>> | string | undefined>();
+  readonly tags = new Chunked<readonly string[] | undefined>();
   int = new Int32Array(CI * 256);
   /** {@link VERDICT_CODES} index per ordinal. */
   verdict = new Uint8Array(256);
@@ -1577,15 +1610,15 @@ class ColdCursor implements FlowFacts {
   ) {}
 
   get id(): string {
-    return this.c.ids[this.o];
+    return this.c.ids.get(this.o);
   }
 
   get name(): string | undefined {
-    return this.c.names[this.o];
+    return this.c.names.get(this.o);
   }
 
   get displayName(): string {
-    return this.c.names[this.o] ?? shortFlowId(this.c.ids[this.o]);
+    return this.c.names.get(this.o) ?? shortFlowId(this.c.ids.get(this.o));
   }
 
   get verdict(): Verdict {
@@ -1639,7 +1672,7 @@ class ColdCursor implements FlowFacts {
  */
 export class FlowIds {
   /** Ids by ordinal. */
-  readonly ids: string[] = [];
+  readonly ids = new Chunked<string>();
   private t: Int32Array;
   private mask: number;
   /** The table before the last growth while its entries are being moved (undefined: none left). */
@@ -1707,14 +1740,15 @@ export class FlowIds {
     for (let i = h & mask, k = 0; ; i = (i + 1) & mask) {
       const o = t[2 * i + 1];
       if (o === 0) return -1;
-      if (t[2 * i] === h && this.ids[o - 1] === id) return o - 1;
+      if (t[2 * i] === h && this.ids.get(o - 1) === id) return o - 1;
       if (++k > PROBE_LIMIT) return -2;
     }
   }
 
   /** Add `id` (not present); returns its ordinal. */
   add(id: string): number {
-    const o = this.ids.push(id) - 1;
+    const o = this.ids.length;
+    this.ids.push(id);
     if (this.map !== undefined) {
       this.map.set(id, o);
       return o;
@@ -1773,7 +1807,7 @@ export class FlowIds {
 
   private toMap(): void {
     const m = new Map<string, number>();
-    for (let o = 0; o < this.ids.length; o++) m.set(this.ids[o], o);
+    for (let o = 0; o < this.ids.length; o++) m.set(this.ids.get(o), o);
     this.map = m;
     this.t = new Int32Array(0);
     this.old = undefined;
@@ -1834,7 +1868,7 @@ class FlowMap extends Map<string, StoredFlow> {
     this.plain = true;
     this.flows = undefined;
     this.byId = undefined;
-    for (let i = 0; i < flows.length; i++) super.set(ids.ids[i], flows[i]);
+    for (let i = 0; i < flows.length; i++) super.set(ids.ids.get(i), flows[i]);
   }
 
   override get size(): number {
@@ -1878,7 +1912,7 @@ class FlowMap extends Map<string, StoredFlow> {
     const flows = this.ready();
     if (flows === undefined) return super.forEach(fn, thisArg);
     const ids = (this.byId as FlowIds).ids;
-    for (let i = 0; i < flows.length; i++) fn.call(thisArg, flows[i], ids[i], this);
+    for (let i = 0; i < flows.length; i++) fn.call(thisArg, flows[i], ids.get(i), this);
   }
 
   override keys(): MapIterator<string> {
@@ -1896,7 +1930,7 @@ class FlowMap extends Map<string, StoredFlow> {
     if (flows === undefined) return super.entries();
     const ids = (this.byId as FlowIds).ids;
     function* pairs(list: StoredFlow[]): Generator<[string, StoredFlow]> {
-      for (let i = 0; i < list.length; i++) yield [ids[i], list[i]];
+      for (let i = 0; i < list.length; i++) yield [ids.get(i), list[i]];
     }
     return pairs(flows) as unknown as MapIterator<[string, StoredFlow]>;
   }
