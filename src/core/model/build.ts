@@ -12,8 +12,10 @@
  *
  * A run the cold index makes during a load keeps its flows in columns while it is merged
  * ({@link ColdFlows}: no object, map entry or children array per flow; ids in an Int32Array table,
- * {@link FlowIds}); the flow objects are made from them afterwards ({@link RunBuilder.makeFlows},
- * in slices) or on first use, and every reader sees the same Run/FlowNode model either way.
+ * {@link FlowIds}; ids, names, correlations and tags in {@link Chunked} columns); the flow objects are
+ * made from them when something reads `run.flows`/`run.roots` (in slices with
+ * {@link RunBuilder.makeFlows}), and every reader sees the same Run/FlowNode model either way;
+ * what only counts or lists reads the columns (flowFacts.ts).
  */
 import { EventCounts, EventSeq, FlowNode, Malformed, putRunNote, Run, RunNote, RunStatus, TraceEvent, Verdict } from './types';
 import { copyEventCounts, countInto, emptyEventCounts } from './counts';

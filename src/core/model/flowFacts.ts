@@ -1,8 +1,10 @@
 /**
- * What rollups, verdict counts and run status read of each flow of a run, from its flow objects or
- * still from the cold index's columns (issue 15). {@link forEachFlow} walks either (model/build.ts
- * `ColdFlows`) in `run.flows` order, so the CLI's rollups of a big file never make its ~300k flow
- * objects (the extension makes them at the end of a source's index: its views read them).
+ * What rollups, verdict counts, run status, failures, flow names, the Test Explorer's results and
+ * CodeLens read of each flow of a run, from its flow objects or still from the cold index's columns
+ * (issue 15). {@link forEachFlow} walks either (model/build.ts `ColdFlows`) in `run.flows` order,
+ * so neither the CLI nor the extension's views make a big run's ~300k flow objects to answer them:
+ * they are made when something reads `run.flows` or `run.roots` (a run's tree in the Runs view,
+ * made in slices first: TraceWorkspace.makeFlows).
  *
  * The builder registers the column walk of each run it keeps in columns
  * ({@link registerFlowColumns}); every other run is walked through `run.flows`.
