@@ -45,6 +45,8 @@ export interface ParallelIndexOptions {
   otlp?: boolean;
   /** Give each batch its secret hints (`ScanBatch.hint`, src/core/read/secretHint.ts). */
   hints?: boolean;
+  /** With `hints`: batches from a worker carry only what the hint pass reads (workerPool.ts `WorkerScan.hintsOnly`). */
+  hintsOnly?: boolean;
   /** Workers lower their CPU priority (default true; threadPriority.ts). */
   background?: boolean;
 }
@@ -156,7 +158,7 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
         },
       });
       const scan: WorkerScan = {
-        file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, batchRecords: opts.batchRecords, otlp: opts.otlp, hints: opts.hints,
+        file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, batchRecords: opts.batchRecords, otlp: opts.otlp, hints: opts.hints, hintsOnly: opts.hints === true && opts.hintsOnly === true,
         window: k === 0 ? IN_FLIGHT_BATCHES : Math.max(IN_FLIGHT_BATCHES, Math.floor(LATER_RANGES_BATCHES / (ranges.length - 1))),
       };
       w.postMessage({ type: 'scan', opts: scan });

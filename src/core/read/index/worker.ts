@@ -35,7 +35,7 @@ if (port) {
     // the CLI made flow objects at the end of the load it gained nothing (the main thread was the
     // critical path); since the CLI makes none (model/flowFacts.ts), a quiet VM's interleaved first
     // runs went from 1.29-1.68 s (median 1.38) to 1.20-1.53 s (median 1.285).
-    const parentHints = opts.hints === true && data.background === false && !opts.otlp && process.env.FLOWLENS_INDEX_HINTS_ON_PARENT !== '0';
+    const parentHints = opts.hints === true && !opts.hintsOnly && data.background === false && !opts.otlp && process.env.FLOWLENS_INDEX_HINTS_ON_PARENT !== '0';
     scanRange(
       opts,
       (batch) => {
@@ -57,6 +57,14 @@ if (port) {
           }
           if (parentHints && inFlight === 1) batch.hintsPending = true;
           else attachHints(batch, hintRecords(opts.file, batch, { otlp: opts.otlp }));
+        }
+        if (opts.hintsOnly) {
+          const b = hintsOnly(batch);
+          const keep = [b.offset, b.len, b.line, b.sub, b.kind].map((a) => a.buffer as ArrayBuffer);
+          if (b.hint) keep.push(b.hint.buffer as ArrayBuffer);
+          if (b.hintText) keep.push(b.hintText.buffer as ArrayBuffer);
+          port.postMessage({ type: 'batch', batch: b }, [...new Set(keep)]);
+          return;
         }
         const list = transfer(batch);
         if (batch.hint) list.push(batch.hint.buffer as ArrayBuffer);
@@ -83,4 +91,38 @@ if (port) {
     }
   };
   port.on('message', onMessage);
+}
+
+const NO_I32 = new Int32Array(0);
+const NO_F64 = new Float64Array(0);
+const NO_U8 = new Uint8Array(0);
+
+/**
+ * `b` as the hint pass reads it (workerPool.ts `WorkerScan.hintsOnly`): records' offsets, lengths,
+ * lines, subs, kinds and hints; `strings` holds only the hint texts (`hintText` renumbered); the
+ * other fields, the parsed lines and their strings are left here.
+ */
+export function hintsOnly(b: ScanBatch): ScanBatch {
+  const strings: string[] = [];
+  let hintText = b.hintText;
+  if (hintText !== undefined) {
+    const at = new Map<number, number>();
+    const out = new Int32Array(b.n);
+    for (let i = 0; i < b.n; i++) {
+      const id = hintText[i];
+      if (id < 0) {
+        out[i] = -1;
+        continue;
+      }
+      let k = at.get(id);
+      if (k === undefined) at.set(id, (k = strings.push(b.strings[id]) - 1));
+      out[i] = k;
+    }
+    hintText = out;
+  }
+  return {
+    ...b,
+    type: NO_I32, run: NO_I32, flow: NO_I32, flowId: NO_I32, parent: NO_I32, step: NO_I32, failureClass: NO_I32, tags: NO_I32, corr: NO_I32,
+    ts: NO_F64, dur: NO_F64, sev: NO_U8, hintText, raws: [], strings,
+  };
 }

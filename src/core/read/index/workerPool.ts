@@ -13,7 +13,15 @@ import { Worker } from 'node:worker_threads';
 import type { ScanOptions } from './scan';
 
 /** What one scan is given (a `{ type: 'scan', opts }` message): the range, the parent's window. */
-export type WorkerScan = ScanOptions & { window?: number };
+export type WorkerScan = ScanOptions & {
+  window?: number;
+  /**
+   * Post only what the secret-hint pass reads (workspace/hintPass.ts): each record's place, kind
+   * and hints, and the hint texts as the batch's string table — not the parsed lines, the other
+   * fields or their strings, which the main thread would deserialise only to drop.
+   */
+  hintsOnly?: boolean;
+};
 
 /** How long an idle worker waits for the next scan before it is terminated. */
 export const IDLE_MS = 3000;

@@ -126,7 +126,7 @@ async function hintPass(s: ReadState, j: HintJob, live: () => boolean): Promise<
   try {
     sum = await indexFileParallel({
       file: j.st.src.file, size: j.end, final: false, workers: idx.workers, workerScript: idx.workerScript, signal: ctl.signal, onBatch,
-      otlp: j.otlp, hints: true, background: idx.background, batchRecords: idx.batchRecords,
+      otlp: j.otlp, hints: true, hintsOnly: true, background: idx.background, batchRecords: idx.batchRecords,
     });
   } catch (e) {
     if (isAbort(e)) return false;
