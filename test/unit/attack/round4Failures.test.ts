@@ -1,0 +1,226 @@
+// [attacker4] issue 15 round 4: runs the cold index keeps in columns answer failures, verdict
+// counts, status, rollups and the catalog's flow names through model/flowFacts.ts forEachFlow
+// (build.ts ColdCursor; Failure.flow is a FailingFlow copy for such runs). Hostile traces —
+// several interleaved runs across the 4096-entry Chunked boundaries, ids that look like numbers or
+// Object.prototype keys, duplicate ids across runs, unnamed and late-named flows, retried
+// verdicts, flowless failures — must read the same as a plain read: with the flows in columns,
+// after `run.flows` made them, with the real index worker, and after a refresh appended lines
+// that change verdicts, names and times of flows whose failures were listed before.
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
+import { failures, runFailures, runStatus, runVerdictCounts } from '../../../src/core/analyze/queries';
+import { forEachFlow } from '../../../src/core/model/flowFacts';
+import type { Run, TraceEvent } from '../../../src/core/model/types';
+import { facts, LATER, tmpdir } from './round3Support';
+
+const WORKER = path.resolve('dist/indexWorker.js');
+const COLD0 = { minBytes: 0, workers: 0 } as const;
+const COLD1 = { minBytes: 0, workers: 1, workerScript: WORKER, batchRecords: 700 } as const;
+
+const J = JSON.stringify;
+/** A time `s` seconds after 10:00 (ms precision, so durations differ). */
+const T = (ms: number): string => new Date(Date.UTC(2026, 10, 20, 10) + ms).toISOString();
+
+const ev = (e: TraceEvent): unknown => ({ type: e.type, ts: e.ts, flowId: e.flowId, flow: e.flow, failureClass: e.failureClass, reason: e.reason, severity: e.severity, line: e.src?.line });
+
+/** What the failures, counts, status and every flow's facts (walked, as the columns or objects give them) say. */
+export function failureFacts(ws: TraceWorkspace): unknown {
+  const runs = ws.runs();
+  const per = runs.map((r: Run) => {
+    const walked: unknown[] = [];
+    forEachFlow(r, (f) => {
+      walked.push([f.id, f.runId, f.name, f.displayName, f.verdict, f.started, f.ended, f.durationMs, f.verdictEvent && ev(f.verdictEvent), f.events.map(ev)]);
+    });
+    return {
+      id: r.id,
+      status: runStatus(r),
+      counts: runVerdictCounts(r),
+      walked,
+      failures: runFailures(r).map((x) => ({
+        run: x.run.id,
+        flow: x.flow && { id: x.flow.id, runId: x.flow.runId, name: x.flow.name, displayName: x.flow.displayName, verdict: x.flow.verdict, started: x.flow.started, ended: x.flow.ended, durationMs: x.flow.durationMs },
+        event: ev(x.event),
+      })),
+    };
+  });
+  const all = (o: 'oldest' | 'newest'): unknown => failures(runs, o).map((x) => [x.run.id, x.flow?.id, x.event.src?.line]);
+  return { per, oldest: all('oldest'), newest: all('newest') };
+}
+
+/** Flow ids of many shapes: numbers, Object.prototype keys, uuids, long ids, short ids. */
+function flowId(i: number): string {
+  switch (i % 11) {
+    case 0:
+      return String(i); // looks like a number
+    case 1:
+      return `${String(i).padStart(8, '0')}-1111-2222-3333-444444444444`; // a uuid (display: 8 chars)
+    case 2:
+      return `a-very-long-flow-identifier-${i}`; // > 12 chars (display: first 8)
+    case 3:
+      return i === 3 ? '__proto__' : i === 14 ? 'constructor' : i === 25 ? 'toString' : i === 36 ? 'hasOwnProperty' : `p${i}`;
+    default:
+      return `f${i}`;
+  }
+}
+
+/**
+ * `n` flows spread over runs r1 (most), r2 and r3 (interleaved), with events out of order: some
+ * flows unnamed, some named on a later event, retried verdicts, verdicts without a time, stated and
+ * measured durations, children of earlier flows, flowless failures and error events. The same flow
+ * id shows up in two runs.
+ */
+function hostile(n: number, seed = 0, withStart = true, hostileParents = false): string[] {
+  const L: string[] = [];
+  if (withStart) for (const r of ['r1', 'r2', 'r3']) L.push(J({ v: 1, event_type: 'session_start', run_id: r, timestamp: T(0), app: 'a' }));
+  const lastOf = new Map<string, string>();
+  for (let k = 0; k < n; k++) {
+    const i = k + seed;
+    const run = i % 7 === 0 ? 'r2' : i % 13 === 0 ? 'r3' : 'r1';
+    const prev = lastOf.get(run);
+    lastOf.set(run, flowId(i));
+    const id = flowId(i);
+    const named = i % 5 !== 0;
+    const late = i % 17 === 0;
+    const base: Record<string, unknown> = { v: 1, run_id: run, flow_id: id };
+    const name = i % 3 === 0 ? 'constructor' : i % 29 === 0 ? '__proto__' : `svc/op${i % 9}`;
+    const first: Record<string, unknown> = { ...base, event_type: 'flow_start', timestamp: T(i * 3) };
+    if (named && !late) first.flow = name;
+    // A child of its run's previous flow (the columns keep it), once in a while of another run's (not kept: made).
+    if (i % 19 === 0 && prev !== undefined) first.parent_flow_id = prev;
+    if (hostileParents && i % 1999 === 0 && k > 0) first.parent_flow_id = flowId(i - 1);
+    L.push(J(first));
+    if (late) L.push(J({ ...base, event_type: 'checkpoint', flow: name, timestamp: T(i * 3 + 1), step: 's' }));
+    switch (i % 8) {
+      case 0:
+        L.push(J({ ...base, event_type: 'failure', timestamp: T(i * 3 + 2), failure_class: `C${i % 4}`, reason: 'r' }));
+        break;
+      case 1:
+        L.push(J({ ...base, event_type: 'exception', timestamp: T(i * 3 + 2), exception: { type: 'E', message: 'm' } }));
+        break;
+      case 2:
+        // Failed, then retried and succeeded: not a failure.
+        L.push(J({ ...base, event_type: 'failure', timestamp: T(i * 3 + 1), failure_class: 'Retry' }));
+        L.push(J({ ...base, event_type: 'success', timestamp: T(i * 3 + 2) }));
+        break;
+      case 3:
+        // Succeeded, then failed: a failure; no time on the verdict.
+        L.push(J({ ...base, event_type: 'success', timestamp: T(i * 3 + 1) }));
+        L.push(J({ ...base, event_type: 'failure', failure_class: 'Late' }));
+        break;
+      case 4:
+        L.push(J({ ...base, event_type: 'failure', timestamp: T(i * 3 + 2), duration_ms: i % 3 === 0 ? 0 : 12.5, severity: 'error' }));
+        break;
+      case 5:
+        break; // open
+      default:
+        L.push(J({ ...base, event_type: 'success', timestamp: T(i * 3 + 2), duration_ms: 7 }));
+    }
+    if (i % 97 === 0) L.push(J({ v: 1, run_id: run, event_type: 'failure', timestamp: T(i * 3), failure_class: 'Flowless' }));
+    if (i % 101 === 0) L.push(J({ v: 1, run_id: run, event_type: 'GOVERNOR_ROLLBACK', severity: 'error', timestamp: T(i * 3), message: 'rolled back' }));
+  }
+  return L;
+}
+
+/** More lines for flows already listed: verdicts change, names arrive, new flows of all runs. */
+function appended(n: number): string[] {
+  const L: string[] = [];
+  for (let i = 0; i < n; i += 3) {
+    const run = i % 7 === 0 ? 'r2' : i % 13 === 0 ? 'r3' : 'r1';
+    const base = { v: 1, run_id: run, flow_id: flowId(i) };
+    // A failed flow succeeds; a succeeded one fails; an open one ends; an unnamed one gets a name.
+    if (i % 8 === 0 || i % 8 === 1) L.push(J({ ...base, event_type: 'success', timestamp: T(900000 + i) }));
+    else if (i % 8 === 6 || i % 8 === 2) L.push(J({ ...base, event_type: 'exception', flow: 'named/late', timestamp: T(900000 + i), failure_class: 'After' }));
+    else if (i % 8 === 5) L.push(J({ ...base, event_type: 'failure', flow: 'named/late', timestamp: T(900000 + i), failure_class: 'Closed' }));
+    else L.push(J({ ...base, event_type: 'checkpoint', flow: 'named/late', timestamp: T(900000 + i) }));
+  }
+  return [...L, ...hostile(300, n + 1, false)];
+}
+
+async function open(file: string, index: WorkspaceOptions['index']): Promise<TraceWorkspace> {
+  const ws = TraceWorkspace.forFile(file, { now: () => LATER, index });
+  await ws.load();
+  return ws;
+}
+
+function write(lines: string[]): string {
+  const file = path.join(tmpdir('r4f'), 'trace.jsonl');
+  fs.writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+/** Compare plain vs each cold read, columns then objects; returns the cold workspaces (still in columns before the call). */
+async function compareAll(file: string, label: string, indexes: readonly WorkspaceOptions['index'][], columns?: string[]): Promise<void> {
+  const plain = await open(file, false);
+  const want = failureFacts(plain);
+  const wantFacts = facts(plain);
+  for (const index of indexes) {
+    const tag = `${label} workers=${(index as { workers: number }).workers}`;
+    const cold = await open(file, index);
+    const inColumns = cold.runs().filter((r) => !cold.flowsMade(r.id)).map((r) => r.id).sort();
+    if (columns) assert.deepEqual(inColumns, columns, `${tag}: runs in columns after load`);
+    assert.deepEqual(failureFacts(cold), want, `${tag}: failures etc. from columns vs plain`);
+    assert.deepEqual(cold.runs().filter((r) => !cold.flowsMade(r.id)).map((r) => r.id).sort(), inColumns, `${tag}: still in columns after the failures were read`);
+    assert.deepEqual(facts(cold), wantFacts, `${tag}: rollups from columns vs plain`);
+    // Now the flows are objects (facts() read run.flows.size only; make them for real).
+    for (const r of cold.runs()) void r.roots;
+    for (const r of cold.runs()) assert.equal(cold.flowsMade(r.id), true, `${tag}: ${r.id} made`);
+    assert.deepEqual(failureFacts(cold), want, `${tag}: failures etc. from objects vs plain`);
+  }
+}
+
+describe('[attacker4] round 4: failures, counts and status from columns vs a plain read', function () {
+  this.timeout(120000);
+  // The same-thread index reads with the WASM scanner too (as the extension does).
+  const was = process.env.FLOWLENS_INDEX_SCANNER;
+  before(() => {
+    assert.ok(fs.existsSync(path.resolve('dist/scanner.wasm')), 'dist/scanner.wasm missing: npm run build');
+    assert.ok(fs.existsSync(WORKER), `${WORKER} missing: npm run build`);
+    process.env.FLOWLENS_INDEX_SCANNER = path.resolve('dist/scanner.wasm');
+  });
+  after(() => {
+    if (was === undefined) delete process.env.FLOWLENS_INDEX_SCANNER;
+    else process.env.FLOWLENS_INDEX_SCANNER = was;
+  });
+
+  it('small hostile trace (Object.prototype ids and names, numeric ids, late names, retried verdicts)', async () => {
+    await compareAll(write(hostile(400)), 'small', [COLD0, COLD1], ['r1', 'r2', 'r3']);
+  });
+
+  it('across the 4096/8192 chunk boundaries: r1 holds most flows, r2/r3 less than half (interleaved)', async () => {
+    await compareAll(write(hostile(9500)), 'chunks', [COLD0, COLD1], ['r1', 'r2', 'r3']);
+  });
+
+  it('and with children of another run\'s flow (those runs are made: the columns do not keep them)', async () => {
+    await compareAll(write(hostile(4500, 0, true, true)), 'mixed', [COLD0, COLD1]);
+  });
+
+  it('a refresh appending lines after the failures were listed from columns: failures follow the new verdicts', async () => {
+    const lines = hostile(5000);
+    const file = write(lines);
+    const cold = await open(file, COLD0);
+    const coldW = await open(file, COLD1);
+    const plain = await open(file, false);
+    assert.deepEqual(failureFacts(cold), failureFacts(plain), 'before the append');
+    assert.deepEqual(cold.runs().filter((r) => !cold.flowsMade(r.id)).map((r) => r.id).sort(), ['r1', 'r2', 'r3'], 'in columns before the append');
+    assert.deepEqual(failureFacts(coldW), failureFacts(plain), 'before the append (worker)');
+    // Keep the Failure objects listed before: the refreshed list must not be the stale copies.
+    const before = failures(cold.runs()).length;
+    fs.appendFileSync(file, appended(5000).join('\n') + '\n');
+    await cold.refresh();
+    await coldW.refresh();
+    await plain.refresh();
+    const fresh = await open(file, false);
+    const want = failureFacts(fresh);
+    assert.deepEqual(failureFacts(plain), want, 'plain refreshed vs plain fresh');
+    assert.notEqual(failures(cold.runs()).length, before, 'the append changed the failures');
+    assert.deepEqual(failureFacts(cold), want, 'cold refreshed (columns) vs plain');
+    // (A refresh tracks flows: the first flow event appended to a run in columns makes its flow
+    // objects — docs/decisions.md — so from here on the failures come from objects.)
+    assert.deepEqual(failureFacts(coldW), want, 'cold refreshed (worker) vs plain');
+    assert.deepEqual(facts(cold), facts(fresh), 'rollups after the refresh');
+    for (const r of cold.runs()) void r.roots;
+    assert.deepEqual(failureFacts(cold), want, 'cold refreshed, then made, vs plain');
+  });
+});
