@@ -10,10 +10,9 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
-import { failures, runFailures, runStatus, runVerdictCounts } from '../../../src/core/analyze/queries';
-import { forEachFlow } from '../../../src/core/model/flowFacts';
-import type { Run, TraceEvent } from '../../../src/core/model/types';
+import { failures } from '../../../src/core/analyze/queries';
 import { facts, LATER, tmpdir } from './round3Support';
+import { failureFacts } from './round4Support';
 
 const WORKER = path.resolve('dist/indexWorker.js');
 const COLD0 = { minBytes: 0, workers: 0 } as const;
@@ -22,32 +21,6 @@ const COLD1 = { minBytes: 0, workers: 1, workerScript: WORKER, batchRecords: 700
 const J = JSON.stringify;
 /** A time `s` seconds after 10:00 (ms precision, so durations differ). */
 const T = (ms: number): string => new Date(Date.UTC(2026, 10, 20, 10) + ms).toISOString();
-
-const ev = (e: TraceEvent): unknown => ({ type: e.type, ts: e.ts, flowId: e.flowId, flow: e.flow, failureClass: e.failureClass, reason: e.reason, severity: e.severity, line: e.src?.line });
-
-/** What the failures, counts, status and every flow's facts (walked, as the columns or objects give them) say. */
-export function failureFacts(ws: TraceWorkspace): unknown {
-  const runs = ws.runs();
-  const per = runs.map((r: Run) => {
-    const walked: unknown[] = [];
-    forEachFlow(r, (f) => {
-      walked.push([f.id, f.runId, f.name, f.displayName, f.verdict, f.started, f.ended, f.durationMs, f.verdictEvent && ev(f.verdictEvent), f.events.map(ev)]);
-    });
-    return {
-      id: r.id,
-      status: runStatus(r),
-      counts: runVerdictCounts(r),
-      walked,
-      failures: runFailures(r).map((x) => ({
-        run: x.run.id,
-        flow: x.flow && { id: x.flow.id, runId: x.flow.runId, name: x.flow.name, displayName: x.flow.displayName, verdict: x.flow.verdict, started: x.flow.started, ended: x.flow.ended, durationMs: x.flow.durationMs },
-        event: ev(x.event),
-      })),
-    };
-  });
-  const all = (o: 'oldest' | 'newest'): unknown => failures(runs, o).map((x) => [x.run.id, x.flow?.id, x.event.src?.line]);
-  return { per, oldest: all('oldest'), newest: all('newest') };
-}
 
 /** Flow ids of many shapes: numbers, Object.prototype keys, uuids, long ids, short ids. */
 function flowId(i: number): string {
