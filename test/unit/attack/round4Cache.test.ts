@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { workspaceDigest } from '../../support/plainModel';
 import { facts, openFile, tmpdir } from './round3Support';
-import { failureFacts } from './round4Support';
+import { failureFacts, useWasmScanner } from './round4Support';
 
 const WORKER = path.resolve('dist/indexWorker.js');
 const J = JSON.stringify;
@@ -41,6 +41,7 @@ function trace(n: number, from = 0, starts = true): string {
 
 describe('[attacker4] round 4: cache written from columns (lazily filled chains/times), restored, appended', function () {
   this.timeout(180000);
+  useWasmScanner();
 
   for (const [label, index] of [
     ['same thread', { minBytes: 0, workers: 0, makeFlows: false }],

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
 import { catalogOf, parseFlows, defaultRa, validateAgainstRuns } from '../../../src/core/read/catalog';
 import { facts, LATER, tmpdir } from './round3Support';
-import { failureFacts, hostile, J, T } from './round4Support';
+import { failureFacts, hostile, J, T, useWasmScanner } from './round4Support';
 
 const WORKER = path.resolve('dist/indexWorker.js');
 
@@ -36,6 +36,7 @@ flows:
 
 describe('[attacker4] round 4: capped/summarised runs in columns; the catalog check over columns', function () {
   this.timeout(120000);
+  useWasmScanner();
 
   for (const cap of [1500, 6000]) {
     it(`maxEventsPerSource ${cap}: failures, counts, status, rollups vs a plain read`, async () => {

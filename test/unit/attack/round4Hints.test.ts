@@ -12,6 +12,7 @@ import type { Run } from '../../../src/core/model/types';
 import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
 import { runRedactor, runsRedactor } from '../../../src/core/render/egress/secrets';
 import { LATER, tmpdir } from './round3Support';
+import { useWasmScanner } from './round4Support';
 
 // R4_WORKER: a copy of the worker (mutation checks of this test).
 const WORKER = process.env.R4_WORKER ?? path.resolve('dist/indexWorker.js');
@@ -126,6 +127,7 @@ async function compare(text: string, secrets: string[], name: string, expectSecr
 
 describe('[attacker4] round 4: hints-only batches of the background hint pass', function () {
   this.timeout(120000);
+  useWasmScanner();
   before(() => assert.ok(fs.existsSync(WORKER), `${WORKER} missing: npm run build`));
 
   it('3 runs, shared/distinct/colliding hint texts, many small batches', async () => {

@@ -3,6 +3,8 @@
  * failures, verdict counts, status and every flow's facts as forEachFlow gives them (from the cold
  * index's columns, or from the flow objects), as plain data.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { TraceWorkspace } from '../../../src/core/read/workspace';
 import { failures, runFailures, runStatus, runVerdictCounts } from '../../../src/core/analyze/queries';
 import { forEachFlow } from '../../../src/core/model/flowFacts';
@@ -113,3 +115,17 @@ export function hostile(n: number, seed = 0, withStart = true, hostileParents = 
   return L;
 }
 
+
+/** In the calling describe: the same-thread index reads with the WASM scanner too (as the extension does). */
+export function useWasmScanner(): void {
+  const was = process.env.FLOWLENS_INDEX_SCANNER;
+  const wasm = path.resolve('dist/scanner.wasm');
+  before(() => {
+    if (!fs.existsSync(wasm)) throw new Error(`${wasm} missing: npm run build`);
+    process.env.FLOWLENS_INDEX_SCANNER = wasm;
+  });
+  after(() => {
+    if (was === undefined) delete process.env.FLOWLENS_INDEX_SCANNER;
+    else process.env.FLOWLENS_INDEX_SCANNER = was;
+  });
+}
