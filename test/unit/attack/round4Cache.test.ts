@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { workspaceDigest } from '../../support/plainModel';
 import { facts, openFile, tmpdir } from './round3Support';
-import { failureFacts, useWasmScanner } from './round4Support';
+import { failureFacts, hostile, useWasmScanner } from './round4Support';
 
 const WORKER = path.resolve('dist/indexWorker.js');
 const J = JSON.stringify;
@@ -78,4 +78,25 @@ describe('[attacker4] round 4: cache written from columns (lazily filled chains/
       assert.deepEqual(failureFacts(third.ws), failureFacts(plain2.ws), 'restored again vs plain');
     });
   }
+
+  it('runs in columns and runs made (a child of another run\'s flow) in one cache, restored, appended', async () => {
+    const root = tmpdir('r4cm');
+    const file = path.join(root, 'trace.jsonl');
+    fs.writeFileSync(file, hostile(6000, 0, true, true).join('\n') + '\n');
+    const cache = tmpdir('r4cmc');
+    const index = { minBytes: 0, workers: 0, makeFlows: false } as const;
+    const plain = await openFile(file, false);
+    const first = await openFile(file, index, cache);
+    const states = first.ws.runs().map((r) => first.ws.flowsMade(r.id));
+    assert.ok(states.includes(true) && states.includes(false), `mixed: ${states.join(',')}`);
+    assert.deepEqual(failureFacts(first.ws), failureFacts(plain.ws), 'cold mixed vs plain');
+    const warm = await openFile(file, index, cache);
+    assert.ok(warm.notes.some((n) => n.includes(': restored ')), warm.notes.join('; '));
+    assert.deepEqual(failureFacts(warm.ws), failureFacts(plain.ws), 'warm mixed vs plain');
+    fs.appendFileSync(file, hostile(1500, 6001, false, true).join('\n') + '\n');
+    const plain2 = await openFile(file, false);
+    const again = await openFile(file, index, cache);
+    assert.deepEqual(failureFacts(again.ws), failureFacts(plain2.ws), 'warm mixed + append vs plain');
+    assert.deepEqual(workspaceDigest(again.ws), workspaceDigest(plain2.ws), 'warm mixed + append model vs plain');
+  });
 });
