@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
 import { failures } from '../../../src/core/analyze/queries';
+import { failuresText } from '../../../src/core/render/askArtifacts';
 import { facts, LATER, tmpdir } from './round3Support';
 import { failureFacts, flowId, hostile } from './round4Support';
 
@@ -52,12 +53,15 @@ async function compareAll(file: string, label: string, indexes: readonly Workspa
   const plain = await open(file, false);
   const want = failureFacts(plain);
   const wantFacts = facts(plain);
+  const text = (w: TraceWorkspace): string => failuresText(w.runs(), {}, { limit: 1e6, capBytes: 1e9 });
+  const wantText = text(plain);
   for (const index of indexes) {
     const tag = `${label} workers=${(index as { workers: number }).workers}`;
     const cold = await open(file, index);
     const inColumns = cold.runs().filter((r) => !cold.flowsMade(r.id)).map((r) => r.id).sort();
     if (columns) assert.deepEqual(inColumns, columns, `${tag}: runs in columns after load`);
     assert.deepEqual(failureFacts(cold), want, `${tag}: failures etc. from columns vs plain`);
+    assert.equal(text(cold), wantText, `${tag}: failuresText (chat/MCP) from columns vs plain`);
     assert.deepEqual(cold.runs().filter((r) => !cold.flowsMade(r.id)).map((r) => r.id).sort(), inColumns, `${tag}: still in columns after the failures were read`);
     assert.deepEqual(facts(cold), wantFacts, `${tag}: rollups from columns vs plain`);
     // Now the flows are objects (facts() read run.flows.size only; make them for real).
