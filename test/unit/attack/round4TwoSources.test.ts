@@ -43,10 +43,14 @@ describe('[attacker4] round 4: runs fed by two indexed files, failures from colu
     assert.ok(plain.runs().some((r) => r.sources.length === 2), `a run with two sources: ${J(plain.runs().map((r) => [r.id, r.sources.length]))}`);
     const want = failureFacts(plain);
     const wantFacts = facts(plain);
-    for (const index of [{ minBytes: 0, workers: 0 }, { minBytes: 0, workers: 1, workerScript: WORKER }]) {
+    for (const index of [
+      { minBytes: 0, workers: 0 }, { minBytes: 0, workers: 1, workerScript: WORKER },
+      // Made in slices at the end of each source's index, while the other source merges into the same runs.
+      { minBytes: 0, workers: 2, workerScript: WORKER, makeFlows: true, batchRecords: 300 }, { minBytes: 0, workers: 0, makeFlows: true, batchRecords: 300 },
+    ]) {
       const cold = await open(root, index);
       const inColumns = cold.runs().filter((r) => !cold.flowsMade(r.id)).map((r) => r.id);
-      assert.ok(inColumns.length > 0, `workers ${index.workers}: some run in columns`);
+      if (!('makeFlows' in index)) assert.ok(inColumns.length > 0, `workers ${index.workers}: some run in columns`);
       assert.deepEqual(failureFacts(cold), want, `workers ${index.workers}: from columns vs plain (in columns: ${inColumns.join(',')})`);
       assert.deepEqual(facts(cold), wantFacts, `workers ${index.workers}: rollups vs plain`);
       for (const r of cold.runs()) void r.roots;
