@@ -76,4 +76,20 @@ test('indexing: a big trace shows a cancellable progress notification; Refresh r
   await runRow.waitFor({ timeout: 30000 });
   await unhover(page, 900, 600);
   await screenshot(page, 'indexing-done');
+
+  // Opening the big run: what the views read at load (counts, failures, the Test Explorer) comes
+  // from the index's columns, so its 400k flow objects are not made yet; the Runs view makes them
+  // in slices with a "Reading N flows…" row meanwhile, then shows the run's tree.
+  const runsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Runs' }) });
+  await runsPane.locator('.monaco-list-row', { hasText: RUN.slice(0, 15) }).first().click();
+  const reading = runsPane.locator('.monaco-list-row', { hasText: /Reading [\d,]+ flows…/ }).first();
+  await reading.waitFor({ timeout: 15000 });
+  console.log(`       ${ctx.elapsed()} opened the run: "${(await reading.innerText()).trim()}"`);
+  await screenshot(page, 'indexing-big-run-reading');
+  await reading.waitFor({ state: 'hidden', timeout: 60000 });
+  const child = runsPane.locator('.monaco-list-row[aria-level="2"]').first();
+  await child.waitFor({ timeout: 15000 });
+  console.log(`       ${ctx.elapsed()} its tree: first row "${(await child.innerText()).trim().replace(/\s+/g, ' ')}"`);
+  await unhover(page, 900, 600);
+  await screenshot(page, 'indexing-big-run-open');
 });

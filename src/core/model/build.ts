@@ -123,6 +123,8 @@ export interface BuilderChanges {
 interface PendingChanges {
   runs: Set<string>;
   flows: Set<FlowNode>;
+  /** Changed flows of runs still in columns, as {@link flowKey}s (they have no node). */
+  coldFlows: Set<string>;
   added: Set<string>;
   removed: Set<string>;
 }
@@ -194,7 +196,7 @@ export class RunBuilder {
   /** Runs with events not held (capped or summarised): their `cap` and note are settled in batches. */
   private readonly capped = new Set<Run>();
   /** Changed flows are kept as nodes (no key strings per event); keys are made in takeChanges. */
-  private changes: PendingChanges = { runs: new Set(), flows: new Set(), added: new Set(), removed: new Set() };
+  private changes: PendingChanges = { runs: new Set(), flows: new Set(), coldFlows: new Set(), added: new Set(), removed: new Set() };
 
   /**
    * Track which flows changed (default). A fresh load reports nothing, so it turns this off:
@@ -320,7 +322,12 @@ export class RunBuilder {
     if (flowId === undefined || flowId === '') return run;
     const cold = st.cold;
     if (cold !== undefined) {
-      if (!this.trackFlows && this.addToCold(run, st, cold, flowId, event, own, full, stored)) return run;
+      // Events after the load (a refresh) go to the columns too: a first appended line made a big
+      // live run's ~300k flow objects at once (~150-200 ms), where nothing but its tree reads them.
+      if (this.addToCold(run, st, cold, flowId, event, own, full, stored)) {
+        if (this.trackFlows) this.changes.coldFlows.add(flowKey(run.id, flowId));
+        return run;
+      }
       this.materializeCold(run, st); // the flow objects' way from here on
     }
     this.addToFlow(run, st, flowId, event, own, full, stored);
@@ -390,6 +397,7 @@ export class RunBuilder {
     else this.changes.removed.add(id);
     this.changes.runs.delete(id);
     if (!cold) for (const f of run.flows.values()) this.changes.flows.delete(f);
+    else for (const k of this.changes.coldFlows) if (parseFlowKey(k).runId === id) this.changes.coldFlows.delete(k);
     return true;
   }
 
@@ -519,20 +527,20 @@ export class RunBuilder {
   /** Changes so far, without resetting them. */
   peekChanges(): BuilderChanges {
     const c = this.changes;
-    return { runs: new Set(c.runs), flows: new Set([...c.flows].map((f) => flowKey(f.runId, f.id))), added: new Set(c.added), removed: new Set(c.removed) };
+    return { runs: new Set(c.runs), flows: new Set([...[...c.flows].map((f) => flowKey(f.runId, f.id)), ...c.coldFlows]), added: new Set(c.added), removed: new Set(c.removed) };
   }
 
   /** Forget pending changes without reporting them (a fresh load has nothing to compare with). */
   clearChanges(): void {
     this.lastRun = this.lastState = this.lastFlow = this.lastParent = undefined;
-    this.changes = { runs: new Set(), flows: new Set(), added: new Set(), removed: new Set() };
+    this.changes = { runs: new Set(), flows: new Set(), coldFlows: new Set(), added: new Set(), removed: new Set() };
   }
 
   /** Changes since the previous call (and reset). */
   takeChanges(): BuilderChanges {
     const c = this.peekChanges();
     this.lastRun = this.lastState = this.lastFlow = this.lastParent = undefined;
-    this.changes = { runs: new Set(), flows: new Set(), added: new Set(), removed: new Set() };
+    this.changes = { runs: new Set(), flows: new Set(), coldFlows: new Set(), added: new Set(), removed: new Set() };
     return c;
   }
 
@@ -819,13 +827,6 @@ export class RunBuilder {
   private coldStatus(run: Run, c: ColdFlows, code: number): boolean {
     const open = c.open;
     const v = c.verdict;
-    if (this.trackFlows) {
-      for (let i = 0; i < open.length; i++) {
-        const x = v[open[i]];
-        if ((x === V_RUNNING || x === V_ORPHANED) && x !== code) return false;
-      }
-      return true;
-    }
     let kept = 0;
     for (let i = 0; i < open.length; i++) {
       const o = open[i];
@@ -836,6 +837,7 @@ export class RunBuilder {
         v[o] = code;
         if (o < c.madeN) this.refreshCold(c, o);
         this.changes.runs.add(run.id);
+        if (this.trackFlows) this.changes.coldFlows.add(flowKey(run.id, c.ids.get(o)));
       }
     }
     open.length = kept;

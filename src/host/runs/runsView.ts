@@ -48,6 +48,9 @@ const EMPTY_FILTER: RunFilter = { text: '', statuses: [], tag: '' };
 /** Flows from which a run's tree is made in slices before it is shown (below, made on first read: ~5 ms per 10k). */
 const MAKE_IN_SLICES_FROM = 20_000;
 
+/** Id prefix of the "Reading N flows…" row of a run whose flows are being made. */
+const MAKING_PREFIX = 'message:making:';
+
 export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvider<TreeNode> {
   private readonly emitter = this._register(new vscode.EventEmitter<TreeNode | undefined | void>());
   readonly onDidChangeTreeData = this.emitter.event;
@@ -173,6 +176,9 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
     const key = this.runKey(folderKey, run.id);
     const cached = this.visibleCache.get(key);
     if (cached !== undefined) return cached;
+    // A big indexed run's flows are made in slices first (the filter walks its tree); until then
+    // it is shown unfiltered, and refreshed once they are made.
+    if (this.makingFlows(folderKey, run)) return null;
     const text = this.filter.text.toLowerCase();
     const tag = this.filter.tag.toLowerCase();
     const matches = (f: FlowNode) => {
@@ -239,19 +245,33 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
    * in slices first, with a "Reading N flows…" row meanwhile; the run's node refreshes when done.
    */
   private makeFlowsFirst(node: Extract<TreeNode, { kind: 'run' }>, run: Run): TreeNode | undefined {
-    const ws = this.services.workspaces.get(node.folderKey);
-    if (!ws || ws.flowsMade(run.id) || run.flows.size < MAKE_IN_SLICES_FROM) return undefined;
-    const key = this.runKey(node.folderKey, run.id);
+    if (!this.makingFlows(node.folderKey, run)) return undefined;
+    return this.intern<TreeNode>({ kind: 'message', id: `${MAKING_PREFIX}${node.id}`, text: `Reading ${run.flows.size.toLocaleString('en-US')} flows…`, parent: node });
+  }
+
+  /**
+   * Whether `run` is a big indexed run whose flow objects are not made yet; if so they are being
+   * made in slices (started here once), and the view refreshes when they are.
+   */
+  private makingFlows(folderKey: string, run: Run): boolean {
+    const ws = this.services.workspaces.get(folderKey);
+    if (!ws || ws.flowsMade(run.id) || run.flows.size < MAKE_IN_SLICES_FROM) return false;
+    const key = this.runKey(folderKey, run.id);
     if (!this.making.has(key)) {
       this.making.add(key);
       const done = () => {
         this.making.delete(key);
-        if (!this.isDisposed) this.emitter.fire(node);
+        this.visibleCache.delete(key);
+        this.matchCache.delete(key);
+        if (this.isDisposed) return;
+        const node = this.nodes.get(this.runNodeId(folderKey, run.id));
+        // Filtered, the run's row itself may come or go: the whole tree; else the run's children.
+        this.emitter.fire(this.filterActive() || this.failuresOnly || !node ? undefined : node);
       };
       // Should making them fail, the refresh reads them at once (first use makes what is left).
       ws.makeFlows(run.id).then(done, done);
     }
-    return this.intern<TreeNode>({ kind: 'message', id: `message:making:${node.id}`, text: `Reading ${run.flows.size.toLocaleString('en-US')} flows…`, parent: node });
+    return true;
   }
 
   private roots(): TreeNode[] {
@@ -400,7 +420,8 @@ export class FlowTreeProvider extends Disposable implements vscode.TreeDataProvi
       case 'message': {
         const item = new vscode.TreeItem(node.text, vscode.TreeItemCollapsibleState.None);
         item.id = node.id;
-        item.iconPath = new vscode.ThemeIcon('info');
+        // "Reading N flows…" (makeFlowsFirst) spins while it lasts; other messages inform.
+        item.iconPath = new vscode.ThemeIcon(node.id.startsWith(MAKING_PREFIX) ? 'loading~spin' : 'info');
         item.contextValue = ITEM.message;
         return item;
       }

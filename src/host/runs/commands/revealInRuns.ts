@@ -25,6 +25,10 @@ export async function revealInRuns(services: TraceServices, provider: FlowTreePr
     services.log?.note(`Reveal in Runs: no run ${JSON.stringify(a.runId)} in this workspace`);
     return;
   }
+  // A flow of a big indexed run whose objects are not made yet: made in slices first, not in one
+  // block by the lookup below (core/read/workspace/options.ts `makeFlows`).
+  const ws = services.workspaces.get(ref.folderKey);
+  if (a.flowId && ws && !ws.flowsMade(ref.run.id)) await ws.makeFlows(ref.run.id);
   const node = provider.nodeFor(ref.folderKey, ref.run.id, a.flowId);
   if (node && !(await revealSelected(view, node))) services.log?.note(`Reveal in Runs: the view did not select ${node.id}`);
 }
