@@ -1,4 +1,4 @@
-// A big trace (~350 MB, ~1.2M lines) in a fresh workspace: Flowlens indexes it in the background
+// A big trace (~525 MB, ~1.8M lines) in a fresh workspace: Flowlens indexes it in the background
 // with a progress notification that has a Cancel button (issue #7: long indexing shows progress and
 // can be cancelled). Clicking Cancel stops it, says so (a toast with "Read Everything", and
 // "partial" in the status bar), and keeps what was read; the toast's button or "Flowlens: Refresh
@@ -26,9 +26,10 @@ function bigWorkspace(flows) {
   return { dir, mb: bytes / 1024 / 1024 };
 }
 
-// 400k flows (~350 MB): with the faster index (issue 15 round 2) 200k flows (~174 MB) were sometimes indexed
-// before the Cancel click landed, and there was nothing left to cancel.
-const big = bigWorkspace(400_000);
+// 600k flows (~525 MB): with the faster index (issue 15 round 2) 200k flows (~174 MB) were sometimes indexed
+// before the Cancel click landed, and there was nothing left to cancel; after round 4, 400k flows (~350 MB)
+// once finished as the click landed (the progress screenshot is taken before it).
+const big = bigWorkspace(600_000);
 
 test('indexing: a big trace shows a cancellable progress notification; Refresh reads it all', { workspace: big.dir, timeoutMs: 240000 }, async (page, ctx) => {
   console.log(`       workspace trace: ${big.mb.toFixed(0)} MB`);
@@ -78,7 +79,7 @@ test('indexing: a big trace shows a cancellable progress notification; Refresh r
   await screenshot(page, 'indexing-done');
 
   // Opening the big run: what the views read at load (counts, failures, the Test Explorer) comes
-  // from the index's columns, so its 400k flow objects are not made yet; the Runs view makes them
+  // from the index's columns, so its 600k flow objects are not made yet; the Runs view makes them
   // in slices with a "Reading N flows…" row meanwhile, then shows the run's tree.
   const runsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Runs' }) });
   await runsPane.locator('.monaco-list-row', { hasText: RUN.slice(0, 15) }).first().click();
