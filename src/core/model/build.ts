@@ -616,8 +616,9 @@ export class RunBuilder {
     const openVerdict: Verdict = status === 'running' ? 'running' : 'orphaned';
     const cold = st.cold;
     if (cold !== undefined) {
-      if (this.coldStatus(run, cold, openVerdict === 'running' ? V_RUNNING : V_ORPHANED)) return;
-      this.materializeCold(run, st); // views track flows and an open flow's verdict changes
+      // Open flows in columns take the status's verdict there (each change reported as a key).
+      this.coldStatus(run, cold, openVerdict === 'running' ? V_RUNNING : V_ORPHANED);
+      return;
     }
     if (this.lazyRuns.size !== 0 && this.deferOpen(run, openVerdict)) return; // a restored run's flows are not made yet
     const open = st.open;
@@ -821,10 +822,10 @@ export class RunBuilder {
   }
 
   /**
-   * {@link applyStatus} for the open flows of a run whose flows are columns. False when views
-   * track flows and an open flow's verdict changes (the caller makes the flows and goes on).
+   * {@link applyStatus} for the open flows of a run whose flows are columns: each takes `code`
+   * there; while views track flows, each one changed is reported as a {@link flowKey}.
    */
-  private coldStatus(run: Run, c: ColdFlows, code: number): boolean {
+  private coldStatus(run: Run, c: ColdFlows, code: number): void {
     const open = c.open;
     const v = c.verdict;
     let kept = 0;
@@ -841,7 +842,6 @@ export class RunBuilder {
       }
     }
     open.length = kept;
-    return true;
   }
 
   /**
