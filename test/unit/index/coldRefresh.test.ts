@@ -10,9 +10,12 @@ import { flowKey } from '../../../src/core/model/build';
 import { failures, runStatus, runVerdictCounts } from '../../../src/core/analyze/queries';
 import { TraceWorkspace } from '../../../src/core/read/workspace';
 
-const RUN = '20261207T080000Z-live';
+// The run is live (its open flows running) only while its last event is recent, so its clock
+// starts ten minutes before the test runs, not at a fixed date (a fixed one went stale an hour later).
+const T0 = Date.now() - 10 * 60_000;
+const RUN = `${new Date(T0).toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-live`;
 const J = JSON.stringify;
-const at = (s: number): string => new Date(Date.UTC(2026, 11, 7, 8) + s * 1000).toISOString();
+const at = (s: number): string => new Date(T0 + s * 1000).toISOString();
 const line = (o: Record<string, unknown>): string => J({ v: 1, run_id: RUN, ...o }) + '\n';
 
 function head(): string {
