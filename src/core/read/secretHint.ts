@@ -174,6 +174,7 @@ const TABLE = ((): Uint8Array => {
  */
 export const HINT_DFA = { classOf: CLASS, next: TABLE, accept: ACCEPT, dash: C_DASH } as const;
 
+
 /**
  * True when the line `b[start, end)` may give the run-scoped secret walk a secret (see the file
  * comment); false only when it provably gives none.
@@ -419,6 +420,9 @@ for (const [k, kind] of KEY_KINDS) {
   keySlot[at] = k;
   keyKind[at] = kind;
 }
+
+/** Bytes per key of {@link CANON_TABLES}' `keys`: its length, its kind, then its bytes. */
+const KEY_SLOT_BYTES = 48;
 
 /** The kind of the key `b[s, e)` (without its quotes), by the hash `h` of its bytes. */
 function kindOf(b: Uint8Array, s: number, e: number, h: number): number {
@@ -710,6 +714,31 @@ function canonLine(b: Uint8Array, start: number, end: number): number {
   return o;
 }
 
+/**
+ * canonLine's tables and limits, for its port in the WASM line scanner (wasm/scanner, canonLine):
+ * `class2` (CLASS2), `keys` (the key table as laid out here: slot after slot of
+ * {@link KEY_SLOT_BYTES} bytes, length 0 = empty), the automaton is {@link HINT_DFA}'s.
+ */
+export const CANON_TABLES = {
+  class2: CLASS2,
+  keys: ((): Uint8Array => {
+    const out = new Uint8Array(KEY_SLOTS * KEY_SLOT_BYTES);
+    for (let at = 0; at < KEY_SLOTS; at++) {
+      const k = keySlot[at];
+      if (k === undefined) continue;
+      if (k.length === 0 || k.length > KEY_SLOT_BYTES - 2) throw new Error('secretHint: a key does not fit the table');
+      out[at * KEY_SLOT_BYTES] = k.length;
+      out[at * KEY_SLOT_BYTES + 1] = keyKind[at];
+      for (let i = 0; i < k.length; i++) out[at * KEY_SLOT_BYTES + 2 + i] = k.charCodeAt(i);
+    }
+    return out;
+  })(),
+  keySlots: KEY_SLOTS,
+  keySlotBytes: KEY_SLOT_BYTES,
+  depth: CANON_DEPTH,
+  max: CANON_MAX,
+} as const;
+
 /** The canonical form of a line (see above), or undefined when it has none; for tests. */
 export function canonicalLine(line: string): string | undefined {
   const b = Buffer.from(line, 'utf8');
@@ -750,16 +779,20 @@ let window: Buffer | undefined;
 /** Secret hints of a batch: per record 0 (nothing), 1 (walk its event), 2 (walk `text` instead). */
 export interface BatchHints {
   hint: Uint8Array;
-  /** For a record with hint 2: the pruned event ({@link pruneForSecrets}), else undefined. */
+  /**
+   * For a record with hint 2 pruned here: the pruned event ({@link pruneForSecrets}), else
+   * undefined (a record the scan pruned already keeps its text in the batch's `hintText`).
+   */
   text: (string | undefined)[];
 }
 
 /**
  * The hints of every record of `batch`, read again from `file` (the page cache: the scan has just
- * read it): a line the prefilter passes is 0; a line it flags is parsed as FileEvents decodes it
- * and pruned (2, or 0 when nothing is left, or 1 when that fails). Raw records (kept as objects by
- * the merge) and every record of an OTLP file are 1; so is every record when the file cannot be
- * read. Never throws.
+ * read it): a line the prefilter passes is 0; a line the scan pruned already (hint 2: the WASM
+ * scanner, by its canonical form) stays 2; a line it flags is parsed as FileEvents decodes it and
+ * pruned (2, or 0 when nothing is left, or 1 when that fails). Raw records (kept as objects by the
+ * merge) and every record of an OTLP file are 1; so is every flagged line when the file cannot be
+ * read. The file is opened only when a line must be read. Never throws.
  */
 export function hintRecords(file: string, batch: Pick<ScanBatch, 'n' | 'offset' | 'len' | 'kind' | 'hint'>, opts: { otlp?: boolean; fd?: number } = {}): BatchHints {
   const n = batch.n;
@@ -771,23 +804,30 @@ export function hintRecords(file: string, batch: Pick<ScanBatch, 'n' | 'offset' 
   let fd = opts.fd;
   const own = fd === undefined;
   try {
-    if (fd === undefined) {
-      const o = openRegular(file, { kind: 'trace' });
-      if (!o.ok) return { hint, text };
-      fd = o.file.fd;
-    }
     const buf = (window ??= Buffer.allocUnsafe(WINDOW));
+    let unreadable = false;
     let at = -1; // file offset of buf[0]
     let have = 0;
     for (let i = 0; i < n; i++) {
       if (batch.kind[i] !== 0) continue; // raw: the merge keeps the object
-      if (pre !== undefined && pre[i] === 0) {
-        hint[i] = 0;
+      if (pre !== undefined && pre[i] !== 1) {
+        // 0: clean; 2: pruned already (by the WASM scanner, from the line's canonical form: its
+        // text is in the batch's hintText).
+        hint[i] = pre[i] === 2 ? 2 : 0;
         continue;
       }
       const off = batch.offset[i];
       const len = batch.len[i];
       if (len > WINDOW) continue;
+      if (fd === undefined) {
+        if (unreadable) continue;
+        const o = openRegular(file, { kind: 'trace' });
+        if (!o.ok) {
+          unreadable = true;
+          continue;
+        }
+        fd = o.file.fd;
+      }
       if (at < 0 || off < at || off + len > at + have) {
         at = off;
         have = fs.readSync(fd, buf, 0, WINDOW, off);
@@ -807,7 +847,8 @@ export function hintRecords(file: string, batch: Pick<ScanBatch, 'n' | 'offset' 
       }
     }
   } catch {
-    hint.fill(1);
+    // Every record not pruned already is walked.
+    for (let i = 0; i < n; i++) if (hint[i] !== 2) hint[i] = 1;
     text.length = 0;
   } finally {
     if (own && fd !== undefined) {
@@ -828,7 +869,8 @@ export function hintRecords(file: string, batch: Pick<ScanBatch, 'n' | 'offset' 
 export function attachHints(batch: ScanBatch, h: BatchHints): void {
   batch.hint = h.hint;
   if (h.text.length === 0) return;
-  const ids = new Int32Array(batch.n).fill(-1);
+  // The texts the scan pruned already keep their ids.
+  const ids = batch.hintText ?? new Int32Array(batch.n).fill(-1);
   const seen = new Map<string, number>();
   for (let i = 0; i < h.text.length; i++) {
     const t = h.text[i];

@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
+import { wasmCanonicalLine } from '../index/wasmCanon';
 import { canonicalLine, lineMayHoldSecret, pruneLine, pruneLineFast } from '../../../src/core/read/secretHint';
 import { parseJsonLine } from '../../../src/core/read/sources/jsonl';
 import { detectDialect, normalizeEvent } from '../../../src/core/read/sources/normalize';
@@ -91,7 +92,10 @@ function check(line: string | Buffer, what = ''): Check | undefined {
     assert.deepEqual(textSecrets(slow, e.runId, REF), want, `pruned text ${slow} loses/adds secrets: ${label}`);
     assert.deepEqual(textSecrets(slow, e.runId, DEF), wantDef, `pruned text ${slow} loses/adds secrets (default walk): ${label}`);
   }
-  return { want, flagged, canonical: canonicalLine(raw.toString('latin1')) !== undefined };
+  const canonical = canonicalLine(raw.toString('latin1'));
+  // The WASM scanner's port of canonLine makes the same form.
+  assert.equal(wasmCanonicalLine(raw.toString('latin1')), canonical, `WASM canonical form ≠ canonicalLine: ${label}`);
+  return { want, flagged, canonical: canonical !== undefined };
 }
 
 const SECRET = 'hunter2hunter2';

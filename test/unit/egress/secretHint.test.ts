@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
+import { wasmCanonicalLine } from '../index/wasmCanon';
 import { canonicalLine, hintsCoverWords, lineMayHoldSecret, PREFILTER_WORDS, pruneForSecrets, pruneLine, pruneLineFast, TRIGGER_EXTRAS } from '../../../src/core/read/secretHint';
 import { parseJsonLine } from '../../../src/core/read/sources/jsonl';
 import { detectDialect, normalizeEvent } from '../../../src/core/read/sources/normalize';
@@ -244,6 +245,8 @@ describe('secretHint: the line prefilter of the run-scoped secret walk', () => {
       const want = pruneLine(b, 0, b.length, 1);
       assert.equal(pruneLineFast(b, 0, b.length, 1), want, l);
       assert.equal(pruneLineFast(b, 0, b.length, 1), want, l);
+      // The WASM scanner's port makes the same canonical form.
+      assert.equal(wasmCanonicalLine(l), canonicalLine(l), l);
     };
     const opt = (k: string, vs: unknown[]): string[] => ['', ...vs.map((v) => `"${k}": ${JSON.stringify(v)}`)];
     const combos = (lists: string[][]): string[][] => lists.reduce<string[][]>((acc, l) => acc.flatMap((a) => l.map((x) => [...a, x])), [[]]);
@@ -272,6 +275,7 @@ describe('secretHint: the line prefilter of the run-scoped secret walk', () => {
         // Twice: the second answer comes from the memo.
         assert.equal(pruneLineFast(b, 1, b.length - 1, 1), want, l);
         const c = canonicalLine(l);
+        assert.equal(wasmCanonicalLine(l), c, l);
         if (c !== undefined) {
           canonical++;
           if (want) kept++;
@@ -298,6 +302,7 @@ describe('secretHint: the line prefilter of the run-scoped secret walk', () => {
     ];
     for (const [line, canon] of nested) {
       assert.equal(canonicalLine(line), canon, line);
+      assert.equal(wasmCanonicalLine(line), canon, line);
       const b = Buffer.from(line);
       assert.equal(pruneLineFast(b, 0, b.length, 1), pruneLine(b, 0, b.length, 1), line);
     }
@@ -306,16 +311,21 @@ describe('secretHint: the line prefilter of the run-scoped secret walk', () => {
     const db = Buffer.from(deep);
     assert.equal(pruneLine(db, 0, db.length, 1), undefined);
     assert.equal(pruneLineFast(db, 0, db.length, 1), undefined);
+    assert.equal(wasmCanonicalLine(deep), canonicalLine(deep));
     // A key spelled with separators is a key with a hit ([attacker] F1: `-` reset the automaton in keys).
     for (const k of ['X-Api-Key', 'tok-en', 'p-a-s-s-w-o-r-d', 'Auth-Token', 'Secret-Key']) {
       const line = `{"v": 1, "event_type": "x", ${JSON.stringify(k)}: "hunter2hunter2"}`;
       assert.equal(canonicalLine(line), `{"v":1,"event_type":"x",${JSON.stringify(k)}:"hunter2hunter2"}`, line);
+      assert.equal(wasmCanonicalLine(line), canonicalLine(line), line);
       const b = Buffer.from(line);
       assert.equal(pruneLineFast(b, 0, b.length, 1), pruneLine(b, 0, b.length, 1), line);
       assert.ok(pruneLine(b, 0, b.length, 1)?.includes('hunter2hunter2'), line);
     }
     // Not rewritten: no v, v not 1 or twice, an escape, non-ASCII, a tab.
-    for (const x of ['{"event_type": "x", "token": "a"}', '{"v": 2, "token": "a"}', '{"v": 1, "v": 1, "token": "a"}', '{"v": 1, "\\u0074oken": "a"}', '{"v": 1, "tök": "password"}', '{"v":\t1, "token": "a"}']) assert.equal(canonicalLine(x), undefined, x);
+    for (const x of ['{"event_type": "x", "token": "a"}', '{"v": 2, "token": "a"}', '{"v": 1, "v": 1, "token": "a"}', '{"v": 1, "\\u0074oken": "a"}', '{"v": 1, "tök": "password"}', '{"v":\t1, "token": "a"}']) {
+      assert.equal(canonicalLine(x), undefined, x);
+      assert.equal(wasmCanonicalLine(x), undefined, x);
+    }
   });
 
   it('says when ra.yaml redact keys are not covered by the words it looks for', () => {

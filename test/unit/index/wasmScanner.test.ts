@@ -12,7 +12,7 @@ import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/wo
 import { ensureBenchData } from '../../../bench/gen';
 import { workspaceDigest } from '../../support/plainModel';
 import { records, withScanner, type Rec } from '../../support/scanRecords';
-import { lineMayHoldSecret } from '../../../src/core/read/secretHint';
+import { canonicalLine, lineMayHoldSecret, pruneLine } from '../../../src/core/read/secretHint';
 
 /** The module as it ships (npm run build copies wasm/scanner/scanner.wasm there). */
 const WASM = path.resolve('dist/scanner.wasm');
@@ -611,7 +611,7 @@ describe('index: secret hints from the WebAssembly scanner (secretHint.ts prefil
     });
   }
 
-  it('each line it reads gets the prefilter verdict; the lines JSON.parse reads get 1 (the caller decides); no hints without it', async () => {
+  it('each line it reads gets the prefilter verdict, pruned by its canonical form; the lines JSON.parse reads get 1 (the caller decides); no hints without it', async () => {
     const root = tmpdir();
     try {
       const file = path.join(root, 'h.jsonl');
@@ -629,24 +629,38 @@ describe('index: secret hints from the WebAssembly scanner (secretHint.ts prefil
       const bytes = Buffer.concat(lines.flatMap((l) => [l, b('\n')]));
       fs.writeFileSync(file, bytes);
       let zeros = 0;
+      let pruned = 0;
       let scannerRead = 0;
       for (const batch of await hinted(file, WASM, 5)) {
         const hint = batch.hint;
         assert.ok(hint !== undefined && hint.length === batch.n);
         for (let i = 0; i < batch.n; i++) {
-          const may = lineMayHoldSecret(bytes, batch.offset[i], batch.offset[i] + batch.len[i]);
+          const s = batch.offset[i];
+          const e = s + batch.len[i];
+          const may = lineMayHoldSecret(bytes, s, e);
           const h: number = hint[i];
-          assert.ok(h === 1 || !may, `line ${batch.line[i]}: hint 0 for a line the prefilter flags`);
           if (h === 0) zeros++;
           if (batch.line[i] <= SURE.length + secretish.length) {
-            // the scanner reads these lines itself: its verdict is the prefilter's
+            // The scanner reads these lines itself: the prefilter's verdict, and a flagged line
+            // with a canonical form (secretHint.ts canonLine) is pruned as pruneLine prunes it —
+            // or left to the caller (1) once the scan's table of canonical forms is full.
             scannerRead++;
-            assert.equal(h, may ? 1 : 0, `line ${batch.line[i]}`);
-          } else if (batch.kind[i] !== KIND_LIGHT) assert.equal(h, 1);
+            const canonical = may && canonicalLine(bytes.toString('latin1', s, e)) !== undefined;
+            const want = !may ? '' : canonical ? pruneLine(bytes, s, e, s) : undefined;
+            if (h !== 1 || !may) assert.equal(h, want === undefined ? 1 : want === '' ? 0 : 2, `line ${batch.line[i]}`);
+            if (h === 2) {
+              pruned++;
+              assert.equal(batch.strings[(batch.hintText as Int32Array)[i]], want, `line ${batch.line[i]}: its pruned text`);
+            }
+          } else {
+            assert.ok(h === 1 || !may, `line ${batch.line[i]}: hint 0 for a line the prefilter flags`);
+            if (batch.kind[i] !== KIND_LIGHT) assert.equal(h, 1);
+          }
         }
       }
       assert.equal(scannerRead, SURE.length + secretish.length);
       assert.ok(zeros >= 20, `${zeros} clean lines`);
+      assert.ok(pruned >= 100, `${pruned} lines pruned by the scanner`);
       for (const batch of await hinted(file, 'js')) assert.equal(batch.hint, undefined, 'the JS path leaves hints to the caller');
     } finally {
       fs.rmSync(root, { recursive: true, force: true });

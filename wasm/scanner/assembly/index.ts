@@ -119,12 +119,24 @@ export function init(cap: u32, inCap: u32, arenaCap: u32, seed: u32): u32 {
   ARENA = p; p += arenaCap;
   ARENA_END = p;
   p += 64;
+  O_CANON = p; p += cap * 4;
+  C_CLASS = p; p += 256;
+  C_KEYS = p; p += C_KEY_SLOTS * C_KEY_BYTES;
+  C_SCR = p; p += C_MAX_BYTES + 64;
+  C_OFF = p; p += C_MAX_IDS * 4;
+  C_LEN = p; p += C_MAX_IDS * 4;
+  C_HASH = p; p += C_MAX_IDS * 4;
+  C_TAB = p; p += C_SLOTS * 4;
+  C_ARENA = p; p += C_ARENA_BYTES;
+  C_ARENA_END = p;
+  p += 64;
   const need = <i32>((p + 0xffff) >>> 16);
   const have = memory.size();
   if (need > have && memory.grow(need - have) < 0) return 0;
   MASK = INITIAL_MASK;
   memory.fill(TABLE, 0, (MASK + 1) * 4);
   reset();
+  canonReset();
   return 1;
 }
 
@@ -156,6 +168,10 @@ export function layout(k: i32): usize {
     case 22: return O_HINT;
     case 23: return H_CLASS;
     case 24: return H_NEXT;
+    case 25: return O_CANON;
+    case 26: return C_CLASS;
+    case 27: return C_KEYS;
+    case 28: return C_SCR;
     default: return 0;
   }
 }
@@ -349,6 +365,348 @@ export function reserveId(): i32 {
 /** Room left for strings, in bytes (the caller checks before `internTop`). */
 export function arenaFree(): usize {
   return ARENA_END - atop;
+}
+
+// ------------------------------------------------------------------- canonical hint lines
+// secretHint.ts canonLine/canonInner, byte for byte: the canonical form of a flagged line (its
+// members without a hit replaced by a placeholder of their kind), interned in a table that lives
+// as long as the scan (not per batch), so the caller prunes each canonical form once
+// (secretHint.ts pruneLine) and every flagged line of that form takes its result without being
+// read again. secretHint.ts explains why the result is the same; the unit tests compare this port
+// with canonLine on the same hostile corpora. The caller writes the tables (layout 26, 27) and
+// the limits (canonSetup); a line without a canonical form, or a full table, gives -1 (the
+// caller prunes that line itself).
+let O_CANON: usize = 0; // i32 per record: the canonical id of a flagged line the module read, else -1
+let C_CLASS: usize = 0; // 256 bytes: secretHint.ts CLASS2
+let C_KEYS: usize = 0; // C_KEY_SLOTS × C_KEY_BYTES: [len u8, kind u8, key bytes]; len 0 = empty
+let C_SCR: usize = 0; // the canonical form being written (C_MAX + 64)
+let C_OFF: usize = 0; // u32 per canonical id: its bytes' address
+let C_LEN: usize = 0; // u32 per id
+let C_HASH: usize = 0; // u32 per id
+let C_TAB: usize = 0; // u32 slots: id + 1, 0 = empty
+let C_ARENA: usize = 0;
+let C_ARENA_END: usize = 0;
+let cCount: u32 = 0;
+let cTop: usize = 0;
+let cDepth: i32 = 60;
+let cMax: u32 = 64 * 1024;
+let cOn: bool = false;
+
+const C_MAX_BYTES: u32 = 64 * 1024;
+const C_MAX_IDS: u32 = 8192;
+const C_SLOTS: u32 = 16384;
+const C_ARENA_BYTES: u32 = 1 << 20;
+const C_KEY_SLOTS: u32 = 256;
+const C_KEY_BYTES: u32 = 48;
+
+const S_STOP: u32 = 63;
+const S_DASH: u32 = 62;
+const S_QUOTE: u32 = 61;
+const S_OPEN: u32 = 60;
+const S_CLOSE: u32 = 59;
+const S_MIN: u32 = 58;
+const K_KEEP: u32 = 0;
+const K_STR: u32 = 1;
+const K_UINT: u32 = 2;
+const K_ANY: u32 = 3;
+const K_OBJ: u32 = 4;
+
+/** The canonical forms' limits (secretHint.ts CANON_DEPTH, CANON_MAX); the tables are at layout(26), layout(27). Turns them on. */
+export function canonSetup(depth: i32, max: u32): void {
+  cDepth = depth;
+  cMax = max < C_MAX_BYTES ? max : C_MAX_BYTES;
+  cOn = true;
+}
+
+/** Forgets the canonical forms (a new scan). */
+export function canonReset(): void {
+  memory.fill(C_TAB, 0, C_SLOTS * 4);
+  cCount = 0;
+  cTop = C_ARENA;
+}
+
+/** Address and length of canonical form `id`'s bytes. */
+export function canonPtr(id: u32): usize { return load<u32>(C_OFF + (<usize>id << 2)); }
+export function canonLen(id: u32): u32 { return load<u32>(C_LEN + (<usize>id << 2)); }
+
+@inline function cls2(i: usize): u32 { return <u32>load<u8>(C_CLASS + <usize>load<u8>(i)); }
+@inline function step(st: u32, k: u32): u32 { return <u32>load<u8>(H_NEXT + <usize>((st << 6) | k)); }
+
+/** The kind of the key [s, e) with hash `h` (secretHint.ts kindOf). */
+function kindOf(s: usize, e: usize, h: u32): u32 {
+  const len = <u32>(e - s);
+  let at = h & (C_KEY_SLOTS - 1);
+  for (;;) {
+    const slot = C_KEYS + <usize>(at * C_KEY_BYTES);
+    const kl = <u32>load<u8>(slot);
+    if (kl == 0) return K_ANY;
+    if (kl == len) {
+      let i: u32 = 0;
+      while (i < len && load<u8>(slot + 2 + i) == load<u8>(s + i)) i++;
+      if (i == len) return <u32>load<u8>(slot + 1);
+    }
+    at = (at + 1) & (C_KEY_SLOTS - 1);
+  }
+  return K_ANY;
+}
+
+/** secretHint.ts canonInner: the object [vs, ve) rewritten at `o`; the new end, or 0. */
+function canonInner(vs: usize, ve: usize, o: usize): usize {
+  let i = vs + 1;
+  store<u8>(o++, 0x7b);
+  let first = true;
+  for (;;) {
+    while (i < ve && load<u8>(i) == 0x20) i++;
+    if (i >= ve) return 0;
+    if (load<u8>(i) == 0x7d && first) {
+      i++;
+      break;
+    }
+    if (load<u8>(i) != 0x22) return 0;
+    const ks = i;
+    let st: u32 = 0;
+    let keyHit = false;
+    for (i++; ; i++) {
+      if (i >= ve) return 0;
+      const k = cls2(i);
+      if (k < S_MIN) {
+        st = step(st, k);
+        if (st == H_ACCEPT) {
+          keyHit = true;
+          st = 0;
+        }
+      } else if (k == S_QUOTE) break;
+      else if (k == S_STOP) return 0;
+      else if (k == S_DASH) {
+        if (i + 1 < ve && (<u32>load<u8>(i + 1) | 0x20) == 0x70) keyHit = true;
+      } else st = 0;
+    }
+    const ke = i + 1;
+    i = ke;
+    while (i < ve && load<u8>(i) == 0x20) i++;
+    if (load<u8>(i) != 0x3a) return 0;
+    i++;
+    while (i < ve && load<u8>(i) == 0x20) i++;
+    const xs = i;
+    let depth: i32 = 0;
+    let inStr = false;
+    let hit = false;
+    st = 0;
+    for (; ; i++) {
+      if (i >= ve) return 0;
+      const k = cls2(i);
+      if (k < S_MIN) {
+        st = step(st, k);
+        if (st == H_ACCEPT) {
+          hit = true;
+          st = 0;
+        }
+        continue;
+      }
+      if (k == S_QUOTE) {
+        inStr = !inStr;
+        st = 0;
+      } else if (k == S_DASH) {
+        if (i + 1 < ve && (<u32>load<u8>(i + 1) | 0x20) == 0x70) hit = true;
+      } else if (k == S_STOP) return 0;
+      else {
+        st = 0;
+        if (!inStr) {
+          if (k == S_OPEN) depth++;
+          else if (k == S_CLOSE) {
+            if (depth == 0) break;
+            depth--;
+          } else if (depth == 0) break;
+        }
+      }
+    }
+    let xe = i;
+    while (xe > xs && load<u8>(xe - 1) == 0x20) xe--;
+    if (xe == xs || inStr) return 0;
+    if (!first) store<u8>(o++, 0x2c);
+    first = false;
+    memory.copy(o, ks, ke - ks);
+    o += ke - ks;
+    store<u8>(o++, 0x3a);
+    if (!keyHit && !hit) store<u8>(o++, 0x30);
+    else if (!keyHit && load<u8>(xs) == 0x7b) {
+      o = canonInner(xs, xe, o);
+      if (o == 0) return 0;
+    } else {
+      memory.copy(o, xs, xe - xs);
+      o += xe - xs;
+    }
+    const c = load<u8>(i);
+    i++;
+    if (c == 0x7d) break;
+  }
+  while (i < ve && load<u8>(i) == 0x20) i++;
+  if (i != ve) return 0;
+  store<u8>(o++, 0x7d);
+  return o;
+}
+
+/** secretHint.ts canonLine: the canonical form of the line [start, end) written at C_SCR; its length, or -1. */
+function canonLine(start: usize, end: usize): i32 {
+  if (<u32>(end - start) > cMax) return -1;
+  let i = start;
+  while (i < end && load<u8>(i) == 0x20) i++;
+  if (i >= end || load<u8>(i) != 0x7b) return -1;
+  i++;
+  let o = C_SCR;
+  store<u8>(o++, 0x7b);
+  let vMembers: u32 = 0;
+  let vOne = false;
+  for (;;) {
+    while (i < end && load<u8>(i) == 0x20) i++;
+    if (i >= end || load<u8>(i) != 0x22) return -1;
+    const ks = i;
+    let h: u32 = 0;
+    let st: u32 = 0;
+    let hit = false;
+    for (i++; ; i++) {
+      if (i >= end) return -1;
+      const c = <u32>load<u8>(i);
+      const k = <u32>load<u8>(C_CLASS + <usize>c);
+      if (k < S_MIN) {
+        h = h * 31 + c;
+        st = step(st, k);
+        if (st == H_ACCEPT) {
+          hit = true;
+          st = 0;
+        }
+      } else if (k == S_QUOTE) break;
+      else if (k == S_STOP) return -1;
+      else if (k == S_DASH) {
+        h = h * 31 + c;
+        if (i + 1 < end && (<u32>load<u8>(i + 1) | 0x20) == 0x70) hit = true;
+      } else {
+        h = h * 31 + c;
+        st = 0;
+      }
+    }
+    const ke = i + 1;
+    const keyHit = hit;
+    i = ke;
+    while (i < end && load<u8>(i) == 0x20) i++;
+    if (i >= end || load<u8>(i) != 0x3a) return -1;
+    i++;
+    while (i < end && load<u8>(i) == 0x20) i++;
+    const vs = i;
+    let depth: i32 = 0;
+    let inStr = false;
+    st = 0;
+    for (; ; i++) {
+      if (i >= end) return -1;
+      const k = cls2(i);
+      if (k < S_MIN) {
+        st = step(st, k);
+        if (st == H_ACCEPT) {
+          hit = true;
+          st = 0;
+        }
+        continue;
+      }
+      if (k == S_QUOTE) {
+        inStr = !inStr;
+        st = 0;
+      } else if (k == S_DASH) {
+        if (i + 1 < end && (<u32>load<u8>(i + 1) | 0x20) == 0x70) hit = true;
+      } else if (k == S_STOP) return -1;
+      else {
+        st = 0;
+        if (!inStr) {
+          if (k == S_OPEN) {
+            if (++depth > cDepth) return -1;
+          } else if (k == S_CLOSE) {
+            if (depth == 0) break;
+            depth--;
+          } else if (depth == 0) break;
+        }
+      }
+    }
+    let ve = i;
+    while (ve > vs && load<u8>(ve - 1) == 0x20) ve--;
+    if (ve == vs || inStr) return -1;
+    if (o > C_SCR + 1) store<u8>(o++, 0x2c);
+    memory.copy(o, ks, ke - ks);
+    o += ke - ks;
+    store<u8>(o++, 0x3a);
+    const first = <u32>load<u8>(vs);
+    if (ke - ks == 3 && load<u8>(ks + 1) == 0x76) {
+      vMembers++;
+      vOne = ve - vs == 1 && first == 0x31;
+    }
+    const kind = kindOf(ks + 1, ke - 1, h);
+    let copy = hit;
+    if (hit && !keyHit && (kind == K_ANY || kind == K_OBJ) && first == 0x7b) {
+      o = canonInner(vs, ve, o);
+      if (o == 0) return -1;
+      copy = false;
+    } else if (!hit) {
+      if (kind == K_KEEP) copy = true;
+      else if (kind == K_STR) {
+        if (first == 0x22 && ve - vs > 2) {
+          store<u8>(o++, 0x22);
+          store<u8>(o++, 0x5f);
+          store<u8>(o++, 0x22);
+        } else copy = true;
+      } else if (kind == K_UINT) {
+        let ok = ve - vs <= 15 && (first != 0x30 || ve - vs == 1);
+        for (let j = vs; ok && j < ve; j++) ok = load<u8>(j) >= 0x30 && load<u8>(j) <= 0x39;
+        if (ok) store<u8>(o++, 0x30);
+        else copy = true;
+      } else if (kind == K_OBJ) {
+        if (first == 0x7b) {
+          store<u8>(o++, 0x7b);
+          store<u8>(o++, 0x7d);
+        } else copy = true;
+      } else store<u8>(o++, 0x30);
+    }
+    if (copy) {
+      memory.copy(o, vs, ve - vs);
+      o += ve - vs;
+    }
+    const c = load<u8>(i);
+    i++;
+    if (c == 0x7d) break;
+  }
+  while (i < end && load<u8>(i) == 0x20) i++;
+  if (i != end || vMembers != 1 || !vOne) return -1;
+  store<u8>(o++, 0x7d);
+  return <i32>(o - C_SCR);
+}
+
+/** The canonical id of the flagged line [s, e): an existing form's, a new one's, or -1 (none, or the table is full). */
+function canonId(s: usize, e: usize): i32 {
+  const n = canonLine(s, e);
+  if (n < 0) return -1;
+  const len = <u32>n;
+  const h = hash(C_SCR, len);
+  let slot = h & (C_SLOTS - 1);
+  for (;;) {
+    const v = load<u32>(C_TAB + (<usize>slot << 2));
+    if (v == 0) break;
+    const id = v - 1;
+    const o = <usize>id << 2;
+    if (load<u32>(C_HASH + o) == h && load<u32>(C_LEN + o) == len && same(load<u32>(C_OFF + o), C_SCR, len)) return <i32>id;
+    slot = (slot + 1) & (C_SLOTS - 1);
+  }
+  if (cCount >= C_MAX_IDS || cTop + len > C_ARENA_END) return -1;
+  memory.copy(cTop, C_SCR, len);
+  const id = cCount++;
+  const o = <usize>id << 2;
+  store<u32>(C_OFF + o, <u32>cTop);
+  store<u32>(C_LEN + o, len);
+  store<u32>(C_HASH + o, h);
+  store<u32>(C_TAB + (<usize>slot << 2), id + 1);
+  cTop += len;
+  return <i32>id;
+}
+
+/** For tests: the canonical form of the input's [from, to) at layout(28), its length or -1. */
+export function canonOf(from: u32, to: u32): i32 {
+  return canonLine(IN + from, IN + to);
 }
 
 // ------------------------------------------------------------------------------------ lexing
@@ -1345,7 +1703,8 @@ const FULL: i32 = 2;
  * first byte. Returns DONE (every line read; rPos = to), UNSURE (rPos = the first byte of a line
  * to parse with JSON.parse, rEnd = its newline; lineNo not counting it) or FULL (the batch is
  * full, or its strings would not fit: rPos = the line to scan again after a new batch).
- * `hints`: also the secret hint of each record it reads.
+ * `hints`: also the secret hint of each record it reads, and of each flagged one its canonical
+ * id (canonId; -1 without one).
  * rN and rLine are the record and line counts after the lines read.
  */
 export function scan(from: u32, to: u32, n: u32, lineNo: u32, base: f64, maxLine: u32, hints: i32): i32 {
@@ -1432,7 +1791,11 @@ export function scan(from: u32, to: u32, n: u32, lineNo: u32, base: f64, maxLine
     store<f64>(O_DUR + o8, fDur);
     store<u8>(O_KIND + n, 0);
     store<u8>(O_SEV + n, fSev);
-    if (hints) store<u8>(O_HINT + n, hintLine(p, rEnd));
+    if (hints) {
+      const hv = hintLine(p, rEnd);
+      store<u8>(O_HINT + n, hv);
+      store<i32>(O_CANON + o, hv != 0 && cOn ? canonId(p, rEnd) : -1);
+    }
     n++;
     p = rEnd + 1;
   }

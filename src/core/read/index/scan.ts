@@ -91,7 +91,8 @@ export interface ScanBatch {
   sev: Uint8Array;
   /**
    * Per record, 0 when its line holds no secret and 1 when it may (src/core/read/secretHint.ts);
-   * absent = every record may. Made when the index is asked for hints (ScanOptions `hints`).
+   * absent = every record may. Made when the index is asked for hints (ScanOptions `hints`). From
+   * the WASM scanner also 2: pruned already, by the line's canonical form (`hintText`).
    */
   hint?: Uint8Array;
   /** For a record with hint 2: the id in `strings` of what its event gives the secret walk (secretHint.ts pruneForSecrets); else -1. */
@@ -160,6 +161,8 @@ class Growable {
   readonly sev: Uint8Array;
   /** Secret hints (the WASM scanner's, when asked for): 0 = clean, 1 = may hold one. */
   readonly hint: Uint8Array | undefined;
+  /** With `hint`: the canonical id of each flagged line the module read, else -1 (wasmScanner.ts `canon`). */
+  readonly canon: Int32Array | undefined;
   raws: Record<string, unknown>[] = [];
   malformed: { line: number; reason: string }[] = [];
   warnings: { line: number; reason: string }[] = [];
@@ -168,6 +171,8 @@ class Growable {
     readonly cap: number,
     private readonly views?: ScannerColumns,
     hints = false,
+    /** The scanner's pruned text of a canonical id (wasmScanner.ts canonPruned), with `hints`. */
+    private readonly pruned?: (id: number, offset: number) => string | null,
   ) {
     const v = views;
     this.offset = v ? v.offset : new Float64Array(cap);
@@ -188,10 +193,12 @@ class Growable {
     this.dur = v ? v.dur : new Float64Array(cap);
     this.sev = v ? v.sev : new Uint8Array(cap);
     this.hint = v && hints ? v.hint : undefined;
+    this.canon = v && hints && pruned ? v.canon : undefined;
   }
   toBatch(strings: string[]): ScanBatch {
     const n = this.n;
     const v = this.views;
+    const hintText = this.prune(strings);
     let cut = <T extends { subarray(a: number, b: number): T; slice(a: number, b: number): T }>(a: T): T => (n === this.cap ? a : a.slice(0, n));
     if (v) {
       // The scanner's columns lie together in its memory: one copy of them all (not zeroed
@@ -238,7 +245,39 @@ class Growable {
       warnings: this.warnings,
     };
     if (this.hint) batch.hint = cut(this.hint);
+    if (hintText) batch.hintText = hintText;
     return batch;
+  }
+
+  /**
+   * The secret hints of the flagged lines the module gave a canonical form, made here, in the
+   * scanning thread: 0 when the form gives the walk nothing, 2 with its pruned text appended to
+   * `strings` (the ids in the returned `hintText`); a line whose form says nothing stays 1 (the
+   * caller prunes it: secretHint.ts hintRecords). Undefined when no line got a text.
+   */
+  private prune(strings: string[]): Int32Array | undefined {
+    const { hint, canon, pruned } = this;
+    if (!hint || !canon || !pruned) return undefined;
+    let ids: Int32Array | undefined;
+    let idOf: Map<number, number> | undefined;
+    for (let i = 0; i < this.n; i++) {
+      const c = canon[i];
+      if (c < 0 || hint[i] !== 1 || this.kind[i] !== 0) continue;
+      const t = pruned(c, this.offset[i]);
+      if (t === null) continue;
+      if (t === '') {
+        hint[i] = 0;
+        continue;
+      }
+      hint[i] = 2;
+      let sid = (idOf ??= new Map()).get(c);
+      if (sid === undefined) {
+        sid = strings.push(t) - 1;
+        idOf.set(c, sid);
+      }
+      (ids ??= new Int32Array(this.n).fill(-1))[i] = sid;
+    }
+    return ids;
   }
 }
 
@@ -362,7 +401,8 @@ export async function scanRange(
   // each line it is not sure about to `handle` (JSON.parse). Without it, the JS path below.
   const wasm = opts.otlp ? undefined : openScanner(batchRecords, inputBytes, opts.hints === true);
   const strings: StringTable = wasm ?? new Interner();
-  const newBatch = (): Growable => new Growable(batchRecords, wasm?.columns, wasm?.hints);
+  const pruned = wasm?.hints ? (id: number, offset: number): string | null => wasm.canonPruned(id, offset) : undefined;
+  const newBatch = (): Growable => new Growable(batchRecords, wasm?.columns, wasm?.hints, pruned);
   const times = new TimestampReader();
   const fd = openTrace(opts.file);
   let g = newBatch();
@@ -483,6 +523,7 @@ export async function scanRange(
   const rawAt = (i: number, obj: Record<string, unknown>): void => {
     g.kind[i] = KIND_RAW;
     if (g.hint) g.hint[i] = 1;
+    if (g.canon) g.canon[i] = -1;
     if (wasm) {
       // The scanner's columns are reused batch after batch: no stale values under a raw record.
       g.type[i] = g.run[i] = g.flow[i] = g.flowId[i] = g.parent[i] = g.step[i] = g.failureClass[i] = g.tags[i] = g.corr[i] = 0;
@@ -512,6 +553,7 @@ export async function scanRange(
     g.kind[i] = KIND_LIGHT;
     // A line the JS path read: the caller's prefilter decides.
     if (g.hint) g.hint[i] = 1;
+    if (g.canon) g.canon[i] = -1;
     setFields(i, ev);
     full();
   };

@@ -15,7 +15,7 @@ import { isAscii } from 'node:buffer';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMainThread } from 'node:worker_threads';
-import { HINT_DFA } from '../secretHint';
+import { CANON_TABLES, HINT_DFA, pruneLine } from '../secretHint';
 
 /** The file name of the module next to the bundles (dist/). */
 export const SCANNER_WASM = 'scanner.wasm';
@@ -45,6 +45,11 @@ interface Exports {
   reset(): void;
   internTop(len: number): number;
   reserveId(): number;
+  canonSetup(depth: number, max: number): void;
+  canonReset(): void;
+  canonPtr(id: number): number;
+  canonLen(id: number): number;
+  canonOf(from: number, to: number): number;
 }
 
 /** scan() results. */
@@ -76,6 +81,8 @@ export interface ScannerColumns {
   sev: Uint8Array;
   /** Secret hints (src/core/read/secretHint.ts): 0 = the line gives the secret walk nothing, 1 = it may. */
   hint: Uint8Array;
+  /** For a line with hint 1 the module read: the id of its canonical form (secretHint.ts canonLine), or -1. */
+  canon: Int32Array;
 }
 
 /** Lines read by the module and lines it handed back, in this thread (tests and the bench read it). */
@@ -164,6 +171,8 @@ export class WasmScanner {
   /** Ids of the strings the JS path asked for in this batch (those kept out of the module too: lone surrogates, no room). */
   private ids = new Map<string, number>();
   private readonly lastS: (string | undefined)[] = [];
+  /** canonPruned's results by canonical id (the module's table lives as long as the scan: until clear). */
+  private canonTexts: (string | null | undefined)[] = [];
   private readonly lastId: number[] = [];
 
   constructor(mod: WasmModule, cap: number, inCap: number, hints = false, file = '') {
@@ -200,6 +209,7 @@ export class WasmScanner {
       kind: u8(16),
       sev: u8(17),
       hint: u8(22),
+      canon: i32(25),
     };
     // The secret-hint automaton of secretHint.ts, as it is (256 states at most).
     const { classOf, next, dash, accept } = HINT_DFA;
@@ -208,6 +218,10 @@ export class WasmScanner {
       new Uint8Array(buf, x.layout(23), 256).set(classOf);
       new Uint8Array(buf, x.layout(24), 256 << 6).set(next);
       x.hintAutomaton(dash, accept);
+      // canonLine's tables (secretHint.ts), for the canonical forms of flagged lines.
+      new Uint8Array(buf, x.layout(26), 256).set(CANON_TABLES.class2);
+      new Uint8Array(buf, x.layout(27), CANON_TABLES.keys.length).set(CANON_TABLES.keys);
+      x.canonSetup(CANON_TABLES.depth, CANON_TABLES.max);
     }
     const maxIds = cap * 9 + 16;
     this.sOff = new Uint32Array(buf, x.layout(18), maxIds);
@@ -268,6 +282,32 @@ export class WasmScanner {
     return id;
   }
 
+  /**
+   * What the secret walk takes from a flagged line of canonical form `id` (secretHint.ts
+   * pruneLineFast: pruneLine of the canonical form, memoised by it): the pruned text, '' for
+   * nothing, null when it cannot be said here (the caller prunes the line itself).
+   */
+  canonPruned(id: number, offset: number): string | null {
+    let t = this.canonTexts[id];
+    if (t === undefined) {
+      const at = this.x.canonPtr(id);
+      t = pruneLine(this.mem, at, at + this.x.canonLen(id), offset === 0 ? 1 : offset) ?? null;
+      this.canonTexts[id] = t;
+    }
+    return t;
+  }
+
+  /** The canonical form the module makes of `line` (its port of secretHint.ts canonLine), or undefined; for tests. */
+  canonicalLine(line: string): string | undefined {
+    const b = Buffer.from(line, 'utf8');
+    if (b.length > this.input.length) return undefined;
+    b.copy(this.input, 0);
+    const n = this.x.canonOf(0, b.length);
+    if (n < 0) return undefined;
+    const at = this.x.layout(28);
+    return this.mem.toString('latin1', at, at + n);
+  }
+
   /** Done with it: the thread's next scan of the same shape may reuse it (its memory is not made again). */
   release(): void {
     kept.spare = this;
@@ -276,6 +316,8 @@ export class WasmScanner {
   /** Forgets the batch in progress (a scan that stopped early may have left one). */
   clear(): void {
     this.x.reset();
+    this.x.canonReset();
+    if (this.canonTexts.length > 0) this.canonTexts = [];
     if (this.known.size > 0) this.known = new Map();
     if (this.ids.size > 0) this.ids = new Map();
     this.lastS.length = 0;
