@@ -67,6 +67,17 @@ export abstract class EventStorage {
     return 1;
   }
 
+  /**
+   * The run-scoped secret walk over the records `refs[from, to)` (a run's events, in order), by
+   * their hints ({@link secretHint}): `walk(k)` for each record whose event must be decoded (its
+   * index in `refs`), `text(t)` once per distinct pruned text of the others; either returning
+   * false stops the walk. Returns whether a record was not decoded.
+   */
+  secretWalk(_refs: Int32Array, from: number, to: number, walk: (k: number) => boolean, _text: (t: string) => boolean): boolean {
+    for (let k = from; k < to; k++) if (!walk(k)) break;
+    return false;
+  }
+
   /** Close what the storage holds open (a file); later reads reopen it. */
   close(): void {
     // Nothing held open in memory.
@@ -415,6 +426,33 @@ export class FileEvents extends EventStorage {
     return h === 0 ? 0 : 1;
   }
 
+  /** {@link EventStorage.secretWalk} from the hint columns: each text once, by its id (a 400k-record run holds a few thousand). */
+  override secretWalk(refs: Int32Array, from: number, to: number, walk: (k: number) => boolean, text: (t: string) => boolean): boolean {
+    const hints = this.hints;
+    if (hints === undefined) return super.secretWalk(refs, from, to, walk, text);
+    const ids = this.hintIds;
+    const texts = this.hintTexts;
+    const seen = new Uint8Array(texts.length);
+    let skipped = false;
+    for (let k = from; k < to; k++) {
+      const ref = refs[k];
+      const h = hints[ref];
+      if (h === 1) {
+        if (!walk(k)) break;
+        continue;
+      }
+      skipped = true;
+      if (h === 2 && ids !== undefined) {
+        const id = ids[ref];
+        if (seen[id] === 0) {
+          seen[id] = 1;
+          if (!text(texts[id])) break;
+        }
+      }
+    }
+    return skipped;
+  }
+
   // --- The background hint pass (src/core/read/workspace/hintPass.ts). ---
 
   /** Whether the records carry secret hints (absent: every record is decoded by the secret walk). */
@@ -601,6 +639,11 @@ export class EventList implements EventSeq {
 
   get length(): number {
     return this.n;
+  }
+
+  /** {@link EventStorage.secretWalk} over events `[from, to)` of this list (`walk` gets the event's index). */
+  secretWalk(from: number, to: number, walk: (i: number) => boolean, text: (t: string) => boolean): boolean {
+    return this.storage.secretWalk(this.refs, from, Math.min(to, this.n), walk, text);
   }
 
   /** Append a record (the run builder). */

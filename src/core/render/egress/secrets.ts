@@ -260,17 +260,29 @@ function secretsOf(run: Run, opts: RedactOptions, key: string): RunSecrets {
   }
   const hinted = hintsOf(events, opts);
   let skipped = false;
-  for (let i = rs.walked; i < n && rs.secrets.size < MAX_SECRETS; i++) {
-    if (hinted) {
-      const h = hinted.storage.secretHint(hinted.refAt(i));
-      if (h !== 1) {
-        skipped = true;
-        if (h !== 0) prunedSecrets(h, base, rs.secrets);
-        continue;
-      }
+  const secrets = rs.secrets;
+  if (hinted) {
+    // By the records' hints: an event decoded only when it may hold a secret, each pruned text once.
+    if (secrets.size < MAX_SECRETS) {
+      skipped = hinted.secretWalk(
+        rs.walked,
+        n,
+        (i) => {
+          const e = events.at(i);
+          if (e) eventSecrets(e, base, secrets);
+          return secrets.size < MAX_SECRETS;
+        },
+        (t) => {
+          prunedSecrets(t, base, secrets);
+          return secrets.size < MAX_SECRETS;
+        },
+      );
     }
-    const e = events.at(i);
-    if (e) eventSecrets(e, base, rs.secrets);
+  } else {
+    for (let i = rs.walked; i < n && secrets.size < MAX_SECRETS; i++) {
+      const e = events.at(i);
+      if (e) eventSecrets(e, base, secrets);
+    }
   }
   // A record not decoded: its event would carry the run's id (indexed events are given it when read).
   if (skipped) scan(run.id, base, rs.secrets);
