@@ -36,6 +36,8 @@ export interface RollupOptions {
   catalog?: Catalog;
   /** Histogram bounds; default the catalog's `latencyBucketsMs`, else the ra.yaml defaults. */
   bucketsMs?: readonly number[];
+  /** false: no histogram (`histogram` is empty), for a caller that does not show one (the CLI's `flows`). */
+  histograms?: boolean;
 }
 
 function bucketsOf(opts: RollupOptions): readonly number[] {
@@ -190,7 +192,7 @@ export function flowRollups(runs: readonly Run[], opts: RollupOptions = {}): Flo
     .map((t) => {
       const ds = (durations.get(t.name) as DurationList).sorted();
       const sla = opts.catalog ? slaFor(opts.catalog, t.name) : undefined;
-      return t.toRollup(summarizeSorted(ds), latencyHistogram(ds, buckets), sla);
+      return t.toRollup(summarizeSorted(ds), opts.histograms === false ? [] : latencyHistogram(ds, buckets), sla);
     });
 }
 
