@@ -70,7 +70,8 @@ export function cliIndexCache(env: NodeJS.ProcessEnv, cache = true): IndexCacheO
   const dir = env.FLOWLENS_CACHE_DIR || (env.XDG_CACHE_HOME ? path.join(env.XDG_CACHE_HOME, 'flowlens') : path.join(os.homedir(), '.cache', 'flowlens'));
   if (!path.isAbsolute(dir)) return undefined;
   // A cache that cannot be used or written is said once on stderr; the command goes on.
-  return { dir, log: (m) => { if (/not used|not written/.test(m)) process.stderr.write(`flowlens: ${forTerminal(m, undefined, 500)}\n`); } };
+  // Eager: written while the command computes its output (no UI thread to keep free).
+  return { dir, eager: true, log: (m) => { if (/not used|not written/.test(m)) process.stderr.write(`flowlens: ${forTerminal(m, undefined, 500)}\n`); } };
 }
 
 /**
@@ -201,7 +202,8 @@ function flowRow(f: FlowRollup, id: Ident): FlowRow {
 
 export function flowRows(ws: Loaded, runs: Run[], opts: { redact: boolean }): FlowRow[] {
   const id = identFor(ws, opts.redact);
-  return flowRollups(runs, { catalog: ws.catalog }).map(f => flowRow(f, id));
+  // A row has no histogram (docs/cli.md): none is made.
+  return flowRollups(runs, { catalog: ws.catalog, histograms: false }).map(f => flowRow(f, id));
 }
 
 export interface FailureRow {

@@ -35,6 +35,8 @@ interface Opened {
   notes: string[];
   /** Bytes the cold index reached (its progress), 0 when nothing was indexed cold. */
   indexed: number;
+  /** A cache file (written or being written) was in the cache folder as the load resolved. */
+  writing: boolean;
 }
 
 /** Open `root` (a folder, or one file) with the cache folder `cache` (undefined = no cache). */
@@ -45,13 +47,16 @@ async function open(root: string, cache: string | undefined, opts: WorkspaceOpti
     now: () => LATER,
     // makeFlows false (the CLI's): the cache is written from flows still in columns.
     index: { minBytes: 0, workers: 0, makeFlows, onProgress: (p) => (indexed = Math.max(indexed, p.bytesDone)) },
-    ...(cache ? { indexCache: { dir: cache, log: (m: string) => notes.push(m) } } : {}),
+    // The CLI's mode (makeFlows false) writes eagerly, as the CLI does (IndexCacheOptions.eager).
+    ...(cache ? { indexCache: { dir: cache, eager: !makeFlows, log: (m: string) => notes.push(m) } } : {}),
     ...opts,
   };
   const ws = file ? TraceWorkspace.forFile(root, o) : new TraceWorkspace(root, o);
   await ws.load();
+  // Whether a cache file (written, or being written) is there as the load resolves.
+  const writing = cache !== undefined && fs.existsSync(cache) && fs.readdirSync(cache).some((f) => f.includes('.flidx'));
   await ws.cacheWritten();
-  return { ws, notes, indexed };
+  return { ws, notes, indexed, writing };
 }
 
 const restored = (o: Opened): number => o.notes.filter((n) => n.includes(': restored ')).length;
@@ -135,7 +140,7 @@ describe('persisted index: a second open restores the cold index', function () {
   ];
 
   for (const c of cases) for (const makeFlows of [true, false]) {
-    it(`${c.name}${makeFlows ? '' : ' — written from flows still in columns (the CLI: no flow objects made)'}`, async () => {
+    it(`${c.name}${makeFlows ? '' : ' — written from flows still in columns, eagerly (the CLI: no flow objects made, the file written during the load)'}`, async () => {
       const root = c.root();
       const cache = tmpdir('cache');
       const plain = await open(root, undefined, c.opts, c.file);
@@ -148,6 +153,9 @@ describe('persisted index: a second open restores the cold index', function () {
         assert.deepEqual(facts(cold.ws), facts(plain.ws));
       }
       assert.ok(cacheFiles(cache).length >= c.minRestored, `caches written: ${cold.notes.join('; ')}`);
+      // Eager (makeFlows false, as the CLI): the file is being written when the load resolves;
+      // otherwise it is written after.
+      assert.equal(cold.writing, !makeFlows, 'the cache file exists as the load resolves');
       assert.deepEqual(model(cold.ws), model(plain.ws), 'a load that writes the cache is the same load');
       const warm = await open(root, cache, c.opts, c.file);
       assert.ok(restored(warm) >= c.minRestored, `restored: ${warm.notes.join('; ')}`);

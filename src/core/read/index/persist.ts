@@ -49,6 +49,12 @@ export interface IndexCacheOptions {
   maxFileBytes?: number;
   /** Where notes go (a cache not used, not written). */
   log?: (message: string) => void;
+  /**
+   * Write as soon as the load is done, for a caller with no UI (the CLI): the encode is not cut
+   * into slices, and the file is written by the thread pool while the caller goes on (its runs'
+   * rollups and output), instead of after it. Default: after the load resolved, in slices.
+   */
+  eager?: boolean;
 }
 
 export const FORMAT_VERSION = 1;
@@ -254,26 +260,38 @@ export async function writeIndexCaches(s: ReadState): Promise<void> {
   const list = pending.get(s);
   pending.delete(s);
   if (!o || !list || list.length === 0) return;
+  const eager = o.eager === true;
   for (const c of list) {
     try {
-      await new Promise<void>((r) => setImmediate(r));
-      const chunks = await encode(c);
+      // Eager: nothing is awaited before the write starts (the caller's work runs after this).
+      let chunks: Buffer[];
+      if (eager) chunks = encodeNow(c);
+      else {
+        await new Promise<void>((r) => setImmediate(r));
+        chunks = await encode(c);
+      }
       const bytes = chunks.reduce((n, b) => n + b.length, 0);
       if (bytes > (o.maxFileBytes ?? 1024 ** 3)) {
         o.log?.(`index cache: ${c.file} not cached (${bytes} bytes is over the limit)`);
         continue;
       }
-      await fs.promises.mkdir(o.dir, { recursive: true, mode: 0o700 });
       const target = cachePath(o.dir, c.check.real, c.check.dev, c.check.ino);
       const tmp = `${target}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-      const fh = await fs.promises.open(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+      const flags = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL;
+      // Eager: the folder and the file are made now (two quick calls), so the write itself starts
+      // in the thread pool before this thread goes back to the caller's work.
+      if (eager) fs.mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+      else await fs.promises.mkdir(o.dir, { recursive: true, mode: 0o700 });
+      const fh = eager ? undefined : await fs.promises.open(tmp, flags, 0o600);
+      const fd = fh ? fh.fd : fs.openSync(tmp, flags, 0o600);
       try {
         // No fsync: the cache is disposable, and a file a crash left torn or empty fails its
         // checksums on the next open (a logged note and a cold index), so durability buys nothing
         // here and the CLI's first run would wait for the disk.
-        await fh.writev(chunks);
+        await writeAll(fd, chunks);
       } finally {
-        await fh.close();
+        if (fh) await fh.close();
+        else await new Promise<void>((r) => fs.close(fd, () => r()));
       }
       await fs.promises.rename(tmp, target).catch(async (e: unknown) => {
         await fs.promises.rm(tmp, { force: true });
@@ -284,6 +302,25 @@ export async function writeIndexCaches(s: ReadState): Promise<void> {
     }
   }
   await pruneCaches(o).catch((e: unknown) => o.log?.(`index cache: not pruned (${e instanceof Error ? e.message : String(e)})`));
+}
+
+/** Write `chunks` to `fd` (from its start) in the thread pool, all of them (writev may write part). */
+async function writeAll(fd: number, chunks: Buffer[]): Promise<void> {
+  let rest = chunks.filter((b) => b.length > 0);
+  while (rest.length > 0) {
+    const n = await new Promise<number>((res, rej) => fs.writev(fd, rest, (e, w) => (e ? rej(e) : res(w))));
+    if (n <= 0) throw new Error('the cache file took no bytes');
+    let left = n;
+    const next: Buffer[] = [];
+    for (const b of rest) {
+      if (left >= b.length) left -= b.length;
+      else {
+        next.push(left > 0 ? b.subarray(left) : b);
+        left = 0;
+      }
+    }
+    rest = next;
+  }
 }
 
 /** Keep the newest-used `maxFiles` caches within `maxBytes`; remove temp files left by a crash. */
@@ -361,8 +398,23 @@ interface Header {
 }
 
 /** The cache's bytes, as chunks (yields between the heavy parts). */
+/** The file's bytes of `c`, in slices (the event loop served between them). */
 async function encode(c: Captured): Promise<Buffer[]> {
-  const yieldNow = (): Promise<void> => new Promise<void>((r) => setImmediate(r));
+  const steps = encodeSteps(c);
+  for (let r = steps.next(); ; r = steps.next()) {
+    if (r.done) return r.value;
+    await new Promise<void>((res) => setImmediate(res));
+  }
+}
+
+/** The file's bytes of `c`, at once. */
+function encodeNow(c: Captured): Buffer[] {
+  const steps = encodeSteps(c);
+  for (let r = steps.next(); ; r = steps.next()) if (r.done) return r.value;
+}
+
+/** {@link encode}'s work; each `yield` is a place to serve the event loop. */
+function* encodeSteps(c: Captured): Generator<void, Buffer[]> {
   // The flows come interned already (RunBuilder.snapshotRuns: one string table for ids, names,
   // display names and parent ids; correlations as JSON texts; tag lists).
   const f = c.runs.flows;
@@ -370,7 +422,7 @@ async function encode(c: Captured): Promise<Buffer[]> {
   const strs = f.strings;
   const correlations = f.correlations;
   const tags = f.tagLists.map((t) => [...t]);
-  await yieldNow();
+  yield;
   const runs: MetaRun[] = [];
   let refsTotal = 0;
   let rootsTotal = 0;
@@ -416,7 +468,7 @@ async function encode(c: Captured): Promise<Buffer[]> {
   const bodies: Buffer[] = [];
   let offset = 0;
   for (const [name, type, v] of typed) {
-    await yieldNow();
+    yield;
     const b = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
     const pad = (8 - (b.length % 8)) % 8;
     sections.push({ name, type, count: v.length, offset, bytes: b.length, hash: hash32(b) });
@@ -424,7 +476,7 @@ async function encode(c: Captured): Promise<Buffer[]> {
     if (pad) bodies.push(Buffer.alloc(pad));
     offset += b.length + pad;
   }
-  await yieldNow();
+  yield;
   const header: Header = {
     format: FORMAT_VERSION, flowlens: pkg.version, file: c.check,
     source: { kind: c.kind, rel: c.rel, runHint: c.runHint, otlp: c.otlp, maxEventsPerSource: c.cap },

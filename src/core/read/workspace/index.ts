@@ -124,9 +124,10 @@ export class TraceWorkspace {
         this.s.signal = undefined;
         this.sorted = undefined;
       }
-      // The persisted index of what this load indexed cold, written once the load resolved.
+      // The persisted index of what this load indexed cold, written once the load resolved (eager:
+      // started now, its file written while the caller goes on; IndexCacheOptions.eager).
       const s = this.s;
-      this.cacheWrites = new Promise<void>((r) => setImmediate(r)).then(() => writeIndexCaches(s));
+      this.cacheWrites = this.opts.indexCache?.eager ? writeIndexCaches(s) : new Promise<void>((r) => setImmediate(r)).then(() => writeIndexCaches(s));
       this.startHints(s);
     });
   }
