@@ -11,6 +11,7 @@ import type { Run, TraceEvent } from '../../../src/core/model/types';
 import { countEvents } from '../../../src/core/model/counts';
 import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
 import { plainEvent, plainRun } from '../../support/plainModel';
+import { runsRedactor } from '../../../src/core/render/egress/secrets';
 
 const DEMO = path.resolve('test/fixtures/demo-app');
 const LATER = Date.UTC(2030, 0, 1);
@@ -115,6 +116,42 @@ describe('index: parallel index gives the same model as the sequential reader', 
         if (!fs.existsSync(WORKER)) continue;
         const [, w] = await loadBoth(root, { minBytes: 0, workers: 3, workerScript: WORKER }, { final });
         assert.deepEqual(snapshot(w), snapshot(seq), `workers, final ${final}`);
+      }
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('a caller with no UI (background: false) scans the first part itself while its worker scans the rest: the same model, hints included', async function () {
+    if (!fs.existsSync(WORKER)) this.skip();
+    this.timeout(120000);
+    const root = tmpdir();
+    try {
+      fs.mkdirSync(path.join(root, '.autodev'));
+      const file = path.join(root, '.autodev', 'trace.jsonl');
+      // Over 16 MiB (parallel.ts LEAD_MIN_BYTES), with secret-bearing evidence on some lines.
+      let text = hostileRolling(3000);
+      const more: string[] = [];
+      for (let i = 0, bytes = text.length; bytes < 17 * 2 ** 20; i++, bytes += more[more.length - 1].length + 1) {
+        more.push(JSON.stringify({ v: 1, event_type: 'checkpoint', run_id: 'r1', flow_id: `g-${i % 5000}`, flow: 'svc/lead', step: 's', timestamp: '2026-11-20T11:00:00Z', evidence: i % 9 === 0 ? { api_key: `sv-${i % 7}-hunter2hunter2`, n: i } : { n: i } }));
+      }
+      text += '\n' + more.join('\n') + '\n';
+      fs.writeFileSync(file, text);
+      // The calling thread's part is read by the WebAssembly scanner too (canonical hints).
+      process.env.FLOWLENS_INDEX_SCANNER = path.resolve('dist/scanner.wasm');
+      try {
+        const bases = new Set<number>();
+        await indexFileParallel({ file, size: fs.statSync(file).size, final: true, workers: 1, workerScript: WORKER, background: false, hints: true, onBatch: (_b, _s, lineBase) => void bases.add(lineBase) });
+        assert.ok(bases.has(0) && bases.size === 2, `two ranges (this thread's, then the worker's): line bases ${[...bases].join(', ')}`);
+        const [seq, par] = await loadBoth(root, { minBytes: 0, workers: 1, workerScript: WORKER, background: false, hints: true }, { final: true });
+        assert.deepEqual(snapshot(par), snapshot(seq));
+        // The run-scoped redactor knows the same secrets (values under api_key, anywhere in the file).
+        const probe = Array.from({ length: 7 }, (_, k) => `sv-${k}-hunter2hunter2`).join(' ');
+        const out = (ws: TraceWorkspace): string => runsRedactor(ws.runs()).string(probe);
+        assert.equal(out(par), out(seq), 'the run-scoped secrets');
+        assert.ok(!out(par).includes('hunter2'), `every secret scrubbed: ${out(par)}`);
+      } finally {
+        delete process.env.FLOWLENS_INDEX_SCANNER;
       }
     } finally {
       fs.rmSync(root, { recursive: true, force: true });

@@ -83,29 +83,59 @@ const IN_FLIGHT_BATCHES = 4;
  */
 const LATER_RANGES_BATCHES = 48;
 
+/**
+ * The share of the file a calling thread that is not a UI thread (`background: false`: the CLI)
+ * scans itself, first, while its worker starts and scans the rest. The worker is the slower side
+ * (the scan, the secret hints) and its first batch comes ~0.1 s after the process starts; the
+ * calling thread only merges, and idled until then and between batches. Measured on the 400k-line
+ * CLI file (issue 15 item 3): see docs/decisions.md "Issue 15 round 5".
+ */
+const LEAD_SHARE = 0.125;
+/** Files smaller than this are not split for the calling thread (nothing to balance). */
+const LEAD_MIN_BYTES = 16 << 20;
+
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Newline-aligned ranges: with `lead`, `[0, ~lead·size)` first, then the rest cut in `parts`. */
+function rangesFor(file: string, size: number, parts: number, lead: number): { start: number; end: number }[] {
+  if (lead <= 0) return splitRanges(file, size, parts);
+  // Cut in 1/lead parts, the first is the lead; the rest are joined into `parts` ranges.
+  const fine = splitRanges(file, size, Math.round(1 / lead));
+  if (fine.length < 2) return fine;
+  const rest = fine.slice(1);
+  const out = [fine[0]];
+  const per = Math.ceil(rest.length / parts);
+  for (let i = 0; i < rest.length; i += per) out.push({ start: rest[i].start, end: rest[Math.min(rest.length, i + per) - 1].end });
+  return out;
+}
 
 /** Index a file; resolves with the line count and the offset just after the last line read. */
 export async function indexFileParallel(opts: ParallelIndexOptions): Promise<ScanSummary> {
   const script = opts.workers === 0 ? undefined : findWorkerScript(opts.workerScript);
   const cores = Math.min(8, Math.max(1, availableParallelism()));
   const want = Math.max(1, opts.workers ?? cores - 1);
+  // A calling thread with no UI scans the first part itself (LEAD_SHARE).
+  const lead = script && opts.background === false && !opts.hintsOnly && opts.size >= LEAD_MIN_BYTES ? LEAD_SHARE : 0;
   // Where the last newline is: the ranges end there unless the file is final.
-  const ranges = splitRanges(opts.file, opts.size, script ? want : 1);
+  const ranges = rangesFor(opts.file, opts.size, script ? want : 1, lead);
   if (ranges.length === 0) return { lines: 0, end: 0 };
   const lastFinal = opts.final;
+  /** Ranges this thread scans: all without a worker, else the lead. */
+  const here = (k: number): boolean => !script || (lead > 0 && k === 0 && ranges.length > 1);
 
   type Slot = { queue: ScanBatch[]; done?: ScanSummary; error?: Error; wake?: () => void };
   const slots: Slot[] = ranges.map(() => ({ queue: [] }));
-  /** The workers scanning (pooled: workerPool.ts), each with the listeners of this scan. */
-  const workers: { w: PooledWorker; off: () => void }[] = [];
+  /** The workers scanning (pooled: workerPool.ts), by range, each with the listeners of this scan. */
+  const workers: ({ w: PooledWorker; off: () => void } | undefined)[] = [];
   /** Workers whose scan ended cleanly go back to the pool; the others are terminated. */
   let stopped = false;
   const stop = (): void => {
     if (stopped) return;
     stopped = true;
     for (let k = 0; k < workers.length; k++) {
-      const { w, off } = workers[k];
+      const at = workers[k];
+      if (!at) continue;
+      const { w, off } = at;
       off();
       const s = slots[k];
       if (s.done && !s.error && s.queue.length === 0) releaseWorker(w);
@@ -128,7 +158,9 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
 
   if (script) {
     const background = opts.background !== false;
+    const later = ranges.length - (here(0) ? 2 : 1);
     ranges.forEach((r, k) => {
+      if (here(k)) return;
       const pw = acquireWorker(script, background);
       const w = pw.worker;
       const s = slots[k];
@@ -149,17 +181,19 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
       w.on('message', onMessage);
       w.on('error', onError);
       w.on('exit', onExit);
-      workers.push({
+      workers[k] = {
         w: pw,
         off: () => {
           w.off('message', onMessage);
           w.off('error', onError);
           w.off('exit', onExit);
         },
-      });
+      };
+      // The first range a worker scans is merged as it comes; later ones wait (their share of LATER_RANGES_BATCHES).
+      const first = k === 0 || (k === 1 && here(0));
       const scan: WorkerScan = {
         file: opts.file, start: r.start, end: r.end, final: lastFinal && k === ranges.length - 1, batchRecords: opts.batchRecords, otlp: opts.otlp, hints: opts.hints, hintsOnly: opts.hints === true && opts.hintsOnly === true,
-        window: k === 0 ? IN_FLIGHT_BATCHES : Math.max(IN_FLIGHT_BATCHES, Math.floor(LATER_RANGES_BATCHES / (ranges.length - 1))),
+        window: first && !here(0) ? IN_FLIGHT_BATCHES : Math.max(IN_FLIGHT_BATCHES, Math.floor(LATER_RANGES_BATCHES / Math.max(1, later))),
       };
       w.postMessage({ type: 'scan', opts: scan });
     });
@@ -174,14 +208,14 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
       const consume = async (b: ScanBatch): Promise<void> => {
         // In a worker the hints come with the batch (unless it left them to this thread, which was
         // idle: hintsPending, worker.ts); scanned on this thread, they are made here.
-        if (opts.hints && (!script || b.hintsPending)) {
+        if (opts.hints && (here(k) || b.hintsPending)) {
           b.hintsPending = undefined;
           attachHints(b, hintRecords(opts.file, b, { otlp: opts.otlp }));
         }
         await opts.onBatch(b, b.strings, lineBase);
         if (b.n > 0) opts.onProgress?.({ file: opts.file, bytesDone: b.offset[b.n - 1] + b.len[b.n - 1] + 1, bytesTotal: opts.size });
       };
-      if (!script) {
+      if (here(k)) {
         const drain = async (): Promise<void> => {
           for (const b of s.queue.splice(0)) await consume(b);
           if (opts.signal?.aborted) throw abortError();
@@ -200,7 +234,7 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
           const b = s.queue.shift();
           if (b) {
             await consume(b);
-            if (!stopped) workers[k].w.worker.postMessage('ack');
+            if (!stopped) workers[k]?.w.worker.postMessage('ack');
             await tick();
             continue;
           }
