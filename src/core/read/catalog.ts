@@ -17,13 +17,28 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import type * as Yaml from 'yaml';
+import type { Document, Node, Pair } from 'yaml';
 import { FAILURE_DOMAINS, type Run, type Severity } from '../model/types';
 import { readText } from './ingress/safeFile';
 import { record } from '../model/bounded';
 import { forEachFlow } from '../model/flowFacts';
 // The one severity reader: ra.yaml reads severities as trace events do.
 import { parseSeverity } from './sources/normalize';
+
+/**
+ * `yaml`, loaded on the first config read: a workspace without ra.yaml or flows.yaml (and a CLI
+ * command on a trace file) does not initialise it (~9 ms of a cold start otherwise).
+ */
+let yamlModule: typeof Yaml | undefined;
+function yaml(): typeof Yaml {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use (see above); bundled by esbuild.
+  return (yamlModule ??= require('yaml') as typeof Yaml);
+}
+const isAlias: typeof Yaml.isAlias = (n): n is Yaml.Alias => yaml().isAlias(n);
+const isMap: typeof Yaml.isMap = <K, V>(n: unknown): n is Yaml.YAMLMap<K, V> => yaml().isMap<K, V>(n);
+const isScalar: typeof Yaml.isScalar = <T>(n: unknown): n is Yaml.Scalar<T> => yaml().isScalar<T>(n);
+const isSeq: typeof Yaml.isSeq = <T>(n: unknown): n is Yaml.YAMLSeq<T> => yaml().isSeq<T>(n);
 
 /** A located problem in a config file. `line`/`col` are 1-based. */
 export interface Problem {
@@ -313,7 +328,7 @@ export const MAX_PROBLEMS = 500;
 
 class Reader {
   readonly problems: Problem[] = [];
-  readonly lc = new LineCounter();
+  readonly lc: Yaml.LineCounter = new (yaml().LineCounter)();
   /** True when the text was refused by the pre-scan or had YAML syntax errors. */
   broken = false;
   /** Node visits so far by walks that follow aliases, over the whole file ({@link YAML_LIMITS} `maxVisits`). */
@@ -412,7 +427,7 @@ class Reader {
     try {
       // uniqueKeys: false — the library's duplicate check is quadratic per mapping; map() reports duplicates.
       // prettyErrors: false — its context snippets cost a third of the parse on a file of warnings; lines come from the LineCounter.
-      doc = parseDocument(text, { lineCounter: this.lc, prettyErrors: false, uniqueKeys: false });
+      doc = yaml().parseDocument(text, { lineCounter: this.lc, prettyErrors: false, uniqueKeys: false });
       this.doc = doc;
     } catch (e) {
       this.broken = true;
