@@ -847,8 +847,8 @@ export function hintRecords(file: string, batch: Pick<ScanBatch, 'n' | 'offset' 
       }
     }
   } catch {
-    // Every record not pruned already is walked.
-    for (let i = 0; i < n; i++) if (hint[i] !== 2) hint[i] = 1;
+    // Every record not pruned by the scan (its text is in the batch) is walked.
+    for (let i = 0; i < n; i++) if (pre === undefined || pre[i] !== 2) hint[i] = 1;
     text.length = 0;
   } finally {
     if (own && fd !== undefined) {
