@@ -12,34 +12,18 @@ import * as path from 'node:path';
 import type { Run } from '../../../src/core/model/types';
 import { indexFileParallel } from '../../../src/core/read/index/parallel';
 import { scannerTotals } from '../../../src/core/read/index/wasmScanner';
-import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
 import { runRedactor, runsRedactor } from '../../../src/core/render/egress/secrets';
-import { LATER, tmpdir } from './round3Support';
-import { lines } from './round5Support';
+import { tmpdir } from './round3Support';
+import { lines, openFile, withWasmScanner, WORKER } from './round5Support';
 
-const WORKER = path.resolve('dist/indexWorker.js');
-const WASM = path.resolve('dist/scanner.wasm');
 
 const known = (runs: readonly Run[]): string[] => [...((runsRedactor(runs).options.knownSecrets ?? []) as Iterable<string>)].sort();
 const perRun = (runs: readonly Run[]): [string, string[]][] => runs.map((r) => [r.id, [...((runRedactor(r).options.knownSecrets ?? []) as Iterable<string>)].sort()]);
 
-async function open(file: string, index: WorkspaceOptions['index']): Promise<TraceWorkspace> {
-  const ws = TraceWorkspace.forFile(file, { now: () => LATER, final: true, index });
-  await ws.load();
-  return ws;
-}
 
 describe('attack round 5: lead range (this thread) + worker range, each table of forms full', function () {
   this.timeout(120000);
-  const was = process.env.FLOWLENS_INDEX_SCANNER;
-  before(() => {
-    assert.ok(fs.existsSync(WORKER) && fs.existsSync(WASM), 'npm run build first');
-    process.env.FLOWLENS_INDEX_SCANNER = WASM;
-  });
-  after(() => {
-    if (was === undefined) delete process.env.FLOWLENS_INDEX_SCANNER;
-    else process.env.FLOWLENS_INDEX_SCANNER = was;
-  });
+  withWasmScanner();
 
   it('17 MiB, 3 of 4 lines a form of their own: same secrets as a plain read', async () => {
     const file = path.join(tmpdir('r5lead'), 'trace.jsonl');
@@ -62,8 +46,8 @@ describe('attack round 5: lead range (this thread) + worker range, each table of
     const lead = scannerTotals.read - before;
     // The lead's ~1/8 of the lines, 3 in 4 of them a form of their own: more than the table holds.
     assert.ok(lead > (8192 * 4) / 3, `this thread's scanner read ${lead} lines`);
-    const ws = await open(file, index);
-    const plain = await open(file, false);
+    const ws = await openFile(file, index);
+    const plain = await openFile(file, false);
     const want = known(plain.runs());
     for (const s of ['Zq5own0', `Zq5own${n - 4}`, `Zq5own${Math.floor(n / 16) * 4}`, 'Zq5shared0', 'Zq5dash3', 'Zq5flag2', 'Zq5dupB1', 'Zq5vv3', 'Zq5deep3', 'Zq5url3', 'Zq5corr6']) {
       assert.ok(want.includes(s), `${s} is a secret of the plain read`);

@@ -20,11 +20,9 @@ import type { Run, TraceEvent } from '../../../src/core/model/types';
 import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
 import { Redactor } from '../../../src/core/render/egress/redact';
 import { eventSecrets, runRedactor, runsRedactor } from '../../../src/core/render/egress/secrets';
-import { LATER, tmpdir } from './round3Support';
-import { lines } from './round5Support';
+import { tmpdir } from './round3Support';
+import { lines, openFile, withWasmScanner, WORKER } from './round5Support';
 
-const WORKER = path.resolve('dist/indexWorker.js');
-const WASM = path.resolve('dist/scanner.wasm');
 
 const known = (runs: readonly Run[]): string[] => [...((runsRedactor(runs).options.knownSecrets ?? []) as Iterable<string>)].sort();
 const perRun = (runs: readonly Run[]): [string, string[]][] => runs.map((r) => [r.id, [...((runRedactor(r).options.knownSecrets ?? []) as Iterable<string>)].sort()]);
@@ -53,26 +51,10 @@ function referenceWalk(run: Run): string[] {
   return [...out].sort();
 }
 
-async function open(file: string, index: WorkspaceOptions['index']): Promise<TraceWorkspace> {
-  const ws = TraceWorkspace.forFile(file, { now: () => LATER, final: true, index });
-  await ws.load();
-  return ws;
-}
 
 describe('attack round 5: the run-scoped redactor of a hinted index = a plain read', function () {
   this.timeout(120000);
-  const was = process.env.FLOWLENS_INDEX_SCANNER;
-  const wasParent = process.env.FLOWLENS_INDEX_HINTS_ON_PARENT;
-  before(() => {
-    assert.ok(fs.existsSync(WORKER) && fs.existsSync(WASM), 'npm run build first');
-    process.env.FLOWLENS_INDEX_SCANNER = WASM;
-  });
-  after(() => {
-    if (was === undefined) delete process.env.FLOWLENS_INDEX_SCANNER;
-    else process.env.FLOWLENS_INDEX_SCANNER = was;
-    if (wasParent === undefined) delete process.env.FLOWLENS_INDEX_HINTS_ON_PARENT;
-    else process.env.FLOWLENS_INDEX_HINTS_ON_PARENT = wasParent;
-  });
+  withWasmScanner(['FLOWLENS_INDEX_HINTS_ON_PARENT']);
 
   it('more forms than the table holds, hostile members; then appended lines and a refresh', async () => {
     const file = path.join(tmpdir('r5red'), 'trace.jsonl');
@@ -85,7 +67,7 @@ describe('attack round 5: the run-scoped redactor of a hinted index = a plain re
       ['worker, hints in the worker', { minBytes: 0, workers: 1, workerScript: WORKER, hints: true, background: false, batchRecords: 777 }, true],
       ['background hint pass', { minBytes: 0, workers: 1, workerScript: WORKER, backgroundHints: true, batchRecords: 5000 }, false],
     ];
-    const plain = await open(file, false);
+    const plain = await openFile(file, false);
     const want = known(plain.runs());
     const wantPer = perRun(plain.runs());
     for (const s of ['Zq5own0', `Zq5own${N - 4}`, 'Zq5shared0', 'Zq5dash3', 'Zq5flag2', 'Zq5dupB1', 'Zq5vv3', 'Zq5deep3', 'Zq5url3', 'Zq5corr6']) {
@@ -97,7 +79,7 @@ describe('attack round 5: the run-scoped redactor of a hinted index = a plain re
       await drainWorkerPool();
       if (inWorker) process.env.FLOWLENS_INDEX_HINTS_ON_PARENT = '0';
       else delete process.env.FLOWLENS_INDEX_HINTS_ON_PARENT;
-      const ws = await open(file, index);
+      const ws = await openFile(file, index);
       if (label === 'background hint pass') assert.ok((await ws.hintsSettled()) >= 1, `${label}: hints attached`);
       const ev = ws.runs()[0].events;
       assert.ok(ev instanceof EventList && ev.storage.secretHint(ev.refAt(0)) !== 1, `${label}: the records carry hints`);

@@ -1,4 +1,9 @@
 // What the round-5 attack tests share (test/unit/attack/round5*.test.ts).
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
+import { LATER } from './round3Support';
 
 /** A key that falls in the same slot of the 256-slot key table as `k` (hash h*31+c, low 8 bits), but is not `k`. */
 export function slotTwin(k: string): string {
@@ -88,4 +93,30 @@ export function lines(from: number, to: number, own = 2): string[] {
     }
   }
   return L;
+}
+
+/** The index worker and the WASM module as `npm run build` leaves them. */
+export const WORKER = path.resolve('dist/indexWorker.js');
+export const WASM = path.resolve('dist/scanner.wasm');
+
+/** One trace file through TraceWorkspace.forFile with `index`, loaded (final). */
+export async function openFile(file: string, index: WorkspaceOptions['index']): Promise<TraceWorkspace> {
+  const ws = TraceWorkspace.forFile(file, { now: () => LATER, final: true, index });
+  await ws.load();
+  return ws;
+}
+
+/** Mocha hooks: the suite runs with the WASM scanner required (FLOWLENS_INDEX_SCANNER), and the env variables `restore` names put back after it. */
+export function withWasmScanner(restore: string[] = []): void {
+  const was = new Map<string, string | undefined>([['FLOWLENS_INDEX_SCANNER', process.env.FLOWLENS_INDEX_SCANNER], ...restore.map((k): [string, string | undefined] => [k, process.env[k]])]);
+  before(() => {
+    assert.ok(fs.existsSync(WORKER) && fs.existsSync(WASM), 'npm run build first');
+    process.env.FLOWLENS_INDEX_SCANNER = WASM;
+  });
+  after(() => {
+    for (const [k, v] of was) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
 }
