@@ -397,7 +397,6 @@ interface Header {
   total: number;
 }
 
-/** The cache's bytes, as chunks (yields between the heavy parts). */
 /** The file's bytes of `c`, in slices (the event loop served between them). */
 async function encode(c: Captured): Promise<Buffer[]> {
   const steps = encodeSteps(c);

@@ -262,7 +262,7 @@ class Growable {
     let idOf: Map<number, number> | undefined;
     for (let i = 0; i < this.n; i++) {
       const c = canon[i];
-      if (c < 0 || hint[i] !== 1 || this.kind[i] !== 0) continue;
+      if (c < 0 || hint[i] !== 1 || this.kind[i] !== KIND_LIGHT) continue;
       const t = pruned(c, this.offset[i]);
       if (t === null) continue;
       if (t === '') {
