@@ -5,11 +5,15 @@
  * initialises the CLI itself (dist/cliMain.js, src/cli/main.ts), instead of after it. The worker is
  * unref'd (it never keeps the process alive) and left for data.ts `open()`, which puts it in the
  * pool the index takes its workers from; unused, it is terminated when the process exits.
+ *
+ * The CLI proper is loaded with V8's code cache, kept in the CLI's cache folder (codeCache.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { acquireWorker, type PooledWorker } from '../core/read/index/workerPool';
 import { DEFAULT_INDEX_MIN_BYTES } from '../core/read/workspace/options';
+import { cliCacheDir } from './cacheDir';
+import { requireWithCodeCache, type CodeCacheState } from './codeCache';
 
 /** Where bin.ts leaves the worker it started for data.ts. */
 export const PREWARMED_WORKER = Symbol.for('flowlens.cli.prewarmedIndexWorker');
@@ -39,7 +43,8 @@ export function wantsIndexWorker(argv: readonly string[]): boolean {
 
 function start(): void {
   const argv = process.argv.slice(2);
-  if (wantsIndexWorker(argv)) {
+  const indexes = wantsIndexWorker(argv);
+  if (indexes) {
     const script = path.join(__dirname, 'indexWorker.js');
     if (fs.existsSync(script)) {
       try {
@@ -54,8 +59,10 @@ function start(): void {
       }
     }
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const cli = require(path.join(__dirname, 'cliMain.js')) as { runCli: () => void };
+  // The CLI proper, with its code cache (codeCache.ts): level 1 for a command that indexes.
+  const state: CodeCacheState = { accepted: false, rejected: false, writes: false };
+  if (process.env.FLOWLENS_DEBUG_CODE_CACHE) process.once('exit', () => process.stderr.write(`flowlens: code cache ${JSON.stringify(state)}\n`));
+  const cli = requireWithCodeCache(path.join(__dirname, 'cliMain.js'), cliCacheDir(process.env), indexes ? 1 : 0, state) as { runCli: () => void };
   cli.runCli();
 }
 

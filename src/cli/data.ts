@@ -5,7 +5,6 @@
  */
 import { sqliteReaders } from '../core/read/sqlite/readers';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { IndexCacheOptions } from '../core/read/index/persist';
 import { forTerminal } from '../core/render/egress/surfaces';
@@ -31,6 +30,7 @@ import { CliError } from './errors';
 import { iso, toJson } from './output';
 import { DEPTH_MARK, MAX_VALUE_DEPTH, record, recordOf, setOwn } from '../core/model/bounded';
 import { releaseWorker, type PooledWorker } from '../core/read/index/workerPool';
+import { cliCacheDir } from './cacheDir';
 
 /** Where bin.ts leaves the index worker it started (the same symbol as bin.ts's PREWARMED_WORKER). */
 const PREWARMED_WORKER = Symbol.for('flowlens.cli.prewarmedIndexWorker');
@@ -62,13 +62,13 @@ export function existing(p: string | undefined): string {
 
 /**
  * Where the CLI keeps the persisted index of big traces (src/core/read/index/persist.ts;
- * docs/cli.md "Index cache"): `$FLOWLENS_CACHE_DIR`, else `$XDG_CACHE_HOME/flowlens`, else
- * `~/.cache/flowlens` — never inside the workspace. `--no-cache` (`cache: false`) turns it off.
+ * docs/cli.md "Index cache"): the CLI's cache folder (cacheDir.ts), never inside the workspace.
+ * `--no-cache` (`cache: false`) turns it off.
  */
 export function cliIndexCache(env: NodeJS.ProcessEnv, cache = true): IndexCacheOptions | undefined {
   if (!cache) return undefined;
-  const dir = env.FLOWLENS_CACHE_DIR || (env.XDG_CACHE_HOME ? path.join(env.XDG_CACHE_HOME, 'flowlens') : path.join(os.homedir(), '.cache', 'flowlens'));
-  if (!path.isAbsolute(dir)) return undefined;
+  const dir = cliCacheDir(env);
+  if (dir === undefined) return undefined;
   // A cache that cannot be used or written is said once on stderr; the command goes on.
   // Eager: written while the command computes its output (no UI thread to keep free).
   return { dir, eager: true, log: (m) => { if (/not used|not written/.test(m)) process.stderr.write(`flowlens: ${forTerminal(m, undefined, 500)}\n`); } };
