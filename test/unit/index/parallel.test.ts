@@ -7,8 +7,6 @@ import { EventList, MemoryEvents } from '../../../src/core/model/storage';
 import { isFileBacked } from '../../support/storage';
 import { findWorkerScript, indexFileParallel } from '../../../src/core/read/index/parallel';
 import { KIND_LIGHT, scanRange, splitRanges, type ScanBatch } from '../../../src/core/read/index/scan';
-import { withScanner } from '../../support/scanRecords';
-const WASM = path.resolve('dist/scanner.wasm');
 import type { Run, TraceEvent } from '../../../src/core/model/types';
 import { countEvents } from '../../../src/core/model/counts';
 import { TraceWorkspace, type WorkspaceOptions } from '../../../src/core/read/workspace';
@@ -346,42 +344,6 @@ describe('index: the worker is background work', function () {
 });
 
 describe('index: byte ranges', () => {
-  it("a range's first batch goes out after its first chunk; lines after its last record go with the next batch", async () => {
-    const root = tmpdir();
-    try {
-      const file = path.join(root, 't.jsonl');
-      // ~40 records fill the first 4 KiB chunk, which ends with malformed lines after its last record.
-      const rec = (i: number): string => JSON.stringify({ v: 1, run_id: 'r1', event_type: 'step', flow_id: `f${i}`, flow: 'a/b', step: 's', ts: '2026-12-01T10:00:00.000Z' });
-      const lines: string[] = [];
-      let bytes = 0;
-      let i = 0;
-      while (bytes + rec(i).length + 1 < 4096 - 200) {
-        lines.push(rec(i++));
-        bytes += lines[lines.length - 1].length + 1;
-      }
-      const firstChunkRecords = lines.length;
-      // A malformed line that ends just before the chunk does, and one that crosses into the next.
-      lines.push(`{"v":1, broken ${'x'.repeat(4096 - bytes - 1 - 10 - 16)}`, `not json either ${'y'.repeat(40)}`);
-      for (let k = 0; k < 200; k++) lines.push(rec(i++));
-      fs.writeFileSync(file, lines.join('\n') + '\n');
-      const size = fs.statSync(file).size;
-      for (const mode of ['js', WASM]) {
-        const batches: ScanBatch[] = [];
-        await withScanner(mode, () => scanRange({ file, start: 0, end: size, final: true, batchRecords: 1000, chunkBytes: 4096 }, (b) => batches.push(b)));
-        assert.equal(batches[0].n, firstChunkRecords, mode);
-        assert.deepEqual(batches[0].malformed, [], `${mode}: the malformed lines come after the first batch's last record`);
-        const malformed = batches.flatMap((b) => b.malformed.map((m) => m.line));
-        assert.deepEqual(malformed, [firstChunkRecords + 1, firstChunkRecords + 2], mode);
-        assert.equal(batches[1].malformed.length, 2, mode);
-        assert.equal(batches.reduce((n, b) => n + b.n, 0), i, mode);
-        // Only the first chunk is cut early: the rest fills batches as usual.
-        assert.equal(batches.length, 2, mode);
-      }
-    } finally {
-      fs.rmSync(root, { recursive: true, force: true });
-    }
-  });
-
   it('each batch carries its own string table: ids index it, and a flow split across batches is named in both', async () => {
     const root = tmpdir();
     try {

@@ -608,30 +608,8 @@ export async function scanRange(
     full();
   };
   const ready: ScanBatch[] = [];
-  /** No batch of this range has been handed on yet. */
-  let firstBatch = true;
-  /**
-   * Hand on the records so far as the range's first batch. It ends at its last record: malformed
-   * lines and warnings after it go with the next batch (a cancelled merge resumes after that
-   * record's line, so they must not be reported twice).
-   */
-  const cutFirstBatch = async (): Promise<void> => {
-    const prev = g;
-    g = newBatch();
-    const last = prev.line[prev.n - 1];
-    const cut = <T extends { line: number }>(a: T[]): T[] => {
-      let k = a.length;
-      while (k > 0 && a[k - 1].line > last) k--;
-      return a.splice(k);
-    };
-    g.malformed = cut(prev.malformed);
-    g.warnings = cut(prev.warnings);
-    ready.push(prev.toBatch(strings.take()));
-    await drainReady();
-  };
   const drainReady = async (): Promise<void> => {
     while (ready.length > 0) {
-      firstBatch = false;
       emit(ready.shift() as ScanBatch);
       const p = shouldYield?.();
       if (p) await p;
@@ -706,10 +684,6 @@ export async function scanRange(
         buf.copy(wasm.input, 0, 0, fill);
         buf = wasm.input;
       }
-      // The range's first batch goes out after its first chunk (~2,700 lines of a typical trace)
-      // rather than at `batchRecords`: the merging thread, idle until then, starts ~25 ms sooner.
-      if (firstBatch && g.n > 0 && pos + fill < opts.end) await cutFirstBatch();
-      firstBatch = false;
     }
     if (skip) {
       // Only the last range can end without a newline.
