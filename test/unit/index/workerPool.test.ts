@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { abortError, findWorkerScript, indexFileParallel, isAbort } from '../../../src/core/read/index/parallel';
 import { drainWorkerPool, workerPoolStats } from '../../../src/core/read/index/workerPool';
 import type { ScanBatch } from '../../../src/core/read/index/scan';
+import { TraceWorkspace } from '../../../src/core/read/workspace';
 
 const WORKER = path.resolve('dist/indexWorker.js');
 
@@ -81,6 +82,26 @@ describe('index: workers are reused across files (workerPool.ts)', function () {
     const all = await scanAll(a, script);
     assert.equal(all.length, 20000);
     assert.equal(workerPoolStats().made - s0.made, 2, 'a second worker was made');
+  });
+
+  it('a workspace load keeps no idle worker after it; its hint pass starts a fresh one and still hints every store', async () => {
+    await drainWorkerPool();
+    const ws = path.join(root, 'ws');
+    for (const k of ['r1', 'r2']) {
+      fs.mkdirSync(path.join(ws, 'runs', k, '.autodev'), { recursive: true });
+      fs.writeFileSync(path.join(ws, 'runs', k, '.autodev', 'trace.jsonl'), trace(k, 3000));
+    }
+    const s0 = workerPoolStats();
+    const w = new TraceWorkspace(ws, { index: { minBytes: 0, workers: 1, workerScript: script, backgroundHints: true } });
+    await w.load();
+    const s1 = workerPoolStats();
+    assert.equal(s1.made - s0.made, 1, 'one worker for both files');
+    assert.equal(s1.reused - s0.reused, 1, 'the second file reused it');
+    assert.equal(s1.idle, 0, 'none kept idle once the load resolved');
+    assert.equal(await w.hintsSettled(), 2, 'both stores hinted');
+    assert.equal(workerPoolStats().made - s1.made, 1, 'the hint pass made its own');
+    assert.equal(w.runs().reduce((n, r) => n + (r.counts?.total ?? 0), 0), 6000);
+    w.dispose();
   });
 
   it('a failed merge (onBatch throws) with the scan still running: the worker is terminated', async () => {

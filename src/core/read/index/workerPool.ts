@@ -3,7 +3,8 @@
  * indexes them one after another, and a fresh worker per file paid its start-up every time
  * (thread, bundle, WebAssembly compile: 60–100 ms per file on the 2-core VM, on the critical
  * path of a 20-folder load). A worker whose scan ended cleanly waits here for the next one; idle
- * workers are terminated after {@link IDLE_MS}, so nothing lingers after a load.
+ * workers are terminated after {@link IDLE_MS}, and a workspace's load ends by terminating them
+ * (workspace/index.ts: what a worker's scans grew is not held through the reads after a load).
  *
  * Only a worker that finished its scan (its `done` was received, every batch acknowledged) is
  * returned; one that failed, was cancelled or is still scanning is terminated instead. Workers are
