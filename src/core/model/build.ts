@@ -497,6 +497,8 @@ export class RunBuilder {
   summarise(id: string): number {
     const run = this.byId.get(id);
     if (!run) return 0;
+    const cs = this.state.get(run) as RunState;
+    if (cs.cold !== undefined && !this.lazyRuns.has(run)) return this.summariseCold(run, cs, cs.cold);
     this.materializeRun(run);
     const st = this.state.get(run) as RunState;
     const list = st.list;
@@ -515,6 +517,46 @@ export class RunBuilder {
     }
     this.capped.add(run);
     this.changes.runs.add(id);
+    this.settleCap(run, st);
+    return released;
+  }
+
+  /**
+   * {@link summarise} for a run whose flows are still columns, with the same effects and without
+   * making its flow objects first: a 5 GB trace's cap summarised ~65 such runs, and their objects
+   * took ~1 GB — far more than the events it released. The run's list and every flow's chain are
+   * let go (the verdict records stay), as `StoredFlow.release` does; flows already made are
+   * released as objects.
+   */
+  private summariseCold(run: Run, st: RunState, c: ColdFlows): number {
+    const s = st.storage;
+    const list = st.list;
+    const released = list.length;
+    st.limit = 0;
+    st.notKept += released;
+    const x = c.int;
+    const verdicts = new Set<number>();
+    for (let o = 0; o < c.n; o++) {
+      const v = s.flowVerdictRef(x[o * CI]);
+      if (v >= 0) verdicts.add(v);
+    }
+    for (let i = 0; i < list.length; i++) if (!verdicts.has(list.refAt(i))) s.release(list.refAt(i));
+    list.clear();
+    for (let o = 0; o < c.n; o++) {
+      const made = o < c.madeN ? c.made?.[o] : undefined;
+      if (made !== undefined) {
+        for (const r of made.records()) if (!verdicts.has(r)) s.release(r);
+        made.release();
+        this.flowChanged(made);
+        continue;
+      }
+      const slot = x[o * CI];
+      for (let r = s.flowHead(slot); r >= 0; r = s.next(r)) if (!verdicts.has(r)) s.release(r);
+      s.setFlowChain(slot, -1, -1, 0);
+      if (this.trackFlows) this.changes.coldFlows.add(flowKey(run.id, c.ids.get(o)));
+    }
+    this.capped.add(run);
+    this.changes.runs.add(run.id);
     this.settleCap(run, st);
     return released;
   }
