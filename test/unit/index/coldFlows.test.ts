@@ -138,7 +138,10 @@ describe('merge: flows in columns during the cold index give the plain model', (
   it('summarising a run still in columns, and a map of its flows used as a plain Map afterwards', () => {
     const events = randomTrace(7, 400, false);
     const { plain, cold } = both(events, true);
+    assert.equal(cold.flowsInColumns('r1'), true);
     for (const b of [plain, cold]) b.summarise('r1');
+    // Summarised in columns: no flow object made for it (a big trace's cap summarises many runs).
+    assert.equal(cold.flowsInColumns('r1'), true, 'summarising made the flow objects');
     assert.deepEqual(digest(cold), digest(plain));
     const flows = cold.getRun('r1')?.flows;
     const ref = plain.getRun('r1')?.flows;
@@ -153,6 +156,16 @@ describe('merge: flows in columns during the cold index give the plain model', (
     assert.equal(flows.has(first), false);
     assert.equal(flows.size, ref.size - 1);
     assert.deepEqual([...flows.keys()], [...ref.keys()].slice(1));
+  });
+
+  it('summarising a run whose flow objects are part made (makeFlows stopped mid-way): made and unmade flows let go alike', () => {
+    const events = randomTrace(11, 12_000, false, 6000);
+    const { plain, cold } = both(events, true);
+    // A deadline already past: one slice of objects, then it stops.
+    assert.equal(cold.makeFlows('r1', performance.now() - 1), false, 'part made');
+    assert.equal(cold.flowsInColumns('r1'), true);
+    for (const b of [plain, cold]) b.summarise('r1');
+    assert.deepEqual(digest(cold), digest(plain));
   });
 
   it('flows made in slices after the load (makeFlows), with events, verdicts and new children arriving between slices and a first use mid-way', () => {
