@@ -43,6 +43,54 @@ export type EventFields = Pick<
   };
 
 
+/**
+ * A new {@link EventFields} object with every field set, in one order: every event reaches the
+ * builder's per-event code (addItem, addToCold, addToFlow) in this one shape — the cold index's
+ * reused fields object, a session record, or a copy of a whole event ({@link RunBuilder.add}).
+ * Events the plain reader made have shapes that follow their lines' keys; reaching the merge's
+ * optimised code, each new one had it compiled again, and past four its property reads turned
+ * megamorphic for every event (docs/decisions.md "Issue 15 round 7").
+ */
+export function newEventFields(dialect: EventFields['dialect']): EventFields {
+  const f: EventFields = {
+    dialect, type: '', ts: 0, runId: undefined, flow: undefined, flowId: undefined, parentFlowId: undefined, correlation: undefined, correlationText: undefined,
+    tags: [], tagsKey: 0, severity: undefined, failureClass: undefined, durationMs: 0, app: undefined, mode: undefined, gitSha: undefined, host: undefined,
+    status: undefined, src: undefined,
+  };
+  // The number fields start as a small integer, then undefined: "tagged" from the start (a field
+  // that first held a small integer and then a time would change its representation in place,
+  // and every optimised function that read it would be thrown away).
+  f.ts = undefined;
+  f.durationMs = undefined;
+  f.tagsKey = undefined;
+  return f;
+}
+
+/** Copy the fields the builder reads of `e` into `f` (a {@link newEventFields} object). */
+function fieldsOf(e: TraceEvent, f: EventFields): EventFields {
+  f.dialect = e.dialect;
+  f.type = e.type;
+  f.ts = e.ts;
+  f.runId = e.runId;
+  f.flow = e.flow;
+  f.flowId = e.flowId;
+  f.parentFlowId = e.parentFlowId;
+  f.correlation = e.correlation;
+  f.correlationText = undefined;
+  f.tags = e.tags;
+  f.tagsKey = undefined;
+  f.severity = e.severity;
+  f.failureClass = e.failureClass;
+  f.durationMs = e.durationMs;
+  f.app = e.app;
+  f.mode = e.mode;
+  f.gitSha = e.gitSha;
+  f.host = e.host;
+  f.status = e.status;
+  f.src = e.src;
+  return f;
+}
+
 /** Default live window: a run without an end whose source changed this recently is `running`. */
 export const DEFAULT_LIVE_WINDOW_MS = 10 * 60 * 1000;
 
@@ -130,7 +178,7 @@ interface PendingChanges {
 }
 
 interface RunState {
-  sessionEnd?: EventFields;
+  sessionEnd: EventFields | undefined;
   /**
    * `[0]`: the newest event time (NaN = none; read it with {@link lastTsOf}). A typed array, not a
    * number field: storing each event's time into an object field made a heap number per event.
@@ -159,11 +207,32 @@ interface RunState {
    * The run's flows in columns while the cold index makes them (no flow objects yet): set for a
    * run the index made while flows are not tracked; undefined once the flows are made.
    */
-  cold?: ColdFlows;
+  cold: ColdFlows | undefined;
   /** Events this run may hold in `events`: the cap, 0 once summarised. */
   limit: number;
   /** Events read and not held (beyond `limit`, or released by summarising). */
   notKept: number;
+}
+
+/**
+ * Room for a run's next flow in columns that are full. A run holding most of its file's flows
+ * takes the room the file's index reserved for them at once: doubling, the last growth of a
+ * ~300k-flow run copied ~8 MB in one piece. (A function of its own: the hot `addToCold` keeps only
+ * the test, whose first true comes early, so its optimised code never meets this branch new.)
+ */
+function reserveCold(c: ColdFlows, storage: EventStorage): void {
+  if (c.n >= 4096 && c.n * 2 >= storage.flowSlotCount) c.reserve(c.n + storage.flowSlotCapacity - storage.flowSlotCount);
+}
+
+/**
+ * A run's state with every field set, in one order: one hidden class for every run (fields added
+ * later — the columns, a session end — made the merge's optimised code meet new shapes and be
+ * compiled again; docs/decisions.md "Issue 15 round 7").
+ */
+function newRunState(storage: EventStorage, list: EventList, flows: Map<string, StoredFlow>, counts: EventCounts, limit: number, cold: ColdFlows | undefined): RunState {
+  return {
+    sessionEnd: undefined, lastTs: new Float64Array(1).fill(NaN), failures: 0, errors: 0, total: 0, storage, list, flows, counts, open: [], pendingChildren: new Map(), cold, limit, notKept: 0,
+  };
 }
 
 /** A flow's tags with an event's added; shared like {@link mergeCorrelation}. */
@@ -197,6 +266,8 @@ export class RunBuilder {
   private readonly capped = new Set<Run>();
   /** Changed flows are kept as nodes (no key strings per event); keys are made in takeChanges. */
   private changes: PendingChanges = { runs: new Set(), flows: new Set(), coldFlows: new Set(), added: new Set(), removed: new Set() };
+  /** What `add` passes on: the fields of the event it was given, copied ({@link newEventFields}). */
+  private readonly scratch = newEventFields('flowscribe-v1');
 
   /**
    * Track which flows changed (default). A fresh load reports nothing, so it turns this off:
@@ -241,7 +312,7 @@ export class RunBuilder {
    * to `event.src.file`). Returns the run it went to.
    */
   add(event: TraceEvent, runId?: string, source?: string, storage?: EventStorage): Run {
-    return this.addItem(event, -1, undefined, event, runId ?? event.runId ?? '(no run id)', source ?? event.src.file, storage);
+    return this.addItem(fieldsOf(event, this.scratch), -1, undefined, event, runId ?? event.runId ?? '(no run id)', source ?? event.src.file, storage);
   }
 
   /**
@@ -274,7 +345,7 @@ export class RunBuilder {
     if (own < 0 && full === undefined && from !== undefined) {
       // A record of another storage (another source made the run): read the event now.
       full = from.event(ref, id);
-      event = full;
+      event = fieldsOf(full, this.scratch);
     }
     st.total++;
     const ts = event.ts;
@@ -286,7 +357,7 @@ export class RunBuilder {
         if (run.started === undefined) run.started = ts;
         last[0] = ts;
       } else if (ts > prev) last[0] = ts;
-    } else if ((event as Partial<TraceEvent>).tsRaw !== undefined) this.checkTimestamp(run, event as TraceEvent);
+    } else if (full !== undefined && full.tsRaw !== undefined) this.checkTimestamp(run, full); // (the index's fields have no tsRaw: not read from them)
     const stored = st.list.length < st.limit;
     if (stored) {
       if (own < 0) own = st.storage.keep(full as TraceEvent);
@@ -306,9 +377,10 @@ export class RunBuilder {
         return run;
       case 'session_end':
         // Kept: with its correlation as an object (the persisted index copies it).
-        st.sessionEnd = event.correlationText !== undefined && event.correlation === undefined
+        // (The whole event when there is one: `event` may be the builder's scratch copy of it.)
+        st.sessionEnd = full ?? (event.correlationText !== undefined && event.correlation === undefined
           ? { ...event, correlation: (JSON.parse(event.correlationText) as Record<string, unknown> | null) ?? undefined, correlationText: undefined }
-          : event;
+          : event);
         if (ts !== undefined) run.ended = ts;
         this.applyStatus(run, st, this.endedStatus(run, st));
         return run;
@@ -609,9 +681,8 @@ export class RunBuilder {
       counts,
     };
     const made = run;
-    const st: RunState = { lastTs: new Float64Array(1).fill(NaN), failures: 0, errors: 0, total: 0, storage, list, flows, counts, open: [], pendingChildren: new Map(), limit: this.cap, notKept: 0 };
+    const st = newRunState(storage, list, flows, counts, this.cap, cold);
     if (cold) {
-      st.cold = cold;
       // Rollups read the columns while they are the run's flows (flowFacts.ts).
       const cursor = new ColdCursor(cold, storage, id);
       // Unregistered when the run's flow objects are made (materializeCold).
@@ -807,9 +878,7 @@ export class RunBuilder {
       }
       const verdict = st.sessionEnd || run.status !== 'running' ? V_ORPHANED : V_RUNNING;
       const slot = st.storage.newFlowSlot();
-      // A run holding most of its file's flows takes the room the file's index reserved for them
-      // at once: doubling, the last growth of a ~300k-flow run copied ~8 MB in one piece.
-      if (c.n === c.verdict.length && c.n >= 4096 && c.n * 2 >= st.storage.flowSlotCount) c.reserve(c.n + st.storage.flowSlotCapacity - st.storage.flowSlotCount);
+      if (c.n === c.verdict.length) reserveCold(c, st.storage);
       o = c.add(flowId, event.flow, slot, verdict, parent);
     } else if (x[o * CI + 1] < 0 && pid !== undefined && pid !== flowId) return false;
     if (c.names.get(o) === undefined && event.flow !== undefined) {
@@ -1154,11 +1223,12 @@ export class RunBuilder {
       if (p.endedBy !== undefined) run.endedBy = p.endedBy;
       if (p.warnings !== undefined) run.warnings = p.warnings;
       if (p.cap !== undefined) run.cap = p.cap;
-      const st: RunState = {
-        lastTs: new Float64Array(1).fill(NaN), failures: r.failures, errors: r.errors, total: r.total, storage, list, flows, counts: p.counts, open: [], pendingChildren: new Map(),
-        limit: r.limit, notKept: r.notKept,
-      };
-      if (r.sessionEnd !== undefined) st.sessionEnd = r.sessionEnd;
+      const st = newRunState(storage, list, flows, p.counts, r.limit, undefined);
+      st.failures = r.failures;
+      st.errors = r.errors;
+      st.total = r.total;
+      st.notKept = r.notKept;
+      st.sessionEnd = r.sessionEnd;
       if (r.lastTs !== undefined) st.lastTs[0] = r.lastTs;
       // The flows and roots are made on first read (`run.flows.size` is known without them).
       Object.defineProperty(run, 'roots', {

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { scanRange, splitRanges, type ScanBatch, type ScanSummary } from './scan';
+import { sameShape, scanRange, splitRanges, type ScanBatch, type ScanSummary } from './scan';
 import { attachHints, hintRecords } from '../secretHint';
 import { acquireWorker, releaseWorker, type PooledWorker, type WorkerScan } from './workerPool';
 
@@ -206,7 +206,8 @@ export async function indexFileParallel(opts: ParallelIndexOptions): Promise<Sca
     for (let k = 0; k < ranges.length; k++) {
       const s = slots[k];
       const r = ranges[k];
-      const consume = async (b: ScanBatch): Promise<void> => {
+      const consume = async (posted: ScanBatch): Promise<void> => {
+        const b = sameShape(posted);
         // In a worker the hints come with the batch (unless it left them to this thread, which was
         // idle: hintsPending, worker.ts); scanned on this thread, they are made here.
         if (opts.hints && (here(k) || b.hintsPending)) {

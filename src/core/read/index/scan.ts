@@ -111,6 +111,22 @@ export interface ScanBatch {
   warnings: { line: number; reason: string }[];
 }
 
+/**
+ * `b` as an object of one shape (one hidden class for V8): a batch made by this thread's scanner
+ * and one a worker posted (rebuilt by the structured-clone deserializer, its optional fields in
+ * another order) otherwise reach the merge with different shapes, and its optimised code, made on
+ * the first kind, was thrown away and compiled again on the second (docs/decisions.md "Issue 15
+ * round 7"). The columns are shared, not copied.
+ */
+export function sameShape(b: ScanBatch): ScanBatch {
+  return {
+    n: b.n, offset: b.offset, len: b.len, line: b.line, sub: b.sub, kind: b.kind, type: b.type, run: b.run, flow: b.flow,
+    flowId: b.flowId, parent: b.parent, step: b.step, failureClass: b.failureClass, tags: b.tags, corr: b.corr, ts: b.ts,
+    dur: b.dur, sev: b.sev, hint: b.hint, hintText: b.hintText, hintsPending: b.hintsPending, raws: b.raws,
+    strings: b.strings, malformed: b.malformed, warnings: b.warnings,
+  };
+}
+
 /** What the scan of a range ends with. */
 export interface ScanSummary {
   /** Lines consumed (blank and malformed ones included). */

@@ -11,7 +11,7 @@
  * (index/fileEvents.ts `openFileEvents`, model/storage.ts `FileEvents`) and
  * `RunBuilder.addIndexed` are the storage seam's (see docs/decisions.md).
  */
-import type { EventFields, RunBuilder } from '../../model/build';
+import { newEventFields, type EventFields, type RunBuilder } from '../../model/build';
 import type { Dialect } from '../../model/types';
 import type { Malformed } from '../../model/types';
 import { openFileEvents } from '../index/fileEvents';
@@ -40,6 +40,32 @@ let sliceEnd = 0;
  */
 export async function makeRunFlows(builder: RunBuilder, id: string, signal?: AbortSignal): Promise<void> {
   while (!signal?.aborted && !builder.makeFlows(id, performance.now() + INDEX_SLICE_MS)) await new Promise<void>((r) => setImmediate(r));
+}
+
+/**
+ * A session record's event (OTLP's run start or end): the record's fields, its correlation parsed
+ * and its run fields, as a new object in the builder's one shape (the builder keeps a run's end).
+ */
+function sessionRecord(fields: EventFields, corrText: string | undefined, run: SessionFields): EventFields {
+  const e = newEventFields(fields.dialect);
+  e.type = fields.type;
+  e.ts = fields.ts;
+  e.runId = fields.runId;
+  e.flow = fields.flow;
+  e.flowId = fields.flowId;
+  e.parentFlowId = fields.parentFlowId;
+  e.correlation = corrText === undefined ? undefined : (JSON.parse(corrText) as Record<string, unknown>);
+  e.tags = fields.tags;
+  e.tagsKey = fields.tagsKey;
+  e.severity = fields.severity;
+  e.failureClass = fields.failureClass;
+  e.durationMs = fields.durationMs;
+  e.app = run.app;
+  e.mode = run.mode;
+  e.gitSha = run.gitSha;
+  e.host = run.host;
+  e.status = run.status;
+  return e;
 }
 
 /** What the index read; the caller keeps the malformed lines and counts. */
@@ -94,21 +120,19 @@ export async function indexSource(
     const run = builder.addIndexed(fields, ref, store, r.runId, file);
     identity.afterAdd(st, r.runId, run);
   };
-  // The number fields start as a small integer, then undefined: their representation is
-  // "tagged" from the start. Otherwise optimised code for the loop below, which had seen only
-  // heap numbers stored there, deopts on the first integral duration (a small integer read from
-  // a Float64Array), and V8 re-optimised and deopted it hundreds of times per 1M lines (~3 s of
-  // background compile CPU on top of the index). (A field that only ever holds numbers would be
-  // updated in place, but every read of it into the builder's tagged values then makes a new
-  // heap number: tried, twice the garbage.)
-  const fields: EventFields & { tags: string[] } = { dialect: lightDialect, type: '', tags: [], ts: 0, durationMs: 0 };
-  fields.ts = undefined;
-  fields.durationMs = undefined;
+  // One object, reused for every light record, in the builder's one shape for events
+  // (model/build.ts newEventFields: its number fields "tagged" from the start — otherwise optimised
+  // code for the loop below, which had seen only heap numbers stored there, deopted on the first
+  // integral duration, and V8 re-optimised and deopted it hundreds of times per 1M lines).
+  const fields = newEventFields(lightDialect) as EventFields & { tags: string[] };
   const noTags: string[] = [];
-  // Per batch: tag sets by the batch's string id (an array index, not a hash). Correlations go to
-  // the builder as their JSON text (most are one flow's own, a request id: parsed when read).
+  // Per batch: tag sets by the batch's string id — `tagAt[id]` is 1 + the set's place in `tagSets`,
+  // 0 = not looked up yet (typed: an array set at scattered ids turned sparse, and a new shape
+  // for the loop's optimised code in every batch). Correlations go to the builder as their JSON
+  // text (most are one flow's own, a request id: parsed when read).
   let tablesOf: readonly string[] | undefined;
-  let tagById: ({ tags: string[]; id: number } | undefined)[] = [];
+  let tagAt = new Int32Array(0);
+  const tagSets: { tags: string[]; id: number }[] = [];
   /** Raw records of the current batch merged so far. */
   let rawAt = 0;
   /** Where the merged batches end (offset just after the last record's line, lines consumed). */
@@ -174,13 +198,15 @@ export async function indexSource(
         fields.tags = noTags;
         fields.tagsKey = undefined;
       } else {
-        let t = tagById[tk];
-        if (t === undefined) {
+        const at = tagAt[tk];
+        let t: { tags: string[]; id: number };
+        if (at === 0) {
           const key = strings[tk];
-          t = tagCache.get(key);
-          if (!t) tagCache.set(key, (t = { tags: key.split('\u0001'), id: tagCache.size }));
-          tagById[tk] = t;
-        }
+          const known = tagCache.get(key);
+          if (known) t = known;
+          else tagCache.set(key, (t = { tags: key.split('\u0001'), id: tagCache.size }));
+          tagAt[tk] = tagSets.push(t);
+        } else t = tagSets[at - 1];
         fields.tags = t.tags;
         fields.tagsKey = t.id;
       }
@@ -191,8 +217,7 @@ export async function indexSource(
       // A run's start or end (OTLP) is kept by the builder (`sessionEnd`): its own object, with its
       // correlation parsed.
       if (k === KIND_SESSION) {
-        const c = ck < 0 ? undefined : (JSON.parse(strings[ck]) as Record<string, unknown>);
-        routeIndexed({ ...fields, correlation: c, correlationText: undefined, ...(raws[raw++] as SessionFields) }, ref);
+        routeIndexed(sessionRecord(fields, ck < 0 ? undefined : strings[ck], raws[raw++] as SessionFields), ref);
       } else routeIndexed(fields, ref);
     }
     rawAt = raw;
@@ -209,7 +234,8 @@ export async function indexSource(
     }
     if (strings !== tablesOf) {
       tablesOf = strings;
-      tagById = [];
+      tagAt = new Int32Array(strings.length);
+      tagSets.length = 0;
     }
     rawAt = 0;
     for (let i = 0; i < b.n; ) {
