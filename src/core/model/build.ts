@@ -225,6 +225,21 @@ function reserveCold(c: ColdFlows, storage: EventStorage): void {
 }
 
 /**
+ * A run with every field set, its optional ones undefined, in one order: a field added when an
+ * event first gives it (`app` at a session start, `ended` at its end) made runs of many shapes,
+ * and the merge's optimised code met a new one at each run's start and end.
+ */
+function newRun(
+  id: string, dialect: Run['dialect'], sources: string[], primarySource: string, tags: string[], status: Run['status'], flows: Run['flows'], roots: FlowNode[],
+  events: Run['events'], malformed: Run['malformed'], notes: Run['notes'], counts: Run['counts'],
+): Run {
+  return {
+    id, dialect, sources, primarySource, app: undefined, mode: undefined, tags, gitSha: undefined, host: undefined, started: undefined, ended: undefined, status,
+    endedBy: undefined, flows, roots, events, malformed, warnings: undefined, notes, cap: undefined, counts,
+  };
+}
+
+/**
  * A run's state with every field set, in one order: one hidden class for every run (fields added
  * later — the columns, a session end — made the merge's optimised code meet new shapes and be
  * compiled again; docs/decisions.md "Issue 15 round 7").
@@ -366,23 +381,14 @@ export class RunBuilder {
     // Every event is counted, held or not.
     countInto(st.counts, event.type, event.severity, event.failureClass);
 
+    // A run's start and end: once per run, so in functions of their own (not compiled into this
+    // one's optimised code, which otherwise met their first run's arrays and shapes new).
     switch (event.type) {
       case 'session_start':
-        if (event.app !== undefined) run.app = event.app;
-        if (event.mode !== undefined) run.mode = event.mode;
-        if (event.gitSha !== undefined) run.gitSha = event.gitSha;
-        if (event.host !== undefined) run.host = event.host;
-        for (const t of event.tags) if (!run.tags.includes(t)) run.tags.push(t);
-        if (ts !== undefined) run.started = ts;
+        this.sessionStart(run, event, ts);
         return run;
       case 'session_end':
-        // Kept: with its correlation as an object (the persisted index copies it).
-        // (The whole event when there is one: `event` may be the builder's scratch copy of it.)
-        st.sessionEnd = full ?? (event.correlationText !== undefined && event.correlation === undefined
-          ? { ...event, correlation: (JSON.parse(event.correlationText) as Record<string, unknown> | null) ?? undefined, correlationText: undefined }
-          : event);
-        if (ts !== undefined) run.ended = ts;
-        this.applyStatus(run, st, this.endedStatus(run, st));
+        this.sessionEnd(run, st, event, full, ts);
         return run;
       default:
         break;
@@ -404,6 +410,28 @@ export class RunBuilder {
     }
     this.addToFlow(run, st, flowId, event, own, full, stored);
     return run;
+  }
+
+  /** A run's `session_start`: the run's app, mode, commit, host, tags and start. */
+  private sessionStart(run: Run, event: EventFields, ts: number | undefined): void {
+    if (event.app !== undefined) run.app = event.app;
+    if (event.mode !== undefined) run.mode = event.mode;
+    if (event.gitSha !== undefined) run.gitSha = event.gitSha;
+    if (event.host !== undefined) run.host = event.host;
+    for (const t of event.tags) if (!run.tags.includes(t)) run.tags.push(t);
+    if (ts !== undefined) run.started = ts;
+  }
+
+  /**
+   * A run's `session_end`, kept (with its correlation as an object: the persisted index copies
+   * it) — the whole event when there is one (`event` may be the builder's scratch copy of it).
+   */
+  private sessionEnd(run: Run, st: RunState, event: EventFields, full: TraceEvent | undefined, ts: number | undefined): void {
+    st.sessionEnd = full ?? (event.correlationText !== undefined && event.correlation === undefined
+      ? { ...event, correlation: (JSON.parse(event.correlationText) as Record<string, unknown> | null) ?? undefined, correlationText: undefined }
+      : event);
+    if (ts !== undefined) run.ended = ts;
+    this.applyStatus(run, st, this.endedStatus(run, st));
   }
 
   /**
@@ -666,20 +694,7 @@ export class RunBuilder {
     const cold = columns ? new ColdFlows() : undefined;
     const flows = cold ? new FlowMap(cold.byId, 0, () => this.materializeCold(made, st)) : new Map<string, StoredFlow>();
     const counts = emptyEventCounts();
-    run = {
-      id,
-      dialect,
-      sources: [source],
-      primarySource: source,
-      tags: [],
-      status: 'running',
-      flows,
-      roots: [],
-      events: list,
-      malformed: [],
-      notes: [],
-      counts,
-    };
+    run = newRun(id, dialect, [source], source, [], 'running', flows, [], list, [], [], counts);
     const made = run;
     const st = newRunState(storage, list, flows, counts, this.cap, cold);
     if (cold) {
@@ -1210,19 +1225,16 @@ export class RunBuilder {
       const ri = out.length;
       const flows = new FlowMap(undefined, batch.slots[ri].length, () => this.materializeRun(out[ri]));
       const roots: FlowNode[] = [];
-      const run: Run = {
-        id: p.id, dialect: p.dialect, sources: [...p.sources], primarySource: p.primarySource, tags: [...p.tags], status: p.status,
-        flows, roots, events: list, malformed: p.malformed, notes: p.notes, counts: p.counts,
-      };
-      if (p.app !== undefined) run.app = p.app;
-      if (p.mode !== undefined) run.mode = p.mode;
-      if (p.gitSha !== undefined) run.gitSha = p.gitSha;
-      if (p.host !== undefined) run.host = p.host;
-      if (p.started !== undefined) run.started = p.started;
-      if (p.ended !== undefined) run.ended = p.ended;
-      if (p.endedBy !== undefined) run.endedBy = p.endedBy;
-      if (p.warnings !== undefined) run.warnings = p.warnings;
-      if (p.cap !== undefined) run.cap = p.cap;
+      const run = newRun(p.id, p.dialect, [...p.sources], p.primarySource, [...p.tags], p.status, flows, roots, list, p.malformed, p.notes, p.counts);
+      run.app = p.app;
+      run.mode = p.mode;
+      run.gitSha = p.gitSha;
+      run.host = p.host;
+      run.started = p.started;
+      run.ended = p.ended;
+      run.endedBy = p.endedBy;
+      run.warnings = p.warnings;
+      run.cap = p.cap;
       const st = newRunState(storage, list, flows, p.counts, r.limit, undefined);
       st.failures = r.failures;
       st.errors = r.errors;
@@ -1653,7 +1665,10 @@ const CI = 6;
  * by copying its whole backing store, and three of them growing together held the thread 10-20 ms.
  */
 export class Chunked<T> {
-  private readonly chunks: T[][] = [];
+  // Both made in V8's "any value" element kind from the start: `[]` and `Array(n)` begin as small
+  // integers and change hidden class at their first store — for the chunk list, at each run's first
+  // flow, and for a chunk, every 4,096 flows — which threw away the merge's optimised code.
+  private readonly chunks: T[][] = ([undefined] as unknown as T[][]).slice(0, 0);
   length = 0;
 
   get(o: number): T {
@@ -1680,7 +1695,7 @@ export class Chunked<T> {
   push(v: T): void {
     const o = this.length++;
     const k = o >>> CHUNK_BITS;
-    if (k === this.chunks.length) this.chunks.push(new Array<T>(CHUNK));
+    if (k === this.chunks.length) this.chunks.push(new Array<T>(CHUNK).fill(undefined as T));
     this.chunks[k][o & CHUNK_MASK] = v;
   }
 }
