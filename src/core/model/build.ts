@@ -46,7 +46,7 @@ export type EventFields = Pick<
 /**
  * A new {@link EventFields} object with every field set, in one order: every event reaches the
  * builder's per-event code (addItem, addToCold, addToFlow) in this one shape — the cold index's
- * reused fields object, a session record, or a copy of a whole event ({@link RunBuilder.add}).
+ * reused fields object, a session record, or a copy of a whole event ({@link RunBuilder.add}, {@link copyEventFields}).
  * Events the plain reader made have shapes that follow their lines' keys; reaching the merge's
  * optimised code, each new one had it compiled again, and past four its property reads turned
  * megamorphic for every event (docs/decisions.md "Issue 15 round 7").
@@ -66,8 +66,8 @@ export function newEventFields(dialect: EventFields['dialect']): EventFields {
   return f;
 }
 
-/** Copy the fields the builder reads of `e` into `f` (a {@link newEventFields} object). */
-function fieldsOf(e: TraceEvent, f: EventFields): EventFields {
+/** Copy the fields the builder reads of `e` (a whole event, or fields) into `f` (a {@link newEventFields} object). */
+export function copyEventFields(e: EventFields, f: EventFields): EventFields {
   f.dialect = e.dialect;
   f.type = e.type;
   f.ts = e.ts;
@@ -76,9 +76,9 @@ function fieldsOf(e: TraceEvent, f: EventFields): EventFields {
   f.flowId = e.flowId;
   f.parentFlowId = e.parentFlowId;
   f.correlation = e.correlation;
-  f.correlationText = undefined;
+  f.correlationText = e.correlationText;
   f.tags = e.tags;
-  f.tagsKey = undefined;
+  f.tagsKey = e.tagsKey;
   f.severity = e.severity;
   f.failureClass = e.failureClass;
   f.durationMs = e.durationMs;
@@ -327,7 +327,7 @@ export class RunBuilder {
    * to `event.src.file`). Returns the run it went to.
    */
   add(event: TraceEvent, runId?: string, source?: string, storage?: EventStorage): Run {
-    return this.addItem(fieldsOf(event, this.scratch), -1, undefined, event, runId ?? event.runId ?? '(no run id)', source ?? event.src.file, storage);
+    return this.addItem(copyEventFields(event, this.scratch), -1, undefined, event, runId ?? event.runId ?? '(no run id)', source ?? event.src.file, storage);
   }
 
   /**
@@ -360,7 +360,7 @@ export class RunBuilder {
     if (own < 0 && full === undefined && from !== undefined) {
       // A record of another storage (another source made the run): read the event now.
       full = from.event(ref, id);
-      event = fieldsOf(full, this.scratch);
+      event = copyEventFields(full, this.scratch);
     }
     st.total++;
     const ts = event.ts;

@@ -11,7 +11,7 @@
  * (index/fileEvents.ts `openFileEvents`, model/storage.ts `FileEvents`) and
  * `RunBuilder.addIndexed` are the storage seam's (see docs/decisions.md).
  */
-import { newEventFields, type EventFields, type RunBuilder } from '../../model/build';
+import { copyEventFields, newEventFields, type EventFields, type RunBuilder } from '../../model/build';
 import type { Dialect } from '../../model/types';
 import type { Malformed } from '../../model/types';
 import { openFileEvents } from '../index/fileEvents';
@@ -47,25 +47,11 @@ export async function makeRunFlows(builder: RunBuilder, id: string, signal?: Abo
  * and its run fields, as a new object in the builder's one shape (the builder keeps a run's end).
  */
 function sessionRecord(fields: EventFields, corrText: string | undefined, run: SessionFields): EventFields {
-  const e = newEventFields(fields.dialect);
-  e.type = fields.type;
-  e.ts = fields.ts;
-  e.runId = fields.runId;
-  e.flow = fields.flow;
-  e.flowId = fields.flowId;
-  e.parentFlowId = fields.parentFlowId;
+  const e = copyEventFields(fields, newEventFields(fields.dialect));
   e.correlation = corrText === undefined ? undefined : (JSON.parse(corrText) as Record<string, unknown>);
-  e.tags = fields.tags;
-  e.tagsKey = fields.tagsKey;
-  e.severity = fields.severity;
-  e.failureClass = fields.failureClass;
-  e.durationMs = fields.durationMs;
-  e.app = run.app;
-  e.mode = run.mode;
-  e.gitSha = run.gitSha;
-  e.host = run.host;
-  e.status = run.status;
-  return e;
+  e.correlationText = undefined;
+  // The run fields the record gives (scan.ts sets only those it read, all fields of this shape).
+  return Object.assign(e, run);
 }
 
 /** What the index read; the caller keeps the malformed lines and counts. */
