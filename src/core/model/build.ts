@@ -281,7 +281,11 @@ export class RunBuilder {
   private readonly capped = new Set<Run>();
   /** Changed flows are kept as nodes (no key strings per event); keys are made in takeChanges. */
   private changes: PendingChanges = { runs: new Set(), flows: new Set(), coldFlows: new Set(), added: new Set(), removed: new Set() };
-  /** What `add` passes on: the fields of the event it was given, copied ({@link newEventFields}). */
+  /**
+   * What `add` passes on: the fields of the event it was given, copied ({@link newEventFields}).
+   * Reused by every call: nothing `addItem` calls may add an event (it would overwrite the fields
+   * its caller is still reading), and nothing may keep it (a run's end keeps the event itself).
+   */
   private readonly scratch = newEventFields('flowscribe-v1');
 
   /**
@@ -540,7 +544,7 @@ export class RunBuilder {
       }
       if (run.endedBy !== endedBy) {
         if (endedBy) run.endedBy = endedBy;
-        else delete run.endedBy;
+        else run.endedBy = undefined; // (kept as a field: one shape for every run, newRun)
         this.changes.runs.add(run.id);
       }
       this.applyStatus(run, st, status);
