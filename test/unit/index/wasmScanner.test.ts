@@ -666,6 +666,73 @@ describe('index: secret hints from the WebAssembly scanner (secretHint.ts prefil
       fs.rmSync(root, { recursive: true, force: true });
     }
   });
+  it('a line\'s light members are not read again for its hint: a word in a light value flags every line holding that value (its verdict kept per string), one between or around them still flags its line', async () => {
+    const root = tmpdir();
+    try {
+      // Every member of CLEAN is clean, so a line's verdict comes from the one value changed.
+      const CLEAN = {
+        v: 1, event_type: 'checkpoint', run_id: 'r1', timestamp: '2026-11-16T14:00:00.036000Z', flow: 'data/fetch', flow_id: 'f-0000001',
+        parent_flow_id: 'f-0000000', step: 'request', tags: ['AAPL'], duration_ms: 47, failure_class: 'DATA.EMPTY', file: 'x.py', line: 7,
+      };
+      // [line, what the prefilter says of it]
+      const cases: [string, boolean][] = [
+        [py(CLEAN), false],
+        [JSON.stringify(CLEAN), false],
+        [py({ ...CLEAN, timestamp: '2026-11-16 14:00:00+05:00', duration_ms: -1.5e-3 }), false],
+        [py({ ...CLEAN, step: 'ok-' }), false], // `-` before the value's closing quote: not `-p`
+        [py({ ...CLEAN, evidence: { note: 'x-' }, flow: 'p' }), false], // `-` before a gap's end, `p` after it
+        [py({ ...CLEAN, evidence: { api_key: 'k' } }), true], // a word between light members
+        [py({ v: 1, password: 'a', event_type: 'x' }), true], // between the first two
+        [py({ ...CLEAN, thread: 'https://u:hunter2@db/x' }), true], // after the last one
+      ];
+      const values: [string, boolean][] = [
+        ['auth/login', true], ['https://u:hunter2secret@db.example/x', true], ['password=hunter2hunter2', true], ['mysql -phunter2', true],
+        ['Tok.en', true], ['é', true], ['plain', false], ['a-b', false],
+      ];
+      for (const field of ['event_type', 'run_id', 'flow', 'flow_id', 'parent_flow_id', 'step', 'failure_class']) {
+        for (const [value, flagged] of values) {
+          // Twice (the second time from the batch's remembered verdict), then a clean line, then once more.
+          const line = py({ ...CLEAN, [field]: value });
+          cases.push([line, flagged], [line, flagged], [py(CLEAN), false], [line, flagged]);
+        }
+      }
+      const file = path.join(root, 'light.jsonl');
+      const bytes = Buffer.concat(cases.flatMap(([l]) => [b(l), b('\n')]));
+      fs.writeFileSync(file, bytes);
+      // The scanner's hint as the model gives it: 0 when the prefilter clears the line or its pruned
+      // form is empty, 2 with a pruned form, 1 (the caller prunes) for a line without a canonical form.
+      const want = (s: number, e: number): number => {
+        if (!lineMayHoldSecret(bytes, s, e)) return 0;
+        if (canonicalLine(bytes.toString('latin1', s, e)) === undefined) return 1;
+        return pruneLine(bytes, s, e, s) === '' ? 0 : 2;
+      };
+      for (const batchRecords of [5, 1000]) {
+        const seen = [0, 0, 0];
+        let read = 0;
+        for (const batch of await hinted(file, WASM, batchRecords)) {
+          const hint = batch.hint as Uint8Array;
+          for (let i = 0; i < batch.n; i++) {
+            assert.equal(batch.kind[i], KIND_LIGHT, `line ${batch.line[i]} is read by the scanner`);
+            const [text, flagged] = cases[batch.line[i] - 1];
+            const s = batch.offset[i];
+            const e = s + batch.len[i];
+            assert.equal(lineMayHoldSecret(bytes, s, e), flagged, `the prefilter on ${text}`);
+            const w = want(s, e);
+            assert.equal(hint[i], w, `batches of ${batchRecords}: the hint of ${text}`);
+            if (w === 2) assert.equal(batch.strings[(batch.hintText as Int32Array)[i]], pruneLine(bytes, s, e, s), `its pruned text: ${text}`);
+            seen[w]++;
+            read++;
+          }
+        }
+        assert.equal(read, cases.length);
+        // Flagged light values of the fields the walk reads are pruned to a text (2); `é` has no
+        // canonical form (1); the rest is clean, or pruned to nothing (type, run id: 0).
+        assert.ok(seen[2] >= 5 * 5 * 3 + 2 && seen[1] >= 7 * 3 && seen[0] >= 7 * 8, `hints 0/1/2: ${seen.join('/')}`);
+      }
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('index: the WebAssembly scanner gives the model and rollups of the plain read (issue 15 digest)', function () {

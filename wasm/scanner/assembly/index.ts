@@ -35,6 +35,8 @@ let O_CORR: usize = 0;
 let O_KIND: usize = 0; // u8
 let O_SEV: usize = 0; // u8
 let O_HINT: usize = 0; // u8: secret hint (src/core/read/secretHint.ts), when asked for
+let ID_HINT: usize = 0; // u8 per string id of the batch: its bytes' secret hint, 0 = not known yet, 1 = clean, 2 = flagged
+let SPANS: usize = 0; // the light members of the line being read whose hint is known without the automaton: (start u32, end u32, field i32) × MAX_SPANS
 let H_CLASS: usize = 0; // the hint automaton: byte classes (256 bytes) ...
 let H_NEXT: usize = 0; // ... and transitions (state << 6 | class), up to 256 states
 let H_DASH: u32 = 3;
@@ -57,6 +59,8 @@ const INITIAL_MASK: u32 = (1 << 12) - 1;
 const NO_BYTES: u32 = 0xffffffff;
 const MAX_DEPTH: i32 = 60;
 const MAX_KEYS: u32 = 64;
+/** Light members a line can have (each key once: a duplicate is left to JSON.parse). */
+const MAX_SPANS: u32 = 16;
 /** Line bytes the quote bitmap covers: a longer line is read without it. */
 const QB_SPAN: usize = 1 << 16;
 /** The longest string interned from a line: a line with a longer light field is left to the caller. */
@@ -108,6 +112,8 @@ export function init(cap: u32, inCap: u32, arenaCap: u32, seed: u32): u32 {
   S_OFF = p; p += MAX_IDS * 4;
   S_LEN = p; p += MAX_IDS * 4;
   S_HASH = p; p += MAX_IDS * 4;
+  ID_HINT = p; p += (MAX_IDS + 7) & ~7;
+  SPANS = p; p += MAX_SPANS * 12;
   let t: u32 = INITIAL_MASK + 1;
   while (t < MAX_IDS * 2) t <<= 1;
   MAX_MASK = t - 1;
@@ -135,6 +141,7 @@ export function init(cap: u32, inCap: u32, arenaCap: u32, seed: u32): u32 {
   if (need > have && memory.grow(need - have) < 0) return 0;
   MASK = INITIAL_MASK;
   memory.fill(TABLE, 0, (MASK + 1) * 4);
+  memory.fill(ID_HINT, 0, MAX_IDS);
   reset();
   canonReset();
   return 1;
@@ -237,8 +244,58 @@ function hintLine(s: usize, e: usize): u8 {
   return 0;
 }
 
+/** The secret hint of string `id`'s bytes (hintLine over them), worked out once per batch. */
+function idHint(id: i32): u32 {
+  const at = ID_HINT + <usize>id;
+  let h = <u32>load<u8>(at);
+  if (h == 0) {
+    const o = <usize>id << 2;
+    const b = <usize>load<u32>(S_OFF + o);
+    h = hintLine(b, b + <usize>load<u32>(S_LEN + o)) != 0 ? 2 : 1;
+    store<u8>(at, <u8>h);
+  }
+  return h;
+}
+
+/** The interned id of light field `f` (0 type, 1 run, 2 flow, 3 flow id, 4 parent, 5 step, 6 failure class) of record `o` (its index × 4). */
+function fieldId(f: i32, o: usize): i32 {
+  switch (f) {
+    case 0: return load<i32>(O_TYPE + o);
+    case 1: return load<i32>(O_RUN + o);
+    case 2: return load<i32>(O_FLOW + o);
+    case 3: return load<i32>(O_FLOWID + o);
+    case 4: return load<i32>(O_PARENT + o);
+    case 5: return load<i32>(O_STEP + o);
+    default: return load<i32>(O_FC + o);
+  }
+}
+
+/**
+ * hintLine over the line [s, e) that line() just read as record `o` (its index × 4), without
+ * reading again the light members it recorded (spanN spans, in line order): a member is
+ * `"key": value` from its key's quote to its value's end, with a key that holds no word. Its value
+ * is a string interned for the record (its hint: idHint, once per string and batch) or one with no
+ * word by its grammar (a number, a time isoTime read). The automaton is in its start state where
+ * a member starts (after `{` or `,` and spaces) and again where one ends (after a quote or a
+ * digit, neither ending a prefix of a word), and `-` is checked with the next byte (never `p`
+ * there, or past a gap's end: a quote), so the verdict is hintLine's over the whole line.
+ */
+function hintSpans(s: usize, e: usize, o: usize): u8 {
+  let a = s;
+  for (let k: u32 = 0; k < spanN; k++) {
+    const at = SPANS + <usize>(k * 12);
+    const f = load<i32>(at + 8);
+    if (f >= 0 && idHint(fieldId(f, o)) == 2) return 1;
+    const ss = <usize>load<u32>(at);
+    if (ss > a && hintLine(a, ss) != 0) return 1;
+    a = <usize>load<u32>(at + 4);
+  }
+  return a < e ? hintLine(a, e) : 0;
+}
+
 /** Empties the string table (a new batch). */
 export function reset(): void {
+  memory.fill(ID_HINT, 0, count);
   memory.fill(TABLE, 0, (MASK + 1) * 4);
   MASK = INITIAL_MASK;
   count = 0;
@@ -1416,6 +1473,16 @@ let fTagsL: i32 = -1;
 let fCorrP: usize = 0;
 let fCorrL: i32 = -1;
 let fTs: f64 = NaN;
+/** Light members of the line recorded at SPANS (hintSpans). */
+let spanN: u32 = 0;
+/** Record the member [st, en) for hintSpans: `f` its light field, -1 when its value has no word by its grammar. */
+@inline function span(st: usize, en: usize, f: i32): void {
+  const at = SPANS + <usize>(spanN * 12);
+  store<u32>(at, <u32>st);
+  store<u32>(at + 4, <u32>en);
+  store<i32>(at + 8, f);
+  spanN++;
+}
 let fDur: f64 = NaN;
 let fSev: u32 = 0;
 
@@ -1525,10 +1592,12 @@ function line(s: usize): i32 {
   fTs = NaN; fDur = NaN; fSev = 0;
   scr = atop;
   noRoom = false;
+  spanN = 0;
   let seen: u32 = 0;
   let p = ws(s + 1);
   while (true) {
     if (load<u8>(p) != 0x22) return 0;
+    const ms = p;
     const ke = strq(p);
     if (ke == 0 || (sFlags & F_ESC) != 0) return 0;
     const k = keyOf(p + 1, <u32>(ke - p - 1));
@@ -1562,6 +1631,7 @@ function line(s: usize): i32 {
         // exactly the number 1 (1.0, 1e0 ... are 1 too, but rare: JSON.parse decides)
         if (c != 0x31) return 0;
         p++;
+        span(ms, p, -1);
         break;
       }
       case K_EVENT_TYPE: {
@@ -1575,6 +1645,7 @@ function line(s: usize): i32 {
         fTypeP = p + 1;
         fTypeL = <i32>len;
         p = e + 1;
+        span(ms, p, 0);
         break;
       }
       case K_RUN_ID:
@@ -1587,10 +1658,10 @@ function line(s: usize): i32 {
           if (e == 0) return 0;
           const q = p + 1;
           const len = <i32>(e - q);
-          if (k == K_RUN_ID) { fRunP = q; fRunL = len; }
-          else if (k == K_FLOW_ID) { fFlowIdP = q; fFlowIdL = len; }
-          else if (k == K_PARENT_FLOW_ID) { fParentP = q; fParentL = len; }
-          else { fStepP = q; fStepL = len; }
+          if (k == K_RUN_ID) { fRunP = q; fRunL = len; span(ms, e + 1, 1); }
+          else if (k == K_FLOW_ID) { fFlowIdP = q; fFlowIdL = len; span(ms, e + 1, 3); }
+          else if (k == K_PARENT_FLOW_ID) { fParentP = q; fParentL = len; span(ms, e + 1, 4); }
+          else { fStepP = q; fStepL = len; span(ms, e + 1, 5); }
           p = e + 1;
         } else if (c == 0x2d || isDigit(c)) return 0;
         else p = value(p);
@@ -1603,8 +1674,8 @@ function line(s: usize): i32 {
           if (e == 0) return 0;
           const q = p + 1;
           const len = <i32>(e - q);
-          if (k == K_FLOW) { fFlowP = q; fFlowL = len; }
-          else { fFcP = q; fFcL = len; }
+          if (k == K_FLOW) { fFlowP = q; fFlowL = len; span(ms, e + 1, 2); }
+          else { fFcP = q; fFcL = len; span(ms, e + 1, 6); }
           p = e + 1;
         } else p = value(p);
         break;
@@ -1616,6 +1687,7 @@ function line(s: usize): i32 {
           fTs = isoTime(p + 1, <i32>(e - p - 1));
           if (!tsOk) return 0;
           p = e + 1;
+          span(ms, p, -1); // digits and -:.,+ T t Z z or a space: no word
         } else if (c == 0x2d || isDigit(c)) return 0; // epoch numbers: JSON.parse
         else p = value(p); // null, true, an object...: no time, and no timestamp problem
         break;
@@ -1627,6 +1699,7 @@ function line(s: usize): i32 {
           fDur = numValue(p, e);
           if (!numOk) return 0;
           p = e;
+          span(ms, p, -1); // digits and - + . e E: no word
         } else p = value(p);
         break;
       }
@@ -1792,7 +1865,7 @@ export function scan(from: u32, to: u32, n: u32, lineNo: u32, base: f64, maxLine
     store<u8>(O_KIND + n, 0);
     store<u8>(O_SEV + n, fSev);
     if (hints) {
-      const hv = hintLine(p, rEnd);
+      const hv = hintSpans(p, rEnd, o);
       store<u8>(O_HINT + n, hv);
       store<i32>(O_CANON + o, hv != 0 && cOn ? canonId(p, rEnd) : -1);
     }
