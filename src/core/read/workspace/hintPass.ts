@@ -14,7 +14,7 @@
  */
 import { FileEvents } from '../../model/storage';
 import { indexFileParallel, isAbort } from '../index/parallel';
-import { KIND_LIGHT, KIND_SESSION, type ScanBatch } from '../index/scan';
+import { KIND_RAW, type ScanBatch } from '../index/scan';
 import type { ReadState, SourceState } from './state';
 
 /** Longest stretch (ms) the matching holds the thread before yielding (as the index merge). */
@@ -86,8 +86,7 @@ async function hintPass(s: ReadState, j: HintJob, live: () => boolean): Promise<
     }
     const { kind, offset, sub, hint, hintText } = b;
     for (let i = 0; i < b.n; i++) {
-      const k = kind[i];
-      if (k !== KIND_LIGHT && k !== KIND_SESSION) continue;
+      if (kind[i] === KIND_RAW) continue; // (one compare, met by every record)
       if (n === cap) {
         cap = Math.ceil(cap * 1.5);
         const o = new Float64Array(cap);

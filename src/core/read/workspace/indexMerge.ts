@@ -124,90 +124,98 @@ export async function indexSource(
   /** Where the merged batches end (offset just after the last record's line, lines consumed). */
   let mergedEnd = 0;
   let mergedLines = 0;
+  // What `fields.ts` / `fields.durationMs` were last set from (NaN: undefined; NaN !== NaN, so a
+  // record without one always stores undefined, which allocates nothing).
+  let prevTs = NaN;
+  let prevDur = NaN;
+  /** Set `fields` from record `i` of a light or session record's columns; returns its record in the store. */
+  const fill = (b: ScanBatch, strings: readonly string[], i: number, line: number): number => {
+    const h = b.hint === undefined ? 1 : b.hint[i];
+    const ref = store.add(b.offset[i], b.len[i], line, b.sub[i], h, h === 2 && b.hintText !== undefined && b.hintText[i] >= 0 ? strings[b.hintText[i]] : undefined);
+    fields.type = strings[b.type[i]];
+    const r = b.run[i];
+    fields.runId = r < 0 ? undefined : strings[r];
+    const f = b.flow[i];
+    fields.flow = f < 0 ? undefined : strings[f];
+    const fi = b.flowId[i];
+    fields.flowId = fi < 0 ? undefined : strings[fi];
+    const p = b.parent[i];
+    fields.parentFlowId = p < 0 ? undefined : strings[p];
+    const fc = b.failureClass[i];
+    fields.failureClass = fc < 0 ? undefined : strings[fc];
+    fields.severity = severityOf(b.sev[i]);
+    // A number stored into `fields` is a new heap number: store only a time that changed (events
+    // written in the same millisecond are common).
+    const ts = b.ts[i];
+    if (ts !== prevTs) {
+      prevTs = ts;
+      fields.ts = ts === ts ? ts : undefined;
+    }
+    const d = b.dur[i];
+    if (d !== prevDur) {
+      prevDur = d;
+      fields.durationMs = d === d ? d : undefined;
+    }
+    const tk = b.tags[i];
+    if (tk < 0) {
+      fields.tags = noTags;
+      fields.tagsKey = undefined;
+    } else {
+      const at = tagAt[tk];
+      let t: { tags: string[]; id: number };
+      if (at === 0) {
+        const key = strings[tk];
+        const known = tagCache.get(key);
+        if (known) t = known;
+        else tagCache.set(key, (t = { tags: key.split('\u0001'), id: tagCache.size }));
+        tagAt[tk] = tagSets.push(t);
+      } else t = tagSets[at - 1];
+      fields.tags = t.tags;
+      fields.tagsKey = t.id;
+    }
+    // The correlation's JSON text: the builder parses it only when it must (a flow's correlation
+    // is read, or two different ones meet in a flow), not per event.
+    const ck = b.corr[i];
+    fields.correlationText = ck < 0 ? undefined : strings[ck];
+    return ref;
+  };
   /**
-   * Merge records `[from, n)` of a batch until `deadline` (performance.now()); returns where it
-   * stopped. Synchronous and free of `await`, so the hot loop is optimised as one function.
+   * Merge the light records `[from, n)` of a batch until `deadline` (performance.now()) or a record
+   * of another kind; returns where it stopped. Synchronous and free of `await`, so the hot loop is
+   * optimised as one function — and only light records: the rest ({@link mergeOther}) would meet
+   * its optimised code as a path never taken before (a deopt and a recompile, ~60 ms of a compiler
+   * thread, when the second run's first raw record came).
    */
   const mergeSlice = (b: ScanBatch, strings: readonly string[], lineBase: number, from: number, deadline: number): number => {
-    const { n, kind, line: lines, offset: offsets, len, sub, type, run, flow, flowId, parent, failureClass, sev, ts: tss, dur, tags, corr, raws } = b;
-    const { hint, hintText } = b;
-    let raw = rawAt;
+    const { n, kind, line: lines } = b;
     let i = from;
-    // What `fields.ts` / `fields.durationMs` were set from (NaN: undefined; NaN !== NaN, so a
-    // record without one always stores undefined, which allocates nothing).
-    let prevTs = NaN;
-    let prevDur = NaN;
     for (; i < n; i++) {
       if ((i & 255) === 255 && performance.now() > deadline) break;
-      const line = lineBase + lines[i];
-      const offset = offsets[i];
+      if (kind[i] !== KIND_LIGHT) break;
       count++;
-      const k = kind[i];
-      if (k !== KIND_LIGHT && k !== KIND_SESSION) {
-        const obj = raws[raw++];
-        const detected = detectDialect(obj);
-        const dialect = detected ?? st.dialect ?? fallback;
-        if (st.dialect === undefined && detected !== undefined) st.dialect = dialect;
-        lastRoute = undefined;
-        identity.route(st, normalizeEvent(obj, dialect, { file, line, offset }));
-        continue;
-      }
       if (st.dialect === undefined) st.dialect = lightDialect;
-      const h = hint === undefined ? 1 : hint[i];
-      const ref = store.add(offset, len[i], line, sub[i], h, h === 2 && hintText !== undefined && hintText[i] >= 0 ? strings[hintText[i]] : undefined);
-      fields.type = strings[type[i]];
-      const r = run[i];
-      fields.runId = r < 0 ? undefined : strings[r];
-      const f = flow[i];
-      fields.flow = f < 0 ? undefined : strings[f];
-      const fi = flowId[i];
-      fields.flowId = fi < 0 ? undefined : strings[fi];
-      const p = parent[i];
-      fields.parentFlowId = p < 0 ? undefined : strings[p];
-      const fc = failureClass[i];
-      fields.failureClass = fc < 0 ? undefined : strings[fc];
-      fields.severity = severityOf(sev[i]);
-      // A number stored into `fields` is a new heap number: store only a time that changed (events
-      // written in the same millisecond are common).
-      const ts = tss[i];
-      if (ts !== prevTs) {
-        prevTs = ts;
-        fields.ts = ts === ts ? ts : undefined;
-      }
-      const d = dur[i];
-      if (d !== prevDur) {
-        prevDur = d;
-        fields.durationMs = d === d ? d : undefined;
-      }
-      const tk = tags[i];
-      if (tk < 0) {
-        fields.tags = noTags;
-        fields.tagsKey = undefined;
-      } else {
-        const at = tagAt[tk];
-        let t: { tags: string[]; id: number };
-        if (at === 0) {
-          const key = strings[tk];
-          const known = tagCache.get(key);
-          if (known) t = known;
-          else tagCache.set(key, (t = { tags: key.split('\u0001'), id: tagCache.size }));
-          tagAt[tk] = tagSets.push(t);
-        } else t = tagSets[at - 1];
-        fields.tags = t.tags;
-        fields.tagsKey = t.id;
-      }
-      // The correlation's JSON text: the builder parses it only when it must (a flow's correlation
-      // is read, or two different ones meet in a flow), not per event.
-      const ck = corr[i];
-      fields.correlationText = ck < 0 ? undefined : strings[ck];
-      // A run's start or end (OTLP) is kept by the builder (`sessionEnd`): its own object, with its
-      // correlation parsed.
-      if (k === KIND_SESSION) {
-        routeIndexed(sessionRecord(fields, ck < 0 ? undefined : strings[ck], raws[raw++] as SessionFields), ref);
-      } else routeIndexed(fields, ref);
+      routeIndexed(fields, fill(b, strings, i, lineBase + lines[i]));
     }
-    rawAt = raw;
     return i;
+  };
+  /** Merge record `i` of a batch, a raw record (an object JSON.parse read) or a run's start or end (OTLP). */
+  const mergeOther = (b: ScanBatch, strings: readonly string[], lineBase: number, i: number): void => {
+    const line = lineBase + b.line[i];
+    count++;
+    if (b.kind[i] === KIND_SESSION) {
+      if (st.dialect === undefined) st.dialect = lightDialect;
+      const ref = fill(b, strings, i, line);
+      // A run's start or end is kept by the builder (`sessionEnd`): its own object, with its
+      // correlation parsed.
+      routeIndexed(sessionRecord(fields, fields.correlationText, b.raws[rawAt++] as SessionFields), ref);
+      return;
+    }
+    const obj = b.raws[rawAt++];
+    const detected = detectDialect(obj);
+    const dialect = detected ?? st.dialect ?? fallback;
+    if (st.dialect === undefined && detected !== undefined) st.dialect = dialect;
+    lastRoute = undefined;
+    identity.route(st, normalizeEvent(obj, dialect, { file, line, offset: b.offset[i] }));
   };
   const onBatch = async (b: ScanBatch, strings: readonly string[], lineBase: number): Promise<void> => {
     /** The first batch: the file's records (and below, its flows) are sized from it (+10%). */
@@ -234,6 +242,7 @@ export async function indexSource(
         sliceEnd = performance.now() + INDEX_SLICE_MS;
       }
       i = mergeSlice(b, strings, lineBase, i, sliceEnd);
+      if (i < b.n && b.kind[i] !== KIND_LIGHT) mergeOther(b, strings, lineBase, i++);
     }
     if (lines > 0) store.reserveFlowSlots(Math.min(lines, Math.ceil(((store.flowSlotCount - slots0) / b.n) * lines)));
     for (const m of b.malformed) malformed.push({ file, line: lineBase + m.line, reason: m.reason });
