@@ -125,9 +125,9 @@ export async function indexSource(
   let mergedEnd = 0;
   let mergedLines = 0;
   // What `fields.ts` / `fields.durationMs` were last set from (NaN: undefined; NaN !== NaN, so a
-  // record without one always stores undefined, which allocates nothing).
-  let prevTs = NaN;
-  let prevDur = NaN;
+  // record without one always stores undefined, which allocates nothing). In a typed array: a
+  // number kept in a closure's variable is boxed, a new heap number per change.
+  const prev = new Float64Array([NaN, NaN]);
   /** Set `fields` from record `i` of a light or session record's columns; returns its record in the store. */
   const fill = (b: ScanBatch, strings: readonly string[], i: number, line: number): number => {
     const h = b.hint === undefined ? 1 : b.hint[i];
@@ -147,13 +147,13 @@ export async function indexSource(
     // A number stored into `fields` is a new heap number: store only a time that changed (events
     // written in the same millisecond are common).
     const ts = b.ts[i];
-    if (ts !== prevTs) {
-      prevTs = ts;
+    if (ts !== prev[0]) {
+      prev[0] = ts;
       fields.ts = ts === ts ? ts : undefined;
     }
     const d = b.dur[i];
-    if (d !== prevDur) {
-      prevDur = d;
+    if (d !== prev[1]) {
+      prev[1] = d;
       fields.durationMs = d === d ? d : undefined;
     }
     const tk = b.tags[i];
