@@ -733,6 +733,66 @@ describe('index: secret hints from the WebAssembly scanner (secretHint.ts prefil
       fs.rmSync(root, { recursive: true, force: true });
     }
   });
+
+  it('property: light values spelled from the words\' letters, separators and odd bytes get the hint the prefilter and pruning give (lines of many shapes, batches of many sizes)', async () => {
+    const root = tmpdir();
+    try {
+      const file = path.join(root, 'p.jsonl');
+      // Strings likely to hold a word, a part of one, or one spread over separators (`p.a_s-s`), `-p`, `://`, `%3a`.
+      const piece = fc.constantFrom('pass', 'pa', 'ss', 'word', 'tok', 'en', 'auth', 'key', '=', '-', 'p', 'P', '_', '.', ' ', ':', '/', '//', '%3', 'a', 'd', 'sig', 'curl', 'x', '1', 'é', 'api', 'pw');
+      const wordy = fc.array(piece, { maxLength: 6 }).map((a) => a.join(''));
+      const light = (a: fc.Arbitrary<string>) => fc.option(a, { nil: undefined, freq: 2 });
+      const event = fc.record({
+        v: fc.constant(1),
+        event_type: fc.oneof(fc.constant('checkpoint'), wordy.filter((x) => x !== '' && !x.startsWith('session_'))),
+        run_id: light(wordy), timestamp: light(fc.constantFrom('2026-11-16T14:00:00.036000Z', '2026-11-16 14:00:00+05:00')), flow: light(wordy), flow_id: light(wordy),
+        parent_flow_id: light(wordy), step: light(wordy), failure_class: light(wordy), duration_ms: light(fc.constantFrom(47, -1.5e-3, 0)),
+        tags: light(fc.array(wordy, { maxLength: 2 })), correlation: light(fc.dictionary(wordy, wordy, { maxKeys: 2 })), severity: light(wordy),
+        note: light(wordy), thread: light(wordy),
+      }, { requiredKeys: ['v', 'event_type'] });
+      const order = fc.array(fc.nat(), { minLength: 15, maxLength: 15 });
+      let flaggedLight = 0;
+      let clean = 0;
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.tuple(event, order, fc.boolean()), { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 9 }), async (evs, batchRecords) => {
+          const lines = evs.map(([e, o, compact]) => {
+            // The members in a shuffled order (light ones between and after the others).
+            const entries = Object.entries(e).filter(([, x]) => x !== undefined);
+            const keyed = entries.map((x, k) => [o[k % o.length] + k / 100, x] as const).sort((a, c) => a[0] - c[0]).map(([, x]) => x);
+            const obj = Object.fromEntries(keyed);
+            return b(compact ? JSON.stringify(obj) : py(obj));
+          });
+          const bytes = Buffer.concat(lines.flatMap((l) => [l, b('\n')]));
+          fs.writeFileSync(file, bytes);
+          for (const batch of await hinted(file, WASM, batchRecords)) {
+            const hint = batch.hint as Uint8Array;
+            for (let i = 0; i < batch.n; i++) {
+              if (batch.kind[i] !== KIND_LIGHT) continue;
+              const s = batch.offset[i];
+              const e = s + batch.len[i];
+              const may = lineMayHoldSecret(bytes, s, e);
+              const canonical = may && canonicalLine(bytes.toString('latin1', s, e)) !== undefined;
+              const pruned = canonical ? pruneLine(bytes, s, e, s) : undefined;
+              const want = !may ? 0 : !canonical ? 1 : pruned === '' ? 0 : 2;
+              const h: number = hint[i];
+              // A line the scanner left to JSON.parse (a key like "1", an escape, ...) gets 1: the caller decides.
+              if (h === 1 && want !== 1) continue;
+              if (want === 2 && !/"(note|thread|tags|correlation|severity)"/.test(pruned as string)) flaggedLight++;
+              if (want === 0) clean++;
+              assert.equal(h, want, bytes.toString('utf8', s, e));
+              if (h === 2) assert.equal(batch.strings[(batch.hintText as Int32Array)[i]], pruned);
+            }
+          }
+        }),
+        { numRuns: 200, seed: 1729 },
+      );
+      // Lines flagged by a light value only (pruned to a text without the other members) were met,
+      // and clean lines the scanner cleared.
+      assert.ok(flaggedLight > 100 && clean > 100, `${flaggedLight} lines flagged by a light value, ${clean} cleared`);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('index: the WebAssembly scanner gives the model and rollups of the plain read (issue 15 digest)', function () {
