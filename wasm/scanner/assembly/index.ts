@@ -272,13 +272,15 @@ function fieldId(f: i32, o: usize): i32 {
 
 /**
  * hintLine over the line [s, e) that line() just read as record `o` (its index × 4), without
- * reading again the light members it recorded (spanN spans, in line order): a member is
- * `"key": value` from its key's quote to its value's end, with a key that holds no word. Its value
- * is a string interned for the record (its hint: idHint, once per string and batch) or one with no
- * word by its grammar (a number, a time isoTime read). The automaton is in its start state where
- * a member starts (after `{` or `,` and spaces) and again where one ends (after a quote or a
- * digit, neither ending a prefix of a word), and `-` is checked with the next byte (never `p`
- * there, or past a gap's end: a quote), so the verdict is hintLine's over the whole line.
+ * reading again the light members it recorded (spanN spans, in line order): a span is
+ * `"key": value` from its key's quote to its value's end (a key that holds no word), or the value
+ * alone when other whitespace than one space stands before it (a tab is a byte the automaton
+ * flags). The value is a string interned for the record (its hint: idHint, once per string and
+ * batch) or one with no word by its grammar (a number, a time isoTime read). The automaton is in
+ * its start state where a span starts (after `{` or `,` and spaces, or a quote opening the value)
+ * and again where one ends (after a quote or a digit, neither ending a prefix of a word, nor `-`),
+ * and `-` is checked with the next byte (never `p` at a span's or gap's edge), so the verdict is
+ * hintLine's over the whole line.
  */
 function hintSpans(s: usize, e: usize, o: usize): u8 {
   let a = s;
@@ -1597,7 +1599,7 @@ function line(s: usize): i32 {
   let p = ws(s + 1);
   while (true) {
     if (load<u8>(p) != 0x22) return 0;
-    const ms = p;
+    const ms0 = p;
     const ke = strq(p);
     if (ke == 0 || (sFlags & F_ESC) != 0) return 0;
     const k = keyOf(p + 1, <u32>(ke - p - 1));
@@ -1610,6 +1612,10 @@ function line(s: usize): i32 {
       if (load<u8>(p) != 0x3a) return 0;
       p = ws(p + 1);
     }
+    // Where a light member's span (hintSpans) starts: its key's quote when a colon and at most one
+    // space stand between key and value, else the value (other whitespace, a tab — a byte the
+    // prefilter flags — is left to the automaton).
+    const ms = p == ke + 2 || (p == ke + 3 && load<u8>(ke + 2) == 0x20) ? ms0 : p;
     if (k != K_NONE) {
       if (k == K_ALIAS) return 0;
       const bit: u32 = 1 << k;
