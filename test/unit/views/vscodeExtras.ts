@@ -1,7 +1,8 @@
 // What the trust-surface tests need beyond test/support/vscodeStub.ts: recorders for notifications,
 // quick picks and opened documents, the chat and LM classes, a settable trust flag and settings.
 // Import right after test/support/vscodeStub and before any src module (esbuild evaluates imports in
-// order, and a src module's `import * as vscode` copies the stub's keys when it is evaluated).
+// order, and the bundle's one `vscode` namespace — esbuild.mjs, builtins-once — copies the stub's
+// keys when the first src module importing it is evaluated).
 import '../../support/vscodeStub';
 import { createRequire } from 'node:module';
 
