@@ -59,10 +59,19 @@ export const EXACT_SENSITIVE_KEYS: readonly string[] = ['pass', 'pwd', 'pw', 'ds
 
 /**
  * The rest of the Redactor's trigger, beside the key words (matched as written, in any case):
- * what its value patterns start from — a URL, `-p`, a signature, `key=`, a webhook, a
- * private-key block, curl, an encoded `=`/`:`.
+ * what its value patterns start from — a URL, a signature, `key=`, a webhook, a private-key
+ * block, curl, an encoded `=`/`:`. And {@link CASED_TRIGGER}.
  */
-export const TRIGGER_EXTRAS: readonly string[] = ['://', '-p', 'sig', 'key=', 'code=', 'x-amz-', 'x-goog-', 'webhook', 'hooks.', 'BEGIN', 'curl', '%3a', '%3d'];
+export const TRIGGER_EXTRAS: readonly string[] = ['://', 'sig', 'key=', 'code=', 'x-amz-', 'x-goog-', 'webhook', 'hooks.', 'BEGIN', 'curl', '%3a', '%3d'];
+
+/**
+ * The one trigger matched as written, in lower case only: `-p`, what the Redactor's password
+ * flag patterns start from (`mysql -psecret`, `['-p', 'x']`). Every one of them is lower case —
+ * `-P` is mysql's port, not its password — so an upper-case `-P` (`ord-PYPL-265`, `X-Powered-By`)
+ * gives the walk nothing a pattern would take. (It was matched in any case until issue 15 round 9:
+ * in the bench trace ~2,250 lines with an order id like `ord-PYPL-265` were walked for it.)
+ */
+export const CASED_TRIGGER = '-p';
 
 /** {@link TRIGGER_EXTRAS} as a regex source (an alternation of literals). */
 export const TRIGGER_EXTRA_SOURCE = TRIGGER_EXTRAS.map((w) => w.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|');
@@ -74,8 +83,8 @@ function squeeze(k: string): string {
 
 /** The words looked for in a line, squeezed (see the file comment). */
 export const PREFILTER_WORDS: readonly string[] = [
-  // `-p` squeezed is `p`: it is looked for as written instead (lineMayHoldSecret).
-  ...new Set([...DEFAULT_REDACT_KEYS, ...EXTRA_SENSITIVE_KEYS, ...EXACT_SENSITIVE_KEYS, ...TRIGGER_EXTRAS.filter((w) => w !== '-p')].map(squeeze)),
+  // `-p` ({@link CASED_TRIGGER}) squeezed is `p`: it is looked for as written instead (lineMayHoldSecret).
+  ...new Set([...DEFAULT_REDACT_KEYS, ...EXTRA_SENSITIVE_KEYS, ...EXACT_SENSITIVE_KEYS, ...TRIGGER_EXTRAS].map(squeeze)),
 ].filter(Boolean);
 
 /**
@@ -99,7 +108,7 @@ export function hintsCoverWords(words: readonly string[]): boolean {
 // rest); the transition table (state << 6 | class) is a few KB, so the byte loop, one dependent
 // load per byte, runs from the L1 cache. A separator keeps the state; a candidate byte (control,
 // DEL, non-ASCII, backslash) and the end of a word lead to ACCEPT. `-` is a separator and also
-// checked with the next byte (`-p`, any case).
+// checked with the next byte (`-p`, as written: {@link CASED_TRIGGER}).
 const ACCEPT = 255;
 const C_OTHER = 0;
 const C_SEP = 1;
@@ -170,7 +179,7 @@ const TABLE = ((): Uint8Array => {
 /**
  * The automaton, for a port (the WASM line scanner may run it while it reads a line): per line,
  * `s = 0`; per byte `x`: `c = classOf[x]`; if `c === dash`, the line is a candidate when the next
- * byte is `p`/`P`, else go on; otherwise `s = next[(s << 6) | c]`, and `s === accept` makes it one.
+ * byte is `p` (lower case only: {@link CASED_TRIGGER}), else go on; otherwise `s = next[(s << 6) | c]`, and `s === accept` makes it one.
  */
 export const HINT_DFA = { classOf: CLASS, next: TABLE, accept: ACCEPT, dash: C_DASH } as const;
 
@@ -186,7 +195,7 @@ export function lineMayHoldSecret(b: Uint8Array, start: number, end: number): bo
   for (let i = start; i < end; i++) {
     const c = cls[b[i]];
     if (c === C_DASH) {
-      if (i + 1 < end && (b[i + 1] | 0x20) === 0x70) return true;
+      if (i + 1 < end && b[i + 1] === 0x70) return true;
       continue;
     }
     s = t[(s << 6) | c];
@@ -206,7 +215,7 @@ export function stringMayHoldSecret(s: string): boolean {
     if (x > 0x7e) return true;
     const c = cls[x];
     if (c === C_DASH) {
-      if (i + 1 < n && (s.charCodeAt(i + 1) | 0x20) === 0x70) return true;
+      if (i + 1 < n && s.charCodeAt(i + 1) === 0x70) return true;
       continue;
     }
     st = t[(st << 6) | c];
@@ -506,7 +515,7 @@ function canonInner(b: Uint8Array, vs: number, ve: number, o: number): number {
       } else if (k === S_QUOTE) break;
       else if (k === S_STOP) return -1;
       else if (k === S_DASH) {
-        if (i + 1 < ve && (b[i + 1] | 0x20) === 0x70) keyHit = true;
+        if (i + 1 < ve && b[i + 1] === 0x70) keyHit = true;
       } else st = 0;
     }
     const ke = i + 1;
@@ -535,7 +544,7 @@ function canonInner(b: Uint8Array, vs: number, ve: number, o: number): number {
         inStr = !inStr;
         st = 0;
       } else if (k === S_DASH) {
-        if (i + 1 < ve && (b[i + 1] | 0x20) === 0x70) hit = true;
+        if (i + 1 < ve && b[i + 1] === 0x70) hit = true;
       } else if (k === S_STOP) return -1;
       else {
         st = 0;
@@ -614,7 +623,7 @@ function canonLine(b: Uint8Array, start: number, end: number): number {
       else if (k === S_DASH) {
         // A separator for the words (the state stays); `-p` is a hit.
         h = keyHash(h, c);
-        if (i + 1 < end && (b[i + 1] | 0x20) === 0x70) hit = true;
+        if (i + 1 < end && b[i + 1] === 0x70) hit = true;
       } else {
         h = keyHash(h, c);
         st = 0;
@@ -648,7 +657,7 @@ function canonLine(b: Uint8Array, start: number, end: number): number {
         st = 0;
       } else if (k === S_DASH) {
         // A separator for the words; `-p` is a hit (a dash before a quote is not).
-        if (i + 1 < end && (b[i + 1] | 0x20) === 0x70) hit = true;
+        if (i + 1 < end && b[i + 1] === 0x70) hit = true;
       } else if (k === S_STOP) return -1;
       else {
         st = 0;

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { wasmCanonicalLine } from '../index/wasmCanon';
-import { canonicalLine, hintsCoverWords, lineMayHoldSecret, PREFILTER_WORDS, pruneForSecrets, pruneLine, pruneLineFast, TRIGGER_EXTRAS } from '../../../src/core/read/secretHint';
+import { canonicalLine, CASED_TRIGGER, hintsCoverWords, lineMayHoldSecret, PREFILTER_WORDS, pruneForSecrets, pruneLine, pruneLineFast, stringMayHoldSecret, TRIGGER_EXTRAS } from '../../../src/core/read/secretHint';
 import { parseJsonLine } from '../../../src/core/read/sources/jsonl';
 import { detectDialect, normalizeEvent } from '../../../src/core/read/sources/normalize';
 import { EXACT_SENSITIVE_KEYS, EXTRA_SENSITIVE_KEYS, Redactor } from '../../../src/core/render/egress/redact';
@@ -108,6 +108,44 @@ describe('secretHint: the line prefilter of the run-scoped secret walk', () => {
     ];
     for (const l of lines) assert.equal(hinted(l), false, l);
     assert.equal(hinted('{"v": 1, "evidence": {"token": "***REDACTED***"}}'), true);
+  });
+
+  it('-p is a trigger as written only: an upper-case -P (mysql\'s port, an order id) gives no pattern anything, so neither the prefilter nor the Redactor flags it', () => {
+    const base = { v: 1, run_id: 'r1', event_type: 'checkpoint', flow: 'orders/place', flow_id: 'f-1' };
+    assert.equal(CASED_TRIGGER, '-p');
+    // The bench trace's order ids, a header name, mysql's port flag: no hint, no secret.
+    for (const text of ['ord-PYPL-265', 'req-PYPL-9 X-Powered-By: Express', 'mysql -P 3306 db', 'mysql -Phunter2hunter2 db']) {
+      const line = JSON.stringify({ ...base, reason: text, evidence: { argv: ['mysql', '-P', 'hunter2hunter2'] } });
+      assert.equal(hinted(line), false, line);
+      assert.equal(stringMayHoldSecret(text), false, text);
+      assert.deepEqual([...(secretsOfLine(line) ?? ['undecoded'])], [], line);
+    }
+    // The lower-case flag still is one, beside -P: flagged, and its argument is a secret.
+    const line = JSON.stringify({ ...base, reason: 'mysql -P 3306 -u root -phunter2hunter2 db', evidence: { argv: ['mysql', '-P', '3306', '-p', 'hunter3hunter3'] } });
+    assert.equal(hinted(line), true);
+    assert.deepEqual([...(secretsOfLine(line) ?? [])].sort(), ['hunter2hunter2', 'hunter3hunter3']);
+    // No pattern of the Redactor takes anything from a string whose only trigger-like text is an
+    // upper-case -P (so the trigger lost nothing when it stopped matching it): generated
+    // command lines, argv lists and ids, each left as it is by every pattern (identifier scrubs
+    // regardless of the trigger) and giving findSecrets nothing.
+    const plain = new Redactor();
+    const piece = fc.constantFrom('mysql', 'psql', 'mysqldump', 'sshpass', 'mariadb', 'pg_dump', '-P', '-P ', '-Phunter2hunter2', "'-P'", '"-P"', '["', '", "', '"]', "['", "', '", "']", ' ', '  ', '3306', 'hunter2hunter2', 'root', '-u', 'db', 'ord-PYPL-265', 'X-Powered-By', '=', ':', ',', '-', 'P', '.exe', '\t');
+    let checked = 0;
+    fc.assert(
+      fc.property(fc.array(piece, { minLength: 1, maxLength: 12 }), (parts) => {
+        const s = parts.join('');
+        fc.pre(s.includes('-P') && !stringMayHoldSecret(s));
+        checked++;
+        assert.equal(plain.identifier(s), s, s);
+        const out = new Set<string>();
+        plain.findSecrets(s, out);
+        assert.deepEqual([...out], [], s);
+        // The same text with the flag in lower case is one the patterns do read (the test can fail).
+        if (/\b(?:mysql|psql|sshpass)(?![\w-])[^\n]*\s-Phunter2hunter2/.test(s)) assert.notEqual(plain.identifier(s.replace(/-Phunter2hunter2/g, '-phunter2hunter2')), s.replace(/-Phunter2hunter2/g, '-phunter2hunter2'), s);
+      }),
+      { numRuns: 1500, seed: 1729 },
+    );
+    assert.ok(checked > 500, `only ${checked} strings checked`);
   });
 
   it('a line it passes gives the walk no secret (generated hostile lines)', () => {

@@ -621,7 +621,7 @@ describe('index: secret hints from the WebAssembly scanner (secretHint.ts prefil
       ];
       // A word at every place of a long line (the scanner reads a line of 64+ bytes as two chains,
       // the first going on into the second half), in lines of several lengths.
-      for (const word of ['pass_word', 'ApI.kEy', '-P', 'tok-en', 'sig', 'pw']) {
+      for (const word of ['pass_word', 'ApI.kEy', '-p', '-P', 'tok-en', 'sig', 'pw']) {
         for (let k = 0; k <= 120; k += 3) secretish.push(py({ v: 1, event_type: 'x', evidence: 'y'.repeat(k) + word + 'z'.repeat(120 - k) }));
         for (const n of [230, 333, 600]) for (let k = 0; k <= n; k += word.length > 3 ? 1 : 2) secretish.push(py({ v: 1, event_type: 'x', evidence: 'y'.repeat(k) + word + 'z'.repeat(n - k) }));
       }

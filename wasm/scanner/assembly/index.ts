@@ -199,7 +199,7 @@ export function hintAutomaton(dash: u32, accept: u32): void {
 /** One step of the hint automaton at byte `i` of a line ending at `e`: the next state, or H_ACCEPT. */
 @inline function hintStep(st: u32, i: usize, e: usize): u32 {
   const c = <u32>load<u8>(H_CLASS + <usize>load<u8>(i));
-  if (c == H_DASH) return i + 1 < e && (<u32>load<u8>(i + 1) | 0x20) == 0x70 ? H_ACCEPT : st;
+  if (c == H_DASH) return i + 1 < e && <u32>load<u8>(i + 1) == 0x70 ? H_ACCEPT : st;
   return <u32>load<u8>(H_NEXT + <usize>((st << 6) | c));
 }
 
@@ -537,7 +537,7 @@ function canonInner(vs: usize, ve: usize, o: usize): usize {
       } else if (k == S_QUOTE) break;
       else if (k == S_STOP) return 0;
       else if (k == S_DASH) {
-        if (i + 1 < ve && (<u32>load<u8>(i + 1) | 0x20) == 0x70) keyHit = true;
+        if (i + 1 < ve && <u32>load<u8>(i + 1) == 0x70) keyHit = true;
       } else st = 0;
     }
     const ke = i + 1;
@@ -566,7 +566,7 @@ function canonInner(vs: usize, ve: usize, o: usize): usize {
         inStr = !inStr;
         st = 0;
       } else if (k == S_DASH) {
-        if (i + 1 < ve && (<u32>load<u8>(i + 1) | 0x20) == 0x70) hit = true;
+        if (i + 1 < ve && <u32>load<u8>(i + 1) == 0x70) hit = true;
       } else if (k == S_STOP) return 0;
       else {
         st = 0;
@@ -638,7 +638,7 @@ function canonLine(start: usize, end: usize): i32 {
       else if (k == S_STOP) return -1;
       else if (k == S_DASH) {
         h = h * 31 + c;
-        if (i + 1 < end && (<u32>load<u8>(i + 1) | 0x20) == 0x70) hit = true;
+        if (i + 1 < end && <u32>load<u8>(i + 1) == 0x70) hit = true;
       } else {
         h = h * 31 + c;
         st = 0;
@@ -670,7 +670,7 @@ function canonLine(start: usize, end: usize): i32 {
         inStr = !inStr;
         st = 0;
       } else if (k == S_DASH) {
-        if (i + 1 < end && (<u32>load<u8>(i + 1) | 0x20) == 0x70) hit = true;
+        if (i + 1 < end && <u32>load<u8>(i + 1) == 0x70) hit = true;
       } else if (k == S_STOP) return -1;
       else {
         st = 0;

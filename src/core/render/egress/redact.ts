@@ -42,7 +42,7 @@
 import { setOwn } from '../../model/bounded';
 // ra.yaml `privacy` defaults are defined once, with the ra.yaml reader.
 import { DEFAULT_PAYLOAD_LIMIT, DEFAULT_REDACT_KEYS } from '../../read/catalog';
-import { EXACT_SENSITIVE_KEYS, EXTRA_SENSITIVE_KEYS, TRIGGER_EXTRA_SOURCE } from '../../read/secretHint';
+import { CASED_TRIGGER, EXACT_SENSITIVE_KEYS, EXTRA_SENSITIVE_KEYS, TRIGGER_EXTRA_SOURCE } from '../../read/secretHint';
 
 /** The fixed marker that replaces a redacted value. */
 export const REDACTED = '[REDACTED]';
@@ -379,7 +379,8 @@ export class Redactor {
       'gi',
     );
     // Cheap test before looking for secrets in a string (egress/secrets.ts walks whole runs).
-    // (read/secretHint.ts relies on this shape: the key words, then TRIGGER_EXTRA_SOURCE.)
+    // (read/secretHint.ts relies on this shape: the key words, then TRIGGER_EXTRA_SOURCE, in any
+    // case; and CASED_TRIGGER, `-p`, as written — see hasTrigger.)
     this.trigger = new RegExp(`${[longAlt, exactAlt].filter(Boolean).join('|')}|${TRIGGER_EXTRA_SOURCE}`, 'i');
     this.payloadLimit = opts.payloadLimit === undefined || !Number.isFinite(opts.payloadLimit) ? DEFAULT_PAYLOAD_LIMIT : Math.floor(opts.payloadLimit);
     this.allowRawPayloads = opts.allowRawPayloads === true;
@@ -458,13 +459,21 @@ export class Redactor {
     if (s.length < MIN_KNOWN_SECRET) return;
     const short = s.length <= STRING_CACHE_MAX_LEN;
     if (short && this.scanned.has(s)) return;
-    if (this.trigger.test(s)) {
+    if (this.hasTrigger(s)) {
       const found = new Set<string>();
       this.scrub(hasControl(s) ? stripControl(s) : s, found);
       if (found.size === 0) {
         if (short) this.remember(s);
       } else for (const f of found) out.add(f);
     } else if (short) this.remember(s);
+  }
+
+  /**
+   * Whether a pattern may find a secret in `s`: a trigger word in any case, or `-p` as written
+   * (every password-flag pattern is lower case; mysql's `-P` is its port: secretHint.ts CASED_TRIGGER).
+   */
+  private hasTrigger(s: string): boolean {
+    return this.trigger.test(s) || s.includes(CASED_TRIGGER);
   }
 
   /** Strings known to hold no pattern-found secret (short ones; bounded). */
