@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { TraceWorkspace, type WorkspaceOptions } from '../../src/core/read/workspace';
-import { decode, FORMAT_VERSION } from '../../src/core/read/index/persist';
+import { decode, FORMAT_VERSION, hash32 } from '../../src/core/read/index/persist';
 import { ensureBenchData } from '../../bench/gen';
 import { workspaceDigest } from '../support/plainModel';
 import { rollupRuns } from '../../src/core/analyze/rollup';
@@ -107,6 +107,37 @@ function rolling(lines: number, runs = ['r1', 'r2'], seed = 0): string {
   out.push(JSON.stringify({ v: 1, event_type: 'session_end', run_id: runs[0], timestamp: '2026-11-20T11:00:00Z', status: 'weird' }));
   return out.join('\n') + '\n';
 }
+
+describe('persisted index: the section checksum', () => {
+  it('hash32 gives the values caches were written with (a changed hash would reject every cache on disk)', () => {
+    // [bytes, hash32, hash32 seeded as hash64's second half, hash32 of the same bytes at an odd offset]
+    // — the values of the function as it was before its pair loop moved to pairLanes (issue 15 round 9).
+    const cases: [Buffer, number, number, number][] = [
+      [Buffer.alloc(0), 2363205882, 3173804442, 2363205882],
+      [Buffer.from('a'), 191615946, 42208120, 191615946],
+      [Buffer.from('flowlens'), 4093838755, 1792620892, 811979513],
+      [Buffer.from('0123456789abcdef0123'), 232994924, 1195933715, 1657961011],
+      [Buffer.from('x'.repeat(1001)), 3116209300, 2680526260, 836350822],
+    ];
+    for (const [b, h, seeded, odd] of cases) {
+      const aligned = Buffer.alloc(b.length + 8).subarray(8, 8 + b.length);
+      b.copy(aligned);
+      assert.equal(hash32(aligned), h, `${b.length} bytes`);
+      assert.equal(hash32(aligned, 0x5bd1e995), seeded, `${b.length} bytes, seeded`);
+      const unaligned = Buffer.alloc(b.length + 9).subarray(9, 9 + b.length);
+      b.copy(unaligned);
+      assert.equal(hash32(unaligned), odd, `${b.length} bytes at an odd offset`);
+    }
+    // A changed word changes the hash, in the pair loop and in the byte tail.
+    const big = Buffer.from('y'.repeat(1001));
+    const at = (i: number): number => {
+      const c = Buffer.from(big);
+      c[i] ^= 1;
+      return hash32(c);
+    };
+    for (const i of [0, 7, 8, 500, 999, 1000]) assert.notEqual(at(i), hash32(big), `byte ${i}`);
+  });
+});
 
 describe('persisted index: a second open restores the cold index', function () {
   this.timeout(120000);

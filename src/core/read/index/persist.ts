@@ -504,21 +504,19 @@ function headBytes(h: Header): Buffer {
 export function hash32(b: Uint8Array, seed = 0): number {
   let h1 = 0x9747b28c ^ b.length ^ seed;
   let h2 = 0x2545f491;
-  // Words are read in pairs when the bytes are 4-aligned, the rest byte by byte. Where the bytes
-  // start is a bit shift of `pairs` (int32): the loop counter times 4, as it was, deoptimised the
-  // compiled function on every section of odd length ("lost precision"), ~26 times per cache write.
-  const pairs = (b.byteOffset & 3) === 0 ? b.length >>> 3 : 0;
+  // Words are read in pairs when the bytes are 4-aligned (pairLanes), the rest byte by byte. The
+  // pair loop is a function of its own: compiled on stack replacement inside this one, the code
+  // after the loop deoptimised on every section of odd length ("lost precision", ~26 times per
+  // cache write).
+  const aligned = (b.byteOffset & 3) === 0;
+  const pairs = aligned ? b.length >>> 3 : 0;
   if (pairs > 0) {
     // Int32 words (a Uint32Array read above 2^31 gives doubles, ~4× slower here); same bits.
-    const u = new Int32Array(b.buffer, b.byteOffset, pairs << 1);
-    for (let i = 0; i < u.length; i += 2) {
-      h1 = Math.imul(h1 ^ u[i], 0xcc9e2d51);
-      h1 = (h1 << 15) | (h1 >>> 17);
-      h2 = Math.imul(h2 ^ u[i + 1], 0x1b873593);
-      h2 = (h2 << 13) | (h2 >>> 19);
-    }
+    const lanes = pairLanes(new Int32Array(b.buffer, b.byteOffset, pairs << 1), h1, h2);
+    h1 = lanes[0];
+    h2 = lanes[1];
   }
-  for (let j = pairs << 3; j < b.length; j++) {
+  for (let j = aligned ? b.length & ~7 : 0; j < b.length; j++) {
     h1 = Math.imul(h1 ^ b[j], 0xcc9e2d51);
     h1 = (h1 << 15) | (h1 >>> 17);
   }
@@ -529,6 +527,20 @@ export function hash32(b: Uint8Array, seed = 0): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/** {@link hash32}'s two lanes after the word pairs of `u` (returned in one reused array). */
+const LANES = new Int32Array(2);
+function pairLanes(u: Int32Array, h1: number, h2: number): Int32Array {
+  for (let i = 0; i < u.length; i += 2) {
+    h1 = Math.imul(h1 ^ u[i], 0xcc9e2d51);
+    h1 = (h1 << 15) | (h1 >>> 17);
+    h2 = Math.imul(h2 ^ u[i + 1], 0x1b873593);
+    h2 = (h2 << 13) | (h2 >>> 19);
+  }
+  LANES[0] = h1;
+  LANES[1] = h2;
+  return LANES;
 }
 
 /** 64 bits of two seeded {@link hash32}s, as hex (names and file checks; not a secret). */
