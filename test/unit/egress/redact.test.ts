@@ -109,6 +109,33 @@ describe('redact', () => {
     assert.deepEqual(redactValue({ 'to\u200dken': 'tok-123456' }), { token: REDACTED });
   });
 
+  it('cannot be dodged with a control or zero-width character inside a flag of an argv list, or inside the text findSecrets is asked about (red-team, issue 15 round 9)', () => {
+    const red = new Redactor();
+    const argvs = [
+      ['mysql', '-\u200bp', 'hunter2hunter2'],
+      ['mysql', '-\u200bphunter2hunter2'],
+      ['my\u200bsql', '-p', 'hunter2hunter2'],
+      ['deploy', '--pass\u200bword', 'hunter2hunter2'],
+      ['deploy', '--to\x1b[0mken', 'hunter2hunter2'],
+    ];
+    for (const argv of argvs) {
+      const out = JSON.stringify(red.value({ argv }));
+      assert.ok(!out.includes('hunter2hunter2'), `${JSON.stringify(argv)} → ${out}`);
+      const found = new Set<string>();
+      red.findArgvSecrets(argv, found);
+      assert.ok([...found].includes('hunter2hunter2'), `${JSON.stringify(argv)}: ${[...found].join(', ')}`);
+    }
+    // The same lists without the hidden characters give the same redaction (the test reads what it should).
+    assert.deepEqual(red.value({ argv: ['mysql', '-p', 'hunter2hunter2'] }), red.value({ argv: argvs[0] }));
+    // findSecrets' trigger reads the text as its patterns do: `-p` or a key word split by an
+    // invisible character (beside an upper-case -P, which is no trigger) is still found.
+    for (const text of ['mysql -P 3306 -\u200bphunter2hunter2 db', 'mysql -\u200bphunter2hunter2 db', 'mysql -\x1b[0mphunter2hunter2 db', 'ord-PYPL-265 to\u200bken=hunter2hunter2', 'X-Powered-By pa\u200dssword=hunter2hunter2']) {
+      const found = new Set<string>();
+      red.findSecrets(text, found);
+      assert.ok([...found].includes('hunter2hunter2'), `${JSON.stringify(text)}: ${[...found].join(', ')}`);
+    }
+  });
+
   describe('stripControl', () => {
     it('removes ANSI, control, bidi and zero-width characters, keeps newlines and tabs', () => {
       assert.equal(stripControl('a\x1b[31mred\x1b[0m\t\u202Eevil\u200b\r\nz\x07\x00'), 'ared\tevil\nz');

@@ -263,10 +263,13 @@ function argvSecrets(red: Redactor, arr: readonly unknown[]): Array<[number, str
   const n = Math.min(arr.length, 1000);
   let pCmd: boolean | undefined;
   for (let i = 0; i < n; i++) {
-    const s = arr[i];
+    // Elements are read without control and zero-width characters, as strings are scrubbed:
+    // `['mysql', '-\u200bp', 'x']` or `--pass\u200bword` must not hide the flag (red-team, round 9).
+    const s = cleanArg(arr[i]);
     if (typeof s !== 'string' || s.charCodeAt(0) !== 0x2d) continue;
     const next = arr[i + 1];
-    const nextOk = typeof next === 'string' && next !== '' && next.charCodeAt(0) !== 0x2d;
+    const nextClean = cleanArg(next);
+    const nextOk = typeof nextClean === 'string' && nextClean !== '' && nextClean.charCodeAt(0) !== 0x2d;
     const m = FLAG_RE.exec(s);
     if (m && nextOk && red.isSensitiveKey(m[1])) {
       out.push([i + 1, REDACTED, next as string]);
@@ -274,7 +277,10 @@ function argvSecrets(red: Redactor, arr: readonly unknown[]): Array<[number, str
       continue;
     }
     if (s.startsWith('-p') && !s.startsWith('--') && !NOT_P_SECRET.test(s.length > 2 ? s : '')) {
-      pCmd ??= arr.slice(0, n).some((x) => typeof x === 'string' && P_FLAG_CMD.test(x));
+      pCmd ??= arr.slice(0, n).some((x) => {
+        const c = cleanArg(x);
+        return typeof c === 'string' && P_FLAG_CMD.test(c);
+      });
       if (!pCmd) continue;
       if (s === '-p') {
         if (nextOk) {
@@ -285,6 +291,11 @@ function argvSecrets(red: Redactor, arr: readonly unknown[]): Array<[number, str
     }
   }
   return out;
+}
+
+/** A list element as {@link argvSecrets} reads it: a string without control and zero-width characters. */
+function cleanArg(x: unknown): unknown {
+  return typeof x === 'string' && hasControl(x) ? stripControl(x) : x;
 }
 
 const STRING_CACHE_MAX_LEN = 256;
@@ -459,9 +470,12 @@ export class Redactor {
     if (s.length < MIN_KNOWN_SECRET) return;
     const short = s.length <= STRING_CACHE_MAX_LEN;
     if (short && this.scanned.has(s)) return;
-    if (this.hasTrigger(s)) {
+    // The trigger reads the text the patterns read: without control and zero-width characters
+    // (`-\u200bp…`, `to\u200bken=…` would otherwise pass it; red-team, round 9).
+    const clean = hasControl(s) ? stripControl(s) : s;
+    if (this.hasTrigger(clean)) {
       const found = new Set<string>();
-      this.scrub(hasControl(s) ? stripControl(s) : s, found);
+      this.scrub(clean, found);
       if (found.size === 0) {
         if (short) this.remember(s);
       } else for (const f of found) out.add(f);
