@@ -456,6 +456,10 @@ describe('index: the WebAssembly line scanner (issue 15)', function () {
         duration_ms: field(usually(num, json)),
         severity: field(usually(fc.constantFrom('error', ' Warn ', 'FATAL', 'x'), fc.oneof(str, json))),
         evidence: field(json),
+        file: field(usually(str, json)),
+        function: field(usually(str, num)),
+        thread: field(str),
+        line: field(usually(num, json)),
         type: fc.oneof({ weight: 20, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant('checkpoint') }),
       }, { requiredKeys: ['v', 'event_type'] });
       const mutation = fc.oneof(
@@ -624,6 +628,10 @@ describe('index: secret hints from the WebAssembly scanner (secretHint.ts prefil
       for (const word of ['pass_word', 'ApI.kEy', '-p', '-P', 'tok-en', 'sig', 'pw']) {
         for (let k = 0; k <= 120; k += 3) secretish.push(py({ v: 1, event_type: 'x', evidence: 'y'.repeat(k) + word + 'z'.repeat(120 - k) }));
         for (const n of [230, 333, 600]) for (let k = 0; k <= n; k += word.length > 3 ? 1 : 2) secretish.push(py({ v: 1, event_type: 'x', evidence: 'y'.repeat(k) + word + 'z'.repeat(n - k) }));
+        // In file, function and thread values (events carry them on every line), beside clean ones.
+        for (const key of ['file', 'function', 'thread']) {
+          for (let k = 0; k <= 70; k += 7) secretish.push(py({ v: 1, event_type: 'x', file: 'a.py', [key]: 'y'.repeat(k) + word + 'z'.repeat(70 - k), line: 3, thread: 'T' }));
+        }
       }
       const lines = [...SURE.map((x) => x[1]), ...secretish.map(b), ...DAMAGED.map((x) => x[1])];
       const bytes = Buffer.concat(lines.flatMap((l) => [l, b('\n')]));
@@ -684,12 +692,16 @@ describe('index: secret hints from the WebAssembly scanner (secretHint.ts prefil
         [py({ ...CLEAN, evidence: { api_key: 'k' } }), true], // a word between light members
         [py({ v: 1, password: 'a', event_type: 'x' }), true], // between the first two
         [py({ ...CLEAN, thread: 'https://u:hunter2@db/x' }), true], // after the last one
+        [py({ ...CLEAN, line: 1e21, function: 'f', thread: 'T' }), false], // `line` a number with an exponent (1e+21)
+        [py({ ...CLEAN, line: 'x', file: 7, function: ['auth'] }), true], // file, function and line with other values
+        [py({ ...CLEAN, file: 'a\\b' }), true], // an escape: the string is read by the automaton (its backslash flags the line)
       ];
       const values: [string, boolean][] = [
         ['auth/login', true], ['https://u:hunter2secret@db.example/x', true], ['password=hunter2hunter2', true], ['mysql -phunter2', true],
         ['Tok.en', true], ['é', true], ['plain', false], ['a-b', false],
       ];
-      for (const field of ['event_type', 'run_id', 'flow', 'flow_id', 'parent_flow_id', 'step', 'failure_class']) {
+      // The light fields, and file, function and thread (read by the automaton, between them).
+      for (const field of ['event_type', 'run_id', 'flow', 'flow_id', 'parent_flow_id', 'step', 'failure_class', 'file', 'function', 'thread']) {
         for (const [value, flagged] of values) {
           // Twice (the second time from the batch's remembered verdict), then a clean line, then once more.
           const line = py({ ...CLEAN, [field]: value });
@@ -727,7 +739,7 @@ describe('index: secret hints from the WebAssembly scanner (secretHint.ts prefil
         assert.equal(read, cases.length);
         // Flagged light values of the fields the walk reads are pruned to a text (2); `é` has no
         // canonical form (1); the rest is clean, or pruned to nothing (type, run id: 0).
-        assert.ok(seen[2] >= 5 * 5 * 3 + 2 && seen[1] >= 7 * 3 && seen[0] >= 7 * 8, `hints 0/1/2: ${seen.join('/')}`);
+        assert.ok(seen[2] >= 5 * 5 * 3 + 2 && seen[1] >= 10 * 3 && seen[0] >= 7 * 8, `hints 0/1/2: ${seen.join('/')}`);
       }
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
@@ -742,13 +754,15 @@ describe('index: secret hints from the WebAssembly scanner (secretHint.ts prefil
       const piece = fc.constantFrom('pass', 'pa', 'ss', 'word', 'tok', 'en', 'auth', 'key', '=', '-', 'p', 'P', '_', '.', ' ', ':', '/', '//', '%3', 'a', 'd', 'sig', 'curl', 'x', '1', 'é', 'api', 'pw');
       const wordy = fc.array(piece, { maxLength: 6 }).map((a) => a.join(''));
       const light = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(a, { nil: undefined, freq: 2 });
+      // file and function: wordy, or as events usually carry them.
+      const hintOnly = fc.oneof({ weight: 1, arbitrary: wordy }, { weight: 2, arbitrary: fc.constantFrom('trader/data/fetcher.py', 'fetch_minute_candles', 'MainThread') });
       const event = fc.record({
         v: fc.constant(1),
         event_type: fc.oneof(fc.constant('checkpoint'), wordy.filter((x) => x !== '' && !x.startsWith('session_'))),
         run_id: light(wordy), timestamp: light(fc.constantFrom('2026-11-16T14:00:00.036000Z', '2026-11-16 14:00:00+05:00')), flow: light(wordy), flow_id: light(wordy),
         parent_flow_id: light(wordy), step: light(wordy), failure_class: light(wordy), duration_ms: light(fc.constantFrom(47, -1.5e-3, 0)),
         tags: light(fc.array(wordy, { maxLength: 2 })), correlation: light(fc.dictionary(wordy, wordy, { maxKeys: 2 })), severity: light(wordy),
-        note: light(wordy), thread: light(wordy),
+        note: light(wordy), thread: light(wordy), file: light(hintOnly), function: light(hintOnly), line: light(fc.constantFrom(7, 0, 12.5, 1e21, -3, 'x')),
       }, { requiredKeys: ['v', 'event_type'] });
       const order = fc.array(fc.nat(), { minLength: 15, maxLength: 15 });
       let flaggedLight = 0;
@@ -784,7 +798,7 @@ describe('index: secret hints from the WebAssembly scanner (secretHint.ts prefil
               const h: number = hint[i];
               // A line the scanner left to JSON.parse (a key like "1", an escape, ...) gets 1: the caller decides.
               if (h === 1 && want !== 1) continue;
-              if (want === 2 && !/"(note|thread|tags|correlation|severity)"/.test(pruned as string)) flaggedLight++;
+              if (want === 2 && !/"(note|thread|file|function|tags|correlation|severity)"/.test(pruned as string)) flaggedLight++;
               if (want === 0) clean++;
               assert.equal(h, want, bytes.toString('utf8', s, e));
               if (h === 2) assert.equal(batch.strings[(batch.hintText as Int32Array)[i]], pruned);
