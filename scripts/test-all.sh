@@ -140,15 +140,15 @@ tier docs node scripts/settings-table.mjs --check
 
 # ---------------------------------------------------------------- Node tiers
 tier unit npx mocha
-# Packaged before the bench, which reports the size of dist/*.vsix.
-VSIX=$ROOT/dist/flowlens.vsix
+# Packaged before the bench, which reports the size of dist/*.vsix. The release artifact itself
+# (`npm run package`, scripts/package.sh: production bundles from a staging copy, the .vsix
+# whitelist, over 2 MB or shipping sources/maps/tests = failure), so the .vsix the e2e-vsix and
+# demo tiers install is the one a user installs. (Until issue 15 round 9 this was a `vsce package`
+# of the dev build: unminified, 2.02 MB, not what ships.)
+VSIX=$ROOT/dist/flowlens-$(node -p 'require("./package.json").version').vsix
 if want package || want e2e-vsix || want demo; then
-  rm -f "$VSIX"
-  # The extension bundles its dependencies with esbuild, hence --no-dependencies. Base URLs keep
-  # vsce from rejecting the README's relative links.
-  tier package ./node_modules/.bin/vsce package --no-dependencies -o "$VSIX" \
-    --baseContentUrl https://example.invalid/flowlens/flowlens/blob/HEAD \
-    --baseImagesUrl https://example.invalid/flowlens/flowlens/raw/HEAD < /dev/null
+  rm -f "$VSIX" "$ROOT/dist/flowlens.vsix"
+  tier package bash scripts/package.sh
   [ -f "$VSIX" ] && echo "packaged: ${VSIX#$ROOT/} ($(du -k "$VSIX" | cut -f1) KB)"
 fi
 if [ -f dist/bench/bench.js ]; then
